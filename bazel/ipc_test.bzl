@@ -1,0 +1,25 @@
+"""ipc_test: a cc_test that gets the ipcspec main (sandbox and leak audit)."""
+
+load("@rules_cc//cc:defs.bzl", "cc_test")
+
+def ipc_test(name, srcs, deps = [], size = "small", tags = [], **kwargs):
+    """A GoogleTest/rapidcheck test in its own IPC sandbox, audited for leaks.
+
+    Every test of every ipc_test binary runs in a fresh IPC namespace with a
+    private mqueue and /dev/shm, and fails if it leaves an IPC object, fd or
+    child behind (impl/core/test_main.cc).
+    """
+    cc_test(
+        name = name,
+        srcs = srcs,
+        size = size,
+        tags = tags,
+        deps = deps + [
+            "//impl/core",
+            "//impl/core:testing",
+            "//impl/core:test_main",
+            "@system_test_libs//:gmock",
+            "@system_test_libs//:rapidcheck",
+        ],
+        **kwargs
+    )

@@ -1,0 +1,128 @@
+#include "impl/core/blocked.h"
+
+#include <fcntl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "impl/core/file_descriptor.h"
+
+namespace ipcspec {
+namespace {
+
+PosixErrorOr<std::string> ReadSmallFile(const std::string& path) {
+  FileDescriptor fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return ErrnoError("open(" + path + ")");
+  char buf[1024];
+  ssize_t n;
+  do {
+    n = read(fd.get(), buf, sizeof buf - 1);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return ErrnoError("read(" + path + ")");
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+}  // namespace
+
+std::string SyscallName(long nr) {
+  switch (nr) {
+#define IPCSPEC_SC(name) \
+  case SYS_##name:       \
+    return #name;
+    IPCSPEC_SC(read) IPCSPEC_SC(write) IPCSPEC_SC(open) IPCSPEC_SC(openat)
+    IPCSPEC_SC(readv) IPCSPEC_SC(writev) IPCSPEC_SC(poll) IPCSPEC_SC(ppoll)
+    IPCSPEC_SC(select) IPCSPEC_SC(pselect6) IPCSPEC_SC(epoll_wait) IPCSPEC_SC(epoll_pwait)
+    IPCSPEC_SC(msgsnd) IPCSPEC_SC(msgrcv) IPCSPEC_SC(semop) IPCSPEC_SC(semtimedop)
+    IPCSPEC_SC(mq_timedsend) IPCSPEC_SC(mq_timedreceive) IPCSPEC_SC(futex)
+    IPCSPEC_SC(recvfrom) IPCSPEC_SC(sendto) IPCSPEC_SC(recvmsg) IPCSPEC_SC(sendmsg)
+    IPCSPEC_SC(accept) IPCSPEC_SC(accept4) IPCSPEC_SC(connect) IPCSPEC_SC(wait4)
+    IPCSPEC_SC(waitid) IPCSPEC_SC(pause) IPCSPEC_SC(rt_sigsuspend)
+    IPCSPEC_SC(rt_sigtimedwait) IPCSPEC_SC(nanosleep) IPCSPEC_SC(clock_nanosleep)
+    IPCSPEC_SC(fcntl) IPCSPEC_SC(flock)
+#undef IPCSPEC_SC
+    case -1:
+      return "running";
+    default:
+      return "syscall " + std::to_string(nr);
+  }
+}
+
+std::string TaskSnapshot::ToString() const {
+  std::string s = std::string("state ") + state;
+  if (syscall_nr.has_value()) {
+    s += ", in " + SyscallName(*syscall_nr);
+  } else {
+    s += ", syscall unknown";
+  }
+  return s;
+}
+
+PosixErrorOr<TaskSnapshot> SnapshotTask(pid_t tid) {
+  TaskSnapshot t;
+  IPCSPEC_ASSIGN_OR_RETURN(std::string stat,
+                           ReadSmallFile("/proc/" + std::to_string(tid) + "/stat"));
+  // The state follows the last ')' (the command name may hold spaces and ')').
+  size_t rp = stat.rfind(')');
+  if (rp == std::string::npos || rp + 2 >= stat.size()) {
+    return PosixError(EINVAL, "parse /proc/" + std::to_string(tid) + "/stat");
+  }
+  t.state = stat[rp + 2];
+  auto sc = ReadSmallFile("/proc/" + std::to_string(tid) + "/syscall");
+  if (sc.ok()) {
+    const std::string& s = sc.value();
+    if (s.rfind("running", 0) == 0) {
+      t.syscall_nr = -1;
+    } else if (!s.empty()) {
+      t.syscall_nr = std::strtol(s.c_str(), nullptr, 10);
+    }
+  }
+  return t;
+}
+
+std::string BlockedDetection() {
+  static const std::string mode = [] {
+    auto s = SnapshotTask(getpid());
+    return s.ok() && s.value().syscall_nr.has_value() ? std::string("state+syscall")
+                                                      : std::string("state only");
+  }();
+  return mode;
+}
+
+PosixError WaitUntilBlocked(pid_t pid, std::vector<long> syscalls, const Deadline& deadline) {
+  TaskSnapshot last;
+  PosixError gone;
+  auto blocked = [&] {
+    auto snap = SnapshotTask(pid);
+    if (!snap.ok()) {
+      gone = PosixError(ESRCH, "WaitUntilBlocked(" + std::to_string(pid) +
+                                   "): the process is gone (" + snap.error().ToString() + ")");
+      return true;
+    }
+    last = snap.value();
+    if (last.state == 'Z' || last.state == 'X') {
+      gone = PosixError(ESRCH, "WaitUntilBlocked(" + std::to_string(pid) +
+                                   "): the process exited instead of blocking");
+      return true;
+    }
+    if (last.state != 'S') return false;
+    if (syscalls.empty() || !last.syscall_nr.has_value()) return true;
+    for (long nr : syscalls) {
+      if (*last.syscall_nr == nr) return true;
+    }
+    return false;
+  };
+  if (!PollUntil(blocked, deadline)) {
+    std::string want;
+    for (long nr : syscalls) want += (want.empty() ? "" : "|") + SyscallName(nr);
+    return PosixError(ETIMEDOUT, "WaitUntilBlocked(" + std::to_string(pid) + ", " +
+                                     (want.empty() ? "any call" : want) +
+                                     "): not blocked by the deadline, last seen " +
+                                     last.ToString());
+  }
+  return gone;
+}
+
+}  // namespace ipcspec

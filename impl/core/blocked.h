@@ -1,0 +1,41 @@
+// Seeing that a process is blocked in the kernel, without sleeping.
+//
+// WaitUntilBlocked(pid, {SYS_read}) returns once `pid` is asleep
+// (/proc/PID/stat state S) and, where the kernel shows it, inside one of the
+// named system calls (/proc/PID/syscall). gVisor has no /proc/PID/syscall:
+// there the process state alone is used, and BlockedDetection() says so.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "impl/core/deadline.h"
+#include "impl/core/posix_error.h"
+
+namespace ipcspec {
+
+struct TaskSnapshot {
+  char state = '?';                  // R, S, D, T, t, Z, ...
+  std::optional<long> syscall_nr;    // -1: running in user space; nullopt: unknown
+  std::string ToString() const;
+};
+
+// Reads /proc/PID/stat and /proc/PID/syscall (tid: a thread id also works).
+PosixErrorOr<TaskSnapshot> SnapshotTask(pid_t tid);
+
+// Waits until `pid` sleeps in one of `syscalls` (any system call when empty).
+// ETIMEDOUT at the deadline, ESRCH if the process ended first; the message
+// says what the process was doing instead.
+PosixError WaitUntilBlocked(pid_t pid, std::vector<long> syscalls,
+                            const Deadline& deadline = Deadline::Default());
+
+// "state+syscall" where /proc/PID/syscall is readable, else "state only".
+std::string BlockedDetection();
+
+// The name of a system call number on x86_64 ("read"), or "syscall N".
+std::string SyscallName(long nr);
+
+}  // namespace ipcspec

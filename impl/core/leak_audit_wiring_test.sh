@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The leak audit is wired into every ipc_test: run a binary whose tests leak
+# one object each and check that each of those tests fails, naming the
+# object, and that the clean test passes.
+set -u
+bin="$1"
+out=$("$bin" 2>&1)
+status=$?
+fail=0
+if [ "$status" -eq 0 ]; then
+  echo "FAIL: the leaky binary passed; the leak audit did not fail it"; fail=1
+fi
+expect() {
+  if ! grep -qF -- "$1" <<<"$out"; then
+    echo "FAIL: expected to see: $1"; fail=1
+  fi
+}
+for t in SysvMsg SysvSem SysvShm PosixMq ShmName Fd Child; do
+  expect "[  FAILED  ] Leaky.$t"
+done
+expect "[       OK ] Leaky.Nothing"
+expect "SysV message queue id"
+expect "SysV semaphore set id"
+expect "SysV shared memory segment id"
+expect "POSIX message queue /ipcspec-leaky"
+expect "/dev/shm name /ipcspec-leaky"
+expect "file descriptor"
+expect "child process pid"
+if [ "$fail" -ne 0 ]; then
+  echo "---- output of $bin ----"; echo "$out"; exit 1
+fi
+echo "leak audit wiring: 7 leaks caught, clean test passed"

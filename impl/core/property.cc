@@ -1,0 +1,72 @@
+#include "impl/core/property.h"
+
+#include <cstdlib>
+#include <sstream>
+
+namespace ipcspec {
+
+uint64_t& RapidcheckCasesRun() {
+  static uint64_t n = 0;
+  return n;
+}
+
+std::string CurrentTestId() {
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  if (info == nullptr) return "ipcspec";
+  return std::string(info->test_suite_name()) + "." + info->name();
+}
+
+std::string ReproduceHint(const std::string& id, uint64_t seed, const std::string& reproduce) {
+  std::ostringstream os;
+  const char* target = std::getenv("TEST_TARGET");
+  os << "To run the same cases again (same seed):\n"
+     << "  bazel test " << (target ? target : "<target>") << " --test_filter='" << id
+     << "' --test_env=RC_PARAMS=\"seed=" << seed << "\"\n";
+  if (!reproduce.empty()) {
+    os << "To replay only the shrunk counterexample:\n"
+       << "  bazel test " << (target ? target : "<target>") << " --test_filter='" << id
+       << "' --test_env=RC_PARAMS=\"" << reproduce << "\"\n";
+  }
+  return os.str();
+}
+
+namespace property_internal {
+
+PropertyOutcome Summarise(const std::string& id, const rc::detail::TestResult& r,
+                          const rc::detail::TestParams& params) {
+  using namespace rc::detail;
+  PropertyOutcome o;
+  if (r.template is<SuccessResult>()) {
+    o.passed = true;
+    o.cases = r.template get<SuccessResult>().numSuccess;
+    RapidcheckCasesRun() += static_cast<uint64_t>(o.cases);
+    return o;
+  }
+  std::ostringstream os;
+  if (r.template is<FailureResult>()) {
+    const auto& f = r.template get<FailureResult>();
+    o.cases = f.numSuccess;
+    os << "Falsified after " << f.numSuccess << " successful case(s).\n";
+    for (const auto& [type, value] : f.counterExample) {
+      os << type << ":\n" << value << "\n";
+    }
+    os << "Failure: " << f.description << "\n";
+    Configuration repro;
+    repro.testParams = params;
+    repro.reproduce[id] = f.reproduce;
+    os << ReproduceHint(id, params.seed, configToMinimalString(repro));
+  } else if (r.template is<GaveUpResult>()) {
+    const auto& g = r.template get<GaveUpResult>();
+    o.cases = g.numSuccess;
+    os << "Gave up after " << g.numSuccess << " case(s): " << g.description << "\n"
+       << ReproduceHint(id, params.seed, "");
+  } else {
+    os << "rapidcheck error: " << r.template get<Error>().description << "\n";
+  }
+  RapidcheckCasesRun() += static_cast<uint64_t>(o.cases);
+  o.message = os.str();
+  return o;
+}
+
+}  // namespace property_internal
+}  // namespace ipcspec

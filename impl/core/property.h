@@ -1,0 +1,73 @@
+// Running a rapidcheck property inside a GoogleTest test, with a failure that
+// reads well and says how to reproduce it.
+//
+//   TEST_P(StreamModel, Sequences) {
+//     CheckProperty("random sequences against a byte-deque model (man 7 pipe)",
+//                   [&] { ... RC_ASSERT(...); });
+//   }
+//
+// On failure the test fails with the counterexample (each step of a state
+// machine prints as a line), the seed, and the RC_PARAMS line that replays
+// exactly that case. The number of cases run is counted for the figures.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "gtest/gtest.h"
+#include "rapidcheck.h"
+#include "rapidcheck/detail/TestListenerAdapter.h"
+
+namespace ipcspec {
+
+struct PropertyOutcome {
+  bool passed = false;
+  int cases = 0;              // successful cases run
+  std::string message;        // counterexample and reproduction, on failure
+};
+
+// Runs the property with the global rapidcheck configuration (RC_PARAMS).
+// `id` keys `reproduce=` entries; by default the current gtest test's name.
+template <typename Testable>
+PropertyOutcome RunProperty(const std::string& id, Testable&& testable);
+
+// RunProperty under the current test's name, failing the test on failure.
+template <typename Testable>
+void CheckProperty(const std::string& description, Testable&& testable);
+
+// Total rapidcheck cases this process has run (for ci/bench.sh).
+uint64_t& RapidcheckCasesRun();
+std::string CurrentTestId();
+std::string ReproduceHint(const std::string& id, uint64_t seed,
+                          const std::string& reproduce_params);
+
+namespace property_internal {
+PropertyOutcome Summarise(const std::string& id, const rc::detail::TestResult& r,
+                          const rc::detail::TestParams& params);
+}  // namespace property_internal
+
+template <typename Testable>
+PropertyOutcome RunProperty(const std::string& id, Testable&& testable) {
+  rc::detail::TestMetadata md;
+  md.id = id;
+  md.description = id;
+  const auto& config = rc::detail::configuration();
+  rc::detail::TestParams params = config.testParams;
+  // A silent listener: the failure is reported once, through gtest, with
+  // our own reproduction line (not rapidcheck's at-exit message).
+  rc::detail::TestListenerAdapter quiet;
+  auto result = rc::detail::checkProperty(
+      rc::detail::toProperty(std::forward<Testable>(testable)), md, params, quiet,
+      config.reproduce);
+  return property_internal::Summarise(id, result, params);
+}
+
+template <typename Testable>
+void CheckProperty(const std::string& description, Testable&& testable) {
+  PropertyOutcome o = RunProperty(CurrentTestId(), std::forward<Testable>(testable));
+  if (!o.passed) {
+    ADD_FAILURE() << "Property: " << description << "\n" << o.message;
+  }
+}
+
+}  // namespace ipcspec

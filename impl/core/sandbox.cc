@@ -1,0 +1,140 @@
+#include "impl/core/sandbox.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "impl/core/file_descriptor.h"
+
+namespace ipcspec {
+namespace {
+
+PosixError WriteFile(const std::string& path, const std::string& text) {
+  FileDescriptor fd(open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd.valid()) return ErrnoError("open(" + path + ")");
+  if (write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+    return ErrnoError("write(" + path + ", \"" + text + "\")");
+  }
+  return NoError();
+}
+
+bool DirExists(const std::string& p) {
+  struct stat st;
+  return stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+}  // namespace
+
+IpcSandbox& IpcSandbox::Get() {
+  static IpcSandbox* s = new IpcSandbox();
+  return *s;
+}
+
+void IpcSandbox::FallBack(const PosixError& why) {
+  isolation_ = Isolation::kNone;
+  why_none_ = why.ToString();
+  mqueue_dir_ = DirExists("/dev/mqueue") ? "/dev/mqueue" : "";
+  std::fprintf(stderr,
+               "ipcspec: running WITHOUT IPC isolation (%s). Tests share the host's IPC "
+               "namespace and /dev/shm; the leak audit compares with a snapshot taken "
+               "before each test.\n",
+               why_none_.c_str());
+}
+
+void IpcSandbox::InitProcess() {
+  if (initialized_) return;
+  initialized_ = true;
+  const char* env = std::getenv("IPCSPEC_SANDBOX");
+  if (env != nullptr && std::strcmp(env, "off") == 0) {
+    FallBack(PosixError(EPERM, "IPCSPEC_SANDBOX=off"));
+    return;
+  }
+  uid_t uid = getuid();
+  gid_t gid = getgid();
+  if (unshare(CLONE_NEWNS) == 0) {
+    isolation_ = Isolation::kNamespaces;
+  } else {
+    PosixError as_root = ErrnoError("unshare(CLONE_NEWNS)");
+    if (unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0) {
+      FallBack(ErrnoError(as_root.ToString() + "; unshare(CLONE_NEWUSER|CLONE_NEWNS)"));
+      return;
+    }
+    // Map ourselves to root inside the new user namespace.
+    (void)WriteFile("/proc/self/setgroups", "deny");
+    PosixError e = WriteFile("/proc/self/uid_map", "0 " + std::to_string(uid) + " 1");
+    if (e.ok()) e = WriteFile("/proc/self/gid_map", "0 " + std::to_string(gid) + " 1");
+    if (!e.ok()) {
+      FallBack(e);
+      return;
+    }
+    isolation_ = Isolation::kUserNamespace;
+  }
+  if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+    FallBack(ErrnoError("mount(/, MS_REC|MS_PRIVATE)"));
+    return;
+  }
+  // A private directory for the mqueue filesystem (/dev is read-only in
+  // Bazel's sandbox and /dev/mqueue may not exist).
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  std::string base = tmp && *tmp ? tmp : "/tmp";
+  std::string dir = base + "/ipcspec-mqueue." + std::to_string(getpid());
+  if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    FallBack(ErrnoError("mkdir(" + dir + ")"));
+    return;
+  }
+  mqueue_dir_ = dir;
+  // Do a first EnterTest now so that a failure shows before any test runs.
+  PosixError first = EnterTest();
+  if (!first.ok()) {
+    rmdir(dir.c_str());
+    FallBack(first);
+    return;
+  }
+  // The directory is in a private mount namespace; remove it at exit.
+  static std::string to_remove;
+  to_remove = dir;
+  std::atexit([] {
+    umount2(to_remove.c_str(), MNT_DETACH);
+    rmdir(to_remove.c_str());
+  });
+}
+
+PosixError IpcSandbox::EnterTest() {
+  if (isolation_ == Isolation::kNone) return NoError();
+  if (unshare(CLONE_NEWIPC) != 0) return ErrnoError("unshare(CLONE_NEWIPC)");
+  // The mqueue filesystem shows the IPC namespace of the mounter: remount.
+  if (mounted_mqueue_) umount2(mqueue_dir_.c_str(), MNT_DETACH);
+  if (mount("mqueue", mqueue_dir_.c_str(), "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+            nullptr) != 0) {
+    mounted_mqueue_ = false;
+    return ErrnoError("mount(mqueue, " + mqueue_dir_ + ")");
+  }
+  mounted_mqueue_ = true;
+  if (mounted_shm_) umount2(shm_dir_.c_str(), MNT_DETACH);
+  if (mount("tmpfs", shm_dir_.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") != 0) {
+    mounted_shm_ = false;
+    return ErrnoError("mount(tmpfs, /dev/shm)");
+  }
+  mounted_shm_ = true;
+  return NoError();
+}
+
+std::string IpcSandbox::Describe() const {
+  switch (isolation_) {
+    case Isolation::kNamespaces:
+      return "IPC + mount namespaces";
+    case Isolation::kUserNamespace:
+      return "user + IPC + mount namespaces";
+    case Isolation::kNone:
+      return "none: " + why_none_;
+  }
+  return "?";
+}
+
+}  // namespace ipcspec
