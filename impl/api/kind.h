@@ -1,0 +1,121 @@
+// Kinds: one way of providing an interface (a mechanism, a configuration of
+// it, an external library, or a deliberately broken mutant).
+//
+// A Kind has a name (letters, digits and '_', so that it can be named in
+// --gtest_filter: `--gtest_filter='*/pipe_nonblock'`), the capabilities
+// the suites read to decide what to check, and a factory. Implementations
+// register their Kinds at static-initialisation time:
+//
+//   IPCSPEC_REGISTER_KIND(ByteStreamInterface, MakePipeKind());
+//
+// and suites run against KindRegistry<I>::Get().Kinds(). Mutants are kept
+// apart (Mutants()): only the selftest runs them.
+#pragma once
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "impl/core/posix_error.h"
+
+namespace ipcspec {
+
+template <typename Interface>
+struct Kind {
+  using Caps = typename Interface::Caps;
+  using Instance = typename Interface::Instance;
+
+  std::string name;          // "pipe_setpipe_sz"
+  std::string mechanism;     // "pipe": which man pages and suites apply
+  std::string description;   // "pipe(2), shrunk to one page with F_SETPIPE_SZ"
+  Caps caps{};
+  std::function<PosixErrorOr<Instance>()> open;
+  bool mutant = false;
+  std::string mutant_bug;    // for mutants: what is broken
+
+  PosixErrorOr<Instance> Open() const { return open(); }
+};
+
+template <typename Interface>
+void PrintTo(const Kind<Interface>& k, std::ostream* os) {
+  *os << k.name;
+}
+template <typename Interface>
+std::ostream& operator<<(std::ostream& os, const Kind<Interface>& k) {
+  return os << k.name;
+}
+
+// For INSTANTIATE_TEST_SUITE_P: the test's name ends in the Kind's name.
+struct KindName {
+  template <typename ParamInfo>
+  std::string operator()(const ParamInfo& info) const {
+    return info.param.name;
+  }
+};
+
+bool IsValidKindName(const std::string& name);
+
+template <typename Interface>
+class KindRegistry {
+ public:
+  static KindRegistry& Get() {
+    static KindRegistry* r = new KindRegistry();
+    return *r;
+  }
+
+  bool Add(Kind<Interface> k) {
+    if (!IsValidKindName(k.name)) {
+      std::fprintf(stderr, "ipcspec: bad %s Kind name '%s': use [A-Za-z0-9_]+\n",
+                   Interface::kName, k.name.c_str());
+      std::abort();
+    }
+    for (const auto& o : kinds_) {
+      if (o.name == k.name) {
+        std::fprintf(stderr, "ipcspec: %s Kind '%s' registered twice\n", Interface::kName,
+                     k.name.c_str());
+        std::abort();
+      }
+    }
+    if (!k.open) {
+      std::fprintf(stderr, "ipcspec: %s Kind '%s' has no factory\n", Interface::kName,
+                   k.name.c_str());
+      std::abort();
+    }
+    kinds_.push_back(std::move(k));
+    return true;
+  }
+
+  // The Kinds the suites run, sorted by name.
+  std::vector<Kind<Interface>> Kinds() const { return Select(false); }
+  // The deliberately broken Kinds (linked into the selftest only).
+  std::vector<Kind<Interface>> Mutants() const { return Select(true); }
+
+  const Kind<Interface>* Find(const std::string& name) const {
+    for (const auto& k : kinds_) {
+      if (k.name == name) return &k;
+    }
+    return nullptr;
+  }
+
+ private:
+  std::vector<Kind<Interface>> Select(bool mutants) const {
+    std::vector<Kind<Interface>> out;
+    for (const auto& k : kinds_) {
+      if (k.mutant == mutants) out.push_back(k);
+    }
+    std::sort(out.begin(), out.end(),
+              [](const auto& a, const auto& b) { return a.name < b.name; });
+    return out;
+  }
+  std::vector<Kind<Interface>> kinds_;
+};
+
+#define IPCSPEC_REGISTER_KIND(Interface, kind_expr)                                     \
+  static const bool IPCSPEC_CONCAT_(ipcspec_kind_registered_, __LINE__) [[maybe_unused]] = \
+      ::ipcspec::KindRegistry<Interface>::Get().Add(kind_expr)
+
+}  // namespace ipcspec
