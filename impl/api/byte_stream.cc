@@ -51,6 +51,8 @@ PosixErrorOr<int> FdStreamEnd::SetNonBlocking(bool on) {
 }
 
 PosixError FdStreamEnd::RestoreFlags(int flags) {
+  int now = fcntl(fd_.get(), F_GETFL);
+  if (now == flags) return NoError();
   if (fcntl(fd_.get(), F_SETFL, flags) != 0) return ErrnoError("fcntl(" + label_ + ", F_SETFL)");
   return NoError();
 }

@@ -5,6 +5,17 @@
 
 namespace ipcspec {
 
+namespace {
+const ScopedPropertyParams* g_params = nullptr;
+}  // namespace
+
+ScopedPropertyParams::ScopedPropertyParams(uint64_t seed, int max_success)
+    : seed_(seed), max_success_(max_success), previous_(g_params) {
+  g_params = this;
+}
+ScopedPropertyParams::~ScopedPropertyParams() { g_params = previous_; }
+const ScopedPropertyParams* ScopedPropertyParams::Current() { return g_params; }
+
 uint64_t& RapidcheckCasesRun() {
   static uint64_t n = 0;
   return n;
@@ -48,7 +59,14 @@ PropertyOutcome Summarise(const std::string& id, const rc::detail::TestResult& r
     o.cases = f.numSuccess;
     os << "Falsified after " << f.numSuccess << " successful case(s).\n";
     for (const auto& [type, value] : f.counterExample) {
-      os << type << ":\n" << value << "\n";
+      // A state machine's counterexample is its list of steps; its C++ type
+      // says nothing to the reader.
+      if (type.find("rc::state::Command") != std::string::npos ||
+          type.find("Command<") != std::string::npos) {
+        os << "Steps (shrunk):\n" << value << "\n";
+      } else {
+        os << type << ":\n" << value << "\n";
+      }
     }
     os << "Failure: " << f.description << "\n";
     Configuration repro;

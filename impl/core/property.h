@@ -26,6 +26,22 @@ struct PropertyOutcome {
   std::string message;        // counterexample and reproduction, on failure
 };
 
+// Overrides the rapidcheck parameters of RunProperty while in scope (the
+// selftest uses a fixed seed so that its verdicts are reproducible).
+class ScopedPropertyParams {
+ public:
+  ScopedPropertyParams(uint64_t seed, int max_success);
+  ~ScopedPropertyParams();
+  static const ScopedPropertyParams* Current();
+  uint64_t seed() const { return seed_; }
+  int max_success() const { return max_success_; }
+
+ private:
+  uint64_t seed_;
+  int max_success_;
+  const ScopedPropertyParams* previous_;
+};
+
 // Runs the property with the global rapidcheck configuration (RC_PARAMS).
 // `id` keys `reproduce=` entries; by default the current gtest test's name.
 template <typename Testable>
@@ -53,6 +69,10 @@ PropertyOutcome RunProperty(const std::string& id, Testable&& testable) {
   md.description = id;
   const auto& config = rc::detail::configuration();
   rc::detail::TestParams params = config.testParams;
+  if (const auto* o = ScopedPropertyParams::Current()) {
+    params.seed = o->seed();
+    params.maxSuccess = o->max_success();
+  }
   // A silent listener: the failure is reported once, through gtest, with
   // our own reproduction line (not rapidcheck's at-exit message).
   rc::detail::TestListenerAdapter quiet;

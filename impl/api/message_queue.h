@@ -1,0 +1,174 @@
+// MessageQueue: a kernel queue of whole messages, each with a tag.
+// System V message queues (man 7 sysvipc, man 2 msgop: the tag is the mtype,
+// receivers select by type) and POSIX message queues (man 7 mq_overview: the
+// tag is the priority, highest priority first), and any library that moves
+// discrete messages.
+//
+// Each call on a queue is ONE operation (one msgsnd(2), one mq_timedsend(2),
+// ...): nothing is retried, a failure is returned as the call failed
+// (PosixErrorOr), so suites check exactly what the man pages promise for that
+// call. MqWait chooses blocking, non-blocking (IPC_NOWAIT / an O_NONBLOCK
+// descriptor) or timed (mq_timedsend / mq_timedreceive) for that one call.
+//
+// A queue is id- or fd-based, so a forked child can use it (man 7
+// mq_overview: "After a fork(2), a child inherits copies of its parent's
+// message queue descriptors"). Only the parent's copy removes the queue: a
+// child _exit()s and runs no destructor.
+#pragma once
+
+#include <time.h>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "impl/api/kind.h"
+#include "impl/core/posix_error.h"
+
+namespace ipcspec {
+
+// Which message a plain receive (no selection) takes.
+enum class MqOrdering {
+  // The oldest message of the highest priority (man 3 mq_receive).
+  kPriority,
+  // The first message in the queue, whatever its type (man 2 msgop, msgtyp 0).
+  kArrival,
+};
+const char* ToString(MqOrdering o);
+
+struct MessageQueueCaps {
+  MqOrdering ordering = MqOrdering::kPriority;
+
+  // The tags Send accepts: [min_tag, max_tag]. POSIX: priorities 0 to
+  // sysconf(_SC_MQ_PRIO_MAX) - 1; System V: mtype 1 to LONG_MAX. A tag
+  // outside fails with bad_tag_errno.
+  long min_tag = 0;
+  long max_tag = 0;
+  int bad_tag_errno = 0;
+
+  // Receive selects by type: msgtyp 0, > 0, < 0 and MSG_EXCEPT (man 2 msgop).
+  bool type_selection = false;
+  // A receive buffer shorter than the next message: E2BIG and the message
+  // stays, or, with MqReceiveOptions::truncate (MSG_NOERROR), the message is
+  // taken and cut to the buffer (man 2 msgop).
+  bool truncate_option = false;
+  // A receive buffer shorter than the queue's maximum message size fails
+  // EMSGSIZE whatever the queue holds (man 3 mq_receive).
+  bool buffer_must_cover_max_message = false;
+
+  // The limits the Kind sets on each queue it makes; 0: the IPC namespace's
+  // default (then only MqStatus knows the number).
+  size_t max_message = 0;      // mq_msgsize; MSGMAX for System V (not per queue)
+  size_t capacity_count = 0;   // mq_maxmsg; System V: msg_qbytes (see below)
+  size_t capacity_bytes = 0;   // msg_qbytes
+  // Which limits apply. System V counts both: a queue is full when the bytes
+  // OR the number of messages would exceed msg_qbytes (man 2 msgop).
+  bool limits_count = true;
+  bool limits_bytes = false;
+  // errno of a message longer than max_message: EMSGSIZE (man 3 mq_send),
+  // EINVAL (man 2 msgop, "greater than the system value MSGMAX").
+  int oversize_errno = 0;
+
+  // Timed calls (MqWait::kTimed): mq_timedsend / mq_timedreceive. System V
+  // has none.
+  bool timed = false;
+  // The queue's descriptor is O_NONBLOCK: blocking and timed calls fail EAGAIN
+  // instead of waiting (man 3 mq_send, man 3 mq_receive).
+  bool nonblocking_by_default = false;
+  // errno of a non-blocking send to a full queue (EAGAIN both) and of a
+  // non-blocking receive that finds no message: EAGAIN (man 3 mq_receive),
+  // ENOMSG (man 2 msgop).
+  int full_errno = EAGAIN;
+  int empty_errno = EAGAIN;
+  // MqStatus::bytes is reported (msg_cbytes).
+  bool reports_bytes = false;
+  // A forked child can use the queue (fd or id based).
+  bool fork_shares = true;
+  // Blocking calls wait in one of these system calls (for WaitUntilBlocked).
+  std::vector<long> send_syscalls;
+  std::vector<long> receive_syscalls;
+};
+
+// How one call waits.
+struct MqWait {
+  enum class Mode { kBlock, kNonBlock, kTimed };
+  Mode mode = Mode::kBlock;
+  // kTimed: the absolute CLOCK_REALTIME timeout handed to the call as is
+  // (man 3 mq_send: "an absolute timeout in seconds and nanoseconds since the
+  // Epoch"); it may be deliberately invalid.
+  struct timespec abs_timeout = {0, 0};
+
+  static MqWait Block() { return {Mode::kBlock, {0, 0}}; }
+  static MqWait NonBlock() { return {Mode::kNonBlock, {0, 0}}; }
+  static MqWait Until(struct timespec abs) { return {Mode::kTimed, abs}; }
+  // A timeout `d` from now on CLOCK_REALTIME.
+  static MqWait Within(std::chrono::nanoseconds d);
+  // A timeout long past (the Epoch): "the timeout has already expired by the
+  // time of the call" (man 3 mq_send).
+  static MqWait Expired() { return {Mode::kTimed, {0, 0}}; }
+};
+std::string ToString(const MqWait& w);
+
+struct MqReceiveOptions {
+  // The receive buffer's size; none: the queue's maximum message size.
+  std::optional<size_t> buffer;
+  // System V msgtyp: 0 the first message, > 0 the first of that type (or,
+  // with except, of another type), < 0 the first of the lowest type <= |type|.
+  long type = 0;
+  bool except = false;    // MSG_EXCEPT
+  bool truncate = false;  // MSG_NOERROR
+};
+std::string ToString(const MqReceiveOptions& o);
+
+struct MqMessage {
+  long tag = 0;                // priority or mtype
+  std::vector<uint8_t> data;   // the bytes copied out (msgrcv: possibly cut)
+};
+
+struct MqStatus {
+  size_t count = 0;               // mq_curmsgs, msg_qnum
+  std::optional<size_t> bytes;    // msg_cbytes where reported
+  size_t max_count = 0;           // mq_maxmsg; msg_qbytes; 0: none
+  size_t max_bytes = 0;           // msg_qbytes; 0: none
+  size_t max_message = 0;         // mq_msgsize; MSGMAX (read when the queue was made)
+  bool nonblocking = false;       // mq_flags & O_NONBLOCK
+  std::string ToString() const;
+};
+
+class MessageQueue {
+ public:
+  // Removes the queue (IPC_RMID; mq_close and mq_unlink) unless Remove() did.
+  virtual ~MessageQueue() = default;
+
+  // One send of n bytes with tag `tag`.
+  virtual PosixError Send(long tag, const uint8_t* data, size_t n, const MqWait& w) = 0;
+  // One receive.
+  virtual PosixErrorOr<MqMessage> Receive(const MqReceiveOptions& o, const MqWait& w) = 0;
+  // One status call (IPC_STAT, mq_getattr).
+  virtual PosixErrorOr<MqStatus> Status() = 0;
+  // Removes the queue now (IPC_RMID; mq_unlink). Blocked callers of a System V
+  // queue fail EIDRM (man 2 msgctl). Further calls here fail.
+  virtual PosixError Remove() = 0;
+  // "System V msqid 32768", "POSIX mq /ipcspec.12.3 (fd 5)".
+  virtual std::string Describe() const = 0;
+};
+
+struct MessageQueueInstance {
+  std::unique_ptr<MessageQueue> queue;
+  MessageQueue* operator->() const { return queue.get(); }
+  MessageQueue& operator*() const { return *queue; }
+};
+
+struct MessageQueueInterface {
+  using Caps = MessageQueueCaps;
+  using Instance = MessageQueueInstance;
+  static constexpr const char* kName = "MessageQueue";
+};
+
+using MessageQueueKind = Kind<MessageQueueInterface>;
+
+}  // namespace ipcspec

@@ -1,0 +1,208 @@
+#include "impl/mmap/mmap_regions.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
+
+namespace ipcspec {
+
+std::string RegionFileDir() {
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  return tmp && *tmp ? tmp : "/tmp";
+}
+
+// ---- FileRegion ----
+
+PosixErrorOr<FileDescriptor> FileRegion::MakeObject() {
+  std::string templ = RegionFileDir() + "/ipcspec-region.XXXXXX";
+  FileDescriptor fd(mkostemp(templ.data(), O_CLOEXEC));
+  if (!fd.valid()) return ErrnoError("mkostemp(" + templ + ")");
+  path_ = templ;
+  return fd;
+}
+
+PosixError FileRegion::RemoveObject() {
+  if (unlink(path_.c_str()) != 0) return ErrnoError("unlink(" + path_ + ")");
+  return NoError();
+}
+
+SharedRegionCaps FileRegionCaps() {
+  SharedRegionCaps c;
+  c.size_rule = RegionSizeRule::kAsked;  // fstat st_size after ftruncate
+  c.granularity = PageSize();            // man 2 mmap: "mapped in multiples of the page size"
+  c.reach = RegionReach::kName;          // its path
+  c.persistence = RegionPersistence::kFilesystem;
+  c.attach_after_remove = true;          // the Instance keeps its descriptor after unlink
+  c.zero_filled = true;                  // ftruncate(2): the extended part reads as null bytes
+  c.read_only_attach = true;
+  return c;
+}
+
+// ---- MemfdRegion ----
+
+PosixErrorOr<FileDescriptor> MemfdRegion::MakeObject() {
+  FileDescriptor fd(memfd_create("ipcspec-region", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+  if (!fd.valid()) return ErrnoError("memfd_create(MFD_CLOEXEC|MFD_ALLOW_SEALING)");
+  return fd;
+}
+
+PosixError MemfdRegion::RemoveObject() {
+  // No name: dropping the last descriptor is all there is. The memory lives
+  // on while mapped.
+  if (fd_.reset() != 0) return ErrnoError("close(memfd)");
+  return NoError();
+}
+
+std::string MemfdRegion::Handle() const {
+  return fd_.valid() ? "memfd fd " + std::to_string(fd_.get()) : "memfd (closed)";
+}
+
+SharedRegionCaps MemfdRegionCaps() {
+  SharedRegionCaps c;
+  c.size_rule = RegionSizeRule::kAsked;
+  c.granularity = PageSize();
+  // man 2 memfd_create: by fork, by passing the descriptor over a UNIX
+  // socket, or through /proc/PID/fd/N.
+  c.reach = RegionReach::kDescriptor;
+  c.persistence = RegionPersistence::kProcess;
+  c.attach_after_remove = false;  // Remove closes the only descriptor
+  c.zero_filled = true;
+  c.read_only_attach = true;
+  return c;
+}
+
+// ---- AnonSharedRegion ----
+
+AnonSharedRegion::~AnonSharedRegion() {
+  while (attachment_count() > 0) {
+    RegionAttachment a = attachment(attachment_count() - 1);
+    munmap(a.data, a.length);
+    Untrack(a);
+  }
+  if (base_ != nullptr) munmap(base_, mapped_length());
+  base_ = nullptr;
+}
+
+PosixError AnonSharedRegion::Create(size_t size) {
+  if (created()) return PosixError(EEXIST, "Create twice");
+  void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) {
+    return ErrnoError("mmap(" + std::to_string(size) + ", MAP_SHARED|MAP_ANONYMOUS)");
+  }
+  base_ = static_cast<uint8_t*>(p);
+  SetSizes(size, RoundUpToPage(size));
+  return NoError();
+}
+
+PosixErrorOr<RegionAttachment> AnonSharedRegion::Attach(RegionAccess access) {
+  if (!created()) return PosixError(EINVAL, "Attach before Create");
+  if (TableFull()) return PosixError(EMFILE, "mremap: too many attachments for one Instance");
+  // Any live mapping of the pages will do as the source.
+  uint8_t* src = base_ != nullptr ? base_ : attachment_count() > 0 ? attachment(0).data : nullptr;
+  if (src == nullptr) {
+    return PosixError(EIDRM, "Attach: removed and no mapping left to duplicate");
+  }
+  void* p = mremap(src, 0, mapped_length(), MREMAP_MAYMOVE);
+  if (p == MAP_FAILED) return ErrnoError("mremap(old_size 0, MREMAP_MAYMOVE)");
+  int prot = access == RegionAccess::kReadOnly ? PROT_READ : PROT_READ | PROT_WRITE;
+  if (mprotect(p, mapped_length(), prot) != 0) {
+    PosixError e = ErrnoError(std::string("mprotect(") + ToString(access) + ")");
+    munmap(p, mapped_length());
+    return e;
+  }
+  RegionAttachment a{static_cast<uint8_t*>(p), mapped_length(), access};
+  Track(a);
+  return a;
+}
+
+PosixError AnonSharedRegion::Detach(const RegionAttachment& a) {
+  if (!Untrack(a)) return PosixError(EINVAL, "munmap of an address this Instance did not map");
+  if (munmap(a.data, a.length) != 0) return ErrnoError("munmap(anonymous shared)");
+  return NoError();
+}
+
+PosixError AnonSharedRegion::Remove() {
+  if (!created()) return PosixError(EINVAL, "Remove before Create");
+  if (removed()) return PosixError(ENOENT, "Remove twice");
+  if (munmap(base_, mapped_length()) != 0) return ErrnoError("munmap(base mapping)");
+  base_ = nullptr;
+  SetRemoved();
+  return NoError();
+}
+
+PosixErrorOr<size_t> AnonSharedRegion::Size() const {
+  const void* p = base_ != nullptr ? base_ : attachment_count() > 0 ? attachment(0).data : nullptr;
+  if (p == nullptr) return PosixError(EIDRM, "Size: no mapping left");
+  return MappingLength(p);
+}
+
+std::string AnonSharedRegion::Handle() const {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "anonymous MAP_SHARED at %p", static_cast<void*>(base_));
+  return buf;
+}
+
+SharedRegionCaps AnonSharedRegionCaps() {
+  SharedRegionCaps c;
+  // A mapping has no size of its own but its length, in whole pages.
+  c.size_rule = RegionSizeRule::kPageRounded;
+  c.granularity = PageSize();
+  // man 2 mmap NOTES: "Memory mapped by mmap() is preserved across fork(2),
+  // with the same attributes."
+  c.reach = RegionReach::kInheritOnly;
+  c.persistence = RegionPersistence::kProcess;
+  c.attach_after_remove = true;  // duplicates a live attachment
+  c.zero_filled = true;          // MAP_ANONYMOUS: "its contents are initialized to zero"
+  c.read_only_attach = true;
+  return c;
+}
+
+PosixErrorOr<size_t> MappingLength(const void* p) {
+  FILE* f = std::fopen("/proc/self/maps", "re");
+  if (f == nullptr) return ErrnoError("fopen(/proc/self/maps)");
+  char line[512];
+  uintptr_t want = reinterpret_cast<uintptr_t>(p);
+  while (std::fgets(line, sizeof line, f) != nullptr) {
+    uintptr_t start = 0, end = 0;
+    if (std::sscanf(line, "%" SCNxPTR "-%" SCNxPTR, &start, &end) == 2 && start == want) {
+      std::fclose(f);
+      return static_cast<size_t>(end - start);
+    }
+  }
+  std::fclose(f);
+  return PosixError(ENOENT, "/proc/self/maps: no mapping starts at the region");
+}
+
+namespace {
+
+using RegionPtr = std::unique_ptr<SharedRegion>;
+
+IPCSPEC_REGISTER_KIND(SharedRegionInterface,
+                      (SharedRegionKind{
+                          "mmap_file", "mmap",
+                          "a file under $TEST_TMPDIR, ftruncate + mmap(MAP_SHARED), unlinked",
+                          FileRegionCaps(), []() -> PosixErrorOr<RegionPtr> {
+                            return RegionPtr(new FileRegion());
+                          }}));
+IPCSPEC_REGISTER_KIND(SharedRegionInterface,
+                      (SharedRegionKind{
+                          "memfd", "memfd",
+                          "memfd_create(MFD_ALLOW_SEALING) + ftruncate + mmap(MAP_SHARED)",
+                          MemfdRegionCaps(), []() -> PosixErrorOr<RegionPtr> {
+                            return RegionPtr(new MemfdRegion());
+                          }}));
+IPCSPEC_REGISTER_KIND(SharedRegionInterface,
+                      (SharedRegionKind{
+                          "mmap_anon_shared", "mmap",
+                          "mmap(MAP_SHARED|MAP_ANONYMOUS), shared across fork; more "
+                          "attachments by mremap(old_size 0)",
+                          AnonSharedRegionCaps(), []() -> PosixErrorOr<RegionPtr> {
+                            return RegionPtr(new AnonSharedRegion());
+                          }}));
+
+}  // namespace
+}  // namespace ipcspec

@@ -1,0 +1,102 @@
+#include "impl/sysv_shm/sysv_shm.h"
+
+#include <sys/shm.h>
+
+namespace ipcspec {
+
+SysvShmRegion::~SysvShmRegion() { Teardown(); }
+
+void SysvShmRegion::Teardown() {
+  while (attachment_count() > 0) {
+    RegionAttachment a = attachment(attachment_count() - 1);
+    shmdt(a.data);
+    Untrack(a);
+  }
+  if (id_ >= 0 && !removed()) {
+    shmctl(id_, IPC_RMID, nullptr);
+    SetRemoved();
+  }
+}
+
+PosixError SysvShmRegion::Create(size_t size) {
+  if (created()) return PosixError(EEXIST, "SysvShmRegion::Create twice");
+  size_t ask = ShmgetSize(size);
+  int id = shmget(key_, ask, IPC_CREAT | IPC_EXCL | 0600);
+  if (id < 0) {
+    return ErrnoError("shmget(key " + std::to_string(key_) + ", " + std::to_string(ask) +
+                      ", IPC_CREAT|IPC_EXCL|0600)");
+  }
+  id_ = id;
+  // man 2 shmget: "with size equal to the value of size rounded up to a
+  // multiple of PAGE_SIZE".
+  SetSizes(size, RoundUpToPage(size));
+  return NoError();
+}
+
+PosixErrorOr<RegionAttachment> SysvShmRegion::Attach(RegionAccess access) {
+  if (id_ < 0) return PosixError(EINVAL, "shmat before Create");
+  if (TableFull()) return PosixError(EMFILE, "shmat: too many attachments for one Instance");
+  void* p = shmat(id_, nullptr, access == RegionAccess::kReadOnly ? SHM_RDONLY : 0);
+  if (p == reinterpret_cast<void*>(-1)) {
+    return ErrnoError("shmat(shmid " + std::to_string(id_) + ", " + ToString(access) + ")");
+  }
+  RegionAttachment a{static_cast<uint8_t*>(p), mapped_length(), access};
+  Track(a);
+  return a;
+}
+
+PosixError SysvShmRegion::Detach(const RegionAttachment& a) {
+  if (!Untrack(a)) return PosixError(EINVAL, "shmdt of an address this Instance did not attach");
+  if (shmdt(a.data) != 0) return ErrnoError("shmdt(shmid " + std::to_string(id_) + ")");
+  return NoError();
+}
+
+PosixError SysvShmRegion::Remove() {
+  if (id_ < 0) return PosixError(EINVAL, "IPC_RMID before Create");
+  if (removed()) return PosixError(EIDRM, "IPC_RMID twice");
+  if (shmctl(id_, IPC_RMID, nullptr) != 0) {
+    return ErrnoError("shmctl(shmid " + std::to_string(id_) + ", IPC_RMID)");
+  }
+  SetRemoved();
+  return NoError();
+}
+
+PosixErrorOr<size_t> SysvShmRegion::Size() const {
+  struct shmid_ds ds;
+  if (shmctl(id_, IPC_STAT, &ds) != 0) {
+    return ErrnoError("shmctl(shmid " + std::to_string(id_) + ", IPC_STAT)");
+  }
+  return static_cast<size_t>(ds.shm_segsz);
+}
+
+std::string SysvShmRegion::Handle() const { return "shmid " + std::to_string(id_); }
+
+SharedRegionCaps SysvShmCaps() {
+  SharedRegionCaps c;
+  // man 2 shmget: "shm_segsz is set to the value of size".
+  c.size_rule = RegionSizeRule::kAsked;
+  c.granularity = PageSize();
+  // Any process in the IPC namespace with permission can shmat the id.
+  c.reach = RegionReach::kName;
+  // man 2 shmctl IPC_RMID: destroyed "only after the last process detaches
+  // it"; until IPC_RMID it outlives every process.
+  c.persistence = RegionPersistence::kKernel;
+  // Linux only (man 2 shmctl NOTES): shmat of a segment marked for deletion.
+  c.attach_after_remove = true;
+  c.zero_filled = true;
+  c.read_only_attach = true;
+  return c;
+}
+
+namespace {
+
+IPCSPEC_REGISTER_KIND(SharedRegionInterface,
+                      (SharedRegionKind{
+                          "sysv_shm", "sysv_shm",
+                          "shmget(IPC_PRIVATE) + shmat/shmdt, removed with shmctl(IPC_RMID)",
+                          SysvShmCaps(), []() -> PosixErrorOr<std::unique_ptr<SharedRegion>> {
+                            return std::unique_ptr<SharedRegion>(new SysvShmRegion());
+                          }}));
+
+}  // namespace
+}  // namespace ipcspec

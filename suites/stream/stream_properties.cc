@@ -1,0 +1,769 @@
+// The ByteStream properties.
+//
+// The model is exact: a deque of the bytes in the stream, which ends are open
+// and which forked writers are alive. Where the man pages allow several
+// outcomes (a read or a write may be partial), a command loops until the
+// model's outcome is reached and checks each step against what is allowed,
+// so the model stays exact and every legal implementation passes.
+//
+// What is checked, with its source:
+//   man 7 pipe, "I/O on pipes and FIFOs": "If a process attempts to read from
+//     an empty pipe, then read(2) will block until data is available. If a
+//     process attempts to write to a full pipe, then write(2) blocks until
+//     sufficient data has been read from the pipe to allow the write to
+//     complete." / "If all file descriptors referring to the write end of a
+//     pipe have been closed, then an attempt to read(2) from the pipe will see
+//     end-of-file" / "If all file descriptors referring to the read end of a
+//     pipe have been closed, then a write(2) will cause a SIGPIPE signal to be
+//     generated for the calling process. If the calling process is ignoring
+//     this signal, then write(2) fails with the error EPIPE."
+//   man 7 pipe, "PIPE_BUF": "POSIX.1 says that writes of less than PIPE_BUF
+//     bytes must be atomic" and, with O_NONBLOCK and n <= PIPE_BUF, "If there
+//     is room to write n bytes to the pipe, then write(2) succeeds
+//     immediately, writing all n bytes; otherwise write(2) fails, with errno
+//     set to EAGAIN."
+//   man 2 read / man 2 write, EAGAIN: "The file descriptor fd refers to a
+//     file other than a socket and has been marked nonblocking (O_NONBLOCK),
+//     and the read would block." (and the same for sockets, man 7 unix).
+//   man 7 unix: SOCK_STREAM gives EOF after the peer closes, and EPIPE with
+//     SIGPIPE (unless MSG_NOSIGNAL) after the peer's read side is gone.
+#include "suites/stream/stream_properties.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <deque>
+#include <sstream>
+
+#include "impl/core/deadline.h"
+#include "impl/core/file_descriptor.h"
+#include "impl/core/process.h"
+#include "impl/core/watchdog.h"
+#include "rapidcheck/state.h"
+
+namespace ipcspec {
+namespace {
+
+// Room accounting: an empty stream accepts empty_capacity bytes; each write
+// of n bytes may use up to ceil(n / kUnit) units of it (a pipe write may
+// start a fresh page), and all of it comes back once the stream is empty.
+constexpr size_t kUnit = 4096;
+size_t Units(size_t n) { return (n + kUnit - 1) / kUnit; }
+
+uint8_t PatternByte(uint32_t i) { return static_cast<uint8_t>((i * 2654435761u) >> 13); }
+
+std::vector<uint8_t> Pattern(uint32_t first, size_t n) {
+  std::vector<uint8_t> v(n);
+  for (size_t i = 0; i < n; ++i) v[i] = PatternByte(first + static_cast<uint32_t>(i));
+  return v;
+}
+
+// ---------------------------------------------------------------------------
+// Forked writers: a child holding its own copy of the write end, driven
+// through a control pipe. It runs plain system calls only.
+
+struct ChildCmd {
+  uint32_t op;  // 1 write, 2 exit
+  uint32_t n;
+  uint32_t first;
+};
+struct ChildReply {
+  int64_t written;  // bytes written, or -1
+  int32_t err;      // errno of the failing call
+  int32_t sigpipe;  // 1 if SIGPIPE was pending after it
+};
+
+bool SigpipePendingAndConsume() {
+  sigset_t s;
+  sigemptyset(&s);
+  sigaddset(&s, SIGPIPE);
+  struct timespec zero = {0, 0};
+  return sigtimedwait(&s, nullptr, &zero) == SIGPIPE;
+}
+
+struct WriterChild {
+  Child child;
+  FileDescriptor ctl;    // parent writes commands
+  FileDescriptor reply;  // parent reads replies
+};
+
+struct StreamSut {
+  const ByteStreamKind* kind;
+  ByteStream s;
+  std::vector<WriterChild> children;  // by index; closed ones stay as empty slots
+};
+
+// The child's loop: returns its exit code.
+int WriterChildMain(StreamEnd& writer, int ctl, int reply, size_t atomic) {
+  // Tell the parent that setup (dropping the read end) is done.
+  ChildReply ready{0, 0, 0};
+  if (write(reply, &ready, sizeof ready) != static_cast<ssize_t>(sizeof ready)) return 11;
+  std::vector<uint8_t> buf;
+  for (;;) {
+    ChildCmd c;
+    ssize_t r = read(ctl, &c, sizeof c);
+    if (r == 0) return 0;
+    if (r != static_cast<ssize_t>(sizeof c)) return 10;
+    if (c.op == 2) return 0;
+    buf.resize(c.n);
+    for (uint32_t i = 0; i < c.n; ++i) buf[i] = PatternByte(c.first + i);
+    ChildReply rep{0, 0, 0};
+    size_t done = 0;
+    while (done < c.n) {
+      auto w = writer.Write(buf.data() + done, c.n - done, Blocking::kBlock);
+      if (!w.ok()) {
+        rep.written = done == 0 ? -1 : static_cast<int64_t>(done);
+        rep.err = w.errno_value();
+        break;
+      }
+      // An atomic-sized write is never split (man 7 pipe, PIPE_BUF).
+      if (done == 0 && c.n <= atomic && w.value() != c.n) {
+        rep.written = static_cast<int64_t>(w.value());
+        rep.err = -1;  // split atomic write
+        break;
+      }
+      done += w.value();
+      rep.written = static_cast<int64_t>(done);
+    }
+    rep.sigpipe = SigpipePendingAndConsume() ? 1 : 0;
+    if (write(reply, &rep, sizeof rep) != static_cast<ssize_t>(sizeof rep)) return 11;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// The model.
+
+struct StreamModel {
+  std::deque<uint8_t> data;
+  bool reader_open = true;
+  bool writer_open = true;
+  std::vector<bool> child_alive;
+  size_t units_used = 0;
+  size_t units = 0;
+  size_t atomic = 0;
+  bool sigpipe = true;
+  bool forkable = true;
+  uint32_t next_byte = 0;
+
+  int live_children() const {
+    return static_cast<int>(std::count(child_alive.begin(), child_alive.end(), true));
+  }
+  int writers() const { return (writer_open ? 1 : 0) + live_children(); }
+  bool Fits(size_t n) const { return units_used + Units(n) <= units; }
+  void Append(size_t n) {
+    for (uint8_t b : Pattern(next_byte, n)) data.push_back(b);
+    next_byte += static_cast<uint32_t>(n);
+    units_used += Units(n);
+  }
+  void Consume(size_t n) {
+    data.erase(data.begin(), data.begin() + static_cast<long>(n));
+    if (data.empty()) units_used = 0;
+  }
+};
+
+using StreamCommand = rc::state::Command<StreamModel, StreamSut>;
+
+rc::Gen<size_t> WriteSize(const StreamModel& m) {
+  std::vector<size_t> edges = {1, 2, 3, 4095, 4096, 4097, 8192};
+  if (m.atomic > 1) {
+    edges.push_back(m.atomic - 1);
+    edges.push_back(m.atomic);
+    edges.push_back(m.atomic + 1);
+  }
+  return rc::gen::weightedOneOf<size_t>({
+      {4, rc::gen::inRange<size_t>(1, 65)},
+      {3, rc::gen::inRange<size_t>(1, 9000)},
+      {2, rc::gen::elementOf(edges)},
+  });
+}
+
+rc::Gen<Blocking> AnyBlocking() { return rc::gen::element(Blocking::kBlock, Blocking::kNonBlock); }
+
+// Checks a write that must fail because no reader is left.
+void ExpectBrokenPipe(const PosixErrorOr<size_t>& r, const StreamModel& m, const char* who) {
+  if (r.ok() || r.errno_value() != EPIPE) {
+    RC_FAIL(std::string(who) + " write with no reader left: expected EPIPE, got " +
+            (r.ok() ? "success, " + std::to_string(r.value()) + " bytes written"
+                    : r.error().ToString()) +
+            " (man 7 pipe: \"If all file descriptors referring to the read end of a pipe have "
+            "been closed, then a write(2) will cause a SIGPIPE signal ... fails with EPIPE\")");
+  }
+  if (m.sigpipe && !SigpipePendingAndConsume()) {
+    RC_FAIL(std::string(who) +
+            " write with no reader left failed EPIPE but raised no SIGPIPE (man 7 pipe)");
+  }
+}
+
+struct Write : StreamCommand {
+  size_t n;
+  Blocking b;
+  explicit Write(const StreamModel& m) : n(*WriteSize(m)), b(*AnyBlocking()) {}
+  void checkPreconditions(const StreamModel& m) const override {
+    RC_PRE(m.writer_open);
+    const bool fits = !m.reader_open || m.Fits(n);
+    RC_PRE(fits);
+  }
+  void apply(StreamModel& m) const override {
+    if (m.reader_open) m.Append(n);
+  }
+  void run(const StreamModel& m, StreamSut& sut) const override {
+    std::vector<uint8_t> bytes = Pattern(m.next_byte, n);
+    StreamEnd& w = *sut.s.writer;
+    if (!m.reader_open) {
+      ExpectBrokenPipe(w.Write(bytes.data(), n, b), m, "a");
+      return;
+    }
+    // The model says all n bytes fit: the write completes without blocking,
+    // possibly in several calls when n is above the atomic size.
+    size_t done = 0;
+    while (done < n) {
+      Watchdog dog(Deadline::In(std::chrono::seconds(5)));
+      auto r = w.Write(bytes.data() + done, n - done, b);
+      if (dog.fired()) RC_FAIL("write blocked although the stream had room for it (man 7 pipe)");
+      if (!r.ok()) {
+        RC_FAIL("write with room for all of it failed: " + r.error().ToString() +
+                " (man 7 pipe: with room, \"write(2) succeeds immediately\")");
+      }
+      RC_ASSERT(r.value() >= 1u);
+      if (done == 0 && n <= m.atomic && r.value() != n) {
+        RC_FAIL("a write of " + std::to_string(n) + " bytes (<= atomic size " +
+                std::to_string(m.atomic) + ") was split: " + std::to_string(r.value()) +
+                " bytes (man 7 pipe: writes of at most PIPE_BUF bytes are atomic)");
+      }
+      done += r.value();
+    }
+  }
+  void show(std::ostream& os) const override {
+    os << "write(" << n << " bytes, " << ToString(b) << ")";
+  }
+};
+
+struct Read : StreamCommand {
+  size_t n;
+  Blocking b;
+  explicit Read(const StreamModel& m)
+      : n(*rc::gen::weightedOneOf<size_t>({{3, rc::gen::inRange<size_t>(1, 65)},
+                                           {2, rc::gen::inRange<size_t>(1, 70000)}})),
+        b(*AnyBlocking()) {}
+  void checkPreconditions(const StreamModel& m) const override {
+    RC_PRE(m.reader_open);
+    // A blocking read of an empty stream with a writer blocks: that is the
+    // fault scenarios' business, not this sequence's.
+    const bool would_block = m.data.empty() && m.writers() > 0 && b == Blocking::kBlock;
+    RC_PRE(!would_block);
+  }
+  void apply(StreamModel& m) const override { m.Consume(std::min(n, m.data.size())); }
+  void run(const StreamModel& m, StreamSut& sut) const override {
+    StreamEnd& r = *sut.s.reader;
+    std::vector<uint8_t> buf(n);
+    if (m.data.empty()) {
+      auto got = r.Read(buf.data(), n, b);
+      if (m.writers() > 0) {
+        if (got.ok()) {
+          RC_FAIL("non-blocking read of an empty stream with " + std::to_string(m.writers()) +
+                  " writer(s) returned " + std::to_string(got.value()) +
+                  (got.value() == 0 ? " (end of file too early)" : " bytes from nowhere") +
+                  "; expected EAGAIN (man 2 read: EAGAIN \"the read would block\")");
+        }
+        RC_ASSERT(got.errno_value() == EAGAIN);
+      } else {
+        if (!got.ok() || got.value() != 0) {
+          RC_FAIL("read after every writer closed and the data drained: expected 0 (end of "
+                  "file), got " +
+                  (got.ok() ? std::to_string(got.value()) : got.error().ToString()) +
+                  " (man 7 pipe: \"an attempt to read(2) from the pipe will see end-of-file\")");
+        }
+      }
+      return;
+    }
+    size_t want = std::min(n, m.data.size());
+    size_t done = 0;
+    while (done < want) {
+      Watchdog dog(Deadline::In(std::chrono::seconds(5)));
+      auto got = r.Read(buf.data() + done, n - done, b);
+      if (dog.fired()) RC_FAIL("read blocked although the stream held data");
+      if (!got.ok()) {
+        RC_FAIL("read of a stream holding " + std::to_string(m.data.size() - done) +
+                " bytes failed: " + got.error().ToString());
+      }
+      if (got.value() == 0) {
+        RC_FAIL("read returned 0 (end of file) while " + std::to_string(m.data.size() - done) +
+                " bytes were still in the stream");
+      }
+      if (done + got.value() > want) {
+        RC_FAIL("read returned " + std::to_string(got.value()) + " bytes but only " +
+                std::to_string(want - done) + " were in the stream (duplicated data)");
+      }
+      done += got.value();
+    }
+    for (size_t i = 0; i < want; ++i) {
+      if (buf[i] != m.data[i]) {
+        std::ostringstream os;
+        os << "byte " << i << " of this read is 0x" << std::hex << int(buf[i])
+           << ", the model says 0x" << int(m.data[i])
+           << ": data lost, duplicated or reordered (man 7 pipe: a pipe is a "
+              "unidirectional data channel, bytes come out in the order written)";
+        RC_FAIL(os.str());
+      }
+    }
+  }
+  void show(std::ostream& os) const override {
+    os << "read(up to " << n << " bytes, " << ToString(b) << ")";
+  }
+};
+
+struct CloseWriter : StreamCommand {
+  void checkPreconditions(const StreamModel& m) const override { RC_PRE(m.writer_open); }
+  void apply(StreamModel& m) const override { m.writer_open = false; }
+  void run(const StreamModel&, StreamSut& sut) const override {
+    PosixError e = sut.s.writer->Close();
+    if (!e.ok()) RC_FAIL("closing the write end: " + e.ToString());
+  }
+  void show(std::ostream& os) const override { os << "close(write end)"; }
+};
+
+struct CloseReader : StreamCommand {
+  void checkPreconditions(const StreamModel& m) const override { RC_PRE(m.reader_open); }
+  void apply(StreamModel& m) const override {
+    m.reader_open = false;
+    m.data.clear();
+    m.units_used = 0;
+  }
+  void run(const StreamModel&, StreamSut& sut) const override {
+    PosixError e = sut.s.reader->Close();
+    if (!e.ok()) RC_FAIL("closing the read end: " + e.ToString());
+  }
+  void show(std::ostream& os) const override { os << "close(read end)"; }
+};
+
+PosixErrorOr<ChildReply> AwaitReply(WriterChild& wc) {
+  Deadline d = Deadline::In(std::chrono::seconds(5));
+  struct pollfd p = {wc.reply.get(), POLLIN, 0};
+  int n = poll(&p, 1, d.RemainingMs());
+  if (n == 0) return PosixError(ETIMEDOUT, "the child's write did not finish by the deadline");
+  if (n < 0) return ErrnoError("poll(child reply)");
+  ChildReply rep;
+  if (read(wc.reply.get(), &rep, sizeof rep) != static_cast<ssize_t>(sizeof rep)) {
+    return PosixError(EPIPE, "the child died without replying");
+  }
+  return rep;
+}
+
+PosixErrorOr<ChildReply> AskChild(WriterChild& wc, const ChildCmd& cmd) {
+  if (write(wc.ctl.get(), &cmd, sizeof cmd) != static_cast<ssize_t>(sizeof cmd)) {
+    return ErrnoError("write(child control pipe)");
+  }
+  return AwaitReply(wc);
+}
+
+struct ForkWriter : StreamCommand {
+  void checkPreconditions(const StreamModel& m) const override {
+    const bool ok =
+        m.forkable && m.writer_open && m.live_children() < 3 && m.child_alive.size() < 6;
+    RC_PRE(ok);
+  }
+  void apply(StreamModel& m) const override { m.child_alive.push_back(true); }
+  void run(const StreamModel& m, StreamSut& sut) const override {
+    int ctl[2], rep[2];
+    RC_ASSERT(pipe2(ctl, O_CLOEXEC) == 0);
+    RC_ASSERT(pipe2(rep, O_CLOEXEC) == 0);
+    WriterChild wc;
+    wc.ctl.reset(ctl[1]);
+    wc.reply.reset(rep[0]);
+    FileDescriptor child_ctl(ctl[0]), child_rep(rep[1]);
+    // Everything the child must not hold: other children's control pipes.
+    std::vector<int> others;
+    for (const auto& o : sut.children) {
+      if (o.ctl.valid()) others.push_back(o.ctl.get());
+      if (o.reply.valid()) others.push_back(o.reply.get());
+    }
+    StreamSut* s = &sut;
+    size_t atomic = m.atomic;
+    auto c = Child::Fork([&, s, atomic]() -> int {
+      for (int fd : others) close(fd);
+      close(ctl[1]);
+      close(rep[0]);
+      // Only the parent reads: the child drops its copy of the read end.
+      if (!s->s.reader->closed()) (void)s->s.reader->Close();
+      return WriterChildMain(*s->s.writer, ctl[0], rep[1], atomic);
+    });
+    if (!c.ok()) RC_FAIL("fork: " + c.error().ToString());
+    wc.child = std::move(c).ValueOrDie();
+    child_ctl.reset();
+    child_rep.reset();
+    // Wait for the child's "ready": until then it may still hold the read end.
+    auto ready = AwaitReply(wc);
+    if (!ready.ok()) RC_FAIL("forked writer: " + ready.error().ToString());
+    sut.children.push_back(std::move(wc));
+  }
+  void show(std::ostream& os) const override { os << "fork(a child holding the write end)"; }
+};
+
+rc::Gen<size_t> LiveChild(const StreamModel& m) {
+  std::vector<size_t> live;
+  for (size_t i = 0; i < m.child_alive.size(); ++i) {
+    if (m.child_alive[i]) live.push_back(i);
+  }
+  RC_PRE(!live.empty());
+  return rc::gen::elementOf(live);
+}
+
+struct ChildWrite : StreamCommand {
+  size_t idx;
+  size_t n;
+  explicit ChildWrite(const StreamModel& m) : idx(*LiveChild(m)), n(*WriteSize(m)) {}
+  void checkPreconditions(const StreamModel& m) const override {
+    // (RC_PRE captures its expression and does not short-circuit: guard first.)
+    const bool alive = idx < m.child_alive.size() && m.child_alive[idx];
+    RC_PRE(alive);
+    const bool fits = !m.reader_open || m.Fits(n);
+    RC_PRE(fits);
+  }
+  void apply(StreamModel& m) const override {
+    if (m.reader_open) m.Append(n);
+  }
+  void run(const StreamModel& m, StreamSut& sut) const override {
+    auto rep = AskChild(sut.children[idx], ChildCmd{1, static_cast<uint32_t>(n), m.next_byte});
+    if (!rep.ok()) RC_FAIL("child " + std::to_string(idx) + ": " + rep.error().ToString());
+    const ChildReply& r = rep.value();
+    if (!m.reader_open) {
+      if (r.written != -1 || r.err != EPIPE) {
+        RC_FAIL("child's write with no reader left: expected EPIPE, got written=" +
+                std::to_string(r.written) + " errno " + ErrnoName(r.err) + " (man 7 pipe)");
+      }
+      if (m.sigpipe && !r.sigpipe) RC_FAIL("child's EPIPE write raised no SIGPIPE (man 7 pipe)");
+      return;
+    }
+    if (r.err == -1) {
+      RC_FAIL("child's write of " + std::to_string(n) + " bytes (<= atomic size) was split: " +
+              std::to_string(r.written) + " bytes (man 7 pipe, PIPE_BUF)");
+    }
+    if (r.written != static_cast<int64_t>(n)) {
+      RC_FAIL("child's write with room for it wrote " + std::to_string(r.written) + " of " +
+              std::to_string(n) + " bytes, errno " + ErrnoName(r.err));
+    }
+  }
+  void show(std::ostream& os) const override {
+    os << "child " << idx << ": write(" << n << " bytes, blocking)";
+  }
+};
+
+struct ChildExit : StreamCommand {
+  size_t idx;
+  explicit ChildExit(const StreamModel& m) : idx(*LiveChild(m)) {}
+  void checkPreconditions(const StreamModel& m) const override {
+    // (RC_PRE captures its expression and does not short-circuit: guard first.)
+    const bool alive = idx < m.child_alive.size() && m.child_alive[idx];
+    RC_PRE(alive);
+  }
+  void apply(StreamModel& m) const override { m.child_alive[idx] = false; }
+  void run(const StreamModel&, StreamSut& sut) const override {
+    WriterChild& wc = sut.children[idx];
+    ChildCmd bye{2, 0, 0};
+    RC_ASSERT(write(wc.ctl.get(), &bye, sizeof bye) == static_cast<ssize_t>(sizeof bye));
+    auto st = wc.child.Wait();
+    if (!st.ok()) RC_FAIL("child " + std::to_string(idx) + " exit: " + st.error().ToString());
+    if (!st.value().ExitedWith(0)) {
+      RC_FAIL("child " + std::to_string(idx) + " " + st.value().ToString());
+    }
+    wc.ctl.reset();
+    wc.reply.reset();
+  }
+  void show(std::ostream& os) const override { os << "child " << idx << ": exit"; }
+};
+
+// Fill the stream with non-blocking writes until EAGAIN, check the amount and
+// the EAGAIN rule, then drain it all and check every byte.
+struct FillAndDrain : StreamCommand {
+  size_t chunk;
+  explicit FillAndDrain(const StreamModel& m)
+      : chunk(*rc::gen::elementOf(std::vector<size_t>{1000, 4096, 5000, 16384})) {}
+  void checkPreconditions(const StreamModel& m) const override {
+    const bool open = m.writer_open && m.reader_open;
+    RC_PRE(open);
+  }
+  void apply(StreamModel& m) const override {
+    m.data.clear();
+    m.units_used = 0;
+  }
+  void run(const StreamModel& m, StreamSut& sut) const override {
+    StreamEnd& w = *sut.s.writer;
+    StreamEnd& r = *sut.s.reader;
+    const uint32_t base = 0x80000000u + m.next_byte;
+    std::vector<uint8_t> expect(m.data.begin(), m.data.end());
+    // Guaranteed: at least this many whole chunks fit before EAGAIN.
+    size_t guaranteed = m.units >= m.units_used ? (m.units - m.units_used) / Units(chunk) : 0;
+    size_t limit_bytes = 8 * 1024 * 1024;
+    size_t whole = 0;
+    for (;;) {
+      std::vector<uint8_t> bytes = Pattern(base + static_cast<uint32_t>(expect.size()), chunk);
+      auto res = w.Write(bytes.data(), chunk, Blocking::kNonBlock);
+      if (!res.ok()) {
+        if (res.errno_value() != EAGAIN) {
+          RC_FAIL("non-blocking write into a filling stream: expected success or EAGAIN, got " +
+                  res.error().ToString());
+        }
+        break;
+      }
+      if (chunk <= m.atomic && res.value() != chunk) {
+        RC_FAIL("non-blocking write of " + std::to_string(chunk) +
+                " bytes (<= PIPE_BUF) wrote " + std::to_string(res.value()) +
+                " (man 7 pipe: \"If there is room to write n bytes ... writing all n bytes; "
+                "otherwise write(2) fails, with errno set to EAGAIN\")");
+      }
+      RC_ASSERT(res.value() >= 1u);
+      if (res.value() == chunk) ++whole;
+      expect.insert(expect.end(), bytes.begin(), bytes.begin() + static_cast<long>(res.value()));
+      if (expect.size() > limit_bytes) {
+        RC_FAIL("non-blocking writes never reported a full stream (EAGAIN) after " +
+                std::to_string(expect.size()) + " bytes");
+      }
+    }
+    if (whole < guaranteed) {
+      RC_FAIL("EAGAIN after only " + std::to_string(whole) + " whole writes of " +
+              std::to_string(chunk) + " bytes; the stream had room for at least " +
+              std::to_string(guaranteed) + " (capacity " +
+              std::to_string(m.units * kUnit) + " bytes when empty)");
+    }
+    if (sut.s.reported_capacity > 0 && expect.size() > sut.s.reported_capacity) {
+      RC_FAIL("the stream took " + std::to_string(expect.size()) +
+              " bytes, more than its capacity F_GETPIPE_SZ = " +
+              std::to_string(sut.s.reported_capacity) + " (man 7 pipe, \"Pipe capacity\")");
+    }
+    std::vector<uint8_t> got(expect.size() + 1);
+    size_t done = 0;
+    while (done < expect.size()) {
+      auto res = r.Read(got.data() + done, got.size() - done, Blocking::kNonBlock);
+      if (!res.ok() || res.value() == 0) {
+        RC_FAIL("draining a full stream: read after " + std::to_string(done) + " of " +
+                std::to_string(expect.size()) + " bytes gave " +
+                (res.ok() ? std::string("0 (EOF)") : res.error().ToString()));
+      }
+      done += res.value();
+      if (done > expect.size()) RC_FAIL("draining returned more bytes than were written");
+    }
+    for (size_t i = 0; i < expect.size(); ++i) {
+      if (got[i] != expect[i]) {
+        RC_FAIL("draining a full stream: byte " + std::to_string(i) + " of " +
+                std::to_string(expect.size()) + " differs: data lost or duplicated");
+      }
+    }
+    auto empty = r.Read(got.data(), 1, Blocking::kNonBlock);
+    if (empty.ok() || empty.errno_value() != EAGAIN) {
+      RC_FAIL("non-blocking read of the drained stream (writer open): expected EAGAIN, got " +
+              (empty.ok() ? std::to_string(empty.value()) : empty.error().ToString()));
+    }
+  }
+  void show(std::ostream& os) const override {
+    os << "fill(non-blocking writes of " << chunk << " bytes until EAGAIN), then drain";
+  }
+};
+
+// Blocks SIGPIPE for the duration of a property run and drops any left.
+class SigpipeBlocked {
+ public:
+  SigpipeBlocked() {
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, SIGPIPE);
+    sigprocmask(SIG_BLOCK, &s, &old_);
+  }
+  ~SigpipeBlocked() {
+    while (SigpipePendingAndConsume()) {
+    }
+    sigprocmask(SIG_SETMASK, &old_, nullptr);
+  }
+
+ private:
+  sigset_t old_;
+};
+
+PropertyOutcome ModelSequences(const ByteStreamKind& kind) {
+  SigpipeBlocked guard;
+  return RunProperty(CurrentTestId(), [&kind] {
+    auto opened = kind.Open();
+    if (!opened.ok()) RC_FAIL("opening a " + kind.name + ": " + opened.error().ToString());
+    StreamSut sut{&kind, std::move(opened).ValueOrDie(), {}};
+    StreamModel m0;
+    size_t capacity = kind.caps.empty_capacity;
+    if (sut.s.reported_capacity > 0) capacity = std::min(capacity, sut.s.reported_capacity);
+    m0.units = capacity / kUnit;
+    m0.atomic = kind.caps.atomic_write;
+    m0.sigpipe = kind.caps.sigpipe_on_broken;
+    m0.forkable = kind.caps.fork_shares_ends;
+    rc::state::check(m0, sut,
+                     rc::state::gen::execOneOfWithArgs<Write, Write, Read, Read, Read, CloseWriter,
+                                                       CloseReader, ForkWriter, ChildWrite,
+                                                       ChildWrite, ChildExit, FillAndDrain>());
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Concurrent writers: several processes write records of at most the atomic
+// size at once; the reader must find every record whole and each writer's
+// records in order (man 7 pipe, "PIPE_BUF").
+
+struct Record {
+  uint8_t writer;
+  uint16_t seq;
+  uint16_t size;
+};
+
+uint8_t RecordByte(uint8_t writer, uint16_t seq, size_t i) {
+  return static_cast<uint8_t>(writer * 37 + seq * 11 + i * 3 + 1);
+}
+
+void FillRecord(uint8_t writer, uint16_t seq, uint16_t size, uint8_t* out) {
+  out[0] = writer;
+  out[1] = static_cast<uint8_t>(seq >> 8);
+  out[2] = static_cast<uint8_t>(seq);
+  for (size_t i = 3; i < size; ++i) out[i] = RecordByte(writer, seq, i);
+}
+
+// Waits for the end's fd to be ready, for a Kind whose ends are non-blocking.
+bool WaitReady(const StreamEnd& e, short events, const Deadline& d) {
+  if (e.fd() < 0) return true;
+  struct pollfd p = {e.fd(), events, 0};
+  return poll(&p, 1, d.RemainingMs()) > 0;
+}
+
+PropertyOutcome ConcurrentWritersAreAtomic(const ByteStreamKind& kind) {
+  SigpipeBlocked guard;
+  return RunProperty(CurrentTestId(), [&kind] {
+    const size_t atomic = kind.caps.atomic_write;
+    const bool nb = kind.caps.nonblocking_by_default;
+    const Blocking mode = nb ? Blocking::kNonBlock : Blocking::kBlock;
+    int writers = *rc::gen::inRange(2, 5);
+    std::vector<std::vector<uint16_t>> sizes(static_cast<size_t>(writers));
+    for (auto& s : sizes) {
+      int count = *rc::gen::inRange(1, 40);
+      auto size_gen = rc::gen::weightedOneOf<uint16_t>(
+          {{2, rc::gen::inRange<uint16_t>(4, 64)},
+           {2, rc::gen::inRange<uint16_t>(4, static_cast<uint16_t>(atomic + 1))},
+           {1, rc::gen::just(static_cast<uint16_t>(atomic))}});
+      s = *rc::gen::container<std::vector<uint16_t>>(static_cast<size_t>(count), size_gen);
+    }
+    auto opened = kind.Open();
+    if (!opened.ok()) RC_FAIL("opening a " + kind.name + ": " + opened.error().ToString());
+    ByteStream s = std::move(opened).ValueOrDie();
+    std::vector<Child> children;
+    for (int wi = 0; wi < writers; ++wi) {
+      const auto& my = sizes[static_cast<size_t>(wi)];
+      auto c = Child::Fork([&, wi]() -> int {
+        (void)s.reader->Close();
+        std::vector<uint8_t> rec(atomic);
+        Deadline d = Deadline::Default();
+        for (size_t q = 0; q < my.size(); ++q) {
+          FillRecord(static_cast<uint8_t>(wi), static_cast<uint16_t>(q), my[q], rec.data());
+          for (;;) {
+            auto w = s.writer->Write(rec.data(), my[q], mode);
+            if (w.ok()) {
+              if (w.value() != my[q]) return 3;  // split
+              break;
+            }
+            if (w.errno_value() == EINTR) continue;
+            if (w.errno_value() == EAGAIN && nb && WaitReady(*s.writer, POLLOUT, d)) continue;
+            return 4;
+          }
+        }
+        return 0;
+      });
+      if (!c.ok()) RC_FAIL("fork: " + c.error().ToString());
+      children.push_back(std::move(c).ValueOrDie());
+    }
+    // The parent keeps only the read end, so EOF comes when all children end.
+    RC_ASSERT(s.writer->Close().ok());
+    size_t total = 0;
+    for (const auto& v : sizes) {
+      for (uint16_t n : v) total += n;
+    }
+    std::vector<uint8_t> got;
+    got.reserve(total);
+    std::vector<uint8_t> buf(65536);
+    Deadline d = Deadline::Default();
+    for (;;) {
+      Watchdog dog(d);
+      auto r = s.reader->Read(buf.data(), buf.size(), mode);
+      if (dog.fired()) RC_FAIL("reading the writers' records passed the deadline");
+      if (!r.ok()) {
+        if (r.errno_value() == EINTR) continue;
+        if (r.errno_value() == EAGAIN && nb && WaitReady(*s.reader, POLLIN, d)) continue;
+        RC_FAIL("read: " + r.error().ToString());
+      }
+      if (r.value() == 0) break;
+      got.insert(got.end(), buf.begin(), buf.begin() + static_cast<long>(r.value()));
+      if (got.size() > total) RC_FAIL("read more bytes than the writers wrote");
+    }
+    for (size_t wi = 0; wi < children.size(); ++wi) {
+      auto st = children[wi].Wait();
+      if (!st.ok()) RC_FAIL("writer " + std::to_string(wi) + ": " + st.error().ToString());
+      if (!st.value().ExitedWith(0)) {
+        RC_FAIL("writer " + std::to_string(wi) + " " + st.value().ToString() +
+                (st.value().ExitedWith(3) ? " (a write of at most PIPE_BUF bytes was split)"
+                                          : ""));
+      }
+    }
+    if (got.size() != total) {
+      RC_FAIL("got " + std::to_string(got.size()) + " bytes, the writers wrote " +
+              std::to_string(total));
+    }
+    // Parse: every record whole, each writer's records in order.
+    std::vector<size_t> next(static_cast<size_t>(writers), 0);
+    size_t pos = 0;
+    while (pos < got.size()) {
+      uint8_t wi = got[pos];
+      if (pos + 3 > got.size() || wi >= writers) {
+        RC_FAIL("at byte " + std::to_string(pos) +
+                ": not the start of a record: writes were interleaved below PIPE_BUF "
+                "(man 7 pipe: \"writes of less than PIPE_BUF bytes must be atomic\")");
+      }
+      uint16_t seq = static_cast<uint16_t>((got[pos + 1] << 8) | got[pos + 2]);
+      if (seq != next[wi] || seq >= sizes[wi].size()) {
+        RC_FAIL("at byte " + std::to_string(pos) + ": writer " + std::to_string(wi) +
+                "'s record " + std::to_string(seq) + " where record " +
+                std::to_string(next[wi]) + " was due: torn or reordered writes");
+      }
+      uint16_t size = sizes[wi][seq];
+      if (pos + size > got.size()) RC_FAIL("a record runs past the end of the data");
+      for (size_t i = 3; i < size; ++i) {
+        if (got[pos + i] != RecordByte(wi, seq, i)) {
+          RC_FAIL("writer " + std::to_string(wi) + "'s record " + std::to_string(seq) + " (" +
+                  std::to_string(size) + " bytes) is torn at byte " + std::to_string(i) +
+                  ": another write landed inside it (man 7 pipe: writes of at most PIPE_BUF "
+                  "bytes \"must be atomic: the output data is written to the pipe as a "
+                  "contiguous sequence\")");
+        }
+      }
+      ++next[wi];
+      pos += size;
+    }
+  });
+}
+
+std::optional<std::string> NeedsAtomicAndFork(const ByteStreamKind& k) {
+  if (k.caps.atomic_write == 0) return "promises no atomic write size";
+  if (!k.caps.fork_shares_ends) return "its ends cannot be shared with a forked writer";
+  return std::nullopt;
+}
+
+}  // namespace
+
+const std::vector<SuiteProperty<ByteStreamInterface>>& StreamProperties() {
+  static const auto* props = new std::vector<SuiteProperty<ByteStreamInterface>>{
+      {"ModelSequences",
+       "man 7 pipe \"I/O on pipes and FIFOs\" (order, EOF, SIGPIPE/EPIPE, EAGAIN) and "
+       "\"PIPE_BUF\"; man 2 read, man 2 write (EAGAIN); man 7 unix for sockets",
+       nullptr, ModelSequences},
+      {"ConcurrentWritersAreAtomic",
+       "man 7 pipe \"PIPE_BUF\": \"POSIX.1 says that writes of less than PIPE_BUF bytes must "
+       "be atomic: the output data is written to the pipe as a contiguous sequence\"",
+       NeedsAtomicAndFork, ConcurrentWritersAreAtomic},
+  };
+  return *props;
+}
+
+}  // namespace ipcspec

@@ -1,0 +1,24 @@
+// Every ByteStream Kind against every ByteStream property.
+//   bazel test //suites/stream:stream_test --test_filter='*/fifo_nonblock'
+#include "gtest/gtest.h"
+#include "suites/stream/stream_properties.h"
+
+namespace ipcspec {
+namespace {
+
+class StreamSuite : public ::testing::TestWithParam<ByteStreamKind> {};
+
+TEST_P(StreamSuite, ModelSequences) {
+  RunSuiteProperty(StreamProperties(), "ModelSequences", GetParam());
+}
+
+TEST_P(StreamSuite, ConcurrentWritersAreAtomic) {
+  RunSuiteProperty(StreamProperties(), "ConcurrentWritersAreAtomic", GetParam());
+}
+
+INSTANTIATE_TEST_SUITE_P(Kinds, StreamSuite,
+                         ::testing::ValuesIn(KindRegistry<ByteStreamInterface>::Get().Kinds()),
+                         KindName());
+
+}  // namespace
+}  // namespace ipcspec
