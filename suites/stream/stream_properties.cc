@@ -596,9 +596,13 @@ PropertyOutcome ModelSequences(const ByteStreamKind& kind) {
     m0.sigpipe = kind.caps.sigpipe_on_broken;
     m0.forkable = kind.caps.fork_shares_ends;
     rc::state::check(m0, sut,
-                     rc::state::gen::execOneOfWithArgs<Write, Write, Read, Read, Read, CloseWriter,
-                                                       CloseReader, ForkWriter, ChildWrite,
-                                                       ChildWrite, ChildExit, FillAndDrain>());
+                     // Weights by repetition: forked writers and the
+                     // close of the parent's write end come often enough that
+                     // "EOF only when the LAST writer closed" is exercised.
+                     rc::state::gen::execOneOfWithArgs<
+                         Write, Write, Write, Read, Read, Read, Read, CloseWriter, CloseWriter,
+                         CloseReader, ForkWriter, ForkWriter, ChildWrite, ChildWrite, ChildExit,
+                         FillAndDrain>());
   });
 }
 

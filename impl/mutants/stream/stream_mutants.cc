@@ -1,0 +1,179 @@
+// Broken ByteStream Kinds, each wrapping a correct pipe. The stream suite
+// must reject every one of them (suites/selftest/stream).
+#include <limits.h>
+
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "impl/api/byte_stream.h"
+#include "impl/pipe/pipe.h"
+
+namespace ipcspec {
+namespace {
+
+// Forwards everything to a real end; mutants override one operation.
+class WrappedEnd : public StreamEnd {
+ public:
+  explicit WrappedEnd(std::unique_ptr<StreamEnd> inner) : inner_(std::move(inner)) {}
+  PosixErrorOr<size_t> Write(const uint8_t* d, size_t n, Blocking b) override {
+    return inner_->Write(d, n, b);
+  }
+  PosixErrorOr<size_t> Read(uint8_t* d, size_t n, Blocking b) override {
+    return inner_->Read(d, n, b);
+  }
+  PosixError Close() override { return inner_->Close(); }
+  bool closed() const override { return inner_->closed(); }
+  int fd() const override { return inner_->fd(); }
+
+ protected:
+  std::unique_ptr<StreamEnd> inner_;
+};
+
+// Bug: a write of at most PIPE_BUF bytes is issued as two write(2) calls, so
+// other writers' data can land between the halves, and a non-blocking write
+// can be half done.
+class SplitSmallWrites : public WrappedEnd {
+ public:
+  using WrappedEnd::WrappedEnd;
+  PosixErrorOr<size_t> Write(const uint8_t* d, size_t n, Blocking b) override {
+    if (n < 2 || n > PIPE_BUF) return inner_->Write(d, n, b);
+    size_t half = n / 2;
+    auto first = inner_->Write(d, half, b);
+    if (!first.ok() || first.value() < half) return first;
+    auto second = inner_->Write(d + half, n - half, b);
+    if (!second.ok()) return half;  // reports the half that went through
+    return half + second.value();
+  }
+};
+
+// Bug: byte number 5000 of what this end writes (counted per process) is
+// silently dropped; the write still reports every byte as written.
+class DropsOneByte : public WrappedEnd {
+ public:
+  using WrappedEnd::WrappedEnd;
+  PosixErrorOr<size_t> Write(const uint8_t* d, size_t n, Blocking b) override {
+    constexpr uint64_t kVictim = 5000;
+    if (sent_ <= kVictim && kVictim < sent_ + n) {
+      size_t at = static_cast<size_t>(kVictim - sent_);
+      std::vector<uint8_t> copy(d, d + n);
+      copy.erase(copy.begin() + static_cast<long>(at));
+      auto r = inner_->Write(copy.data(), copy.size(), b);
+      if (!r.ok()) return r;
+      // Pretend the dropped byte went too (if the write got past it).
+      size_t claimed = r.value() >= at ? r.value() + 1 : r.value();
+      sent_ += claimed;
+      return claimed;
+    }
+    auto r = inner_->Write(d, n, b);
+    if (r.ok()) sent_ += r.value();
+    return r;
+  }
+
+ private:
+  uint64_t sent_ = 0;
+};
+
+// Bug: end of file is reported as soon as THIS process has closed its write
+// end, even though forked children still hold theirs: a non-blocking read of
+// the empty stream returns 0 instead of EAGAIN.
+struct EofFlag {
+  bool writer_closed_here = false;
+};
+class EarlyEofReader : public WrappedEnd {
+ public:
+  EarlyEofReader(std::unique_ptr<StreamEnd> inner, std::shared_ptr<EofFlag> flag)
+      : WrappedEnd(std::move(inner)), flag_(std::move(flag)) {}
+  PosixErrorOr<size_t> Read(uint8_t* d, size_t n, Blocking b) override {
+    auto r = inner_->Read(d, n, b);
+    if (!r.ok() && r.errno_value() == EAGAIN && flag_->writer_closed_here) return size_t{0};
+    return r;
+  }
+
+ private:
+  std::shared_ptr<EofFlag> flag_;
+};
+class FlaggingWriter : public WrappedEnd {
+ public:
+  FlaggingWriter(std::unique_ptr<StreamEnd> inner, std::shared_ptr<EofFlag> flag)
+      : WrappedEnd(std::move(inner)), flag_(std::move(flag)) {}
+  PosixError Close() override {
+    flag_->writer_closed_here = true;
+    return inner_->Close();
+  }
+
+ private:
+  std::shared_ptr<EofFlag> flag_;
+};
+
+// Bug: after every 3rd read that returns fewer bytes than asked, the last
+// byte returned is served again by the next read (a duplicated byte).
+class RepeatsAByte : public WrappedEnd {
+ public:
+  using WrappedEnd::WrappedEnd;
+  PosixErrorOr<size_t> Read(uint8_t* d, size_t n, Blocking b) override {
+    if (pending_ && n > 0) {
+      d[0] = *pending_;
+      pending_.reset();
+      return size_t{1};
+    }
+    auto r = inner_->Read(d, n, b);
+    if (r.ok() && r.value() > 0 && r.value() < n && (++reads_ % 3) == 0) pending_ = d[r.value() - 1];
+    return r;
+  }
+
+ private:
+  std::optional<uint8_t> pending_;
+  uint64_t reads_ = 0;
+};
+
+ByteStreamCaps PipeLikeCaps() {
+  ByteStreamCaps c;
+  c.atomic_write = PIPE_BUF;
+  c.empty_capacity = DefaultPipeCapacity();
+  return c;
+}
+
+template <typename W, typename R>
+PosixErrorOr<ByteStream> Wrap() {
+  IPCSPEC_ASSIGN_OR_RETURN(ByteStream s, OpenPipe(0));
+  s.writer = std::make_unique<W>(std::move(s.writer));
+  s.reader = std::make_unique<R>(std::move(s.reader));
+  return s;
+}
+
+ByteStreamKind Mutant(std::string name, std::string bug,
+                      std::function<PosixErrorOr<ByteStream>()> open) {
+  ByteStreamKind k{std::move(name), "pipe", "mutant of pipe", PipeLikeCaps(), std::move(open)};
+  k.mutant = true;
+  k.mutant_bug = std::move(bug);
+  return k;
+}
+
+IPCSPEC_REGISTER_KIND(ByteStreamInterface,
+                      Mutant("mutant_split_small_writes",
+                             "writes of <= PIPE_BUF bytes are issued as two write(2) calls",
+                             Wrap<SplitSmallWrites, WrappedEnd>));
+IPCSPEC_REGISTER_KIND(ByteStreamInterface,
+                      Mutant("mutant_drops_one_byte",
+                             "byte 5000 written by each process is silently dropped",
+                             Wrap<DropsOneByte, WrappedEnd>));
+IPCSPEC_REGISTER_KIND(ByteStreamInterface,
+                      Mutant("mutant_early_eof",
+                             "reports EOF once this process closed its write end, although "
+                             "forked writers still hold theirs",
+                             [] () -> PosixErrorOr<ByteStream> {
+                               IPCSPEC_ASSIGN_OR_RETURN(ByteStream s, OpenPipe(0));
+                               auto flag = std::make_shared<EofFlag>();
+                               s.writer = std::make_unique<FlaggingWriter>(std::move(s.writer), flag);
+                               s.reader = std::make_unique<EarlyEofReader>(std::move(s.reader), flag);
+                               return s;
+                             }));
+IPCSPEC_REGISTER_KIND(ByteStreamInterface,
+                      Mutant("mutant_repeats_a_byte",
+                             "every 3rd short read's last byte is served again by the next read",
+                             Wrap<WrappedEnd, RepeatsAByte>));
+
+}  // namespace
+}  // namespace ipcspec
