@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Prints ipcspec's figures for the README:
+#   - wall time of `bazel test //...` on a warm build cache (tests re-run:
+#     --nocache_test_results), best of N runs;
+#   - the number of test cases (gtest cases + other test targets);
+#   - the number of rapidcheck cases executed;
+#   - the slowest test targets.
+#
+#   ci/bench.sh [--runs N] [-- extra bazel args]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=3
+extra=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --runs) runs="$2"; shift 2 ;;
+    --) shift; extra=("$@"); break ;;
+    *) echo "usage: ci/bench.sh [--runs N] [-- bazel args]" >&2; exit 2 ;;
+  esac
+done
+
+echo "ipcspec bench: warming the build cache"
+bazel build //... "${extra[@]}" >/dev/null 2>&1
+
+best=""
+for i in $(seq 1 "$runs"); do
+  start=$(date +%s.%N)
+  bazel test //... --nocache_test_results "${extra[@]}" >/tmp/ipcspec-bench.log 2>&1 \
+    || { tail -n 30 /tmp/ipcspec-bench.log; echo "ipcspec bench: the suite failed" >&2; exit 1; }
+  end=$(date +%s.%N)
+  t=$(python3 -c "print(f'{$end - $start:.1f}')")
+  echo "run $i: ${t} s"
+  if [ -z "$best" ] || python3 -c "import sys; sys.exit(0 if $t < $best else 1)"; then best=$t; fi
+done
+
+testlogs=$(bazel info bazel-testlogs "${extra[@]}" 2>/dev/null)
+python3 - "$testlogs" "$best" <<'PY'
+import pathlib, re, sys, xml.etree.ElementTree as ET
+root = pathlib.Path(sys.argv[1]); best = sys.argv[2]
+cases = targets = rc = 0
+times = []
+for log in root.rglob("test.log"):
+    text = log.read_text(errors="replace")
+    m = re.findall(r"ipcspec-stats: tests=(\d+) rapidcheck_cases=(\d+)", text)
+    if m:
+        rc += int(m[-1][1])
+for xml in root.rglob("test.xml"):
+    targets += 1
+    t = ET.parse(xml)
+    n = len(list(t.iter("testcase")))
+    cases += n if n else 1
+    suites = list(t.iter("testsuite"))
+    el = max((float(s.get("time", 0) or 0) for s in suites), default=0.0)
+    times.append((el, str(xml.parent.relative_to(root))))
+print(f"wall time of bazel test //... (warm cache, best run): {best} s")
+print(f"test targets: {targets}")
+print(f"test cases: {cases}")
+print(f"rapidcheck cases executed: {rc}")
+print("slowest targets (test time, s):")
+for el, name in sorted(times, reverse=True)[:8]:
+    print(f"  {el:6.2f}  //{name.rsplit('/', 1)[0]}:{name.rsplit('/', 1)[1]}")
+PY
