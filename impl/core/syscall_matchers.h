@@ -145,13 +145,10 @@ SyscallFailsWithErrno(int e) {
       matchers_internal::SyscallFailsImpl(e));
 }
 
-// Asserts that a PosixError / PosixErrorOr is ok:
-//   ASSERT_NO_ERRNO(end->Close());
-#define ASSERT_NO_ERRNO(expr)                                    \
-  do {                                                           \
-    auto ipcspec_r_ = (expr);                                    \
-    ASSERT_TRUE(ipcspec_r_.ok()) << #expr << ": " << ipcspec_r_; \
-  } while (0)
+// Asserts that a PosixError / PosixErrorOr is ok; takes a streamed message:
+//   ASSERT_NO_ERRNO(end->Close()) << "man 7 pipe: ...";
+#define ASSERT_NO_ERRNO(expr) ASSERT_THAT((expr), ::ipcspec::SyscallSucceeds()) << #expr
+#define EXPECT_NO_ERRNO(expr) EXPECT_THAT((expr), ::ipcspec::SyscallSucceeds()) << #expr
 
 // Asserts that a PosixErrorOr is ok and moves its value into `lhs`:
 //   ASSERT_OK_AND_ASSIGN(auto pair, kind.Open());

@@ -1,0 +1,221 @@
+#include "suites/pipe/pipe_test_util.h"
+
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+namespace ipcspec {
+namespace pipetest {
+
+size_t PageSize() { return static_cast<size_t>(sysconf(_SC_PAGESIZE)); }
+
+size_t DocumentedDefaultCapacity() { return 16 * PageSize(); }
+
+size_t DocumentedRoundedPipeSize(size_t requested) {
+  size_t page = PageSize();
+  size_t pages = (requested + page - 1) / page;
+  if (pages == 0) pages = 1;
+  size_t pow2 = 1;
+  while (pow2 < pages) pow2 <<= 1;
+  return pow2 * page;
+}
+
+PosixErrorOr<long> ReadProcLong(const std::string& path) {
+  FileDescriptor fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return ErrnoError("open(" + path + ")");
+  char buf[64];
+  ssize_t n;
+  do {
+    n = read(fd.get(), buf, sizeof buf - 1);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return ErrnoError("read(" + path + ")");
+  buf[n] = '\0';
+  char* end = nullptr;
+  long v = std::strtol(buf, &end, 10);
+  if (end == buf) return PosixError(EINVAL, "parse " + path + ": '" + std::string(buf) + "'");
+  return v;
+}
+
+PosixErrorOr<Pipe> MakePipe(int flags, bool exact) {
+  int fds[2];
+  int f = exact ? flags : (flags | O_CLOEXEC);
+  if (pipe2(fds, f) != 0) return ErrnoError("pipe2(flags=0x" + std::to_string(f) + ")");
+  Pipe p;
+  p.read_end.reset(fds[0]);
+  p.write_end.reset(fds[1]);
+  return p;
+}
+
+PosixErrorOr<int> Fionread(int fd) {
+  int n = -1;
+  if (ioctl(fd, FIONREAD, &n) != 0) return ErrnoError("ioctl(fd=" + std::to_string(fd) + ", FIONREAD)");
+  return n;
+}
+
+PosixErrorOr<int> GetPipeSize(int fd) {
+  int n = fcntl(fd, F_GETPIPE_SZ);
+  if (n < 0) return ErrnoError("fcntl(fd=" + std::to_string(fd) + ", F_GETPIPE_SZ)");
+  return n;
+}
+
+PosixErrorOr<size_t> ReadWithDeadline(int fd, uint8_t* buf, size_t n, const Deadline& deadline) {
+  size_t got = 0;
+  while (got < n) {
+    struct pollfd p = {fd, POLLIN, 0};
+    int r = poll(&p, 1, deadline.RemainingMs());
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return ErrnoError("poll(fd=" + std::to_string(fd) + ", POLLIN)");
+    if (r == 0) {
+      return PosixError(ETIMEDOUT, "read(fd=" + std::to_string(fd) + "): only " +
+                                       std::to_string(got) + " of " + std::to_string(n) +
+                                       " bytes by the deadline");
+    }
+    ssize_t k = read(fd, buf + got, n - got);
+    if (k < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (k < 0) return ErrnoError("read(fd=" + std::to_string(fd) + ")");
+    if (k == 0) break;  // end of file
+    got += static_cast<size_t>(k);
+  }
+  return got;
+}
+
+PosixErrorOr<std::vector<uint8_t>> ReadToEof(int fd, size_t limit, const Deadline& deadline) {
+  std::vector<uint8_t> out(limit + 1);
+  IPCSPEC_ASSIGN_OR_RETURN(size_t got, ReadWithDeadline(fd, out.data(), out.size(), deadline));
+  if (got > limit) {
+    return PosixError(EFBIG, "read(fd=" + std::to_string(fd) + "): more than the " +
+                                 std::to_string(limit) + " bytes expected before end of file");
+  }
+  out.resize(got);
+  return out;
+}
+
+PosixErrorOr<size_t> FillNonBlocking(int fd, size_t chunk, size_t max_total) {
+  std::vector<uint8_t> buf(chunk, 0x5a);
+  size_t total = 0;
+  while (total < max_total) {
+    ssize_t k = write(fd, buf.data(), chunk);
+    if (k < 0 && errno == EAGAIN) return total;
+    if (k < 0) return ErrnoError("write(fd=" + std::to_string(fd) + ", n=" + std::to_string(chunk) + ")");
+    total += static_cast<size_t>(k);
+  }
+  return PosixError(EFBIG, "write(fd=" + std::to_string(fd) + "): still no EAGAIN after " +
+                               std::to_string(total) + " bytes");
+}
+
+std::vector<uint8_t> Pattern(uint32_t seed, size_t n, size_t offset) {
+  std::vector<uint8_t> v(n);
+  for (size_t i = 0; i < n; ++i) v[i] = PatternByte(seed, offset + i);
+  return v;
+}
+
+ScopedBlockSigpipe::ScopedBlockSigpipe() {
+  sigset_t s;
+  sigemptyset(&s);
+  sigaddset(&s, SIGPIPE);
+  ok_ = pthread_sigmask(SIG_BLOCK, &s, &old_) == 0;
+}
+
+bool ScopedBlockSigpipe::ConsumePending() {
+  sigset_t s;
+  sigemptyset(&s);
+  sigaddset(&s, SIGPIPE);
+  struct timespec zero = {0, 0};
+  int sig;
+  do {
+    sig = sigtimedwait(&s, nullptr, &zero);
+  } while (sig < 0 && errno == EINTR);
+  return sig == SIGPIPE;
+}
+
+ScopedBlockSigpipe::~ScopedBlockSigpipe() {
+  if (!ok_) return;
+  // Never unblock with a SIGPIPE pending: it would kill the test binary.
+  while (ConsumePending()) {
+  }
+  pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+}
+
+namespace {
+
+bool GetCaps(__user_cap_data_struct data[2]) {
+  __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+  return syscall(SYS_capget, &hdr, data) == 0;
+}
+
+}  // namespace
+
+bool HasEffectiveCapability(int cap) {
+  __user_cap_data_struct data[2] = {};
+  if (!GetCaps(data)) return false;
+  return (data[cap / 32].effective >> (cap % 32)) & 1u;
+}
+
+std::string EffectiveCapabilities() {
+  __user_cap_data_struct data[2] = {};
+  if (!GetCaps(data)) return "CapEff=? (capget: " + ErrnoName(errno) + ")";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "CapEff=%08x%08x", data[1].effective, data[0].effective);
+  return buf;
+}
+
+int DropCapability(int cap) {
+  __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2] = {};
+  if (syscall(SYS_capget, &hdr, data) != 0) return errno;
+  const uint32_t mask = ~(1u << (cap % 32));
+  data[cap / 32].effective &= mask;
+  data[cap / 32].permitted &= mask;
+  data[cap / 32].inheritable &= mask;
+  if (syscall(SYS_capset, &hdr, data) != 0) return errno;
+  // Read back: the capability must really be gone from the effective set.
+  __user_cap_data_struct check[2] = {};
+  if (syscall(SYS_capget, &hdr, check) != 0) return errno;
+  if ((check[cap / 32].effective >> (cap % 32)) & 1u) return EPERM;
+  return 0;
+}
+
+bool InInitialUserNamespace() {
+  FileDescriptor fd(open("/proc/self/uid_map", O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return false;
+  char buf[256];
+  ssize_t n = read(fd.get(), buf, sizeof buf - 1);
+  if (n <= 0) return false;
+  buf[n] = '\0';
+  unsigned long inside = 1, outside = 1, count = 0;
+  if (std::sscanf(buf, "%lu %lu %lu", &inside, &outside, &count) != 3) return false;
+  return inside == 0 && outside == 0 && count == 4294967295UL;
+}
+
+std::string UidMapLine() {
+  FileDescriptor fd(open("/proc/self/uid_map", O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return "(no /proc/self/uid_map: " + ErrnoName(errno) + ")";
+  char buf[256];
+  ssize_t n = read(fd.get(), buf, sizeof buf - 1);
+  if (n <= 0) return "(empty)";
+  std::string out;
+  for (ssize_t i = 0; i < n && buf[i] != '\n'; ++i) {
+    bool space = buf[i] == ' ' || buf[i] == '\t';
+    if (space && (out.empty() || out.back() == ' ')) continue;
+    out += space ? ' ' : buf[i];
+  }
+  return out;
+}
+
+std::string ChildCallResult::ToString() const {
+  if (ret == -2) return "the child did not reach the call";
+  std::string s = "returned " + std::to_string(ret);
+  if (ret == -1) s += " errno " + ErrnoName(err);
+  if (extra != -2) s += ", then " + std::to_string(extra);
+  return s;
+}
+
+}  // namespace pipetest
+}  // namespace ipcspec
