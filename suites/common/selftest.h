@@ -10,6 +10,7 @@
 // undeclared outputs (selftest_<interface>.txt) for the report.
 #pragma once
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -37,11 +38,16 @@ void ExpectEveryMutantCaught(const std::vector<SuiteProperty<Interface>>& props,
   ScopedPropertyParams fixed(SelftestSeed(), max_success);
   std::string table;
   for (const auto& m : mutants) {
+    auto t0 = std::chrono::steady_clock::now();
     MutantVerdict v = JudgeMutant(props, m);
+    long ms = static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    std::chrono::steady_clock::now() - t0)
+                                    .count());
     std::string caught;
     for (const auto& p : v.caught_by) caught += (caught.empty() ? "" : ", ") + p;
     table += "mutant " + v.mutant + " (" + v.bug + "): " +
-             (caught.empty() ? "NOT CAUGHT" : "caught by " + caught) + "\n";
+             (caught.empty() ? "NOT CAUGHT" : "caught by " + caught) + " [" + std::to_string(ms) +
+             " ms]\n";
     EXPECT_FALSE(v.caught_by.empty())
         << "The " << Interface::kName << " suite does not catch mutant " << v.mutant
         << ", whose bug is: " << v.bug << ". That is a hole in the suite: add a property "
