@@ -114,8 +114,17 @@ class SharedRegion {
   virtual PosixError Remove() = 0;
   // The size the kernel reports (see RegionSizeRule). May fail after Remove.
   virtual PosixErrorOr<size_t> Size() const = 0;
-  // "shmid 32768", "/ipcspec.123.4", "memfd fd 7": for messages.
+  // "shmid 32768", "/ipcspec.123.4", "memfd fd 7": for messages, and for
+  // Adopt in another process when the Kind's reach is kName.
   virtual std::string Handle() const = 0;
+  // Makes this empty Instance (no Create) the owner of an existing object,
+  // named by the Handle() of the Instance that created it, possibly in
+  // another process: shmget/IPC_STAT of the id, shm_open or open of the
+  // name. The Instance then attaches it and removes it like its own. Only for
+  // Kinds whose reach is kName; the others fail ENOTSUP.
+  virtual PosixError Adopt(const std::string& handle) {
+    return PosixError(ENOTSUP, "Adopt(" + handle + "): this Kind cannot be found by name");
+  }
 
   // The size given to Create, and the length of each attachment.
   size_t asked_size() const { return asked_; }

@@ -57,6 +57,16 @@ PosixError FdRegion::Detach(const RegionAttachment& a) {
   return NoError();
 }
 
+PosixError FdRegion::Adopt(const std::string& handle) {
+  if (created()) return PosixError(EEXIST, "Adopt(" + handle + ") on an Instance that has an object");
+  IPCSPEC_ASSIGN_OR_RETURN(FileDescriptor fd, OpenExisting(handle));
+  struct stat st;
+  if (fstat(fd.get(), &st) != 0) return ErrnoError("fstat(" + handle + ")");
+  fd_ = std::move(fd);
+  SetSizes(static_cast<size_t>(st.st_size), RoundUpToPage(static_cast<size_t>(st.st_size)));
+  return NoError();
+}
+
 PosixError FdRegion::Remove() {
   if (!created()) return PosixError(EINVAL, "Remove before Create");
   if (removed()) return PosixError(ENOENT, "Remove twice");

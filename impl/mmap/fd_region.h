@@ -19,6 +19,8 @@ class FdRegion : public SharedRegion {
   PosixError Remove() override;
   // fstat(2) st_size.
   PosixErrorOr<size_t> Size() const override;
+  // Opens the object by name (OpenExisting) and takes its size from fstat.
+  PosixError Adopt(const std::string& handle) override;
 
   int fd() const { return fd_.get(); }
 
@@ -28,6 +30,10 @@ class FdRegion : public SharedRegion {
   // Removes the name (shm_unlink, unlink), or for a nameless object drops the
   // descriptor. Called by Remove() and by Teardown().
   virtual PosixError RemoveObject() = 0;
+  // Opens an existing object by its Handle(), O_RDWR. Nameless: ENOTSUP.
+  virtual PosixErrorOr<FileDescriptor> OpenExisting(const std::string& handle) {
+    return PosixError(ENOTSUP, "Adopt(" + handle + "): this Kind cannot be found by name");
+  }
 
   // Hooks for mutants. The length given to ftruncate for Create(n):
   virtual off_t TruncateSize(size_t n) const { return static_cast<off_t>(n); }

@@ -25,6 +25,13 @@ PosixErrorOr<FileDescriptor> FileRegion::MakeObject() {
   return fd;
 }
 
+PosixErrorOr<FileDescriptor> FileRegion::OpenExisting(const std::string& handle) {
+  FileDescriptor fd(open(handle.c_str(), O_RDWR | O_CLOEXEC));
+  if (!fd.valid()) return ErrnoError("open(" + handle + ", O_RDWR)");
+  path_ = handle;
+  return fd;
+}
+
 PosixError FileRegion::RemoveObject() {
   if (unlink(path_.c_str()) != 0) return ErrnoError("unlink(" + path_ + ")");
   return NoError();

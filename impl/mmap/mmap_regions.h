@@ -29,6 +29,7 @@ class FileRegion : public FdRegion {
  protected:
   PosixErrorOr<FileDescriptor> MakeObject() override;
   PosixError RemoveObject() override;
+  PosixErrorOr<FileDescriptor> OpenExisting(const std::string& handle) override;
 
  private:
   std::string path_;

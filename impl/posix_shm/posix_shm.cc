@@ -21,6 +21,13 @@ PosixErrorOr<FileDescriptor> PosixShmRegion::MakeObject() {
   return fd;
 }
 
+PosixErrorOr<FileDescriptor> PosixShmRegion::OpenExisting(const std::string& handle) {
+  FileDescriptor fd(shm_open(handle.c_str(), O_RDWR, 0));
+  if (!fd.valid()) return ErrnoError("shm_open(" + handle + ", O_RDWR)");
+  name_ = handle;
+  return fd;
+}
+
 PosixError PosixShmRegion::RemoveObject() {
   if (shm_unlink(name_.c_str()) != 0) return ErrnoError("shm_unlink(" + name_ + ")");
   return NoError();

@@ -23,6 +23,7 @@ class PosixShmRegion : public FdRegion {
  protected:
   PosixErrorOr<FileDescriptor> MakeObject() override;
   PosixError RemoveObject() override;
+  PosixErrorOr<FileDescriptor> OpenExisting(const std::string& handle) override;
 
  private:
   std::string name_;

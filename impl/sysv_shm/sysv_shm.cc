@@ -2,6 +2,8 @@
 
 #include <sys/shm.h>
 
+#include <cstdio>
+
 namespace ipcspec {
 
 SysvShmRegion::~SysvShmRegion() { Teardown(); }
@@ -70,6 +72,19 @@ PosixErrorOr<size_t> SysvShmRegion::Size() const {
 }
 
 std::string SysvShmRegion::Handle() const { return "shmid " + std::to_string(id_); }
+
+PosixError SysvShmRegion::Adopt(const std::string& handle) {
+  if (created()) return PosixError(EEXIST, "Adopt(" + handle + ") on an Instance that has a segment");
+  int id = -1;
+  if (std::sscanf(handle.c_str(), "shmid %d", &id) != 1 || id < 0) {
+    return PosixError(EINVAL, "Adopt(" + handle + "): not a \"shmid N\" handle");
+  }
+  struct shmid_ds ds;
+  if (shmctl(id, IPC_STAT, &ds) != 0) return ErrnoError("shmctl(" + handle + ", IPC_STAT)");
+  id_ = id;
+  SetSizes(ds.shm_segsz, RoundUpToPage(ds.shm_segsz));
+  return NoError();
+}
 
 SharedRegionCaps SysvShmCaps() {
   SharedRegionCaps c;

@@ -23,6 +23,8 @@ class SysvShmRegion : public SharedRegion {
   PosixError Remove() override;
   PosixErrorOr<size_t> Size() const override;
   std::string Handle() const override;
+  // "shmid N": shmctl(IPC_STAT) of N.
+  PosixError Adopt(const std::string& handle) override;
 
   int id() const { return id_; }
   key_t key() const { return key_; }

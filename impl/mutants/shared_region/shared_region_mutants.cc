@@ -13,6 +13,12 @@
 // mutant_file_size_rounded_down file sized to the size rounded DOWN to a
 //                               page: the last partial page is past end of
 //                               file (SIGBUS) and st_size is wrong.
+// mutant_posix_shm_unlinked_early
+//                               POSIX shm that unlinks its name right after
+//                               shm_open (to never leak a name), yet claims
+//                               POSIX shm's reach by name and kernel
+//                               persistence.
+#include <fcntl.h>
 #include <sys/mman.h>
 
 #include "impl/api/shared_region.h"
@@ -57,6 +63,15 @@ class FileSizeRoundedDown : public FileRegion {
   }
 };
 
+class UnlinkedEarly : public PosixShmRegion {
+ protected:
+  PosixErrorOr<FileDescriptor> MakeObject() override {
+    IPCSPEC_ASSIGN_OR_RETURN(FileDescriptor fd, PosixShmRegion::MakeObject());
+    shm_unlink(name().c_str());
+    return fd;
+  }
+};
+
 SharedRegionKind Mutant(std::string name, std::string bug, SharedRegionCaps caps,
                         std::function<PosixErrorOr<RegionPtr>()> open) {
   SharedRegionKind k{name, "mutant", bug, caps, std::move(open)};
@@ -95,6 +110,15 @@ IPCSPEC_REGISTER_KIND(
            "end of file",
            FileRegionCaps(), []() -> PosixErrorOr<RegionPtr> {
              return RegionPtr(new FileSizeRoundedDown());
+           }));
+
+IPCSPEC_REGISTER_KIND(
+    SharedRegionInterface,
+    Mutant("mutant_posix_shm_unlinked_early",
+           "POSIX shm that shm_unlinks its name right after shm_open, yet claims reach by "
+           "name and kernel persistence",
+           PosixShmCaps(), []() -> PosixErrorOr<RegionPtr> {
+             return RegionPtr(new UnlinkedEarly());
            }));
 
 }  // namespace
