@@ -10,10 +10,10 @@ namespace ipcspec {
 
 const char* ToString(Blocking b) { return b == Blocking::kBlock ? "blocking" : "non-blocking"; }
 
-PosixError WriteAll(StreamEnd& end, const uint8_t* data, size_t n) {
+PosixError StreamEnd::WriteAll(const uint8_t* data, size_t n) {
   size_t done = 0;
   while (done < n) {
-    auto r = end.Write(data + done, n - done, Blocking::kBlock);
+    auto r = Write(data + done, n - done, Blocking::kBlock);
     if (!r.ok()) {
       if (r.errno_value() == EINTR) continue;
       return r.error();

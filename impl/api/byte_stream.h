@@ -51,6 +51,12 @@ class StreamEnd {
   virtual bool closed() const = 0;
   // The fd behind this end, for poll and fault tools; -1 if none.
   virtual int fd() const = 0;
+  // Writes all n bytes, blocking, with as many calls as it takes: a short
+  // write continues where it stopped, EINTR is retried. An error other than
+  // EINTR ends it, with the bytes before it written exactly once. A Kind
+  // with its own send-all loop overrides this; the fault scenarios hold the
+  // loop to that contract under injected EINTR, EAGAIN and short writes.
+  virtual PosixError WriteAll(const uint8_t* data, size_t n);
 };
 
 struct ByteStream {
@@ -71,9 +77,6 @@ struct ByteStreamInterface {
 
 using ByteStreamKind = Kind<ByteStreamInterface>;
 
-// Writes all n bytes with as many calls as needed (retrying EINTR and short
-// writes). Blocking.
-PosixError WriteAll(StreamEnd& end, const uint8_t* data, size_t n);
 // Reads exactly n bytes unless EOF comes first; returns the count read.
 PosixErrorOr<size_t> ReadFull(StreamEnd& end, uint8_t* data, size_t n);
 

@@ -1,0 +1,162 @@
+#include "faults/injector.h"
+
+#include <signal.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "impl/core/blocked.h"
+
+namespace ipcspec {
+namespace {
+
+// Waits for a ptrace stop or the end of `pid`, with the deadline.
+PosixErrorOr<int> WaitStop(pid_t pid, const Deadline& d) {
+  int status = 0;
+  pid_t got = 0;
+  bool ok = PollUntil(
+      [&] {
+        do {
+          got = waitpid(pid, &status, WNOHANG | __WALL);
+        } while (got < 0 && errno == EINTR);
+        return got != 0;
+      },
+      d);
+  if (!ok) return PosixError(ETIMEDOUT, "waitpid(traced child) past the deadline");
+  if (got < 0) return ErrnoError("waitpid(traced child)");
+  return status;
+}
+
+}  // namespace
+
+std::string InjectRule::ToString() const {
+  std::string s = SyscallName(syscall_nr) + " #" + (nth ? std::to_string(nth) : "every") + ": ";
+  switch (action) {
+    case Action::kErrno:
+      return s + "fail with " + ErrnoName(err);
+    case Action::kShortCount:
+      return s + "count lowered to " + std::to_string(short_count);
+    case Action::kKill:
+      return s + "SIGKILL at entry";
+  }
+  return s;
+}
+
+std::string PtraceUnavailableReason() {
+  static const std::string reason = [] {
+    pid_t c = fork();
+    if (c == 0) {
+      if (ptrace(PTRACE_TRACEME, 0, nullptr, nullptr) != 0) _exit(2);
+      raise(SIGSTOP);
+      _exit(0);
+    }
+    if (c < 0) return std::string("fork: ") + strerror(errno);
+    int st = 0;
+    waitpid(c, &st, 0);
+    std::string why;
+    if (WIFEXITED(st)) {
+      why = "PTRACE_TRACEME failed in a child";
+    } else if (WIFSTOPPED(st)) {
+      if (ptrace(PTRACE_SETOPTIONS, c, nullptr, reinterpret_cast<void*>(PTRACE_O_EXITKILL)) != 0) {
+        why = std::string("PTRACE_SETOPTIONS: ") + strerror(errno);
+      }
+      kill(c, SIGKILL);
+      ptrace(PTRACE_CONT, c, nullptr, nullptr);
+      waitpid(c, &st, 0);
+    }
+    return why;
+  }();
+  return reason;
+}
+
+PosixErrorOr<InjectOutcome> RunInjected(std::function<int()> fn, std::vector<InjectRule> rules,
+                                        const Deadline& deadline) {
+  IPCSPEC_ASSIGN_OR_RETURN(Child child, Child::Fork([fn]() -> int {
+                             if (ptrace(PTRACE_TRACEME, 0, nullptr, nullptr) != 0) return 120;
+                             raise(SIGSTOP);  // wait for the tracer's options
+                             return fn();
+                           }));
+  pid_t pid = child.pid();
+  InjectOutcome out;
+  out.fired.assign(rules.size(), 0);
+  std::vector<int> seen(rules.size(), 0);
+
+  IPCSPEC_ASSIGN_OR_RETURN(int st, WaitStop(pid, deadline));
+  if (!WIFSTOPPED(st)) {
+    child.Release();
+    return PosixError(ECHILD, "traced child ended before its first stop: " + WaitStatus{st}.ToString());
+  }
+  if (ptrace(PTRACE_SETOPTIONS, pid, nullptr,
+             reinterpret_cast<void*>(PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL)) != 0) {
+    return ErrnoError("ptrace(PTRACE_SETOPTIONS)");
+  }
+  bool in_syscall = false;  // entry/exit alternate for a single-threaded tracee
+  int fake_errno = 0;       // set at an entry we skipped: the exit returns it
+  int pending_signal = 0;
+  for (;;) {
+    if (ptrace(PTRACE_SYSCALL, pid, nullptr, reinterpret_cast<void*>(static_cast<long>(pending_signal))) != 0) {
+      return ErrnoError("ptrace(PTRACE_SYSCALL)");
+    }
+    pending_signal = 0;
+    IPCSPEC_ASSIGN_OR_RETURN(st, WaitStop(pid, deadline));
+    if (WIFEXITED(st) || WIFSIGNALED(st)) {
+      child.Release();  // reaped by WaitStop
+      out.status = WaitStatus{st};
+      return out;
+    }
+    if (!WIFSTOPPED(st)) continue;
+    int sig = WSTOPSIG(st);
+    if (sig != (SIGTRAP | 0x80)) {
+      pending_signal = sig == SIGSTOP || sig == SIGTRAP ? 0 : sig;  // pass real signals on
+      continue;
+    }
+    struct user_regs_struct regs;
+    if (ptrace(PTRACE_GETREGS, pid, nullptr, &regs) != 0) return ErrnoError("ptrace(PTRACE_GETREGS)");
+    if (!in_syscall) {
+      in_syscall = true;
+      ++out.syscalls_seen;
+      long nr = static_cast<long>(regs.orig_rax);
+      for (size_t i = 0; i < rules.size(); ++i) {
+        const InjectRule& r = rules[i];
+        if (r.syscall_nr != nr) continue;
+        int count = ++seen[i];
+        if (r.nth != 0 && count != r.nth) continue;
+        ++out.fired[i];
+        switch (r.action) {
+          case InjectRule::Action::kErrno:
+            regs.orig_rax = static_cast<unsigned long long>(-1);  // no such call: skipped
+            fake_errno = r.err;
+            if (ptrace(PTRACE_SETREGS, pid, nullptr, &regs) != 0) return ErrnoError("ptrace(PTRACE_SETREGS)");
+            break;
+          case InjectRule::Action::kShortCount:
+            if (r.short_count < regs.rdx) {
+              regs.rdx = r.short_count;
+              if (ptrace(PTRACE_SETREGS, pid, nullptr, &regs) != 0) return ErrnoError("ptrace(PTRACE_SETREGS)");
+            }
+            break;
+          case InjectRule::Action::kKill: {
+            kill(pid, SIGKILL);
+            auto end = child.Wait(deadline);
+            if (!end.ok()) return end.error();
+            out.status = end.value();
+            return out;
+          }
+        }
+        break;  // one rule per call
+      }
+    } else {
+      in_syscall = false;
+      if (fake_errno != 0) {
+        regs.rax = static_cast<unsigned long long>(-static_cast<long long>(fake_errno));
+        fake_errno = 0;
+        if (ptrace(PTRACE_SETREGS, pid, nullptr, &regs) != 0) return ErrnoError("ptrace(PTRACE_SETREGS)");
+      }
+    }
+  }
+}
+
+}  // namespace ipcspec

@@ -1,0 +1,22 @@
+// Every ByteStream Kind under the fault scenarios.
+#include "faults/stream_scenarios.h"
+#include "gtest/gtest.h"
+
+namespace ipcspec {
+namespace {
+
+class StreamFaults : public ::testing::TestWithParam<ByteStreamKind> {};
+
+TEST_P(StreamFaults, WriteAllIsExactUnderInjectedFaults) {
+  RunSuiteProperty(StreamFaultScenarios(), "WriteAllIsExactUnderInjectedFaults", GetParam());
+}
+TEST_P(StreamFaults, KilledWriterLeavesAPrefix) {
+  RunSuiteProperty(StreamFaultScenarios(), "KilledWriterLeavesAPrefix", GetParam());
+}
+
+INSTANTIATE_TEST_SUITE_P(Kinds, StreamFaults,
+                         ::testing::ValuesIn(KindRegistry<ByteStreamInterface>::Get().Kinds()),
+                         KindName());
+
+}  // namespace
+}  // namespace ipcspec

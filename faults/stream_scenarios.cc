@@ -1,0 +1,196 @@
+#include "faults/stream_scenarios.h"
+
+#include <poll.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <sstream>
+
+#include "faults/injector.h"
+#include "impl/core/watchdog.h"
+#include "rapidcheck.h"
+
+namespace ipcspec {
+namespace {
+
+std::vector<uint8_t> Data(size_t n, uint32_t seed) {
+  std::vector<uint8_t> v(n);
+  for (size_t i = 0; i < n; ++i) v[i] = static_cast<uint8_t>((seed + i) * 2654435761u >> 11);
+  return v;
+}
+
+// Everything left in the stream, once every writer is gone (reads to EOF).
+PosixErrorOr<std::vector<uint8_t>> DrainToEof(StreamEnd& r) {
+  std::vector<uint8_t> got;
+  std::vector<uint8_t> buf(65536);
+  Deadline d = Deadline::Default();
+  for (;;) {
+    Watchdog dog(d);
+    auto n = r.Read(buf.data(), buf.size(), Blocking::kBlock);
+    if (dog.fired()) return PosixError(ETIMEDOUT, "reading to EOF past the deadline");
+    if (!n.ok()) {
+      if (n.errno_value() == EINTR) continue;
+      return n.error();
+    }
+    if (n.value() == 0) return got;
+    got.insert(got.end(), buf.begin(), buf.begin() + static_cast<long>(n.value()));
+  }
+}
+
+// The write syscalls a fd-based end may use.
+const long kWriteCalls[] = {SYS_write, SYS_sendto};
+
+struct Fault {
+  int nth;           // the Nth write call
+  int kind;          // 0 EINTR, 1 short, 2 EAGAIN
+  size_t short_to;   // for short
+};
+
+std::string Show(const std::vector<Fault>& fs) {
+  std::ostringstream os;
+  for (const auto& f : fs) {
+    os << "  write #" << f.nth << ": "
+       << (f.kind == 0 ? "EINTR" : f.kind == 2 ? "EAGAIN" : "short, " + std::to_string(f.short_to) + " bytes")
+       << "\n";
+  }
+  return os.str();
+}
+
+std::optional<std::string> NeedsForkAndPtrace(const ByteStreamKind& k) {
+  if (!k.caps.fork_shares_ends) return "its ends cannot be used from a forked (traced) writer";
+  std::string why = PtraceUnavailableReason();
+  if (!why.empty()) return "ptrace is not available here: " + why;
+  return std::nullopt;
+}
+
+// Child exit codes.
+enum : int { kWroteAll = 0, kFailedEagain = 1, kFailedOther = 2 };
+
+PropertyOutcome WriteAllIsExactUnderInjectedFaults(const ByteStreamKind& kind) {
+  return RunProperty(CurrentTestId(), [&kind] {
+    // Small enough to fit an empty stream, so the writer never blocks while
+    // the traced child and its tracer (this process) are busy with each other.
+    size_t cap = std::max<size_t>(kind.caps.empty_capacity, 1);
+    size_t n = *rc::gen::inRange<size_t>(1, std::min<size_t>(cap, 60000) + 1);
+    auto faults = *rc::gen::container<std::vector<Fault>>(rc::gen::apply(
+        [n](int nth, int k, size_t s) { return Fault{nth, k, std::min(s, n)}; },
+        rc::gen::inRange(1, 6), rc::gen::weightedOneOf<int>({{4, rc::gen::just(0)}, {4, rc::gen::just(1)}, {1, rc::gen::just(2)}}),
+        rc::gen::inRange<size_t>(0, 5000)));
+    std::sort(faults.begin(), faults.end(), [](const Fault& a, const Fault& b) { return a.nth < b.nth; });
+    faults.erase(std::unique(faults.begin(), faults.end(),
+                             [](const Fault& a, const Fault& b) { return a.nth == b.nth; }),
+                 faults.end());
+    RC_TAG(faults.size());
+    std::vector<InjectRule> rules;
+    bool eagain = false;
+    for (const Fault& f : faults) {
+      for (long nr : kWriteCalls) {
+        if (f.kind == 1) {
+          rules.push_back({nr, f.nth, InjectRule::Action::kShortCount, 0, f.short_to});
+        } else {
+          rules.push_back({nr, f.nth, InjectRule::Action::kErrno, f.kind == 0 ? EINTR : EAGAIN});
+        }
+      }
+      eagain |= f.kind == 2;
+    }
+    auto opened = kind.Open();
+    if (!opened.ok()) RC_FAIL("opening a " + kind.name + ": " + opened.error().ToString());
+    ByteStream s = std::move(opened).ValueOrDie();
+    std::vector<uint8_t> data = Data(n, static_cast<uint32_t>(n));
+    auto out = RunInjected(
+        [&]() -> int {
+          (void)s.reader->Close();
+          PosixError e = s.writer->WriteAll(data.data(), data.size());
+          if (e.ok()) return kWroteAll;
+          return e.errno_value() == EAGAIN ? kFailedEagain : kFailedOther;
+        },
+        rules);
+    if (!out.ok()) RC_FAIL("running the traced writer: " + out.error().ToString());
+    RC_ASSERT(s.writer->Close().ok());
+    auto got = DrainToEof(*s.reader);
+    if (!got.ok()) RC_FAIL("draining: " + got.error().ToString());
+    const WaitStatus& st = out.value().status;
+    std::string ctx = "WriteAll of " + std::to_string(n) + " bytes with injected faults:\n" + Show(faults);
+    if (!st.exited()) RC_FAIL(ctx + "the writer " + st.ToString());
+    size_t k = got.value().size();
+    bool prefix = k <= n && std::equal(got.value().begin(), got.value().end(), data.begin());
+    if (st.exit_code() == kWroteAll) {
+      if (k != n || !prefix) {
+        RC_FAIL(ctx + "WriteAll reported success but the reader got " + std::to_string(k) +
+                " bytes" + (prefix ? " (a prefix: data lost)" : " that are not the data written (duplicated or reordered)"));
+      }
+    } else if (st.exit_code() == kFailedEagain) {
+      if (!eagain) RC_FAIL(ctx + "WriteAll failed with EAGAIN, which was never injected");
+      if (!prefix) RC_FAIL(ctx + "after WriteAll's EAGAIN the reader got bytes that are not a prefix of the data (duplicated)");
+    } else {
+      RC_FAIL(ctx + "WriteAll failed with an error other than the injected EAGAIN (exit " +
+              std::to_string(st.exit_code()) + "): EINTR and short writes must be retried "
+              "(man 7 signal: a write interrupted by a handler fails EINTR or returns a partial count)");
+    }
+  });
+}
+
+PropertyOutcome KilledWriterLeavesAPrefix(const ByteStreamKind& kind) {
+  return RunProperty(CurrentTestId(), [&kind] {
+    int writes = *rc::gen::inRange(1, 12);
+    size_t each = *rc::gen::inRange<size_t>(1, 4097);
+    int kill_at = *rc::gen::inRange(1, writes + 1);
+    size_t cap = std::max<size_t>(kind.caps.empty_capacity, 1);
+    RC_PRE(each * static_cast<size_t>(writes) <= cap || kind.caps.empty_capacity == 0);
+    auto opened = kind.Open();
+    if (!opened.ok()) RC_FAIL("opening a " + kind.name + ": " + opened.error().ToString());
+    ByteStream s = std::move(opened).ValueOrDie();
+    std::vector<uint8_t> data = Data(each * static_cast<size_t>(writes), 7);
+    std::vector<InjectRule> rules;
+    for (long nr : kWriteCalls) rules.push_back({nr, kill_at, InjectRule::Action::kKill});
+    auto out = RunInjected(
+        [&]() -> int {
+          (void)s.reader->Close();
+          for (int i = 0; i < writes; ++i) {
+            if (!s.writer->WriteAll(data.data() + each * static_cast<size_t>(i), each).ok()) return 2;
+          }
+          return 0;
+        },
+        rules);
+    if (!out.ok()) RC_FAIL("running the traced writer: " + out.error().ToString());
+    if (!out.value().status.KilledBy(SIGKILL)) {
+      RC_FAIL("the writer was to be killed at its write #" + std::to_string(kill_at) + " but " +
+              out.value().status.ToString());
+    }
+    RC_ASSERT(s.writer->Close().ok());
+    auto got = DrainToEof(*s.reader);
+    if (!got.ok()) {
+      RC_FAIL("after the writer was killed, reading to EOF: " + got.error().ToString() +
+              " (man 7 pipe: once every write end is closed, read sees end-of-file; a killed "
+              "process's fds are closed)");
+    }
+    size_t expect = each * static_cast<size_t>(kill_at - 1);
+    if (got.value().size() != expect ||
+        !std::equal(got.value().begin(), got.value().end(), data.begin())) {
+      RC_FAIL("writer killed at the entry of write #" + std::to_string(kill_at) + " of " +
+              std::to_string(writes) + " (" + std::to_string(each) + " bytes each): the reader got " +
+              std::to_string(got.value().size()) + " bytes, expected exactly the " +
+              std::to_string(expect) + " bytes of the writes before it, then EOF");
+    }
+  });
+}
+
+}  // namespace
+
+const std::vector<SuiteProperty<ByteStreamInterface>>& StreamFaultScenarios() {
+  static const auto* props = new std::vector<SuiteProperty<ByteStreamInterface>>{
+      {"WriteAllIsExactUnderInjectedFaults",
+       "write(2): \"the number of bytes written may be less than count\"; man 7 signal, "
+       "\"Interruption of system calls and library functions by signal handlers\": EINTR must be "
+       "retried; the bytes arrive exactly once",
+       NeedsForkAndPtrace, WriteAllIsExactUnderInjectedFaults},
+      {"KilledWriterLeavesAPrefix",
+       "a stream keeps what was written before its writer died (a prefix), then end-of-file "
+       "(man 7 pipe: read sees end-of-file when every write end is closed)",
+       NeedsForkAndPtrace, KilledWriterLeavesAPrefix},
+  };
+  return *props;
+}
+
+}  // namespace ipcspec
