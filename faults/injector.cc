@@ -10,25 +10,25 @@
 #include <cstring>
 
 #include "impl/core/blocked.h"
+#include "impl/core/watchdog.h"
 
 namespace ipcspec {
 namespace {
 
-// Waits for a ptrace stop or the end of `pid`, with the deadline.
+// Waits for a ptrace stop or the end of `pid`, with the deadline: a blocking
+// waitpid that the watchdog interrupts (EINTR) at the deadline.
 PosixErrorOr<int> WaitStop(pid_t pid, const Deadline& d) {
-  int status = 0;
-  pid_t got = 0;
-  bool ok = PollUntil(
-      [&] {
-        do {
-          got = waitpid(pid, &status, WNOHANG | __WALL);
-        } while (got < 0 && errno == EINTR);
-        return got != 0;
-      },
-      d);
-  if (!ok) return PosixError(ETIMEDOUT, "waitpid(traced child) past the deadline");
-  if (got < 0) return ErrnoError("waitpid(traced child)");
-  return status;
+  Watchdog dog(d);
+  for (;;) {
+    int status = 0;
+    pid_t got = waitpid(pid, &status, __WALL);
+    if (got == pid) return status;
+    if (got < 0 && errno == EINTR) {
+      if (dog.fired()) return PosixError(ETIMEDOUT, "waitpid(traced child) past the deadline");
+      continue;
+    }
+    return ErrnoError("waitpid(traced child)");
+  }
 }
 
 }  // namespace

@@ -128,6 +128,36 @@ class RepeatsAByte : public WrappedEnd {
   uint64_t reads_ = 0;
 };
 
+// Bug: its send-all loop gives up on EINTR instead of retrying.
+class WriteAllGivesUpOnEintr : public WrappedEnd {
+ public:
+  using WrappedEnd::WrappedEnd;
+  PosixError WriteAll(const uint8_t* d, size_t n) override {
+    size_t done = 0;
+    while (done < n) {
+      auto r = inner_->Write(d + done, n - done, Blocking::kBlock);
+      if (!r.ok()) return r.error();  // EINTR included
+      done += r.value();
+    }
+    return NoError();
+  }
+};
+
+// Bug: its send-all loop answers a short write by sending the whole buffer
+// again from the start (the prefix arrives twice).
+class WriteAllRestartsOnShortWrite : public WrappedEnd {
+ public:
+  using WrappedEnd::WrappedEnd;
+  PosixError WriteAll(const uint8_t* d, size_t n) override {
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      auto r = inner_->Write(d, n, Blocking::kBlock);
+      if (!r.ok() && r.errno_value() != EINTR) return r.error();
+      if (r.ok() && r.value() == n) return NoError();
+    }
+    return PosixError(EIO, "gave up");
+  }
+};
+
 ByteStreamCaps PipeLikeCaps() {
   ByteStreamCaps c;
   c.atomic_write = PIPE_BUF;
@@ -174,6 +204,15 @@ IPCSPEC_REGISTER_KIND(ByteStreamInterface,
                       Mutant("mutant_repeats_a_byte",
                              "every 3rd short read's last byte is served again by the next read",
                              Wrap<WrappedEnd, RepeatsAByte>));
+
+IPCSPEC_REGISTER_KIND(ByteStreamInterface,
+                      Mutant("mutant_writeall_gives_up_on_eintr",
+                             "its send-all loop returns EINTR instead of retrying",
+                             Wrap<WriteAllGivesUpOnEintr, WrappedEnd>));
+IPCSPEC_REGISTER_KIND(ByteStreamInterface,
+                      Mutant("mutant_writeall_restarts_on_short_write",
+                             "its send-all loop resends the whole buffer after a short write",
+                             Wrap<WriteAllRestartsOnShortWrite, WrappedEnd>));
 
 }  // namespace
 }  // namespace ipcspec
