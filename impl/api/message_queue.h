@@ -18,6 +18,7 @@
 
 #include <time.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>

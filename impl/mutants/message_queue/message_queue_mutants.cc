@@ -130,6 +130,17 @@ class IgnoresExcept : public Forwarding {
   }
 };
 
+// --- never blocks a sender ------------------------------------------------
+// A blocking send to a full queue fails EAGAIN at once (IPC_NOWAIT is always
+// passed), instead of waiting for room.
+class SenderNeverWaits : public Forwarding {
+ public:
+  using Forwarding::Forwarding;
+  PosixError Send(long tag, const uint8_t* data, size_t n, const MqWait& w) override {
+    return inner_->Send(tag, data, n, w.mode == MqWait::Mode::kBlock ? MqWait::NonBlock() : w);
+  }
+};
+
 constexpr size_t kSmallQbytes = 12;
 constexpr PosixMqOptions kSmallPosix{4, 32, false};
 
@@ -184,6 +195,13 @@ IPCSPEC_REGISTER_KIND(MessageQueueInterface,
                              SysvMsgCaps(kSmallQbytes),
                              [] { return OpenOverSysv<IgnoresExcept>(kSmallQbytes); },
                              "ignores MSG_EXCEPT: msgtyp > 0 selects that type, not the others"));
+
+IPCSPEC_REGISTER_KIND(MessageQueueInterface,
+                      Mutant("mutant_sysv_msg_sender_never_waits", "sysv_msg",
+                             "System V queue (msg_qbytes 12) whose msgsnd always has IPC_NOWAIT",
+                             SysvMsgCaps(kSmallQbytes),
+                             [] { return OpenOverSysv<SenderNeverWaits>(kSmallQbytes); },
+                             "a blocking send to a full queue fails EAGAIN instead of waiting"));
 
 }  // namespace
 }  // namespace ipcspec

@@ -1,0 +1,68 @@
+// The MessageQueue suite against every registered Kind:
+// Kinds/MessageQueueSuite.<Property>/<kind>. The properties and the man page
+// sentences they check are in properties.cc.
+#include <set>
+#include <string>
+
+#include "gtest/gtest.h"
+#include "impl/api/message_queue.h"
+#include "suites/common/suite.h"
+#include "suites/message_queue/properties.h"
+
+namespace ipcspec {
+namespace {
+
+class MessageQueueSuite : public ::testing::TestWithParam<Kind<MessageQueueInterface>> {};
+
+// man 3 mq_getattr, man 2 msgctl: a new queue is empty, with the limits the Kind set.
+TEST_P(MessageQueueSuite, FreshQueueAttributes) {
+  RunSuiteProperty(MessageQueueProperties(), "FreshQueueAttributes", GetParam());
+}
+// man 3 mq_receive, man 2 msgop: one receive returns one whole message (E2BIG,
+// MSG_NOERROR truncation, EMSGSIZE both ways).
+TEST_P(MessageQueueSuite, MessageBoundaries) {
+  RunSuiteProperty(MessageQueueProperties(), "MessageBoundaries", GetParam());
+}
+// man 3 mq_receive: "the oldest message with the highest priority".
+TEST_P(MessageQueueSuite, PriorityOrder) {
+  RunSuiteProperty(MessageQueueProperties(), "PriorityOrder", GetParam());
+}
+// man 2 msgop: msgtyp 0, > 0, < 0 and MSG_EXCEPT; ENOMSG with IPC_NOWAIT.
+TEST_P(MessageQueueSuite, TypeSelection) {
+  RunSuiteProperty(MessageQueueProperties(), "TypeSelection", GetParam());
+}
+// man 2 msgop (msg_qbytes: bytes and count), man 3 mq_send (mq_maxmsg): EAGAIN,
+// ETIMEDOUT, EINVAL for an invalid timeout, at the limits.
+TEST_P(MessageQueueSuite, CapacityLimits) {
+  RunSuiteProperty(MessageQueueProperties(), "CapacityLimits", GetParam());
+}
+// man 2 msgop, man 3 mq_send, man 3 mq_receive: a blocked call waits, and wakes
+// when room or a message appears.
+TEST_P(MessageQueueSuite, BlockedCallsWake) {
+  RunSuiteProperty(MessageQueueProperties(), "BlockedCallsWake", GetParam());
+}
+// man 7 mq_overview, man 2 msgop: every operation, random sequences, the model.
+TEST_P(MessageQueueSuite, ModelSequences) {
+  RunSuiteProperty(MessageQueueProperties(), "ModelSequences", GetParam());
+}
+
+INSTANTIATE_TEST_SUITE_P(Kinds, MessageQueueSuite,
+                         ::testing::ValuesIn(KindRegistry<MessageQueueInterface>::Get().Kinds()),
+                         KindName());
+
+// A property added to the list must get a TEST_P above, or it never runs.
+TEST(MessageQueueSuiteList, EveryPropertyHasATest) {
+  const std::set<std::string> tested = {"FreshQueueAttributes", "MessageBoundaries",
+                                        "PriorityOrder",        "TypeSelection",
+                                        "CapacityLimits",       "BlockedCallsWake",
+                                        "ModelSequences"};
+  for (const auto& p : MessageQueueProperties()) {
+    EXPECT_TRUE(tested.count(p.name)) << "property " << p.name << " has no TEST_P";
+  }
+  EXPECT_EQ(MessageQueueProperties().size(), tested.size());
+  EXPECT_GE(KindRegistry<MessageQueueInterface>::Get().Kinds().size(), 3u)
+      << "the reference Kinds (sysv_msg, posix_mq, ...) are not linked in";
+}
+
+}  // namespace
+}  // namespace ipcspec
