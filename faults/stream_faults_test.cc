@@ -14,6 +14,13 @@ TEST_P(StreamFaults, KilledWriterLeavesAPrefix) {
   RunSuiteProperty(StreamFaultScenarios(), "KilledWriterLeavesAPrefix", GetParam());
 }
 
+TEST_P(StreamFaults, FullStreamBlocksUntilDrained) {
+  RunSuiteProperty(StreamFaultScenarios(), "FullStreamBlocksUntilDrained", GetParam());
+}
+TEST_P(StreamFaults, ReadBlocksUntilDataOrEof) {
+  RunSuiteProperty(StreamFaultScenarios(), "ReadBlocksUntilDataOrEof", GetParam());
+}
+
 INSTANTIATE_TEST_SUITE_P(Kinds, StreamFaults,
                          ::testing::ValuesIn(KindRegistry<ByteStreamInterface>::Get().Kinds()),
                          KindName());

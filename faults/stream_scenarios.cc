@@ -8,6 +8,8 @@
 #include <sstream>
 
 #include "faults/injector.h"
+#include "impl/core/blocked.h"
+#include "impl/core/shared_memory.h"
 #include "impl/core/watchdog.h"
 #include "rapidcheck.h"
 
@@ -176,6 +178,131 @@ PropertyOutcome KilledWriterLeavesAPrefix(const ByteStreamKind& kind) {
   });
 }
 
+const std::vector<long> kWriteSyscalls = {SYS_write, SYS_sendto};
+const std::vector<long> kReadSyscalls = {SYS_read, SYS_recvfrom};
+
+// Fills the stream until even a 1-byte non-blocking write gets EAGAIN.
+// Returns the bytes written (their pattern starts at `seed`).
+PosixErrorOr<std::vector<uint8_t>> FillCompletely(StreamEnd& w, uint32_t seed) {
+  std::vector<uint8_t> all;
+  for (size_t chunk : {size_t{4096}, size_t{1}}) {
+    for (;;) {
+      std::vector<uint8_t> d = Data(chunk, seed + static_cast<uint32_t>(all.size()));
+      auto r = w.Write(d.data(), chunk, Blocking::kNonBlock);
+      if (!r.ok()) {
+        if (r.errno_value() == EAGAIN) break;
+        return r.error();
+      }
+      all.insert(all.end(), d.begin(), d.begin() + static_cast<long>(r.value()));
+      if (all.size() > (64u << 20)) return PosixError(EFBIG, "never full after 64 MiB");
+    }
+  }
+  return all;
+}
+
+PropertyOutcome FullStreamBlocksUntilDrained(const ByteStreamKind& kind) {
+  return RunProperty(CurrentTestId(), [&kind] {
+    size_t m = *rc::gen::inRange<size_t>(1, 8193);
+    auto opened = kind.Open();
+    if (!opened.ok()) RC_FAIL("opening a " + kind.name + ": " + opened.error().ToString());
+    ByteStream s = std::move(opened).ValueOrDie();
+    auto fill = FillCompletely(*s.writer, 11);
+    if (!fill.ok()) RC_FAIL("filling the stream: " + fill.error().ToString());
+    std::vector<uint8_t> expect = fill.value();
+    if (kind.caps.empty_capacity > 0 && expect.size() < kind.caps.empty_capacity) {
+      RC_FAIL("a non-blocking 1-byte write got EAGAIN after only " + std::to_string(expect.size()) +
+              " bytes; an empty " + kind.name + " takes at least " +
+              std::to_string(kind.caps.empty_capacity) + " (man 7 pipe, \"Pipe capacity\")");
+    }
+    std::vector<uint8_t> more = Data(m, 99);
+    auto writer = Child::Fork([&]() -> int {
+      (void)s.reader->Close();
+      return s.writer->WriteAll(more.data(), m).ok() ? 0 : 1;
+    });
+    if (!writer.ok()) RC_FAIL("fork: " + writer.error().ToString());
+    // man 7 pipe: "If a process attempts to write to a full pipe (see below),
+    // then write(2) blocks until sufficient data has been read from the pipe
+    // to allow the write to complete."
+    PosixError blocked = WaitUntilBlocked(writer.value().pid(), kWriteSyscalls);
+    if (!blocked.ok()) {
+      RC_FAIL("a blocking write of " + std::to_string(m) + " bytes to a full " + kind.name +
+              " did not block: " + blocked.ToString() +
+              " (man 7 pipe: \"If a process attempts to write to a full pipe ... write(2) blocks\")");
+    }
+    RC_ASSERT(s.writer->Close().ok());
+    expect.insert(expect.end(), more.begin(), more.end());
+    auto got = DrainToEof(*s.reader);
+    if (!got.ok()) RC_FAIL("draining: " + got.error().ToString());
+    auto st = writer.value().Wait();
+    if (!st.ok() || !st.value().ExitedWith(0)) {
+      RC_FAIL("the blocked writer did not complete after the drain: " +
+              (st.ok() ? st.value().ToString() : st.error().ToString()));
+    }
+    if (got.value() != expect) {
+      RC_FAIL("after the drain the reader got " + std::to_string(got.value().size()) +
+              " bytes, expected the " + std::to_string(expect.size()) +
+              " written (fill, then the blocked write): lost, duplicated or reordered");
+    }
+  });
+}
+
+PropertyOutcome ReadBlocksUntilDataOrEof(const ByteStreamKind& kind) {
+  return RunProperty(CurrentTestId(), [&kind] {
+    bool by_eof = *rc::gen::arbitrary<bool>();
+    size_t k = *rc::gen::inRange<size_t>(1, 4097);
+    auto opened = kind.Open();
+    if (!opened.ok()) RC_FAIL("opening a " + kind.name + ": " + opened.error().ToString());
+    ByteStream s = std::move(opened).ValueOrDie();
+    struct Got {
+      long n = -2;
+      uint8_t first = 0;
+    };
+    auto got = SharedObject<Got>::Create();
+    RC_ASSERT(got.ok());
+    Got* g = got.value().get();
+    auto reader = Child::Fork([&]() -> int {
+      (void)s.writer->Close();  // only the parent writes
+      std::vector<uint8_t> buf(k);
+      auto r = s.reader->Read(buf.data(), k, Blocking::kBlock);
+      g->n = r.ok() ? static_cast<long>(r.value()) : -r.errno_value();
+      g->first = k ? buf[0] : 0;
+      return 0;
+    });
+    if (!reader.ok()) RC_FAIL("fork: " + reader.error().ToString());
+    // man 7 pipe: "If a process attempts to read from an empty pipe, then
+    // read(2) will block until data is available."
+    PosixError blocked = WaitUntilBlocked(reader.value().pid(), kReadSyscalls);
+    if (!blocked.ok()) {
+      RC_FAIL("a blocking read of an empty " + kind.name + " did not block: " + blocked.ToString() +
+              " (man 7 pipe: \"read(2) will block until data is available\")");
+    }
+    std::vector<uint8_t> data = Data(k, 5);
+    if (by_eof) {
+      RC_ASSERT(s.writer->Close().ok());
+    } else {
+      RC_ASSERT(s.writer->WriteAll(data.data(), k).ok());
+    }
+    auto st = reader.value().Wait();
+    if (!st.ok() || !st.value().ExitedWith(0)) RC_FAIL("the reader did not wake");
+    if (by_eof && g->n != 0) {
+      RC_FAIL("a reader blocked on an empty " + kind.name + " woke with " + std::to_string(g->n) +
+              " when the last writer closed; expected 0 (man 7 pipe: \"If all file descriptors "
+              "referring to the write end of a pipe have been closed, then an attempt to read(2) "
+              "from the pipe will see end-of-file\")");
+    }
+    if (!by_eof && (g->n < 1 || g->n > static_cast<long>(k) || g->first != data[0])) {
+      RC_FAIL("a reader blocked on an empty " + kind.name + " woke with " + std::to_string(g->n) +
+              " after " + std::to_string(k) + " bytes arrived; expected 1.." + std::to_string(k) +
+              " bytes starting with the first byte written");
+    }
+  });
+}
+
+std::optional<std::string> NeedsFork(const ByteStreamKind& k) {
+  if (!k.caps.fork_shares_ends) return "its ends cannot be used from a forked process";
+  return std::nullopt;
+}
+
 }  // namespace
 
 const std::vector<SuiteProperty<ByteStreamInterface>>& StreamFaultScenarios() {
@@ -189,6 +316,14 @@ const std::vector<SuiteProperty<ByteStreamInterface>>& StreamFaultScenarios() {
        "a stream keeps what was written before its writer died (a prefix), then end-of-file "
        "(man 7 pipe: read sees end-of-file when every write end is closed)",
        NeedsForkAndPtrace, KilledWriterLeavesAPrefix},
+      {"FullStreamBlocksUntilDrained",
+       "man 7 pipe: \"If a process attempts to write to a full pipe (see below), then write(2) "
+       "blocks until sufficient data has been read from the pipe to allow the write to complete\"",
+       NeedsFork, FullStreamBlocksUntilDrained},
+      {"ReadBlocksUntilDataOrEof",
+       "man 7 pipe: \"If a process attempts to read from an empty pipe, then read(2) will block "
+       "until data is available\" and end-of-file once every write end is closed",
+       NeedsFork, ReadBlocksUntilDataOrEof},
   };
   return *props;
 }
