@@ -69,6 +69,10 @@ PropertyOutcome Summarise(const std::string& id, const rc::detail::TestResult& r
       }
     }
     os << "Failure: " << f.description << "\n";
+    if (f.description == "no exceptions thrown") {
+      os << "(The shrunk counterexample passed when replayed to describe it: the failure "
+            "depends on timing, not only on the generated input.)\n";
+    }
     Configuration repro;
     repro.testParams = params;
     repro.reproduce[id] = f.reproduce;
