@@ -11,6 +11,7 @@
 #include "gtest/gtest.h"
 #include "impl/api/message_queue.h"
 #include "suites/common/suite.h"
+#include "faults/queue_scenarios.h"
 #include "suites/message_queue/properties.h"
 
 namespace ipcspec {
@@ -42,6 +43,18 @@ namespace {
   return true;
 }();
 
+// The model properties and the fault scenarios together: a mutant that only
+// misbehaves when a sender dies (a torn message) must be caught too.
+const std::vector<SuiteProperty<MessageQueueInterface>>& AllProperties() {
+  static const auto* all = [] {
+    auto* v = new std::vector<SuiteProperty<MessageQueueInterface>>(MessageQueueProperties());
+    const auto& f = QueueFaultScenarios();
+    v->insert(v->end(), f.begin(), f.end());
+    return v;
+  }();
+  return *all;
+}
+
 std::string Join(const std::vector<std::string>& v) {
   std::string s;
   for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
@@ -52,7 +65,7 @@ class MessageQueueMutant : public ::testing::TestWithParam<Kind<MessageQueueInte
 
 TEST_P(MessageQueueMutant, IsCaught) {
   const auto& mutant = GetParam();
-  MutantVerdict v = JudgeMutant(MessageQueueProperties(), mutant);
+  MutantVerdict v = JudgeMutant(AllProperties(), mutant);
   if (v.caught_by.empty()) {
     std::printf("mutant %s (%s) caught by NOTHING\n", v.mutant.c_str(), v.bug.c_str());
   } else {
@@ -75,7 +88,7 @@ class MessageQueueRealKind : public ::testing::TestWithParam<Kind<MessageQueueIn
 // mutant's verdict is about its bug, not about the property).
 TEST_P(MessageQueueRealKind, PassesEveryProperty) {
   const auto& kind = GetParam();
-  for (const auto& p : MessageQueueProperties()) {
+  for (const auto& p : AllProperties()) {
     if (p.skip_reason && p.skip_reason(kind)) continue;
     PropertyOutcome o = p.run(kind);
     EXPECT_TRUE(o.passed) << kind.name << " fails " << p.name << ": " << p.cites << "\n"

@@ -1,0 +1,19 @@
+// Every MessageQueue Kind under the fault scenarios.
+#include "faults/queue_scenarios.h"
+#include "gtest/gtest.h"
+
+namespace ipcspec {
+namespace {
+
+class QueueFaults : public ::testing::TestWithParam<MessageQueueKind> {};
+
+TEST_P(QueueFaults, KilledSenderLeavesWholeMessages) {
+  RunSuiteProperty(QueueFaultScenarios(), "KilledSenderLeavesWholeMessages", GetParam());
+}
+
+INSTANTIATE_TEST_SUITE_P(Kinds, QueueFaults,
+                         ::testing::ValuesIn(KindRegistry<MessageQueueInterface>::Get().Kinds()),
+                         KindName());
+
+}  // namespace
+}  // namespace ipcspec
