@@ -30,8 +30,10 @@ PosixErrorOr<std::vector<uint8_t>> DrainToEof(StreamEnd& r) {
   for (;;) {
     Watchdog dog(d);
     auto n = r.Read(buf.data(), buf.size(), Blocking::kBlock);
-    if (dog.fired()) return PosixError(ETIMEDOUT, "reading to EOF past the deadline");
     if (!n.ok()) {
+      if (n.errno_value() == EINTR && dog.fired()) {
+        return PosixError(ETIMEDOUT, "reading to EOF past the deadline");
+      }
       if (n.errno_value() == EINTR) continue;
       return n.error();
     }
