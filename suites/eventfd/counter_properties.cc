@@ -1,0 +1,435 @@
+// The Counter properties.
+//
+// The model is one unsigned 64-bit value and the Kind's maximum. Every call
+// has exactly one allowed outcome, so the model is exact.
+//
+// What is checked, with its source (man 2 eventfd):
+//   write(2): "A write(2) call adds the 8-byte integer value supplied in its
+//     buffer to the counter. The maximum value that may be stored in the
+//     counter is the largest unsigned 64-bit value minus 1 (i.e.,
+//     0xfffffffffffffffe). If the addition would cause the counter's value to
+//     exceed the maximum, then the write(2) either blocks until a read(2) is
+//     performed on the file descriptor, or fails with the error EAGAIN if the
+//     file descriptor has been made nonblocking." / "A write(2) fails with the
+//     error EINVAL if ... an attempt is made to write the value
+//     0xffffffffffffffff."
+//   read(2): "If EFD_SEMAPHORE was not specified and the eventfd counter has
+//     a nonzero value, then a read(2) returns 8 bytes containing that value,
+//     and the counter's value is reset to zero." / "If EFD_SEMAPHORE was
+//     specified and the eventfd counter has a nonzero value, then a read(2)
+//     returns 8 bytes containing the value 1, and the counter's value is
+//     decremented by 1." / "If the eventfd counter is zero at the time of the
+//     call to read(2), then the call either blocks until the counter becomes
+//     nonzero (at which time, the read(2) proceeds as described above) or
+//     fails with the error EAGAIN if the file descriptor has been made
+//     nonblocking."
+//   poll(2): "The file descriptor is readable ... if the counter has a value
+//     greater than 0." / "The file descriptor is writable ... if it is
+//     possible to write a value of at least "1" without blocking."
+//   eventfd(2): "This counter is initialized with the value specified in the
+//     argument initval."
+#include "suites/eventfd/counter_properties.h"
+
+#include <poll.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <limits>
+
+#include "impl/core/blocked.h"
+#include "impl/core/deadline.h"
+#include "impl/core/process.h"
+#include "impl/core/shared_memory.h"
+#include "impl/core/watchdog.h"
+#include "rapidcheck/state.h"
+
+namespace ipcspec {
+namespace {
+
+constexpr const char* kWriteRule =
+    "man 2 eventfd: \"If the addition would cause the counter's value to exceed the maximum, "
+    "then the write(2) either blocks until a read(2) is performed on the file descriptor, or "
+    "fails with the error EAGAIN if the file descriptor has been made nonblocking.\"";
+constexpr const char* kAddRule =
+    "man 2 eventfd: \"A write(2) call adds the 8-byte integer value supplied in its buffer to "
+    "the counter.\"";
+constexpr const char* kAllOnesRule =
+    "man 2 eventfd: \"A write(2) fails with the error EINVAL if ... an attempt is made to write "
+    "the value 0xffffffffffffffff.\"";
+constexpr const char* kReadPlainRule =
+    "man 2 eventfd: \"If EFD_SEMAPHORE was not specified and the eventfd counter has a nonzero "
+    "value, then a read(2) returns 8 bytes containing that value, and the counter's value is "
+    "reset to zero.\"";
+constexpr const char* kReadSemRule =
+    "man 2 eventfd: \"If EFD_SEMAPHORE was specified and the eventfd counter has a nonzero "
+    "value, then a read(2) returns 8 bytes containing the value 1, and the counter's value is "
+    "decremented by 1.\"";
+constexpr const char* kReadZeroRule =
+    "man 2 eventfd: \"If the eventfd counter is zero at the time of the call to read(2), then "
+    "the call either blocks until the counter becomes nonzero ... or fails with the error EAGAIN "
+    "if the file descriptor has been made nonblocking.\"";
+
+// Runs a property that forks per case: at most `max_cases` cases, and no
+// shrinking (a failing case may have waited for a deadline; shrinking would
+// wait again for each smaller case, and these cases are small already). The
+// seed in force (RC_PARAMS, or the selftest's) still applies.
+template <typename Testable>
+PropertyOutcome RunForkingProperty(int max_cases, Testable&& t) {
+  const std::string id = CurrentTestId();
+  rc::detail::TestMetadata md;
+  md.id = id;
+  md.description = id;
+  const auto& config = rc::detail::configuration();
+  rc::detail::TestParams params = config.testParams;
+  if (const auto* o = ScopedPropertyParams::Current()) {
+    params.seed = o->seed();
+    params.maxSuccess = o->max_success();
+  }
+  params.maxSuccess = std::min(params.maxSuccess, max_cases);
+  params.disableShrinking = true;
+  rc::detail::TestListenerAdapter quiet;
+  auto result = rc::detail::checkProperty(rc::detail::toProperty(std::forward<Testable>(t)), md,
+                                          params, quiet, config.reproduce);
+  return property_internal::Summarise(id, result, params);
+}
+
+// For a blocking call the model says completes at once: a Kind that blocks
+// there is interrupted after this long. Kept short (while shrinking, a broken
+// Kind hits it many times); a correct call never sleeps, so the watchdog can
+// never interrupt it, however late it fires: only an EINTR counts.
+Deadline NoBlockDeadline() { return Deadline::In(std::chrono::milliseconds(5)); }
+// For a child the man page says is woken now: it has this long to finish.
+Deadline WokenDeadline() { return Deadline::In(std::chrono::seconds(1)); }
+
+std::string Hex(uint64_t v) {
+  char b[32];
+  std::snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(v));
+  return b;
+}
+
+std::string Result(const PosixError& e) { return e.ok() ? "success" : e.ToString(); }
+std::string Result(const PosixErrorOr<uint64_t>& r) {
+  return r.ok() ? "the value " + Hex(r.value()) : r.error().ToString();
+}
+
+struct CounterModel {
+  uint64_t value = 0;
+  uint64_t max = 0;
+  bool semaphore = false;
+  bool pollable = false;
+  bool Fits(uint64_t v) const { return v <= max && v <= max - value; }
+};
+
+struct CounterSut {
+  Counter* c = nullptr;
+};
+
+using CounterCommand = rc::state::Command<CounterModel, CounterSut>;
+
+rc::Gen<Blocking> AnyBlocking() {
+  return rc::gen::element(Blocking::kBlock, Blocking::kNonBlock);
+}
+
+struct Add : CounterCommand {
+  uint64_t v;
+  Blocking b;
+  explicit Add(const CounterModel& m)
+      : v(*rc::gen::weightedOneOf<uint64_t>({
+            {4, rc::gen::inRange<uint64_t>(0, 100)},
+            // Near the maximum, and what is left up to it.
+            {2, rc::gen::map(rc::gen::inRange<uint64_t>(0, 100),
+                             [max = m.max](uint64_t d) { return max - d; })},
+            {2, rc::gen::map(rc::gen::inRange<uint64_t>(0, 3),
+                             [m](uint64_t d) { return m.max - m.value + d - 1; })},
+            // Values that can never fit (0xffffffffffffffff for eventfd).
+            {1, rc::gen::map(rc::gen::inRange<uint64_t>(0, 2),
+                             [max = m.max](uint64_t d) {
+                               return max == std::numeric_limits<uint64_t>::max()
+                                          ? max
+                                          : std::max(max + 1, std::numeric_limits<uint64_t>::max() - d);
+                             })},
+            {1, rc::gen::arbitrary<uint64_t>()},
+        })),
+        b(*AnyBlocking()) {}
+  void checkPreconditions(const CounterModel& m) const override {
+    // A blocking add that would block belongs to BlockedAddWokenByTake.
+    const bool would_block = b == Blocking::kBlock && v <= m.max && !m.Fits(v);
+    RC_PRE(!would_block);
+  }
+  void apply(CounterModel& m) const override {
+    if (m.Fits(v)) m.value += v;
+  }
+  void run(const CounterModel& m, CounterSut& sut) const override {
+    PosixError e;
+    {
+      Watchdog dog(NoBlockDeadline());
+      e = sut.c->Add(v, b);
+      // Only a call the watchdog interrupted blocked (one that completed
+      // while the process was descheduled past the deadline did not).
+      const bool interrupted = e.errno_value() == EINTR && dog.fired();
+      if (interrupted) {
+        RC_FAIL("Add(" + Hex(v) + ", " + ToString(b) + ") with the counter at " + Hex(m.value) +
+                " blocked although the sum stays within the maximum " + Hex(m.max) + " (" +
+                kAddRule + ")");
+      }
+    }
+    const std::string what = "Add(" + Hex(v) + ", " + ToString(b) + ") with the counter at " +
+                             Hex(m.value) + " (maximum " + Hex(m.max) + ")";
+    if (v > m.max) {
+      if (e.errno_value() != EINVAL) {
+        RC_FAIL(what + ": expected EINVAL, got " + Result(e) + " (" + kAllOnesRule + ")");
+      }
+    } else if (m.Fits(v)) {
+      if (!e.ok()) RC_FAIL(what + ": expected success, got " + Result(e) + " (" + kAddRule + ")");
+    } else if (e.errno_value() != EAGAIN) {
+      RC_FAIL(what + ": the sum passes the maximum; expected EAGAIN, got " + Result(e) + " (" +
+              kWriteRule + ")");
+    }
+  }
+  void show(std::ostream& os) const override {
+    os << "add(" << Hex(v) << ", " << ToString(b) << ")";
+  }
+};
+
+struct Take : CounterCommand {
+  Blocking b;
+  explicit Take(const CounterModel&) : b(*AnyBlocking()) {}
+  void checkPreconditions(const CounterModel& m) const override {
+    const bool would_block = b == Blocking::kBlock && m.value == 0;
+    RC_PRE(!would_block);
+  }
+  void apply(CounterModel& m) const override {
+    if (m.value == 0) return;
+    m.value = m.semaphore ? m.value - 1 : 0;
+  }
+  void run(const CounterModel& m, CounterSut& sut) const override {
+    PosixErrorOr<uint64_t> r = PosixError(EINTR, "not run");
+    {
+      Watchdog dog(NoBlockDeadline());
+      r = sut.c->Take(b);
+      const bool interrupted = !r.ok() && r.errno_value() == EINTR && dog.fired();
+      if (interrupted) RC_FAIL("Take(blocking) blocked with the counter at " + Hex(m.value));
+    }
+    const std::string what = "Take(" + std::string(ToString(b)) + ") with the counter at " +
+                             Hex(m.value);
+    if (m.value == 0) {
+      if (r.ok() || r.errno_value() != EAGAIN) {
+        RC_FAIL(what + ": expected EAGAIN, got " + Result(r) + " (" + kReadZeroRule + ")");
+      }
+      return;
+    }
+    const uint64_t want = m.semaphore ? 1 : m.value;
+    if (!r.ok() || r.value() != want) {
+      RC_FAIL(what + ": expected " + Hex(want) + ", got " + Result(r) + " (" +
+              (m.semaphore ? kReadSemRule : kReadPlainRule) + ")");
+    }
+  }
+  void show(std::ostream& os) const override { os << "take(" << ToString(b) << ")"; }
+};
+
+struct Poll : CounterCommand {
+  explicit Poll(const CounterModel&) {}
+  void checkPreconditions(const CounterModel& m) const override { RC_PRE(m.pollable); }
+  void run(const CounterModel& m, CounterSut& sut) const override {
+    struct pollfd p = {sut.c->fd(), POLLIN | POLLOUT, 0};
+    int n = poll(&p, 1, 0);
+    if (n < 0) RC_FAIL("poll(" + sut.c->Describe() + "): " + ErrnoName(errno));
+    const bool in = (p.revents & POLLIN) != 0, out = (p.revents & POLLOUT) != 0;
+    if (in != (m.value > 0)) {
+      RC_FAIL("poll with the counter at " + Hex(m.value) + ": POLLIN " +
+              (in ? "set" : "clear") +
+              " (man 2 eventfd: \"The file descriptor is readable ... if the counter has a value "
+              "greater than 0.\")");
+    }
+    if (out != (m.value < m.max)) {
+      RC_FAIL("poll with the counter at " + Hex(m.value) + " (maximum " + Hex(m.max) +
+              "): POLLOUT " + (out ? "set" : "clear") +
+              " (man 2 eventfd: \"The file descriptor is writable ... if it is possible to write "
+              "a value of at least \"1\" without blocking.\")");
+    }
+  }
+  void show(std::ostream& os) const override { os << "poll(POLLIN|POLLOUT)"; }
+};
+
+PropertyOutcome ModelSequences(const CounterKind& kind) {
+  return RunProperty(CurrentTestId(), [&kind] {
+    auto opened = kind.Open();
+    if (!opened.ok()) RC_FAIL("opening a " + kind.name + ": " + opened.error().ToString());
+    CounterInstance c = std::move(opened).ValueOrDie();
+    CounterSut sut{c.get()};
+    CounterModel m0;
+    m0.value = kind.caps.initial_value;
+    m0.max = kind.caps.max_value;
+    m0.semaphore = kind.caps.semaphore;
+    m0.pollable = kind.caps.pollable && c->fd() >= 0;
+    rc::state::check(m0, sut,
+                     rc::state::gen::execOneOfWithArgs<Add, Add, Add, Take, Take, Poll>());
+  });
+}
+
+// Takes the counter down to zero (one take, or one per unit in semaphore
+// mode); for the blocking properties, which start from zero.
+void TakeToZero(Counter& c, const CounterKind& kind) {
+  uint64_t n = kind.caps.semaphore ? kind.caps.initial_value : (kind.caps.initial_value ? 1 : 0);
+  for (uint64_t i = 0; i < n; ++i) {
+    auto r = c.Take(Blocking::kNonBlock);
+    if (!r.ok()) RC_FAIL("taking the initial value: " + r.error().ToString());
+  }
+}
+
+struct ChildReport {
+  int32_t err;
+  uint64_t value;
+};
+
+PropertyOutcome BlockedAddWokenByTake(const CounterKind& kind) {
+  return RunForkingProperty(5, [&kind] {
+    const uint64_t max = kind.caps.max_value;
+    const uint64_t k = *rc::gen::inRange<uint64_t>(0, 1000);
+    auto opened = kind.Open();
+    if (!opened.ok()) RC_FAIL("opening a " + kind.name + ": " + opened.error().ToString());
+    CounterInstance c = std::move(opened).ValueOrDie();
+    TakeToZero(*c, kind);
+    // The counter at max - k: an add of k + 1 would pass the maximum.
+    PosixError filled = c->Add(max - k, Blocking::kNonBlock);
+    if (!filled.ok()) RC_FAIL("Add(" + Hex(max - k) + ") to zero: " + filled.ToString());
+    PosixError nb = c->Add(k + 1, Blocking::kNonBlock);
+    if (nb.errno_value() != EAGAIN) {
+      RC_FAIL("non-blocking Add(" + Hex(k + 1) + ") with the counter at " + Hex(max - k) +
+              ": expected EAGAIN, got " + Result(nb) + " (" + kWriteRule + ")");
+    }
+    auto report = SharedObject<ChildReport>::Create();
+    if (!report.ok()) RC_FAIL(report.error().ToString());
+    ChildReport* rep = report.value().get();
+    Counter* cp = c.get();
+    auto forked = Child::Fork([cp, rep, k]() -> int {
+      PosixError e = cp->Add(k + 1, Blocking::kBlock);
+      rep->err = e.errno_value();
+      return e.ok() ? 0 : 1;
+    });
+    if (!forked.ok()) RC_FAIL("fork: " + forked.error().ToString());
+    Child child = std::move(forked).ValueOrDie();
+    PosixError blocked = WaitUntilBlocked(child.pid(), kind.caps.add_wait_syscalls);
+    if (!blocked.ok()) {
+      RC_FAIL("a blocking Add(" + Hex(k + 1) + ") with the counter at " + Hex(max - k) +
+              " did not block: " + blocked.ToString() +
+              (child.Wait().ok() && rep->err ? " (it failed " + ErrnoName(rep->err) + ")" : "") +
+              " (" + kWriteRule + ")");
+    }
+    auto took = c->Take(Blocking::kNonBlock);
+    const uint64_t want = kind.caps.semaphore ? 1 : max - k;
+    if (!took.ok() || took.value() != want) {
+      RC_FAIL("Take with the counter at " + Hex(max - k) + " and an adder blocked: expected " +
+              Hex(want) + ", got " + Result(took));
+    }
+    auto st = child.Wait(WokenDeadline());
+    if (!st.ok()) {
+      RC_FAIL("the blocked Add(" + Hex(k + 1) + ") did not complete after a Take made room: " +
+              st.error().ToString() + " (" + kWriteRule + ")");
+    }
+    if (!st.value().ExitedWith(0)) {
+      RC_FAIL("the blocked Add, woken by a Take: " + st.value().ToString() +
+              (st.value().ExitedWith(1) ? ", failed " + ErrnoName(rep->err) : ""));
+    }
+    if (kind.caps.semaphore) {
+      // max - k - 1 + (k + 1): exactly at the maximum now.
+      PosixError more = c->Add(1, Blocking::kNonBlock);
+      if (more.errno_value() != EAGAIN) {
+        RC_FAIL("after the woken Add the counter should be at the maximum; Add(1) gave " +
+                Result(more) + " (" + kAddRule + ")");
+      }
+    } else {
+      auto rest = c->Take(Blocking::kNonBlock);
+      if (!rest.ok() || rest.value() != k + 1) {
+        RC_FAIL("after the woken Add(" + Hex(k + 1) + ") on a counter reset to zero, Take gave " +
+                Result(rest) + " (" + kAddRule + ")");
+      }
+    }
+  });
+}
+
+PropertyOutcome BlockedTakeWokenByAdd(const CounterKind& kind) {
+  return RunForkingProperty(5, [&kind] {
+    const uint64_t v = *rc::gen::inRange<uint64_t>(1, 1000);
+    auto opened = kind.Open();
+    if (!opened.ok()) RC_FAIL("opening a " + kind.name + ": " + opened.error().ToString());
+    CounterInstance c = std::move(opened).ValueOrDie();
+    TakeToZero(*c, kind);
+    auto report = SharedObject<ChildReport>::Create();
+    if (!report.ok()) RC_FAIL(report.error().ToString());
+    ChildReport* rep = report.value().get();
+    Counter* cp = c.get();
+    auto forked = Child::Fork([cp, rep]() -> int {
+      auto r = cp->Take(Blocking::kBlock);
+      if (!r.ok()) {
+        rep->err = r.errno_value();
+        return 1;
+      }
+      rep->value = r.value();
+      return 0;
+    });
+    if (!forked.ok()) RC_FAIL("fork: " + forked.error().ToString());
+    Child child = std::move(forked).ValueOrDie();
+    PosixError blocked = WaitUntilBlocked(child.pid(), kind.caps.take_wait_syscalls);
+    if (!blocked.ok()) {
+      RC_FAIL("a blocking Take at zero did not block: " + blocked.ToString() + " (" +
+              kReadZeroRule + ")");
+    }
+    PosixError added = c->Add(v, Blocking::kNonBlock);
+    if (!added.ok()) RC_FAIL("Add(" + Hex(v) + ") at zero: " + added.ToString());
+    auto st = child.Wait(WokenDeadline());
+    if (!st.ok()) {
+      RC_FAIL("the blocked Take did not return after Add(" + Hex(v) + "): " +
+              st.error().ToString() + " (" + kReadZeroRule + ")");
+    }
+    if (!st.value().ExitedWith(0)) {
+      RC_FAIL("the blocked Take, woken by an Add: " + st.value().ToString() +
+              (st.value().ExitedWith(1) ? ", failed " + ErrnoName(rep->err) : ""));
+    }
+    const uint64_t want = kind.caps.semaphore ? 1 : v;
+    if (rep->value != want) {
+      RC_FAIL("the blocked Take, woken by Add(" + Hex(v) + "), returned " + Hex(rep->value) +
+              ", expected " + Hex(want) + " (" + kReadZeroRule + "; " +
+              (kind.caps.semaphore ? kReadSemRule : kReadPlainRule) + ")");
+    }
+    auto rest = c->Take(Blocking::kNonBlock);
+    if (v - want == 0) {
+      if (rest.ok() || rest.errno_value() != EAGAIN) {
+        RC_FAIL("after the woken Take the counter should be 0; Take gave " + Result(rest) + " (" +
+                kReadZeroRule + ")");
+      }
+    } else if (!rest.ok() || rest.value() != 1) {
+      RC_FAIL("after the woken Take the counter should be " + Hex(v - 1) + "; Take gave " +
+              Result(rest) + " (" + kReadSemRule + ")");
+    }
+  });
+}
+
+std::optional<std::string> NeedsFork(const CounterKind& k) {
+  if (!k.caps.fork_shared) return "cannot be used from a forked child";
+  return std::nullopt;
+}
+
+}  // namespace
+
+const std::vector<SuiteProperty<CounterInterface>>& CounterProperties() {
+  static const auto* props = new std::vector<SuiteProperty<CounterInterface>>{
+      {"ModelSequences",
+       "man 2 eventfd: write(2) adds, up to 0xfffffffffffffffe, EAGAIN past it when "
+       "nonblocking, EINVAL for 0xffffffffffffffff; read(2) returns the value and resets it, or "
+       "1 and decrements it with EFD_SEMAPHORE, EAGAIN at zero when nonblocking; POLLIN/POLLOUT",
+       nullptr, ModelSequences},
+      {"BlockedAddWokenByTake",
+       "man 2 eventfd: \"If the addition would cause the counter's value to exceed the maximum, "
+       "then the write(2) either blocks until a read(2) is performed on the file descriptor\"",
+       NeedsFork, BlockedAddWokenByTake},
+      {"BlockedTakeWokenByAdd",
+       "man 2 eventfd: \"If the eventfd counter is zero at the time of the call to read(2), then "
+       "the call either blocks until the counter becomes nonzero (at which time, the read(2) "
+       "proceeds as described above)\"",
+       NeedsFork, BlockedTakeWokenByAdd},
+  };
+  return *props;
+}
+
+}  // namespace ipcspec

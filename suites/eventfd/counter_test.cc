@@ -1,0 +1,28 @@
+// Every Counter Kind against every Counter property.
+//   bazel test //suites/eventfd:counter_test --test_filter='*/eventfd_semaphore'
+#include "gtest/gtest.h"
+#include "suites/eventfd/counter_properties.h"
+
+namespace ipcspec {
+namespace {
+
+class CounterSuite : public ::testing::TestWithParam<CounterKind> {};
+
+TEST_P(CounterSuite, ModelSequences) {
+  RunSuiteProperty(CounterProperties(), "ModelSequences", GetParam());
+}
+
+TEST_P(CounterSuite, BlockedAddWokenByTake) {
+  RunSuiteProperty(CounterProperties(), "BlockedAddWokenByTake", GetParam());
+}
+
+TEST_P(CounterSuite, BlockedTakeWokenByAdd) {
+  RunSuiteProperty(CounterProperties(), "BlockedTakeWokenByAdd", GetParam());
+}
+
+INSTANTIATE_TEST_SUITE_P(Kinds, CounterSuite,
+                         ::testing::ValuesIn(KindRegistry<CounterInterface>::Get().Kinds()),
+                         KindName());
+
+}  // namespace
+}  // namespace ipcspec
