@@ -1,0 +1,564 @@
+// The Lock properties.
+//
+// Every property drives a crew of long-lived worker processes (lock_crew.h),
+// each with its own handle, and keeps it across rapidcheck cases; a case that
+// fails (or throws half-way) marks the rig dirty and the next case starts
+// from a new lock and a new crew.
+//
+// What is checked, with its source (the sentence for each Kind is in
+// CitesFor below and in every failure message):
+//   mutual exclusion: man 2 fcntl "Advisory record locking" ("only one
+//     process may hold a write lock (exclusive lock)"), "Open file description
+//     locks (non-POSIX)" ("open file description locks may conflict with each
+//     other when they are acquired via different open file descriptions"),
+//     man 2 flock ("Only one process may hold an exclusive lock for a given
+//     file at a given time"), man 3 pthread_mutexattr_setpshared
+//     (PTHREAD_PROCESS_SHARED: shared "including threads in different
+//     processes").
+//   try-acquire while held: man 2 fcntl F_SETLK ("EACCES or EAGAIN"),
+//     F_OFD_SETLK ("EAGAIN"), man 2 flock ("EWOULDBLOCK The file is locked and
+//     the LOCK_NB flag was selected"), POSIX pthread_mutex_trylock (EBUSY).
+//   blocking acquire waits and is handed the lock on release: man 2 fcntl
+//     F_SETLKW / F_OFD_SETLKW ("wait for that lock to be released"), man 2
+//     flock ("A call to flock() may block if an incompatible lock is held by
+//     another process").
+//   release by a non-holder: man 2 flock ("LOCK_UN Remove an existing lock
+//     held by this process"), man 2 fcntl (record locks "are associated with
+//     the process"), POSIX pthread_mutex_unlock (EPERM for robust and
+//     error-checking mutexes the caller does not own).
+//   holder death: man 2 fcntl ("record locks are automatically released when
+//     the process terminates"; OFD locks "are only automatically released on
+//     the last close of the open file description"), man 2 flock (released
+//     "when all such file descriptors have been closed"), man 3
+//     pthread_mutexattr_setrobust (PTHREAD_MUTEX_ROBUST: "will succeed and
+//     return EOWNERDEAD"), man 3 pthread_mutex_consistent.
+#include "suites/lock/lock_properties.h"
+
+#include <signal.h>
+
+#include <map>
+#include <memory>
+#include <sstream>
+
+#include "impl/core/deadline.h"
+#include "rapidcheck/state.h"
+#include "suites/lock/lock_crew.h"
+
+namespace ipcspec {
+namespace {
+
+// ---------------------------------------------------------------------------
+// The man page sentences, per mechanism.
+
+struct LockCites {
+  std::string exclusion;
+  std::string busy;
+  std::string blocking;
+  std::string foreign_release;
+  std::string death;
+};
+
+LockCites CitesFor(const LockKind& k) {
+  if (k.mechanism == "fcntl_lock") {
+    return {"man 2 fcntl, \"Advisory record locking\": \"only one process may hold a write lock "
+            "(exclusive lock)\"",
+            "man 2 fcntl, F_SETLK: \"If a conflicting lock is held by another process, this call "
+            "returns -1 and sets errno to EACCES or EAGAIN.\"",
+            "man 2 fcntl, F_SETLKW: \"if a conflicting lock is held on the file, then wait for "
+            "that lock to be released\"",
+            "man 2 fcntl: \"The record locks described above are associated with the process\" "
+            "(F_UNLCK by another process removes none of the holder's locks)",
+            "man 2 fcntl: \"record locks are automatically released when the process "
+            "terminates\""};
+  }
+  if (k.mechanism == "ofd_lock") {
+    return {"man 2 fcntl, \"Open file description locks (non-POSIX)\": \"open file description "
+            "locks may conflict with each other when they are acquired via different open file "
+            "descriptions\"",
+            "man 2 fcntl, F_OFD_SETLK: \"If a conflicting lock is held by another process, this "
+            "call returns -1 and sets errno to EAGAIN.\"",
+            "man 2 fcntl, F_OFD_SETLKW: \"if a conflicting lock is held on the file, then wait "
+            "for that lock to be released\"",
+            "man 2 fcntl: open file description locks \"are associated with the open file "
+            "description on which they are acquired\" (F_UNLCK via another description removes "
+            "nothing)",
+            "man 2 fcntl: open file description locks \"are only automatically released on the "
+            "last close of the open file description\" (the holder's exit closes its only fd)"};
+  }
+  if (k.mechanism == "flock") {
+    return {"man 2 flock: \"LOCK_EX Place an exclusive lock. Only one process may hold an "
+            "exclusive lock for a given file at a given time.\"",
+            "man 2 flock: \"EWOULDBLOCK The file is locked and the LOCK_NB flag was selected.\"",
+            "man 2 flock: \"A call to flock() may block if an incompatible lock is held by "
+            "another process.\"",
+            "man 2 flock: \"LOCK_UN Remove an existing lock held by this process.\"",
+            "man 2 flock: \"the lock is released either by an explicit LOCK_UN operation on any "
+            "of these duplicate file descriptors, or when all such file descriptors have been "
+            "closed\" (the holder's exit closes its only fd)"};
+  }
+  if (k.mechanism == "robust_mutex" || k.mechanism == "pshared_mutex") {
+    return {"man 3 pthread_mutexattr_setpshared: PTHREAD_PROCESS_SHARED \"Mutexes created with "
+            "this attributes object can be shared between any threads that have access to the "
+            "memory containing the object, including threads in different processes\"; POSIX "
+            "pthread_mutex_lock: a locked mutex blocks other lockers",
+            "POSIX pthread_mutex_trylock (man 3p, not installed here): \"EBUSY The mutex could "
+            "not be acquired because it was already locked.\"",
+            "POSIX pthread_mutex_lock: \"If the mutex is already locked by another thread, the "
+            "calling thread shall block until the mutex becomes available.\"",
+            "POSIX pthread_mutex_unlock: robust and PTHREAD_MUTEX_ERRORCHECK mutexes return "
+            "[EPERM] when \"the current thread does not own the mutex\"",
+            "man 3 pthread_mutexattr_setrobust, PTHREAD_MUTEX_ROBUST: \"If a mutex is initialized "
+            "with the PTHREAD_MUTEX_ROBUST attribute and its owner dies without unlocking it, any "
+            "future attempts to call pthread_mutex_lock(3) on this mutex will succeed and return "
+            "EOWNERDEAD\""};
+  }
+  return {"the Kind's promise of mutual exclusion between processes",
+          "the Kind's documented busy errno", "the Kind's blocking acquire",
+          "the Kind's release of a lock one does not hold",
+          "the Kind's promise that a dead holder's lock is released"};
+}
+
+std::string Res(int e) { return e == 0 ? std::string("success") : ErrnoName(e); }
+
+// Kinds that cannot be made here (no OFD locks, no PI futexes): skipped.
+std::optional<std::string> Unavailable(const LockKind& k) {
+  static auto* cache = new std::map<std::string, std::optional<std::string>>();
+  auto it = cache->find(k.name);
+  if (it != cache->end()) return it->second;
+  std::optional<std::string> why;
+  auto inst = k.Open();
+  if (!inst.ok()) {
+    const int e = inst.errno_value();
+    if (e == ENOSYS || e == EINVAL || e == ENOTSUP || e == EOPNOTSUPP) {
+      why = "this environment cannot make it: " + inst.error().ToString();
+    }
+  }
+  (*cache)[k.name] = why;
+  return why;
+}
+
+// ---------------------------------------------------------------------------
+// The rig: one lock and its crew, kept across cases while they pass.
+
+struct Rig {
+  const LockKind* kind = nullptr;
+  int workers = 3;
+  LockInstance lock;
+  std::unique_ptr<LockCrew> crew;
+  bool dirty = true;
+  int holder = -1;  // the worker holding the lock, as the test made it
+
+  // A clean rig for the next case: the same one if the last case finished
+  // cleanly, else a new lock and a new crew. RC_FAIL if it cannot be made.
+  void Prepare() {
+    if (!dirty && crew) {
+      dirty = true;  // until this case finishes cleanly
+      return;
+    }
+    crew.reset();  // kills the old workers before their lock goes
+    lock.reset();
+    holder = -1;
+    auto l = kind->Open();
+    if (!l.ok()) RC_FAIL("opening a " + kind->name + ": " + l.error().ToString());
+    lock = std::move(l).ValueOrDie();
+    auto c = LockCrew::Start(lock.get(), workers, kind->caps.busy_errnos);
+    if (!c.ok()) RC_FAIL("starting " + std::to_string(workers) + " lock workers on " +
+                         lock->Describe() + ": " + c.error().ToString());
+    crew = std::move(c).ValueOrDie();
+    dirty = true;
+  }
+
+  // Releases what the case left held, and marks the rig clean.
+  void Finish() {
+    if (holder >= 0) {
+      auto r = crew->Run(holder, WorkerOp::kRelease);
+      if (!r.ok() || r.value() != 0) {
+        RC_FAIL("worker " + std::to_string(holder) + ": Release() at the end of the case: " +
+                (r.ok() ? Res(r.value()) : r.error().ToString()));
+      }
+      holder = -1;
+    }
+    dirty = false;
+  }
+};
+
+int RunOrFail(Rig& rig, int w, WorkerOp op, uint32_t deadline_ms = 5000) {
+  auto r = rig.crew->Run(w, op, deadline_ms);
+  if (!r.ok()) {
+    RC_FAIL("worker " + std::to_string(w) + " " + ToString(op) + ": " + r.error().ToString());
+  }
+  return r.value();
+}
+
+// ---------------------------------------------------------------------------
+// MutualExclusion
+
+PropertyOutcome MutualExclusion(const LockKind& kind) {
+  Rig rig;
+  rig.kind = &kind;
+  rig.workers = 5;
+  const LockCites cites = CitesFor(kind);
+  return RunProperty(CurrentTestId(), [&] {
+    const int procs = *rc::gen::inRange(2, rig.workers + 1);
+    const int rounds = *rc::gen::inRange(1, 21);
+    const auto mode = *rc::gen::element(ContendMode::kBlocking, ContendMode::kTrySpin);
+    rig.Prepare();
+    CriticalSection& cs = rig.crew->cs();
+    const uint64_t counter0 = cs.counter.load();
+    const uint32_t violations0 = cs.violations.load();
+    for (int w = 0; w < procs; ++w) {
+      PosixError e = rig.crew->Post(w, WorkerOp::kContend, static_cast<uint32_t>(rounds), mode);
+      if (!e.ok()) RC_FAIL(e.ToString());
+    }
+    std::string failures;
+    for (int w = 0; w < procs; ++w) {
+      auto r = rig.crew->Await(w, Deadline::Default());
+      if (!r.ok()) {
+        failures += "\n  worker " + std::to_string(w) + ": " + r.error().ToString();
+      } else if (r.value() != 0) {
+        failures += "\n  worker " + std::to_string(w) + ": a lock call failed with " +
+                    Res(r.value());
+      }
+    }
+    const std::string what = std::to_string(procs) + " processes x " + std::to_string(rounds) +
+                             " rounds of " +
+                             (mode == ContendMode::kTrySpin ? "TryAcquire()-until-success"
+                                                            : "Acquire()") +
+                             " / critical section / Release()";
+    if (!failures.empty()) RC_FAIL(what + ":" + failures);
+    const uint32_t violations = cs.violations.load() - violations0;
+    if (violations != 0) {
+      RC_FAIL(what + ": " + std::to_string(violations) +
+              " overlap(s) in the critical section; the first: pid " +
+              std::to_string(cs.first_intruder.load()) + " came in while pid " +
+              std::to_string(cs.first_inside.load()) + " was inside (" + cites.exclusion + ")");
+    }
+    const uint64_t added = cs.counter.load() - counter0;
+    const uint64_t want = static_cast<uint64_t>(procs) * static_cast<uint64_t>(rounds);
+    if (added != want) {
+      RC_FAIL(what + ": the shared counter went up by " + std::to_string(added) + ", not " +
+              std::to_string(want) + ": increments were lost to overlapping critical sections (" +
+              cites.exclusion + ")");
+    }
+    rig.Finish();
+  });
+}
+
+// ---------------------------------------------------------------------------
+// TryAcquireFailsWhileHeld: a state machine.
+
+struct LockModel {
+  int workers = 3;
+  int holder = -1;
+  bool foreign_release = false;
+};
+
+struct LockSut {
+  Rig* rig;
+  const LockCaps* caps;
+  const LockCites* cites;
+};
+
+using LockCommand = rc::state::Command<LockModel, LockSut>;
+
+rc::Gen<int> AnyWorker(const LockModel& m) { return rc::gen::inRange(0, m.workers); }
+
+std::string Who(int w) { return "worker " + std::to_string(w); }
+
+struct AcquireFree : LockCommand {
+  int w;
+  explicit AcquireFree(const LockModel& m) : w(*AnyWorker(m)) {}
+  void checkPreconditions(const LockModel& m) const override { RC_PRE(m.holder == -1); }
+  void apply(LockModel& m) const override { m.holder = w; }
+  void run(const LockModel&, LockSut& sut) const override {
+    const int r = RunOrFail(*sut.rig, w, WorkerOp::kAcquire);
+    if (r != 0) {
+      RC_FAIL(Who(w) + ": Acquire() of a lock nobody holds failed with " + Res(r) + " (" +
+              sut.cites->blocking + ")");
+    }
+    sut.rig->holder = w;
+  }
+  void show(std::ostream& os) const override { os << Who(w) << ": Acquire() (free)"; }
+};
+
+struct Try : LockCommand {
+  int w;
+  explicit Try(const LockModel& m) : w(*AnyWorker(m)) {}
+  void checkPreconditions(const LockModel& m) const override { RC_PRE(m.holder != w); }
+  void apply(LockModel& m) const override {
+    if (m.holder == -1) m.holder = w;
+  }
+  void run(const LockModel& m, LockSut& sut) const override {
+    const int r = RunOrFail(*sut.rig, w, WorkerOp::kTryAcquire);
+    if (m.holder == -1) {
+      if (r != 0) {
+        RC_FAIL(Who(w) + ": TryAcquire() of a lock nobody holds failed with " + Res(r));
+      }
+      sut.rig->holder = w;
+      return;
+    }
+    if (!ErrnoIn(r, sut.caps->busy_errnos)) {
+      RC_FAIL(Who(w) + ": TryAcquire() while " + Who(m.holder) + " (another process) holds "
+              "the lock: expected " + FormatErrnos(sut.caps->busy_errnos) + ", got " + Res(r) +
+              (r == 0 ? " -- both now think they hold it" : "") + " (" + sut.cites->busy + ")");
+    }
+  }
+  void show(std::ostream& os) const override { os << Who(w) << ": TryAcquire()"; }
+};
+
+struct ReleaseHeld : LockCommand {
+  void checkPreconditions(const LockModel& m) const override { RC_PRE(m.holder != -1); }
+  void apply(LockModel& m) const override { m.holder = -1; }
+  void run(const LockModel& m, LockSut& sut) const override {
+    const int r = RunOrFail(*sut.rig, m.holder, WorkerOp::kRelease);
+    if (r != 0) RC_FAIL(Who(m.holder) + ": Release() of the lock it holds failed: " + Res(r));
+    sut.rig->holder = -1;
+  }
+  void show(std::ostream& os) const override { os << "the holder: Release()"; }
+};
+
+struct ForeignRelease : LockCommand {
+  int w;
+  explicit ForeignRelease(const LockModel& m) : w(*AnyWorker(m)) {}
+  void checkPreconditions(const LockModel& m) const override {
+    const bool ok = m.foreign_release && m.holder != -1 && m.holder != w;
+    RC_PRE(ok);
+  }
+  void apply(LockModel&) const override {}
+  void run(const LockModel& m, LockSut& sut) const override {
+    const int want = sut.caps->foreign_release_errno;
+    const int r = RunOrFail(*sut.rig, w, WorkerOp::kRelease);
+    if (r != want) {
+      RC_FAIL(Who(w) + ": Release() of a lock held by " + Who(m.holder) + ": expected " +
+              Res(want) + ", got " + Res(r) + " (" + sut.cites->foreign_release + ")");
+    }
+    const int t = RunOrFail(*sut.rig, w, WorkerOp::kTryAcquire);
+    if (!ErrnoIn(t, sut.caps->busy_errnos)) {
+      if (t == 0) sut.rig->holder = -1;  // two holders now: let the rig be rebuilt
+      RC_FAIL(Who(w) + ": after its Release() of a lock it did not hold, its TryAcquire() "
+              "gave " + Res(t) + " instead of " + FormatErrnos(sut.caps->busy_errnos) + ": " +
+              "the release took away " + Who(m.holder) + "'s lock (" +
+              sut.cites->foreign_release + ")");
+    }
+  }
+  void show(std::ostream& os) const override {
+    os << Who(w) << ": Release() without holding it, then TryAcquire()";
+  }
+};
+
+struct HandOff : LockCommand {
+  int w;
+  explicit HandOff(const LockModel& m) : w(*AnyWorker(m)) {}
+  void checkPreconditions(const LockModel& m) const override {
+    const bool ok = m.holder != -1 && m.holder != w;
+    RC_PRE(ok);
+  }
+  void apply(LockModel& m) const override { m.holder = w; }
+  void run(const LockModel& m, LockSut& sut) const override {
+    LockCrew& crew = *sut.rig->crew;
+    PosixError e = crew.Post(w, WorkerOp::kAcquire, 0, ContendMode::kBlocking, 5000);
+    if (!e.ok()) RC_FAIL(e.ToString());
+    auto p = crew.FinishedOrBlocked(w, sut.caps->wait_syscalls,
+                                    Deadline::In(std::chrono::seconds(5)));
+    if (!p.ok()) RC_FAIL(Who(w) + ": blocking Acquire() while " + Who(m.holder) +
+                         " holds the lock: " + p.error().ToString());
+    if (p.value() == LockCrew::Progress::kFinished) {
+      auto r = crew.Await(w, Deadline::Default());
+      RC_FAIL(Who(w) + ": Acquire() while " + Who(m.holder) +
+              " holds the lock returned at once with " +
+              (r.ok() ? Res(r.value()) : r.error().ToString()) + " instead of waiting (" +
+              sut.cites->blocking + ")");
+    }
+    const int rel = RunOrFail(*sut.rig, m.holder, WorkerOp::kRelease);
+    if (rel != 0) RC_FAIL(Who(m.holder) + ": Release() with a waiter: " + Res(rel));
+    sut.rig->holder = -1;
+    auto r = crew.Await(w, Deadline::In(std::chrono::seconds(5)));
+    if (!r.ok() || r.value() != 0) {
+      RC_FAIL(Who(w) + ": blocked in Acquire(), was not handed the lock when " +
+              Who(m.holder) + " released it: " +
+              (r.ok() ? Res(r.value()) : r.error().ToString()) + " (" + sut.cites->blocking +
+              ")");
+    }
+    sut.rig->holder = w;
+  }
+  void show(std::ostream& os) const override {
+    os << Who(w) << ": Acquire() blocks while held; the holder releases; " << Who(w)
+       << " gets it";
+  }
+};
+
+PropertyOutcome TryAcquireFailsWhileHeld(const LockKind& kind) {
+  Rig rig;
+  rig.kind = &kind;
+  rig.workers = 3;
+  const LockCites cites = CitesFor(kind);
+  return RunProperty(CurrentTestId(), [&] {
+    LockModel m0;
+    m0.workers = rig.workers;
+    m0.foreign_release = kind.caps.foreign_release_defined;
+    // Short sequences: each step is a round trip to a worker process.
+    const auto cmds = *rc::gen::scale(
+        0.3, rc::state::gen::commands(
+                 m0, rc::state::gen::execOneOfWithArgs<AcquireFree, Try, Try, Try, ReleaseHeld,
+                                                       ReleaseHeld, ForeignRelease, HandOff>()));
+    rig.Prepare();
+    LockSut sut{&rig, &kind.caps, &cites};
+    rc::state::runAll(cmds, m0, sut);
+    rig.Finish();
+  });
+}
+
+// ---------------------------------------------------------------------------
+// ReleasedWhenHolderDies
+
+PropertyOutcome ReleasedWhenHolderDies(const LockKind& kind) {
+  Rig rig;
+  rig.kind = &kind;
+  rig.workers = 3;
+  const LockCites cites = CitesFor(kind);
+  const bool robust = kind.caps.robust;
+  return RunProperty(CurrentTestId(), [&] {
+    const int holder = *rc::gen::inRange(0, rig.workers);
+    // Someone blocked in Acquire() when the holder dies, or nobody.
+    const bool waiter = *rc::gen::arbitrary<bool>();
+    // Without a waiter: the next acquirer (any worker, the dead one's slot is
+    // a fresh process) uses TryAcquire() or Acquire().
+    const int next = *rc::gen::inRange(0, rig.workers);
+    const bool next_tries = *rc::gen::arbitrary<bool>();
+    const int want = robust ? EOWNERDEAD : 0;
+    const std::string want_text =
+        robust ? "EOWNERDEAD (acquired; the owner died)" : "success";
+    rig.Prepare();
+    LockCrew& crew = *rig.crew;
+    const int a = RunOrFail(rig, holder, WorkerOp::kAcquire);
+    if (a != 0) RC_FAIL(Who(holder) + ": Acquire() of a free lock: " + Res(a));
+    rig.holder = holder;
+    const int w = (holder + 1) % rig.workers;
+    if (waiter) {
+      PosixError e = crew.Post(w, WorkerOp::kAcquire, 0, ContendMode::kBlocking, 3000);
+      if (!e.ok()) RC_FAIL(e.ToString());
+      auto p = crew.FinishedOrBlocked(w, kind.caps.wait_syscalls,
+                                      Deadline::In(std::chrono::seconds(5)));
+      if (!p.ok()) RC_FAIL(Who(w) + ": Acquire() while held: " + p.error().ToString());
+      if (p.value() == LockCrew::Progress::kFinished) {
+        auto r = crew.Await(w, Deadline::Default());
+        RC_FAIL(Who(w) + ": Acquire() while " + Who(holder) + " holds the lock returned at once: " +
+                (r.ok() ? Res(r.value()) : r.error().ToString()) + " (" + cites.blocking + ")");
+      }
+    }
+    auto st = crew.Kill(holder);
+    if (!st.ok()) RC_FAIL("SIGKILL of the holder: " + st.error().ToString());
+    if (!st.value().KilledBy(SIGKILL)) {
+      RC_FAIL("the holder, sent SIGKILL, " + st.value().ToString());
+    }
+    rig.holder = -1;
+    PosixError sp = crew.Respawn(holder);
+    if (!sp.ok()) RC_FAIL("a new worker in the dead holder's slot: " + sp.ToString());
+    int taker;
+    int got = -1;
+    std::string how;
+    if (waiter) {
+      taker = w;
+      how = Who(w) + ", blocked in Acquire() when the holder was killed,";
+      // The holder's exit releases the lock and wakes the waiter before the
+      // holder can be reaped, so from then on the waiter is runnable or done.
+      // Still asleep in the lock call a grace period later: never woken.
+      Deadline grace = Deadline::In(std::chrono::milliseconds(100));
+      Deadline limit = Deadline::In(std::chrono::seconds(4));
+      for (;;) {
+        auto r = crew.Await(w, Deadline::In(std::chrono::milliseconds(10)));
+        if (r.ok()) {
+          got = r.value();
+          break;
+        }
+        if (r.errno_value() != ETIMEDOUT || limit.Expired()) {
+          RC_FAIL(how + " was not woken: " + r.error().ToString() + " (" + cites.death + ")");
+        }
+        if (grace.Expired()) {
+          auto p = crew.FinishedOrBlocked(w, kind.caps.wait_syscalls,
+                                          Deadline::In(std::chrono::milliseconds(0)));
+          if (p.ok() && p.value() == LockCrew::Progress::kBlocked) {
+            RC_FAIL(how + " is still asleep in it after the holder was reaped: the dead "
+                    "holder's lock was never released (" + cites.death + ")");
+          }
+        }
+      }
+    } else {
+      taker = next;
+      how = Who(next) + (next == holder ? " (a new process in the dead one's slot)" : "") +
+            (next_tries ? ": TryAcquire()" : ": Acquire()");
+      // The lock is free by the time the holder is reaped: an Acquire() has
+      // nothing to wait for, and the short deadline only bounds a broken one.
+      got = RunOrFail(rig, next, next_tries ? WorkerOp::kTryAcquire : WorkerOp::kAcquire, 250);
+    }
+    if (got == 0 || got == EOWNERDEAD) rig.holder = taker;
+    if (got != want) {
+      RC_FAIL("after SIGKILL of " + Who(holder) + " while it held the lock (reaped), " + how +
+              " gave " + Res(got) + ", expected " + want_text +
+              (ErrnoIn(got, kind.caps.busy_errnos) || got == ETIMEDOUT
+                   ? ": the dead holder's lock was never released"
+                   : "") +
+              " (" + cites.death + ")");
+    }
+    if (robust) {
+      const int c = RunOrFail(rig, taker, WorkerOp::kMakeConsistent);
+      if (c != 0) {
+        RC_FAIL(Who(taker) + ": MakeConsistent() after EOWNERDEAD gave " + Res(c) +
+                " (man 3 pthread_mutex_consistent: \"This function makes a robust mutex "
+                "consistent if it is in an inconsistent state.\")");
+      }
+    }
+    const int rel = RunOrFail(rig, taker, WorkerOp::kRelease);
+    if (rel != 0) RC_FAIL(Who(taker) + ": Release() of the inherited lock: " + Res(rel));
+    rig.holder = -1;
+    // Usable as before: another process takes and gives it back.
+    const int other = (taker + 1) % rig.workers;
+    const int t = RunOrFail(rig, other, WorkerOp::kTryAcquire);
+    if (t != 0) {
+      RC_FAIL("after the holder's death and " + Who(taker) + "'s " +
+              (robust ? "MakeConsistent() and " : "") + "Release(), " + Who(other) +
+              ": TryAcquire() gave " + Res(t) + " instead of success" +
+              (robust ? " (man 3 pthread_mutex_consistent: the mutex is consistent again)" : ""));
+    }
+    rig.holder = other;
+    rig.Finish();
+  });
+}
+
+std::optional<std::string> NeedsReleaseOnDeath(const LockKind& k) {
+  if (auto why = Unavailable(k)) return why;
+  if (!k.caps.released_on_holder_death) {
+    return std::string(
+        "not released when its holder dies (PTHREAD_MUTEX_STALLED, man 3 "
+        "pthread_mutexattr_setrobust: \"the mutex remains locked afterwards\"); "
+        "suites/robust_mutex checks that");
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+const std::vector<SuiteProperty<LockInterface>>& LockProperties() {
+  static const auto* props = new std::vector<SuiteProperty<LockInterface>>{
+      {"MutualExclusion",
+       "man 2 fcntl \"Advisory record locking\" and \"Open file description locks "
+       "(non-POSIX)\", man 2 flock (LOCK_EX: \"Only one process may hold an exclusive lock for a "
+       "given file at a given time\"), man 3 pthread_mutexattr_setpshared "
+       "(PTHREAD_PROCESS_SHARED)",
+       Unavailable, MutualExclusion},
+      {"TryAcquireFailsWhileHeld",
+       "man 2 fcntl F_SETLK (\"EACCES or EAGAIN\"), F_OFD_SETLK (\"EAGAIN\"), F_SETLKW (\"wait "
+       "for that lock to be released\"); man 2 flock (\"EWOULDBLOCK The file is locked and the "
+       "LOCK_NB flag was selected\", LOCK_UN \"Remove an existing lock held by this process\"); "
+       "POSIX pthread_mutex_trylock (EBUSY), pthread_mutex_unlock (EPERM)",
+       Unavailable, TryAcquireFailsWhileHeld},
+      {"ReleasedWhenHolderDies",
+       "man 2 fcntl (\"record locks are automatically released when the process terminates\"), "
+       "man 2 flock, man 3 pthread_mutexattr_setrobust (PTHREAD_MUTEX_ROBUST: \"will succeed "
+       "and return EOWNERDEAD\"), man 3 pthread_mutex_consistent",
+       NeedsReleaseOnDeath, ReleasedWhenHolderDies},
+  };
+  return *props;
+}
+
+}  // namespace ipcspec
