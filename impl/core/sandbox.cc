@@ -36,9 +36,9 @@ IpcSandbox& IpcSandbox::Get() {
   return *s;
 }
 
-void IpcSandbox::FallBack(const PosixError& why) {
+void IpcSandbox::FallBack(const std::string& why) {
   isolation_ = Isolation::kNone;
-  why_none_ = why.ToString();
+  why_none_ = why;
   mqueue_dir_ = DirExists("/dev/mqueue") ? "/dev/mqueue" : "";
   std::fprintf(stderr,
                "ipcspec: running WITHOUT IPC isolation (%s). Tests share the host's IPC "
@@ -52,7 +52,7 @@ void IpcSandbox::InitProcess() {
   initialized_ = true;
   const char* env = std::getenv("IPCSPEC_SANDBOX");
   if (env != nullptr && std::strcmp(env, "off") == 0) {
-    FallBack(PosixError(EPERM, "IPCSPEC_SANDBOX=off"));
+    FallBack("turned off by IPCSPEC_SANDBOX=off");
     return;
   }
   uid_t uid = getuid();
@@ -62,7 +62,7 @@ void IpcSandbox::InitProcess() {
   } else {
     PosixError as_root = ErrnoError("unshare(CLONE_NEWNS)");
     if (unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0) {
-      FallBack(ErrnoError(as_root.ToString() + "; unshare(CLONE_NEWUSER|CLONE_NEWNS)"));
+      FallBack(as_root.ToString() + "; " + ErrnoError("unshare(CLONE_NEWUSER|CLONE_NEWNS)").ToString());
       return;
     }
     // Map ourselves to root inside the new user namespace.
@@ -70,13 +70,13 @@ void IpcSandbox::InitProcess() {
     PosixError e = WriteFile("/proc/self/uid_map", "0 " + std::to_string(uid) + " 1");
     if (e.ok()) e = WriteFile("/proc/self/gid_map", "0 " + std::to_string(gid) + " 1");
     if (!e.ok()) {
-      FallBack(e);
+      FallBack(e.ToString());
       return;
     }
     isolation_ = Isolation::kUserNamespace;
   }
   if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
-    FallBack(ErrnoError("mount(/, MS_REC|MS_PRIVATE)"));
+    FallBack(ErrnoError("mount(/, MS_REC|MS_PRIVATE)").ToString());
     return;
   }
   // A private directory for the mqueue filesystem (/dev is read-only in
@@ -85,7 +85,7 @@ void IpcSandbox::InitProcess() {
   std::string base = tmp && *tmp ? tmp : "/tmp";
   std::string dir = base + "/ipcspec-mqueue." + std::to_string(getpid());
   if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    FallBack(ErrnoError("mkdir(" + dir + ")"));
+    FallBack(ErrnoError("mkdir(" + dir + ")").ToString());
     return;
   }
   mqueue_dir_ = dir;
@@ -93,7 +93,7 @@ void IpcSandbox::InitProcess() {
   PosixError first = EnterTest();
   if (!first.ok()) {
     rmdir(dir.c_str());
-    FallBack(first);
+    FallBack(first.ToString());
     return;
   }
   // The directory is in a private mount namespace; remove it at exit.

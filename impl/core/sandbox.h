@@ -43,7 +43,7 @@ class IpcSandbox {
 
  private:
   IpcSandbox() = default;
-  void FallBack(const PosixError& why);
+  void FallBack(const std::string& why);
   Isolation isolation_ = Isolation::kNone;
   std::string why_none_;
   std::string mqueue_dir_;
