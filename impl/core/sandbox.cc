@@ -62,7 +62,8 @@ void IpcSandbox::InitProcess() {
   } else {
     PosixError as_root = ErrnoError("unshare(CLONE_NEWNS)");
     if (unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0) {
-      FallBack(as_root.ToString() + "; " + ErrnoError("unshare(CLONE_NEWUSER|CLONE_NEWNS)").ToString());
+      PosixError as_user = ErrnoError("unshare(CLONE_NEWUSER|CLONE_NEWNS)");
+      FallBack(as_root.ToString() + "; " + as_user.ToString());
       return;
     }
     // Map ourselves to root inside the new user namespace.
