@@ -120,11 +120,16 @@ PosixErrorOr<InjectOutcome> RunInjected(std::function<int()> fn, std::vector<Inj
       in_syscall = true;
       ++out.syscalls_seen;
       long nr = static_cast<long>(regs.orig_rax);
+      // Every rule on this call counts the entry, then the first whose turn
+      // it is fires (counting only up to the firing rule would shift the
+      // later rules' call numbers).
+      for (size_t i = 0; i < rules.size(); ++i) {
+        if (rules[i].syscall_nr == nr) ++seen[i];
+      }
       for (size_t i = 0; i < rules.size(); ++i) {
         const InjectRule& r = rules[i];
         if (r.syscall_nr != nr) continue;
-        int count = ++seen[i];
-        if (r.nth != 0 && count != r.nth) continue;
+        if (r.nth != 0 && seen[i] != r.nth) continue;
         ++out.fired[i];
         switch (r.action) {
           case InjectRule::Action::kErrno:

@@ -50,6 +50,24 @@ TEST_F(Injector, ErrnoAtTheNthCallAndNotBefore) {
   EXPECT_EQ(Drain(), "ac") << "the injected call must not reach the kernel";
 }
 
+TEST_F(Injector, SeveralRulesOnOneCallEachCountEveryEntry) {
+  int w = w_.get();
+  auto out = RunInjected(
+      [w]() -> int {
+        ssize_t a = write(w, "abcd", 4);  // #1: short, 1 byte
+        ssize_t b = write(w, "e", 1);     // #2: EINTR
+        int e = errno;
+        return a == 1 && b == -1 && e == EINTR ? 0 : 1;
+      },
+      {{SYS_write, 1, InjectRule::Action::kShortCount, 0, 1},
+       {SYS_write, 2, InjectRule::Action::kErrno, EINTR}});
+  ASSERT_TRUE(out.ok()) << out.error();
+  EXPECT_TRUE(out.value().status.ExitedWith(0)) << out.value().status;
+  EXPECT_EQ(out.value().fired, (std::vector<int>{1, 1}));
+  w_.reset();
+  EXPECT_EQ(Drain(), "a");
+}
+
 TEST_F(Injector, ShortCountMakesARealShortWrite) {
   int w = w_.get();
   auto out = RunInjected(

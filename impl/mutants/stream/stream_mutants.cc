@@ -158,6 +158,26 @@ class WriteAllRestartsOnShortWrite : public WrappedEnd {
   }
 };
 
+// Bug: its send-all loop answers EINTR by starting again from the first
+// byte, so whatever went before the interruption is sent twice.
+class WriteAllDuplicatesAfterEintr : public WrappedEnd {
+ public:
+  using WrappedEnd::WrappedEnd;
+  PosixError WriteAll(const uint8_t* d, size_t n) override {
+    size_t done = 0;
+    for (int round = 0; done < n && round < 1000; ++round) {
+      auto r = inner_->Write(d + done, n - done, Blocking::kBlock);
+      if (!r.ok()) {
+        if (r.errno_value() != EINTR) return r.error();
+        done = 0;  // "start over"
+        continue;
+      }
+      done += r.value();
+    }
+    return NoError();
+  }
+};
+
 ByteStreamCaps PipeLikeCaps() {
   ByteStreamCaps c;
   c.atomic_write = PIPE_BUF;
@@ -213,6 +233,11 @@ IPCSPEC_REGISTER_KIND(ByteStreamInterface,
                       Mutant("mutant_writeall_restarts_on_short_write",
                              "its send-all loop resends the whole buffer after a short write",
                              Wrap<WriteAllRestartsOnShortWrite, WrappedEnd>));
+
+IPCSPEC_REGISTER_KIND(ByteStreamInterface,
+                      Mutant("mutant_writeall_duplicates_after_eintr",
+                             "its send-all loop starts again from the first byte after EINTR",
+                             Wrap<WriteAllDuplicatesAfterEintr, WrappedEnd>));
 
 }  // namespace
 }  // namespace ipcspec
