@@ -9,6 +9,10 @@ def ipc_test(name, srcs, deps = [], size = "small", tags = [], **kwargs):
     private mqueue and /dev/shm, and fails if it leaves an IPC object, fd or
     child behind (impl/core/test_main.cc).
     """
+    # Selftests (the suites against the mutants) are tagged, so that a run can
+    # leave them out: the ASan config does (see .bazelrc).
+    if native.package_name().startswith("suites/selftest"):
+        tags = tags + ["selftest"]
     cc_test(
         name = name,
         srcs = srcs,
