@@ -31,6 +31,9 @@ struct ByteStreamCaps {
   size_t empty_capacity = 0;
   // Writing when no reader is left raises SIGPIPE and fails with EPIPE.
   bool sigpipe_on_broken = true;
+  // TCP: writes after the reader closed may succeed until the peer's reset
+  // arrives, then fail EPIPE (with SIGPIPE, as above) or ECONNRESET.
+  bool epipe_may_be_delayed = false;
   // Both ends are usable from a forked child (fd-based). Needed for the
   // fork-of-extra-writers and concurrent-writer properties.
   bool fork_shares_ends = true;

@@ -27,6 +27,12 @@
 //     and the read would block." (and the same for sockets, man 7 unix).
 //   man 7 unix: SOCK_STREAM gives EOF after the peer closes, and EPIPE with
 //     SIGPIPE (unless MSG_NOSIGNAL) after the peer's read side is gone.
+//   TCP (caps.epipe_may_be_delayed): after the reader closed, a write may
+//     still succeed until the peer's reset arrives; then it fails EPIPE
+//     (man 2 send: "EPIPE The local end has been shut down on a connection
+//     oriented socket. In this case, the process will also receive a
+//     SIGPIPE") or ECONNRESET (man 2 send: "Connection reset by peer";
+//     man 7 tcp: EPIPE "The other end closed the socket unexpectedly").
 #include "suites/stream/stream_properties.h"
 
 #include <fcntl.h>
@@ -146,6 +152,7 @@ struct StreamModel {
   size_t units = 0;
   size_t atomic = 0;
   bool sigpipe = true;
+  bool epipe_delayed = false;
   bool forkable = true;
   uint32_t next_byte = 0;
 
@@ -185,6 +192,15 @@ rc::Gen<Blocking> AnyBlocking() { return rc::gen::element(Blocking::kBlock, Bloc
 
 // Checks a write that must fail because no reader is left.
 void ExpectBrokenPipe(const PosixErrorOr<size_t>& r, const StreamModel& m, const char* who) {
+  if (m.epipe_delayed) {
+    // TCP: success (the peer's reset has not come back yet), EPIPE (with
+    // SIGPIPE) or ECONNRESET (with no SIGPIPE promised; drop any).
+    const bool reset = !r.ok() && r.errno_value() == ECONNRESET;
+    if (r.ok() || reset) {
+      (void)SigpipePendingAndConsume();
+      return;
+    }
+  }
   if (r.ok() || r.errno_value() != EPIPE) {
     RC_FAIL(std::string(who) + " write with no reader left: expected EPIPE, got " +
             (r.ok() ? "success, " + std::to_string(r.value()) + " bytes written"
@@ -221,7 +237,9 @@ struct Write : StreamCommand {
     // possibly in several calls when n is above the atomic size.
     size_t done = 0;
     while (done < n) {
-      Watchdog dog(Deadline::In(std::chrono::seconds(5)));
+      // Short on purpose: the timer can only interrupt a call that SLEEPS in
+      // the kernel (EINTR); a call with room never does, however late it runs.
+      Watchdog dog(Deadline::In(std::chrono::seconds(1)));
       auto r = w.Write(bytes.data() + done, n - done, b);
       // Hung only if the watchdog interrupted the call: a call that completed
       // after a long deschedule is not a failure.
@@ -287,7 +305,7 @@ struct Read : StreamCommand {
     size_t want = std::min(n, m.data.size());
     size_t done = 0;
     while (done < want) {
-      Watchdog dog(Deadline::In(std::chrono::seconds(5)));
+      Watchdog dog(Deadline::In(std::chrono::seconds(1)));  // see Write
       auto got = r.Read(buf.data() + done, n - done, b);
       if (!got.ok() && got.errno_value() == EINTR && dog.fired()) {
         RC_FAIL("read blocked although the stream held data");
@@ -436,6 +454,22 @@ struct ChildWrite : StreamCommand {
     auto rep = AskChild(sut.children[idx], ChildCmd{1, static_cast<uint32_t>(n), m.next_byte});
     if (!rep.ok()) RC_FAIL("child " + std::to_string(idx) + ": " + rep.error().ToString());
     const ChildReply& r = rep.value();
+    if (!m.reader_open && m.epipe_delayed) {
+      // TCP: all written (the reset has not come back yet), or EPIPE (with
+      // SIGPIPE) or ECONNRESET, possibly after part of it was written.
+      const bool all = r.err == 0 && r.written == static_cast<int64_t>(n);
+      const bool broken = r.err == EPIPE || r.err == ECONNRESET;
+      if (!all && !broken) {
+        RC_FAIL("child's write after the reader closed (TCP): expected success, EPIPE or "
+                "ECONNRESET, got written=" + std::to_string(r.written) + " errno " +
+                ErrnoName(r.err) + " (man 2 send: EPIPE, ECONNRESET)");
+      }
+      if (r.err == EPIPE && m.sigpipe && !r.sigpipe) {
+        RC_FAIL("child's EPIPE write raised no SIGPIPE (man 2 send: \"the process will also "
+                "receive a SIGPIPE unless MSG_NOSIGNAL is set\")");
+      }
+      return;
+    }
     if (!m.reader_open) {
       if (r.written != -1 || r.err != EPIPE) {
         RC_FAIL("child's write with no reader left: expected EPIPE, got written=" +
@@ -600,6 +634,7 @@ PropertyOutcome ModelSequences(const ByteStreamKind& kind) {
     m0.units = capacity / kUnit;
     m0.atomic = kind.caps.atomic_write;
     m0.sigpipe = kind.caps.sigpipe_on_broken;
+    m0.epipe_delayed = kind.caps.epipe_may_be_delayed;
     m0.forkable = kind.caps.fork_shares_ends;
     rc::state::check(m0, sut,
                      // Weights by repetition: forked writers and the
