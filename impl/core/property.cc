@@ -9,8 +9,8 @@ namespace {
 const ScopedPropertyParams* g_params = nullptr;
 }  // namespace
 
-ScopedPropertyParams::ScopedPropertyParams(uint64_t seed, int max_success)
-    : seed_(seed), max_success_(max_success), previous_(g_params) {
+ScopedPropertyParams::ScopedPropertyParams(uint64_t seed, int max_success, bool shrink)
+    : seed_(seed), max_success_(max_success), shrink_(shrink), previous_(g_params) {
   g_params = this;
 }
 ScopedPropertyParams::~ScopedPropertyParams() { g_params = previous_; }

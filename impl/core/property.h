@@ -11,6 +11,7 @@
 // exactly that case. The number of cases run is counted for the figures.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 
@@ -30,15 +31,17 @@ struct PropertyOutcome {
 // selftest uses a fixed seed so that its verdicts are reproducible).
 class ScopedPropertyParams {
  public:
-  ScopedPropertyParams(uint64_t seed, int max_success);
+  ScopedPropertyParams(uint64_t seed, int max_success, bool shrink = true);
   ~ScopedPropertyParams();
   static const ScopedPropertyParams* Current();
   uint64_t seed() const { return seed_; }
   int max_success() const { return max_success_; }
+  bool shrink() const { return shrink_; }
 
  private:
   uint64_t seed_;
   int max_success_;
+  bool shrink_;
   const ScopedPropertyParams* previous_;
 };
 
@@ -46,6 +49,10 @@ class ScopedPropertyParams {
 // `id` keys `reproduce=` entries; by default the current gtest test's name.
 template <typename Testable>
 PropertyOutcome RunProperty(const std::string& id, Testable&& testable);
+// The same with at most `max_cases` cases: for properties whose every case
+// forks many processes (a sweep of kill points), so that they stay fast.
+template <typename Testable>
+PropertyOutcome RunProperty(const std::string& id, Testable&& testable, int max_cases);
 
 // RunProperty under the current test's name, failing the test on failure.
 template <typename Testable>
@@ -64,6 +71,11 @@ PropertyOutcome Summarise(const std::string& id, const rc::detail::TestResult& r
 
 template <typename Testable>
 PropertyOutcome RunProperty(const std::string& id, Testable&& testable) {
+  return RunProperty(id, std::forward<Testable>(testable), 1 << 30);
+}
+
+template <typename Testable>
+PropertyOutcome RunProperty(const std::string& id, Testable&& testable, int max_cases) {
   rc::detail::TestMetadata md;
   md.id = id;
   md.description = id;
@@ -72,7 +84,9 @@ PropertyOutcome RunProperty(const std::string& id, Testable&& testable) {
   if (const auto* o = ScopedPropertyParams::Current()) {
     params.seed = o->seed();
     params.maxSuccess = o->max_success();
+    params.disableShrinking = !o->shrink();
   }
+  params.maxSuccess = std::min(params.maxSuccess, max_cases);
   // A silent listener: the failure is reported once, through gtest, with
   // our own reproduction line (not rapidcheck's at-exit message).
   rc::detail::TestListenerAdapter quiet;

@@ -178,6 +178,39 @@ class WriteAllDuplicatesAfterEintr : public WrappedEnd {
   }
 };
 
+// Bug: small writes are kept in a user-space buffer and written out only
+// when 4096 bytes have gathered or the end is closed: a writer killed in
+// between loses what it had "written".
+class BuffersSmallWrites : public WrappedEnd {
+ public:
+  using WrappedEnd::WrappedEnd;
+  PosixErrorOr<size_t> Write(const uint8_t* d, size_t n, Blocking b) override {
+    if (n >= 4096) {
+      IPCSPEC_RETURN_IF_ERROR(Flush(b));
+      return inner_->Write(d, n, b);
+    }
+    if (buf_.size() + n >= 4096) IPCSPEC_RETURN_IF_ERROR(Flush(b));
+    buf_.insert(buf_.end(), d, d + n);
+    return n;
+  }
+  PosixError Close() override {
+    (void)Flush(Blocking::kNonBlock);
+    return inner_->Close();
+  }
+
+ private:
+  // Writes the buffer out in the caller's mode (EAGAIN keeps the rest).
+  PosixError Flush(Blocking b) {
+    while (!buf_.empty() && !inner_->closed()) {
+      auto r = inner_->Write(buf_.data(), buf_.size(), b);
+      if (!r.ok()) return r.error();
+      buf_.erase(buf_.begin(), buf_.begin() + static_cast<long>(r.value()));
+    }
+    return NoError();
+  }
+  std::vector<uint8_t> buf_;
+};
+
 ByteStreamCaps PipeLikeCaps() {
   ByteStreamCaps c;
   c.atomic_write = PIPE_BUF;
@@ -238,6 +271,12 @@ IPCSPEC_REGISTER_KIND(ByteStreamInterface,
                       Mutant("mutant_writeall_duplicates_after_eintr",
                              "its send-all loop starts again from the first byte after EINTR",
                              Wrap<WriteAllDuplicatesAfterEintr, WrappedEnd>));
+
+IPCSPEC_REGISTER_KIND(ByteStreamInterface,
+                      Mutant("mutant_buffers_small_writes",
+                             "small writes wait in a user-space buffer, lost if the writer is "
+                             "killed",
+                             Wrap<BuffersSmallWrites, WrappedEnd>));
 
 }  // namespace
 }  // namespace ipcspec
