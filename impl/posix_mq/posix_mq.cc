@@ -73,7 +73,10 @@ std::string PosixMq::Describe() const {
 }
 
 PosixError PosixMq::Send(long tag, const uint8_t* data, size_t n, const MqWait& w) {
-  const char* p = reinterpret_cast<const char*>(data);
+  // A zero-length message is legal, but glibc declares msg_ptr non-null
+  // (UBSan caught an empty vector's null data() here).
+  static const char kNothing = 0;
+  const char* p = data != nullptr ? reinterpret_cast<const char*>(data) : &kNothing;
   unsigned prio = static_cast<unsigned>(tag);
   if (tag < 0) prio = static_cast<unsigned>(-1);  // out of range either way
   int r;
