@@ -4,7 +4,7 @@
 #     --nocache_test_results), best of N runs;
 #   - the number of test cases (gtest cases + other test targets);
 #   - the number of rapidcheck cases executed;
-#   - the slowest test targets.
+#   - the test time of every target.
 #
 #   ci/bench.sh [--runs N] [-- extra bazel args]
 set -euo pipefail
@@ -56,7 +56,7 @@ print(f"wall time of bazel test //... (warm cache, best run): {best} s")
 print(f"test targets: {targets}")
 print(f"test cases: {cases}")
 print(f"rapidcheck cases executed: {rc}")
-print("slowest targets (test time, s):")
-for el, name in sorted(times, reverse=True)[:8]:
+print("test time per target (s), slowest first:")
+for el, name in sorted(times, reverse=True):
     print(f"  {el:6.2f}  //{name.rsplit('/', 1)[0]}:{name.rsplit('/', 1)[1]}")
 PY
