@@ -37,13 +37,16 @@ testlogs=$(bazel info bazel-testlogs "${extra[@]}" 2>/dev/null)
 python3 - "$testlogs" "$best" <<'PY'
 import pathlib, re, sys, xml.etree.ElementTree as ET
 root = pathlib.Path(sys.argv[1]); best = sys.argv[2]
-cases = targets = rc = 0
+cases = targets = rc = runs = kills = 0
 times = []
 for log in root.rglob("test.log"):
     text = log.read_text(errors="replace")
     m = re.findall(r"ipcspec-stats: tests=(\d+) rapidcheck_cases=(\d+)", text)
     if m:
         rc += int(m[-1][1])
+    f = re.findall(r"ipcspec-faults: traced_runs=(\d+) kill_points=(\d+)", text)
+    if f:
+        runs += int(f[-1][0]); kills += int(f[-1][1])
 for xml in root.rglob("test.xml"):
     targets += 1
     t = ET.parse(xml)
@@ -56,6 +59,7 @@ print(f"wall time of bazel test //... (warm cache, best run): {best} s")
 print(f"test targets: {targets}")
 print(f"test cases: {cases}")
 print(f"rapidcheck cases executed: {rc}")
+print(f"traced fault runs (ptrace injector): {runs}, of them kill points: {kills}")
 print("test time per target (s), slowest first:")
 for el, name in sorted(times, reverse=True):
     print(f"  {el:6.2f}  //{name.rsplit('/', 1)[0]}:{name.rsplit('/', 1)[1]}")

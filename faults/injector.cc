@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
 
 #include "impl/core/blocked.h"
@@ -30,6 +31,16 @@ PosixErrorOr<int> WaitStop(pid_t pid, const Deadline& d) {
     return ErrnoError("waitpid(traced child)");
   }
 }
+
+// Figures for the README (ci/bench.sh reads them from the test logs).
+struct InjectorStats {
+  unsigned long runs = 0;
+  unsigned long kills = 0;
+  ~InjectorStats() {
+    if (runs) std::printf("ipcspec-faults: traced_runs=%lu kill_points=%lu\n", runs, kills);
+  }
+};
+InjectorStats g_stats;
 
 }  // namespace
 
@@ -81,6 +92,7 @@ PosixErrorOr<InjectOutcome> RunInjected(std::function<int()> fn, std::vector<Inj
                              return fn();
                            }));
   pid_t pid = child.pid();
+  ++g_stats.runs;
   InjectOutcome out;
   out.fired.assign(rules.size(), 0);
   std::vector<int> seen(rules.size(), 0);
@@ -144,6 +156,7 @@ PosixErrorOr<InjectOutcome> RunInjected(std::function<int()> fn, std::vector<Inj
             }
             break;
           case InjectRule::Action::kKill: {
+            ++g_stats.kills;
             kill(pid, SIGKILL);
             auto end = child.Wait(deadline);
             if (!end.ok()) return end.error();
