@@ -27,6 +27,9 @@ struct PropertyOutcome {
   std::string message;        // counterexample and reproduction, on failure
 };
 
+// "Suite.Test" of the running gtest test: the id `reproduce=` entries use.
+std::string CurrentTestId();
+
 // Overrides the rapidcheck parameters of RunProperty while in scope (the
 // selftest uses a fixed seed so that its verdicts are reproducible).
 class ScopedPropertyParams {
@@ -52,7 +55,16 @@ PropertyOutcome RunProperty(const std::string& id, Testable&& testable);
 // The same with at most `max_cases` cases: for properties whose every case
 // forks many processes (a sweep of kill points), so that they stay fast.
 template <typename Testable>
-PropertyOutcome RunProperty(const std::string& id, Testable&& testable, int max_cases);
+PropertyOutcome RunProperty(const std::string& id, Testable&& testable, int max_cases,
+                            bool shrink = true);
+
+// A property that forks per case and may wait out a deadline when it fails:
+// at most `max_cases` cases under the current test's name, and no shrinking
+// (each smaller case would wait for the deadline again).
+template <typename Testable>
+PropertyOutcome RunForkingProperty(int max_cases, Testable&& testable) {
+  return RunProperty(CurrentTestId(), std::forward<Testable>(testable), max_cases, false);
+}
 
 // RunProperty under the current test's name, failing the test on failure.
 template <typename Testable>
@@ -60,7 +72,6 @@ void CheckProperty(const std::string& description, Testable&& testable);
 
 // Total rapidcheck cases this process has run (for ci/bench.sh).
 uint64_t& RapidcheckCasesRun();
-std::string CurrentTestId();
 std::string ReproduceHint(const std::string& id, uint64_t seed,
                           const std::string& reproduce_params);
 
@@ -75,7 +86,8 @@ PropertyOutcome RunProperty(const std::string& id, Testable&& testable) {
 }
 
 template <typename Testable>
-PropertyOutcome RunProperty(const std::string& id, Testable&& testable, int max_cases) {
+PropertyOutcome RunProperty(const std::string& id, Testable&& testable, int max_cases,
+                            bool shrink) {
   rc::detail::TestMetadata md;
   md.id = id;
   md.description = id;
@@ -87,6 +99,7 @@ PropertyOutcome RunProperty(const std::string& id, Testable&& testable, int max_
     params.disableShrinking = !o->shrink();
   }
   params.maxSuccess = std::min(params.maxSuccess, max_cases);
+  if (!shrink) params.disableShrinking = true;
   // A silent listener: the failure is reported once, through gtest, with
   // our own reproduction line (not rapidcheck's at-exit message).
   rc::detail::TestListenerAdapter quiet;

@@ -27,21 +27,6 @@ size_t DocumentedRoundedPipeSize(size_t requested) {
   return pow2 * page;
 }
 
-PosixErrorOr<long> ReadProcLong(const std::string& path) {
-  FileDescriptor fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return ErrnoError("open(" + path + ")");
-  char buf[64];
-  ssize_t n;
-  do {
-    n = read(fd.get(), buf, sizeof buf - 1);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) return ErrnoError("read(" + path + ")");
-  buf[n] = '\0';
-  char* end = nullptr;
-  long v = std::strtol(buf, &end, 10);
-  if (end == buf) return PosixError(EINVAL, "parse " + path + ": '" + std::string(buf) + "'");
-  return v;
-}
 
 PosixErrorOr<Pipe> MakePipe(int flags, bool exact) {
   int fds[2];
@@ -141,72 +126,6 @@ ScopedBlockSigpipe::~ScopedBlockSigpipe() {
   while (ConsumePending()) {
   }
   pthread_sigmask(SIG_SETMASK, &old_, nullptr);
-}
-
-namespace {
-
-bool GetCaps(__user_cap_data_struct data[2]) {
-  __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
-  return syscall(SYS_capget, &hdr, data) == 0;
-}
-
-}  // namespace
-
-bool HasEffectiveCapability(int cap) {
-  __user_cap_data_struct data[2] = {};
-  if (!GetCaps(data)) return false;
-  return (data[cap / 32].effective >> (cap % 32)) & 1u;
-}
-
-std::string EffectiveCapabilities() {
-  __user_cap_data_struct data[2] = {};
-  if (!GetCaps(data)) return "CapEff=? (capget: " + ErrnoName(errno) + ")";
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "CapEff=%08x%08x", data[1].effective, data[0].effective);
-  return buf;
-}
-
-int DropCapability(int cap) {
-  __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
-  __user_cap_data_struct data[2] = {};
-  if (syscall(SYS_capget, &hdr, data) != 0) return errno;
-  const uint32_t mask = ~(1u << (cap % 32));
-  data[cap / 32].effective &= mask;
-  data[cap / 32].permitted &= mask;
-  data[cap / 32].inheritable &= mask;
-  if (syscall(SYS_capset, &hdr, data) != 0) return errno;
-  // Read back: the capability must really be gone from the effective set.
-  __user_cap_data_struct check[2] = {};
-  if (syscall(SYS_capget, &hdr, check) != 0) return errno;
-  if ((check[cap / 32].effective >> (cap % 32)) & 1u) return EPERM;
-  return 0;
-}
-
-bool InInitialUserNamespace() {
-  FileDescriptor fd(open("/proc/self/uid_map", O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return false;
-  char buf[256];
-  ssize_t n = read(fd.get(), buf, sizeof buf - 1);
-  if (n <= 0) return false;
-  buf[n] = '\0';
-  unsigned long inside = 1, outside = 1, count = 0;
-  if (std::sscanf(buf, "%lu %lu %lu", &inside, &outside, &count) != 3) return false;
-  return inside == 0 && outside == 0 && count == 4294967295UL;
-}
-
-std::string UidMapLine() {
-  FileDescriptor fd(open("/proc/self/uid_map", O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return "(no /proc/self/uid_map: " + ErrnoName(errno) + ")";
-  char buf[256];
-  ssize_t n = read(fd.get(), buf, sizeof buf - 1);
-  if (n <= 0) return "(empty)";
-  std::string out;
-  for (ssize_t i = 0; i < n && buf[i] != '\n'; ++i) {
-    bool space = buf[i] == ' ' || buf[i] == '\t';
-    if (space && (out.empty() || out.back() == ' ')) continue;
-    out += space ? ' ' : buf[i];
-  }
-  return out;
 }
 
 std::string ChildCallResult::ToString() const {

@@ -17,6 +17,7 @@
 #include "impl/core/deadline.h"
 #include "impl/core/file_descriptor.h"
 #include "impl/core/posix_error.h"
+#include "impl/core/privilege.h"
 
 namespace ipcspec {
 namespace pipetest {
@@ -34,8 +35,7 @@ size_t DocumentedDefaultCapacity();
 // requested size".
 size_t DocumentedRoundedPipeSize(size_t requested);
 
-// A number from a one-line /proc file ("/proc/sys/fs/pipe-max-size").
-PosixErrorOr<long> ReadProcLong(const std::string& path);
+using ::ipcspec::ReadProcLong;
 
 struct Pipe {
   FileDescriptor read_end;
@@ -88,21 +88,12 @@ class ScopedBlockSigpipe {
   bool ok_ = false;
 };
 
-// Capabilities, with capget/capset through syscall(2) (no libcap).
-// Whether `cap` is in this process's effective set.
-bool HasEffectiveCapability(int cap);
-// "CapEff=..." for messages: the effective set as hex.
-std::string EffectiveCapabilities();
-// Clears `cap` from the effective, permitted and inheritable sets of the
-// calling thread. Returns 0 or an errno value. Async-signal-safe: for a
-// forked child.
-int DropCapability(int cap);
-// Whether this process is in the initial user namespace (capable() checks
-// capabilities there: a root in a child user namespace is not privileged for
-// CAP_SYS_RESOURCE limits).
-bool InInitialUserNamespace();
-// The first line of /proc/self/uid_map, whitespace squeezed (for messages).
-std::string UidMapLine();
+// Privilege checks (impl/core/privilege.h).
+using ::ipcspec::DropCapability;
+using ::ipcspec::EffectiveCapabilities;
+using ::ipcspec::HasEffectiveCapability;
+using ::ipcspec::InInitialUserNamespace;
+using ::ipcspec::UidMapLine;
 
 // A result a child reports through shared memory.
 struct ChildCallResult {

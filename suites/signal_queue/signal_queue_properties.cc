@@ -95,29 +95,6 @@ constexpr const char* kSiginfo =
     "ID of the process sending the signal\"; man 2 sigaction: SI_USER kill(2), SI_QUEUE "
     "sigqueue(3)";
 
-// Runs a property that forks per case: at most `max_cases` cases, and no
-// shrinking (a failing case may have waited for a deadline; shrinking would
-// wait again for each smaller case, and these cases are small already). The
-// seed in force (RC_PARAMS, or the selftest's) still applies.
-template <typename Testable>
-PropertyOutcome RunForkingProperty(int max_cases, Testable&& t) {
-  const std::string id = CurrentTestId();
-  rc::detail::TestMetadata md;
-  md.id = id;
-  md.description = id;
-  const auto& config = rc::detail::configuration();
-  rc::detail::TestParams params = config.testParams;
-  if (const auto* o = ScopedPropertyParams::Current()) {
-    params.seed = o->seed();
-    params.maxSuccess = o->max_success();
-  }
-  params.maxSuccess = std::min(params.maxSuccess, max_cases);
-  params.disableShrinking = true;
-  rc::detail::TestListenerAdapter quiet;
-  auto result = rc::detail::checkProperty(rc::detail::toProperty(std::forward<Testable>(t)), md,
-                                          params, quiet, config.reproduce);
-  return property_internal::Summarise(id, result, params);
-}
 
 // ---------------------------------------------------------------------------
 // The model.

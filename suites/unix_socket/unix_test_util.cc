@@ -385,48 +385,6 @@ ScopedBlockSigpipe::~ScopedBlockSigpipe() {
   pthread_sigmask(SIG_SETMASK, &old_, nullptr);
 }
 
-namespace {
-
-bool CapGet(__user_cap_data_struct data[2]) {
-  __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
-  return syscall(SYS_capget, &hdr, data) == 0;
-}
-
-}  // namespace
-
-bool HasEffectiveCapability(int cap) {
-  __user_cap_data_struct data[2] = {};
-  if (!CapGet(data)) return false;
-  return (data[cap / 32].effective >> (cap % 32)) & 1u;
-}
-
-std::string EffectiveCapabilities() {
-  __user_cap_data_struct data[2] = {};
-  if (!CapGet(data)) return "CapEff=? (capget: " + ErrnoName(errno) + ")";
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "CapEff=%08x%08x", data[1].effective, data[0].effective);
-  return buf;
-}
-
-int DropCapabilities(const int* caps, size_t n) {
-  __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
-  __user_cap_data_struct data[2] = {};
-  if (syscall(SYS_capget, &hdr, data) != 0) return errno;
-  for (size_t i = 0; i < n; ++i) {
-    const uint32_t clear = ~(1u << (caps[i] % 32));
-    data[caps[i] / 32].effective &= clear;
-    data[caps[i] / 32].permitted &= clear;
-    data[caps[i] / 32].inheritable &= clear;
-  }
-  if (syscall(SYS_capset, &hdr, data) != 0) return errno;
-  __user_cap_data_struct check[2] = {};
-  if (syscall(SYS_capget, &hdr, check) != 0) return errno;
-  for (size_t i = 0; i < n; ++i) {
-    if ((check[caps[i] / 32].effective >> (caps[i] % 32)) & 1u) return EPERM;
-  }
-  return 0;
-}
-
 std::optional<unsigned> MappedIdOtherThan(const std::string& map_file,
                                           std::vector<unsigned> avoid) {
   std::ifstream in(map_file);

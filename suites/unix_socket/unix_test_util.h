@@ -23,6 +23,7 @@
 #include "impl/core/deadline.h"
 #include "impl/core/file_descriptor.h"
 #include "impl/core/posix_error.h"
+#include "impl/core/privilege.h"
 
 namespace ipcspec {
 namespace unixtest {
@@ -146,13 +147,10 @@ class ScopedBlockSigpipe {
   bool ok_ = false;
 };
 
-// Capabilities through capget/capset syscalls (no libcap).
-bool HasEffectiveCapability(int cap);
-std::string EffectiveCapabilities();  // "CapEff=..." for messages
-// Clears each capability in caps[0..n) from the effective, permitted and
-// inheritable sets of the calling thread and checks it is gone. Returns 0 or
-// an errno value. Child-safe.
-int DropCapabilities(const int* caps, size_t n);
+// Privilege checks (impl/core/privilege.h).
+using ::ipcspec::DropCapabilities;
+using ::ipcspec::EffectiveCapabilities;
+using ::ipcspec::HasEffectiveCapability;
 
 // An id mapped in this user namespace (/proc/self/uid_map or gid_map) that
 // is none of `avoid`, or nullopt.

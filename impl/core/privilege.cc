@@ -1,0 +1,120 @@
+#include "impl/core/privilege.h"
+
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "impl/core/file_descriptor.h"
+
+namespace ipcspec {
+namespace {
+
+bool CapGet(__user_cap_data_struct data[2]) {
+  __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+  return syscall(SYS_capget, &hdr, data) == 0;
+}
+
+// Reads a small file whole (for /proc); "" on error.
+std::string ReadSmall(const char* path) {
+  FileDescriptor fd(open(path, O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return "";
+  char buf[256];
+  ssize_t n;
+  do {
+    n = read(fd.get(), buf, sizeof buf - 1);
+  } while (n < 0 && errno == EINTR);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+}
+
+}  // namespace
+
+bool HasEffectiveCapability(int cap) {
+  __user_cap_data_struct data[2] = {};
+  if (!CapGet(data)) return false;
+  return (data[cap / 32].effective >> (cap % 32)) & 1u;
+}
+
+std::string EffectiveCapabilities() {
+  __user_cap_data_struct data[2] = {};
+  if (!CapGet(data)) return "CapEff=? (capget: " + ErrnoName(errno) + ")";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "CapEff=%08x%08x", data[1].effective, data[0].effective);
+  return buf;
+}
+
+int DropCapabilities(const int* caps, size_t n) {
+  __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2] = {};
+  if (syscall(SYS_capget, &hdr, data) != 0) return errno;
+  for (size_t i = 0; i < n; ++i) {
+    const uint32_t clear = ~(1u << (caps[i] % 32));
+    data[caps[i] / 32].effective &= clear;
+    data[caps[i] / 32].permitted &= clear;
+    data[caps[i] / 32].inheritable &= clear;
+  }
+  if (syscall(SYS_capset, &hdr, data) != 0) return errno;
+  // Read back: each capability must really be gone from the effective set.
+  __user_cap_data_struct check[2] = {};
+  if (syscall(SYS_capget, &hdr, check) != 0) return errno;
+  for (size_t i = 0; i < n; ++i) {
+    if ((check[caps[i] / 32].effective >> (caps[i] % 32)) & 1u) return EPERM;
+  }
+  return 0;
+}
+
+bool InInitialUserNamespace() {
+  std::string map = ReadSmall("/proc/self/uid_map");
+  unsigned long inside = 1, outside = 1, count = 0;
+  if (std::sscanf(map.c_str(), "%lu %lu %lu", &inside, &outside, &count) != 3) return false;
+  return inside == 0 && outside == 0 && count == 4294967295UL;
+}
+
+bool CapableInInitialUserNamespace(int cap) {
+  return HasEffectiveCapability(cap) && InInitialUserNamespace();
+}
+
+std::string UidMapLine() {
+  std::string map = ReadSmall("/proc/self/uid_map");
+  if (map.empty()) return "(no /proc/self/uid_map)";
+  std::string out;
+  for (char c : map) {
+    if (c == '\n') break;
+    bool space = c == ' ' || c == '\t';
+    if (space && (out.empty() || out.back() == ' ')) continue;
+    out += space ? ' ' : c;
+  }
+  return out;
+}
+
+PosixErrorOr<long> ReadProcLong(const std::string& path) {
+  FileDescriptor fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return ErrnoError("open(" + path + ")");
+  char buf[64];
+  ssize_t n;
+  do {
+    n = read(fd.get(), buf, sizeof buf - 1);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return ErrnoError("read(" + path + ")");
+  buf[n] = '\0';
+  char* end = nullptr;
+  errno = 0;
+  long v = std::strtol(buf, &end, 10);
+  if (end == buf || errno != 0) return PosixError(EINVAL, "parse " + path + ": \"" + buf + "\"");
+  return v;
+}
+
+PosixError WriteProcLong(const std::string& path, long value) {
+  FileDescriptor fd(open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd.valid()) return ErrnoError("open(" + path + ")");
+  std::string s = std::to_string(value) + "\n";
+  if (write(fd.get(), s.data(), s.size()) != static_cast<ssize_t>(s.size())) {
+    return ErrnoError("write(" + path + ", " + std::to_string(value) + ")");
+  }
+  return NoError();
+}
+
+}  // namespace ipcspec

@@ -1,0 +1,37 @@
+// Privilege: capabilities (capget/capset through syscall(2), no libcap) and
+// which user namespace a process is in. For tests of "without privilege"
+// behaviour: a forked child drops the capability first (async-signal-safe).
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "impl/core/posix_error.h"
+
+namespace ipcspec {
+
+// Whether `cap` (CAP_SYS_RESOURCE, ...) is in the effective set.
+bool HasEffectiveCapability(int cap);
+// "CapEff=000001ffffffffff", for failure messages.
+std::string EffectiveCapabilities();
+// Removes the capabilities from the effective, permitted and inheritable
+// sets and checks they are gone. Two or three system calls, no allocation:
+// usable in a forked child. Returns 0 or the errno.
+int DropCapabilities(const int* caps, size_t n);
+inline int DropCapability(int cap) { return DropCapabilities(&cap, 1); }
+
+// Whether this process is in the initial user namespace (/proc/self/uid_map
+// is "0 0 4294967295"). The kernel checks some privileges with capable(),
+// that is in the initial user namespace: a capability held inside a child
+// user namespace (Bazel's linux-sandbox makes one) does not count there.
+bool InInitialUserNamespace();
+// HasEffectiveCapability(cap) && InInitialUserNamespace().
+bool CapableInInitialUserNamespace(int cap);
+// The first line of /proc/self/uid_map, spaces squeezed ("0 0 1").
+std::string UidMapLine();
+
+// A number from a /proc file ("/proc/sys/kernel/msgmnb"), and back.
+PosixErrorOr<long> ReadProcLong(const std::string& path);
+PosixError WriteProcLong(const std::string& path, long value);
+
+}  // namespace ipcspec
