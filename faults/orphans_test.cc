@@ -119,8 +119,12 @@ TEST_F(Orphans, ListsPosixNamesAndTheMatchSelects) {
   EXPECT_TRUE(Listed(found.value(), Orphan::Sort::kPosixMq, -1, "/orphan-q")) << FormatOrphans(found.value());
   EXPECT_FALSE(Listed(found.value(), Orphan::Sort::kPosixShm, -1, "/keep-b")) << "--match left it out";
   for (const Orphan& o : found.value()) {
-    if (o.name == "/orphan-a") EXPECT_EQ(o.size, 12345);
-    if (o.name == "/orphan-q") EXPECT_EQ(o.size, 5) << "QSIZE of the queue";
+    if (o.name == "/orphan-a") {
+      EXPECT_EQ(o.size, 12345);
+    }
+    if (o.name == "/orphan-q") {
+      EXPECT_EQ(o.size, 5) << "QSIZE of the queue";
+    }
   }
   EXPECT_TRUE(ReapOrphans(found.value()).empty());
   EXPECT_THAT(shm_open("/orphan-a", O_RDWR, 0), SyscallFailsWithErrno(ENOENT));
