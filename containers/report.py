@@ -1,0 +1,365 @@
+#!/usr/bin/env python3
+"""Side-by-side report of one test suite run in several environments.
+
+    report.py RESULTS_DIR [--divergences DIR] [--md FILE] [--html FILE]
+
+RESULTS_DIR holds one directory per environment (host, gvisor, linux-6.1,
+...), each with gtest JUnit XML files anywhere below it: Bazel's test.xml or
+files written by --gtest_output=xml:FILE. An optional RESULTS_DIR/<env>/env.tsv
+(key<TAB>value lines, written by ci/matrix.sh) describes the run: wall time,
+kernel, boot time, whether the environment was killed at its deadline.
+
+Rows are test cases (behaviours), grouped by the suite directory of the test's
+source file (its mechanism); columns are environments. A cell is one of
+
+    pass | fail (with the message) | skip (with the reason) |
+    known divergence (a fail or skip matched by DIR/<env>.tsv) | not run
+
+DIR/<env>.tsv (default: containers/divergences next to this script) has lines
+    test-name-pattern <TAB> reason <TAB> source
+where the pattern is an fnmatch pattern over "Suite.Test" (gtest's classname
+and name, e.g. "Kinds/StreamSuite.ConcurrentWritersAreAtomic/*"). Every entry
+must cite its source (a man page, a kernel commit, a gVisor issue ...); an
+entry without one is an error. Lines starting with # and blank lines are
+ignored.
+
+The summary at the top lists every behaviour whose result differs between
+environments: findings first (failures no divergence table explains), then
+known divergences, then the rest (skipped or not run in some environment).
+Exit status: 0 when the report was written (findings do not change it; the
+caller decides), 2 on bad input.
+"""
+
+import argparse
+import fnmatch
+import html
+import os
+import sys
+import xml.etree.ElementTree as ET
+
+PASS, FAIL, SKIP, DIVERGENCE, NOTRUN = "pass", "fail", "skip", "divergence", "not run"
+
+
+class Cell:
+    def __init__(self, status, text=""):
+        self.status = status  # PASS, FAIL or SKIP as read; DIVERGENCE after matching
+        self.text = text      # failure message or skip reason
+        self.reason = ""      # divergence reason
+        self.source = ""      # divergence source
+
+
+def die(msg):
+    print("report.py: error: " + msg, file=sys.stderr)
+    sys.exit(2)
+
+
+def group_of(file_attr, classname):
+    """The mechanism a test belongs to: the directory of its source file."""
+    if file_attr:
+        d = os.path.dirname(file_attr.lstrip("./"))
+        if d:
+            return d
+    return classname.split("/")[-1] or "(unknown)"
+
+
+def read_env(env_dir):
+    """Returns {(group, "Suite.Test"): Cell} for every testcase below env_dir."""
+    cells = {}
+    for root, _dirs, files in os.walk(env_dir):
+        for f in sorted(files):
+            if not f.endswith(".xml"):
+                continue
+            path = os.path.join(root, f)
+            try:
+                tree = ET.parse(path)
+            except ET.ParseError as e:
+                # A truncated file is itself a result: the binary died mid-write.
+                key = ("(unreadable results)", os.path.relpath(path, env_dir))
+                cells[key] = Cell(FAIL, "cannot parse %s: %s" % (path, e))
+                continue
+            for tc in tree.iter("testcase"):
+                classname = tc.get("classname", "")
+                name = tc.get("name", "")
+                full = "%s.%s" % (classname, name) if classname else name
+                key = (group_of(tc.get("file", ""), classname), full)
+                failures = [x for x in tc if x.tag in ("failure", "error")]
+                skipped = [x for x in tc if x.tag == "skipped"]
+                if failures:
+                    msg = "\n\n".join((x.text or x.get("message") or "").strip()
+                                      for x in failures)
+                    cell = Cell(FAIL, msg or "failed (no message)")
+                elif skipped or tc.get("result") == "skipped":
+                    reason = ""
+                    if skipped:
+                        reason = skipped[0].get("message") or skipped[0].text or ""
+                    cell = Cell(SKIP, skip_reason(reason))
+                elif tc.get("status") == "notrun":
+                    cell = Cell(SKIP, "disabled")
+                else:
+                    cell = Cell(PASS)
+                old = cells.get(key)
+                # The same test run several times (runs_per_test): worst result wins.
+                if old is None or rank(cell.status) > rank(old.status):
+                    cells[key] = cell
+    return cells
+
+
+def skip_reason(msg):
+    """gtest prefixes the reason with the file:line of GTEST_SKIP; drop it."""
+    lines = [l for l in msg.strip().splitlines() if l.strip()]
+    if len(lines) > 1 and ":" in lines[0] and lines[0].rsplit(":", 1)[1].isdigit():
+        lines = lines[1:]
+    return " ".join(lines) or "skipped"
+
+
+def rank(status):
+    return {PASS: 0, SKIP: 1, FAIL: 2}.get(status, 0)
+
+
+def read_divergences(path):
+    entries = []
+    if not os.path.exists(path):
+        return entries
+    with open(path, encoding="utf-8") as fh:
+        for n, line in enumerate(fh, 1):
+            line = line.rstrip("\n")
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            parts = line.split("\t")
+            if len(parts) != 3 or not all(p.strip() for p in parts):
+                die("%s:%d: want 'pattern<TAB>reason<TAB>source', every field "
+                    "non-empty (every divergence cites a source)" % (path, n))
+            entries.append(tuple(p.strip() for p in parts))
+    return entries
+
+
+def read_meta(env_dir):
+    meta = {}
+    p = os.path.join(env_dir, "env.tsv")
+    if os.path.exists(p):
+        with open(p, encoding="utf-8") as fh:
+            for line in fh:
+                if "\t" in line:
+                    k, v = line.rstrip("\n").split("\t", 1)
+                    meta[k] = v
+    return meta
+
+
+def build(results_dir, div_dir):
+    envs = sorted(d for d in os.listdir(results_dir)
+                  if os.path.isdir(os.path.join(results_dir, d)))
+    # host first: it is the reference the others are read against.
+    if "host" in envs:
+        envs.remove("host")
+        envs.insert(0, "host")
+    if not envs:
+        die("no environment directories in %s" % results_dir)
+    results = {e: read_env(os.path.join(results_dir, e)) for e in envs}
+    meta = {e: read_meta(os.path.join(results_dir, e)) for e in envs}
+    for e in envs:
+        for pattern, reason, source in read_divergences(os.path.join(div_dir, e + ".tsv")):
+            for (_g, full), cell in results[e].items():
+                if cell.status in (FAIL, SKIP) and fnmatch.fnmatchcase(full, pattern):
+                    cell.reason, cell.source = reason, source
+                    cell.read_as = cell.status
+                    cell.status = DIVERGENCE
+    keys = sorted(set(k for e in envs for k in results[e]))
+    table = []
+    for k in keys:
+        row = [results[e].get(k, Cell(NOTRUN)) for e in envs]
+        table.append((k, row))
+    return envs, table, meta
+
+
+def classify(row):
+    """'finding', 'divergence', 'other' or None (all the same)."""
+    statuses = [c.status for c in row]
+    if FAIL in statuses:
+        return "finding"
+    if DIVERGENCE in statuses:
+        return "divergence"
+    if len(set(statuses)) > 1:
+        return "other"
+    return None
+
+
+def short(cell):
+    if cell.status == PASS:
+        return "pass"
+    if cell.status == FAIL:
+        return "**FAIL**: " + headline(cell.text)
+    if cell.status == SKIP:
+        return "skip: " + cell.text
+    if cell.status == DIVERGENCE:
+        return "known divergence (%s): %s [%s]" % (cell.read_as, cell.reason, cell.source)
+    return "not run"
+
+
+def headline(text):
+    """One line that says what failed: the man page sentence if the message
+    cites one, else the first line after gtest's file:line."""
+    lines = [l.strip() for l in text.strip().splitlines() if l.strip()]
+    for l in lines:
+        if l.startswith("man ") or "violates" in l:
+            return l[:200]
+    if len(lines) > 1 and ":" in lines[0] and lines[0].rsplit(":", 1)[1].isdigit():
+        lines = lines[1:]
+    return " ".join(lines[:3])[:200] if lines else "failed"
+
+
+def md_escape(s):
+    return s.replace("|", "\\|").replace("\n", " ")
+
+
+def meta_line(e, m):
+    bits = []
+    for k in ("status", "wall_seconds", "kernel", "boot_seconds", "tier", "accel"):
+        if k in m:
+            bits.append("%s=%s" % (k, m[k]))
+    return "- **%s**: %s" % (e, ", ".join(bits) if bits else "(no run metadata)")
+
+
+def write_md(envs, table, meta, out):
+    lines = ["# ipcspec environment matrix", ""]
+    lines.append("Environments: " + ", ".join(envs))
+    lines.append("")
+    for e in envs:
+        lines.append(meta_line(e, meta[e]))
+    lines.append("")
+    counts = {}
+    for e_i, e in enumerate(envs):
+        c = {}
+        for _k, row in table:
+            c[row[e_i].status] = c.get(row[e_i].status, 0) + 1
+        counts[e] = c
+    lines.append("| totals | " + " | ".join(envs) + " |")
+    lines.append("|---|" + "---|" * len(envs))
+    for s in (PASS, FAIL, SKIP, DIVERGENCE, NOTRUN):
+        lines.append("| %s | " % s + " | ".join(str(counts[e].get(s, 0)) for e in envs) + " |")
+    lines.append("")
+    lines.append("## Differences between environments")
+    lines.append("")
+    any_diff = False
+    for kind, title in (("finding", "Findings (failures no divergence table explains)"),
+                        ("divergence", "Known divergences"),
+                        ("other", "Other differences (skipped or not run)")):
+        rows = [(k, r) for k, r in table if classify(r) == kind]
+        if not rows:
+            continue
+        any_diff = True
+        lines.append("### %s: %d" % (title, len(rows)))
+        lines.append("")
+        for (g, full), row in rows:
+            detail = "; ".join("%s: %s" % (e, short(c)) for e, c in zip(envs, row))
+            lines.append("- `%s` (%s): %s" % (full, g, md_escape(detail)))
+        lines.append("")
+    if not any_diff:
+        lines.append("None: every behaviour has the same result in every environment.")
+        lines.append("")
+    lines.append("## All behaviours")
+    group = None
+    for (g, full), row in table:
+        if g != group:
+            group = g
+            lines += ["", "### " + g, "", "| test | " + " | ".join(envs) + " |",
+                      "|---|" + "---|" * len(envs)]
+        lines.append("| `%s` | " % md_escape(full) +
+                     " | ".join(md_escape(short(c)) for c in row) + " |")
+    lines.append("")
+    with open(out, "w", encoding="utf-8") as fh:
+        fh.write("\n".join(lines))
+
+
+CSS = """
+body{font-family:sans-serif;margin:1.5em;color:#222}
+table{border-collapse:collapse;margin:.5em 0 1.5em}
+td,th{border:1px solid #bbb;padding:3px 7px;vertical-align:top;font-size:13px}
+th{background:#eee;text-align:left}
+td.name{font-family:monospace}
+.pass{background:#d9f2d9}.fail{background:#f7c6c6}.skip{background:#eeeeee;color:#555}
+.divergence{background:#fbe7b5}.notrun{background:#fff;color:#999}
+details pre{white-space:pre-wrap;max-width:60em;font-size:12px}
+h2{border-bottom:2px solid #ccc}
+"""
+
+
+def html_cell(c):
+    esc = html.escape
+    if c.status == PASS:
+        return '<td class="pass">pass</td>'
+    if c.status == FAIL:
+        return ('<td class="fail"><details><summary>FAIL</summary><pre>%s</pre>'
+                '</details></td>' % esc(c.text))
+    if c.status == SKIP:
+        return '<td class="skip">skip: %s</td>' % esc(c.text)
+    if c.status == DIVERGENCE:
+        return ('<td class="divergence"><details><summary>known divergence (%s): %s</summary>'
+                '<i>source: %s</i><pre>%s</pre></details></td>'
+                % (esc(c.read_as), esc(c.reason), esc(c.source), esc(c.text)))
+    return '<td class="notrun">not run</td>'
+
+
+def write_html(envs, table, meta, out):
+    esc = html.escape
+    p = ['<!DOCTYPE html><html><head><meta charset="utf-8">',
+         "<title>ipcspec environment matrix</title><style>%s</style></head><body>" % CSS,
+         "<h1>ipcspec environment matrix</h1><ul>"]
+    for e in envs:
+        p.append("<li>%s</li>" % esc(meta_line(e, meta[e])[2:].replace("**", "")))
+    p.append("</ul><h2>Differences between environments</h2>")
+    head = "<tr><th>test</th>" + "".join("<th>%s</th>" % esc(e) for e in envs) + "</tr>"
+    any_diff = False
+    for kind, title in (("finding", "Findings (failures no divergence table explains)"),
+                        ("divergence", "Known divergences"),
+                        ("other", "Other differences (skipped or not run)")):
+        rows = [(k, r) for k, r in table if classify(r) == kind]
+        if not rows:
+            continue
+        any_diff = True
+        p.append("<h3>%s: %d</h3><table>%s" % (esc(title), len(rows), head))
+        for (g, full), row in rows:
+            p.append('<tr><td class="name">%s<br><small>%s</small></td>%s</tr>'
+                     % (esc(full), esc(g), "".join(html_cell(c) for c in row)))
+        p.append("</table>")
+    if not any_diff:
+        p.append("<p>None: every behaviour has the same result in every environment.</p>")
+    p.append("<h2>All behaviours</h2>")
+    group = None
+    for (g, full), row in table:
+        if g != group:
+            if group is not None:
+                p.append("</table>")
+            group = g
+            p.append("<h3>%s</h3><table>%s" % (esc(g), head))
+        p.append('<tr><td class="name">%s</td>%s</tr>'
+                 % (esc(full), "".join(html_cell(c) for c in row)))
+    if group is not None:
+        p.append("</table>")
+    p.append("</body></html>\n")
+    with open(out, "w", encoding="utf-8") as fh:
+        fh.write("\n".join(p))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("results_dir")
+    ap.add_argument("--divergences",
+                    default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                         "divergences"))
+    ap.add_argument("--md")
+    ap.add_argument("--html")
+    a = ap.parse_args()
+    if not os.path.isdir(a.results_dir):
+        die("no such directory: %s" % a.results_dir)
+    envs, table, meta = build(a.results_dir, a.divergences)
+    md = a.md or os.path.join(a.results_dir, "report.md")
+    ht = a.html or os.path.join(a.results_dir, "report.html")
+    write_md(envs, table, meta, md)
+    write_html(envs, table, meta, ht)
+    findings = sum(1 for _k, r in table if classify(r) == "finding")
+    print("report.py: %d behaviours, %d environments, %d findings; wrote %s and %s"
+          % (len(table), len(envs), findings, md, ht))
+
+
+if __name__ == "__main__":
+    main()
