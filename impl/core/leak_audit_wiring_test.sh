@@ -4,7 +4,9 @@
 # object, and that the clean test passes.
 set -u
 bin="$1"
-out=$("$bin" 2>&1)
+# Unset Bazel's XML_OUTPUT_FILE/GTEST_OUTPUT: the leaky binary's (failing)
+# results must not be written over this test's own result file.
+out=$(env -u XML_OUTPUT_FILE -u GTEST_OUTPUT "$bin" 2>&1)
 status=$?
 fail=0
 if [ "$status" -eq 0 ]; then
