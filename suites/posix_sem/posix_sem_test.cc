@@ -304,6 +304,10 @@ TEST(PosixSemNames, NamedSemaphorePersistsAfterItsCreatorExits) {
   // The owner of the name, from before the fork: unlinks it whatever happens.
   Cleanup unlink_name([name] { sem_unlink(name.c_str()); });
   const std::string helper = HelperPath("sem_creator");
+  if (access(helper.c_str(), X_OK) != 0) {
+    GTEST_SKIP() << "the helper binary sem_creator is neither next to this test nor in its "
+                    "Bazel runfiles (" << helper << "); copy it beside the test to run this";
+  }
   ASSERT_THAT(access(helper.c_str(), X_OK), SyscallSucceeds()) << helper;
   // The creator is another program (exec'd in the child: only
   // async-signal-safe calls before execv).
