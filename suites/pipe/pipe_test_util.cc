@@ -101,32 +101,6 @@ std::vector<uint8_t> Pattern(uint32_t seed, size_t n, size_t offset) {
   return v;
 }
 
-ScopedBlockSigpipe::ScopedBlockSigpipe() {
-  sigset_t s;
-  sigemptyset(&s);
-  sigaddset(&s, SIGPIPE);
-  ok_ = pthread_sigmask(SIG_BLOCK, &s, &old_) == 0;
-}
-
-bool ScopedBlockSigpipe::ConsumePending() {
-  sigset_t s;
-  sigemptyset(&s);
-  sigaddset(&s, SIGPIPE);
-  struct timespec zero = {0, 0};
-  int sig;
-  do {
-    sig = sigtimedwait(&s, nullptr, &zero);
-  } while (sig < 0 && errno == EINTR);
-  return sig == SIGPIPE;
-}
-
-ScopedBlockSigpipe::~ScopedBlockSigpipe() {
-  if (!ok_) return;
-  // Never unblock with a SIGPIPE pending: it would kill the test binary.
-  while (ConsumePending()) {
-  }
-  pthread_sigmask(SIG_SETMASK, &old_, nullptr);
-}
 
 std::string ChildCallResult::ToString() const {
   if (ret == -2) return "the child did not reach the call";

@@ -18,6 +18,7 @@
 #include "impl/core/file_descriptor.h"
 #include "impl/core/posix_error.h"
 #include "impl/core/privilege.h"
+#include "impl/core/sigpipe.h"
 
 namespace ipcspec {
 namespace pipetest {
@@ -70,23 +71,7 @@ inline uint8_t PatternByte(uint32_t seed, size_t i) {
 }
 std::vector<uint8_t> Pattern(uint32_t seed, size_t n, size_t offset = 0);
 
-// Blocks SIGPIPE in this thread for the scope, so that a write to a pipe
-// without a reader leaves SIGPIPE pending instead of killing the test. The
-// destructor consumes any pending SIGPIPE and restores the mask.
-class ScopedBlockSigpipe {
- public:
-  ScopedBlockSigpipe();
-  ~ScopedBlockSigpipe();
-  ScopedBlockSigpipe(const ScopedBlockSigpipe&) = delete;
-  ScopedBlockSigpipe& operator=(const ScopedBlockSigpipe&) = delete;
-  // True if SIGPIPE is pending for this thread or process; consumes it
-  // (sigtimedwait with a zero timeout).
-  bool ConsumePending();
-
- private:
-  sigset_t old_{};
-  bool ok_ = false;
-};
+using ::ipcspec::ScopedBlockSigpipe;  // impl/core/sigpipe.h
 
 // Privilege checks (impl/core/privilege.h).
 using ::ipcspec::DropCapability;

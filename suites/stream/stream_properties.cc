@@ -48,6 +48,7 @@
 #include "impl/core/deadline.h"
 #include "impl/core/file_descriptor.h"
 #include "impl/core/process.h"
+#include "impl/core/sigpipe.h"
 #include "impl/core/watchdog.h"
 #include "rapidcheck/state.h"
 
@@ -83,13 +84,7 @@ struct ChildReply {
   int32_t sigpipe;  // 1 if SIGPIPE was pending after it
 };
 
-bool SigpipePendingAndConsume() {
-  sigset_t s;
-  sigemptyset(&s);
-  sigaddset(&s, SIGPIPE);
-  struct timespec zero = {0, 0};
-  return sigtimedwait(&s, nullptr, &zero) == SIGPIPE;
-}
+bool SigpipePendingAndConsume() { return ScopedBlockSigpipe::ConsumePending(); }
 
 struct WriterChild {
   Child child;
@@ -603,24 +598,8 @@ struct FillAndDrain : StreamCommand {
   }
 };
 
-// Blocks SIGPIPE for the duration of a property run and drops any left.
-class SigpipeBlocked {
- public:
-  SigpipeBlocked() {
-    sigset_t s;
-    sigemptyset(&s);
-    sigaddset(&s, SIGPIPE);
-    sigprocmask(SIG_BLOCK, &s, &old_);
-  }
-  ~SigpipeBlocked() {
-    while (SigpipePendingAndConsume()) {
-    }
-    sigprocmask(SIG_SETMASK, &old_, nullptr);
-  }
-
- private:
-  sigset_t old_;
-};
+// SIGPIPE stays blocked for a property run; any left is dropped at the end.
+using SigpipeBlocked = ScopedBlockSigpipe;
 
 PropertyOutcome ModelSequences(const ByteStreamKind& kind) {
   SigpipeBlocked guard;

@@ -358,32 +358,6 @@ PosixError WaitForEof(int fd, const Deadline& deadline) {
   return NoError();
 }
 
-ScopedBlockSigpipe::ScopedBlockSigpipe() {
-  sigset_t s;
-  sigemptyset(&s);
-  sigaddset(&s, SIGPIPE);
-  ok_ = pthread_sigmask(SIG_BLOCK, &s, &old_) == 0;
-}
-
-bool ScopedBlockSigpipe::ConsumePending() {
-  sigset_t s;
-  sigemptyset(&s);
-  sigaddset(&s, SIGPIPE);
-  struct timespec zero = {0, 0};
-  int sig;
-  do {
-    sig = sigtimedwait(&s, nullptr, &zero);
-  } while (sig < 0 && errno == EINTR);
-  return sig == SIGPIPE;
-}
-
-ScopedBlockSigpipe::~ScopedBlockSigpipe() {
-  if (!ok_) return;
-  // Unblocking with SIGPIPE pending would kill the test binary.
-  while (ConsumePending()) {
-  }
-  pthread_sigmask(SIG_SETMASK, &old_, nullptr);
-}
 
 std::optional<unsigned> MappedIdOtherThan(const std::string& map_file,
                                           std::vector<unsigned> avoid) {

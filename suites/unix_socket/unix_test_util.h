@@ -24,6 +24,7 @@
 #include "impl/core/file_descriptor.h"
 #include "impl/core/posix_error.h"
 #include "impl/core/privilege.h"
+#include "impl/core/sigpipe.h"
 
 namespace ipcspec {
 namespace unixtest {
@@ -129,23 +130,7 @@ PosixErrorOr<int> CountOpenFds();
 // the deadline (ETIMEDOUT then). Unread data is an error (EBADMSG).
 PosixError WaitForEof(int fd, const Deadline& deadline);
 
-// Blocks SIGPIPE in this thread for the scope; the destructor consumes any
-// SIGPIPE left pending and restores the mask.
-class ScopedBlockSigpipe {
- public:
-  ScopedBlockSigpipe();
-  ~ScopedBlockSigpipe();
-  ScopedBlockSigpipe(const ScopedBlockSigpipe&) = delete;
-  ScopedBlockSigpipe& operator=(const ScopedBlockSigpipe&) = delete;
-  bool ok() const { return ok_; }
-  // Whether SIGPIPE is pending (for the thread or the process); consumes it
-  // with a zero-timeout sigtimedwait.
-  bool ConsumePending();
-
- private:
-  sigset_t old_{};
-  bool ok_ = false;
-};
+using ::ipcspec::ScopedBlockSigpipe;  // impl/core/sigpipe.h
 
 // Privilege checks (impl/core/privilege.h).
 using ::ipcspec::DropCapabilities;
