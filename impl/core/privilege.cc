@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 #include "impl/core/file_descriptor.h"
 
@@ -115,6 +116,22 @@ PosixError WriteProcLong(const std::string& path, long value) {
     return ErrnoError("write(" + path + ", " + std::to_string(value) + ")");
   }
   return NoError();
+}
+
+PosixErrorOr<uint64_t> FdInfoHexField(int fd, const char* key) {
+  std::string path = "/proc/self/fdinfo/" + std::to_string(fd);
+  FileDescriptor f(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!f.valid()) return ErrnoError("open(" + path + ")");
+  char buf[1024];
+  ssize_t n;
+  do {
+    n = read(f.get(), buf, sizeof buf - 1);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return ErrnoError("read(" + path + ")");
+  buf[n] = '\0';
+  const char* at = std::strstr(buf, key);
+  if (at == nullptr) return PosixError(ENOTSUP, path + " has no " + key + " line");
+  return static_cast<uint64_t>(std::strtoull(at + std::strlen(key), nullptr, 16));
 }
 
 }  // namespace ipcspec

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "impl/core/posix_error.h"
@@ -33,5 +34,8 @@ std::string UidMapLine();
 // A number from a /proc file ("/proc/sys/kernel/msgmnb"), and back.
 PosixErrorOr<long> ReadProcLong(const std::string& path);
 PosixError WriteProcLong(const std::string& path, long value);
+// A hexadecimal field of /proc/self/fdinfo/FD ("eventfd-count:", "sigmask:");
+// ENOTSUP when the kernel does not show it (gVisor, old kernels).
+PosixErrorOr<uint64_t> FdInfoHexField(int fd, const char* key);
 
 }  // namespace ipcspec

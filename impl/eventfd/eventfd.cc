@@ -1,5 +1,7 @@
 #include "impl/eventfd/eventfd.h"
 
+#include "impl/core/privilege.h"
+
 #include <fcntl.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
@@ -72,18 +74,7 @@ PosixErrorOr<CounterInstance> OpenEventFd(uint64_t initval, int flags) {
   return CounterInstance(std::make_unique<EventFdCounter>(std::move(fd), initval, flags));
 }
 
-PosixErrorOr<uint64_t> EventFdCount(int fd) {
-  std::string path = "/proc/self/fdinfo/" + std::to_string(fd);
-  FileDescriptor f(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!f.valid()) return ErrnoError("open(" + path + ")");
-  char buf[1024];
-  ssize_t n = read(f.get(), buf, sizeof buf - 1);
-  if (n < 0) return ErrnoError("read(" + path + ")");
-  buf[n] = '\0';
-  const char* at = std::strstr(buf, "eventfd-count:");
-  if (at == nullptr) return PosixError(ENOTSUP, path + " has no eventfd-count line");
-  return static_cast<uint64_t>(std::strtoull(at + std::strlen("eventfd-count:"), nullptr, 16));
-}
+PosixErrorOr<uint64_t> EventFdCount(int fd) { return FdInfoHexField(fd, "eventfd-count:"); }
 
 std::string EventFdFlagsName(int flags) {
   std::string s;

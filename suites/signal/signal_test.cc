@@ -36,6 +36,7 @@
 #include "impl/core/blocked.h"
 #include "impl/core/deadline.h"
 #include "impl/core/file_descriptor.h"
+#include "impl/core/privilege.h"
 #include "impl/core/process.h"
 #include "impl/core/shared_memory.h"
 #include "impl/core/syscall_matchers.h"
@@ -712,18 +713,7 @@ TEST_F(Signal, SigtimedwaitInterruptedByAHandlerFailsEintr) {
 // ---------------------------------------------------------------------------
 // signalfd(2).
 
-PosixErrorOr<uint64_t> SignalfdMask(int fd) {
-  std::string path = "/proc/self/fdinfo/" + std::to_string(fd);
-  FileDescriptor f(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!f.valid()) return ErrnoError("open(" + path + ")");
-  char buf[1024];
-  ssize_t n = read(f.get(), buf, sizeof buf - 1);
-  if (n < 0) return ErrnoError("read(" + path + ")");
-  buf[n] = '\0';
-  const char* at = std::strstr(buf, "sigmask:");
-  if (at == nullptr) return PosixError(ENOTSUP, path + " has no sigmask line");
-  return static_cast<uint64_t>(std::strtoull(at + std::strlen("sigmask:"), nullptr, 16));
-}
+PosixErrorOr<uint64_t> SignalfdMask(int fd) { return FdInfoHexField(fd, "sigmask:"); }
 
 uint64_t Bit(int sig) { return uint64_t{1} << (sig - 1); }
 
