@@ -1,6 +1,6 @@
 """ipc_test: a cc_test that gets the ipcspec main (sandbox and leak audit)."""
 
-load("@rules_cc//cc:defs.bzl", "cc_test")
+load("@rules_cc//cc:defs.bzl", "cc_library", "cc_test")
 
 def ipc_test(name, srcs, deps = [], size = "small", tags = [], **kwargs):
     """A GoogleTest/rapidcheck test in its own IPC sandbox, audited for leaks.
@@ -25,5 +25,34 @@ def ipc_test(name, srcs, deps = [], size = "small", tags = [], **kwargs):
             "@system_test_libs//:gmock",
             "@system_test_libs//:rapidcheck",
         ],
+        **kwargs
+    )
+
+def ipc_suite(name, srcs, deps = [], kinds = [], **kwargs):
+    """An interface suite: its TEST_Ps against the reference Kinds, and the same
+    TEST_Ps as a library that an adapter's test links against its own Kinds.
+
+    Makes `name` (an ipc_test: srcs + deps + the reference `kinds`) and
+    `name + "_suite"` (the srcs alone, alwayslink), which bazel/adapter.bzl
+    lists in ADAPTER_SUITES. The srcs must take their Kinds from the registry
+    (INSTANTIATE_TEST_SUITE_P over KindRegistry<I>::Get().Kinds()).
+    """
+    cc_library(
+        name = name + "_suite",
+        testonly = True,
+        srcs = srcs,
+        deps = deps + [
+            "//impl/core",
+            "//impl/core:testing",
+            "@system_test_libs//:gmock",
+            "@system_test_libs//:rapidcheck",
+        ],
+        alwayslink = True,
+        visibility = ["//visibility:public"],
+    )
+    ipc_test(
+        name = name,
+        srcs = [],
+        deps = [":" + name + "_suite"] + kinds,
         **kwargs
     )

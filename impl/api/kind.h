@@ -36,6 +36,12 @@ struct Kind {
   std::function<PosixErrorOr<Instance>()> open;
   bool mutant = false;
   std::string mutant_bug;    // for mutants: what is broken
+  // For an external library's Kind (impl/adapters/<library>/): the library's
+  // name. Its name must then start with "<library>_", every property runs
+  // against it in a child process with a deadline (a crash or a hang fails
+  // that property, not the binary), and its failures are judged against the
+  // library's table of known divergences (impl/api/divergence.h).
+  std::string library;
 
   PosixErrorOr<Instance> Open() const { return open(); }
 };
@@ -79,6 +85,11 @@ class KindRegistry {
                      k.name.c_str());
         std::abort();
       }
+    }
+    if (!k.library.empty() && k.name.rfind(k.library + "_", 0) != 0) {
+      std::fprintf(stderr, "ipcspec: %s Kind '%s' of library '%s' must be named '%s_...'\n",
+                   Interface::kName, k.name.c_str(), k.library.c_str(), k.library.c_str());
+      std::abort();
     }
     if (!k.open) {
       std::fprintf(stderr, "ipcspec: %s Kind '%s' has no factory\n", Interface::kName,

@@ -18,8 +18,10 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "impl/api/divergence.h"
 #include "impl/api/kind.h"
 #include "impl/core/property.h"
+#include "suites/common/isolated.h"
 
 namespace ipcspec {
 
@@ -41,6 +43,63 @@ const SuiteProperty<Interface>* FindProperty(const std::vector<SuiteProperty<Int
   return nullptr;
 }
 
+// How a property ended for a Kind, after isolation (external libraries'
+// Kinds run in a child with a deadline) and before the divergence table.
+struct SuiteVerdict {
+  bool skipped = false;
+  std::string skip_message;
+  PropertyOutcome outcome;
+};
+
+template <typename Interface>
+SuiteVerdict RunPropertyFor(const SuiteProperty<Interface>& p, const Kind<Interface>& kind) {
+  SuiteVerdict v;
+  if (kind.library.empty() && !IsolateEveryKind()) {
+    v.outcome = p.run(kind);
+    return v;
+  }
+  IsolatedOutcome io = RunIsolated([&]() { return p.run(kind); }, IsolatedPropertyDeadline());
+  v.skipped = io.status == IsolatedOutcome::Status::kSkipped;
+  v.skip_message = io.skip_message;
+  v.outcome = io.outcome;
+  return v;
+}
+
+// Judges a verdict against the library's table of known divergences
+// (impl/api/divergence.h) and reports it to gtest: pass, fail, skip, or a
+// known divergence (reported as a skip that says so).
+template <typename Interface>
+void ReportSuiteVerdict(const SuiteProperty<Interface>& p, const Kind<Interface>& kind,
+                        const SuiteVerdict& v) {
+  if (v.skipped) GTEST_SKIP() << kind.name << ": " << v.skip_message;
+  const std::string test = std::string(Interface::kName) + "." + p.name;
+  std::optional<KnownDivergence> known;
+  if (!kind.library.empty()) known = FindKnownDivergence(kind.library, kind.name, test);
+  if (!v.outcome.passed) {
+    if (known) {
+      GTEST_SKIP() << "known divergence: " << known->reason << " (source: " << known->source
+                   << "; " << known->origin << ")\n"
+                   << "Kind " << kind.name << " fails " << test << ": " << p.cites << "\n"
+                   << v.outcome.message;
+    }
+    ADD_FAILURE() << "Kind " << kind.name << " (" << kind.description << ")\n"
+                  << "violates " << test << ": " << p.cites << "\n"
+                  << v.outcome.message
+                  << (kind.library.empty()
+                          ? ""
+                          : "\nNot in the known divergences of library '" + kind.library +
+                                "': a finding. If the library documents this behaviour, "
+                                "add a line to its divergences.tsv with the source.");
+    return;
+  }
+  if (known && !known->may_pass) {
+    ADD_FAILURE() << "Kind " << kind.name << " passes " << test
+                  << ", but the table of known divergences says it fails (" << known->origin
+                  << ": " << known->reason << "). Remove the entry, or mark it may_fail "
+                  << "if the library promises nothing either way.";
+  }
+}
+
 // Body of one `TEST_P(Suite, Property)`: runs it against GetParam().
 template <typename Interface>
 void RunSuiteProperty(const std::vector<SuiteProperty<Interface>>& ps, const std::string& name,
@@ -50,12 +109,18 @@ void RunSuiteProperty(const std::vector<SuiteProperty<Interface>>& ps, const std
   if (p->skip_reason) {
     if (auto why = p->skip_reason(kind)) GTEST_SKIP() << kind.name << ": " << *why;
   }
-  PropertyOutcome o = p->run(kind);
-  if (!o.passed) {
-    ADD_FAILURE() << "Kind " << kind.name << " (" << kind.description << ")\n"
-                  << "violates " << p->name << ": " << p->cites << "\n"
-                  << o.message;
+  ReportSuiteVerdict(*p, kind, RunPropertyFor(*p, kind));
+}
+
+// True when the binary holds Kinds of no external library: the reference
+// suites' own binaries (not an adapter's). Lets a suite check that its
+// reference Kinds are linked in.
+template <typename Interface>
+bool ReferenceKindsOnly() {
+  for (const auto& k : KindRegistry<Interface>::Get().Kinds()) {
+    if (!k.library.empty()) return false;
   }
+  return true;
 }
 
 struct MutantVerdict {
