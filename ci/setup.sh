@@ -23,6 +23,10 @@ packages=(
   manpages
   manpages-dev
   python3              # ci/bench.sh and the report tools
+  # The IPC libraries behind impl/adapters/ (issue 7)
+  libboost-dev         # Boost.Interprocess (header-only)
+  libzmq3-dev          # ZeroMQ
+  libnng-dev           # nng
 )
 matrix_packages=(
   podman runc

@@ -1,0 +1,144 @@
+// The adapter harness itself: isolated properties (a crash, a hang, an
+// exception or a gtest failure inside the child fails the property with the
+// reason) and the divergence tables' parser and matcher.
+#include "suites/common/isolated.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <stdexcept>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "impl/api/divergence.h"
+
+namespace ipcspec {
+namespace {
+
+using ::testing::HasSubstr;
+using Status = IsolatedOutcome::Status;
+
+constexpr std::chrono::milliseconds kDeadline{5000};
+
+TEST(RunIsolated, PassingBodyPassesWithItsCaseCount) {
+  IsolatedOutcome o = RunIsolated([] { return PropertyOutcome{true, 7, ""}; }, kDeadline);
+  EXPECT_EQ(o.status, Status::kPassed) << o.outcome.message;
+  EXPECT_EQ(o.outcome.cases, 7);
+}
+
+TEST(RunIsolated, FailingBodyFailsWithItsMessage) {
+  IsolatedOutcome o =
+      RunIsolated([] { return PropertyOutcome{false, 3, "counterexample: x = 4"}; }, kDeadline);
+  EXPECT_EQ(o.status, Status::kFailed);
+  EXPECT_THAT(o.outcome.message, HasSubstr("counterexample: x = 4"));
+}
+
+TEST(RunIsolated, CrashFailsAndNamesTheSignal) {
+  IsolatedOutcome o = RunIsolated(
+      []() -> PropertyOutcome {
+        raise(SIGSEGV);
+        return {true, 0, ""};
+      },
+      kDeadline);
+  EXPECT_EQ(o.status, Status::kFailed);
+  EXPECT_THAT(o.outcome.message, HasSubstr("crashed"));
+  EXPECT_THAT(o.outcome.message, HasSubstr("Segmentation fault"));
+}
+
+TEST(RunIsolated, HangFailsAtTheDeadlineAndTheChildIsKilled) {
+  auto start = std::chrono::steady_clock::now();
+  IsolatedOutcome o = RunIsolated(
+      []() -> PropertyOutcome {
+        for (;;) pause();
+      },
+      std::chrono::milliseconds(300));
+  EXPECT_EQ(o.status, Status::kFailed);
+  EXPECT_THAT(o.outcome.message, HasSubstr("hung"));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  // The leak audit after this test checks that the child was reaped.
+}
+
+TEST(RunIsolated, ExceptionFailsWithWhat) {
+  IsolatedOutcome o = RunIsolated(
+      []() -> PropertyOutcome { throw std::runtime_error("library said no"); }, kDeadline);
+  EXPECT_EQ(o.status, Status::kFailed);
+  EXPECT_THAT(o.outcome.message, HasSubstr("library said no"));
+}
+
+TEST(RunIsolated, GtestFailureInsideTheChildFails) {
+  IsolatedOutcome o = RunIsolated(
+      []() -> PropertyOutcome {
+        ADD_FAILURE() << "checked inside the property";
+        return {true, 1, ""};
+      },
+      kDeadline);
+  EXPECT_EQ(o.status, Status::kFailed);
+  EXPECT_THAT(o.outcome.message, HasSubstr("checked inside the property"));
+}
+
+TEST(RunIsolated, GtestSkipInsideTheChildSkips) {
+  IsolatedOutcome o = RunIsolated(
+      []() -> PropertyOutcome {
+        [] { GTEST_SKIP() << "needs CAP_SYS_RESOURCE"; }();
+        return {true, 0, ""};
+      },
+      kDeadline);
+  EXPECT_EQ(o.status, Status::kSkipped);
+  EXPECT_THAT(o.skip_message, HasSubstr("needs CAP_SYS_RESOURCE"));
+}
+
+TEST(RunIsolated, ExitWithoutReportFails) {
+  IsolatedOutcome o = RunIsolated(
+      []() -> PropertyOutcome {
+        _exit(9);
+      },
+      kDeadline);
+  EXPECT_EQ(o.status, Status::kFailed);
+  EXPECT_THAT(o.outcome.message, HasSubstr("before it reported"));
+}
+
+TEST(DivergenceTable, ParsesEntriesAndSkipsComments) {
+  DivergenceParse p = ParseDivergenceTable(
+      "lib", "t.tsv",
+      "# a comment\n\nlib_a*\tMessageQueue.Priority*\tfails\tno priorities\tman lib(7)\n"
+      "lib_b\tRpc.*\tmay_fail\ttimed\tobserved: run X\n");
+  ASSERT_EQ(p.error, "");
+  ASSERT_EQ(p.entries.size(), 2u);
+  EXPECT_EQ(p.entries[0].kind_pattern, "lib_a*");
+  EXPECT_FALSE(p.entries[0].may_pass);
+  EXPECT_TRUE(p.entries[1].may_pass);
+  EXPECT_EQ(p.entries[1].origin, "t.tsv:4");
+}
+
+TEST(DivergenceTable, RejectsAnEntryWithoutASource) {
+  DivergenceParse p =
+      ParseDivergenceTable("lib", "t.tsv", "lib_a\tMessageQueue.X\tfails\treason\t \n");
+  EXPECT_THAT(p.error, HasSubstr("t.tsv:1"));
+  EXPECT_THAT(p.error, HasSubstr("source"));
+}
+
+TEST(DivergenceTable, RejectsBadExpectAndFieldCount) {
+  EXPECT_THAT(ParseDivergenceTable("l", "t", "a\tB.c\tsometimes\tr\ts\n").error,
+              HasSubstr("expect must be"));
+  EXPECT_THAT(ParseDivergenceTable("l", "t", "a\tB.c\tfails\tr\n").error,
+              HasSubstr("5 tab-separated"));
+  EXPECT_THAT(ParseDivergenceTable("l", "t", "a\tPriorityOrder\tfails\tr\ts\n").error,
+              HasSubstr("Interface.Property"));
+}
+
+TEST(DivergenceTable, MatchesByLibraryKindAndTest) {
+  RegisterDivergenceTable("isolated_test_lib", "t.tsv",
+                          "isolated_test_lib_pair_*\tMessageQueue.Priority*\tfails\tr\ts\n");
+  EXPECT_TRUE(FindKnownDivergence("isolated_test_lib", "isolated_test_lib_pair_ipc",
+                                  "MessageQueue.PriorityOrder"));
+  EXPECT_FALSE(FindKnownDivergence("isolated_test_lib", "isolated_test_lib_push_ipc",
+                                   "MessageQueue.PriorityOrder"));
+  EXPECT_FALSE(FindKnownDivergence("isolated_test_lib", "isolated_test_lib_pair_ipc",
+                                   "MessageQueue.ModelSequences"));
+  EXPECT_FALSE(FindKnownDivergence("other_lib", "isolated_test_lib_pair_ipc",
+                                   "MessageQueue.PriorityOrder"));
+}
+
+}  // namespace
+}  // namespace ipcspec
