@@ -14,6 +14,8 @@ TEST_P(QueueFaults, KilledSenderLeavesWholeMessages) {
 INSTANTIATE_TEST_SUITE_P(Kinds, QueueFaults,
                          ::testing::ValuesIn(KindRegistry<MessageQueueInterface>::Get().Kinds()),
                          KindName());
+// An adapter's test (bazel/adapter.bzl) may have no Kind of this interface.
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(QueueFaults);
 
 }  // namespace
 }  // namespace ipcspec

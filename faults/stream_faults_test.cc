@@ -24,6 +24,8 @@ TEST_P(StreamFaults, ReadBlocksUntilDataOrEof) {
 INSTANTIATE_TEST_SUITE_P(Kinds, StreamFaults,
                          ::testing::ValuesIn(KindRegistry<ByteStreamInterface>::Get().Kinds()),
                          KindName());
+// An adapter's test (bazel/adapter.bzl) may have no Kind of this interface.
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(StreamFaults);
 
 }  // namespace
 }  // namespace ipcspec

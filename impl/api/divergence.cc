@@ -9,6 +9,11 @@
 namespace ipcspec {
 namespace {
 
+bool& AdapterTableSeen() {
+  static bool seen = false;
+  return seen;
+}
+
 std::vector<KnownDivergence>& Table() {
   static auto* t = new std::vector<KnownDivergence>();
   return *t;
@@ -75,6 +80,7 @@ bool RegisterDivergenceTable(const std::string& library, const std::string& path
     std::abort();
   }
   for (auto& e : r.entries) Table().push_back(std::move(e));
+  AdapterTableSeen() = true;
   return true;
 }
 
@@ -89,6 +95,8 @@ std::optional<KnownDivergence> FindKnownDivergence(const std::string& library,
   }
   return std::nullopt;
 }
+
+bool AdapterBinary() { return AdapterTableSeen(); }
 
 const std::vector<KnownDivergence>& AllKnownDivergences() { return Table(); }
 

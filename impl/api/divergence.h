@@ -61,6 +61,10 @@ std::optional<KnownDivergence> FindKnownDivergence(const std::string& library,
                                                    const std::string& kind,
                                                    const std::string& test);
 
+// True when an adapter's table is linked in: the binary is an adapter's test
+// (ipcspec_adapter), which holds that library's Kinds and no reference Kind.
+bool AdapterBinary();
+
 // Every registered entry (for listing).
 const std::vector<KnownDivergence>& AllKnownDivergences();
 

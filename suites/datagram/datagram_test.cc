@@ -21,6 +21,8 @@ TEST_P(DatagramSuite, TruncationReportsTheRealLength) {
 INSTANTIATE_TEST_SUITE_P(Kinds, DatagramSuite,
                          ::testing::ValuesIn(KindRegistry<DatagramInterface>::Get().Kinds()),
                          KindName());
+// An adapter's test (bazel/adapter.bzl) may have no Kind of this interface.
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(DatagramSuite);
 
 }  // namespace
 }  // namespace ipcspec

@@ -23,6 +23,8 @@ TEST_P(CounterSuite, BlockedTakeWokenByAdd) {
 INSTANTIATE_TEST_SUITE_P(Kinds, CounterSuite,
                          ::testing::ValuesIn(KindRegistry<CounterInterface>::Get().Kinds()),
                          KindName());
+// An adapter's test (bazel/adapter.bzl) may have no Kind of this interface.
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(CounterSuite);
 
 }  // namespace
 }  // namespace ipcspec

@@ -41,8 +41,11 @@ TEST(EventFd, ReadShorterThanEightBytesIsEinval) {
         << "read of " << n << " bytes; man 2 eventfd: \"A read(2) fails with the error EINVAL "
         << "if the size of the supplied buffer is less than 8 bytes.\"";
   }
-  // The failed reads took nothing.
-  ASSERT_OK_AND_ASSIGN(uint64_t left, EventFdCount(fd.get()));
+  // The failed reads took nothing: a full read still returns the whole
+  // initial value. (A read, not /proc/self/fdinfo, so that this also works
+  // where fdinfo has no eventfd-count line, e.g. under gVisor.)
+  uint64_t left = 0;
+  ASSERT_THAT(read(fd.get(), &left, sizeof left), SyscallSucceedsWithValue(8));
   EXPECT_EQ(left, 3u) << "a read that failed EINVAL changed the counter (man 2 eventfd)";
 }
 
@@ -71,7 +74,9 @@ TEST(EventFd, ShortWriteAndAllOnesAreEinval) {
   EXPECT_THAT(Write64(fd.get(), kAllOnes), SyscallFailsWithErrno(EINVAL))
       << "man 2 eventfd: \"A write(2) fails with the error EINVAL if ... an attempt is made to "
          "write the value 0xffffffffffffffff.\"";
-  ASSERT_OK_AND_ASSIGN(uint64_t left, EventFdCount(fd.get()));
+  // A read, not /proc/self/fdinfo: works where fdinfo has no eventfd-count.
+  uint64_t left = 0;
+  ASSERT_THAT(read(fd.get(), &left, sizeof left), SyscallSucceedsWithValue(8));
   EXPECT_EQ(left, 1u) << "a write that failed EINVAL changed the counter (man 2 eventfd)";
 }
 
@@ -167,8 +172,12 @@ TEST(EventFd, SemaphoreReadsOneAtATime) {
     ASSERT_THAT(read(fd.get(), &v, sizeof v), SyscallSucceedsWithValue(8));
     EXPECT_EQ(v, 1u) << "read " << i << "; man 2 eventfd: with EFD_SEMAPHORE \"a read(2) "
                      << "returns 8 bytes containing the value 1\"";
-    ASSERT_OK_AND_ASSIGN(uint64_t left, EventFdCount(fd.get()));
-    EXPECT_EQ(left, static_cast<uint64_t>(2 - i))
+    // The exact value where fdinfo shows it (man 5 proc eventfd-count; gVisor
+    // has no such line); everywhere, three reads then EAGAIN below.
+    auto left = EventFdCount(fd.get());
+    if (!left.ok() && left.errno_value() == ENOTSUP) continue;
+    ASSERT_NO_ERRNO(left);
+    EXPECT_EQ(left.value(), static_cast<uint64_t>(2 - i))
         << "man 2 eventfd: \"the counter's value is decremented by 1\"";
   }
   uint64_t v = 0;

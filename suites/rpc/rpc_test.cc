@@ -20,6 +20,8 @@ TEST_P(RpcSuite, MalformedRequestsGetErrorReplies) {
 INSTANTIATE_TEST_SUITE_P(Kinds, RpcSuite,
                          ::testing::ValuesIn(KindRegistry<RpcInterface>::Get().Kinds()),
                          KindName());
+// An adapter's test (bazel/adapter.bzl) may have no Kind of this interface.
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(RpcSuite);
 
 }  // namespace
 }  // namespace ipcspec

@@ -19,6 +19,8 @@ TEST_P(StreamSuite, ConcurrentWritersAreAtomic) {
 INSTANTIATE_TEST_SUITE_P(Kinds, StreamSuite,
                          ::testing::ValuesIn(KindRegistry<ByteStreamInterface>::Get().Kinds()),
                          KindName());
+// An adapter's test (bazel/adapter.bzl) may have no Kind of this interface.
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(StreamSuite);
 
 }  // namespace
 }  // namespace ipcspec
