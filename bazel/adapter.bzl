@@ -33,6 +33,7 @@ ADAPTER_SUITES = [
     "//suites/signal_queue:signal_queue_test_suite",
     "//suites/stream:stream_test_suite",
     "//faults:queue_faults_test_suite",
+    "//faults:semaphore_faults_test_suite",
     "//faults:stream_faults_test_suite",
 ]
 

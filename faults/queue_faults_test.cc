@@ -1,4 +1,5 @@
 // Every MessageQueue Kind under the fault scenarios.
+#include "faults/interrupt_scenarios.h"
 #include "faults/queue_scenarios.h"
 #include "gtest/gtest.h"
 
@@ -9,6 +10,10 @@ class QueueFaults : public ::testing::TestWithParam<MessageQueueKind> {};
 
 TEST_P(QueueFaults, KilledSenderLeavesWholeMessages) {
   RunSuiteProperty(QueueFaultScenarios(), "KilledSenderLeavesWholeMessages", GetParam());
+}
+
+TEST_P(QueueFaults, SignalIntoBlockedReceiveLosesNothing) {
+  RunSuiteProperty(QueueInterruptScenarios(), "SignalIntoBlockedReceiveLosesNothing", GetParam());
 }
 
 INSTANTIATE_TEST_SUITE_P(Kinds, QueueFaults,

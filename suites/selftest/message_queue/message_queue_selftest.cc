@@ -11,6 +11,7 @@
 #include "gtest/gtest.h"
 #include "impl/api/message_queue.h"
 #include "suites/common/suite.h"
+#include "faults/interrupt_scenarios.h"
 #include "faults/queue_scenarios.h"
 #include "suites/message_queue/properties.h"
 
@@ -50,6 +51,8 @@ const std::vector<SuiteProperty<MessageQueueInterface>>& AllProperties() {
     auto* v = new std::vector<SuiteProperty<MessageQueueInterface>>(MessageQueueProperties());
     const auto& f = QueueFaultScenarios();
     v->insert(v->end(), f.begin(), f.end());
+    const auto& i = QueueInterruptScenarios();
+    v->insert(v->end(), i.begin(), i.end());
     return v;
   }();
   return *all;

@@ -1,0 +1,21 @@
+// Every Semaphore Kind under the fault scenarios: EINTR into a blocked wait.
+#include "faults/interrupt_scenarios.h"
+#include "gtest/gtest.h"
+
+namespace ipcspec {
+namespace {
+
+class SemaphoreFaults : public ::testing::TestWithParam<SemaphoreKind> {};
+
+TEST_P(SemaphoreFaults, SignalIntoBlockedWaitLosesNoPost) {
+  RunSuiteProperty(SemaphoreInterruptScenarios(), "SignalIntoBlockedWaitLosesNoPost", GetParam());
+}
+
+INSTANTIATE_TEST_SUITE_P(Kinds, SemaphoreFaults,
+                         ::testing::ValuesIn(KindRegistry<SemaphoreInterface>::Get().Kinds()),
+                         KindName());
+// An adapter's test (bazel/adapter.bzl) may have no Kind of this interface.
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(SemaphoreFaults);
+
+}  // namespace
+}  // namespace ipcspec
