@@ -32,7 +32,9 @@ ADAPTER_SUITES = [
     "//suites/shared_region:shared_region_test_suite",
     "//suites/signal_queue:signal_queue_test_suite",
     "//suites/stream:stream_test_suite",
+    "//faults:lock_faults_test_suite",
     "//faults:queue_faults_test_suite",
+    "//faults:region_faults_test_suite",
     "//faults:semaphore_faults_test_suite",
     "//faults:stream_faults_test_suite",
 ]

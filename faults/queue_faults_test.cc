@@ -1,5 +1,6 @@
 // Every MessageQueue Kind under the fault scenarios.
 #include "faults/interrupt_scenarios.h"
+#include "faults/orphan_scenarios.h"
 #include "faults/queue_scenarios.h"
 #include "gtest/gtest.h"
 
@@ -14,6 +15,10 @@ TEST_P(QueueFaults, KilledSenderLeavesWholeMessages) {
 
 TEST_P(QueueFaults, SignalIntoBlockedReceiveLosesNothing) {
   RunSuiteProperty(QueueInterruptScenarios(), "SignalIntoBlockedReceiveLosesNothing", GetParam());
+}
+
+TEST_P(QueueFaults, CrashedOpenerLeavesOnlyFindableObjects) {
+  RunSuiteProperty(QueueOrphanScenarios(), "CrashedOpenerLeavesOnlyFindableObjects", GetParam());
 }
 
 INSTANTIATE_TEST_SUITE_P(Kinds, QueueFaults,

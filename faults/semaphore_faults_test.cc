@@ -1,5 +1,6 @@
 // Every Semaphore Kind under the fault scenarios: EINTR into a blocked wait.
 #include "faults/interrupt_scenarios.h"
+#include "faults/orphan_scenarios.h"
 #include "gtest/gtest.h"
 
 namespace ipcspec {
@@ -9,6 +10,10 @@ class SemaphoreFaults : public ::testing::TestWithParam<SemaphoreKind> {};
 
 TEST_P(SemaphoreFaults, SignalIntoBlockedWaitLosesNoPost) {
   RunSuiteProperty(SemaphoreInterruptScenarios(), "SignalIntoBlockedWaitLosesNoPost", GetParam());
+}
+
+TEST_P(SemaphoreFaults, CrashedOpenerLeavesOnlyFindableObjects) {
+  RunSuiteProperty(SemaphoreOrphanScenarios(), "CrashedOpenerLeavesOnlyFindableObjects", GetParam());
 }
 
 INSTANTIATE_TEST_SUITE_P(Kinds, SemaphoreFaults,

@@ -123,6 +123,12 @@ PosixError IpcSandbox::EnterTest() {
     return ErrnoError("mount(tmpfs, /dev/shm)");
   }
   mounted_shm_ = true;
+  // A private /tmp too, where it can be had: Unix socket paths must be short
+  // (108 bytes of sun_path), so libraries put them in /tmp, and what a test
+  // leaves there must be its own. Not an error when it fails: private_tmp()
+  // says so, and the checks that need it skip.
+  if (mounted_tmp_) umount2("/tmp", MNT_DETACH);
+  mounted_tmp_ = mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") == 0;
   return NoError();
 }
 

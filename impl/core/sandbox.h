@@ -3,8 +3,9 @@
 // Once per process (before any thread): a private mount namespace, entered
 // inside a new user namespace when not root. Before every test: a new IPC
 // namespace, a fresh mqueue filesystem mounted on a private directory (the
-// test's message queues are listed there) and a fresh tmpfs on /dev/shm (POSIX
-// shm and named semaphores). Nothing a test makes is visible to another test
+// test's message queues are listed there), a fresh tmpfs on /dev/shm (POSIX
+// shm and named semaphores) and, where it can be mounted, on /tmp (short Unix
+// socket paths). Nothing a test makes is visible to another test
 // or to the host, and it all vanishes with the namespace.
 //
 // Where neither namespace can be made, the sandbox says so once and tests run
@@ -40,6 +41,8 @@ class IpcSandbox {
   // Where this test's POSIX message queues are listed ("" if unknown).
   const std::string& mqueue_dir() const { return mqueue_dir_; }
   const std::string& shm_dir() const { return shm_dir_; }
+  // True when this test has a fresh tmpfs on /tmp of its own.
+  bool private_tmp() const { return mounted_tmp_; }
 
  private:
   IpcSandbox() = default;
@@ -50,6 +53,7 @@ class IpcSandbox {
   std::string shm_dir_ = "/dev/shm";
   bool mounted_mqueue_ = false;
   bool mounted_shm_ = false;
+  bool mounted_tmp_ = false;
   bool initialized_ = false;
 };
 

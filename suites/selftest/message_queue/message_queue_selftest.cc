@@ -12,6 +12,7 @@
 #include "impl/api/message_queue.h"
 #include "suites/common/suite.h"
 #include "faults/interrupt_scenarios.h"
+#include "faults/orphan_scenarios.h"
 #include "faults/queue_scenarios.h"
 #include "suites/message_queue/properties.h"
 
@@ -53,6 +54,8 @@ const std::vector<SuiteProperty<MessageQueueInterface>>& AllProperties() {
     v->insert(v->end(), f.begin(), f.end());
     const auto& i = QueueInterruptScenarios();
     v->insert(v->end(), i.begin(), i.end());
+    const auto& o = QueueOrphanScenarios();
+    v->insert(v->end(), o.begin(), o.end());
     return v;
   }();
   return *all;
