@@ -73,8 +73,10 @@ fi
 if [ -n "$need_bp" ]; then
   # runsc is in bookworm-backports; add that suite from the mirror already configured.
   if ! grep -rqs "bookworm-backports" /etc/apt/sources.list /etc/apt/sources.list.d/; then
-    mirror=$(grep -rhoE '(https?|file)://[^ ]+' /etc/apt/sources.list /etc/apt/sources.list.d/ 2>/dev/null \
-               | grep -v security | head -n 1)
+    # The URI apt itself uses for the main Debian archive (comments and
+    # disabled entries in the sources files are not read this way).
+    mirror=$(apt-get indextargets --format '$(LABEL)|$(REPO_URI)' 'Identifier: Packages' 2>/dev/null \
+               | awk -F'|' '$1 == "Debian" { print $2; exit }')
     [ -n "$mirror" ] || die "cannot find the Debian mirror in /etc/apt to add bookworm-backports"
     say "adding bookworm-backports from $mirror"
     echo "deb $mirror bookworm-backports main" | $SUDO tee /etc/apt/sources.list.d/ipcspec-backports.list >/dev/null

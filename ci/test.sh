@@ -30,5 +30,22 @@ for cfg in "${configs[@]}"; do
   passed=$((passed + p))
   failed=$((failed + f))
 done
+
+# ==== environment matrix (issue 6; maintained with ci/matrix.sh) =============
+# A quick matrix over gVisor and one qemu kernel (Debian bookworm's 6.1, the
+# host suite's own kernel, so a new upload elsewhere cannot break CI). Its
+# exit status counts: a finding (a failure no containers/divergences table
+# explains), an environment killed at its deadline or a kernel that does not
+# boot fails CI. Skipped with --fast or IPCSPEC_CI_MATRIX=0.
+# Report: matrix-out/report.md and matrix-out/report.html.
+if [ "${1:-}" != "--fast" ] && [ "${IPCSPEC_CI_MATRIX:-1}" != 0 ]; then
+  echo "==== ci/matrix.sh --env gvisor,linux-6.1 --tier quick"
+  bash ci/matrix.sh --env gvisor,linux-6.1 --tier quick --out matrix-out --deadline 1500
+  m=$?
+  echo "ipcspec matrix: exit status $m (matrix-out/report.md)"
+  [ $m -ne 0 ] && rc=$m
+fi
+# ==== end of the environment matrix step ======================================
+
 echo "ipcspec: ${passed} passed, ${failed} failed"
 exit $rc

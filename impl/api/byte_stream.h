@@ -40,6 +40,13 @@ struct ByteStreamCaps {
   // The ends are O_NONBLOCK from creation (reads of an empty stream and
   // writes to a full one fail EAGAIN unless kBlock is asked for).
   bool nonblocking_by_default = false;
+  // Once a non-blocking write has failed EAGAIN, the stream stays full until
+  // a reader reads (pipes, FIFOs, Unix stream sockets: the data is in the
+  // reader's queue). false for TCP: after EAGAIN the kernel still moves data
+  // from the send queue into the peer's receive queue and frees send-buffer
+  // space, so a later write may fit with no read (man 7 tcp: SO_SNDBUF and
+  // SO_RCVBUF are separate buffers, "tcp_wmem", "tcp_rmem").
+  bool full_stays_full = true;
 };
 
 class StreamEnd {

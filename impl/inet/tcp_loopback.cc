@@ -86,6 +86,7 @@ ByteStreamCaps TcpCaps() {
   c.epipe_may_be_delayed = true;
   c.fork_shares_ends = true;
   c.nonblocking_by_default = false;
+  c.full_stays_full = false;
   return c;
 }
 
