@@ -89,6 +89,35 @@ struct MessageQueueCaps {
   bool reports_bytes = false;
   // A forked child can use the queue (fd or id based).
   bool fork_shares = true;
+
+  // For libraries that are not kernel queues (impl/adapters/). The defaults
+  // are what the kernel queues do.
+  //
+  // MqStatus::count is the number of messages queued. false: the library
+  // keeps no such count (ZeroMQ, nng): no property compares it.
+  bool reports_count = true;
+  // Send refuses a message longer than max_message (oversize_errno). false:
+  // the library sets no maximum; MqStatus::max_message is then only the
+  // largest message the properties send.
+  bool enforces_max_message = true;
+  // errno of a timed call that times out: ETIMEDOUT (man 3 mq_send); EAGAIN
+  // for ZeroMQ (man zmq_msg_recv: "the timeout set via the socket-option
+  // ZMQ_RCVTIMEO ... has been reached").
+  int timeout_errno = ETIMEDOUT;
+  // A receive buffer shorter than the message takes the message and cuts it
+  // to the buffer, unasked (man zmq_recv: "Any bytes exceeding the length
+  // specified by the len argument shall be truncated"); neither E2BIG nor
+  // EMSGSIZE.
+  bool always_truncates = false;
+  // A message sent reaches the receiving side later, carried by the
+  // library's I/O thread: a non-blocking receive right after a send may find
+  // nothing yet. The properties then take a message the model holds with a
+  // blocking receive (under a Watchdog), and expect "empty" only when no
+  // message is in flight.
+  bool asynchronous_delivery = false;
+  // Neither limits_count nor limits_bytes: the queue has no capacity the
+  // model can predict (a high-water mark per peer, plus what is in flight in
+  // kernel socket buffers), so the properties never fill it.
   // Blocking calls wait in one of these system calls (for WaitUntilBlocked).
   std::vector<long> send_syscalls;
   std::vector<long> receive_syscalls;

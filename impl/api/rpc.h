@@ -45,6 +45,11 @@ class RpcClient {
 struct RpcCaps {
   // Largest argument size a call may carry.
   size_t max_args = 0;
+  // connect_raw gives a byte stream that carries the suite's own frames
+  // (u32 length, id, method, arguments). false: the transport frames
+  // messages itself (nng's SP protocol over ipc://), so there is no raw
+  // connection on which the suite's malformed frames mean anything.
+  bool raw_connection = true;
 };
 
 struct RpcServer {

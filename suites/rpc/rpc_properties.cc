@@ -300,7 +300,13 @@ const std::vector<SuiteProperty<RpcInterface>>& RpcProperties() {
        nullptr, ServerDeathGivesAnError},
       {"MalformedRequestsGetErrorReplies",
        "a malformed or truncated request gets an error reply, and the server keeps serving",
-       nullptr, MalformedRequestsGetErrorReplies},
+       [](const RpcKind& k) -> std::optional<std::string> {
+         if (!k.caps.raw_connection) {
+           return std::string("no raw connection: the transport frames messages itself");
+         }
+         return std::nullopt;
+       },
+       MalformedRequestsGetErrorReplies},
   };
   return *props;
 }
