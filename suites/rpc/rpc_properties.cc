@@ -145,6 +145,7 @@ PropertyOutcome ServerDeathGivesAnError(const RpcKind& kind) {
   if (!server_or.ok()) return fail("starting the server: " + server_or.error().ToString());
   RpcServer server = std::move(server_or).ValueOrDie();
   struct Result {
+    std::atomic<int> connected{0};
     int done = 0;
     int err = 0;
     int got_reply = 0;
@@ -156,6 +157,7 @@ PropertyOutcome ServerDeathGivesAnError(const RpcKind& kind) {
   auto caller = Child::Fork([&]() -> int {
     auto client = server.connect();
     if (!client.ok()) return kNoClient;
+    r->connected.store(1);
     auto t0 = std::chrono::steady_clock::now();
     // A dead peer's end of file arrives in microseconds; 1 s (scaled) is ample.
     auto reply = client.value()->Call(kRpcHold, {1, 2, 3}, Deadline::In(std::chrono::seconds(1)));
@@ -169,6 +171,16 @@ PropertyOutcome ServerDeathGivesAnError(const RpcKind& kind) {
   });
   if (!caller.ok()) return fail("fork: " + caller.error().ToString());
   // The server is inside the procedure when it sleeps in read(2) on its hold pipe.
+  // Where only the process state is seen (gVisor: no /proc/PID/syscall), a
+  // server asleep in accept(2) looks the same: first let the client connect
+  // and block awaiting its reply, so that the request is on its way.
+  if (BlockedDetection() != "state+syscall") {
+    if (!PollUntil([&] { return r->connected.load() != 0; }, Deadline::Default())) {
+      return fail("the client never connected");
+    }
+    PosixError waiting = WaitUntilBlocked(caller.value().pid(), {});
+    if (!waiting.ok()) return fail("the client never waited for its reply: " + waiting.ToString());
+  }
   PosixError blocked = WaitUntilBlocked(server.pid, {SYS_read});
   if (!blocked.ok()) return fail("the server never got inside the call: " + blocked.ToString());
   kill(server.pid, SIGKILL);
