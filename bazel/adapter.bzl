@@ -86,5 +86,6 @@ def ipcspec_adapter(
         size = size,
         tags = tags + ["adapter", "no_static"],
         deps = [":" + name] + ADAPTER_SUITES,
+        visibility = ["//visibility:public"],
         **kwargs
     )
