@@ -185,7 +185,16 @@ PropertyOutcome SignalIntoBlockedWaitLosesNoPost(const SemaphoreKind& kind) {
     if (problem.empty()) {
       // A restarted wait took the post: the value is 0. A wait that failed
       // EINTR took nothing: the post is still there, exactly one.
-      auto v = sem->Value();
+      // A Kind that cannot report its value (caps.reports_value false) is
+      // counted by taking: TryWait until EAGAIN (at most 2).
+      PosixErrorOr<long> v = 0L;
+      if (kind.caps.reports_value) {
+        v = sem->Value();
+      } else {
+        long n = 0;
+        while (n < 2 && sem->TryWait().ok()) ++n;
+        v = n;
+      }
       long want = first == EINTR ? 1 : 0;
       if (!v.ok()) {
         problem = "reading the value: " + v.error().ToString();

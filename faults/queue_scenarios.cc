@@ -20,6 +20,7 @@ std::vector<uint8_t> Message(size_t i, size_t n) {
 std::optional<std::string> NeedsForkAndPtrace(const MessageQueueKind& k) {
   if (!k.caps.fork_shares) return "the queue cannot be used from a forked (traced) sender";
   if (k.caps.send_syscalls.empty()) return "it names no send system call to stop at";
+  if (!k.caps.send_is_syscall) return "an uncontended send makes no system call to stop at";
   std::string why = PtraceUnavailableReason();
   if (!why.empty()) return "ptrace is not available here: " + why;
   return std::nullopt;

@@ -52,6 +52,11 @@ struct SemaphoreCaps {
   // An unrelated process can open the same semaphore by its name or key
   // (sem_open(3), semget(2) with a key); Semaphore::Name() gives it.
   bool by_name = false;
+  // Value() reads the count (GETVAL, sem_getvalue(3)). False for a library
+  // with no such call (Boost.Interprocess semaphores: post, wait, try_wait,
+  // timed_wait only): Value() fails ENOTSUP, and the properties check the
+  // count through the results of the operations alone.
+  bool reports_value = true;
   // The system calls a blocked waiter sleeps in (for WaitUntilBlocked):
   // SYS_futex for POSIX semaphores, SYS_semop / SYS_semtimedop for System V.
   std::vector<long> wait_syscalls;

@@ -76,6 +76,9 @@ struct SharedRegionCaps {
   // size): man 2 shmget "size equal to the value of size rounded up to a
   // multiple of PAGE_SIZE"; man 2 mmap "A file is mapped in multiples of the
   // page size". The bytes past the size in the last page are accessible.
+  // 0 means the page size. 1: an attachment is exactly the size asked, and
+  // the bytes around it are not the region's (a block inside a library's
+  // managed segment, e.g. Boost.Interprocess managed_shared_memory).
   size_t granularity = 0;
   RegionReach reach = RegionReach::kName;
   RegionPersistence persistence = RegionPersistence::kKernel;

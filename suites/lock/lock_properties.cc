@@ -40,7 +40,10 @@
 #include <memory>
 #include <sstream>
 
+#include "impl/core/blocked.h"
 #include "impl/core/deadline.h"
+#include "impl/core/property.h"
+#include "rapidcheck.h"
 #include "rapidcheck/state.h"
 #include "suites/lock/lock_crew.h"
 
@@ -474,7 +477,10 @@ PropertyOutcome ReleasedWhenHolderDies(const LockKind& kind) {
         if (r.errno_value() != ETIMEDOUT || limit.Expired()) {
           RC_FAIL(how + " was not woken: " + r.error().ToString() + " (" + cites.death + ")");
         }
-        if (grace.Expired()) {
+        // Only where /proc/PID/syscall names the call: from the process state
+        // alone (gVisor) a woken waiter the scheduler has not run yet also
+        // reads as asleep; there the 4 s limit above decides.
+        if (grace.Expired() && BlockedDetection() == "state+syscall") {
           auto p = crew.FinishedOrBlocked(w, kind.caps.wait_syscalls,
                                           Deadline::In(std::chrono::milliseconds(0)));
           if (p.ok() && p.value() == LockCrew::Progress::kBlocked) {
@@ -525,6 +531,84 @@ PropertyOutcome ReleasedWhenHolderDies(const LockKind& kind) {
   });
 }
 
+// ---------------------------------------------------------------------------
+// StaysHeldWhenHolderDies: the other side of ReleasedWhenHolderDies, for the
+// Kinds that claim released_on_holder_death = false (a PTHREAD_MUTEX_STALLED
+// mutex; a library's non-robust mutex). The holder is SIGKILLed and reaped;
+// then a waiter that was blocked in Acquire() is never handed the lock (its
+// deadline passes: ETIMEDOUT), and a TryAcquire() by anybody finds it busy.
+// This is the hang a user of such a lock meets, shown with a deadline.
+
+std::string StalledCite(const LockKind& k) {
+  if (k.mechanism == "robust_mutex" || k.mechanism == "pshared_mutex") {
+    return "man 3 pthread_mutexattr_setrobust, PTHREAD_MUTEX_STALLED: \"If a mutex is "
+           "initialized with the PTHREAD_MUTEX_STALLED attribute and its owner dies without "
+           "unlocking it, the mutex remains locked afterwards and any future attempts to call "
+           "pthread_mutex_lock(3) on the mutex will block indefinitely.\"";
+  }
+  return "the Kind claims released_on_holder_death = false: a dead holder's lock stays held";
+}
+
+PropertyOutcome StaysHeldWhenHolderDies(const LockKind& kind) {
+  Rig rig;
+  rig.kind = &kind;
+  rig.workers = 3;
+  const std::string cite = StalledCite(kind);
+  // Each case leaves its lock held for good, so each makes a new lock and
+  // crew: a few cases.
+  const uint64_t seed = ScopedPropertyParams::Current()
+                            ? ScopedPropertyParams::Current()->seed()
+                            : rc::detail::configuration().testParams.seed;
+  ScopedPropertyParams few(seed, 8);
+  return RunProperty(CurrentTestId(), [&] {
+    const int holder = *rc::gen::inRange(0, rig.workers);
+    const bool waiter = *rc::gen::arbitrary<bool>();
+    const uint32_t wait_ms = 200;
+    rig.dirty = true;  // a new lock and crew for every case
+    rig.Prepare();
+    LockCrew& crew = *rig.crew;
+    const int a = RunOrFail(rig, holder, WorkerOp::kAcquire);
+    if (a != 0) RC_FAIL(Who(holder) + ": Acquire() of a free lock: " + Res(a));
+    const int w = (holder + 1) % rig.workers;
+    if (waiter) {
+      PosixError e = crew.Post(w, WorkerOp::kAcquire, 0, ContendMode::kBlocking, wait_ms);
+      if (!e.ok()) RC_FAIL(e.ToString());
+    }
+    auto st = crew.Kill(holder);
+    if (!st.ok()) RC_FAIL("SIGKILL of the holder: " + st.error().ToString());
+    if (!st.value().KilledBy(SIGKILL)) RC_FAIL("the holder, sent SIGKILL, " + st.value().ToString());
+    PosixError sp = crew.Respawn(holder);
+    if (!sp.ok()) RC_FAIL("a new worker in the dead holder's slot: " + sp.ToString());
+    if (waiter) {
+      auto r = crew.Await(w, Deadline::In(std::chrono::seconds(5)));
+      if (!r.ok()) RC_FAIL(Who(w) + ": Acquire() with a " + std::to_string(wait_ms) +
+                           " ms deadline did not return: " + r.error().ToString());
+      if (r.value() != ETIMEDOUT) {
+        RC_FAIL(Who(w) + ", blocked in Acquire() when the holder was killed, got " +
+                Res(r.value()) + " instead of ETIMEDOUT at its deadline: the dead holder's lock "
+                "was handed on, but the Kind claims it stays held (" + cite + ")");
+      }
+    }
+    const int other = (holder + 2) % rig.workers;
+    const int t = RunOrFail(rig, other, WorkerOp::kTryAcquire);
+    if (!ErrnoIn(t, kind.caps.busy_errnos)) {
+      RC_FAIL("after SIGKILL of " + Who(holder) + " while it held the lock, " + Who(other) +
+              ": TryAcquire() gave " + Res(t) + " instead of " +
+              FormatErrnos(kind.caps.busy_errnos) + " (" + cite + ")");
+    }
+    // The lock stays held for good: the rig stays dirty, the next case (and
+    // the Rig's destructor) throws it away.
+  });
+}
+
+std::optional<std::string> NeedsStalledOnDeath(const LockKind& k) {
+  if (auto why = Unavailable(k)) return why;
+  if (k.caps.released_on_holder_death) {
+    return std::string("released when its holder dies: ReleasedWhenHolderDies checks that");
+  }
+  return std::nullopt;
+}
+
 std::optional<std::string> NeedsReleaseOnDeath(const LockKind& k) {
   if (auto why = Unavailable(k)) return why;
   if (!k.caps.released_on_holder_death) {
@@ -557,6 +641,11 @@ const std::vector<SuiteProperty<LockInterface>>& LockProperties() {
        "man 2 flock, man 3 pthread_mutexattr_setrobust (PTHREAD_MUTEX_ROBUST: \"will succeed "
        "and return EOWNERDEAD\"), man 3 pthread_mutex_consistent",
        NeedsReleaseOnDeath, ReleasedWhenHolderDies},
+      {"StaysHeldWhenHolderDies",
+       "man 3 pthread_mutexattr_setrobust (PTHREAD_MUTEX_STALLED: \"the mutex remains locked "
+       "afterwards and any future attempts to call pthread_mutex_lock(3) on the mutex will block "
+       "indefinitely\"); for a library's non-robust lock, what its caps claim",
+       NeedsStalledOnDeath, StaysHeldWhenHolderDies},
   };
   return *props;
 }

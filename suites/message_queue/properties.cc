@@ -739,7 +739,8 @@ MqWait::Mode GenMode(const Model& m, const Mix& mix, bool would_block, bool may_
 Timeout GenTimeout(const Model& m, MqWait::Mode mode, bool would_block, bool invalid_ok) {
   if (mode != MqWait::Mode::kTimed) return Timeout::kNone;
   int k = Uniform(0, 100);
-  if (k < 15 && would_block && invalid_ok && !m.caps().nonblocking_by_default) {
+  if (k < 15 && would_block && invalid_ok && !m.caps().nonblocking_by_default &&
+      m.caps().invalid_timeout_checked) {
     return Timeout::kInvalid;
   }
   return k < 80 ? Timeout::kPast : Timeout::kSoon;

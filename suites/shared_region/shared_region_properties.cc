@@ -121,6 +121,15 @@ void AssertSameBytes(const uint8_t* got, const uint8_t* want, size_t n, size_t b
   }
 }
 
+// The length of an attachment of a region of n bytes: n rounded up to the
+// Kind's granularity (caps.granularity; 0 means the page size). The bytes
+// past n up to that length belong to the region and read as the page's
+// (zeros for a new one); with granularity 1 the attachment is exactly n.
+size_t AttachedLength(size_t granularity, size_t n) {
+  const size_t g = granularity == 0 ? PageSize() : granularity;
+  return (n + g - 1) / g * g;
+}
+
 // A Kind whose object cannot be made here at all (ENOSYS: memfd_create on an
 // old kernel or a sandbox) is skipped, probed once per Kind.
 std::optional<std::string> UnavailableHere(const SharedRegionKind& kind) {
@@ -219,6 +228,7 @@ struct Model {
   ByteModel bytes;                 // the region's first `size` bytes
   std::vector<RegionAccess> atts;  // live attachments, by index
   bool read_only_ok = true;
+  size_t granularity = 0;          // caps.granularity (AttachedLength)
 };
 
 struct Sut {
@@ -241,9 +251,10 @@ struct Attach : Cmd {
   void run(const Model& m, Sut& s) const override {
     RegionAttachment a = AttachOrFail(*s.region, access);
     s.atts.push_back(a);
-    if (a.length != RoundUpToPage(m.bytes.size())) {
+    const size_t want = AttachedLength(m.granularity, m.bytes.size());
+    if (a.length != want) {
       RC_FAIL("attachment length " + std::to_string(a.length) + ", expected " +
-              std::to_string(RoundUpToPage(m.bytes.size())));
+              std::to_string(want));
     }
     // A new attachment shows everything written so far.
     CheckRead(a, 0, m.bytes.size(), m.bytes.data(), "new attachment #" + std::to_string(m.atts.size()));
@@ -338,7 +349,8 @@ PropertyOutcome Run(const SharedRegionKind& kind) {
       RC_ASSERT(Copier().Copy(initial.data(), a.data, size) == size);
       RC_ASSERT(region->Detach(a).ok());
     }
-    Model m{ByteModel(std::move(initial)), {}, kind.caps.read_only_attach};
+    Model m{ByteModel(std::move(initial)), {}, kind.caps.read_only_attach,
+            kind.caps.granularity};
     Sut s{region.get(), {}};
     rc::state::check(m, s,
                      rc::state::gen::execOneOfWithArgs<Attach, Attach, Detach, Write, Write,
@@ -718,11 +730,11 @@ PropertyOutcome RunSizeAndRounding(const SharedRegionKind& kind) {
   UseCopier copier;
   return RunProperty(CurrentTestId(), [&kind] {
     const size_t n = (*GenRegionSize(6)).bytes;
-    const size_t rounded = RoundUpToPage(n);
+    const size_t rounded = AttachedLength(kind.caps.granularity, n);
     RegionPtr region = CreateRegion(kind, n);
     auto size = region->Size();
     if (!size.ok()) RC_FAIL("Size(): " + size.error().ToString());
-    const size_t want = kind.caps.size_rule == RegionSizeRule::kAsked ? n : rounded;
+    const size_t want = kind.caps.size_rule == RegionSizeRule::kAsked ? n : RoundUpToPage(n);
     if (size.value() != want) {
       RC_FAIL("Create(" + std::to_string(n) + "): Size() reports " +
               std::to_string(size.value()) + ", but this Kind reports " +
@@ -731,7 +743,9 @@ PropertyOutcome RunSizeAndRounding(const SharedRegionKind& kind) {
     RegionAttachment a = AttachOrFail(*region, RegionAccess::kReadWrite);
     if (a.length != rounded) {
       RC_FAIL("attachment length " + std::to_string(a.length) + ", expected " +
-              std::to_string(n) + " rounded up to the page size: " + std::to_string(rounded));
+              std::to_string(n) + " rounded up to the granularity (" +
+              std::to_string(kind.caps.granularity ? kind.caps.granularity : PageSize()) +
+              "): " + std::to_string(rounded));
     }
     // Every byte of the mapping, up to the end of the last page, is there.
     std::vector<uint8_t> all(rounded);
