@@ -22,6 +22,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -40,6 +41,8 @@ enum class MqOrdering {
   kArrival,
 };
 const char* ToString(MqOrdering o);
+
+class MessageQueue;
 
 struct MessageQueueCaps {
   MqOrdering ordering = MqOrdering::kPriority;
@@ -115,12 +118,40 @@ struct MessageQueueCaps {
   // blocking receive (under a Watchdog), and expect "empty" only when no
   // message is in flight.
   bool asynchronous_delivery = false;
+  // A timed call with an invalid abs_timeout that would block fails EINVAL
+  // (man 3 mq_send). false: the library's time type cannot be invalid
+  // (Boost.Interprocess takes a boost::posix_time::ptime).
+  bool invalid_timeout_checked = true;
+  // Every Send enters one of send_syscalls, a kill point for the ptrace
+  // injector. false: an uncontended send is plain shared-memory work
+  // (Boost.Interprocess), with no system call to stop at.
+  bool send_is_syscall = true;
   // Neither limits_count nor limits_bytes: the queue has no capacity the
   // model can predict (a high-water mark per peer, plus what is in flight in
   // kernel socket buffers), so the properties never fill it.
   // Blocking calls wait in one of these system calls (for WaitUntilBlocked).
   std::vector<long> send_syscalls;
   std::vector<long> receive_syscalls;
+
+  // A sender in another process, for a library whose queue a forked child
+  // cannot use (fork_shares == false) but another process reaches by an
+  // address (MessageQueue::Address(): a socket library's endpoint). Empty for
+  // the kernel queues, which a forked child uses directly.
+  //
+  // open_sender(address) makes a queue whose Send() sends to the queue at
+  // `address`; its Receive() fails. Call it only in a process that has never
+  // used the library, e.g. a child forked from a process that never opened
+  // a queue of this Kind: ZeroMQ's context and nng's threads do not survive
+  // fork(2) (libnng 1.5.2 aborts in such a child: "nng is not fork-reentrant
+  // safe").
+  std::function<PosixErrorOr<std::unique_ptr<MessageQueue>>(const std::string& address)>
+      open_sender;
+  // A queue whose receiving end takes messages from open_sender's senders,
+  // for protocols where the receiving end accepts one peer at a time
+  // (ZMQ_PAIR, nng pair1): it has no sending end of its own, which would
+  // hold that one place (Send() fails EBADF). Empty: the Kind's Open()
+  // serves, its own sending end being one more peer (ZMQ_PUSH to ZMQ_PULL).
+  std::function<PosixErrorOr<std::unique_ptr<MessageQueue>>()> open_receiver;
 };
 
 // How one call waits.
@@ -185,6 +216,10 @@ class MessageQueue {
   virtual PosixError Remove() = 0;
   // "System V msqid 32768", "POSIX mq /ipcspec.12.3 (fd 5)".
   virtual std::string Describe() const = 0;
+  // The endpoint another process's sender connects to (see
+  // MessageQueueCaps::open_sender): "ipc:///tmp/z12_0",
+  // "tcp://127.0.0.1:41234". Empty: none (a kernel queue is shared by fork).
+  virtual std::string Address() const { return ""; }
 };
 
 struct MessageQueueInstance {
