@@ -1,4 +1,5 @@
 // Every MessageQueue Kind under the fault scenarios.
+#include "faults/address_scenarios.h"
 #include "faults/interrupt_scenarios.h"
 #include "faults/orphan_scenarios.h"
 #include "faults/queue_scenarios.h"
@@ -11,6 +12,10 @@ class QueueFaults : public ::testing::TestWithParam<MessageQueueKind> {};
 
 TEST_P(QueueFaults, KilledSenderLeavesWholeMessages) {
   RunSuiteProperty(QueueFaultScenarios(), "KilledSenderLeavesWholeMessages", GetParam());
+}
+
+TEST_P(QueueFaults, KilledRemoteSenderLeavesWholeMessages) {
+  RunSuiteProperty(QueueAddressScenarios(), "KilledRemoteSenderLeavesWholeMessages", GetParam());
 }
 
 TEST_P(QueueFaults, SignalIntoBlockedReceiveLosesNothing) {

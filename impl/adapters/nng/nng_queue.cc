@@ -5,7 +5,10 @@
 // Send is one nng_sendmsg, Receive one nng_recvmsg (nng_recv when the caller
 // gives a buffer size). nng has no tags, no message count and no per-queue
 // maximum message size; its sockets live in a process with nng's own threads
-// and are not usable from a forked child. The req/rep protocol is not a
+// and are not usable from a forked child; another process sends to the
+// queue by dialing a pair1 socket of its own to Address() (open_sender), to
+// a listener without a sending socket (open_receiver: pair1 takes one
+// peer). The req/rep protocol is not a
 // queue (a requester has one request outstanding at a time, nng_req(7)):
 // it is the Rpc Kind in nng_rpc.cc.
 #include <nng/nng.h>
@@ -49,15 +52,19 @@ class NngPairQueue : public MessageQueue {
  public:
   ~NngPairQueue() override { Close(); }
 
-  static PosixErrorOr<std::unique_ptr<MessageQueue>> Open() {
+  // own_sender false: the listener only (MessageQueueCaps::open_receiver),
+  // for a sender in another process (OpenSender).
+  static PosixErrorOr<std::unique_ptr<MessageQueue>> Open(bool own_sender) {
     std::unique_ptr<NngPairQueue> q(new NngPairQueue());
     int rv;
     if ((rv = nng_pair1_open(&q->rx_)) != 0) return NngError(rv, "nng_pair1_open(receiver)");
     q->rx_open_ = true;
-    if ((rv = nng_pair1_open(&q->tx_)) != 0) return NngError(rv, "nng_pair1_open(sender)");
-    q->tx_open_ = true;
+    if (own_sender) {
+      if ((rv = nng_pair1_open(&q->tx_)) != 0) return NngError(rv, "nng_pair1_open(sender)");
+      q->tx_open_ = true;
+    }
     if ((rv = nng_socket_set_int(q->rx_, NNG_OPT_RECVBUF, kNngBuffer)) != 0 ||
-        (rv = nng_socket_set_int(q->tx_, NNG_OPT_SENDBUF, kNngBuffer)) != 0) {
+        (own_sender && (rv = nng_socket_set_int(q->tx_, NNG_OPT_SENDBUF, kNngBuffer)) != 0)) {
       return NngError(rv, "nng_socket_set_int(NNG_OPT_RECVBUF/SENDBUF)");
     }
     q->path_ = NngIpcPath("n");
@@ -65,14 +72,36 @@ class NngPairQueue : public MessageQueue {
     if ((rv = nng_listen(q->rx_, q->url_.c_str(), nullptr, 0)) != 0) {
       return NngError(rv, "nng_listen(" + q->url_ + ")");
     }
-    if ((rv = nng_dial(q->tx_, q->url_.c_str(), nullptr, 0)) != 0) {
+    if (own_sender && (rv = nng_dial(q->tx_, q->url_.c_str(), nullptr, 0)) != 0) {
       return NngError(rv, "nng_dial(" + q->url_ + ")");
     }
     return std::unique_ptr<MessageQueue>(std::move(q));
   }
 
+  // Only a pair1 socket dialed to another process's listener (`url`: its
+  // Address()). For a process that has never used nng.
+  static PosixErrorOr<std::unique_ptr<MessageQueue>> OpenSender(const std::string& url) {
+    std::unique_ptr<NngPairQueue> q(new NngPairQueue());
+    int rv;
+    if ((rv = nng_pair1_open(&q->tx_)) != 0) return NngError(rv, "nng_pair1_open(sender)");
+    q->tx_open_ = true;
+    if ((rv = nng_socket_set_int(q->tx_, NNG_OPT_SENDBUF, kNngBuffer)) != 0) {
+      return NngError(rv, "nng_socket_set_int(NNG_OPT_SENDBUF)");
+    }
+    q->url_ = url;
+    // Synchronous: the listener is there (the caller has its address), and
+    // a failure is reported now rather than retried in the background.
+    if ((rv = nng_dial(q->tx_, url.c_str(), nullptr, 0)) != 0) {
+      return NngError(rv, "nng_dial(" + url + ")");
+    }
+    return std::unique_ptr<MessageQueue>(std::move(q));
+  }
+
   PosixError Send(long tag, const uint8_t* data, size_t n, const MqWait& w) override {
-    if (!tx_open_) return PosixError(EBADF, "nng_sendmsg: queue removed");
+    if (!tx_open_) {
+      return PosixError(EBADF, rx_open_ ? "nng_sendmsg: no sending socket (receiver only)"
+                                        : "nng_sendmsg: queue removed");
+    }
     if (tag != 0) return PosixError(EINVAL, "nng_sendmsg: nng messages have no tag");
     int flags = 0;
     PosixError e = PrepareWait(tx_, NNG_OPT_SENDTIMEO, w, &flags);
@@ -129,7 +158,13 @@ class NngPairQueue : public MessageQueue {
     return Close();
   }
 
-  std::string Describe() const override { return "nng pair1 -> pair1 " + url_; }
+  std::string Describe() const override {
+    if (!rx_open_ && tx_open_) return "nng pair1 dialed to " + url_;
+    return std::string("nng ") + (tx_open_ ? "pair1" : "remote pair1") + " -> pair1 " + url_;
+  }
+
+  // The listener's URL; none for a sender.
+  std::string Address() const override { return rx_open_ ? url_ : ""; }
 
  private:
   NngPairQueue() = default;
@@ -222,9 +257,16 @@ MessageQueueKind NngPairKind() {
   c.fork_shares = false;  // nng's threads do not survive fork(2)
   c.always_truncates = true;
   c.asynchronous_delivery = true;
+  // Another process dials a pair1 socket of its own to the listener's URL.
+  // nng manual nng_pair(7) (v1.5.2): "a given peer will reject new
+  // connections if it already has an active connection to another peer"
+  // (monogamous, the default): the receiver for a remote sender has no
+  // sending socket of its own.
+  c.open_sender = [](const std::string& url) { return NngPairQueue::OpenSender(url); };
+  c.open_receiver = []() { return NngPairQueue::Open(/*own_sender=*/false); };
   MessageQueueKind k{"nng_pair_ipc", "nng", "nng pair1 to pair1 over ipc://", c,
                      []() -> PosixErrorOr<MessageQueueInstance> {
-                       auto q = NngPairQueue::Open();
+                       auto q = NngPairQueue::Open(/*own_sender=*/true);
                        if (!q.ok()) return q.error();
                        return MessageQueueInstance{std::move(q).ValueOrDie()};
                      }};

@@ -46,16 +46,18 @@ class ZmqQueue : public MessageQueue {
     if (q->ctx_ == nullptr) return ZmqError("zmq_ctx_new");
     q->rx_ = zmq_socket(q->ctx_, o.receiver_type);
     if (q->rx_ == nullptr) return ZmqError("zmq_socket(receiver)");
-    q->tx_ = zmq_socket(q->ctx_, o.sender_type);
-    if (q->tx_ == nullptr) return ZmqError("zmq_socket(sender)");
+    if (o.own_sender) {
+      q->tx_ = zmq_socket(q->ctx_, o.sender_type);
+      if (q->tx_ == nullptr) return ZmqError("zmq_socket(sender)");
+    }
     int linger = 0;  // close at once: nothing waits for undelivered messages
     for (void* s : {q->rx_, q->tx_}) {
-      if (zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger) != 0) {
+      if (s != nullptr && zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger) != 0) {
         return ZmqError("zmq_setsockopt(ZMQ_LINGER)");
       }
     }
     if (o.hwm >= 0) {
-      if (zmq_setsockopt(q->tx_, ZMQ_SNDHWM, &o.hwm, sizeof o.hwm) != 0) {
+      if (q->tx_ != nullptr && zmq_setsockopt(q->tx_, ZMQ_SNDHWM, &o.hwm, sizeof o.hwm) != 0) {
         return ZmqError("zmq_setsockopt(ZMQ_SNDHWM)");
       }
       if (zmq_setsockopt(q->rx_, ZMQ_RCVHWM, &o.hwm, sizeof o.hwm) != 0) {
@@ -76,14 +78,38 @@ class ZmqQueue : public MessageQueue {
       return ZmqError("zmq_getsockopt(ZMQ_LAST_ENDPOINT)");
     }
     q->endpoint_ = ep;
-    if (zmq_connect(q->tx_, q->endpoint_.c_str()) != 0) {
+    if (q->tx_ != nullptr && zmq_connect(q->tx_, q->endpoint_.c_str()) != 0) {
       return ZmqError("zmq_connect(" + q->endpoint_ + ")");
     }
     return std::unique_ptr<MessageQueue>(std::move(q));
   }
 
+  // Only a sending socket, in a new context, connected to another process's
+  // queue.
+  static PosixErrorOr<std::unique_ptr<MessageQueue>> OpenSender(int sender_type,
+                                                                const std::string& address) {
+    std::unique_ptr<ZmqQueue> q(new ZmqQueue());
+    q->opts_.sender_type = sender_type;
+    q->ctx_ = zmq_ctx_new();
+    if (q->ctx_ == nullptr) return ZmqError("zmq_ctx_new");
+    q->tx_ = zmq_socket(q->ctx_, sender_type);
+    if (q->tx_ == nullptr) return ZmqError("zmq_socket(sender)");
+    int linger = 0;
+    if (zmq_setsockopt(q->tx_, ZMQ_LINGER, &linger, sizeof linger) != 0) {
+      return ZmqError("zmq_setsockopt(ZMQ_LINGER)");
+    }
+    q->endpoint_ = address;
+    if (zmq_connect(q->tx_, address.c_str()) != 0) {
+      return ZmqError("zmq_connect(" + address + ")");
+    }
+    return std::unique_ptr<MessageQueue>(std::move(q));
+  }
+
   PosixError Send(long tag, const uint8_t* data, size_t n, const MqWait& w) override {
-    if (tx_ == nullptr) return PosixError(EBADF, "zmq_msg_send: queue removed");
+    if (tx_ == nullptr) {
+      return PosixError(EBADF, ctx_ == nullptr ? "zmq_msg_send: queue removed"
+                                               : "zmq_msg_send: no sending socket (receiver only)");
+    }
     // ZeroMQ messages carry no tag: the adapter refuses one.
     if (tag != 0) return PosixError(EINVAL, "zmq_msg_send: ZeroMQ messages have no tag");
     int flags = 0;
@@ -141,9 +167,16 @@ class ZmqQueue : public MessageQueue {
   }
 
   std::string Describe() const override {
-    return std::string("ZeroMQ ") + TypeName(opts_.sender_type) + " -> " +
-           TypeName(opts_.receiver_type) + " " + endpoint_;
+    if (rx_ == nullptr && tx_ != nullptr) {
+      return std::string("ZeroMQ ") + TypeName(opts_.sender_type) + " connected to " + endpoint_;
+    }
+    return std::string("ZeroMQ ") + (tx_ != nullptr ? TypeName(opts_.sender_type) : "remote") +
+           " -> " + TypeName(opts_.receiver_type) + " " + endpoint_;
   }
+
+  // The receiving socket's endpoint (ZMQ_LAST_ENDPOINT of its zmq_bind);
+  // none for a sender.
+  std::string Address() const override { return rx_ != nullptr ? endpoint_ : ""; }
 
  private:
   ZmqQueue() = default;
@@ -240,6 +273,21 @@ MessageQueueKind ZmqKind(const char* name, const char* desc, int rx, int tx, boo
   o.receiver_type = rx;
   o.sender_type = tx;
   o.tcp = tcp;
+  // Another process sends by connecting a socket of its own, in a context of
+  // its own, to the receiving socket's endpoint.
+  c.open_sender = [tx](const std::string& address) { return OpenZmqSender(tx, address); };
+  if (rx == ZMQ_PAIR) {
+    // man zmq_socket, ZMQ_PAIR: "can only be connected to a single peer at
+    // any one time", and "new incoming connections will be terminated while
+    // any previous connections ... exist": the remote sender must be the
+    // only peer, so the receiver has no sending socket of its own. A PULL
+    // socket fair-queues from any number of PUSH peers: Open() serves.
+    c.open_receiver = [o]() {
+      ZmqQueueOptions r = o;
+      r.own_sender = false;
+      return OpenZmqQueue(r);
+    };
+  }
   MessageQueueKind k{name, "zeromq", desc, c, [o]() -> PosixErrorOr<MessageQueueInstance> {
                        auto q = OpenZmqQueue(o);
                        if (!q.ok()) return q.error();
@@ -277,6 +325,11 @@ std::string ZmqIpcPath() {
 
 PosixErrorOr<std::unique_ptr<MessageQueue>> OpenZmqQueue(const ZmqQueueOptions& o) {
   return ZmqQueue::Open(o);
+}
+
+PosixErrorOr<std::unique_ptr<MessageQueue>> OpenZmqSender(int sender_type,
+                                                          const std::string& address) {
+  return ZmqQueue::OpenSender(sender_type, address);
 }
 
 }  // namespace ipcspec
