@@ -141,14 +141,14 @@ IsolatedOutcome RunIsolated(const std::function<PropertyOutcome()>& body,
   const std::string budget =
       std::to_string(deadline_ms.count() / 1000.0).substr(0, 6) + " s";
   if (hung) {
-    child.KillAndWait();
+    (void)child.KillAndWait();  // the report says why; the result adds nothing
     return fail("hung: no result within the deadline of " + budget +
                 " (IPCSPEC_PROPERTY_DEADLINE x IPCSPEC_TIMEOUT_SCALE); the child was killed");
   }
   PosixErrorOr<WaitStatus> waited = child.Wait(Deadline::In(std::chrono::milliseconds(
       std::max(1000, left_ms()))));
   if (!waited.ok()) {
-    child.KillAndWait();
+    (void)child.KillAndWait();  // the report says why; the result adds nothing
     return fail("the property's child closed its report but did not exit: " +
                 waited.error().ToString());
   }
