@@ -24,7 +24,7 @@ has "| pass | 3 | 1 | 1 |"
 has "### Findings (failures no divergence table explains): 1"
 has '- `PipeIo.WriteToClosedPipeRaisesSigpipe` (suites/pipe; man 7 pipe): gvisor: **FAIL**: man 7 pipe: "If all file descriptors'
 has "; pass: host"
-has "### Known divergences: 1"
+has "### Known divergences (documented): 1"
 has "known divergence (fail): gVisor does not implement the per-user pipe page limits [https://"
 has "gvisor-podman: known divergence (fail): gVisor does not implement the per-user pipe page limits"
 has "skip: tcp_loopback: promises no atomic write size"
