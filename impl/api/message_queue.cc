@@ -1,11 +1,25 @@
 #include "impl/api/message_queue.h"
 
+#include <climits>
 #include <cstdio>
 
 namespace ipcspec {
 
 const char* ToString(MqOrdering o) {
   return o == MqOrdering::kPriority ? "highest priority first" : "arrival order";
+}
+
+PosixErrorOr<int> RelativeTimeoutMs(const struct timespec& abs, const std::string& who) {
+  if (abs.tv_sec < 0 || abs.tv_nsec < 0 || abs.tv_nsec >= 1000000000L) {
+    return PosixError(EINVAL, who + " timeout: invalid absolute timespec");
+  }
+  struct timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  long long ns = (static_cast<long long>(abs.tv_sec) - now.tv_sec) * 1000000000LL +
+                 (abs.tv_nsec - now.tv_nsec);
+  if (ns <= 0) return 0;
+  long long ms = (ns + 999999) / 1000000;
+  return static_cast<int>(ms > INT_MAX ? INT_MAX : ms);
 }
 
 MqWait MqWait::Within(std::chrono::nanoseconds d) {

@@ -174,6 +174,13 @@ struct MqWait {
 };
 std::string ToString(const MqWait& w);
 
+// For libraries whose timeouts are relative milliseconds (ZeroMQ, nng): a
+// kTimed MqWait's absolute CLOCK_REALTIME timeout as milliseconds from now,
+// rounded up, 0 when already past, at most INT_MAX. A timespec that is no
+// time (tv_sec < 0, tv_nsec outside [0, 1e9)) fails EINVAL, as
+// mq_timedsend(3) does; `who` names the library in the error.
+PosixErrorOr<int> RelativeTimeoutMs(const struct timespec& abs, const std::string& who);
+
 struct MqReceiveOptions {
   // The receive buffer's size; none: the queue's maximum message size.
   std::optional<size_t> buffer;

@@ -35,17 +35,8 @@ constexpr int kNngBuffer = 8192;
 // nng's timeouts are relative milliseconds (NNG_OPT_SENDTIMEO,
 // NNG_OPT_RECVTIMEO): the adapter converts the absolute CLOCK_REALTIME
 // timeout, and refuses one that is no time (EINVAL, as mq_timedsend(3)).
-PosixErrorOr<nng_duration> TimeoutMs(const struct timespec& abs) {
-  if (abs.tv_sec < 0 || abs.tv_nsec < 0 || abs.tv_nsec >= 1000000000L) {
-    return PosixError(EINVAL, "nng timeout: invalid absolute timespec");
-  }
-  struct timespec now;
-  clock_gettime(CLOCK_REALTIME, &now);
-  long long ns = (static_cast<long long>(abs.tv_sec) - now.tv_sec) * 1000000000LL +
-                 (abs.tv_nsec - now.tv_nsec);
-  if (ns <= 0) return 0;
-  long long ms = (ns + 999999) / 1000000;
-  return static_cast<nng_duration>(ms > INT_MAX ? INT_MAX : ms);
+PosixErrorOr<int> TimeoutMs(const struct timespec& abs) {
+  return RelativeTimeoutMs(abs, "nng");
 }
 
 class NngPairQueue : public MessageQueue {

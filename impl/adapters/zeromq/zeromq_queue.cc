@@ -23,16 +23,7 @@ PosixError ZmqError(const std::string& call) { return PosixError(zmq_errno(), ca
 // outside [0, 1e9), tv_sec < 0) cannot be converted, and the adapter refuses
 // it with EINVAL, as mq_timedsend(3) does.
 PosixErrorOr<int> TimeoutMs(const struct timespec& abs) {
-  if (abs.tv_sec < 0 || abs.tv_nsec < 0 || abs.tv_nsec >= 1000000000L) {
-    return PosixError(EINVAL, "ZeroMQ timeout: invalid absolute timespec");
-  }
-  struct timespec now;
-  clock_gettime(CLOCK_REALTIME, &now);
-  long long ns = (static_cast<long long>(abs.tv_sec) - now.tv_sec) * 1000000000LL +
-                 (abs.tv_nsec - now.tv_nsec);
-  if (ns <= 0) return 0;
-  long long ms = (ns + 999999) / 1000000;
-  return static_cast<int>(ms > INT_MAX ? INT_MAX : ms);
+  return RelativeTimeoutMs(abs, "ZeroMQ");
 }
 
 class ZmqQueue : public MessageQueue {
