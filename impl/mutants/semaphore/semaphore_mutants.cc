@@ -4,6 +4,8 @@
 // point that a short random sequence of operations reaches.
 #include <sys/sem.h>
 
+#include <atomic>
+
 #include "impl/api/semaphore.h"
 #include "impl/mutants/semaphore/futex_semaphore.h"
 #include "impl/sysv_sem/sysv_sem.h"
@@ -57,6 +59,30 @@ class GreedyTakeSemaphore : public SysvSemaphore {
     }
     return SysvSemaphore::Apply(deltas, b);
   }
+};
+
+// A System V semaphore whose wait, once interrupted by a signal (EINTR),
+// still takes a unit later: the next Post() is eaten by the wait that
+// already reported failure.
+class LateTakeAfterEintrSemaphore : public SysvSemaphore {
+ public:
+  using SysvSemaphore::SysvSemaphore;
+  PosixError Wait() override {
+    PosixError e = SysvSemaphore::Wait();
+    if (e.errno_value() == EINTR) owed_ = true;
+    return e;
+  }
+  PosixError Post() override {
+    PosixError e = SysvSemaphore::Post();
+    if (e.ok() && owed_) {
+      owed_ = false;
+      (void)SysvSemaphore::TryWait();  // BUG: the failed wait takes it after all
+    }
+    return e;
+  }
+
+ private:
+  std::atomic<bool> owed_{false};
 };
 
 template <typename T>
@@ -115,6 +141,11 @@ IPCSPEC_REGISTER_KIND(SemaphoreInterface,
                              SysvSemaphoreCaps(false),
                              [] { return OpenSysvMutant<SplitMultiOpSemaphore>(false); }));
 
+IPCSPEC_REGISTER_KIND(SemaphoreInterface,
+                      Mutant("mutant_sysv_late_take_after_eintr",
+                             "a wait that failed EINTR still takes the next post",
+                             SysvSemaphoreCaps(false),
+                             [] { return OpenSysvMutant<LateTakeAfterEintrSemaphore>(false); }));
 IPCSPEC_REGISTER_KIND(SemaphoreInterface,
                       Mutant("mutant_sysv_greedy_take",
                              "a blocking take of k units takes them one at a time, holding "

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "gtest/gtest.h"
+#include "faults/interrupt_scenarios.h"
 #include "suites/semaphore/semaphore_properties.h"
 
 namespace ipcspec {
@@ -30,12 +31,24 @@ std::string Join(const std::vector<std::string>& v) {
   return s;
 }
 
+// The suite's properties and the fault scenario that interrupts a wait: a
+// mutant that only misbehaves after EINTR must be caught too.
+const std::vector<SuiteProperty<SemaphoreInterface>>& AllProperties() {
+  static const auto* all = [] {
+    auto* v = new std::vector<SuiteProperty<SemaphoreInterface>>(SemaphoreProperties());
+    const auto& f = SemaphoreInterruptScenarios();
+    v->insert(v->end(), f.begin(), f.end());
+    return v;
+  }();
+  return *all;
+}
+
 class SemaphoreMutant : public ::testing::TestWithParam<SemaphoreKind> {};
 
 TEST_P(SemaphoreMutant, IsCaught) {
   const SemaphoreKind& m = GetParam();
   ASSERT_TRUE(m.mutant);
-  MutantVerdict v = JudgeMutant(SemaphoreProperties(), m);
+  MutantVerdict v = JudgeMutant(AllProperties(), m);
   if (v.caught_by.empty()) {
     ADD_FAILURE() << "mutant " << v.mutant << " (" << v.bug
                   << ") passed every semaphore property: the suite cannot tell it from a "
@@ -55,7 +68,7 @@ class SemaphoreRealKind : public ::testing::TestWithParam<SemaphoreKind> {};
 
 TEST_P(SemaphoreRealKind, PassesEveryProperty) {
   const SemaphoreKind& k = GetParam();
-  MutantVerdict v = JudgeMutant(SemaphoreProperties(), k);
+  MutantVerdict v = JudgeMutant(AllProperties(), k);
   EXPECT_TRUE(v.caught_by.empty()) << "the real Kind " << k.name << " fails "
                                    << Join(v.caught_by) << ":\n"
                                    << v.first_message;
