@@ -41,6 +41,17 @@ namespace ipcspec {
 namespace {
 
 namespace bi = boost::interprocess;
+
+// Both Kinds' Remove(): shared_memory_object::remove of the region's name
+// (managed_shared_memory is a shared memory object too).
+PosixError RemoveName(const std::string& name) {
+  if (name.empty()) return PosixError(EINVAL, "Remove() of nothing");
+  if (!bi::shared_memory_object::remove(name.c_str())) {
+    return PosixError(ENOENT, "shared_memory_object::remove(" + name + ") returned false");
+  }
+  return NoError();
+}
+
 using boost_ipc::Guard;
 
 bi::mode_t BoostMode(RegionAccess a) {
@@ -119,12 +130,9 @@ class ShmObjectRegion : public SharedRegion {
 
   PosixError Remove() override {
     if (removed()) return PosixError(ENOENT, "Remove() twice");
-    if (name_.empty()) return PosixError(EINVAL, "Remove() of nothing");
-    if (!bi::shared_memory_object::remove(name_.c_str())) {
-      return PosixError(ENOENT, "shared_memory_object::remove(" + name_ + ") returned false");
-    }
-    SetRemoved();
-    return NoError();
+    PosixError e = RemoveName(name_);
+    if (e.ok()) SetRemoved();
+    return e;
   }
 
   PosixErrorOr<size_t> Size() const override {
@@ -266,12 +274,9 @@ class ManagedRegion : public SharedRegion {
 
   PosixError Remove() override {
     if (removed()) return PosixError(ENOENT, "Remove() twice");
-    if (name_.empty()) return PosixError(EINVAL, "Remove() of nothing");
-    if (!bi::shared_memory_object::remove(name_.c_str())) {
-      return PosixError(ENOENT, "shared_memory_object::remove(" + name_ + ") returned false");
-    }
-    SetRemoved();
-    return NoError();
+    PosixError e = RemoveName(name_);
+    if (e.ok()) SetRemoved();
+    return e;
   }
 
   PosixErrorOr<size_t> Size() const override {
