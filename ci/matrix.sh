@@ -592,6 +592,8 @@ for e in "${envs[@]}"; do
 done
 if grep -q '^### Findings' "$out/report.md"; then
   say "findings (failures not in a divergence table): $(sed -n 's/^### Findings.*: //p' "$out/report.md")"
+  # The findings themselves, so that a CI log alone says what failed where.
+  sed -n '/^### Findings/,/^###* [^F]/{/^- /p}' "$out/report.md" | cut -c1-600 >&2
   [ $status -eq 0 ] && status=1
 fi
 say "times: $(tail -n 1 "$out/times.tsv" | cut -f3)s for the whole matrix ($out/times.tsv)"

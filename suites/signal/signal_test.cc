@@ -940,6 +940,65 @@ TEST_F(Signal, RlimitSigpendingLimitsSigqueue) {
          "of the signals that are not already queued to the process\"" << how;
 }
 
+// Linux differs from POSIX's floor here. POSIX promises only
+// _POSIX_SIGQUEUE_MAX (32) queued signals per sender (<limits.h>, SIGQUEUE_MAX),
+// and the SignalQueue properties stay within that. On Linux the limit is
+// RLIMIT_SIGPENDING: man 2 getrlimit, "This is a limit on the number of
+// signals that may be queued for the real user ID of the calling process",
+// thousands by default. 256 instances of one real-time signal are queued and
+// must all come back, in order, with their values (man 7 signal: "Multiple
+// instances of real-time signals can be queued", "delivered in the order they
+// were sent"). With a soft limit too low for that, the limit itself must hold:
+// no more than RLIMIT_SIGPENDING signals queued (man 3 sigqueue: "EAGAIN The
+// limit of signals which may be queued has been reached").
+TEST_F(Signal, RealTimeQueueHoldsMoreThanThePosixMinimum) {
+  const int sig = SIGRTMIN + 2;
+  ScopedSignals s({sig});
+  struct rlimit rl = {};
+  ASSERT_THAT(getrlimit(RLIMIT_SIGPENDING, &rl), SyscallSucceeds());
+  constexpr int kWanted = 256;
+  // Other processes of the same user may have signals pending: some slack.
+  const bool roomy = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= kWanted + 64;
+  int queued = 0;
+  int fail_errno = 0;
+  for (; queued < kWanted; ++queued) {
+    if (Queue(getpid(), sig, 1000 + queued) != 0) {
+      fail_errno = errno;
+      break;
+    }
+  }
+  const std::string limit = rl.rlim_cur == RLIM_INFINITY ? std::string("unlimited")
+                                                         : std::to_string(rl.rlim_cur);
+  if (roomy) {
+    EXPECT_EQ(queued, kWanted)
+        << "sigqueue(3) of instance " << queued << " of " << SignalName(sig) << " failed "
+        << ErrnoName(fail_errno) << " with RLIMIT_SIGPENDING " << limit
+        << "; man 2 getrlimit: RLIMIT_SIGPENDING \"is a limit on the number of signals that may "
+        << "be queued for the real user ID\" (Linux; POSIX's floor _POSIX_SIGQUEUE_MAX is "
+        << _POSIX_SIGQUEUE_MAX << ")";
+  } else {
+    EXPECT_LE(static_cast<rlim_t>(queued), rl.rlim_cur)
+        << queued << " instances of " << SignalName(sig) << " queued with RLIMIT_SIGPENDING "
+        << limit << "; man 2 getrlimit: RLIMIT_SIGPENDING \"is a limit on the number of signals "
+        << "that may be queued\"";
+    if (queued < kWanted) {
+      EXPECT_EQ(fail_errno, EAGAIN) << "man 3 sigqueue: \"EAGAIN The limit of signals which "
+                                       "may be queued has been reached.\"";
+    }
+  }
+  for (int i = 0; i < queued; ++i) {
+    siginfo_t si = {};
+    ASSERT_THAT(TakeNow({sig}, &si), SyscallSucceedsWithValue(sig))
+        << "instance " << i << " of " << queued << " queued is missing; man 7 signal: "
+        << "\"Multiple instances of real-time signals can be queued.\"";
+    ASSERT_EQ(si.si_value.sival_int, 1000 + i)
+        << "instance " << i << "; man 7 signal: \"Multiple real-time signals of the same type "
+        << "are delivered in the order they were sent.\"";
+  }
+  siginfo_t si = {};
+  EXPECT_THAT(TakeNow({sig}, &si), SyscallFailsWithErrno(EAGAIN)) << "more instances than sent";
+}
+
 // man 2 kill: "EPERM The calling process does not have permission to send the
 // signal to any of the target processes." / "For a process to have permission
 // to send a signal, it must either be privileged ... or the real or effective
