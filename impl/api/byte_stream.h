@@ -47,6 +47,14 @@ struct ByteStreamCaps {
   // space, so a later write may fit with no read (man 7 tcp: SO_SNDBUF and
   // SO_RCVBUF are separate buffers, "tcp_wmem", "tcp_rmem").
   bool full_stays_full = true;
+  // Bytes written (and the writer's close) reach the reader's queue only
+  // some time after write(2)/close(2) return: TCP on loopback, where the
+  // segment is carried by the network stack's softirq, which under load runs
+  // later, in ksoftirqd (and in gVisor's netstack, in another goroutine).
+  // Nothing in man 7 tcp promises the data are readable at once. A
+  // non-blocking read that finds nothing although data (or the end of file)
+  // was sent then waits for it, under a deadline, instead of failing EAGAIN.
+  bool delivery_may_lag = false;
 };
 
 class StreamEnd {

@@ -128,7 +128,22 @@ struct MessageQueueCaps {
   bool send_is_syscall = true;
   // Neither limits_count nor limits_bytes: the queue has no capacity the
   // model can predict (a high-water mark per peer, plus what is in flight in
-  // kernel socket buffers), so the properties never fill it.
+  // kernel socket buffers), so the model properties never fill it. What
+  // happens at that mark is the library's promise, checked by the
+  // HighWaterMark property:
+  //   kBlocks: a send waits and a non-blocking send fails full_errno; no
+  //     message is ever discarded (ZeroMQ PAIR and PUSH, man zmq_socket
+  //     "Action in mute state: Block"; nng pair, nng_pair(7)).
+  //   kDrops: sends go on succeeding and messages are discarded (ZMQ_PUB,
+  //     "Action in mute state: Drop"); the property then only checks that
+  //     what arrives is whole and in order.
+  enum class Overflow { kBlocks, kDrops };
+  Overflow at_high_water = Overflow::kBlocks;
+  // The most bytes of messages the queue may take before a kBlocks queue
+  // refuses (marks plus socket buffers, with room to spare): the property
+  // fails a queue that takes more, as unbounded. 0: kDefaultHighWaterBound.
+  size_t high_water_bound_bytes = 0;
+  static constexpr size_t kDefaultHighWaterBound = size_t{256} << 20;
   // Blocking calls wait in one of these system calls (for WaitUntilBlocked).
   std::vector<long> send_syscalls;
   std::vector<long> receive_syscalls;

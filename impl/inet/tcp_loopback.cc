@@ -87,6 +87,7 @@ ByteStreamCaps TcpCaps() {
   c.fork_shares_ends = true;
   c.nonblocking_by_default = false;
   c.full_stays_full = false;
+  c.delivery_may_lag = true;
   return c;
 }
 

@@ -36,6 +36,12 @@ TEST_P(MessageQueueSuite, TypeSelection) {
 TEST_P(MessageQueueSuite, CapacityLimits) {
   RunSuiteProperty(MessageQueueProperties(), "CapacityLimits", GetParam());
 }
+// Libraries with no exact capacity (man zmq_socket "Action in mute state",
+// nng_pair(7)): at the high-water mark a send blocks or drops, as the Kind
+// says; nothing is lost when it blocks.
+TEST_P(MessageQueueSuite, HighWaterMark) {
+  RunSuiteProperty(MessageQueueProperties(), "HighWaterMark", GetParam());
+}
 // man 2 msgop, man 3 mq_send, man 3 mq_receive: a blocked call waits, and wakes
 // when room or a message appears.
 TEST_P(MessageQueueSuite, BlockedCallsWake) {
@@ -57,7 +63,7 @@ TEST(MessageQueueSuiteList, EveryPropertyHasATest) {
   IPCSPEC_SKIP_IN_ADAPTER_BINARY();
   const std::set<std::string> tested = {"FreshQueueAttributes", "MessageBoundaries",
                                         "PriorityOrder",        "TypeSelection",
-                                        "CapacityLimits",       "BlockedCallsWake",
+                                        "CapacityLimits",       "BlockedCallsWake", "HighWaterMark",
                                         "ModelSequences"};
   for (const auto& p : MessageQueueProperties()) {
     EXPECT_TRUE(tested.count(p.name)) << "property " << p.name << " has no TEST_P";

@@ -43,6 +43,7 @@
 #include <algorithm>
 #include <cstring>
 #include <deque>
+#include <optional>
 #include <sstream>
 
 #include "impl/core/deadline.h"
@@ -148,6 +149,7 @@ struct StreamModel {
   size_t atomic = 0;
   bool sigpipe = true;
   bool epipe_delayed = false;
+  bool may_lag = false;  // caps.delivery_may_lag
   bool forkable = true;
   uint32_t next_byte = 0;
 
@@ -259,6 +261,22 @@ struct Write : StreamCommand {
   }
 };
 
+// A read of a stream the model says holds data (or has reached its end).
+// When delivery may lag (caps.delivery_may_lag: TCP), a non-blocking read
+// that finds nothing yet waits for the data with a blocking read under a
+// Watchdog: the bytes were sent, so they must come, within the deadline.
+PosixErrorOr<size_t> ReadSent(StreamEnd& r, uint8_t* buf, size_t n, Blocking b, bool may_lag) {
+  auto got = r.Read(buf, n, b);
+  if (!may_lag || b != Blocking::kNonBlock || got.ok() || got.errno_value() != EAGAIN) return got;
+  Watchdog dog(Deadline::In(std::chrono::seconds(5)));
+  got = r.Read(buf, n, Blocking::kBlock);
+  if (!got.ok() && got.errno_value() == EINTR && dog.fired()) {
+    return PosixError(EAGAIN, "read: nothing arrived within 5 s (scaled) of data or the end of "
+                              "file sent, after a non-blocking read found nothing");
+  }
+  return got;
+}
+
 struct Read : StreamCommand {
   size_t n;
   Blocking b;
@@ -278,7 +296,9 @@ struct Read : StreamCommand {
     StreamEnd& r = *sut.s.reader;
     std::vector<uint8_t> buf(n);
     if (m.data.empty()) {
-      auto got = r.Read(buf.data(), n, b);
+      // With no writer left the end of file was sent: it may lag like data.
+      auto got = m.writers() > 0 ? r.Read(buf.data(), n, b)
+                                 : ReadSent(r, buf.data(), n, b, m.may_lag);
       if (m.writers() > 0) {
         if (got.ok()) {
           RC_FAIL("non-blocking read of an empty stream with " + std::to_string(m.writers()) +
@@ -300,9 +320,10 @@ struct Read : StreamCommand {
     size_t want = std::min(n, m.data.size());
     size_t done = 0;
     while (done < want) {
-      Watchdog dog(Deadline::In(std::chrono::seconds(1)));  // see Write
-      auto got = r.Read(buf.data() + done, n - done, b);
-      if (!got.ok() && got.errno_value() == EINTR && dog.fired()) {
+      std::optional<Watchdog> dog;  // see Write
+      if (b == Blocking::kBlock) dog.emplace(Deadline::In(std::chrono::seconds(1)));
+      auto got = ReadSent(r, buf.data() + done, n - done, b, m.may_lag);
+      if (!got.ok() && got.errno_value() == EINTR && dog && dog->fired()) {
         RC_FAIL("read blocked although the stream held data");
       }
       if (!got.ok()) {
@@ -572,7 +593,7 @@ struct FillAndDrain : StreamCommand {
     std::vector<uint8_t> got(expect.size() + 1);
     size_t done = 0;
     while (done < expect.size()) {
-      auto res = r.Read(got.data() + done, got.size() - done, Blocking::kNonBlock);
+      auto res = ReadSent(r, got.data() + done, got.size() - done, Blocking::kNonBlock, m.may_lag);
       if (!res.ok() || res.value() == 0) {
         RC_FAIL("draining a full stream: read after " + std::to_string(done) + " of " +
                 std::to_string(expect.size()) + " bytes gave " +
@@ -614,6 +635,7 @@ PropertyOutcome ModelSequences(const ByteStreamKind& kind) {
     m0.atomic = kind.caps.atomic_write;
     m0.sigpipe = kind.caps.sigpipe_on_broken;
     m0.epipe_delayed = kind.caps.epipe_may_be_delayed;
+    m0.may_lag = kind.caps.delivery_may_lag;
     m0.forkable = kind.caps.fork_shares_ends;
     rc::state::check(m0, sut,
                      // Weights by repetition: forked writers and the

@@ -239,6 +239,7 @@ MessageQueueKind NngPairKind() {
   // receive the message").
   c.limits_count = false;
   c.limits_bytes = false;
+  c.at_high_water = MessageQueueCaps::Overflow::kBlocks;  // checked by HighWaterMark
   c.timed = true;
   c.full_errno = EAGAIN;
   c.empty_errno = EAGAIN;        // nng_recvmsg(3): NNG_EAGAIN with NNG_FLAG_NONBLOCK

@@ -250,6 +250,7 @@ MessageQueueKind ZmqKind(const char* name, const char* desc, int rx, int tx, boo
   // zmq_socket: "Action in mute state: Block").
   c.limits_count = false;
   c.limits_bytes = false;
+  c.at_high_water = MessageQueueCaps::Overflow::kBlocks;  // PAIR, PUSH: "Block"
   c.oversize_errno = 0;
   c.timed = true;
   c.full_errno = EAGAIN;

@@ -144,6 +144,30 @@ class SenderNeverWaits : public Forwarding {
 constexpr size_t kSmallQbytes = 12;
 constexpr PosixMqOptions kSmallPosix{4, 32, false};
 
+// --- drops at its mark -----------------------------------------------------
+// Stated as a library queue that blocks at its high-water mark (no exact
+// capacity, like ZeroMQ's PAIR), but a send to the full queue, blocking or
+// not, reports success and discards the message, as ZMQ_PUB may and ZMQ_PAIR
+// must not.
+class DropsWhenFull : public Forwarding {
+ public:
+  using Forwarding::Forwarding;
+  PosixError Send(long tag, const uint8_t* data, size_t n, const MqWait&) override {
+    PosixError e = inner_->Send(tag, data, n, MqWait::NonBlock());
+    if (e.errno_value() == EAGAIN) return NoError();
+    return e;
+  }
+};
+
+MessageQueueCaps DropsWhenFullCaps() {
+  MessageQueueCaps c = PosixMqCaps(kSmallPosix);
+  c.limits_count = false;
+  c.capacity_count = 0;
+  c.at_high_water = MessageQueueCaps::Overflow::kBlocks;
+  c.high_water_bound_bytes = 64 << 10;
+  return c;
+}
+
 template <typename Q>
 PosixErrorOr<MessageQueueInstance> OpenOverSysv(size_t qbytes) {
   IPCSPEC_ASSIGN_OR_RETURN(std::unique_ptr<SysvMsgQueue> q, SysvMsgQueue::Create(qbytes));
@@ -172,6 +196,14 @@ IPCSPEC_REGISTER_KIND(MessageQueueInterface,
                              "POSIX mq that queues every message at priority 0",
                              PosixMqCaps(kSmallPosix), OpenIgnoresPriority,
                              "ignores priority: delivers in arrival order"));
+IPCSPEC_REGISTER_KIND(MessageQueueInterface,
+                      Mutant("mutant_posix_mq_drops_at_mark", "posix_mq",
+                             "POSIX mq stated as blocking at a high-water mark, whose "
+                             "non-blocking send to a full queue discards the message",
+                             DropsWhenFullCaps(),
+                             [] { return OpenOverPosix<DropsWhenFull>(kSmallPosix); },
+                             "at its high-water mark a send reports success and drops the "
+                             "message instead of blocking (or failing EAGAIN)"));
 IPCSPEC_REGISTER_KIND(MessageQueueInterface,
                       Mutant("mutant_sysv_msg_lossy", "sysv_msg",
                              "System V queue (msg_qbytes 12) that drops the filling message",
