@@ -34,12 +34,16 @@ for i in $(seq 1 "$runs"); do
 done
 
 testlogs=$(bazel info bazel-testlogs "${extra[@]}" 2>/dev/null)
-python3 - "$testlogs" "$best" <<'PY'
+# Only the logs the last run wrote: the testlogs tree also keeps what earlier
+# invocations left (run_N_of_M of a --runs_per_test, removed targets).
+python3 - "$testlogs" "$best" "$start" <<'PY'
 import pathlib, re, sys, xml.etree.ElementTree as ET
-root = pathlib.Path(sys.argv[1]); best = sys.argv[2]
+root = pathlib.Path(sys.argv[1]); best = sys.argv[2]; since = float(sys.argv[3]) - 1
+def fresh(paths):
+    return [p for p in paths if p.stat().st_mtime >= since]
 cases = targets = rc = runs = kills = 0
 times = []
-for log in root.rglob("test.log"):
+for log in fresh(root.rglob("test.log")):
     text = log.read_text(errors="replace")
     m = re.findall(r"ipcspec-stats: tests=(\d+) rapidcheck_cases=(\d+)", text)
     if m:
@@ -47,7 +51,7 @@ for log in root.rglob("test.log"):
     f = re.findall(r"ipcspec-faults: traced_runs=(\d+) kill_points=(\d+)", text)
     if f:
         runs += int(f[-1][0]); kills += int(f[-1][1])
-for xml in root.rglob("test.xml"):
+for xml in fresh(root.rglob("test.xml")):
     targets += 1
     t = ET.parse(xml)
     n = len(list(t.iter("testcase")))
