@@ -17,11 +17,16 @@
 #                 linux-6.12     Debian bookworm-backports' kernel| else TCG) from an
 #                 linux-sid      the newest kernel in Debian sid /  initramfs of
 #                                busybox-static + the binaries
-#   --tier      quick (the default): RC_PARAMS=max_success=25, and the
-#               selftest binaries (suites_selftest_*: they judge the suite
+#   --tier      quick (the default): RC_PARAMS="max_success=25 seed=S", and
+#               the selftest binaries (suites_selftest_*: they judge the suite
 #               against mutants, which does not depend on the environment, and
-#               `bazel test` runs them on the host) are left out;
-#               thorough: every binary, rapidcheck's default case counts
+#               `bazel test` runs them on the host) are left out. S is
+#               IPCSPEC_MATRIX_SEED (default 1; "random" for none): every run
+#               of the quick tier draws the same cases, so a difference
+#               between two runs is the environment's (or timing), never the
+#               draw, and a CI failure replays with the seed it prints;
+#               thorough: every binary, rapidcheck's default case counts and
+#               a random seed
 #   --out       results directory (default: matrix-out); DIR/<env>/*.xml are
 #               gtest JUnit files, DIR/<env>/env.tsv the run's figures,
 #               DIR/report.md and DIR/report.html the report, DIR/times.tsv
@@ -453,7 +458,14 @@ run_one() { # ENV (inside timeout)
 
 if [ -n "$one_env" ]; then
   [ -n "$bindir" ] || die "--run-one needs --bin"
-  if [ "$tier" = quick ]; then export RC_PARAMS=max_success=25; fi
+  if [ "$tier" = quick ]; then
+    seed=${IPCSPEC_MATRIX_SEED:-1}
+    case "$seed" in
+      random) export RC_PARAMS=max_success=25 ;;
+      *[!0-9]*|'') die "IPCSPEC_MATRIX_SEED must be a number or \"random\", not \"$seed\"" ;;
+      *) export RC_PARAMS="max_success=25 seed=$seed" ;;
+    esac
+  fi
   export IPCSPEC_TIMEOUT_SCALE=${IPCSPEC_TIMEOUT_SCALE:-1}
   run_one "$one_env"
   exit $?
@@ -501,6 +513,10 @@ for e in "${envs[@]}"; do
 done
 
 ncpu=$(nproc 2>/dev/null || echo 1)
+case "${IPCSPEC_MATRIX_SEED:-1}" in
+  random) ;;
+  *[!0-9]*|'') die "IPCSPEC_MATRIX_SEED must be a number or \"random\", not \"${IPCSPEC_MATRIX_SEED:-}\"" ;;
+esac
 par=${IPCSPEC_MATRIX_JOBS:-$ncpu}
 [ "$par" -ge 1 ] 2>/dev/null || par=1
 [ "${#envs[@]}" -lt "$par" ] && par=${#envs[@]}
