@@ -6,29 +6,14 @@
 #include <cstring>
 
 #include "impl/api/message_queue.h"
+#include "impl/mutants/message_queue/forwarding.h"
 #include "impl/posix_mq/posix_mq.h"
 #include "impl/sysv_msg/sysv_msg.h"
 
 namespace ipcspec {
 namespace {
 
-// Forwards every call to a real queue; mutants override one.
-class Forwarding : public MessageQueue {
- public:
-  explicit Forwarding(std::unique_ptr<MessageQueue> inner) : inner_(std::move(inner)) {}
-  PosixError Send(long tag, const uint8_t* data, size_t n, const MqWait& w) override {
-    return inner_->Send(tag, data, n, w);
-  }
-  PosixErrorOr<MqMessage> Receive(const MqReceiveOptions& o, const MqWait& w) override {
-    return inner_->Receive(o, w);
-  }
-  PosixErrorOr<MqStatus> Status() override { return inner_->Status(); }
-  PosixError Remove() override { return inner_->Remove(); }
-  std::string Describe() const override { return "mutant over " + inner_->Describe(); }
-
- protected:
-  std::unique_ptr<MessageQueue> inner_;
-};
+using Forwarding = ForwardingQueue;
 
 template <typename Q, typename... Args>
 PosixErrorOr<MessageQueueInstance> Wrap(Args&&... args) {

@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "impl/api/message_queue.h"
+#include "impl/mutants/message_queue/forwarding.h"
 #include "impl/core/file_descriptor.h"
 #include "impl/posix_mq/posix_mq.h"
 
@@ -20,23 +21,13 @@ namespace {
 
 constexpr PosixMqOptions kQueue{4, 32, false};
 
-class LeavesASocket : public MessageQueue {
+class LeavesASocket : public ForwardingQueue {
  public:
   LeavesASocket(std::unique_ptr<MessageQueue> inner, FileDescriptor sock, std::string path)
-      : inner_(std::move(inner)), sock_(std::move(sock)), path_(std::move(path)) {}
+      : ForwardingQueue(std::move(inner)), sock_(std::move(sock)), path_(std::move(path)) {}
   ~LeavesASocket() override { unlink(path_.c_str()); }
-  PosixError Send(long tag, const uint8_t* data, size_t n, const MqWait& w) override {
-    return inner_->Send(tag, data, n, w);
-  }
-  PosixErrorOr<MqMessage> Receive(const MqReceiveOptions& o, const MqWait& w) override {
-    return inner_->Receive(o, w);
-  }
-  PosixErrorOr<MqStatus> Status() override { return inner_->Status(); }
-  PosixError Remove() override { return inner_->Remove(); }
-  std::string Describe() const override { return "mutant over " + inner_->Describe(); }
 
  private:
-  std::unique_ptr<MessageQueue> inner_;
   FileDescriptor sock_;
   std::string path_;
 };
