@@ -1,0 +1,542 @@
+"""Reports rendered from the results document (results.json) alone:
+Markdown, HTML, JUnit XML, KTAP and the closing lines.
+
+Rows are behaviours (tests) grouped by mechanism (their source directory),
+headed by the man pages they cite; columns are environments. Sections, in
+order: findings (failures, and expected failures whose entry records a
+finding), what else fails the run (unexpected passes, broken tests,
+undeclared skips, stale entries, unfinished environments), documented
+divergences, flaky entries, skips by need, degraded modes, then every
+behaviour.
+"""
+
+import html
+import os
+import re
+from collections import Counter, OrderedDict
+from xml.sax.saxutils import quoteattr, escape as xml_escape
+
+from gather import cites_list, headline
+
+CELL_CLASS = {"pass": "pass", "fail": "fail", "xfail": "xfail", "xpass": "fail",
+              "skip": "skip", "n/a": "na", "broken": "fail", None: "notrun"}
+
+META_COLS = (("status", "status"), ("env_version", "version"), ("kernel", "kernel"),
+             ("isolation", "isolation"), ("blocked_detection", "blocked detection"),
+             ("wall_seconds", "wall s"), ("boot_wall_seconds", "boot s"),
+             ("accel", "accel"), ("tier", "tier"))
+
+
+# ------------------------------------------------------------- citations
+TEST_RE = re.compile(r"^\s*(?:TEST|TEST_P|TEST_F|TYPED_TEST)\s*\(\s*(\w+)\s*,\s*(\w+)\s*\)")
+
+
+class SourceCitations:
+    """The man pages a test cites, looked up in the sources of its
+    directory: for results that do not carry their citation (the XML
+    fallback)."""
+
+    def __init__(self, root):
+        self.root = root
+        self.files = {}
+
+    def _dir(self, d):
+        if d not in self.files:
+            got = []
+            full = os.path.join(self.root, d) if self.root else None
+            if full and os.path.isdir(full):
+                for f in sorted(os.listdir(full)):
+                    if f.endswith((".cc", ".h")):
+                        try:
+                            with open(os.path.join(full, f), encoding="utf-8",
+                                      errors="replace") as fh:
+                                got.append(fh.read().splitlines())
+                        except OSError:
+                            pass
+            self.files[d] = got
+        return self.files[d]
+
+    @staticmethod
+    def _collect(lines, lo, hi, out):
+        for l in lines[max(lo, 0):min(hi, len(lines))]:
+            for c in cites_list(l):
+                if c not in out:
+                    out.append(c)
+
+    def of(self, file_path, test):
+        d = os.path.dirname((file_path or "").lstrip("./"))
+        if not d or not self.root:
+            return []
+        cls, _, name = test.rpartition(".")
+        suite = cls.split("/")[-1]
+        base = name.split("/")[0]
+        out = []
+        for lines in self._dir(d):
+            for i, l in enumerate(lines):
+                m = TEST_RE.match(l)
+                if m and m.group(1) == suite and m.group(2) == base:
+                    j = i
+                    while j > 0 and lines[j - 1].lstrip().startswith("//"):
+                        j -= 1
+                    k = i + 1
+                    while k < len(lines) and not lines[k].startswith("}"):
+                        k += 1
+                    self._collect(lines, j, k + 1, out)
+        if not out:
+            # A suite property: its registration names it in quotes and cites.
+            q = '"%s"' % base
+            for lines in self._dir(d) + self._dir(os.path.dirname(d)):
+                for i, l in enumerate(lines):
+                    if q in l and not l.lstrip().startswith("//"):
+                        self._collect(lines, i, i + 6, out)
+        return out[:3]
+
+
+# ------------------------------------------------------------------ model
+class View:
+    """What every renderer needs, computed once from the document."""
+
+    def __init__(self, doc, source_root=None):
+        self.doc = doc
+        self.envs = [e["name"] for e in doc["environments"]]
+        self.env = {e["name"]: e for e in doc["environments"]}
+        self.s = doc["summary"]
+        src = SourceCitations(source_root)
+        self.rows = OrderedDict()   # (group, test) -> {env: record}
+        self.cites = {}
+        for t in doc["tests"]:
+            k = (t.get("group") or "(unknown)", t["test"])
+            self.rows.setdefault(k, {})[t["env"]] = t
+            c = cites_list(t.get("cites"))
+            if not c:
+                c = src.of(t.get("file"), t["test"])
+            if not c:
+                c = cites_list(t.get("message"))[:3]
+            if c and not self.cites.get(k):
+                self.cites[k] = c
+        self.rows = OrderedDict(sorted(self.rows.items()))
+        self.group_cite = {}
+        for g in sorted(set(k[0] for k in self.rows)):
+            n = Counter(c for k in self.rows if k[0] == g for c in self.cites.get(k, [])[:1])
+            self.group_cite[g] = [c for c, _ in n.most_common(2)]
+        self.entries = doc["entries"]
+        tests = doc["tests"]
+        self.findings_new = [t for t in tests if t["outcome"] == "fail"]
+        self.findings_recorded = [t for t in tests if t["outcome"] == "xfail"
+                                  and (t.get("entry") or {}).get("class") == "finding"]
+        self.documented = [t for t in tests if t["outcome"] == "xfail"
+                           and (t.get("entry") or {}).get("class") != "finding"]
+        self.xpass = [t for t in tests if t["outcome"] == "xpass"]
+        self.broken = [t for t in tests if t["outcome"] == "broken"]
+        self.undeclared = [t for t in tests if t["outcome"] == "skip"
+                           and t.get("need") == "undeclared"]
+        self.stale = [e for e in self.entries if e.get("stale")]
+        self.flaky = [e for e in self.entries if e.get("flaky") and e.get("applies")]
+        self.skips = OrderedDict()
+        for t in sorted((t for t in tests if t["outcome"] == "skip"),
+                        key=lambda t: (t.get("need") != "undeclared", t.get("need"), t["test"])):
+            self.skips.setdefault(t.get("need") or "undeclared", []).append(t)
+
+    def cite_of(self, t):
+        return self.cites.get((t.get("group") or "(unknown)", t["test"]), [])
+
+
+def closing_lines(s):
+    return ("ipcspec: %d xfail, %d xpass, %d broken, %d n/a, %d flaky-entries"
+            % (s["xfail"], s["xpass"], s["broken"], s["n/a"], s["flaky_entries"]),
+            "ipcspec: %d passed, %d failed, %d skipped" % (s["passed"], s["failed"], s["skipped"]))
+
+
+def short(t):
+    """One cell's text."""
+    if t is None:
+        return "not run"
+    o = t["outcome"]
+    e = t.get("entry") or {}
+    if o == "pass":
+        return "pass"
+    if o == "fail":
+        sig = (" [%s]" % ", ".join(t["signature_seen"])) if t.get("signature_seen") else ""
+        return "**FAIL**%s: %s" % (sig, t.get("reason") or headline(t.get("message")) or "failed")
+    if o == "xfail":
+        return "xfail (%s%s): %s [%s]" % (e.get("class", "?"),
+                                        ", flaky" if str(e.get("expect", "")).startswith("flaky") else "",
+                                        e.get("reason", ""), e.get("origin", ""))
+    if o == "xpass":
+        return "**XPASS** (stale entry %s)" % e.get("origin", "?")
+    if o == "skip":
+        return ("**skip (undeclared)**: %s" % t.get("reason")) if t.get("need") == "undeclared" \
+            else "skip (%s)%s" % (t.get("need"), ": " + t["reason"] if t.get("reason") else "")
+    if o == "n/a":
+        return "n/a" + (": " + t["reason"] if t.get("reason") else "")
+    if o == "broken":
+        return "**BROKEN**: " + (t.get("reason") or headline(t.get("message")))
+    return o
+
+
+def md_escape(s):
+    return str(s).replace("|", "\\|").replace("\n", " ")
+
+
+def _where(v, t):
+    c = v.cite_of(t)
+    return t.get("group", "") + ("; " + ", ".join(c) if c else "")
+
+
+def _test_line(v, t, text):
+    return "- `%s` on **%s** (%s): %s" % (t["test"], t["env"], _where(v, t), md_escape(text))
+
+
+def _totals(v):
+    rows = []
+    for o in ("pass", "fail", "xfail", "xpass", "skip", "n/a", "broken"):
+        rows.append((o, [sum(1 for t in v.doc["tests"] if t["env"] == e and t["outcome"] == o)
+                         for e in v.envs]))
+    rows.append(("stale entries", [sum(1 for x in v.stale if x["env"] == e) for e in v.envs]))
+    return rows
+
+
+def _flaky_counts(e):
+    c = e.get("covered") or {}
+    return "this run: %d failed as expected, %d passed" % (c.get("xfail", 0), c.get("pass", 0))
+
+
+def write_md(v, path):
+    L = ["# ipcspec results", ""]
+    if v.doc.get("ignore_tables"):
+        L += ["**Tables ignored** (`--ignore-tables`): the raw behaviour; every expected "
+              "failure is a failure.", ""]
+    L += ["| environment | " + " | ".join(t for _k, t in META_COLS) + " | binaries |",
+          "|---|" + "---|" * (len(META_COLS) + 1)]
+    for n in v.envs:
+        e = v.env[n]
+        vals = []
+        for k, _t in META_COLS:
+            vals.append(md_escape(e.get(k) or e.get("meta", {}).get(k, "")))
+        L.append("| **%s** | %s | %d (%d with records) |" % (
+            n, " | ".join(vals), e["binaries"], e["binaries_with_records"]))
+    L += ["", "| outcome | " + " | ".join(v.envs) + " |", "|---|" + "---|" * len(v.envs)]
+    for o, counts in _totals(v):
+        L.append("| %s | %s |" % (o, " | ".join(str(c) for c in counts)))
+    L += [""] + list(closing_lines(v.s)) + [""]
+
+    L += ["## Findings: %d" % (len(v.findings_new) + len(v.findings_recorded)), ""]
+    if v.findings_new:
+        L += ["### Failures no table entry explains: %d" % len(v.findings_new), ""]
+        for t in v.findings_new:
+            sig = (" [seen: %s]" % ", ".join(t["signature_seen"])) if t.get("signature_seen") else ""
+            L.append(_test_line(v, t, (t.get("reason") or headline(t.get("message"))) + sig))
+        L.append("")
+    if v.findings_recorded:
+        L += ["### Recorded findings (expected failures whose entry has class `finding`): %d"
+              % len(v.findings_recorded), ""]
+        for t in v.findings_recorded:
+            e = t["entry"]
+            L.append(_test_line(v, t, "%s [%s; %s; source: %s]" % (
+                e.get("reason", ""), e.get("origin", ""), e.get("expect", ""), e.get("source", ""))))
+        L.append("")
+    if not v.findings_new and not v.findings_recorded:
+        L += ["None.", ""]
+
+    bad = v.xpass or v.broken or v.undeclared or v.stale or v.s["unfinished_environments"]
+    if bad:
+        L += ["## Also failing the run", ""]
+        for t in v.xpass:
+            L.append(_test_line(v, t, "unexpected pass: " + t.get("reason", "")))
+        for t in v.broken:
+            L.append(_test_line(v, t, "broken (could not set up): " + (t.get("reason") or "")))
+        for t in v.undeclared:
+            L.append(_test_line(v, t, "undeclared skip: " + (t.get("reason") or "")))
+        for e in v.stale:
+            L.append("- stale entry `%s` on **%s**: `%s` kind `%s` (%s) matched no test: %s"
+                     % (e["origin"], e["env"], e["test"], e["kind"], e["expect"], md_escape(e["reason"])))
+        for n in v.s["unfinished_environments"]:
+            L.append("- environment **%s**: %s" % (n, md_escape(v.env[n]["status"])))
+        L.append("")
+
+    L += ["## Documented divergences: %d" % len(v.documented), ""]
+    for t in v.documented:
+        e = t["entry"]
+        L.append(_test_line(v, t, "%s [%s; source: %s]" % (
+            e.get("reason", ""), e.get("origin", ""), e.get("source", ""))))
+    L.append("")
+
+    L += ["## Flaky entries: %d" % len(v.flaky), ""]
+    for e in v.flaky:
+        L.append("- `%s` on **%s**: `%s` kind `%s`, observed %s (%s); %s: %s" % (
+            e["origin"], e["env"], e["test"], e["kind"], e["expect"][len("flaky"):],
+            md_escape(e["source"]), _flaky_counts(e), md_escape(e["reason"])))
+    L.append("")
+
+    L += ["## Skips by need: %d" % sum(len(x) for x in v.skips.values()), ""]
+    for need, ts in v.skips.items():
+        L.append("### %s: %d%s" % (need, len(ts), " (undeclared: fails the run)"
+                                   if need == "undeclared" else ""))
+        L.append("")
+        for t in ts:
+            L.append(_test_line(v, t, t.get("reason") or ""))
+        L.append("")
+
+    L += ["## Degraded modes", ""]
+    anyd = False
+    for n in v.envs:
+        for d in v.env[n]["degraded"]:
+            anyd = True
+            L.append("- **%s**: %s (%d binaries)" % (n, md_escape(d["mode"]), d["binaries"]))
+        if not v.env[n]["complete"] and v.env[n]["incomplete"]:
+            L.append("- **%s**: incomplete run, stale entries not judged: %s" % (
+                n, md_escape("; ".join(v.env[n]["incomplete"][:5]))))
+    if not anyd:
+        L.append("None reported.")
+    L.append("")
+
+    L += ["## Stale entries: %d" % len(v.stale), ""]
+    for e in v.stale:
+        L.append("- `%s` on **%s**: `%s` kind `%s` %s `%s`: %s" % (
+            e["origin"], e["env"], e["test"], e["kind"], e["expect"], e["signature"],
+            md_escape(e["reason"])))
+    L.append("")
+
+    L.append("## All behaviours, by mechanism")
+    group = None
+    for k, cells in v.rows.items():
+        g, test = k
+        if g != group:
+            group = g
+            head = "### " + g
+            if v.group_cite.get(g):
+                head += " (" + ", ".join(v.group_cite[g]) + ")"
+            L += ["", head, "", "| test | man page | " + " | ".join(v.envs) + " |",
+                  "|---|---|" + "---|" * len(v.envs)]
+        L.append("| `%s` | %s | %s |" % (md_escape(test), md_escape(", ".join(v.cites.get(k, []))),
+                                        " | ".join(md_escape(short(cells.get(e))) for e in v.envs)))
+    L.append("")
+    _write(path, "\n".join(L))
+
+
+CSS = """
+body{font-family:sans-serif;margin:1.5em;color:#222;max-width:110em}
+table{border-collapse:collapse;margin:.5em 0 1.5em}
+td,th{border:1px solid #bbb;padding:3px 7px;vertical-align:top;font-size:13px}
+th{background:#eee;text-align:left;position:sticky;top:0}
+td.name{font-family:monospace;min-width:22em;max-width:34em;overflow-wrap:anywhere}
+td.cite{font-size:12px;color:#444;max-width:14em}
+td.pass{background:#d9f2d9}td.fail{background:#f7c6c6}td.skip{background:#eeeeee;color:#555}
+td.xfail{background:#fbe7b5}td.na{background:#f6f6f6;color:#888}td.notrun{background:#fff;color:#999}
+td.pass,td.fail,td.skip,td.xfail,td.na,td.notrun{width:14em;min-width:8em;max-width:22em;overflow-wrap:anywhere}
+summary{cursor:pointer}
+details pre{white-space:pre-wrap;max-width:60em;font-size:12px}
+h2{border-bottom:2px solid #ccc}
+.count{font-weight:normal;color:#666}
+.closing{font-family:monospace;background:#f4f4f4;padding:.5em}
+"""
+
+
+def html_cell(t):
+    esc = html.escape
+    cls = CELL_CLASS.get(t["outcome"] if t else None, "notrun")
+    if t is None:
+        return '<td class="notrun">not run</td>'
+    o = t["outcome"]
+    if o == "pass":
+        return '<td class="pass">pass</td>'
+    text = short(t).replace("**", "")
+    body = t.get("message") or ""
+    e = t.get("entry") or {}
+    if e:
+        body = "entry %s: %s %s %s\nsource: %s\n\n%s" % (
+            e.get("origin", ""), e.get("class", ""), e.get("expect", ""), e.get("signature", ""),
+            e.get("source", ""), body)
+    if t.get("unmatched_entries"):
+        body = "matches no signature of: %s\n\n%s" % (", ".join(t["unmatched_entries"]), body)
+    if not body.strip():
+        return '<td class="%s">%s</td>' % (cls, esc(text))
+    return ('<td class="%s"><details><summary>%s</summary><pre>%s</pre></details></td>'
+            % (cls, esc(text[:160]), esc(body)))
+
+
+def write_html(v, path):
+    esc = html.escape
+    p = ['<!DOCTYPE html><html><head><meta charset="utf-8">',
+         "<title>ipcspec results</title><style>%s</style></head><body>" % CSS,
+         "<h1>ipcspec results</h1>"]
+    if v.doc.get("ignore_tables"):
+        p.append("<p><b>Tables ignored</b>: the raw behaviour.</p>")
+    p.append('<pre class="closing">%s</pre>' % esc("\n".join(closing_lines(v.s))))
+    p.append("<table><tr><th>environment</th>%s<th>binaries</th></tr>"
+             % "".join("<th>%s</th>" % esc(t) for _k, t in META_COLS))
+    for n in v.envs:
+        e = v.env[n]
+        cells = []
+        for k, _t in META_COLS:
+            val = e.get(k) or e.get("meta", {}).get(k, "")
+            bad = k == "status" and val not in ("", "finished")
+            cells.append('<td%s>%s</td>' % (' class="fail"' if bad else "", esc(str(val))))
+        p.append("<tr><td><b>%s</b></td>%s<td>%d (%d with records)</td></tr>"
+                 % (esc(n), "".join(cells), e["binaries"], e["binaries_with_records"]))
+    p.append("</table><table><tr><th>outcome</th>%s</tr>"
+             % "".join("<th>%s</th>" % esc(e) for e in v.envs))
+    for o, counts in _totals(v):
+        p.append('<tr><td class="%s">%s</td>%s</tr>' % (
+            CELL_CLASS.get(o, "fail"), esc(o), "".join("<td>%d</td>" % c for c in counts)))
+    p.append("</table>")
+
+    def tests_table(title, ts, note=None):
+        p.append('<h3>%s <span class="count">(%d)</span></h3>' % (esc(title), len(ts)))
+        if not ts:
+            return
+        p.append("<table><tr><th>test</th><th>environment</th><th>man page</th><th>result</th></tr>")
+        for t in ts:
+            p.append('<tr><td class="name">%s<br><small>%s</small></td><td>%s</td>'
+                     '<td class="cite">%s</td>%s</tr>' % (
+                         esc(t["test"]), esc(t.get("group", "")), esc(t["env"]),
+                         esc(", ".join(v.cite_of(t))), html_cell(t)))
+        p.append("</table>")
+
+    p.append("<h2>Findings</h2>")
+    tests_table("Failures no table entry explains", v.findings_new)
+    tests_table("Recorded findings (expected failures whose entry has class finding)",
+                v.findings_recorded)
+    p.append("<h2>Also failing the run</h2>")
+    tests_table("Unexpected passes (stale entries)", v.xpass)
+    tests_table("Broken (could not set up)", v.broken)
+    tests_table("Undeclared skips", v.undeclared)
+
+    def entries_table(title, es, extra):
+        p.append('<h3>%s <span class="count">(%d)</span></h3>' % (esc(title), len(es)))
+        if not es:
+            return
+        p.append("<table><tr><th>entry</th><th>environment</th><th>test</th><th>kind</th>"
+                 "<th>expect</th><th>signature</th><th>reason</th><th>source</th><th>%s</th></tr>"
+                 % esc(extra[0]))
+        for e in es:
+            p.append("<tr>%s</tr>" % "".join("<td>%s</td>" % esc(str(x)) for x in (
+                e["origin"], e["env"], e["test"], e["kind"], e["expect"], e["signature"],
+                e["reason"], e["source"], extra[1](e))))
+        p.append("</table>")
+
+    entries_table("Stale entries (matched no test)", v.stale, ("class", lambda e: e["class"]))
+    if v.s["unfinished_environments"]:
+        p.append("<p>Unfinished environments: %s</p>" % esc(", ".join(
+            "%s (%s)" % (n, v.env[n]["status"]) for n in v.s["unfinished_environments"])))
+    p.append("<h2>Documented divergences</h2>")
+    tests_table("Expected failures documented by the environment or library", v.documented)
+    p.append("<h2>Flaky entries</h2>")
+    entries_table("Intermittent behaviour, with its observed frequency", v.flaky,
+                  ("this run", _flaky_counts))
+    p.append("<h2>Skips by need</h2>")
+    for need, ts in v.skips.items():
+        tests_table(need + (" (fails the run)" if need == "undeclared" else ""), ts)
+    p.append("<h2>Degraded modes</h2><ul>")
+    for n in v.envs:
+        for d in v.env[n]["degraded"]:
+            p.append("<li><b>%s</b>: %s (%d binaries)</li>" % (esc(n), esc(d["mode"]), d["binaries"]))
+        if not v.env[n]["complete"] and v.env[n]["incomplete"]:
+            p.append("<li><b>%s</b>: incomplete run, stale entries not judged: %s</li>" % (
+                esc(n), esc("; ".join(v.env[n]["incomplete"][:5]))))
+    p.append("</ul><h2>All behaviours, by mechanism</h2>")
+    head = ("<tr><th>test</th><th>man page</th>" +
+            "".join("<th>%s</th>" % esc(e) for e in v.envs) + "</tr>")
+    group = None
+    for k, cells in v.rows.items():
+        g, test = k
+        if g != group:
+            if group is not None:
+                p.append("</table>")
+            group = g
+            gc = " (%s)" % ", ".join(v.group_cite[g]) if v.group_cite.get(g) else ""
+            p.append("<h3>%s%s</h3><table>%s" % (esc(g), esc(gc), head))
+        p.append('<tr><td class="name">%s</td><td class="cite">%s</td>%s</tr>' % (
+            esc(test), esc(", ".join(v.cites.get(k, []))),
+            "".join(html_cell(cells.get(e)) for e in v.envs)))
+    if group is not None:
+        p.append("</table>")
+    p.append("</body></html>\n")
+    _write(path, "\n".join(p))
+
+
+def write_junit(v, path):
+    out = ['<?xml version="1.0" encoding="UTF-8"?>']
+    s = v.s
+    out.append('<testsuites name="ipcspec" tests="%d" failures="%d" skipped="%d">' % (
+        s["tests"] + s["stale_entries"], s["failed"], s["skipped"] + s["n/a"]))
+    for n in v.envs:
+        ts = [t for t in v.doc["tests"] if t["env"] == n]
+        stale = [e for e in v.stale if e["env"] == n]
+        fails = sum(1 for t in ts if t["outcome"] in ("fail", "xpass", "broken")
+                    or (t["outcome"] == "skip" and t.get("need") == "undeclared")) + len(stale)
+        skips = sum(1 for t in ts if t["outcome"] in ("skip", "n/a")
+                    and t.get("need") != "undeclared")
+        out.append('  <testsuite name=%s tests="%d" failures="%d" skipped="%d">' % (
+            quoteattr(n), len(ts) + len(stale), fails, skips))
+        for t in ts:
+            attrs = 'classname=%s name=%s' % (quoteattr(t["binary"]), quoteattr(t["test"]))
+            if t.get("duration_ms") is not None:
+                attrs += ' time="%.3f"' % (t["duration_ms"] / 1000.0)
+            o = t["outcome"]
+            if o == "pass":
+                out.append("    <testcase %s/>" % attrs)
+                continue
+            out.append("    <testcase %s>" % attrs)
+            msg = short(t).replace("**", "")
+            if o in ("fail", "xpass", "broken") or (o == "skip" and t.get("need") == "undeclared"):
+                out.append("      <failure message=%s type=%s>%s</failure>" % (
+                    quoteattr(msg[:500]), quoteattr(o), xml_escape(t.get("message") or "")))
+            elif o in ("skip", "n/a"):
+                out.append("      <skipped message=%s/>" % quoteattr(msg[:500]))
+            elif o == "xfail":
+                out.append("      <system-out>%s</system-out>" % xml_escape(msg))
+            out.append("    </testcase>")
+        for e in stale:
+            out.append('    <testcase classname="table" name=%s>' % quoteattr("stale entry " + e["origin"]))
+            out.append("      <failure message=%s type=\"stale\"/>" % quoteattr(
+                "entry %s (%s, kind %s) applies and matched no test" % (e["origin"], e["test"], e["kind"])))
+            out.append("    </testcase>")
+        out.append("  </testsuite>")
+    out.append("</testsuites>\n")
+    _write(path, "\n".join(out))
+
+
+def _ktap_desc(s):
+    return re.sub(r"[#\n]", " ", s).strip()
+
+
+def write_ktap(v, path):
+    out = ["KTAP version 1", "1..%d" % len(v.envs)]
+    for i, n in enumerate(v.envs, 1):
+        ts = [t for t in v.doc["tests"] if t["env"] == n]
+        stale = [e for e in v.stale if e["env"] == n]
+        out += ["    KTAP version 1", "    # Subtest: %s" % n, "    1..%d" % (len(ts) + len(stale))]
+        ok_env = v.env[n].get("status", "finished") == "finished"
+        j = 0
+        for t in ts:
+            j += 1
+            o = t["outcome"]
+            name = _ktap_desc(t["test"])
+            if o == "pass":
+                out.append("    ok %d %s" % (j, name))
+            elif o == "xfail":
+                out.append("    ok %d %s # XFAIL %s" % (j, name, _ktap_desc(
+                    (t.get("entry") or {}).get("reason", ""))[:200]))
+            elif o in ("skip", "n/a") and t.get("need") != "undeclared":
+                out.append("    ok %d %s # SKIP %s" % (j, name, _ktap_desc(
+                    "not applicable" if o == "n/a" else "unmet need: %s" % t.get("need"))))
+            else:
+                ok_env = False
+                out.append("    not ok %d %s # %s: %s" % (j, name, o if o != "skip" else "undeclared skip",
+                                                       _ktap_desc(t.get("reason") or "")[:200]))
+        for e in stale:
+            j += 1
+            ok_env = False
+            out.append("    not ok %d stale entry %s" % (j, _ktap_desc(e["origin"])))
+        out.append("%s %d %s" % ("ok" if ok_env else "not ok", i, n))
+    _write(path, "\n".join(out) + "\n")
+
+
+def _write(path, text):
+    if path == "-":
+        import sys
+        sys.stdout.write(text)
+        return
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(text)
