@@ -1,21 +1,34 @@
 #!/usr/bin/env bash
 # Runs the project's tests: `bazel test //...` plus the same under
-# AddressSanitizer, then prints one closing line "ipcspec: N passed, N failed".
+# AddressSanitizer, then the quick environment matrix; the verdict comes from
+# the one reader of results (verdict/verdict.py) over this run's records, and
+# the last two lines are its closing lines:
 #
-#   ci/test.sh              # bazel test //... and --config=asan
+#   ipcspec: N xfail, N xpass, N broken, N n/a, N flaky-entries
+#   ipcspec: N passed, N failed, N skipped
+#
+#   ci/test.sh              # bazel test //... and --config=asan, then the matrix
 #   ci/test.sh --fast       # bazel test //... only
+#
+# Reports: test-results/{results.json,report.md,report.html,junit.xml,results.ktap}
+# (columns: host, host-asan and the matrix's environments).
+# Exit status: 0 when Bazel, the matrix and the reader all pass; else the
+# first non-zero of them (the reader's 1 when anything fails the run: a
+# failure, an unexpected pass, a broken test, an undeclared skip, a stale
+# table entry; 2 on unreadable results).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-configs=("" "--config=asan")
-[ "${1:-}" = "--fast" ] && configs=("")
+fast=0
+[ "${1:-}" = "--fast" ] && fast=1
+configs=("")
+[ $fast -eq 0 ] && configs+=("--config=asan")
 
 rc=0
-passed=0
-failed=0
+inputs=()
 for cfg in "${configs[@]}"; do
   echo "==== bazel test //... ${cfg}"
-  # Count only this run's results: results of tests that no longer run (a
+  # Read only this run's results: results of tests that no longer run (a
   # renamed target, a tag filter) would otherwise linger in the testlogs.
   # shellcheck disable=SC2086
   logs=$(bazel info bazel-testlogs $cfg 2>/dev/null)
@@ -24,28 +37,33 @@ for cfg in "${configs[@]}"; do
   # shellcheck disable=SC2086
   bazel test //... $cfg
   r=$?
-  [ $r -ne 0 ] && rc=$r
-  # Count test targets from the XML of this run.
-  read -r p f < <(python3 ci/count_results.py "$logs")
-  passed=$((passed + p))
-  failed=$((failed + f))
+  [ $r -ne 0 ] && [ $rc -eq 0 ] && rc=$r
+  label=host; [ -n "$cfg" ] && label=host-${cfg#--config=}
+  inputs+=(--testlogs "$label=$logs")
 done
 
 # ==== environment matrix (issue 6; maintained with ci/matrix.sh) =============
 # A quick matrix over gVisor and one qemu kernel (Debian bookworm's 6.1, the
 # host suite's own kernel, so a new upload elsewhere cannot break CI). Its
-# exit status counts: a finding (a failure no containers/divergences table
-# explains), an environment killed at its deadline or a kernel that does not
-# boot fails CI. Skipped with --fast or IPCSPEC_CI_MATRIX=0.
-# Report: matrix-out/report.md and matrix-out/report.html.
-if [ "${1:-}" != "--fast" ] && [ "${IPCSPEC_CI_MATRIX:-1}" != 0 ]; then
+# results join the reader's verdict below; its own exit status counts too (an
+# environment killed at its deadline, a kernel that does not boot). Skipped
+# with --fast or IPCSPEC_CI_MATRIX=0. Report: matrix-out/report.{md,html}.
+if [ $fast -eq 0 ] && [ "${IPCSPEC_CI_MATRIX:-1}" != 0 ]; then
   echo "==== ci/matrix.sh --env gvisor,linux-6.1 --tier quick"
+  rm -rf matrix-out
   bash ci/matrix.sh --env gvisor,linux-6.1 --tier quick --out matrix-out --deadline 1500
   m=$?
   echo "ipcspec matrix: exit status $m (matrix-out/report.md)"
-  [ $m -ne 0 ] && rc=$m
+  [ $m -ne 0 ] && [ $rc -eq 0 ] && rc=$m
+  ls matrix-out/*/env.tsv >/dev/null 2>&1 && inputs+=(--matrix matrix-out)
 fi
 # ==== end of the environment matrix step ======================================
 
-echo "ipcspec: ${passed} passed, ${failed} failed"
+echo "==== the verdict (verdict/verdict.py)"
+mkdir -p test-results
+python3 verdict/verdict.py "${inputs[@]}" --json test-results/results.json \
+  --md test-results/report.md --html test-results/report.html \
+  --junit test-results/junit.xml --ktap test-results/results.ktap
+v=$?
+[ $v -ne 0 ] && [ $rc -eq 0 ] && rc=$v
 exit $rc

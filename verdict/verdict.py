@@ -14,6 +14,7 @@ Inputs (any number, at least one):
                           ASan run "host-asan".
   --matrix DIR            a matrix output directory (ci/matrix.sh --out): every
                           subdirectory with an env.tsv is an environment.
+  --env NAME[,NAME]       only these environments of --matrix.
   --binary GLOB           only these testlogs targets (fnmatch over the
                           target's path, e.g. 'impl/adapters/*').
   --results FILE          a results.json written before: render it again.
@@ -89,6 +90,8 @@ def main(argv=None):
     ap.add_argument("--testlogs", action="append", default=[])
     ap.add_argument("--matrix", action="append", default=[])
     ap.add_argument("--binary", action="append", default=[])
+    ap.add_argument("--env", action="append", default=[],
+                    help="only these environments of --matrix (comma-separated or repeated)")
     ap.add_argument("--results")
     ap.add_argument("--ignore-tables", action="store_true",
                     default=os.environ.get("IPCSPEC_IGNORE_TABLES", "") not in ("", "0"))
@@ -116,8 +119,15 @@ def main(argv=None):
                 units += gather.units_from_testlogs(d, label or None, a.binary or None)
                 if label:
                     order.append(label)
+            only = [x for e in a.env for x in e.split(",") if x]
             for m in a.matrix:
-                for env in gather.matrix_envs(m):
+                envs = gather.matrix_envs(m)
+                missing = [e for e in only if e not in envs]
+                if missing:
+                    die("no environment %s in %s" % (", ".join(missing), m))
+                for env in envs:
+                    if only and env not in only:
+                        continue
                     d = os.path.join(m, env)
                     meta[env] = gather.read_tsv(os.path.join(d, "env.tsv"))
                     units += gather.units_from_matrix_env(d, env)

@@ -294,6 +294,11 @@ class Reader(unittest.TestCase):
         self.assertFalse(doc["environments"][0]["complete"])
         self.assertEqual(doc["summary"]["stale_entries"], 0)
 
+    def test_env_selects_matrix_environments(self):
+        rc, out, _err, doc = self.run_reader("--matrix", os.path.join(DATA, "matrix"), "--env", "host")
+        self.assertEqual((rc, [e["name"] for e in doc["environments"]]), (0, ["host"]))
+        self.assertEqual(self.run_reader("--matrix", os.path.join(DATA, "matrix"), "--env", "nope")[0], 2)
+
     def test_ignore_tables_shows_the_raw_behaviour(self):
         rc, out, _err, doc = self.run_reader("--matrix", os.path.join(DATA, "matrix"), "--ignore-tables")
         self.assertEqual(rc, 1)

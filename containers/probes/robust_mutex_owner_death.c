@@ -1,3 +1,9 @@
+/* A process-shared robust mutex (plain and PTHREAD_PRIO_INHERIT) whose
+   owner process is SIGKILLed while another process waits in
+   pthread_mutex_lock: is the waiter woken with EOWNERDEAD (man 3
+   pthread_mutexattr_setrobust), or still blocked after 3 s?
+     bazel build //containers/probes:robust_mutex_owner_death
+     runsc --network=none do bazel-bin/containers/probes/robust_mutex_owner_death */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdio.h>

@@ -1,3 +1,10 @@
+/* Signals meeting IPC calls, to compare gVisor with Linux: an open(2) of a
+   FIFO and a recv(2) on a unix stream socket interrupted by a SA_RESTART
+   handler (restarted or EINTR); SIGPIPE for a write to a unix stream socket
+   whose peer closed; signalfd(2) on an existing signalfd (its return
+   value); a read(2) of a signalfd shorter than one record.
+     bazel build //containers/probes:sa_restart_sigpipe_signalfd
+     runsc --network=none do bazel-bin/containers/probes/sa_restart_sigpipe_signalfd */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <string.h>

@@ -1,3 +1,7 @@
+/* waitid(WSTOPPED|WNOHANG) on a child stopped by SIGSTOP: si_code must be
+   CLD_STOPPED and si_status SIGSTOP (man 2 waitid).
+     bazel build //containers/probes:waitid_stopped_child
+     runsc --network=none do bazel-bin/containers/probes/waitid_stopped_child */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <signal.h>

@@ -1,3 +1,13 @@
+/* Ten IPC corner cases, one line each, to compare gVisor with Linux
+   (containers/divergences/gvisor.tsv cites each line it shows):
+   SysV msgrcv with a negative msgtyp; a zero-length message's effect on
+   msg_cbytes; msgrcv(MSG_NOERROR) truncation; a FIFO's data after its last
+   close; F_GETLK on a free range; F_OFD_SETLK with l_pid set; mmap of a
+   memfd sealed with F_SEAL_WRITE; mremap with old_size 0 of a private
+   mapping; send on a unix datagram socket whose peer closed; a zero-length
+   unix datagram.
+     bazel build //containers/probes:ipc_corner_cases
+     runsc --network=none do bazel-bin/containers/probes/ipc_corner_cases */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <string.h>

@@ -1,0 +1,74 @@
+"""The environment matrix: the same statically linked test binaries run on
+several kernels and sandboxes, then one side-by-side report.
+
+    ci/matrix.sh --env ENV[,ENV...]|all [--tier quick|thorough] [--out DIR]
+                 [--deadline SECONDS] [--binary-timeout SECONDS] [--bin DIR]
+    ci/matrix.sh --list
+
+    --env       environments, comma-separated, or "all":
+                  host           the binaries on the running kernel
+                  runc           a podman container (runtime runc) on the host
+                                 kernel, image imported from a tar of the binaries
+                  gvisor         gVisor: all binaries under `runsc --network=none do`
+                  gvisor-podman  gVisor as podman's runtime (same image as runc)
+                  linux-5.10     Debian bullseye's kernel        \\  booted by qemu
+                  linux-6.1      Debian bookworm's kernel         | (KVM if it works,
+                  linux-6.12     Debian bookworm-backports' kernel| else TCG) from an
+                  linux-sid      the newest kernel in Debian sid /  initramfs of
+                                 busybox-static + the binaries
+    --tier      quick (the default): RC_PARAMS="max_success=25 seed=S", and
+                the selftest binaries (suites_selftest_*: they judge the suite
+                against mutants, which does not depend on the environment, and
+                `bazel test` runs them on the host) are left out. S is
+                IPCSPEC_MATRIX_SEED (default 1; "random" for none): every run
+                of the quick tier draws the same cases, so a difference
+                between two runs is the environment's (or timing), never the
+                draw, and a CI failure replays with the seed it prints;
+                thorough: every binary, rapidcheck's default case counts and
+                a random seed
+    --out       results directory (default: matrix-out); DIR/<env>/ holds each
+                binary's records (NAME.I.jsonl), gtest XML and log,
+                runner.tsv (exit status, killed or not) and env.tsv (the run's
+                figures); DIR/results.json the reader's results, DIR/report.md
+                and DIR/report.html the report, DIR/junit.xml,
+                DIR/results.ktap, DIR/times.tsv
+    --deadline  seconds per environment (default 900); an environment still
+                running then is killed and reported as such, the others go on
+    --binary-timeout  seconds one test binary may run (default 120, scaled by
+                IPCSPEC_TIMEOUT_SCALE) before it is killed: the test it was in
+                fails with signature `hang`; the environment goes on
+    --bin       use these static binaries instead of building them
+                (containers/build_binaries.sh)
+
+Every binary gets IPCSPEC_ENV (the environment's name: the divergence table
+it applies), IPCSPEC_ENV_VERSION (uname -r for host and runc, runsc's version
+for gVisor, the kernel package's version under qemu) and IPCSPEC_RESULTS_DIR
+(where it writes its JSON Lines records); the records come back as files
+(host, podman's volume) or between markers on standard output (runsc do) and
+the serial console (qemu), see containers/matrix/loop.py.
+
+Environments run in parallel, as many at once as there are cores (at least
+1, at most IPCSPEC_MATRIX_JOBS if set). IPCSPEC_TIMEOUT_SCALE (default 1,
+10 under TCG) stretches the tests' deadlines in slow environments.
+IPCSPEC_QEMU_ACCEL=tcg|kvm|auto (default auto: KVM if a probe boot reaches
+userspace within 20 s, else TCG; nested KVM hangs on some machines).
+IPCSPEC_BOOT_TIMEOUT (default 180) seconds for a kernel to reach userspace.
+IPCSPEC_CACHE (default ~/.cache/ipcspec-matrix) keeps the downloaded kernels,
+their apt lists and podman's image store.
+Kernels come from the Debian mirror the host's apt already uses (read from
+`apt-get indextargets` at run time; IPCSPEC_DEBIAN_MIRROR overrides it),
+through a separate apt configuration under the cache: the host's package
+set is never touched, and apt verifies each package against the suite's
+signed Release file.
+
+Exit status: 0 when every environment finished and the reader
+(verdict/verdict.py, over the JSON results) finds nothing that fails the
+run, 1 otherwise, 2 on bad usage or a missing prerequisite (unknown
+environment, no runsc/qemu/podman, kernel package not found), when a kernel
+did not boot, or when the results cannot be read.
+
+Parts: kernels.py fetches kernels, initramfs.py builds the qemu image,
+loop.py is the loop every environment runs and reads its output back,
+environments.py runs one environment, results.py collects its results for
+the reader, cli.py drives them.
+"""

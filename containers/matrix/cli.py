@@ -1,0 +1,231 @@
+"""The matrix's driver: options, prerequisites, binaries, the environments
+in parallel, then the reader's verdict."""
+
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+
+from . import __doc__ as USAGE
+from . import environments as envs_mod
+from . import kernels, results
+from .common import ROOT, Deadline, Usage, read, say
+
+OPTS = ("--env", "--tier", "--out", "--deadline", "--binary-timeout", "--bin")
+
+
+def parse(argv):
+    o = {"env": "", "tier": "quick", "out": "matrix-out", "deadline": "900",
+         "binary-timeout": "120", "bin": ""}
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if a in ("-h", "--help"):
+            print(USAGE.strip("\n"))
+            sys.exit(0)
+        if a == "--list":
+            print("\n".join(envs_mod.ALL_ENVS))
+            sys.exit(0)
+        key, val = a, None
+        if "=" in a and a.split("=", 1)[0] in OPTS:
+            key, val = a.split("=", 1)
+        if key not in OPTS:
+            raise Usage("unknown option '%s' (try --help)" % a)
+        if val is None:
+            i += 1
+            val = argv[i] if i < len(argv) else ""
+        o[key[2:]] = val
+        i += 1
+    if not o["env"]:
+        raise Usage("--env is required, e.g. --env host,gvisor or --env all (known: %s)"
+                    % " ".join(envs_mod.ALL_ENVS))
+    if o["tier"] not in ("quick", "thorough"):
+        raise Usage("unknown tier '%s' (quick or thorough)" % o["tier"])
+    for k, what in (("deadline", "--deadline"), ("binary-timeout", "--binary-timeout")):
+        if not o[k].isdigit():
+            raise Usage("%s wants whole seconds, got '%s'" % (what, o[k]))
+    o["envs"] = list(envs_mod.ALL_ENVS) if o["env"] == "all" else o["env"].split(",")
+    for e in o["envs"]:
+        if not envs_mod.known(e):
+            raise Usage("unknown environment '%s' (known: %s, or all)" % (e, " ".join(envs_mod.ALL_ENVS)))
+    seed = os.environ.get("IPCSPEC_MATRIX_SEED", "1")
+    if seed != "random" and not seed.isdigit():
+        raise Usage('IPCSPEC_MATRIX_SEED must be a number or "random", not "%s"' % seed)
+    o["seed"] = seed
+    return o
+
+
+def check_prereqs(env, cache):
+    def need(cmd, how):
+        if not shutil.which(cmd):
+            raise Usage("environment %s needs %s: %s" % (env, cmd, how))
+    if env in ("runc", "gvisor-podman"):
+        need("podman", "apt-get install podman runc (ci/setup.sh --matrix)")
+        need("runc", "apt-get install runc (ci/setup.sh --matrix)")
+    if env.startswith("gvisor"):
+        need("runsc", "apt-get install -t bookworm-backports runsc (ci/setup.sh --matrix)")
+    if env.startswith("linux-"):
+        need("qemu-system-x86_64", "apt-get install qemu-system-x86")
+        static = os.access("/bin/busybox", os.X_OK) and b"program interpreter" not in \
+            subprocess.run(["readelf", "-l", "/bin/busybox"], capture_output=True).stdout
+        if not static:
+            raise Usage("environment %s needs a static /bin/busybox: apt-get install busybox-static" % env)
+        need("cpio", "apt-get install cpio")
+        if not kernels.fetch_kernel(cache, env):
+            raise Usage("environment %s: kernel package not found (linux-image-amd64 of Debian %s)"
+                        % (env, kernels.SUITES[env]))
+
+
+def select_binaries(bindir, out, tier):
+    """The binaries this tier runs, as links into the built set."""
+    if tier != "quick":
+        return bindir
+    sel = os.path.join(out, ".bin-" + tier)
+    shutil.rmtree(sel, ignore_errors=True)
+    os.makedirs(sel)
+    for b in sorted(os.listdir(bindir)):
+        if not b.startswith("suites_selftest_"):
+            os.symlink(os.path.join(bindir, b), os.path.join(sel, b))
+    if not os.listdir(sel):
+        raise Usage("no binaries left for tier %s in %s" % (tier, bindir))
+    return sel
+
+
+def run_env(env, o, bindir, cache, out):
+    """Runs one environment under its deadline and writes its runner.tsv
+    and env.tsv. Returns its status."""
+    d = os.path.join(out, env)
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    scale = os.environ.get("IPCSPEC_TIMEOUT_SCALE") or ("10" if env.startswith("linux-") else "1")
+    btimeout = int(o["binary-timeout"]) * int(float(scale))
+    rc_params = ""
+    if o["tier"] == "quick":
+        rc_params = "max_success=25" + ("" if o["seed"] == "random" else " seed=" + o["seed"])
+    version = envs_mod.env_version(env, cache)
+    variables = {"IPCSPEC_ENV": env, "IPCSPEC_ENV_VERSION": version,
+                 "IPCSPEC_TIMEOUT_SCALE": scale, "RC_PARAMS": rc_params}
+    deadline = Deadline(int(o["deadline"]))
+    run = envs_mod.Run(env, bindir, btimeout, variables, cache, deadline)
+    t0 = time.monotonic()
+    try:
+        oc = envs_mod.runner_of(env)(run, d)
+    except OSError as e:
+        oc = envs_mod.Outcome()
+        oc.rc = 1
+        with open(os.path.join(d, "run.log"), "a") as fh:
+            fh.write("runner error: %s\n" % e)
+    wall = time.monotonic() - t0
+    if deadline.expired or oc.rc is None:
+        status = "killed at deadline (%ss)" % o["deadline"]
+    elif oc.noboot:
+        status = "kernel did not boot: " + oc.noboot
+        with open(os.path.join(d, "noboot"), "w") as fh:
+            fh.write(oc.noboot + "\n")
+    elif oc.rc != 0 and env.startswith("linux-"):
+        status = "kernel run did not complete (status %s)" % oc.rc
+    elif oc.rc != 0:
+        status = "runner failed (status %s, see the logs in %s)" % (oc.rc, d)
+    else:
+        status = "finished"
+    results.write_runner_tsv(d, bindir, btimeout, status, oc.cut_short,
+                             env_killed=deadline.expired or oc.rc is None)
+    if env in ("host", "runc"):
+        kernel = "Linux " + os.uname().release
+    elif env.startswith("gvisor"):
+        kernel = "gVisor " + version
+    else:
+        kernel = oc.figures.get("kernel", "")
+    results.write_env_tsv(d, [
+        ("status", status), ("wall_seconds", "%.1f" % wall), ("tier", o["tier"]),
+        ("timeout_scale", scale), ("binaries", str(len(os.listdir(bindir)))),
+        ("kernel", kernel), ("env_version", version), ("accel", oc.figures.get("accel", "")),
+        ("boot_seconds", oc.figures.get("boot_seconds", "")),
+        ("boot_wall_seconds", oc.figures.get("boot_wall_seconds", "")),
+        ("seed", "" if o["tier"] != "quick" else o["seed"]),
+    ])
+    say("%s: %s in %.1fs" % (env, status, wall))
+    return status
+
+
+def main(argv):
+    try:
+        o = parse(argv)
+        cache = os.environ.get("IPCSPEC_CACHE") or os.path.expanduser("~/.cache/ipcspec-matrix")
+        for e in o["envs"]:
+            check_prereqs(e, cache)
+        t_start = time.monotonic()
+        os.makedirs(o["out"], exist_ok=True)
+        out = os.path.abspath(o["out"])
+        bindir = o["bin"]
+        if not bindir:
+            bindir = os.path.join(out, "bin")
+            say("building static test binaries into %s" % bindir)
+            if subprocess.run([os.path.join(ROOT, "containers", "build_binaries.sh"), bindir],
+                              stdout=sys.stderr).returncode != 0:
+                raise Usage("building the binaries failed")
+        if not os.path.isdir(bindir):
+            raise Usage("no such directory: %s" % bindir)
+        bindir = os.path.abspath(bindir)
+        if not os.listdir(bindir):
+            raise Usage("no binaries in %s" % bindir)
+        bindir = select_binaries(bindir, out, o["tier"])
+        if any(e in ("runc", "gvisor-podman") for e in o["envs"]):
+            say("importing the podman image (store: %s/podman)" % cache)
+            if not envs_mod.podman_image(cache, bindir):
+                raise Usage("podman import of the test image failed")
+    except Usage as e:
+        print("matrix: ERROR: %s" % e, file=sys.stderr)
+        return 2
+
+    par = int(os.environ.get("IPCSPEC_MATRIX_JOBS") or os.cpu_count() or 1)
+    par = max(1, min(par, len(o["envs"])))
+    say("environments: %s; tier %s; deadline %ss each; %d at once"
+        % (" ".join(o["envs"]), o["tier"], o["deadline"], par))
+    statuses = {}
+    slots = threading.Semaphore(par)
+
+    def one(e):
+        with slots:
+            statuses[e] = run_env(e, o, bindir, cache, out)
+    threads = [threading.Thread(target=one, args=(e,)) for e in o["envs"]]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    t_end = time.monotonic()
+
+    # The verdict: the reader over this run's environments' records.
+    r = subprocess.run([sys.executable, os.path.join(ROOT, "verdict", "verdict.py"),
+                        "--matrix", out, "--env", ",".join(o["envs"]), "--source-root", ROOT,
+                        "--json", os.path.join(out, "results.json"),
+                        "--md", os.path.join(out, "report.md"),
+                        "--html", os.path.join(out, "report.html"),
+                        "--junit", os.path.join(out, "junit.xml"),
+                        "--ktap", os.path.join(out, "results.ktap")])
+    lines = ["env\tstatus\twall_seconds\tboot_seconds"]
+    for e in o["envs"]:
+        meta = dict(l.split("\t", 1) for l in read(os.path.join(out, e, "env.tsv")).splitlines() if "\t" in l)
+        lines.append("%s\t%s\t%s\t%s" % (e, meta.get("status", ""), meta.get("wall_seconds", ""),
+                                         meta.get("boot_wall_seconds", "")))
+    lines.append("matrix\t-\t%.1f\t" % (t_end - t_start))
+    with open(os.path.join(out, "times.tsv"), "w") as fh:
+        fh.write("\n".join(lines) + "\n")
+    status = 0
+    for e in o["envs"]:
+        if os.path.exists(os.path.join(out, e, "noboot")):
+            say("ERROR: %s: kernel did not boot: %s" % (e, read(os.path.join(out, e, "noboot")).strip()))
+            status = 2
+        elif statuses.get(e) != "finished" and status == 0:
+            status = 1
+    if r.returncode == 2:
+        status = 2
+    elif r.returncode != 0 and status == 0:
+        status = 1
+    if o["tier"] == "quick" and o["seed"] != "random":
+        say("quick tier seed: IPCSPEC_MATRIX_SEED=%s" % o["seed"])
+    say("times: %.1fs for the whole matrix (%s/times.tsv)" % (t_end - t_start, out))
+    say("report: %s/report.md, %s/report.html (results: %s/results.json)" % (out, out, out))
+    return status
