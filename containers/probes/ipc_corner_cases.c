@@ -10,6 +10,7 @@
      runsc --network=none do bazel-bin/containers/probes/ipc_corner_cases */
 #define _GNU_SOURCE
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <errno.h>
 #include <fcntl.h>
