@@ -119,22 +119,30 @@ def units_from_testlogs(root, env=None, binary_filter=None):
                 fh.seek(0, 2)
                 fh.seek(max(0, fh.tell() - 4096))
                 timed_out = "-- Test timed out at" in fh.read()
-        texts = _jsonl_of_target(d)
-        if not texts:
+        # Records of another binary (a test script that runs a test binary
+        # leaves that binary's records in its own outputs) are not this
+        # target's verdict: its exit status is.
+        own = os.path.basename(binary)
+        segs = []
+        for src, text in _jsonl_of_target(d):
+            for seg in _segments(parse_jsonl(text, src)):
+                run = next((r for r in seg if r.get("record") == "run"), {})
+                if run.get("binary") in (None, "", own):
+                    segs.append((src, seg))
+        if not segs:
             u = Unit(env, binary, d)
             u.xml = os.path.join(d, "test.xml") if "test.xml" in files else None
             u.log = log if os.path.isfile(log) else None
             u.killed = timed_out
             units.append(u)
             continue
-        for src, text in texts:
-            for seg in _segments(parse_jsonl(text, src)):
-                u = Unit(env, binary, src)
-                u.records = seg
-                u.xml = os.path.join(d, "test.xml") if "test.xml" in files else None
-                u.log = log if os.path.isfile(log) else None
-                u.killed = timed_out
-                units.append(u)
+        for src, seg in segs:
+            u = Unit(env, binary, src)
+            u.records = seg
+            u.xml = os.path.join(d, "test.xml") if "test.xml" in files else None
+            u.log = log if os.path.isfile(log) else None
+            u.killed = timed_out
+            units.append(u)
     return units
 
 

@@ -216,6 +216,16 @@ class Reader(unittest.TestCase):
         rc, _out, _err, doc = self.run_reader("--testlogs", root, "--binary", "suites/*")
         self.assertEqual(rc, 0)
 
+    def test_records_of_a_binary_a_test_script_ran_are_not_the_scripts(self):
+        # An sh_test that runs a test binary with planted failures passes by
+        # its exit status; the child's records in its outputs are ignored.
+        root = self.lay_testlogs(dict(target="impl/verdict/pipe_io_test_script",
+                                      jsonl="bad_outcomes.jsonl"))
+        rc, out, _err, doc = self.run_reader("--testlogs", root)
+        self.assertEqual(rc, 0)
+        self.assertEqual([t["test"] for t in doc["tests"]], ["impl/verdict/pipe_io_test_script"])
+        self.assertEqual(out.splitlines()[-1], "ipcspec: 1 passed, 0 failed, 0 skipped")
+
     def test_gtest_xml_without_records(self):
         xml = read(os.path.join(DATA, "testlogs", "pipe_io_test.xml"))
         root = self.lay_testlogs(dict(target="suites/pipe/pipe_io_test", xml=xml))
