@@ -52,6 +52,7 @@ class Unit:
         self.killed = False     # the runner killed it at its deadline
         self.exit = None        # exit status, when the runner knows it
         self.note = ""          # what the runner says about it
+        self.bazel = False      # a Bazel test target (exit from test.cache_status)
 
 
 def parse_jsonl(text, where):
@@ -96,6 +97,57 @@ def _jsonl_of_target(d):
     return got
 
 
+# Bazel's test.cache_status is a TestResultData message: field 2 is
+# test_passed, field 3 the BlazeTestStatus (1 passed, 2 flaky, 3 timeout,
+# 4 failed, ...). It says how the target itself ended, whatever XML it left.
+BAZEL_PASSED, BAZEL_FLAKY, BAZEL_TIMEOUT = 1, 2, 3
+
+
+def read_cache_status(path):
+    """(passed, status) from a test.cache_status, (None, None) if unreadable."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError:
+        return None, None
+    fields = {}
+    i = 0
+    try:
+        while i < len(data):
+            key, i = _varint(data, i)
+            num, wire = key >> 3, key & 7
+            if wire == 0:
+                val, i = _varint(data, i)
+                fields.setdefault(num, val)
+            elif wire == 2:
+                n, i = _varint(data, i)
+                i += n
+            elif wire == 1:
+                i += 8
+            elif wire == 5:
+                i += 4
+            else:
+                break
+    except IndexError:
+        pass
+    if 3 not in fields and 2 not in fields:
+        return None, None
+    status = fields.get(3)
+    passed = bool(fields.get(2)) if 2 in fields else status in (BAZEL_PASSED, BAZEL_FLAKY)
+    return passed, status
+
+
+def _varint(data, i):
+    v = shift = 0
+    while True:
+        b = data[i]
+        i += 1
+        v |= (b & 0x7F) << shift
+        if not b & 0x80:
+            return v, i
+        shift += 7
+
+
 def units_from_testlogs(root, env=None, binary_filter=None):
     """Units for every test target under a bazel-testlogs tree."""
     if not os.path.isdir(root):
@@ -119,6 +171,9 @@ def units_from_testlogs(root, env=None, binary_filter=None):
                 fh.seek(0, 2)
                 fh.seek(max(0, fh.tell() - 4096))
                 timed_out = "-- Test timed out at" in fh.read()
+        passed, status = read_cache_status(os.path.join(d, "test.cache_status"))
+        timed_out = timed_out or status == BAZEL_TIMEOUT
+        exit_status = None if passed is None else (0 if passed else 1)
         # Records of another binary (a test script that runs a test binary
         # leaves that binary's records in its own outputs) are not this
         # target's verdict: its exit status is.
@@ -134,6 +189,8 @@ def units_from_testlogs(root, env=None, binary_filter=None):
             u.xml = os.path.join(d, "test.xml") if "test.xml" in files else None
             u.log = log if os.path.isfile(log) else None
             u.killed = timed_out
+            u.exit = exit_status
+            u.bazel = True
             units.append(u)
             continue
         for src, seg in segs:
@@ -142,6 +199,8 @@ def units_from_testlogs(root, env=None, binary_filter=None):
             u.xml = os.path.join(d, "test.xml") if "test.xml" in files else None
             u.log = log if os.path.isfile(log) else None
             u.killed = timed_out
+            u.exit = exit_status
+            u.bazel = True
             units.append(u)
     return units
 
@@ -239,7 +298,8 @@ def strip_where(msg):
 def headline(text):
     """One line saying what failed: a cited man page sentence or a
     violation if the message has one, else its first lines."""
-    lines = [l.strip() for l in strip_where(text).splitlines() if l.strip()]
+    lines = [l.strip() for l in strip_where(text).splitlines()
+             if l.strip() and l.strip() != "Failed" and not GTEST_WHERE_RE.match(l.strip())]
     for l in lines:
         if l.startswith("man ") or "violates" in l:
             return l[:200]
@@ -368,6 +428,12 @@ def _from_xml(env, unit):
             t["reason"] = t["message"]
             return [t]
     cases = list(tree.iter("testcase")) if tree is not None else []
+    if cases and unit.bazel and unit.exit == 0 and any(
+            x.tag in ("failure", "error") for c in cases for x in c):
+        # Bazel says the target passed, yet its XML has failures: the XML is
+        # a test binary's that the target ran (gtest writes XML_OUTPUT_FILE,
+        # which it inherits), not the target's own.
+        return [_whole(env, unit)]
     if cases:
         for c in cases:
             cls, name = c.get("classname", ""), c.get("name", "")
@@ -538,6 +604,19 @@ def judge(units, ignore_tables=False, env_meta=None, env_order=None):
                 raise BadInput("%s: unknown record %r" % (u.source, kind))
         if started is not None:
             add(_died(name, u.binary, started, u.killed, u))
+        mine = [t for t in tests.values() if t["binary"] == u.binary and t["env"] == name]
+        if ended and u.bazel and u.exit not in (None, 0) and not any(
+                t["outcome"] in ("fail", "xpass", "broken")
+                or (t["outcome"] == "skip" and t["need"] == "undeclared") for t in mine):
+            # The records end well and the target failed all the same: a
+            # failure after the last test (a leak found at exit, a sanitizer).
+            t = _whole(name, u)
+            t["outcome"] = "fail"
+            t["message"] = ("the test target failed after its records ended well (exit status "
+                            "non-zero after the end record: a leak or sanitizer report at exit?)"
+                            + _log_tail(u))
+            t["reason"] = t["message"].split("\n")[0]
+            add(t)
         if not ended:
             b["complete"] = False
             e.complete = False
@@ -556,8 +635,22 @@ def judge(units, ignore_tables=False, env_meta=None, env_order=None):
                 add(t)
 
     # Citations, groups, and the table entries' verdicts.
+    by_binary = {}
     for t in tests.values():
-        t["group"] = group_of(t.get("file"), t["test"])
+        if t.get("file"):
+            t["group"] = group_of(t["file"], t["test"])
+            by_binary.setdefault((t["env"], t["binary"]), []).append(t["group"])
+    for t in tests.values():
+        if not t.get("file"):
+            # A test with no source file (the binary died in it, or a target
+            # judged as a whole): its binary's mechanism, else its package.
+            groups = by_binary.get((t["env"], t["binary"]))
+            if groups:
+                t["group"] = max(set(groups), key=groups.count)
+            elif "/" in t["binary"]:
+                t["group"] = t["binary"].rsplit("/", 1)[0]
+            else:
+                t["group"] = group_of("", t["test"])
     for name, e in envs.items():
         mine = [t for t in tests.values() if t["env"] == name]
         if env_meta and name in env_meta:

@@ -287,7 +287,7 @@ def write_md(v, path):
             L.append("- **%s**: incomplete run, stale entries not judged: %s" % (
                 n, md_escape("; ".join(v.env[n]["incomplete"][:5]))))
     if not anyd:
-        L.append("None reported.")
+        L.append("No degraded mode reported.")
     L.append("")
 
     L += ["## Stale entries: %d" % len(v.stale), ""]

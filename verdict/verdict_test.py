@@ -52,9 +52,19 @@ def sh_xml(name, ok):
 
 # Bazel's layout of a test target's results: test.xml, and the undeclared
 # outputs zipped (Bazel 4) or as files.
-def lay_target(root, target, jsonl=None, zipped=False, xml=None, log="", timed_out=False):
+# test.cache_status: Bazel's TestResultData (field 2 test_passed, field 3
+# status: 1 passed, 3 timeout, 4 failed).
+CACHE_STATUS = {"passed": b"\x10\x01\x18\x01\x30\x00", "failed": b"\x10\x00\x18\x04\x22\x01x",
+                "timeout": b"\x10\x00\x18\x03"}
+
+
+def lay_target(root, target, jsonl=None, zipped=False, xml=None, log="", timed_out=False,
+               bazel=None):
     d = os.path.join(root, target)
     os.makedirs(os.path.join(d, "test.outputs"), exist_ok=True)
+    if bazel:
+        with open(os.path.join(d, "test.cache_status"), "wb") as fh:
+            fh.write(CACHE_STATUS[bazel])
     with open(os.path.join(d, "test.xml"), "w") as fh:
         fh.write(xml or sh_xml(target, True))
     with open(os.path.join(d, "test.log"), "w") as fh:
@@ -225,6 +235,25 @@ class Reader(unittest.TestCase):
         self.assertEqual(rc, 0)
         self.assertEqual([t["test"] for t in doc["tests"]], ["impl/verdict/pipe_io_test_script"])
         self.assertEqual(out.splitlines()[-1], "ipcspec: 1 passed, 0 failed, 0 skipped")
+
+    def test_bazels_own_status_of_the_target(self):
+        xml = read(os.path.join(DATA, "testlogs", "pipe_io_test.xml"))
+        root = self.lay_testlogs(
+            # A script whose test binary wrote gtest XML in its place: Bazel
+            # says the script passed, so it passed.
+            dict(target="impl/verdict/engine_test", xml=xml, bazel="passed"),
+            # Records that end well, and the target failed after them.
+            dict(target="suites/pipe/pipe_io_test", jsonl="good_pipe.jsonl", bazel="failed",
+                 log="==1==ERROR: LeakSanitizer: detected memory leaks"),
+            # Bazel's timeout.
+            dict(target="suites/signal/signal_test", jsonl="crash.jsonl", bazel="timeout"))
+        rc, _out, _err, doc = self.run_reader("--testlogs", root)
+        self.assertEqual(rc, 1)
+        self.assertEqual(self.outcome(doc, "impl/verdict/engine_test")["outcome"], "pass")
+        t = self.outcome(doc, "suites/pipe/pipe_io_test")
+        self.assertEqual(t["outcome"], "fail")
+        self.assertIn("LeakSanitizer", t["message"])
+        self.assertEqual(self.outcome(doc, "Signal.SignalfdReadsOneRecord")["signature_seen"], ["hang"])
 
     def test_gtest_xml_without_records(self):
         xml = read(os.path.join(DATA, "testlogs", "pipe_io_test.xml"))
