@@ -6,6 +6,8 @@ marker stream (a binary cut short included), runner.tsv, and the reader's
 verdict over the result. The test binaries are shell scripts that write
 records the way the C++ binaries do."""
 
+import contextlib
+import io
 import os
 import shutil
 import subprocess
@@ -20,6 +22,8 @@ from matrix.common import Deadline  # noqa: E402
 
 VERDICT = os.environ.get("VERDICT_PY") or os.path.join(
     os.path.dirname(os.path.dirname(HERE)), "verdict", "verdict.py")
+sys.path.insert(0, os.path.dirname(VERDICT))
+import verdict  # noqa: E402
 
 RUN = ('{"record":"run","binary":"%s","env":"\'"$IPCSPEC_ENV"\'","env_version":"\'"$IPCSPEC_ENV_VERSION"\'",'
        '"kernel":"k","isolation":"none","blocked_detection":"state","degraded":[],'
@@ -62,9 +66,16 @@ class Matrix(unittest.TestCase):
         shutil.rmtree(self.tmp)
 
     def verdict(self, out, env):
-        return subprocess.run([sys.executable, VERDICT, "--matrix", out, "--env", env,
-                               "--json", os.path.join(out, "results.json")],
-                              capture_output=True, text=True)
+        """The reader, in this process (a Python start-up costs more than
+        the rest of the test on a loaded machine)."""
+        o, e = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(o), contextlib.redirect_stderr(e):
+            try:
+                rc = verdict.main(["--matrix", out, "--env", env,
+                                   "--json", os.path.join(out, "results.json")])
+            except SystemExit as x:
+                rc = x.code
+        return subprocess.CompletedProcess([], rc, o.getvalue(), e.getvalue())
 
     def check_env(self, out, env, cut_short=None, env_killed=False):
         d = os.path.join(out, env)
