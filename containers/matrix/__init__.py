@@ -42,8 +42,8 @@ several kernels and sandboxes, then one side-by-side report.
 
 Every binary gets IPCSPEC_ENV (the environment's name: the divergence table
 it applies; an environment BASE-HOW with no table of its own, gvisor-podman,
-gets BASE's), IPCSPEC_ENV_VERSION (uname -r for host and runc, runsc's version
-for gVisor, the kernel package's version under qemu) and IPCSPEC_RESULTS_DIR
+gets BASE's), IPCSPEC_ENV_VERSION (uname -r for host and runc, runsc's release
+for gVisor (20240729.0 of Debian's 0.0~20240729.0), the kernel package's version under qemu) and IPCSPEC_RESULTS_DIR
 (where it writes its JSON Lines records); the records come back as files
 (host, podman's volume) or between markers on standard output (runsc do) and
 the serial console (qemu), see containers/matrix/loop.py.

@@ -71,7 +71,9 @@ def env_version(env, cache):
         except OSError:
             return ""
         first = (out.splitlines() or [""])[0].split()
-        return first[2] if len(first) > 2 else ""
+        # Debian's "0.0~20240729.0": the release date is gVisor's version
+        # (tables compare it: version>=20240729).
+        return first[2].split("~")[-1] if len(first) > 2 else ""
     pkg = read(os.path.join(cache, "kernels", env, "package")).split()
     return pkg[1] if len(pkg) > 1 else ""
 
