@@ -53,6 +53,7 @@ class Unit:
         self.exit = None        # exit status, when the runner knows it
         self.note = ""          # what the runner says about it
         self.bazel = False      # a Bazel test target (exit from test.cache_status)
+        self.not_run = None     # names of tests the runner left out on purpose
 
 
 def parse_jsonl(text, where):
@@ -267,6 +268,7 @@ def units_from_matrix_env(d, env):
             u.records = seg
             by_binary.setdefault(name, []).append(u)
     names = sorted(set(runner) | set(by_binary))
+    not_run = [l.strip() for l in _read(os.path.join(d, "not_run.txt")).splitlines() if l.strip()]
     units = []
     for n in names:
         rc, killed, note = runner.get(n, ("", False, ""))
@@ -283,7 +285,20 @@ def units_from_matrix_env(d, env):
             u.exit = int(rc) if rc.lstrip("-").isdigit() else None
             u.note = note
         units.extend(us)
+    if not_run:
+        # Tests the runner left out (a tier's choice): listed for the reader.
+        u = Unit(env, "(left out)", os.path.join(d, "not_run.txt"))
+        u.not_run = not_run
+        units.append(u)
     return units
+
+
+def _read(path):
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            return fh.read()
+    except OSError:
+        return ""
 
 
 # ------------------------------------------------------------ judging
@@ -518,6 +533,7 @@ class Env:
         self.entries = {}         # origin -> aggregated entry
         self.complete = True      # every binary ran to its end, unfiltered
         self.incomplete_why = []
+        self.not_run = []         # tests left out on purpose (a tier's choice)
 
 
 def judge(units, ignore_tables=False, env_meta=None, env_order=None):
@@ -545,6 +561,9 @@ def judge(units, ignore_tables=False, env_meta=None, env_order=None):
         run = next((r for r in u.records if r.get("record") == "run"), None)
         name = u.env or (run or {}).get("env") or "host"
         e = env_of(name)
+        if u.not_run is not None:
+            e.not_run.extend(u.not_run)
+            continue
         b = {"binary": u.binary, "source": u.source, "exit": u.exit, "killed": u.killed,
              "records": bool(u.records), "complete": True}
         e.binaries.append(b)
@@ -667,7 +686,11 @@ def judge(units, ignore_tables=False, env_meta=None, env_order=None):
             agg["covered"] = covered
             seen = {k: v for k, v in agg["matched"].items() if v and k != "n/a"}
             live = {k: v for k, v in covered.items() if v and k != "n/a"}
-            agg["stale"] = bool(agg["applies"] and e.complete and not seen and not live)
+            # An entry that covers a test the run left out is not judged.
+            agg["left_out"] = sum(1 for n in e.not_run
+                                  if fnmatch.fnmatchcase(n, agg.get("test", "")))
+            agg["stale"] = bool(agg["applies"] and e.complete and not seen and not live
+                                and not agg["left_out"])
             agg["flaky"] = str(agg.get("expect", "")).startswith("flaky")
 
     env_names = list(envs)

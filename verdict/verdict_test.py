@@ -324,6 +324,15 @@ class Reader(unittest.TestCase):
         self.assertIn("not ok 2 gvisor", k)
         self.assertTrue(any(l.startswith("    ok ") and "# XFAIL" in l for l in k))
 
+    def test_an_entry_covering_a_test_the_tier_left_out_is_not_stale(self):
+        m = os.path.join(self.tmp, "m")
+        shutil.copytree(os.path.join(DATA, "matrix"), m)
+        with open(os.path.join(m, "gvisor", "not_run.txt"), "w") as fh:
+            fh.write("Memfd.SealWrite\nKinds/MessageQueueRealKind.PassesEveryProperty/posix_mq\n")
+        _rc, _out, _err, doc = self.run_reader("--matrix", m)
+        self.assertEqual(doc["summary"]["stale_entries"], 0)
+        self.assertEqual([t["test"] for t in doc["tests"] if t["binary"] == "(left out)"], [])
+
     def test_matrix_binary_killed_at_its_deadline_is_a_hang_and_no_entry_is_stale(self):
         rc, _out, _err, doc = self.run_reader("--matrix", os.path.join(DATA, "matrix_killed"))
         self.assertEqual(rc, 1)
