@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "impl/core/degraded.h"
 #include "impl/core/file_descriptor.h"
 
 namespace ipcspec {
@@ -23,6 +24,12 @@ PosixErrorOr<std::string> ReadSmallFile(const std::string& path) {
   } while (n < 0 && errno == EINTR);
   if (n < 0) return ErrnoError("read(" + path + ")");
   return std::string(buf, static_cast<size_t>(n));
+}
+
+void ReportStateOnly() {
+  ReportDegraded(
+      "blocked-detection without /proc/PID/syscall: a process asleep in any system call counts "
+      "as blocked in the awaited one");
 }
 
 }  // namespace
@@ -85,8 +92,9 @@ PosixErrorOr<TaskSnapshot> SnapshotTask(pid_t tid) {
 std::string BlockedDetection() {
   static const std::string mode = [] {
     auto s = SnapshotTask(getpid());
-    return s.ok() && s.value().syscall_nr.has_value() ? std::string("state+syscall")
-                                                      : std::string("state only");
+    if (s.ok() && s.value().syscall_nr.has_value()) return std::string("state+syscall");
+    ReportStateOnly();
+    return std::string("state only");
   }();
   return mode;
 }
@@ -108,7 +116,11 @@ PosixError WaitUntilBlocked(pid_t pid, std::vector<long> syscalls, const Deadlin
       return true;
     }
     if (last.state != 'S') return false;
-    if (syscalls.empty() || !last.syscall_nr.has_value()) return true;
+    if (syscalls.empty()) return true;
+    if (!last.syscall_nr.has_value()) {
+      ReportStateOnly();
+      return true;
+    }
     for (long nr : syscalls) {
       if (*last.syscall_nr == nr) return true;
     }

@@ -1,6 +1,9 @@
 #include "impl/core/privilege.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <sys/random.h>
+#include <sys/stat.h>
 #include <linux/capability.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -89,6 +92,29 @@ std::string UidMapLine() {
     out += space ? ' ' : c;
   }
   return out;
+}
+
+uid_t UnusedUid() {
+  for (int attempt = 0;; ++attempt) {
+    uint32_t rnd = 0;
+    if (getrandom(&rnd, sizeof rnd, 0) != static_cast<ssize_t>(sizeof rnd)) {
+      rnd = static_cast<uint32_t>(getpid()) * 2654435761u + static_cast<uint32_t>(attempt);
+    }
+    const uid_t uid = 0x40000000u + (rnd & 0xffffffu);
+    bool used = false;
+    if (DIR* d = opendir("/proc")) {
+      while (struct dirent* e = readdir(d)) {
+        if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+        struct stat st;
+        if (fstatat(dirfd(d), e->d_name, &st, 0) == 0 && st.st_uid == uid) {
+          used = true;
+          break;
+        }
+      }
+      closedir(d);
+    }
+    if (!used || attempt >= 16) return uid;
+  }
 }
 
 PosixErrorOr<long> ReadProcLong(const std::string& path) {
