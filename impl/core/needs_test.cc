@@ -13,6 +13,7 @@
 #include "impl/core/privilege.h"
 #include "impl/core/sandbox.h"
 #include "impl/core/syscall_matchers.h"
+#include "impl/verdict/verdict.h"
 
 namespace ipcspec {
 namespace {
@@ -49,7 +50,7 @@ void UnmetHalfWay() {
   IPCSPEC_UNMET("second-uid", "setresuid: ") << "EPERM";
 }
 
-Reported Run(void (*body)()) {
+Reported RunBody(void (*body)()) {
   Reported r;
   ::testing::TestPartResultArray results;
   g_ran_past = false;
@@ -64,7 +65,7 @@ Reported Run(void (*body)()) {
 }
 
 TEST(Needs, AnUnmetNeedSkipsWithExactlyItsNameAndDetail) {
-  Reported r = Run(DeclaresOneUnmet);
+  Reported r = RunBody(DeclaresOneUnmet);
   EXPECT_FALSE(r.ran_past_needs) << "the test body went on past an unmet need";
   ASSERT_EQ(r.results.size(), 1u);
   EXPECT_TRUE(r.results[0].skipped());
@@ -77,23 +78,27 @@ TEST(Needs, MetNeedsLetTheTestRun) {
     // This very check is what the need is for: say so in the declared form.
     IPCSPEC_NEEDS(Need::RootUid());
   }
-  Reported r = Run(DeclaresOnlyMet);
+  Reported r = RunBody(DeclaresOnlyMet);
   EXPECT_TRUE(r.ran_past_needs);
   EXPECT_TRUE(r.results.empty());
 }
 
 TEST(Needs, AListIsCheckedInOrder) {
-  Reported r = Run(DeclaresList);
+  Reported r = RunBody(DeclaresList);
   EXPECT_FALSE(r.ran_past_needs);
   ASSERT_EQ(r.results.size(), 1u);
-  EXPECT_EQ(std::string(r.results[0].message()), "unmet need: b: found b");
+  EXPECT_EQ(std::string(r.results[0].message()), "unmet need: feature:b: found b");
 }
 
 TEST(Needs, UnmetHalfWayHasTheSameForm) {
-  Reported r = Run(UnmetHalfWay);
+  Reported r = RunBody(UnmetHalfWay);
   ASSERT_EQ(r.results.size(), 1u);
   EXPECT_TRUE(r.results[0].skipped());
   EXPECT_EQ(std::string(r.results[0].message()), "unmet need: second-uid: setresuid: EPERM");
+}
+
+TEST(Needs, TheMessageIsTheVerdictEnginesDeclaredForm) {
+  EXPECT_EQ(UnmetNeedMessage("x", "y").rfind(kUnmetNeedPrefix, 0), 0u);
 }
 
 TEST(Needs, FirstUnmetNeedNamesTheFirstOnly) {
