@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <sched.h>
+#include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -160,6 +161,13 @@ Need Need::PrivateIpcNamespace() {
   });
 }
 
+Need Need::NewIpcNamespace() {
+  return Need("unshare-ipc", [] {
+    return ChildProbe("unshare(CLONE_NEWIPC) in a child",
+                      [] { return unshare(CLONE_NEWIPC) == 0 ? 0 : errno; });
+  });
+}
+
 Need Need::KernelAtLeast(int major, int minor) {
   return Need("kernel>=" + std::to_string(major) + "." + std::to_string(minor),
               [major, minor]() -> std::optional<std::string> {
@@ -176,28 +184,28 @@ Need Need::KernelAtLeast(int major, int minor) {
 
 Need Need::WritableSysctl(const std::string& path) {
   return Need("sysctl:" + SysctlName(path), [path]() -> std::optional<std::string> {
-    auto v = ReadProcLong(path);
-    if (!v.ok()) return v.error().ToString();
-    PosixError e = WriteProcLong(path, v.value());
+    auto text = ReadProcText(path);
+    if (!text.ok()) return text.error().ToString();
+    PosixError e = WriteProcText(path, text.value());
     if (!e.ok()) return e.ToString() + " (uid_map \"" + UidMapLine() + "\")";
     return std::nullopt;
   });
 }
 
-Need Need::SysctlAtLeast(const std::string& path, long min) {
+Need Need::SysctlAtLeast(const std::string& path, unsigned long long min) {
   return Need("sysctl:" + SysctlName(path) + ">=" + std::to_string(min),
               [path, min]() -> std::optional<std::string> {
-                auto v = ReadProcLong(path);
+                auto v = ReadProcUnsigned(path);
                 if (!v.ok()) return v.error().ToString();
                 if (v.value() >= min) return std::nullopt;
                 return path + " is " + std::to_string(v.value());
               });
 }
 
-Need Need::SysctlBelow(const std::string& path, long limit) {
+Need Need::SysctlBelow(const std::string& path, unsigned long long limit) {
   return Need("sysctl:" + SysctlName(path) + "<" + std::to_string(limit),
               [path, limit]() -> std::optional<std::string> {
-                auto v = ReadProcLong(path);
+                auto v = ReadProcUnsigned(path);
                 if (!v.ok()) return v.error().ToString();
                 if (v.value() < limit) return std::nullopt;
                 return path + " is " + std::to_string(v.value());
@@ -206,6 +214,31 @@ Need Need::SysctlBelow(const std::string& path, long limit) {
 
 Need Need::Feature(const std::string& name, Probe probe) {
   return Need("feature:" + name, std::move(probe));
+}
+
+Need Need::MemfdCreate() {
+  return Feature("memfd_create", []() -> std::optional<std::string> {
+    FileDescriptor fd(memfd_create("ipcspec-need", MFD_CLOEXEC));
+    if (fd.valid() || (errno != ENOSYS && errno != EPERM)) return std::nullopt;
+    return "memfd_create: " + ErrnoText(errno);
+  });
+}
+
+Need Need::FileSealing() {
+  return Feature("file-sealing", []() -> std::optional<std::string> {
+    FileDescriptor fd(memfd_create("ipcspec-need", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+    if (!fd.valid()) {
+      if (errno == ENOSYS || errno == EPERM || errno == EINVAL) {
+        return "memfd_create(MFD_ALLOW_SEALING): " + ErrnoText(errno);
+      }
+      return std::nullopt;
+    }
+    if (fcntl(fd.get(), F_GET_SEALS) < 0 && errno == EINVAL) return "F_GET_SEALS: EINVAL";
+    if (fcntl(fd.get(), F_ADD_SEALS, F_SEAL_GROW) < 0 && errno == EINVAL) {
+      return "F_ADD_SEALS(F_SEAL_GROW): EINVAL";
+    }
+    return std::nullopt;
+  });
 }
 
 Need Need::AnyOf(std::vector<Need> needs) {

@@ -76,22 +76,31 @@ class Need {
   // sandbox, sandbox.h), so that per-namespace limits may be changed and
   // objects counted without touching the host's.
   static Need PrivateIpcNamespace();
+  // `unshare-ipc`: a forked child can make a new IPC namespace
+  // (unshare(CLONE_NEWIPC)), to compare a fresh namespace with this one.
+  static Need NewIpcNamespace();
   // `kernel>=MAJOR.MINOR`: uname(2)'s release is at least that.
   static Need KernelAtLeast(int major, int minor);
   // `sysctl:fs.pipe-max-size`: the file /proc/sys/fs/pipe-max-size can be
-  // written here (its current value is written back). Only for
+  // written here (its current text is written back). Only for
   // per-IPC-namespace files, or with PrivateIpcNamespace() first; a global
   // sysctl is never written by a test.
   static Need WritableSysctl(const std::string& path);
   // `sysctl:fs.pipe-max-size>=65536`: the number in the file is at least
   // `min`; `sysctl:fs.pipe-max-size<1073741824`: below `limit`.
-  static Need SysctlAtLeast(const std::string& path, long min);
-  static Need SysctlBelow(const std::string& path, long limit);
+  static Need SysctlAtLeast(const std::string& path, unsigned long long min);
+  static Need SysctlBelow(const std::string& path, unsigned long long limit);
   // `feature:NAME`: a kernel or library feature probed at run time; the probe
   // returns nullopt when the feature is there, else what it saw ("memfd_create:
   // ENOSYS"). A probe that meets an unexpected error should return nullopt
   // and let the test fail on it: only "not supported here" is an unmet need.
   static Need Feature(const std::string& name, Probe probe);
+  // `feature:memfd_create`: memfd_create(2) works here (ENOSYS on old
+  // kernels, EPERM under some seccomp filters).
+  static Need MemfdCreate();
+  // `feature:file-sealing`: a memfd made with MFD_ALLOW_SEALING takes seals
+  // (F_GET_SEALS / F_ADD_SEALS fail EINVAL without sealing support).
+  static Need FileSealing();
   // `A|B`: met when any of the needs is met; the detail lists each.
   static Need AnyOf(std::vector<Need> needs);
 

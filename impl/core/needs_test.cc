@@ -117,6 +117,7 @@ TEST(Needs, NamesAreStableTokens) {
   EXPECT_EQ(Need::Ptrace().name(), "ptrace");
   EXPECT_EQ(Need::ProcPidSyscall().name(), "proc-pid-syscall");
   EXPECT_EQ(Need::PrivateIpcNamespace().name(), "ipc-namespace");
+  EXPECT_EQ(Need::NewIpcNamespace().name(), "unshare-ipc");
   EXPECT_EQ(Need::KernelAtLeast(5, 14).name(), "kernel>=5.14");
   EXPECT_EQ(Need::WritableSysctl("/proc/sys/fs/pipe-max-size").name(), "sysctl:fs.pipe-max-size");
   EXPECT_EQ(Need::SysctlAtLeast("/proc/sys/fs/pipe-max-size", 65536).name(),
@@ -126,6 +127,8 @@ TEST(Needs, NamesAreStableTokens) {
   EXPECT_EQ(Need::Feature("memfd_create", [] { return std::nullopt; }).name(),
             "feature:memfd_create");
   EXPECT_EQ(Need::AnyOf({Need::SecondUid(), Need::UserNamespace()}).name(), "second-uid|userns");
+  EXPECT_EQ(Need::MemfdCreate().name(), "feature:memfd_create");
+  EXPECT_EQ(Need::FileSealing().name(), "feature:file-sealing");
   auto root = Need::Root();
   ASSERT_EQ(root.size(), 2u);
   EXPECT_EQ(root[0].name(), "root");
@@ -180,11 +183,21 @@ TEST(Needs, Sysctls) {
   std::optional<std::string> missing = Need::WritableSysctl("/proc/sys/kernel/no-such-knob").Unmet();
   ASSERT_TRUE(missing.has_value());
   EXPECT_NE(missing->find("ENOENT"), std::string::npos) << *missing;
+  // kernel.shmmax is near ULONG_MAX, beyond a long.
+  ASSERT_OK_AND_ASSIGN(unsigned long long shmmax, ReadProcUnsigned("/proc/sys/kernel/shmmax"));
+  EXPECT_EQ(Need::SysctlBelow("/proc/sys/kernel/shmmax", shmmax).Unmet(),
+            std::optional<std::string>("/proc/sys/kernel/shmmax is " + std::to_string(shmmax)));
   if (IpcSandbox::Get().isolation() != Isolation::kNone) {
     // Per IPC namespace (man 7 ipc_namespaces), and this test has its own.
     EXPECT_EQ(Need::WritableSysctl(msgmnb).Unmet(), std::nullopt);
     ASSERT_OK_AND_ASSIGN(long after, ReadProcLong(msgmnb));
     EXPECT_EQ(after, v) << "the probe writes back the value it read";
+    // Several numbers in one file, and a number beyond a long.
+    ASSERT_OK_AND_ASSIGN(std::string sem, ReadProcText("/proc/sys/kernel/sem"));
+    EXPECT_EQ(Need::WritableSysctl("/proc/sys/kernel/sem").Unmet(), std::nullopt);
+    EXPECT_EQ(ReadProcText("/proc/sys/kernel/sem").value(), sem);
+    EXPECT_EQ(Need::WritableSysctl("/proc/sys/kernel/shmmax").Unmet(), std::nullopt);
+    EXPECT_EQ(ReadProcUnsigned("/proc/sys/kernel/shmmax").value(), shmmax);
   }
 }
 
@@ -192,6 +205,15 @@ TEST(Needs, AnyOfIsMetByOneAndListsEveryDetailOtherwise) {
   EXPECT_EQ(Need::AnyOf({Fake("a", "no a"), Fake("b", std::nullopt)}).Unmet(), std::nullopt);
   EXPECT_EQ(Need::AnyOf({Fake("a", "no a"), Fake("b", "no b")}).Unmet(),
             std::optional<std::string>("feature:a: no a; feature:b: no b"));
+}
+
+TEST(Needs, IpcNamespaces) {
+  EXPECT_EQ(Need::PrivateIpcNamespace().Unmet().has_value(),
+            IpcSandbox::Get().isolation() == Isolation::kNone);
+  // The sandbox made this test's IPC namespace with the same call.
+  if (IpcSandbox::Get().isolation() != Isolation::kNone) {
+    EXPECT_EQ(Need::NewIpcNamespace().Unmet(), std::nullopt);
+  }
 }
 
 TEST(Needs, ProcPidSyscallAgreesWithBlockedDetection) {

@@ -144,6 +144,38 @@ PosixError WriteProcLong(const std::string& path, long value) {
   return NoError();
 }
 
+PosixErrorOr<std::string> ReadProcText(const std::string& path) {
+  FileDescriptor fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return ErrnoError("open(" + path + ")");
+  char buf[256];
+  ssize_t n;
+  do {
+    n = read(fd.get(), buf, sizeof buf);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return ErrnoError("read(" + path + ")");
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+PosixError WriteProcText(const std::string& path, const std::string& text) {
+  FileDescriptor fd(open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd.valid()) return ErrnoError("open(" + path + ", O_WRONLY)");
+  if (write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+    return ErrnoError("write(" + path + ", \"" + text + "\")");
+  }
+  return NoError();
+}
+
+PosixErrorOr<unsigned long long> ReadProcUnsigned(const std::string& path) {
+  IPCSPEC_ASSIGN_OR_RETURN(std::string s, ReadProcText(path));
+  char* end = nullptr;
+  errno = 0;
+  unsigned long long v = std::strtoull(s.c_str(), &end, 10);
+  if (end == s.c_str() || errno != 0 || s[0] == '-') {
+    return PosixError(EINVAL, "parse " + path + ": \"" + s + "\"");
+  }
+  return v;
+}
+
 PosixErrorOr<uint64_t> FdInfoHexField(int fd, const char* key) {
   std::string path = "/proc/self/fdinfo/" + std::to_string(fd);
   FileDescriptor f(open(path.c_str(), O_RDONLY | O_CLOEXEC));

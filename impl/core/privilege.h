@@ -43,6 +43,11 @@ uid_t UnusedUid();
 // A number from a /proc file ("/proc/sys/kernel/msgmnb"), and back.
 PosixErrorOr<long> ReadProcLong(const std::string& path);
 PosixError WriteProcLong(const std::string& path, long value);
+// An unsigned number (kernel.shmmax is near ULONG_MAX, beyond a long).
+PosixErrorOr<unsigned long long> ReadProcUnsigned(const std::string& path);
+// A small /proc file whole, and back (several numbers: kernel.sem).
+PosixErrorOr<std::string> ReadProcText(const std::string& path);
+PosixError WriteProcText(const std::string& path, const std::string& text);
 // A hexadecimal field of /proc/self/fdinfo/FD ("eventfd-count:", "sigmask:");
 // ENOTSUP when the kernel does not show it (gVisor, old kernels).
 PosixErrorOr<uint64_t> FdInfoHexField(int fd, const char* key);

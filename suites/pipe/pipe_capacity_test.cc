@@ -73,7 +73,7 @@ TEST(PipeSetSize, RoundsUpToAPowerOfTwoNumberOfPages) {
   const size_t page = PageSize();
   // The cases ask for up to 8 pages, which an unprivileged process may only
   // ask for up to pipe-max-size.
-  IPCSPEC_NEEDS(Need::SysctlAtLeast(kMaxSizeFile, static_cast<long>(8 * page)));
+  IPCSPEC_NEEDS(Need::SysctlAtLeast(kMaxSizeFile, 8 * page));
   struct Case {
     size_t ask;
     size_t want;
@@ -155,7 +155,7 @@ TEST(PipeSetSize, AboveMaxSizeWithoutCapSysResourceIsEperm) {
       "to set the pipe capacity above the limit in /proc/sys/fs/pipe-max-size yield the error "
       "EPERM\"";
   // A request above the limit must fit F_SETPIPE_SZ's int argument.
-  IPCSPEC_NEEDS(Need::SysctlBelow(kMaxSizeFile, 1L << 30));
+  IPCSPEC_NEEDS(Need::SysctlBelow(kMaxSizeFile, 1ULL << 30));
   ASSERT_OK_AND_ASSIGN(long max_size, ReadProcLong(kMaxSizeFile));
   ASSERT_OK_AND_ASSIGN(auto p, pipetest::MakePipe(O_NONBLOCK));
   ASSERT_OK_AND_ASSIGN(auto above, SharedObject<pipetest::ChildCallResult>::Create());
@@ -198,7 +198,7 @@ TEST(PipeSetSize, AboveMaxSizeWithCapSysResourceIsAllowed) {
   // initial user namespace; a pipe above a limit of 64 MiB or more would be
   // too large for a fast test.
   IPCSPEC_NEEDS(Need::CapabilityInInitialUserNs(CAP_SYS_RESOURCE),
-                Need::SysctlBelow(kMaxSizeFile, 1L << 26));
+                Need::SysctlBelow(kMaxSizeFile, 1ULL << 26));
   ASSERT_OK_AND_ASSIGN(long max_size, ReadProcLong(kMaxSizeFile));
   ASSERT_OK_AND_ASSIGN(auto p, pipetest::MakePipe(O_NONBLOCK));
   const int ask = static_cast<int>(max_size) + 1;

@@ -28,7 +28,7 @@ size_t DocumentedRoundedPipeSize(size_t requested) {
 }
 
 std::vector<Need> DefaultCapacityNeeds() {
-  return {Need::SysctlAtLeast(kPipeMaxSizeFile, static_cast<long>(DocumentedDefaultCapacity())),
+  return {Need::SysctlAtLeast(kPipeMaxSizeFile, DocumentedDefaultCapacity()),
           Need::Feature("pipe-default-capacity", []() -> std::optional<std::string> {
             auto p = MakePipe();
             if (!p.ok()) return std::nullopt;  // the test fails on it
