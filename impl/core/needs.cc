@@ -138,6 +138,10 @@ Need Need::Ptrace() {
 
 Need Need::ProcPidSyscall() {
   return Need("proc-pid-syscall", []() -> std::optional<std::string> {
+    if (SyscallDetectionTurnedOff()) {
+      return "turned off by IPCSPEC_BLOCKED_DETECTION=state: blocked-detection sees the process "
+             "state only";
+    }
     FileDescriptor fd(open("/proc/self/syscall", O_RDONLY | O_CLOEXEC));
     if (!fd.valid()) {
       return "open(/proc/self/syscall): " + ErrnoText(errno) +
