@@ -135,12 +135,17 @@ std::string UnmetNeedMessage(const std::string& name, const std::string& detail)
 
 // At the top of a test body (or of SetUp): skips the test unless every need
 // is met. Needs are Need values or lists of them (Need::Root()).
+// (Safe after an unbraced `if`: the switch stops a following `else` from
+// binding to the macro's own.)
 #define IPCSPEC_NEEDS(...)                                                          \
-  if (std::optional<std::string> ipcspec_unmet_need_ =                              \
-          ::ipcspec::FirstUnmetNeed({__VA_ARGS__})) {                               \
-    GTEST_SKIP() << *ipcspec_unmet_need_;                                           \
-  } else                                                                            \
-    static_cast<void>(0)
+  switch (0)                                                                        \
+  case 0:                                                                           \
+  default:                                                                          \
+    if (std::optional<std::string> ipcspec_unmet_need_ =                            \
+            ::ipcspec::FirstUnmetNeed({__VA_ARGS__})) {                             \
+      GTEST_SKIP() << *ipcspec_unmet_need_;                                         \
+    } else                                                                          \
+      static_cast<void>(0)
 
 // Half-way through a test: skips with "unmet need: NAME: DETAIL" (streamed
 // values may follow: IPCSPEC_UNMET("second-uid", "") << ...).

@@ -233,7 +233,9 @@ TEST(Needs, SecondUidAndPtraceAgreeWithPrivilege) {
   // probe must at least run to an answer without leaving the child behind
   // (the leak audit checks that).
   std::optional<std::string> p = Need::Ptrace().Unmet();
-  if (p) EXPECT_NE(p->find("PTRACE_SEIZE"), std::string::npos) << *p;
+  if (p) {
+    EXPECT_NE(p->find("PTRACE_SEIZE"), std::string::npos) << *p;
+  }
 }
 
 TEST(Needs, CapabilityAndSysctlNames) {

@@ -737,7 +737,9 @@ const char* DeathCite(FileLockSort sort) {
 // waiter gets it; a third process can take it after the waiter goes.
 TEST_P(FileLockDeath, ReleasedWhenTheHolderIsKilled) {
   const FileLockSort sort = GetParam();
-  if (sort == FileLockSort::kOfd) IPCSPEC_NEEDS(OfdLocks());
+  if (sort == FileLockSort::kOfd) {
+    IPCSPEC_NEEDS(OfdLocks());
+  }
   ASSERT_OK_AND_ASSIGN(LockFile f, LockFile::Create());
   ASSERT_OK_AND_ASSIGN(Checkpoint cp, Checkpoint::Create());
   const std::string path = f.path();
