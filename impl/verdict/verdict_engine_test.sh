@@ -14,7 +14,8 @@ run() {
   local name=$1 want_exit=$2 want=$3; shift 3
   local dir=$out/$name.$RANDOM
   mkdir -p "$dir"
-  env IPCSPEC_ENV=planted IPCSPEC_RESULTS_DIR="$dir" "$@" "$bin" --gtest_filter="Planted.$name" \
+  env -u XML_OUTPUT_FILE -u TEST_UNDECLARED_OUTPUTS_DIR -u GTEST_OUTPUT \
+    IPCSPEC_ENV=planted IPCSPEC_RESULTS_DIR="$dir" "$@" "$bin" --gtest_filter="Planted.$name" \
     >"$dir/log" 2>&1
   local rc=$?
   [ "$rc" = "$want_exit" ] || fail "Planted.$name ($*): exit $rc, want $want_exit"
@@ -52,7 +53,8 @@ run TabledButPasses 0 pass IPCSPEC_ENV=host >/dev/null
 
 # A crash: the start record with no test record and no end record.
 dir=$out/crash; mkdir -p "$dir"
-IPCSPEC_ENV=planted IPCSPEC_RESULTS_DIR="$dir" "$bin" --gtest_filter=Planted.Crashes >/dev/null 2>&1
+env -u XML_OUTPUT_FILE -u TEST_UNDECLARED_OUTPUTS_DIR IPCSPEC_ENV=planted IPCSPEC_RESULTS_DIR="$dir" \
+  "$bin" --gtest_filter=Planted.Crashes >/dev/null 2>&1
 python3 - "$dir" <<'PY' || fail "a crash must leave its start record and no test or end record"
 import json, pathlib, sys
 recs = [json.loads(l) for f in pathlib.Path(sys.argv[1]).glob("*.jsonl") for l in open(f)]
@@ -64,7 +66,8 @@ PY
 # Entry records: per entry, how its tests came out; the one planted for no
 # test matched nothing (the reader calls it stale over a whole run).
 dir=$out/all; mkdir -p "$dir"
-IPCSPEC_ENV=planted IPCSPEC_RESULTS_DIR="$dir" "$bin" --gtest_filter='Planted.*-Planted.Crashes' \
+env -u XML_OUTPUT_FILE -u TEST_UNDECLARED_OUTPUTS_DIR IPCSPEC_ENV=planted IPCSPEC_RESULTS_DIR="$dir" \
+  "$bin" --gtest_filter='Planted.*-Planted.Crashes' \
   >/dev/null 2>&1
 python3 - "$dir" <<'PY' || fail "entry records"
 import json, pathlib, sys
