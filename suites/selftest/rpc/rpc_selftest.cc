@@ -1,13 +1,27 @@
-// The RPC suite tests itself: every broken RPC Kind in impl/mutants/rpc must
-// be caught by some RPC property.
+// The Rpc suite's self-test (suites/common/selftest.h): every mutant in
+// impl/mutants/rpc must be caught by exactly the properties its MustCatch
+// entry names, and every real Rpc Kind must pass the same properties
+// with the same pinned seed and number of cases.
 #include "gtest/gtest.h"
-#include "suites/common/selftest.h"
 #include "suites/rpc/rpc_properties.h"
+#include "suites/common/selftest.h"
 
 namespace ipcspec {
 namespace {
 
-TEST(RpcSelftest, EveryMutantIsCaught) { ExpectEveryMutantCaught(RpcProperties()); }
+const SelftestSpec<RpcInterface>& Spec() {
+  static const auto* spec = [] {
+    auto* s = new SelftestSpec<RpcInterface>();
+    s->properties = RpcProperties();
+    s->max_success = 100;
+    s->must_catch = {
+    };
+    return s;
+  }();
+  return *spec;
+}
+
+IPCSPEC_SELFTEST(Rpc, RpcInterface, Spec());
 
 }  // namespace
 }  // namespace ipcspec
