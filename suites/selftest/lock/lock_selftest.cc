@@ -15,11 +15,14 @@ const SelftestSpec<LockInterface>& Spec() {
     s->properties = LockProperties();
     s->max_success = 100;
     // Measured with kSelftestSeed (the test prints each mutant's measured
-    // entry); see the file comment for the other seeds checked.
+    // entry) and checked on seeds 1-3 (IPCSPEC_SELFTEST_SEED); "P?": P catches
+    // it on some seeds only.
     s->must_catch = {
         {"fcntl_try_lies_rarely", {"MutualExclusion", "TryAcquireFailsWhileHeld"}},
         {"flock_shared_description", {"MutualExclusion", "TryAcquireFailsWhileHeld", "ReleasedWhenHolderDies"}},
-        {"futex_word_not_robust", {"ReleasedWhenHolderDies"}},
+        // Caught by a violation with the pinned seed, by a harness deadline
+        // (the next acquirer never gets the lock) on seeds 1-3.
+        {"futex_word_not_robust", {"ReleasedWhenHolderDies:hang"}},
         {"mutex_release_by_anyone", {"TryAcquireFailsWhileHeld"}},
         {"ofd_acquire_skips_wait_rarely", {"MutualExclusion", "TryAcquireFailsWhileHeld", "ReleasedWhenHolderDies"}},
         {"robust_mutex_hides_owner_dead", {"ReleasedWhenHolderDies"}},

@@ -20,13 +20,16 @@ const SelftestSpec<ByteStreamInterface>& Spec() {
     for (const auto& p : StreamFaultScenarios()) s->properties.push_back(p);
     s->max_success = 50;
     // Measured with kSelftestSeed (the test prints each mutant's measured
-    // entry); see the file comment for the other seeds checked.
+    // entry) and checked on seeds 1-3 (IPCSPEC_SELFTEST_SEED); "P?": P catches
+    // it on some seeds only.
     s->must_catch = {
         {"mutant_buffers_small_writes", {"ModelSequences", "ConcurrentWritersAreAtomic", "WriteAllIsExactUnderInjectedFaults", "KilledWriterLeavesAPrefix", "FullStreamBlocksUntilDrained", "ReadBlocksUntilDataOrEof:hang"}},
         {"mutant_drops_one_byte", {"ModelSequences", "ConcurrentWritersAreAtomic", "WriteAllIsExactUnderInjectedFaults", "KilledWriterLeavesAPrefix", "FullStreamBlocksUntilDrained"}},
         {"mutant_early_eof", {"ModelSequences"}},
-        {"mutant_repeats_a_byte", {"ModelSequences", "ConcurrentWritersAreAtomic"}},
-        {"mutant_split_small_writes", {"ConcurrentWritersAreAtomic", "KilledWriterLeavesAPrefix"}},
+        // ModelSequences: pinned seed, seeds 1 and 3, not seed 2.
+        {"mutant_repeats_a_byte", {"ConcurrentWritersAreAtomic", "ModelSequences?"}},
+        // ModelSequences: seeds 1 and 3, not the pinned seed or seed 2.
+        {"mutant_split_small_writes", {"ConcurrentWritersAreAtomic", "KilledWriterLeavesAPrefix", "ModelSequences?"}},
         {"mutant_writeall_duplicates_after_eintr", {"WriteAllIsExactUnderInjectedFaults"}},
         {"mutant_writeall_gives_up_on_eintr", {"WriteAllIsExactUnderInjectedFaults"}},
         {"mutant_writeall_restarts_on_short_write", {"WriteAllIsExactUnderInjectedFaults"}},
