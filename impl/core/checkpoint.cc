@@ -33,6 +33,7 @@ PosixError Checkpoint::WaitFor(uint32_t stage, const Deadline& deadline) const {
     uint32_t cur = word_->load(std::memory_order_acquire);
     if (cur >= stage) return NoError();
     if (deadline.Expired()) {
+      NoteHarnessDeadlinePassed();
       return PosixError(ETIMEDOUT, "Checkpoint::WaitFor(stage " + std::to_string(stage) +
                                        "), still at stage " + std::to_string(cur));
     }

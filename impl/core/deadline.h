@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 
 namespace ipcspec {
@@ -33,6 +34,13 @@ class Deadline {
 
 // The scale factor read from IPCSPEC_TIMEOUT_SCALE (default 1).
 double TimeoutScale();
+
+// How many harness deadlines have passed in this process: a child that
+// WaitPid/Child::Wait gave up on, a Checkpoint stage never reached. Not the
+// Watchdog, which properties use to measure whether a call blocks. RunProperty
+// reads it to mark a failing case that hung (PropertyOutcome::hang).
+void NoteHarnessDeadlinePassed();
+uint64_t HarnessDeadlinesPassed();
 
 // Waits until pred() is true, polling with a bounded back-off (50 us doubling
 // to 5 ms) until the deadline. For conditions the kernel offers no way to wait

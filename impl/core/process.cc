@@ -107,7 +107,10 @@ PosixErrorOr<WaitStatus> WaitPid(pid_t pid, const Deadline& deadline) {
       int n = poll(&p, 1, deadline.RemainingMs());
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) return ErrnoError("poll(pidfd of " + std::to_string(pid) + ")");
-      if (n == 0) return PosixError(ETIMEDOUT, call + " past the deadline");
+      if (n == 0) {
+        NoteHarnessDeadlinePassed();
+        return PosixError(ETIMEDOUT, call + " past the deadline");
+      }
       break;
     }
   }
@@ -122,7 +125,10 @@ PosixErrorOr<WaitStatus> WaitPid(pid_t pid, const Deadline& deadline) {
         return got != 0;
       },
       deadline);
-  if (!done) return PosixError(ETIMEDOUT, call + " past the deadline");
+  if (!done) {
+    NoteHarnessDeadlinePassed();
+    return PosixError(ETIMEDOUT, call + " past the deadline");
+  }
   if (got < 0) return ErrnoError(call);
   return WaitStatus{status};
 }

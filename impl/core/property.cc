@@ -43,6 +43,19 @@ std::string ReproduceHint(const std::string& id, uint64_t seed, const std::strin
 
 namespace property_internal {
 
+void CaseListener::onTestCaseFinished(const rc::detail::CaseDescription& d) {
+  const uint64_t now = HarnessDeadlinesPassed();
+  if (d.result.type == rc::detail::CaseResult::Type::Failure && !failure_seen_) {
+    failure_seen_ = true;
+    failing_case_deadlines_ = now - at_case_start_;
+  }
+  at_case_start_ = now;
+}
+
+uint64_t CaseListener::FailingCaseDeadlines() const {
+  return failure_seen_ ? failing_case_deadlines_ : HarnessDeadlinesPassed() - at_case_start_;
+}
+
 PropertyOutcome Summarise(const std::string& id, const rc::detail::TestResult& r,
                           const rc::detail::TestParams& params) {
   using namespace rc::detail;
@@ -80,9 +93,11 @@ PropertyOutcome Summarise(const std::string& id, const rc::detail::TestResult& r
   } else if (r.template is<GaveUpResult>()) {
     const auto& g = r.template get<GaveUpResult>();
     o.cases = g.numSuccess;
+    o.broken = true;
     os << "Gave up after " << g.numSuccess << " case(s): " << g.description << "\n"
        << ReproduceHint(id, params.seed, "");
   } else {
+    o.broken = true;
     os << "rapidcheck error: " << r.template get<Error>().description << "\n";
   }
   RapidcheckCasesRun() += static_cast<uint64_t>(o.cases);

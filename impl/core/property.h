@@ -16,8 +16,9 @@
 #include <string>
 
 #include "gtest/gtest.h"
+#include "impl/core/deadline.h"
 #include "rapidcheck.h"
-#include "rapidcheck/detail/TestListenerAdapter.h"
+#include "rapidcheck/detail/TestListener.h"
 
 namespace ipcspec {
 
@@ -25,6 +26,16 @@ struct PropertyOutcome {
   bool passed = false;
   int cases = 0;              // successful cases run
   std::string message;        // counterexample and reproduction, on failure
+  // Why a failure may not be a property violation (the selftest counts such
+  // a failure as a catch only when told to; see suites/common/selftest.h):
+  // broken: the property could not run its cases (rapidcheck gave up after
+  //   too many discarded cases, or reported an error of its own);
+  // hang: a harness deadline passed (HarnessDeadlinesPassed(): a child
+  //   Wait/WaitPid gave up on, a Checkpoint never reached) during the failing
+  //   case. Exact when shrinking is off (the selftest): the failing case is
+  //   then the last one run.
+  bool broken = false;
+  bool hang = false;
 };
 
 // "Suite.Test" of the running gtest test: the id `reproduce=` entries use.
@@ -76,6 +87,23 @@ std::string ReproduceHint(const std::string& id, uint64_t seed,
                           const std::string& reproduce_params);
 
 namespace property_internal {
+// A silent listener (the failure is reported once, through gtest, with our
+// own reproduction line, not rapidcheck's at-exit message) that counts the
+// harness deadlines passed during the failing case (PropertyOutcome::hang).
+class CaseListener : public rc::detail::TestListener {
+ public:
+  void onTestCaseFinished(const rc::detail::CaseDescription& d) override;
+  void onShrinkTried(const rc::detail::CaseDescription&, bool) override {}
+  void onTestFinished(const rc::detail::TestMetadata&, const rc::detail::TestResult&) override {}
+  // Harness deadlines passed in the failing case (or, if rapidcheck did not
+  // report it, since the last successful one).
+  uint64_t FailingCaseDeadlines() const;
+
+ private:
+  uint64_t at_case_start_ = HarnessDeadlinesPassed();
+  bool failure_seen_ = false;
+  uint64_t failing_case_deadlines_ = 0;
+};
 PropertyOutcome Summarise(const std::string& id, const rc::detail::TestResult& r,
                           const rc::detail::TestParams& params);
 }  // namespace property_internal
@@ -100,13 +128,13 @@ PropertyOutcome RunProperty(const std::string& id, Testable&& testable, int max_
   }
   params.maxSuccess = std::min(params.maxSuccess, max_cases);
   if (!shrink) params.disableShrinking = true;
-  // A silent listener: the failure is reported once, through gtest, with
-  // our own reproduction line (not rapidcheck's at-exit message).
-  rc::detail::TestListenerAdapter quiet;
+  property_internal::CaseListener listener;
   auto result = rc::detail::checkProperty(
-      rc::detail::toProperty(std::forward<Testable>(testable)), md, params, quiet,
+      rc::detail::toProperty(std::forward<Testable>(testable)), md, params, listener,
       config.reproduce);
-  return property_internal::Summarise(id, result, params);
+  PropertyOutcome o = property_internal::Summarise(id, result, params);
+  o.hang = !o.passed && !o.broken && listener.FailingCaseDeadlines() > 0;
+  return o;
 }
 
 template <typename Testable>

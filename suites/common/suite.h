@@ -108,22 +108,41 @@ void RunSuiteProperty(const std::vector<SuiteProperty<Interface>>& ps, const std
 struct MutantVerdict {
   std::string mutant;
   std::string bug;
-  std::vector<std::string> caught_by;  // property names
+  // The properties that caught it: "<Property>" for a property violation,
+  // "<Property>:hang" when a harness deadline passed in the failing case
+  // (PropertyOutcome::hang).
+  std::vector<std::string> caught_by;
   std::string first_message;           // the first catching property's message
+  // Non-empty: the Kind could not be judged, and why (it failed to open, or
+  // a property could not run its cases: PropertyOutcome::broken). A broken
+  // mutant is not caught (suites/common/selftest.h).
+  std::string broken;
 };
 
-// Runs every applicable property against `mutant`.
+// Runs every applicable property against `mutant` (or a real Kind: the same
+// verdict, which must then be empty). The Kind is first opened once: a Kind
+// that cannot open is broken, and no property runs.
 template <typename Interface>
 MutantVerdict JudgeMutant(const std::vector<SuiteProperty<Interface>>& ps,
                           const Kind<Interface>& mutant) {
-  MutantVerdict v{mutant.name, mutant.mutant_bug, {}, ""};
+  MutantVerdict v{mutant.name, mutant.mutant_bug, {}, "", ""};
+  {
+    auto opened = mutant.Open();
+    if (!opened.ok()) {
+      v.broken = "Open() fails: " + opened.error().ToString();
+      return v;
+    }
+  }
   for (const auto& p : ps) {
     if (p.skip_reason && p.skip_reason(mutant)) continue;
     PropertyOutcome o = p.run(mutant);
-    if (!o.passed) {
-      v.caught_by.push_back(p.name);
-      if (v.first_message.empty()) v.first_message = o.message;
+    if (o.passed) continue;
+    if (o.broken) {
+      v.broken += (v.broken.empty() ? "" : "\n") + p.name + " could not run: " + o.message;
+      continue;
     }
+    v.caught_by.push_back(o.hang ? p.name + ":hang" : p.name);
+    if (v.first_message.empty()) v.first_message = o.message;
   }
   return v;
 }

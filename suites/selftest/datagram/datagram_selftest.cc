@@ -1,15 +1,34 @@
-// The Datagram suite tests itself: every broken Datagram Kind in
-// impl/mutants/datagram must be caught by some Datagram property (each
-// property cites its man page sentence: man 7 unix, man 7 udp, man 2 recv,
-// man 2 send; see suites/datagram/datagram_properties.cc).
+// The Datagram suite's self-test (suites/common/selftest.h): every mutant in
+// impl/mutants/datagram must be caught by exactly the properties its MustCatch
+// entry names, and every real Datagram Kind must pass the same properties
+// with the same pinned seed and number of cases.
 #include "gtest/gtest.h"
-#include "suites/common/selftest.h"
 #include "suites/datagram/datagram_properties.h"
+#include "suites/common/selftest.h"
 
 namespace ipcspec {
 namespace {
 
-TEST(DatagramSelftest, EveryMutantIsCaught) { ExpectEveryMutantCaught(DatagramProperties()); }
+const SelftestSpec<DatagramInterface>& Spec() {
+  static const auto* spec = [] {
+    auto* s = new SelftestSpec<DatagramInterface>();
+    s->properties = DatagramProperties();
+    s->max_success = 100;
+    // Measured with kSelftestSeed (the test prints each mutant's measured
+    // entry) and checked on seeds 1-3 (IPCSPEC_SELFTEST_SEED); "P?": P catches
+    // it on some seeds only.
+    s->must_catch = {
+        {"mutant_dgram_duplicates_every_7th", {"ModelSequences"}},
+        {"mutant_dgram_keeps_truncated_tail", {"ModelSequences", "TruncationReportsTheRealLength"}},
+        {"mutant_dgram_merges_small", {"ModelSequences"}},
+        {"mutant_dgram_swaps_pairs", {"ModelSequences", "TruncationReportsTheRealLength"}},
+    };
+    return s;
+  }();
+  return *spec;
+}
+
+IPCSPEC_SELFTEST(Datagram, DatagramInterface, Spec());
 
 }  // namespace
 }  // namespace ipcspec

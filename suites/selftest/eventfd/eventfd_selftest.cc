@@ -1,13 +1,35 @@
-// The Counter suite tests itself: every broken Counter Kind in
-// impl/mutants/eventfd must be caught by some Counter property.
+// The Counter suite's self-test (suites/common/selftest.h): every mutant in
+// impl/mutants/eventfd must be caught by exactly the properties its MustCatch
+// entry names, and every real Counter Kind must pass the same properties
+// with the same pinned seed and number of cases.
 #include "gtest/gtest.h"
-#include "suites/common/selftest.h"
 #include "suites/eventfd/counter_properties.h"
+#include "suites/common/selftest.h"
 
 namespace ipcspec {
 namespace {
 
-TEST(CounterSelftest, EveryMutantIsCaught) { ExpectEveryMutantCaught(CounterProperties()); }
+const SelftestSpec<CounterInterface>& Spec() {
+  static const auto* spec = [] {
+    auto* s = new SelftestSpec<CounterInterface>();
+    s->properties = CounterProperties();
+    s->max_success = 100;
+    // Measured with kSelftestSeed (the test prints each mutant's measured
+    // entry) and checked on seeds 1-3 (IPCSPEC_SELFTEST_SEED); "P?": P catches
+    // it on some seeds only.
+    s->must_catch = {
+        {"mutant_all_ones_ignored", {"ModelSequences"}},
+        {"mutant_empty_take_returns_zero", {"ModelSequences", "BlockedTakeWokenByAdd"}},
+        {"mutant_saturates", {"ModelSequences", "BlockedAddWokenByTake"}},
+        {"mutant_semaphore_takes_all", {"ModelSequences", "BlockedAddWokenByTake", "BlockedTakeWokenByAdd"}},
+        {"mutant_take_keeps_value", {"ModelSequences", "BlockedAddWokenByTake:hang", "BlockedTakeWokenByAdd"}},
+    };
+    return s;
+  }();
+  return *spec;
+}
+
+IPCSPEC_SELFTEST(Counter, CounterInterface, Spec());
 
 }  // namespace
 }  // namespace ipcspec

@@ -1,15 +1,38 @@
-// The Lock suite tests itself: every broken Lock Kind in impl/mutants/lock
-// must be caught by some Lock property. The seed is fixed (kSelftestSeed);
-// IPCSPEC_SELFTEST_SEED=N runs the same verdicts with another seed, to check
-// that no catch depends on one lucky seed.
+// The Lock suite's self-test (suites/common/selftest.h): every mutant in
+// impl/mutants/lock must be caught by exactly the properties its MustCatch
+// entry names, and every real Lock Kind must pass the same properties
+// with the same pinned seed and number of cases.
 #include "gtest/gtest.h"
-#include "suites/common/selftest.h"
 #include "suites/lock/lock_properties.h"
+#include "suites/common/selftest.h"
 
 namespace ipcspec {
 namespace {
 
-TEST(LockSelftest, EveryMutantIsCaught) { ExpectEveryMutantCaught(LockProperties()); }
+const SelftestSpec<LockInterface>& Spec() {
+  static const auto* spec = [] {
+    auto* s = new SelftestSpec<LockInterface>();
+    s->properties = LockProperties();
+    s->max_success = 100;
+    // Measured with kSelftestSeed (the test prints each mutant's measured
+    // entry) and checked on seeds 1-3 (IPCSPEC_SELFTEST_SEED); "P?": P catches
+    // it on some seeds only.
+    s->must_catch = {
+        {"fcntl_try_lies_rarely", {"MutualExclusion", "TryAcquireFailsWhileHeld"}},
+        {"flock_shared_description", {"MutualExclusion", "TryAcquireFailsWhileHeld", "ReleasedWhenHolderDies"}},
+        // Caught by a violation with the pinned seed, by a harness deadline
+        // (the next acquirer never gets the lock) on seeds 1-3.
+        {"futex_word_not_robust", {"ReleasedWhenHolderDies:hang"}},
+        {"mutex_release_by_anyone", {"TryAcquireFailsWhileHeld"}},
+        {"ofd_acquire_skips_wait_rarely", {"MutualExclusion", "TryAcquireFailsWhileHeld", "ReleasedWhenHolderDies"}},
+        {"robust_mutex_hides_owner_dead", {"ReleasedWhenHolderDies"}},
+    };
+    return s;
+  }();
+  return *spec;
+}
+
+IPCSPEC_SELFTEST(Lock, LockInterface, Spec());
 
 }  // namespace
 }  // namespace ipcspec

@@ -1,13 +1,33 @@
-// The RPC suite tests itself: every broken RPC Kind in impl/mutants/rpc must
-// be caught by some RPC property.
+// The Rpc suite's self-test (suites/common/selftest.h): every mutant in
+// impl/mutants/rpc must be caught by exactly the properties its MustCatch
+// entry names, and every real Rpc Kind must pass the same properties
+// with the same pinned seed and number of cases.
 #include "gtest/gtest.h"
-#include "suites/common/selftest.h"
 #include "suites/rpc/rpc_properties.h"
+#include "suites/common/selftest.h"
 
 namespace ipcspec {
 namespace {
 
-TEST(RpcSelftest, EveryMutantIsCaught) { ExpectEveryMutantCaught(RpcProperties()); }
+const SelftestSpec<RpcInterface>& Spec() {
+  static const auto* spec = [] {
+    auto* s = new SelftestSpec<RpcInterface>();
+    s->properties = RpcProperties();
+    s->max_success = 100;
+    // Measured with kSelftestSeed (the test prints each mutant's measured
+    // entry) and checked on seeds 1-3 (IPCSPEC_SELFTEST_SEED); "P?": P catches
+    // it on some seeds only.
+    s->must_catch = {
+        {"mutant_rpc_exits_on_malformed", {"MalformedRequestsGetErrorReplies"}},
+        {"mutant_rpc_shared_connection", {"RepliesMatchRequests:hang"}},
+        {"mutant_rpc_waits_past_eof", {"ServerDeathGivesAnError"}},
+    };
+    return s;
+  }();
+  return *spec;
+}
+
+IPCSPEC_SELFTEST(Rpc, RpcInterface, Spec());
 
 }  // namespace
 }  // namespace ipcspec

@@ -1,21 +1,45 @@
-// The stream suite tests itself: every broken ByteStream Kind in
-// impl/mutants/stream must be caught by some stream property or scenario.
-#include "faults/stream_scenarios.h"
+// The ByteStream suite's self-test (suites/common/selftest.h): every mutant in
+// impl/mutants/stream must be caught by exactly the properties its MustCatch
+// entry names, and every real ByteStream Kind must pass the same properties
+// with the same pinned seed and number of cases.
+//
+// The properties include the stream fault scenarios: a mutant that only
+// misbehaves under faults (a broken retry loop) must be caught too.
 #include "gtest/gtest.h"
-#include "suites/common/selftest.h"
+#include "faults/stream_scenarios.h"
 #include "suites/stream/stream_properties.h"
+#include "suites/common/selftest.h"
 
 namespace ipcspec {
 namespace {
 
-// The stream properties and the stream fault scenarios together: a mutant
-// that only misbehaves under faults (a broken retry loop) must be caught too.
-TEST(StreamSelftest, EveryMutantIsCaught) {
-  auto all = StreamProperties();
-  const auto& faults = StreamFaultScenarios();
-  all.insert(all.end(), faults.begin(), faults.end());
-  ExpectEveryMutantCaught(all);
+const SelftestSpec<ByteStreamInterface>& Spec() {
+  static const auto* spec = [] {
+    auto* s = new SelftestSpec<ByteStreamInterface>();
+    s->properties = StreamProperties();
+    for (const auto& p : StreamFaultScenarios()) s->properties.push_back(p);
+    s->max_success = 50;
+    // Measured with kSelftestSeed (the test prints each mutant's measured
+    // entry) and checked on seeds 1-3 (IPCSPEC_SELFTEST_SEED); "P?": P catches
+    // it on some seeds only.
+    s->must_catch = {
+        {"mutant_buffers_small_writes", {"ModelSequences", "ConcurrentWritersAreAtomic", "WriteAllIsExactUnderInjectedFaults", "KilledWriterLeavesAPrefix", "FullStreamBlocksUntilDrained", "ReadBlocksUntilDataOrEof:hang"}},
+        {"mutant_drops_one_byte", {"ModelSequences", "ConcurrentWritersAreAtomic", "WriteAllIsExactUnderInjectedFaults", "KilledWriterLeavesAPrefix", "FullStreamBlocksUntilDrained"}},
+        {"mutant_early_eof", {"ModelSequences"}},
+        // ModelSequences: pinned seed, seeds 1 and 3, not seed 2.
+        {"mutant_repeats_a_byte", {"ConcurrentWritersAreAtomic", "ModelSequences?"}},
+        // ModelSequences: seeds 1 and 3, not the pinned seed or seed 2.
+        {"mutant_split_small_writes", {"ConcurrentWritersAreAtomic", "KilledWriterLeavesAPrefix", "ModelSequences?"}},
+        {"mutant_writeall_duplicates_after_eintr", {"WriteAllIsExactUnderInjectedFaults"}},
+        {"mutant_writeall_gives_up_on_eintr", {"WriteAllIsExactUnderInjectedFaults"}},
+        {"mutant_writeall_restarts_on_short_write", {"WriteAllIsExactUnderInjectedFaults"}},
+    };
+    return s;
+  }();
+  return *spec;
 }
+
+IPCSPEC_SELFTEST(Stream, ByteStreamInterface, Spec());
 
 }  // namespace
 }  // namespace ipcspec
