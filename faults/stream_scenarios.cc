@@ -82,7 +82,7 @@ constexpr const char* kEintrFired = "an EINTR was injected";
 
 PropertyOutcome WriteAllIsExactUnderInjectedFaults(const ByteStreamKind& kind) {
   Coverage cov("WriteAllIsExactUnderInjectedFaults", kInjectedCites,
-               {{kFaultFired, 50}, {kShortFired, 20}, {kEintrFired, 20}});
+               {{kFaultFired, 50}, {kShortFired, 25}, {kEintrFired, 25}});
   return cov.Judge(RunProperty(CurrentTestId(), [&kind, &cov] {
     Coverage::Case counted(cov);
     // Small enough to fit an empty stream, so the writer never blocks while
@@ -166,7 +166,8 @@ PropertyOutcome KilledWriterLeavesAPrefix(const ByteStreamKind& kind) {
   // Every kill point of each case is swept, so each case forks up to eight
   // traced writers: 25 cases.
   Coverage cov("KilledWriterLeavesAPrefix", kKilledWriterCites,
-               {{kKillMidTransfer, 60}, {kKillBeforeAnyByte, 100}});
+               {{kKillMidTransfer, 30}, {kKillBeforeAnyByte, 100}},
+               /*min_cases_judged=*/20);
   return cov.Judge(RunProperty(CurrentTestId(), [&kind, &cov] {
     Coverage::Case counted(cov);
     // The writes must all fit the empty stream, so that the writer never
@@ -306,7 +307,7 @@ constexpr const char* kReaderWokenByEof = "a blocked reader was woken by end-of-
 
 PropertyOutcome ReadBlocksUntilDataOrEof(const ByteStreamKind& kind) {
   Coverage cov("ReadBlocksUntilDataOrEof", kReadBlocksCites,
-               {{kReaderWokenByData, 25}, {kReaderWokenByEof, 25}});
+               {{kReaderWokenByData, 20}, {kReaderWokenByEof, 20}});
   return cov.Judge(RunProperty(CurrentTestId(), [&kind, &cov] {
     Coverage::Case counted(cov);
     bool by_eof = *rc::gen::arbitrary<bool>();

@@ -17,8 +17,12 @@ uint64_t SeedOfThisRun() {
 }
 }  // namespace
 
-Coverage::Coverage(std::string property, std::string cites, std::vector<CoverageMinimum> minimums)
-    : property_(std::move(property)), cites_(std::move(cites)), minimums_(std::move(minimums)) {
+Coverage::Coverage(std::string property, std::string cites, std::vector<CoverageMinimum> minimums,
+                   int min_cases_judged)
+    : property_(std::move(property)),
+      cites_(std::move(cites)),
+      minimums_(std::move(minimums)),
+      min_cases_judged_(min_cases_judged) {
   for (const auto& m : minimums_) counts_[m.state] = 0;
 }
 
@@ -70,7 +74,7 @@ std::string CoverageShortfall(const std::string& property, const std::string& ci
 }
 
 std::string Coverage::Shortfall() const {
-  if (cases_ < kMinCasesJudged) return "";
+  if (cases_ < min_cases_judged_) return "";
   std::string out;
   for (const auto& m : minimums_) {
     int n = reached(m.state);

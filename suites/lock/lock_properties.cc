@@ -428,7 +428,7 @@ PropertyOutcome ReleasedWhenHolderDies(const LockKind& kind) {
   const LockCites cites = CitesFor(kind);
   const bool robust = kind.caps.robust;
   Coverage cov("ReleasedWhenHolderDies", kReleasedWhenHolderDiesCites,
-               {{kWaiterBlockedAtDeath, 25}});
+               {{kWaiterBlockedAtDeath, 20}});
   return cov.Judge(RunProperty(CurrentTestId(), [&] {
     Coverage::Case counted(cov);
     const int holder = *rc::gen::inRange(0, rig.workers);

@@ -901,10 +901,20 @@ rc::Gen<MqCommands> GenBlockedEnding(const Model& start, const Mix& mix) {
     const size_t max = m.limits().max_message;
     const bool can_fill = c.limits_count || c.limits_bytes;
     if (can_fill && Uniform(0, 2) == 0) {
-      // Fill until a 1-byte message no longer fits: whole free bytes where
-      // the bytes are limited, small messages where only the count is.
+      // A zero-length message next in line would leave no room for a
+      // blocked send to wake into (bytes are full): take such ones first.
       Model filled = m;
       MqCommands fill;
+      while (c.limits_bytes && !filled.queue.empty() &&
+             filled.queue[*filled.Select({})].size == 0) {
+        auto take = std::make_shared<ReceiveCmd>(MqReceiveOptions{}, MqWait::Mode::kNonBlock,
+                                                 Timeout::kNone);
+        take->checkPreconditions(filled);
+        take->apply(filled);
+        fill.push_back(take);
+      }
+      // Fill until a 1-byte message no longer fits: whole free bytes where
+      // the bytes are limited, small messages where only the count is.
       while (filled.Fits(1) && fill.size() < 4096) {
         size_t free = c.limits_bytes ? filled.limits().max_bytes - filled.bytes : max;
         size_t size = c.limits_bytes ? std::min(free, max)
@@ -1230,7 +1240,7 @@ std::vector<SuiteProperty<MessageQueueInterface>> MessageQueueProperties() {
          mix.fill = true;
          // Most cases fill the queue; some drain it back to empty.
          Coverage cov("CapacityLimits", kCapacityLimitsCites,
-                      {{kSendMetFull, 50}, {kReceiveMetEmpty, 20}});
+                      {{kSendMetFull, 10}, {kReceiveMetEmpty, 15}});
          return RunModel(kind, mix, &cov);
        }});
 
@@ -1274,8 +1284,8 @@ std::vector<SuiteProperty<MessageQueueInterface>> MessageQueueProperties() {
          // a send on a full queue or a receive on an empty one.
          Coverage cov("BlockedCallsWake", kBlockedCallsWakeCites,
                       {{kForkedCallBlocked, 100},
-                       {kSendBlockedFull, 25},
-                       {kReceiveBlockedEmpty, 25}});
+                       {kSendBlockedFull, 20},
+                       {kReceiveBlockedEmpty, 20}});
          return RunModel(kind, mix, &cov);
        }});
 

@@ -491,7 +491,7 @@ PropertyOutcome RunEveryWakeupMatchesAPost(const SemaphoreKind& kind) {
   CrewFixture fx(kind, kWakeCrew);
   bool syscall_visible = BlockedDetection() == "state+syscall";
   Coverage cov("EveryWakeupMatchesAPost", kCiteWakeup,
-               {{kPostWokeAWaiter, 50}, {kPostAmongSeveralWaiters, 15}});
+               {{kPostWokeAWaiter, 30}, {kPostAmongSeveralWaiters, 10}});
   return cov.Judge(RunProperty(CurrentTestId(), [&] {
     Coverage::Case counted(cov);
     PosixError e = fx.Prepare();

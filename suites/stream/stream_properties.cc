@@ -637,7 +637,7 @@ using SigpipeBlocked = ScopedBlockSigpipe;
 
 PropertyOutcome ModelSequences(const ByteStreamKind& kind) {
   SigpipeBlocked guard;
-  std::vector<CoverageMinimum> minimums = {{kFilledAndDrained, 20}, {kReadSawEof, 10}};
+  std::vector<CoverageMinimum> minimums = {{kFilledAndDrained, 10}, {kReadSawEof, 5}};
   if (kind.caps.fork_shares_ends) minimums.push_back({kWriterForked, 20});
   Coverage cov("ModelSequences", kModelSequencesCites, minimums);
   return cov.Judge(RunProperty(CurrentTestId(), [&kind, &cov] {
