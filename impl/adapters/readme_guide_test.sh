@@ -33,7 +33,7 @@ while IFS= read -r line; do
 done < <(awk '/^SemaphoreKind MakeJobServerKind/ {on = 1} on {print} on && /^IPCSPEC_REGISTER_KIND/ {exit}' "$readme")
 
 # 3. What it tells the reader to run exists.
-for f in impl/adapters/report.py bazel/adapter.bzl impl/api/divergence.h \
+for f in impl/adapters/report.py bazel/adapter.bzl impl/verdict/table.h \
          impl/adapters/jobserver/divergences.tsv; do
   [ -e "$f" ] || fail "the guide names $f, which does not exist"
 done

@@ -40,7 +40,7 @@ struct Kind {
   // name. Its name must then start with "<library>_", every property runs
   // against it in a child process with a deadline (a crash or a hang fails
   // that property, not the binary), and its failures are judged against the
-  // library's table of known divergences (impl/api/divergence.h).
+  // library's table of known divergences (impl/verdict/table.h, verdict/README.md).
   std::string library;
 
   PosixErrorOr<Instance> Open() const { return open(); }

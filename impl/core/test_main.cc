@@ -1,5 +1,6 @@
 // The main() of every ipcspec test binary: sets up the IPC sandbox once, then
-// gives every test a fresh IPC namespace and audits it for leaks afterwards.
+// gives every test a fresh IPC namespace and audits it for leaks afterwards,
+// and judges every test with the verdict engine (impl/verdict).
 #include <cstdio>
 
 #include "gmock/gmock.h"
@@ -8,6 +9,7 @@
 #include "impl/core/leak_audit.h"
 #include "impl/core/property.h"
 #include "impl/core/sandbox.h"
+#include "impl/verdict/verdict.h"
 
 namespace ipcspec {
 namespace {
@@ -30,7 +32,8 @@ class SandboxAndAudit : public ::testing::EmptyTestEventListener {
   // before the result printers: a failure added here counts for the test.
   void OnTestEnd(const ::testing::TestInfo&) override {
     if (!enter_error_.empty()) {
-      ADD_FAILURE() << "ipcspec sandbox: could not isolate this test: " << enter_error_;
+      ADD_FAILURE() << kBrokenMarker << "the ipcspec sandbox could not isolate this test: "
+                    << enter_error_;
       enter_error_.clear();
     }
     std::vector<Leak> leaks = Leaks(before_, TakeInventory());
@@ -62,6 +65,13 @@ int main(int argc, char** argv) {
   // Before gtest or anything else can start a thread.
   ipcspec::IpcSandbox::Get().InitProcess();
   ::testing::InitGoogleMock(&argc, argv);
+  // The verdict engine before the audit: gtest calls OnTestEnd in reverse
+  // order of registration, so the engine judges after the audit has added
+  // its failures.
+  ipcspec::DescribeRun(ipcspec::IpcSandbox::Get().Describe(), ipcspec::BlockedDetection());
+  ipcspec::InstallVerdictEngine();
   ::testing::UnitTest::GetInstance()->listeners().Append(new ipcspec::SandboxAndAudit());
-  return RUN_ALL_TESTS();
+  // The exit status comes from the verdicts (verdict/README.md): an expected
+  // failure does not fail the binary, a stale entry or a finding does.
+  return ipcspec::VerdictExitStatus(RUN_ALL_TESTS());
 }

@@ -11,7 +11,6 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "impl/api/divergence.h"
 
 namespace ipcspec {
 namespace {
@@ -98,48 +97,6 @@ TEST(RunIsolated, ExitWithoutReportFails) {
       kDeadline);
   EXPECT_EQ(o.status, Status::kFailed);
   EXPECT_THAT(o.outcome.message, HasSubstr("before it reported"));
-}
-
-TEST(DivergenceTable, ParsesEntriesAndSkipsComments) {
-  DivergenceParse p = ParseDivergenceTable(
-      "lib", "t.tsv",
-      "# a comment\n\nlib_a*\tMessageQueue.Priority*\tfails\tno priorities\tman lib(7)\n"
-      "lib_b\tRpc.*\tmay_fail\ttimed\tobserved: run X\n");
-  ASSERT_EQ(p.error, "");
-  ASSERT_EQ(p.entries.size(), 2u);
-  EXPECT_EQ(p.entries[0].kind_pattern, "lib_a*");
-  EXPECT_FALSE(p.entries[0].may_pass);
-  EXPECT_TRUE(p.entries[1].may_pass);
-  EXPECT_EQ(p.entries[1].origin, "t.tsv:4");
-}
-
-TEST(DivergenceTable, RejectsAnEntryWithoutASource) {
-  DivergenceParse p =
-      ParseDivergenceTable("lib", "t.tsv", "lib_a\tMessageQueue.X\tfails\treason\t \n");
-  EXPECT_THAT(p.error, HasSubstr("t.tsv:1"));
-  EXPECT_THAT(p.error, HasSubstr("source"));
-}
-
-TEST(DivergenceTable, RejectsBadExpectAndFieldCount) {
-  EXPECT_THAT(ParseDivergenceTable("l", "t", "a\tB.c\tsometimes\tr\ts\n").error,
-              HasSubstr("expect must be"));
-  EXPECT_THAT(ParseDivergenceTable("l", "t", "a\tB.c\tfails\tr\n").error,
-              HasSubstr("5 tab-separated"));
-  EXPECT_THAT(ParseDivergenceTable("l", "t", "a\tPriorityOrder\tfails\tr\ts\n").error,
-              HasSubstr("Interface.Property"));
-}
-
-TEST(DivergenceTable, MatchesByLibraryKindAndTest) {
-  RegisterDivergenceTable("isolated_test_lib", "t.tsv",
-                          "isolated_test_lib_pair_*\tMessageQueue.Priority*\tfails\tr\ts\n");
-  EXPECT_TRUE(FindKnownDivergence("isolated_test_lib", "isolated_test_lib_pair_ipc",
-                                  "MessageQueue.PriorityOrder"));
-  EXPECT_FALSE(FindKnownDivergence("isolated_test_lib", "isolated_test_lib_push_ipc",
-                                   "MessageQueue.PriorityOrder"));
-  EXPECT_FALSE(FindKnownDivergence("isolated_test_lib", "isolated_test_lib_pair_ipc",
-                                   "MessageQueue.ModelSequences"));
-  EXPECT_FALSE(FindKnownDivergence("other_lib", "isolated_test_lib_pair_ipc",
-                                   "MessageQueue.PriorityOrder"));
 }
 
 }  // namespace

@@ -18,9 +18,10 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "impl/api/divergence.h"
 #include "impl/api/kind.h"
 #include "impl/core/property.h"
+#include "impl/verdict/table.h"
+#include "impl/verdict/verdict.h"
 #include "suites/common/isolated.h"
 
 namespace ipcspec {
@@ -65,38 +66,19 @@ SuiteVerdict RunPropertyFor(const SuiteProperty<Interface>& p, const Kind<Interf
   return v;
 }
 
-// Judges a verdict against the library's table of known divergences
-// (impl/api/divergence.h) and reports it to gtest: pass, fail, skip, or a
-// known divergence (reported as a skip that says so).
+// Reports a verdict to gtest as it is: pass, fail with the message, or the
+// isolated child's skip. The verdict engine (impl/verdict, installed by
+// test_main) then judges it against the tables in force (the library's for a
+// library's Kind, the environment's): an expected failure must match its
+// entry's signature, and a tabled property that passes is a stale entry.
 template <typename Interface>
 void ReportSuiteVerdict(const SuiteProperty<Interface>& p, const Kind<Interface>& kind,
                         const SuiteVerdict& v) {
-  if (v.skipped) GTEST_SKIP() << kind.name << ": " << v.skip_message;
-  const std::string test = std::string(Interface::kName) + "." + p.name;
-  std::optional<KnownDivergence> known;
-  if (!kind.library.empty()) known = FindKnownDivergence(kind.library, kind.name, test);
+  if (v.skipped) GTEST_SKIP() << v.skip_message;
   if (!v.outcome.passed) {
-    if (known) {
-      GTEST_SKIP() << "known divergence: " << known->reason << " (source: " << known->source
-                   << "; " << known->origin << ")\n"
-                   << "Kind " << kind.name << " fails " << test << ": " << p.cites << "\n"
-                   << v.outcome.message;
-    }
     ADD_FAILURE() << "Kind " << kind.name << " (" << kind.description << ")\n"
-                  << "violates " << test << ": " << p.cites << "\n"
-                  << v.outcome.message
-                  << (kind.library.empty()
-                          ? ""
-                          : "\nNot in the known divergences of library '" + kind.library +
-                                "': a finding. If the library documents this behaviour, "
-                                "add a line to its divergences.tsv with the source.");
-    return;
-  }
-  if (known && !known->may_pass) {
-    ADD_FAILURE() << "Kind " << kind.name << " passes " << test
-                  << ", but the table of known divergences says it fails (" << known->origin
-                  << ": " << known->reason << "). Remove the entry, or mark it may_fail "
-                  << "if the library promises nothing either way.";
+                  << "violates " << Interface::kName << "." << p.name << ": " << p.cites << "\n"
+                  << v.outcome.message;
   }
 }
 
@@ -106,8 +88,9 @@ void RunSuiteProperty(const std::vector<SuiteProperty<Interface>>& ps, const std
                       const Kind<Interface>& kind) {
   const SuiteProperty<Interface>* p = FindProperty(ps, name);
   ASSERT_NE(p, nullptr) << "no property named " << name;
+  AnnotateTest(std::string(Interface::kName) + "." + name, kind.name, kind.library, p->cites);
   if (p->skip_reason) {
-    if (auto why = p->skip_reason(kind)) GTEST_SKIP() << kind.name << ": " << *why;
+    if (auto why = p->skip_reason(kind)) GTEST_SKIP() << kNotApplicablePrefix << kind.name << ": " << *why;
   }
   ReportSuiteVerdict(*p, kind, RunPropertyFor(*p, kind));
 }
@@ -118,7 +101,8 @@ void RunSuiteProperty(const std::vector<SuiteProperty<Interface>>& ps, const std
 #define IPCSPEC_SKIP_IN_ADAPTER_BINARY()                                              \
   do {                                                                                \
     if (::ipcspec::AdapterBinary())                                                   \
-      GTEST_SKIP() << "an adapter's test binary: the reference suite checks this";   \
+      GTEST_SKIP() << ::ipcspec::kNotApplicablePrefix                                \
+                   << "an adapter's test binary: the reference suite checks this";   \
   } while (0)
 
 struct MutantVerdict {

@@ -33,7 +33,7 @@
 #include "boost/interprocess/sync/named_semaphore.hpp"
 #include "gtest/gtest.h"
 #include "impl/adapters/boost_interprocess/boost_common.h"
-#include "impl/api/divergence.h"
+#include "impl/verdict/verdict.h"
 #include "impl/core/deadline.h"
 #include "impl/core/process.h"
 #include "impl/core/shared_memory.h"
@@ -162,11 +162,13 @@ TEST(BoostInterprocessCrash, QueueSenderKilledInsideSend) {
   const bool timed_returned = timed_probe.ReturnedBy(by, &tcode);
   const bool count_returned = count_probe.ReturnedBy(by, &ncode);
 
-  // Judged like a suite property, against the adapter's divergences.tsv
-  // (impl/api/divergence.h): recorded there as a finding, with its evidence.
+  // Judged like a suite property by the verdict engine, against the adapter's
+  // divergences.tsv: the wedge is recorded there as a finding, with its
+  // evidence and its signature.
   const std::string test = "MessageQueue.SenderKilledInsideSend";
-  const std::optional<KnownDivergence> known =
-      FindKnownDivergence("boost_interprocess", "boost_interprocess_message_queue", test);
+  AnnotateTest(test, "boost_interprocess_message_queue", "boost_interprocess",
+               "Boost.Interprocess 1.74 reference, message_queue: try_receive \"returns "
+               "immediately\", timed_receive \"Returns false if timeout is reached\"");
   const std::string seen =
       std::string("after SIGKILL of a sender inside message_queue::send (its memcpy, with the "
                   "queue's interprocess_mutex held): try_receive() ") +
@@ -179,22 +181,11 @@ TEST(BoostInterprocessCrash, QueueSenderKilledInsideSend) {
   if (!try_returned && !timed_returned && !count_returned) {
     // Every call blocks for ever in scoped_lock<interprocess_mutex> on the
     // dead sender's non-robust mutex (message_queue.hpp, do_receive).
-    if (known) {
-      GTEST_SKIP() << "known divergence: " << known->reason << " (source: " << known->source
-                   << "; " << known->origin << ")\n" << seen;
-    }
-    FAIL() << "boost_interprocess_message_queue violates " << test << ": " << seen
-           << "\nNot in the known divergences of library 'boost_interprocess': a finding.";
-  }
-  if (try_returned && timed_returned && count_returned) {
-    if (known && !known->may_pass) {
-      ADD_FAILURE() << "boost_interprocess_message_queue passes " << test
-                    << ", but the table of known divergences says it fails (" << known->origin
-                    << ": " << known->reason << "): " << seen
-                    << " Remove the entry and update FINDINGS.md.";
-    }
+    ADD_FAILURE() << "boost_interprocess_message_queue violates " << test
+                  << ": the queue is wedged: " << seen;
     return;
   }
+  if (try_returned && timed_returned && count_returned) return;
   ADD_FAILURE() << "some calls hung and some returned, which neither a healthy queue nor the "
                    "recorded wedge does: "
                 << seen;
