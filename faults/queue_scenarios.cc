@@ -41,6 +41,7 @@ PropertyOutcome KilledSenderLeavesWholeMessages(const MessageQueueKind& kind) {
     size_t max_count = c.limits_count && c.capacity_count ? c.capacity_count : 8;
     // Uniform (not scaled by the case's size): most cases send two or more
     // messages, so that most kills land after whole messages were queued.
+    // Each case sweeps every kill point (a traced fork each): 50 cases.
     size_t count = *rc::gen::resize(
         100, rc::gen::inRange<size_t>(1, std::min<size_t>(max_count, 6) + 1));
     size_t max_size = std::max<size_t>(1, std::min<size_t>(c.max_message ? c.max_message : 64, 64));
@@ -105,7 +106,7 @@ PropertyOutcome KilledSenderLeavesWholeMessages(const MessageQueueKind& kind) {
         }
       }
     }
-  }));
+  }, /*max_cases=*/50));
 }
 
 }  // namespace

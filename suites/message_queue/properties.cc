@@ -1282,9 +1282,11 @@ std::vector<SuiteProperty<MessageQueueInterface>> MessageQueueProperties() {
          mix.fill = true;
          // Every case ends with one forked blocked call (GenBlockedEnding):
          // a send on a full queue or a receive on an empty one, about half
-         // each. A fork per case: 40 cases (before, about one case in three
-         // of 100 forked), judged from 40 with minimums safe at that count.
-         constexpr int kCases = 40;
+         // each. A fork per case: 30 cases (before, about one case in three
+         // of 100 might fork, and fewer did), judged from 30, with minimums
+         // safe at that count (a share near 45% falls under 10% of 30 cases
+         // about once in 10^5 runs).
+         constexpr int kCases = 30;
          Coverage cov("BlockedCallsWake", kBlockedCallsWakeCites,
                       {{kForkedCallBlocked, 100},
                        {kSendBlockedFull, 10},
