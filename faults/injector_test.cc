@@ -6,6 +6,7 @@
 
 #include "gtest/gtest.h"
 #include "impl/core/file_descriptor.h"
+#include "impl/core/needs.h"
 #include "impl/core/syscall_matchers.h"
 
 namespace ipcspec {
@@ -14,8 +15,7 @@ namespace {
 class Injector : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string why = PtraceUnavailableReason();
-    if (!why.empty()) GTEST_SKIP() << "ptrace is not available here: " << why;
+    IPCSPEC_NEEDS(Need::Ptrace());
     int fds[2];
     ASSERT_THAT(pipe(fds), SyscallSucceeds());
     r_.reset(fds[0]);

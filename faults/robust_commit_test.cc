@@ -18,6 +18,7 @@
 
 #include "faults/injector.h"
 #include "gtest/gtest.h"
+#include "impl/core/needs.h"
 #include "impl/core/shared_memory.h"
 #include "impl/core/syscall_matchers.h"
 
@@ -54,8 +55,7 @@ int Update(Region* r) {
 }
 
 TEST(RobustCommit, AKilledWriterLeavesTheOldStateOrTheNewNeverAMix) {
-  std::string why = PtraceUnavailableReason();
-  if (!why.empty()) GTEST_SKIP() << "ptrace is not available here: " << why;
+  IPCSPEC_NEEDS(Need::Ptrace());
   const int kMarkers = 2 * kWords + 2;
   for (int kill_at = 1; kill_at <= kMarkers + 1; ++kill_at) {
     SCOPED_TRACE("writer killed at marker #" + std::to_string(kill_at) +

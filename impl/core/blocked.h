@@ -3,7 +3,8 @@
 // WaitUntilBlocked(pid, {SYS_read}) returns once `pid` is asleep
 // (/proc/PID/stat state S) and, where the kernel shows it, inside one of the
 // named system calls (/proc/PID/syscall). gVisor has no /proc/PID/syscall:
-// there the process state alone is used, and BlockedDetection() says so.
+// there the process state alone is used, BlockedDetection() says so and the
+// run reports it as a degraded mode.
 #pragma once
 
 #include <sys/types.h>
@@ -32,8 +33,16 @@ PosixErrorOr<TaskSnapshot> SnapshotTask(pid_t tid);
 PosixError WaitUntilBlocked(pid_t pid, std::vector<long> syscalls,
                             const Deadline& deadline = Deadline::Default());
 
-// "state+syscall" where /proc/PID/syscall is readable, else "state only".
+// "state+syscall" where /proc/PID/syscall is readable, else "state only"
+// (a degraded mode, reported through degraded.h: a sleep anywhere counts as
+// blocked in the awaited call).
 std::string BlockedDetection();
+
+// IPCSPEC_BLOCKED_DETECTION=state turns /proc/PID/syscall off on purpose, to
+// run a binary as it runs where the file is missing (gVisor): the degraded
+// mode and what depends on it (the EINTR table's "unverified") can then be
+// seen on any kernel.
+bool SyscallDetectionTurnedOff();
 
 // The name of a system call number on x86_64 ("read"), or "syscall N".
 std::string SyscallName(long nr);

@@ -5,6 +5,7 @@
 
 #include "gtest/gtest.h"
 #include "impl/core/file_descriptor.h"
+#include "impl/core/needs.h"
 #include "impl/core/process.h"
 #include "impl/core/syscall_matchers.h"
 
@@ -31,9 +32,7 @@ TEST(WaitUntilBlocked, SeesAReaderAsleepInRead) {
 }
 
 TEST(WaitUntilBlocked, TimesOutWhenBlockedInAnotherCall) {
-  if (BlockedDetection() != "state+syscall") {
-    GTEST_SKIP() << "/proc/PID/syscall is not available here: state-only detection";
-  }
+  IPCSPEC_NEEDS(Need::ProcPidSyscall());
   int fds[2];
   ASSERT_THAT(pipe(fds), SyscallSucceeds());
   FileDescriptor r(fds[0]), w(fds[1]);

@@ -20,6 +20,8 @@
 #include <sstream>
 
 #include "impl/core/deadline.h"
+#include "impl/core/degraded.h"
+#include "impl/core/posix_error.h"
 #include "impl/core/process.h"
 #include "impl/core/sandbox.h"
 
@@ -40,7 +42,16 @@ const char* SortName(Leak::Sort s) {
 }
 
 void AddSysv(IpcInventory& inv, const char* file, Leak::Sort sort, const char* tag) {
+  errno = 0;
   std::ifstream in(file);
+  if (!in) {
+    // Said once per run (ReportDegraded keeps each sentence once): this
+    // sort of object is not audited, and the run record shows it.
+    const int err = errno;
+    ReportDegraded(std::string("leak audit cannot list ") + SortName(sort) + "s: " + file +
+                   " unreadable" + (err != 0 ? " (" + ErrnoName(err) + ")" : std::string()));
+    return;
+  }
   std::string line;
   std::getline(in, line);  // header
   while (std::getline(in, line)) {
@@ -62,9 +73,17 @@ void AddSysv(IpcInventory& inv, const char* file, Leak::Sort sort, const char* t
 }
 
 void AddDir(IpcInventory& inv, const std::string& dir, Leak::Sort sort, const char* tag) {
-  if (dir.empty()) return;
+  if (dir.empty()) {
+    ReportDegraded(std::string("leak audit cannot list ") + SortName(sort) +
+                   "s: no mqueue filesystem mounted to list them");
+    return;
+  }
   DIR* d = opendir(dir.c_str());
-  if (d == nullptr) return;
+  if (d == nullptr) {
+    ReportDegraded(std::string("leak audit cannot list ") + SortName(sort) + "s: opendir(" + dir +
+                   "): " + ErrnoName(errno));
+    return;
+  }
   while (struct dirent* e = readdir(d)) {
     std::string n = e->d_name;
     if (n == "." || n == "..") continue;

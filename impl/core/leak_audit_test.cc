@@ -13,6 +13,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "impl/core/needs.h"
 #include "impl/core/process.h"
 #include "impl/core/sandbox.h"
 #include "impl/core/syscall_matchers.h"
@@ -52,7 +53,10 @@ TEST(LeakAudit, CatchesSysvSharedMemory) {
 }
 
 TEST(LeakAudit, CatchesPosixMessageQueue) {
-  if (IpcSandbox::Get().mqueue_dir().empty()) GTEST_SKIP() << "no mqueue mount to list";
+  IPCSPEC_NEEDS(Need::Feature("mqueue-mount", []() -> std::optional<std::string> {
+    if (!IpcSandbox::Get().mqueue_dir().empty()) return std::nullopt;
+    return "no mqueue filesystem mounted to list POSIX message queues in";
+  }));
   ExpectCaught(
       [] {
         mqd_t q = mq_open("/audit-mq", O_CREAT | O_RDWR, 0600, nullptr);

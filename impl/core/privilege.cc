@@ -1,6 +1,9 @@
 #include "impl/core/privilege.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <sys/random.h>
+#include <sys/stat.h>
 #include <linux/capability.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -91,6 +94,29 @@ std::string UidMapLine() {
   return out;
 }
 
+uid_t UnusedUid() {
+  for (int attempt = 0;; ++attempt) {
+    uint32_t rnd = 0;
+    if (getrandom(&rnd, sizeof rnd, 0) != static_cast<ssize_t>(sizeof rnd)) {
+      rnd = static_cast<uint32_t>(getpid()) * 2654435761u + static_cast<uint32_t>(attempt);
+    }
+    const uid_t uid = 0x40000000u + (rnd & 0xffffffu);
+    bool used = false;
+    if (DIR* d = opendir("/proc")) {
+      while (struct dirent* e = readdir(d)) {
+        if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+        struct stat st;
+        if (fstatat(dirfd(d), e->d_name, &st, 0) == 0 && st.st_uid == uid) {
+          used = true;
+          break;
+        }
+      }
+      closedir(d);
+    }
+    if (!used || attempt >= 16) return uid;
+  }
+}
+
 PosixErrorOr<long> ReadProcLong(const std::string& path) {
   FileDescriptor fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) return ErrnoError("open(" + path + ")");
@@ -116,6 +142,38 @@ PosixError WriteProcLong(const std::string& path, long value) {
     return ErrnoError("write(" + path + ", " + std::to_string(value) + ")");
   }
   return NoError();
+}
+
+PosixErrorOr<std::string> ReadProcText(const std::string& path) {
+  FileDescriptor fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return ErrnoError("open(" + path + ")");
+  char buf[256];
+  ssize_t n;
+  do {
+    n = read(fd.get(), buf, sizeof buf);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return ErrnoError("read(" + path + ")");
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+PosixError WriteProcText(const std::string& path, const std::string& text) {
+  FileDescriptor fd(open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd.valid()) return ErrnoError("open(" + path + ", O_WRONLY)");
+  if (write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+    return ErrnoError("write(" + path + ", \"" + text + "\")");
+  }
+  return NoError();
+}
+
+PosixErrorOr<unsigned long long> ReadProcUnsigned(const std::string& path) {
+  IPCSPEC_ASSIGN_OR_RETURN(std::string s, ReadProcText(path));
+  char* end = nullptr;
+  errno = 0;
+  unsigned long long v = std::strtoull(s.c_str(), &end, 10);
+  if (end == s.c_str() || errno != 0 || s[0] == '-') {
+    return PosixError(EINVAL, "parse " + path + ": \"" + s + "\"");
+  }
+  return v;
 }
 
 PosixErrorOr<uint64_t> FdInfoHexField(int fd, const char* key) {

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <string>
 
+#include <sys/types.h>
+
 #include "impl/core/posix_error.h"
 
 namespace ipcspec {
@@ -31,9 +33,21 @@ bool CapableInInitialUserNamespace(int cap);
 // The first line of /proc/self/uid_map, spaces squeezed ("0 0 1").
 std::string UidMapLine();
 
+// A user ID that no process has (none owns a /proc/PID entry), taken at
+// random from [0x40000000, 0x41000000): a forked child that setresuid(2)s to
+// it is alone with its uid, so per-user counts (RLIMIT_SIGPENDING, RLIMIT_NPROC)
+// and permission checks see no other process. Not async-signal-safe: call it
+// before the fork.
+uid_t UnusedUid();
+
 // A number from a /proc file ("/proc/sys/kernel/msgmnb"), and back.
 PosixErrorOr<long> ReadProcLong(const std::string& path);
 PosixError WriteProcLong(const std::string& path, long value);
+// An unsigned number (kernel.shmmax is near ULONG_MAX, beyond a long).
+PosixErrorOr<unsigned long long> ReadProcUnsigned(const std::string& path);
+// A small /proc file whole, and back (several numbers: kernel.sem).
+PosixErrorOr<std::string> ReadProcText(const std::string& path);
+PosixError WriteProcText(const std::string& path, const std::string& text);
 // A hexadecimal field of /proc/self/fdinfo/FD ("eventfd-count:", "sigmask:");
 // ENOTSUP when the kernel does not show it (gVisor, old kernels).
 PosixErrorOr<uint64_t> FdInfoHexField(int fd, const char* key);

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "impl/core/degraded.h"
 #include "impl/core/file_descriptor.h"
 
 namespace ipcspec {
@@ -40,6 +41,8 @@ void IpcSandbox::FallBack(const std::string& why) {
   isolation_ = Isolation::kNone;
   why_none_ = why;
   mqueue_dir_ = DirExists("/dev/mqueue") ? "/dev/mqueue" : "";
+  ReportDegraded("no isolation: tests share the host's IPC namespace and /dev/shm (" + why_none_ +
+                 ")");
   std::fprintf(stderr,
                "ipcspec: running WITHOUT IPC isolation (%s). Tests share the host's IPC "
                "namespace and /dev/shm; the leak audit compares with a snapshot taken "

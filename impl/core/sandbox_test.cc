@@ -1,3 +1,4 @@
+#include "impl/core/needs.h"
 #include "impl/core/sandbox.h"
 
 #include <dirent.h>
@@ -42,11 +43,7 @@ size_t SysvLines(const char* f) {
 
 class Sandbox : public ::testing::Test {
  protected:
-  void SetUp() override {
-    if (IpcSandbox::Get().isolation() == Isolation::kNone) {
-      GTEST_SKIP() << "no isolation here: " << IpcSandbox::Get().Describe();
-    }
-  }
+  void SetUp() override { IPCSPEC_NEEDS(Need::PrivateIpcNamespace()); }
   static std::set<ino_t> seen_;
 };
 std::set<ino_t> Sandbox::seen_;
@@ -83,8 +80,13 @@ TEST_F(Sandbox, NamespaceIsNewForEachTestB) {
 }
 
 TEST_F(Sandbox, TheHostIpcNamespaceIsNotOurs) {
+  IPCSPEC_NEEDS(Need::Feature("pid1-ipc-ns", []() -> std::optional<std::string> {
+    struct stat st;
+    if (stat("/proc/1/ns/ipc", &st) == 0) return std::nullopt;
+    return "stat(/proc/1/ns/ipc): " + ErrnoName(errno);
+  }));
   struct stat host;
-  if (stat("/proc/1/ns/ipc", &host) != 0) GTEST_SKIP() << "cannot see pid 1's namespace";
+  ASSERT_THAT(stat("/proc/1/ns/ipc", &host), SyscallSucceeds());
   EXPECT_NE(host.st_ino, IpcNamespaceInode());
 }
 

@@ -23,6 +23,7 @@
 #include "impl/core/checkpoint.h"
 #include "impl/core/deadline.h"
 #include "impl/core/file_descriptor.h"
+#include "impl/core/needs.h"
 #include "impl/core/process.h"
 #include "impl/core/property.h"
 #include "impl/core/shared_memory.h"
@@ -76,17 +77,15 @@ PosixErrorOr<ProbeResult> GetLkFromAnotherProcess(const std::string& path, int c
 
 std::string Err(int e) { return e == 0 ? std::string("success") : ErrnoName(e); }
 
-bool OfdAvailable(std::string* why) {
-  PosixError e = ProbeOfdLocks();
-  if (!e.ok()) *why = e.ToString();
-  return e.ok();
+// `feature:ofd-locks`: open file description locks (F_OFD_SETLK, Linux
+// 3.15; EINVAL where the kernel lacks them).
+Need OfdLocks() {
+  return Need::Feature("ofd-locks", []() -> std::optional<std::string> {
+    PosixError e = ProbeOfdLocks();
+    if (e.ok()) return std::nullopt;
+    return e.ToString();
+  });
 }
-
-#define SKIP_WITHOUT_OFD()                                                          \
-  do {                                                                              \
-    std::string why_;                                                               \
-    if (!OfdAvailable(&why_)) GTEST_SKIP() << "no open file description locks: " << why_; \
-  } while (0)
 
 // ---------------------------------------------------------------------------
 // fcntl record locks
@@ -460,7 +459,7 @@ TEST(FcntlRecordLock, CycleOfTwoWaitersGivesEdeadlk) {
 // below." / ERRORS: "EINVAL cmd is F_OFD_SETLK, F_OFD_SETLKW, or
 // F_OFD_GETLK, and l_pid was not specified as zero."
 TEST(OfdLock, NonZeroLPidIsEinval) {
-  SKIP_WITHOUT_OFD();
+  IPCSPEC_NEEDS(OfdLocks());
   ASSERT_OK_AND_ASSIGN(LockFile f, LockFile::Create());
   ASSERT_OK_AND_ASSIGN(FileDescriptor fd, f.Open());
   const char* cite =
@@ -484,7 +483,7 @@ TEST(OfdLock, NonZeroLPidIsEinval) {
 // the conflicting lock is an open file description lock, then l_pid is set
 // to -1."
 TEST(OfdLock, ASecondOpenInTheSameProcessConflicts) {
-  SKIP_WITHOUT_OFD();
+  IPCSPEC_NEEDS(OfdLocks());
   ASSERT_OK_AND_ASSIGN(LockFile f, LockFile::Create());
   ASSERT_OK_AND_ASSIGN(FileDescriptor fd1, f.Open());
   ASSERT_OK_AND_ASSIGN(FileDescriptor fd2, f.Open());
@@ -510,7 +509,7 @@ TEST(OfdLock, ASecondOpenInTheSameProcessConflicts) {
 // file descriptor created by fork(2), dup(2), fcntl() F_DUPFD, and so on) are
 // always compatible".
 TEST(OfdLock, ADupSharesTheLock) {
-  SKIP_WITHOUT_OFD();
+  IPCSPEC_NEEDS(OfdLocks());
   ASSERT_OK_AND_ASSIGN(LockFile f, LockFile::Create());
   ASSERT_OK_AND_ASSIGN(FileDescriptor fd1, f.Open());
   ASSERT_OK_AND_ASSIGN(FileDescriptor fd2, f.Open());
@@ -532,7 +531,7 @@ TEST(OfdLock, ADupSharesTheLock) {
 // on the last close of the open file description, instead of being released
 // on any close of the file."
 TEST(OfdLock, ReleasedOnTheLastCloseOfTheDescriptionOnly) {
-  SKIP_WITHOUT_OFD();
+  IPCSPEC_NEEDS(OfdLocks());
   ASSERT_OK_AND_ASSIGN(LockFile f, LockFile::Create());
   ASSERT_OK_AND_ASSIGN(FileDescriptor fd1, f.Open());
   ASSERT_OK_AND_ASSIGN(FileDescriptor other, f.Open());
@@ -563,7 +562,7 @@ TEST(OfdLock, ReleasedOnTheLastCloseOfTheDescriptionOnly) {
 // the lock outlives the parent's close while the child keeps the description
 // open; it goes when that child dies.
 TEST(OfdLock, InheritedAcrossForkAndKeptByTheLastHolderOfTheDescription) {
-  SKIP_WITHOUT_OFD();
+  IPCSPEC_NEEDS(OfdLocks());
   ASSERT_OK_AND_ASSIGN(LockFile f, LockFile::Create());
   ASSERT_OK_AND_ASSIGN(FileDescriptor fd, f.Open());
   ASSERT_OK_AND_ASSIGN(FileDescriptor other, f.Open());
@@ -738,7 +737,9 @@ const char* DeathCite(FileLockSort sort) {
 // waiter gets it; a third process can take it after the waiter goes.
 TEST_P(FileLockDeath, ReleasedWhenTheHolderIsKilled) {
   const FileLockSort sort = GetParam();
-  if (sort == FileLockSort::kOfd) SKIP_WITHOUT_OFD();
+  if (sort == FileLockSort::kOfd) {
+    IPCSPEC_NEEDS(OfdLocks());
+  }
   ASSERT_OK_AND_ASSIGN(LockFile f, LockFile::Create());
   ASSERT_OK_AND_ASSIGN(Checkpoint cp, Checkpoint::Create());
   const std::string path = f.path();

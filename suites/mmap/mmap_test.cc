@@ -15,6 +15,7 @@
 
 #include "gtest/gtest.h"
 #include "impl/core/file_descriptor.h"
+#include "impl/core/needs.h"
 #include "impl/core/process.h"
 #include "impl/core/syscall_matchers.h"
 #include "suites/shared_region/region_test_util.h"
@@ -29,15 +30,6 @@ PosixErrorOr<FileDescriptor> Memfd(unsigned flags) {
   if (!fd.valid()) return ErrnoError("memfd_create");
   return fd;
 }
-
-// Skips the test when memfd_create is missing here (old kernel, seccomp).
-#define SKIP_WITHOUT_MEMFD()                                                          \
-  do {                                                                                \
-    int probe_ = memfd_create("ipcspec-probe", MFD_CLOEXEC);                          \
-    if (probe_ < 0 && (errno == ENOSYS || errno == EPERM))                            \
-      GTEST_SKIP() << "memfd_create(2) not available here: " << strerror(errno);      \
-    if (probe_ >= 0) close(probe_);                                                   \
-  } while (0)
 
 // ------------------------------------------------------ files: MAP_SHARED
 
@@ -210,7 +202,7 @@ TEST(Mremap, OldSizeZeroDuplicatesASharedMapping) {
 // fcntl: "If the current set of seals includes F_SEAL_SEAL ..., then this call
 // will be rejected with EPERM."
 TEST(Memfd, StartsEmptyAndUnsealableWithoutAllowSealing) {
-  SKIP_WITHOUT_MEMFD();
+  IPCSPEC_NEEDS(Need::MemfdCreate(), Need::FileSealing());
   ASSERT_OK_AND_ASSIGN(FileDescriptor fd, Memfd(MFD_CLOEXEC));
   struct stat st;
   ASSERT_THAT(fstat(fd.get(), &st), SyscallSucceeds());
@@ -218,7 +210,6 @@ TEST(Memfd, StartsEmptyAndUnsealableWithoutAllowSealing) {
   EXPECT_TRUE(fcntl(fd.get(), F_GETFD) & FD_CLOEXEC)
       << "man 2 memfd_create: MFD_CLOEXEC \"Set the close-on-exec (FD_CLOEXEC) flag\"";
   int seals = fcntl(fd.get(), F_GET_SEALS);
-  if (seals < 0 && errno == EINVAL) GTEST_SKIP() << "file sealing not supported here (F_GET_SEALS: EINVAL)";
   EXPECT_EQ(seals, F_SEAL_SEAL) << "man 2 memfd_create: without MFD_ALLOW_SEALING \"the initial "
                                    "set of seals will be F_SEAL_SEAL\"";
   EXPECT_THAT(fcntl(fd.get(), F_ADD_SEALS, F_SEAL_GROW), SyscallFailsWithErrno(EPERM))
@@ -233,7 +224,7 @@ TEST(Memfd, StartsEmptyAndUnsealableWithoutAllowSealing) {
 // set. Furthermore, trying to create new shared, writable memory-mappings via
 // mmap(2) will also fail with EPERM."
 TEST(Memfd, SealWrite) {
-  SKIP_WITHOUT_MEMFD();
+  IPCSPEC_NEEDS(Need::MemfdCreate(), Need::FileSealing());
   ASSERT_OK_AND_ASSIGN(FileDescriptor fd, Memfd(MFD_CLOEXEC | MFD_ALLOW_SEALING));
   const size_t n = Page();
   ASSERT_THAT(ftruncate(fd.get(), static_cast<off_t>(n)), SyscallSucceeds());
@@ -241,7 +232,6 @@ TEST(Memfd, SealWrite) {
     ASSERT_OK_AND_ASSIGN(Mapping w, Mapping::Map(n, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get()));
     std::memcpy(w.data(), "sealed", 7);
     int r = fcntl(fd.get(), F_ADD_SEALS, F_SEAL_WRITE);
-    if (r < 0 && errno == EINVAL) GTEST_SKIP() << "file sealing not supported here (EINVAL)";
     EXPECT_THAT(r, SyscallFailsWithErrno(EBUSY))
         << "man 2 fcntl: setting F_SEAL_WRITE \"fails with EBUSY if any writable, shared "
            "mapping exists\"";
@@ -271,12 +261,11 @@ TEST(Memfd, SealWrite) {
 // EPERM if you use them to increase the file size. If you keep the size or
 // shrink it, those calls still work as expected."
 TEST(Memfd, SealGrow) {
-  SKIP_WITHOUT_MEMFD();
+  IPCSPEC_NEEDS(Need::MemfdCreate(), Need::FileSealing());
   ASSERT_OK_AND_ASSIGN(FileDescriptor fd, Memfd(MFD_CLOEXEC | MFD_ALLOW_SEALING));
   const off_t n = static_cast<off_t>(Page());
   ASSERT_THAT(ftruncate(fd.get(), n), SyscallSucceeds());
   int r = fcntl(fd.get(), F_ADD_SEALS, F_SEAL_GROW);
-  if (r < 0 && errno == EINVAL) GTEST_SKIP() << "file sealing not supported here (EINVAL)";
   ASSERT_THAT(r, SyscallSucceeds());
   EXPECT_THAT(ftruncate(fd.get(), n + 1), SyscallFailsWithErrno(EPERM))
       << "man 2 fcntl F_SEAL_GROW: ftruncate(2) to a larger size fails with EPERM";

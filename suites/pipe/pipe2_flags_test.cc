@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "impl/core/needs.h"
 #include "impl/core/property.h"
 #include "impl/core/syscall_matchers.h"
 #include "rapidcheck.h"
@@ -93,28 +94,27 @@ TEST(Pipe2Flags, InvalidFlagIsEinvalAndLeavesPipefdUnchanged) {
 // ---------------------------------------------------------------------------
 // O_DIRECT: packet mode.
 
-// Opens a non-blocking packet-mode pipe, or says why it cannot (man 2 pipe:
-// "Older kernels that do not support this flag will indicate this via an
-// EINVAL error.").
-std::optional<std::string> PacketModeUnsupported() {
-  int fds[2];
-  if (pipe2(fds, O_DIRECT | O_NONBLOCK | O_CLOEXEC) != 0) {
-    if (errno == EINVAL) {
-      return "pipe2(O_DIRECT) fails EINVAL: no packet mode here (man 2 pipe: \"Older kernels "
-             "that do not support this flag will indicate this via an EINVAL error.\")";
+// `feature:pipe-packet-mode`: a non-blocking packet-mode pipe can be opened
+// (man 2 pipe: "Older kernels that do not support this flag will indicate
+// this via an EINVAL error."). Any other error is the test's to fail on.
+Need PacketMode() {
+  return Need::Feature("pipe-packet-mode", []() -> std::optional<std::string> {
+    int fds[2];
+    if (pipe2(fds, O_DIRECT | O_NONBLOCK | O_CLOEXEC) != 0) {
+      if (errno == EINVAL) return "pipe2(O_DIRECT) fails EINVAL: no packet mode here";
+      return std::nullopt;
     }
-    return "pipe2(O_DIRECT): " + ErrnoName(errno);
-  }
-  close(fds[0]);
-  close(fds[1]);
-  return std::nullopt;
+    close(fds[0]);
+    close(fds[1]);
+    return std::nullopt;
+  });
 }
 
 // man 2 pipe, O_DIRECT: "Create a pipe that performs I/O in "packet" mode.
 // Each write(2) to the pipe is dealt with as a separate packet, and read(2)s
 // from the pipe will read one packet at a time."
 TEST(PipePacketMode, EachWriteIsOnePacketAndAReadReadsOnePacket) {
-  if (auto why = PacketModeUnsupported()) GTEST_SKIP() << *why;
+  IPCSPEC_NEEDS(PacketMode());
   const char* cite =
       "man 2 pipe, O_DIRECT: \"Each write(2) to the pipe is dealt with as a separate packet, "
       "and read(2)s from the pipe will read one packet at a time.\"";
@@ -133,7 +133,7 @@ TEST(PipePacketMode, EachWriteIsOnePacketAndAReadReadsOnePacket) {
 // smaller than the next packet, then the requested number of bytes are read,
 // and the excess bytes in the packet are discarded."
 TEST(PipePacketMode, AShortReadDiscardsTheRestOfThePacket) {
-  if (auto why = PacketModeUnsupported()) GTEST_SKIP() << *why;
+  IPCSPEC_NEEDS(PacketMode());
   const char* cite =
       "man 2 pipe, O_DIRECT: \"If a read(2) specifies a buffer size that is smaller than the "
       "next packet, then the requested number of bytes are read, and the excess bytes in the "
@@ -154,7 +154,7 @@ TEST(PipePacketMode, AShortReadDiscardsTheRestOfThePacket) {
 // will be split into multiple packets." and "Specifying a buffer size of
 // PIPE_BUF will be sufficient to read the largest possible packets".
 TEST(PipePacketMode, WritesAbovePipeBufAreSplitIntoPackets) {
-  if (auto why = PacketModeUnsupported()) GTEST_SKIP() << *why;
+  IPCSPEC_NEEDS(PacketMode());
   const char* cite =
       "man 2 pipe, O_DIRECT: \"Writes of greater than PIPE_BUF bytes (see pipe(7)) will be "
       "split into multiple packets.\"";
@@ -174,7 +174,7 @@ TEST(PipePacketMode, WritesAbovePipeBufAreSplitIntoPackets) {
 // man 2 pipe, O_DIRECT: "Zero-length packets are not supported.  (A read(2)
 // that specifies a buffer size of zero is a no-op, and returns 0.)"
 TEST(PipePacketMode, ZeroLengthReadIsANoOpAndZeroLengthWritesMakeNoPacket) {
-  if (auto why = PacketModeUnsupported()) GTEST_SKIP() << *why;
+  IPCSPEC_NEEDS(PacketMode());
   const char* cite =
       "man 2 pipe, O_DIRECT: \"Zero-length packets are not supported.  (A read(2) that "
       "specifies a buffer size of zero is a no-op, and returns 0.)\"";
@@ -194,7 +194,7 @@ TEST(PipePacketMode, ZeroLengthReadIsANoOpAndZeroLengthWritesMakeNoPacket) {
 // a property of the writing side: set on the write end of a plain pipe, the
 // writes become packets.
 TEST(PipePacketMode, FcntlCanTurnPacketModeOn) {
-  if (auto why = PacketModeUnsupported()) GTEST_SKIP() << *why;
+  IPCSPEC_NEEDS(PacketMode());
   const char* cite =
       "man 2 pipe, O_DIRECT: \"Since Linux 4.5, it is possible to change the O_DIRECT setting "
       "of a pipe file descriptor using fcntl(2).\"";
@@ -223,7 +223,7 @@ TEST(PipePacketMode, FcntlCanTurnPacketModeOn) {
 // packet and drops what does not fit). man 2 pipe, O_DIRECT (all the
 // sentences above).
 TEST(PipePacketMode, RandomWritesAndReadsFollowThePacketModel) {
-  if (auto why = PacketModeUnsupported()) GTEST_SKIP() << *why;
+  IPCSPEC_NEEDS(PacketMode());
   CheckProperty(
       "man 2 pipe, O_DIRECT: \"Each write(2) to the pipe is dealt with as a separate packet, "
       "and read(2)s from the pipe will read one packet at a time.\" ... \"the excess bytes in "

@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "impl/core/needs.h"
+#include "impl/core/privilege.h"
 #include "impl/core/process.h"
 #include "impl/core/property.h"
 #include "impl/core/shared_memory.h"
@@ -23,7 +25,7 @@ using pipetest::DocumentedDefaultCapacity;
 using pipetest::DocumentedRoundedPipeSize;
 using pipetest::PageSize;
 
-constexpr char kMaxSizeFile[] = "/proc/sys/fs/pipe-max-size";
+constexpr const char* kMaxSizeFile = pipetest::kPipeMaxSizeFile;
 
 // man 7 pipe, "Pipe capacity": "Since Linux 2.6.35, the default pipe
 // capacity is 16 pages, but the capacity can be queried and set using the
@@ -37,13 +39,7 @@ TEST(PipeCapacity, DefaultIsSixteenPagesAndExactlyThatMuchFits) {
       "man 7 pipe, \"Pipe capacity\": \"Since Linux 2.6.35, the default pipe capacity is 16 "
       "pages\"";
   const size_t cap = DocumentedDefaultCapacity();
-  ASSERT_OK_AND_ASSIGN(long max_size, pipetest::ReadProcLong(kMaxSizeFile));
-  if (static_cast<size_t>(max_size) < cap) {
-    // man 7 pipe: "Since Linux 4.9, the value on this file also acts as a
-    // ceiling on the default capacity of a new pipe".
-    GTEST_SKIP() << kMaxSizeFile << " is " << max_size << " (< 16 pages): it caps the default "
-                 << "capacity here (man 7 pipe, /proc/sys/fs/pipe-max-size)";
-  }
+  IPCSPEC_NEEDS(pipetest::DefaultCapacityNeeds());
   ASSERT_OK_AND_ASSIGN(auto p, pipetest::MakePipe(O_NONBLOCK));
   EXPECT_THAT(fcntl(p.write_end.get(), F_GETPIPE_SZ), SyscallSucceedsWithValue(cap)) << cite;
   EXPECT_THAT(fcntl(p.read_end.get(), F_GETPIPE_SZ), SyscallSucceedsWithValue(cap)) << cite;
@@ -75,10 +71,9 @@ TEST(PipeSetSize, RoundsUpToAPowerOfTwoNumberOfPages) {
       "power-of-two page-size multiple of the requested size.)  The actual capacity (in bytes) "
       "that is set is returned as the function result.\"";
   const size_t page = PageSize();
-  ASSERT_OK_AND_ASSIGN(long max_size, pipetest::ReadProcLong(kMaxSizeFile));
-  if (static_cast<size_t>(max_size) < 8 * page) {
-    GTEST_SKIP() << kMaxSizeFile << " is " << max_size << ": below the 8 pages this test asks for";
-  }
+  // The cases ask for up to 8 pages, which an unprivileged process may only
+  // ask for up to pipe-max-size.
+  IPCSPEC_NEEDS(Need::SysctlAtLeast(kMaxSizeFile, 8 * page));
   struct Case {
     size_t ask;
     size_t want;
@@ -117,7 +112,7 @@ TEST(PipeSetSize, RoundsUpToAPowerOfTwoNumberOfPages) {
 // depending on whether the O_NONBLOCK flag is set".
 TEST(PipeSetSize, RandomRequestsRoundUpAndTheCapacityIsReal) {
   const size_t page = PageSize();
-  ASSERT_OK_AND_ASSIGN(long max_size, pipetest::ReadProcLong(kMaxSizeFile));
+  ASSERT_OK_AND_ASSIGN(long max_size, ReadProcLong(kMaxSizeFile));
   const size_t top = std::min<size_t>(static_cast<size_t>(max_size), 64 * page);
   CheckProperty(
       "man 2 fcntl: F_SETPIPE_SZ sets \"the next higher power-of-two page-size multiple of the "
@@ -159,11 +154,9 @@ TEST(PipeSetSize, AboveMaxSizeWithoutCapSysResourceIsEperm) {
       "man 2 fcntl, \"Changing the capacity of a pipe\": \"Attempts by an unprivileged process "
       "to set the pipe capacity above the limit in /proc/sys/fs/pipe-max-size yield the error "
       "EPERM\"";
-  ASSERT_OK_AND_ASSIGN(long max_size, pipetest::ReadProcLong(kMaxSizeFile));
-  if (max_size <= 0 || max_size >= (1L << 30)) {
-    GTEST_SKIP() << kMaxSizeFile << " is " << max_size
-                 << ": no request above it fits F_SETPIPE_SZ's int argument";
-  }
+  // A request above the limit must fit F_SETPIPE_SZ's int argument.
+  IPCSPEC_NEEDS(Need::SysctlBelow(kMaxSizeFile, 1ULL << 30));
+  ASSERT_OK_AND_ASSIGN(long max_size, ReadProcLong(kMaxSizeFile));
   ASSERT_OK_AND_ASSIGN(auto p, pipetest::MakePipe(O_NONBLOCK));
   ASSERT_OK_AND_ASSIGN(auto above, SharedObject<pipetest::ChildCallResult>::Create());
   ASSERT_OK_AND_ASSIGN(auto at_limit, SharedObject<pipetest::ChildCallResult>::Create());
@@ -172,7 +165,7 @@ TEST(PipeSetSize, AboveMaxSizeWithoutCapSysResourceIsEperm) {
   const int ask_above = static_cast<int>(max_size) + 1;
   const int ask_limit = static_cast<int>(max_size);
   ASSERT_OK_AND_ASSIGN(WaitStatus st, ForkAndWait([&] {
-    *drop = pipetest::DropCapability(CAP_SYS_RESOURCE);
+    *drop = DropCapability(CAP_SYS_RESOURCE);
     if (*drop != 0) return 2;
     above->ret = fcntl(fd, F_SETPIPE_SZ, ask_above);
     above->err = errno;
@@ -201,20 +194,12 @@ TEST(PipeSetSize, AboveMaxSizeWithCapSysResourceIsAllowed) {
   const char* cite =
       "man 2 fcntl, \"Changing the capacity of a pipe\": \"a privileged process "
       "(CAP_SYS_RESOURCE) can override the limit.\"";
-  if (!pipetest::HasEffectiveCapability(CAP_SYS_RESOURCE)) {
-    GTEST_SKIP() << "this process lacks CAP_SYS_RESOURCE (" << pipetest::EffectiveCapabilities()
-                 << "): the environment dropped it, so the privileged case cannot run here";
-  }
-  if (!pipetest::InInitialUserNamespace()) {
-    GTEST_SKIP() << "not in the initial user namespace (uid_map \"" << pipetest::UidMapLine()
-                 << "\"): CAP_SYS_RESOURCE here does not count for the pipe-max-size limit "
-                    "(the kernel checks it in the initial user namespace)";
-  }
-  ASSERT_OK_AND_ASSIGN(long max_size, pipetest::ReadProcLong(kMaxSizeFile));
-  if (max_size <= 0 || max_size >= (1L << 26)) {
-    GTEST_SKIP() << kMaxSizeFile << " is " << max_size
-                 << ": a pipe above it would be too large for a fast test";
-  }
+  // The kernel checks CAP_SYS_RESOURCE for the pipe-max-size limit in the
+  // initial user namespace; a pipe above a limit of 64 MiB or more would be
+  // too large for a fast test.
+  IPCSPEC_NEEDS(Need::CapabilityInInitialUserNs(CAP_SYS_RESOURCE),
+                Need::SysctlBelow(kMaxSizeFile, 1ULL << 26));
+  ASSERT_OK_AND_ASSIGN(long max_size, ReadProcLong(kMaxSizeFile));
   ASSERT_OK_AND_ASSIGN(auto p, pipetest::MakePipe(O_NONBLOCK));
   const int ask = static_cast<int>(max_size) + 1;
   const size_t want = DocumentedRoundedPipeSize(ask);

@@ -27,6 +27,20 @@ size_t DocumentedRoundedPipeSize(size_t requested) {
   return pow2 * page;
 }
 
+std::vector<Need> DefaultCapacityNeeds() {
+  return {Need::SysctlAtLeast(kPipeMaxSizeFile, DocumentedDefaultCapacity()),
+          Need::Feature("pipe-default-capacity", []() -> std::optional<std::string> {
+            auto p = MakePipe();
+            if (!p.ok()) return std::nullopt;  // the test fails on it
+            int cap = fcntl(p.value().write_end.get(), F_GETPIPE_SZ);
+            if (cap < 0 || static_cast<size_t>(cap) == DocumentedDefaultCapacity()) {
+              return std::nullopt;
+            }
+            return "a new pipe holds " + std::to_string(cap) + " bytes, not 16 pages (" +
+                   std::to_string(DocumentedDefaultCapacity()) +
+                   "): over /proc/sys/fs/pipe-user-pages-soft?";
+          })};
+}
 
 PosixErrorOr<Pipe> MakePipe(int flags, bool exact) {
   int fds[2];

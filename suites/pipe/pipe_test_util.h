@@ -1,6 +1,7 @@
 // Helpers shared by the pipe and FIFO semantics suites (suites/pipe,
-// suites/fifo): raw pipes, reading with a deadline, FIONREAD, SIGPIPE
-// handling and capability dropping for "without privilege" checks.
+// suites/fifo): raw pipes, reading with a deadline, FIONREAD. SIGPIPE
+// handling, capabilities and /proc numbers are impl/core's (sigpipe.h,
+// privilege.h), used directly.
 //
 // Everything a forked child may call is marked async-signal-safe.
 #pragma once
@@ -16,9 +17,8 @@
 
 #include "impl/core/deadline.h"
 #include "impl/core/file_descriptor.h"
+#include "impl/core/needs.h"
 #include "impl/core/posix_error.h"
-#include "impl/core/privilege.h"
-#include "impl/core/sigpipe.h"
 
 namespace ipcspec {
 namespace pipetest {
@@ -36,7 +36,15 @@ size_t DocumentedDefaultCapacity();
 // requested size".
 size_t DocumentedRoundedPipeSize(size_t requested);
 
-using ::ipcspec::ReadProcLong;
+inline constexpr char kPipeMaxSizeFile[] = "/proc/sys/fs/pipe-max-size";
+
+// The needs of a test that relies on a new pipe having the documented
+// default capacity: pipe-max-size at least 16 pages ("Since Linux 4.9, the
+// value on this file also acts as a ceiling on the default capacity of a new
+// pipe"), and a new pipe really of 16 pages (`feature:pipe-default-capacity`:
+// a user over /proc/sys/fs/pipe-user-pages-soft gets smaller pipes, man 7
+// pipe).
+std::vector<Need> DefaultCapacityNeeds();
 
 struct Pipe {
   FileDescriptor read_end;
@@ -70,15 +78,6 @@ inline uint8_t PatternByte(uint32_t seed, size_t i) {
   return static_cast<uint8_t>((seed * 131u) ^ (i * 7u) ^ (i >> 8) ^ (i >> 16));
 }
 std::vector<uint8_t> Pattern(uint32_t seed, size_t n, size_t offset = 0);
-
-using ::ipcspec::ScopedBlockSigpipe;  // impl/core/sigpipe.h
-
-// Privilege checks (impl/core/privilege.h).
-using ::ipcspec::DropCapability;
-using ::ipcspec::EffectiveCapabilities;
-using ::ipcspec::HasEffectiveCapability;
-using ::ipcspec::InInitialUserNamespace;
-using ::ipcspec::UidMapLine;
 
 // A result a child reports through shared memory.
 struct ChildCallResult {

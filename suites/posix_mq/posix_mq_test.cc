@@ -17,13 +17,13 @@
 #include "gtest/gtest.h"
 #include "impl/core/blocked.h"
 #include "impl/core/cleanup.h"
+#include "impl/core/needs.h"
+#include "impl/core/privilege.h"
 #include "impl/core/process.h"
-#include "impl/core/sandbox.h"
 #include "impl/core/shared_memory.h"
 #include "impl/core/syscall_matchers.h"
 #include "impl/core/watchdog.h"
 #include "impl/posix_mq/posix_mq.h"
-#include "suites/message_queue/test_util.h"
 
 namespace ipcspec {
 namespace {
@@ -56,16 +56,10 @@ long CurMsgs(int mqd) {
   return mq_getattr(mqd, &a) == 0 ? a.mq_curmsgs : -1;
 }
 
-bool CanWriteMqueueSysctl(const char* path, std::string* why) {
-  if (IpcSandbox::Get().isolation() == Isolation::kNone) {
-    *why = "no private IPC namespace: will not change the host's " + std::string(path);
-    return false;
-  }
-  auto v = ReadProcLong(path);
-  if (!v.ok()) return *why = v.error().ToString(), false;
-  PosixError e = WriteProcLong(path, v.value());
-  if (!e.ok()) return *why = e.ToString(), false;
-  return true;
+// This namespace's /proc/sys/fs/mqueue limits may be changed only when the
+// test has its own IPC namespace; some sandboxes mount /proc/sys read-only.
+std::vector<Need> MqueueSysctlWritable(const char* path) {
+  return {Need::PrivateIpcNamespace(), Need::WritableSysctl(path)};
 }
 
 // SIGUSR1 blocked for the test (so that a notification stays pending and is
@@ -227,6 +221,8 @@ TEST(PosixMq, NameRules) {
 // msg_max."; "If msgsize_default exceeds msgsize_max, a new queue's default
 // mq_msgsize value is capped to the msgsize_max limit."
 TEST(PosixMq, DefaultAttributesComeFromTheNamespacesProcFiles) {
+  IPCSPEC_NEEDS(MqueueSysctlWritable(kMsgDefault), MqueueSysctlWritable(kMsgMax),
+                MqueueSysctlWritable(kMsgsizeDefault));
   ASSERT_OK_AND_ASSIGN(long msg_default, ReadProcLong(kMsgDefault));
   ASSERT_OK_AND_ASSIGN(long msgsize_default, ReadProcLong(kMsgsizeDefault));
   ASSERT_OK_AND_ASSIGN(long msg_max, ReadProcLong(kMsgMax));
@@ -240,11 +236,6 @@ TEST(PosixMq, DefaultAttributesComeFromTheNamespacesProcFiles) {
     EXPECT_EQ(a.mq_msgsize, std::min(msgsize_default, msgsize_max))
         << "man 7 mq_overview: msgsize_default is the mq_msgsize of a queue opened with attr "
            "NULL (capped to msgsize_max)";
-  }
-  std::string why;
-  if (!CanWriteMqueueSysctl(kMsgDefault, &why) || !CanWriteMqueueSysctl(kMsgMax, &why) ||
-      !CanWriteMqueueSysctl(kMsgsizeDefault, &why)) {
-    GTEST_SKIP() << "cannot change this namespace's /proc/sys/fs/mqueue: " << why;
   }
   ASSERT_NO_ERRNO(WriteProcLong(kMsgDefault, 3));
   ASSERT_NO_ERRNO(WriteProcLong(kMsgsizeDefault, 256));
@@ -313,12 +304,9 @@ TEST(PosixMq, AttributesAboveTheMaximumWithoutPrivilegeAreEinval) {
 // "The msgsize_max limit is ignored for privileged process (CAP_SYS_RESOURCE),
 // but, since Linux 3.5, the HARD_MSGSIZEMAX ceiling is enforced".
 TEST(PosixMq, PrivilegedProcessMayExceedMsgMaxButNotTheHardCeilings) {
-  if (!CapableInInitialUserNamespace(CAP_SYS_RESOURCE)) {
-    // mq_open checks capable(CAP_SYS_RESOURCE): in the initial user namespace.
-    GTEST_SKIP() << "no CAP_SYS_RESOURCE in the initial user namespace (here: "
-                 << HasCapability(CAP_SYS_RESOURCE)
-                 << ", in the initial user namespace: " << InInitialUserNamespace() << ")";
-  }
+  // mq_open checks capable(CAP_SYS_RESOURCE): in the initial user namespace
+  // (this target is tagged no-sandbox, so that it runs there as root).
+  IPCSPEC_NEEDS(Need::CapabilityInInitialUserNs(CAP_SYS_RESOURCE));
   ASSERT_OK_AND_ASSIGN(long msg_max, ReadProcLong(kMsgMax));
   ASSERT_OK_AND_ASSIGN(long msgsize_max, ReadProcLong(kMsgsizeMax));
   EXPECT_TRUE(MakeQueue(msg_max + 1, 16).ok())

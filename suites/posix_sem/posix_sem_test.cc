@@ -22,6 +22,7 @@
 #include "impl/core/blocked.h"
 #include "impl/core/cleanup.h"
 #include "impl/core/deadline.h"
+#include "impl/core/needs.h"
 #include "impl/core/process.h"
 #include "impl/core/shared_memory.h"
 #include "impl/core/syscall_matchers.h"
@@ -304,10 +305,11 @@ TEST(PosixSemNames, NamedSemaphorePersistsAfterItsCreatorExits) {
   // The owner of the name, from before the fork: unlinks it whatever happens.
   Cleanup unlink_name([name] { sem_unlink(name.c_str()); });
   const std::string helper = HelperPath("sem_creator");
-  if (access(helper.c_str(), X_OK) != 0) {
-    GTEST_SKIP() << "the helper binary sem_creator is neither next to this test nor in its "
-                    "Bazel runfiles (" << helper << "); copy it beside the test to run this";
-  }
+  IPCSPEC_NEEDS(Need("helper:sem_creator", [helper]() -> std::optional<std::string> {
+    if (access(helper.c_str(), X_OK) == 0) return std::nullopt;
+    return "the helper binary sem_creator is neither next to this test nor in its Bazel "
+           "runfiles (" + helper + "); copy it beside the test to run this";
+  }));
   // The creator is another program (exec'd in the child: only
   // async-signal-safe calls before execv).
   const char* argv[] = {helper.c_str(), name.c_str(), "4", nullptr};

@@ -38,15 +38,6 @@ PosixErrorOr<std::string> ReadProcFile(const std::string& path) {
   return std::string(buf, static_cast<size_t>(n));
 }
 
-PosixErrorOr<unsigned long long> ReadProcNumber(const std::string& path) {
-  IPCSPEC_ASSIGN_OR_RETURN(std::string s, ReadProcFile(path));
-  char* end = nullptr;
-  errno = 0;
-  unsigned long long v = std::strtoull(s.c_str(), &end, 10);
-  if (errno != 0 || end == s.c_str()) return PosixError(EINVAL, "parse " + path + ": " + s);
-  return v;
-}
-
 PosixError WriteProcFile(const std::string& path, const std::string& value) {
   FileDescriptor fd(open(path.c_str(), O_WRONLY | O_CLOEXEC));
   if (!fd.valid()) return ErrnoError("open(" + path + ", O_WRONLY)");
@@ -55,13 +46,6 @@ PosixError WriteProcFile(const std::string& path, const std::string& value) {
     return ErrnoError("write(" + path + ", \"" + value + "\")");
   }
   return NoError();
-}
-
-std::string WhyNotWritable(const std::string& path) {
-  FileDescriptor fd(open(path.c_str(), O_WRONLY | O_CLOEXEC));
-  if (fd.valid()) return "";
-  return ErrnoError("open(" + path + ", O_WRONLY)").ToString() +
-         " (read-only /proc/sys here, or no CAP_SYS_ADMIN over this IPC namespace)";
 }
 
 std::string TestTempDir() {

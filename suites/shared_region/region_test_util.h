@@ -22,12 +22,11 @@ inline uint8_t TouchRead(const void* p) { return *static_cast<const volatile uin
 inline void TouchWrite(void* p, uint8_t v) { *static_cast<volatile uint8_t*>(p) = v; }
 
 // /proc/sys files. The shm* limits belong to the IPC namespace (man 7
-// ipc_namespaces), and every test has its own, so tests may change them.
+// ipc_namespaces), and every test has its own, so tests may change them
+// (numbers: impl/core/privilege.h; whether they can be written:
+// Need::WritableSysctl, impl/core/needs.h).
 PosixErrorOr<std::string> ReadProcFile(const std::string& path);
-PosixErrorOr<unsigned long long> ReadProcNumber(const std::string& path);
 PosixError WriteProcFile(const std::string& path, const std::string& value);
-// Empty when `path` can be written here; otherwise why not (for GTEST_SKIP).
-std::string WhyNotWritable(const std::string& path);
 
 // $TEST_TMPDIR, else /tmp.
 std::string TestTempDir();

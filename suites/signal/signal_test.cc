@@ -36,6 +36,7 @@
 #include "impl/core/blocked.h"
 #include "impl/core/deadline.h"
 #include "impl/core/file_descriptor.h"
+#include "impl/core/needs.h"
 #include "impl/core/privilege.h"
 #include "impl/core/process.h"
 #include "impl/core/shared_memory.h"
@@ -865,15 +866,6 @@ struct LimitReport {
   int32_t kill_pending;
 };
 
-std::string UidMap() {
-  FileDescriptor f(open("/proc/self/uid_map", O_RDONLY | O_CLOEXEC));
-  char buf[256] = {};
-  ssize_t n = f.valid() ? read(f.get(), buf, sizeof buf - 1) : -1;
-  std::string m = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "unreadable";
-  while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
-  return "uid_map \"" + m + "\"";
-}
-
 // man 2 getrlimit, RLIMIT_SIGPENDING: "This is a limit on the number of
 // signals that may be queued for the real user ID of the calling process.
 // Both standard and real-time signals are counted for the purpose of checking
@@ -886,14 +878,13 @@ std::string UidMap() {
 // enters a user namespace of its own (Linux counts queued signals per user
 // namespace and user ID; user_namespaces(7)).
 TEST_F(Signal, RlimitSigpendingLimitsSigqueue) {
+  IPCSPEC_NEEDS(Need::AnyOf({Need::SecondUid(), Need::UserNamespace()}));
   ASSERT_OK_AND_ASSIGN(SharedObject<LimitReport> rep, SharedObject<LimitReport>::Create());
   LimitReport* r = rep.get();
   constexpr rlim_t kLimit = 8;
-  ASSERT_OK_AND_ASSIGN(WaitStatus st, ForkAndWait([r]() -> int {
-    uint32_t rnd = 0;
-    if (getrandom(&rnd, sizeof rnd, 0) != static_cast<ssize_t>(sizeof rnd)) return 2;
-    uid_t uid = 0x40000000u + (rnd & 0xffffffu);
-    if (geteuid() == 0 && setresuid(uid, uid, uid) == 0) {
+  const uid_t uid = UnusedUid();
+  ASSERT_OK_AND_ASSIGN(WaitStatus st, ForkAndWait([r, uid]() -> int {
+    if (setresuid(uid, uid, uid) == 0) {
       r->how = 1;
     } else if (unshare(CLONE_NEWUSER) == 0) {
       r->how = 2;
@@ -919,11 +910,10 @@ TEST_F(Signal, RlimitSigpendingLimitsSigqueue) {
     r->kill_pending = IsPending(SIGUSR1);
     return 0;
   }));
-  if (st.ExitedWith(3)) {
-    GTEST_SKIP() << "cannot isolate the count of queued signals: no unused user ID ("
-                 << UidMap() << ") and unshare(CLONE_NEWUSER): " << ErrnoName(r->setup_err);
-  }
-  ASSERT_TRUE(st.ExitedWith(0)) << st << " setup errno " << ErrnoName(r->setup_err);
+  ASSERT_TRUE(st.ExitedWith(0)) << st << " setup errno " << ErrnoName(r->setup_err)
+                                << " (3: neither setresuid(" << uid
+                                << ") nor unshare(CLONE_NEWUSER) worked, although the need "
+                                   "was met a moment ago)";
   const char* how = r->how == 1 ? " (in a child with a fresh user ID)"
                                 : " (in a child in a fresh user namespace)";
   EXPECT_TRUE(r->standard_ok) << "sigqueue of a standard signal under the limit failed" << how;
@@ -1006,25 +996,28 @@ TEST_F(Signal, RealTimeQueueHoldsMoreThanThePosixMinimum) {
 // the target process." / "If sig is 0, then no signal is sent, but existence
 // and permission checks are still performed". man 3 sigqueue: "The
 // permissions required to send a signal are the same as for kill(2)." A
-// child drops to user ID 65534 (and with it every capability) and signals
-// this process (user ID 0).
+// child of this root process drops to a user ID no process has (and with it
+// every capability: man 7 capabilities, "If the effective user ID is changed
+// from 0 to nonzero, then all capabilities are cleared from the effective
+// set") and signals this process.
 TEST_F(Signal, UnprivilegedSenderGetsEperm) {
-  if (getuid() != 0) GTEST_SKIP() << "needs root, so that the child's uid 65534 differs";
+  // Root of the machine can take another user ID; Bazel's linux-sandbox maps
+  // only one (this target is tagged no-sandbox).
+  IPCSPEC_NEEDS(Need::RootUid(), Need::SecondUid());
   ScopedSignals s({SIGUSR1});
   const pid_t parent = getpid();
-  ASSERT_OK_AND_ASSIGN(WaitStatus st, ForkAndWait([parent]() -> int {
-    if (setresuid(65534, 65534, 65534) != 0) return 10;
+  const uid_t other = UnusedUid();
+  ASSERT_OK_AND_ASSIGN(WaitStatus st, ForkAndWait([parent, other]() -> int {
+    if (setresuid(other, other, other) != 0) return 10;
     if (kill(parent, SIGUSR1) != -1 || errno != EPERM) return 1;
     if (Queue(parent, SIGUSR1, 1) != -1 || errno != EPERM) return 2;
     if (kill(parent, 0) != -1 || errno != EPERM) return 3;
     if (kill(getpid(), 0) != 0) return 4;  // itself: permitted
     return 0;
   }));
-  if (st.ExitedWith(10)) {
-    GTEST_SKIP() << "setresuid(65534) is not permitted here (" << UidMap()
-                 << "): no other user ID to send from";
-  }
-  EXPECT_FALSE(st.ExitedWith(1)) << "kill(2) from uid 65534 to uid 0; man 2 kill: \"EPERM The "
+  ASSERT_FALSE(st.ExitedWith(10)) << "setresuid(" << other
+                                  << ") failed although the need was met a moment ago";
+  EXPECT_FALSE(st.ExitedWith(1)) << "kill(2) from uid " << other << " to uid 0; man 2 kill: \"EPERM The "
                                     "calling process does not have permission to send the "
                                     "signal\"";
   EXPECT_FALSE(st.ExitedWith(2)) << "man 3 sigqueue: \"EPERM The process does not have "

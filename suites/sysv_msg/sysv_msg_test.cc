@@ -16,12 +16,12 @@
 #include "gtest/gtest.h"
 #include "impl/core/blocked.h"
 #include "impl/core/cleanup.h"
+#include "impl/core/needs.h"
+#include "impl/core/privilege.h"
 #include "impl/core/process.h"
-#include "impl/core/sandbox.h"
 #include "impl/core/shared_memory.h"
 #include "impl/core/syscall_matchers.h"
 #include "impl/sysv_msg/sysv_msg.h"
-#include "suites/message_queue/test_util.h"
 
 namespace ipcspec {
 namespace {
@@ -49,22 +49,8 @@ int Send(int id, long type, const std::string& text, int flags) {
 
 // The namespace's limits may be changed only when the test has its own IPC
 // namespace; some sandboxes mount /proc/sys read-only.
-bool CanWriteIpcSysctl(const char* path, std::string* why) {
-  if (IpcSandbox::Get().isolation() == Isolation::kNone) {
-    *why = "no private IPC namespace: will not change the host's " + std::string(path);
-    return false;
-  }
-  auto v = ReadProcLong(path);
-  if (!v.ok()) {
-    *why = v.error().ToString();
-    return false;
-  }
-  PosixError e = WriteProcLong(path, v.value());
-  if (!e.ok()) {
-    *why = e.ToString();
-    return false;
-  }
-  return true;
+std::vector<Need> IpcSysctlWritable(const char* path) {
+  return {Need::PrivateIpcNamespace(), Need::WritableSysctl(path)};
 }
 
 PosixErrorOr<SysvMsgId> SmallQueue(size_t qbytes) { return CreateSysvMsgId(qbytes); }
@@ -108,10 +94,7 @@ TEST(SysvMsg, NonpositiveMtypeIsEinval) {
 // msgmax, msgmnb, msgmni, ...". man 2 msgget: "msg_qbytes is set to the
 // system limit MSGMNB." Linux: the sysctl is that of the writer's namespace.
 TEST(SysvMsg, MsgLimitsBelongToTheIpcNamespace) {
-  std::string why;
-  if (!CanWriteIpcSysctl(kMsgmnb, &why) || !CanWriteIpcSysctl(kMsgmax, &why)) {
-    GTEST_SKIP() << "cannot change the namespace's msg limits: " << why;
-  }
+  IPCSPEC_NEEDS(IpcSysctlWritable(kMsgmnb), IpcSysctlWritable(kMsgmax));
   ASSERT_NO_ERRNO(WriteProcLong(kMsgmnb, 512));
   ASSERT_NO_ERRNO(WriteProcLong(kMsgmax, 100));
   ASSERT_OK_AND_ASSIGN(SysvMsgId q, CreateSysvMsgId());
@@ -148,13 +131,13 @@ TEST(SysvMsg, MsgLimitsBelongToTheIpcNamespace) {
 // can be written (man 2 msgget: "msg_qbytes is set to the system limit
 // MSGMNB"), else lowered by IPC_SET (which needs no privilege).
 PosixErrorOr<SysvMsgId> QueueOf256Bytes(std::string* how) {
-  std::string why;
-  if (CanWriteIpcSysctl(kMsgmnb, &why)) {
+  std::optional<std::string> unmet = FirstUnmetNeed({IpcSysctlWritable(kMsgmnb)});
+  if (!unmet) {
     IPCSPEC_RETURN_IF_ERROR(WriteProcLong(kMsgmnb, 256));
     *how = "msgmnb = 256 in this namespace";
     return CreateSysvMsgId();
   }
-  *how = "msg_qbytes lowered to 256 by IPC_SET (" + why + ")";
+  *how = "msg_qbytes lowered to 256 by IPC_SET (" + *unmet + ")";
   return CreateSysvMsgId(256);
 }
 
@@ -396,7 +379,7 @@ TEST(SysvMsg, RaisingMsgQbytesAboveMsgmnbWithoutCapSysResourceIsEperm) {
   ASSERT_OK_AND_ASSIGN(auto errs, SharedObject<ThreeInts>::Create());
   ASSERT_OK_AND_ASSIGN(WaitStatus st, ForkAndWait([&] {
                          if (DropCapability(CAP_SYS_RESOURCE) != 0) return 1;
-                         if (HasCapability(CAP_SYS_RESOURCE)) return 2;
+                         if (HasEffectiveCapability(CAP_SYS_RESOURCE)) return 2;
                          struct msqid_ds ds;
                          if (msgctl(id, IPC_STAT, &ds) != 0) return 3;
                          ds.msg_qbytes = static_cast<msglen_t>(msgmnb) + 1;
@@ -422,13 +405,10 @@ TEST(SysvMsg, RaisingMsgQbytesAboveMsgmnbWithoutCapSysResourceIsEperm) {
 // CAP_SYS_RESOURCE capability) can increase the size of a message queue
 // beyond MSGMNB using the msgctl(2) IPC_SET operation."
 TEST(SysvMsg, PrivilegedProcessMayRaiseMsgQbytesAboveMsgmnb) {
-  if (!CapableInInitialUserNamespace(CAP_SYS_RESOURCE)) {
-    // msgctl checks capable(CAP_SYS_RESOURCE), i.e. in the initial user
-    // namespace; Bazel's linux-sandbox runs tests in a child one.
-    GTEST_SKIP() << "no CAP_SYS_RESOURCE in the initial user namespace (here: "
-                 << HasCapability(CAP_SYS_RESOURCE)
-                 << ", in the initial user namespace: " << InInitialUserNamespace() << ")";
-  }
+  // msgctl checks capable(CAP_SYS_RESOURCE), i.e. in the initial user
+  // namespace; Bazel's linux-sandbox runs tests in a child one (this target
+  // is tagged no-sandbox).
+  IPCSPEC_NEEDS(Need::CapabilityInInitialUserNs(CAP_SYS_RESOURCE));
   ASSERT_OK_AND_ASSIGN(long msgmnb, ReadProcLong(kMsgmnb));
   ASSERT_OK_AND_ASSIGN(SysvMsgId q, CreateSysvMsgId());
   ASSERT_OK_AND_ASSIGN(struct msqid_ds ds, SysvMsgStat(q.get()));

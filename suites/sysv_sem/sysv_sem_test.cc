@@ -26,6 +26,7 @@
 #include "impl/core/checkpoint.h"
 #include "impl/core/cleanup.h"
 #include "impl/core/deadline.h"
+#include "impl/core/needs.h"
 #include "impl/core/process.h"
 #include "impl/core/shared_memory.h"
 #include "impl/core/syscall_matchers.h"
@@ -133,16 +134,13 @@ TEST(SysvSemLimits, MoreThanSemopmOperationsFailE2BIG) {
 // The test lowers SEMOPM and SEMMSL in its own namespace, sees semop(2) and
 // semget(2) obey them, and sees a new namespace keep the defaults.
 TEST(SysvSemLimits, LimitsBelongToTheIpcNamespace) {
+  IPCSPEC_NEEDS(Need::PrivateIpcNamespace(), Need::WritableSysctl("/proc/sys/kernel/sem"),
+                Need::NewIpcNamespace());
   ASSERT_OK_AND_ASSIGN(SemLimits defaults, ReadSemLimits());
   SemLimits lowered = defaults;
   lowered.semopm = 3;
   lowered.semmsl = 2;
-  PosixError w = WriteSemLimits(lowered);
-  if (!w.ok() && (w.errno_value() == EACCES || w.errno_value() == EPERM ||
-                  w.errno_value() == EROFS)) {
-    GTEST_SKIP() << "cannot change /proc/sys/kernel/sem here: " << w;
-  }
-  ASSERT_NO_ERRNO(w);
+  ASSERT_NO_ERRNO(WriteSemLimits(lowered));
   ASSERT_OK_AND_ASSIGN(SemLimits now, ReadSemLimits());
   EXPECT_EQ(now.semopm, 3) << "man 5 proc: SEMOPM is the third field of /proc/sys/kernel/sem";
   EXPECT_EQ(now.semmsl, 2) << "man 5 proc: SEMMSL is the first field of /proc/sys/kernel/sem";
@@ -179,10 +177,6 @@ TEST(SysvSemLimits, LimitsBelongToTheIpcNamespace) {
                          t->len.store(static_cast<int>(n));
                          return 0;
                        }));
-  if (st.exited() && (st.exit_code() == EPERM || st.exit_code() == EINVAL)) {
-    GTEST_SKIP() << "cannot make a second IPC namespace here: unshare(CLONE_NEWIPC): "
-                 << ErrnoName(st.exit_code());
-  }
   ASSERT_TRUE(st.ExitedWith(0)) << st;
   long msl = 0, mns = 0, opm = 0, mni = 0;
   ASSERT_EQ(std::sscanf(t->buf, "%ld %ld %ld %ld", &msl, &mns, &opm, &mni), 4) << t->buf;
@@ -318,8 +312,10 @@ TEST(SysvSemUndo, RevertedWhenTheProcessEndsNotTheThread) {
                        }));
   ASSERT_NO_ERRNO(cp.WaitFor(1, Deadline::Default()));
   if (a->clone_err.load() != 0) {
-    GTEST_SKIP() << "cannot make a thread with clone(CLONE_THREAD | CLONE_SYSVSEM) here: "
-                 << ErrnoName(a->clone_err.load());
+    // The clone is the test's own first step: no probe could make it more
+    // surely than the test does.
+    IPCSPEC_UNMET("feature:clone-sysvsem-thread", "clone(CLONE_THREAD | CLONE_SYSVSEM): ")
+        << ErrnoName(a->clone_err.load());
   }
   ASSERT_EQ(a->err.load(), 0) << "the thread's semop(+1, SEM_UNDO) failed";
   EXPECT_THAT(semctl(set.id(), 0, GETVAL), SyscallSucceedsWithValue(1))

@@ -18,6 +18,8 @@
 #include "impl/core/checkpoint.h"
 #include "impl/core/cleanup.h"
 #include "impl/core/deadline.h"
+#include "impl/core/needs.h"
+#include "impl/core/privilege.h"
 #include "impl/core/process.h"
 #include "impl/core/syscall_matchers.h"
 #include "suites/shared_region/region_test_util.h"
@@ -93,8 +95,9 @@ TEST(SysvShmSize, BelowShmminIsEinval) {
 // man 2 shmget: "EINVAL A new segment was to be created and size is ...
 // greater than SHMMAX."
 TEST(SysvShmSize, AboveShmmaxIsEinval) {
+  // Above SIZE_MAX no size exists.
+  IPCSPEC_NEEDS(Need::SysctlBelow("/proc/sys/kernel/shmmax", SIZE_MAX));
   ASSERT_OK_AND_ASSIGN(struct shminfo info, Limits());
-  if (info.shmmax >= SIZE_MAX) GTEST_SKIP() << "SHMMAX is SIZE_MAX here: no larger size exists";
   EXPECT_THAT(shmget(IPC_PRIVATE, info.shmmax + 1, IPC_CREAT | 0600),
               SyscallFailsWithErrno(EINVAL))
       << "man 2 shmget: \"EINVAL A new segment was to be created and size is ... greater than "
@@ -365,13 +368,11 @@ TEST(SysvShmRmid, WhileAttached) {
 // The orphan keeps its bytes, has shm_nattch 0 and shm_cpid of its dead
 // creator, and is found by key and attached by id.
 TEST(SysvShmPersistence, ASegmentOutlivesItsCreator) {
+  // With shm_rmid_forced set (in a new IPC namespace here), orphans are
+  // destroyed (man 5 proc).
+  IPCSPEC_NEEDS(Need::SysctlBelow("/proc/sys/kernel/shm_rmid_forced", 1));
   const key_t key = 0x0afe;
   Cleanup owner = RemoveKeyAtExit(key);  // the test owns what the child leaves
-  auto r = ReadProcNumber("/proc/sys/kernel/shm_rmid_forced");
-  if (r.ok() && r.value() != 0) {
-    GTEST_SKIP() << "shm_rmid_forced is " << r.value()
-                 << " in a new IPC namespace here: orphans are destroyed (man 5 proc)";
-  }
   ASSERT_OK_AND_ASSIGN(Child c, Child::Fork([key] {
                          int id = shmget(key, 3 * Page(), IPC_CREAT | IPC_EXCL | 0600);
                          if (id < 0) return 2;
@@ -410,8 +411,7 @@ TEST(SysvShmPersistence, ASegmentOutlivesItsCreator) {
 // ipc_namespaces), so this test sets it in its own.
 TEST(SysvShmPersistence, ShmRmidForcedDestroysOrphans) {
   const std::string knob = "/proc/sys/kernel/shm_rmid_forced";
-  std::string why = WhyNotWritable(knob);
-  if (!why.empty()) GTEST_SKIP() << why;
+  IPCSPEC_NEEDS(Need::PrivateIpcNamespace(), Need::WritableSysctl(knob));
   ASSERT_NO_ERRNO(WriteProcFile(knob, "0"));
   const key_t orphan_key = 0x0af0, forced_key = 0x0af1;
   Cleanup own1 = RemoveKeyAtExit(orphan_key);
@@ -449,8 +449,7 @@ TEST(SysvShmPersistence, ShmRmidForcedDestroysOrphans) {
 // namespace still has the default and can make it.
 TEST(SysvShmLimits, ShmmaxBelongsToTheIpcNamespace) {
   const std::string knob = "/proc/sys/kernel/shmmax";
-  std::string why = WhyNotWritable(knob);
-  if (!why.empty()) GTEST_SKIP() << why;
+  IPCSPEC_NEEDS(Need::PrivateIpcNamespace(), Need::WritableSysctl(knob), Need::NewIpcNamespace());
   const size_t limit = 2 * Page();
   ASSERT_NO_ERRNO(WriteProcFile(knob, std::to_string(limit)));
   ASSERT_OK_AND_ASSIGN(struct shminfo info, Limits());
@@ -475,7 +474,7 @@ TEST(SysvShmLimits, ShmmaxBelongsToTheIpcNamespace) {
       << "man 7 ipc_namespaces: shmmax is \"distinct in each IPC namespace\": a new namespace "
          "does not see this one's limit; child "
       << st.value() << " (2: unshare failed, 3: shmget over the lowered limit failed)";
-  ASSERT_OK_AND_ASSIGN(unsigned long long now, ReadProcNumber(knob));
+  ASSERT_OK_AND_ASSIGN(unsigned long long now, ReadProcUnsigned(knob));
   EXPECT_EQ(now, limit) << "man 7 ipc_namespaces: the child's namespace left ours alone";
 }
 
@@ -484,8 +483,7 @@ TEST(SysvShmLimits, ShmmaxBelongsToTheIpcNamespace) {
 // ipc_namespaces).
 TEST(SysvShmLimits, ShmmniIsEnforced) {
   const std::string knob = "/proc/sys/kernel/shmmni";
-  std::string why = WhyNotWritable(knob);
-  if (!why.empty()) GTEST_SKIP() << why;
+  IPCSPEC_NEEDS(Need::PrivateIpcNamespace(), Need::WritableSysctl(knob));
   ASSERT_NO_ERRNO(WriteProcFile(knob, "1"));
   int first = shmget(IPC_PRIVATE, 1, IPC_CREAT | 0600);
   ASSERT_THAT(first, SyscallSucceeds());
@@ -501,8 +499,7 @@ TEST(SysvShmLimits, ShmmniIsEnforced) {
 // (SHMALL)"; "SHMALL ... measured in units of the system page size".
 TEST(SysvShmLimits, ShmallIsCountedInPages) {
   const std::string knob = "/proc/sys/kernel/shmall";
-  std::string why = WhyNotWritable(knob);
-  if (!why.empty()) GTEST_SKIP() << why;
+  IPCSPEC_NEEDS(Need::PrivateIpcNamespace(), Need::WritableSysctl(knob));
   ASSERT_NO_ERRNO(WriteProcFile(knob, "2"));
   int one = shmget(IPC_PRIVATE, Page() + 1, IPC_CREAT | 0600);  // 2 pages
   ASSERT_THAT(one, SyscallSucceeds()) << "man 2 shmget: 2 pages fit SHMALL=2";

@@ -15,6 +15,8 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "impl/core/needs.h"
+#include "impl/core/privilege.h"
 #include "impl/core/property.h"
 #include "impl/core/syscall_matchers.h"
 #include "rapidcheck.h"
@@ -292,19 +294,19 @@ PosixErrorOr<int> GetSndbuf(int fd) {
   return v;
 }
 
-// Skips the test unless SO_SNDBUF may be set to `bytes` unclamped: man 7
-// socket, SO_SNDBUF: "the maximum allowed value is set by the
-// /proc/sys/net/core/wmem_max file" (default 212992). An unreadable file is
-// taken as the default.
-#define SKIP_UNLESS_WMEM_MAX_AT_LEAST(bytes)                                          \
-  do {                                                                                \
-    std::ifstream wmem_in("/proc/sys/net/core/wmem_max");                            \
-    long wmem_max = -1;                                                               \
-    if (wmem_in >> wmem_max && wmem_max < (bytes)) {                                  \
-      GTEST_SKIP() << "/proc/sys/net/core/wmem_max is " << wmem_max                   \
-                   << ", below the SO_SNDBUF of " << (bytes) << " this test sets";     \
-    }                                                                                 \
-  } while (0)
+// `sysctl:net.core.wmem_max>=BYTES`: SO_SNDBUF may be set to `bytes`
+// unclamped: man 7 socket, SO_SNDBUF: "the maximum allowed value is set by
+// the /proc/sys/net/core/wmem_max file" (default 212992). An unreadable file
+// is taken as the default.
+Need WmemMaxAtLeast(long bytes) {
+  const char* path = "/proc/sys/net/core/wmem_max";
+  return Need("sysctl:net.core.wmem_max>=" + std::to_string(bytes),
+              [path, bytes]() -> std::optional<std::string> {
+                auto v = ReadProcLong(path);
+                if (!v.ok() || v.value() >= bytes) return std::nullopt;
+                return std::string(path) + " is " + std::to_string(v.value());
+              });
+}
 
 // Sends `size`-byte datagrams on a non-blocking socket until EAGAIN.
 PosixErrorOr<int> FillUntilEagain(int fd, size_t size, int limit) {
@@ -336,7 +338,7 @@ TEST(UnixDatagram, SndbufBoundsWhatANonBlockingSocketpairAccepts) {
       "man 7 socket, SO_SNDBUF: \"The kernel doubles this value (to allow space for bookkeeping "
       "overhead) when it is set using setsockopt(2), and this doubled value is returned by "
       "getsockopt(2).\"";
-  SKIP_UNLESS_WMEM_MAX_AT_LEAST(32768);
+  IPCSPEC_NEEDS(WmemMaxAtLeast(32768));
   constexpr size_t kMsg = 512;
   int counts[2] = {0, 0};
   const int requested[2] = {8192, 32768};
@@ -383,7 +385,7 @@ TEST(UnixDatagram, DatagramOverDoubledSndbufLess32FailsEmsgsize) {
       "option value less 32 bytes used for overhead.\"; man 2 send: \"EMSGSIZE The socket type "
       "requires that message be sent atomically, and the size of the message to be sent made "
       "this impossible.\"";
-  SKIP_UNLESS_WMEM_MAX_AT_LEAST(16384);
+  IPCSPEC_NEEDS(WmemMaxAtLeast(16384));
   ASSERT_OK_AND_ASSIGN(auto p, unixtest::MakeSocketPair(SOCK_DGRAM | SOCK_NONBLOCK));
   const int req = 16384;
   ASSERT_THAT(setsockopt(p.a.get(), SOL_SOCKET, SO_SNDBUF, &req, sizeof req), SyscallSucceeds());

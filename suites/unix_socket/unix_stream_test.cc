@@ -109,7 +109,7 @@ TEST_P(ConnectedSocket, BlockedReaderWakesWithEndOfFileWhenThePeerCloses) {
 TEST_P(ConnectedSocket, SendAfterThePeerClosedFailsEpipeWithSigpipeOnStreams) {
   ASSERT_OK_AND_ASSIGN(auto sp, unixtest::MakeSocketPair(type() | SOCK_NONBLOCK));
   sp.b.reset();  // closed with nothing unread
-  unixtest::ScopedBlockSigpipe blocked;
+  ScopedBlockSigpipe blocked;
   ASSERT_TRUE(blocked.ok()) << "pthread_sigmask(SIG_BLOCK, SIGPIPE)";
   ASSERT_FALSE(blocked.ConsumePending()) << "SIGPIPE was pending before the test";
   {
@@ -133,7 +133,7 @@ TEST_P(ConnectedSocket, SendAfterThePeerClosedFailsEpipeWithSigpipeOnStreams) {
 TEST_P(ConnectedSocket, MsgNosignalGivesEpipeWithoutSigpipe) {
   ASSERT_OK_AND_ASSIGN(auto sp, unixtest::MakeSocketPair(type() | SOCK_NONBLOCK));
   sp.b.reset();
-  unixtest::ScopedBlockSigpipe blocked;
+  ScopedBlockSigpipe blocked;
   ASSERT_TRUE(blocked.ok());
   ASSERT_FALSE(blocked.ConsumePending()) << "SIGPIPE was pending before the test";
   EXPECT_THAT(send(sp.a.get(), "x", 1, MSG_NOSIGNAL), SyscallFailsWithErrno(EPIPE))

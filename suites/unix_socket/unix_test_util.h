@@ -1,6 +1,7 @@
 // Helpers for the AF_UNIX documented-semantics tests (suites/unix_socket):
 // sockets and addresses, sendmsg/recvmsg with ancillary data, receiving with
-// a deadline, counting open fds, SIGPIPE blocking, capability dropping.
+// a deadline, counting open fds. SIGPIPE blocking and capabilities are
+// impl/core's (sigpipe.h, privilege.h), used directly.
 //
 // Functions marked "child-safe" only make system calls and touch the stack:
 // a forked child may call them (no allocation, no locks).
@@ -129,13 +130,6 @@ PosixErrorOr<int> CountOpenFds();
 // Whether reading fd (a pipe read end) gives end of file: waits for it until
 // the deadline (ETIMEDOUT then). Unread data is an error (EBADMSG).
 PosixError WaitForEof(int fd, const Deadline& deadline);
-
-using ::ipcspec::ScopedBlockSigpipe;  // impl/core/sigpipe.h
-
-// Privilege checks (impl/core/privilege.h).
-using ::ipcspec::DropCapabilities;
-using ::ipcspec::EffectiveCapabilities;
-using ::ipcspec::HasEffectiveCapability;
 
 // An id mapped in this user namespace (/proc/self/uid_map or gid_map) that
 // is none of `avoid`, or nullopt.

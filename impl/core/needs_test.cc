@@ -1,0 +1,250 @@
+// Declared needs (needs.h): an unmet need skips with exactly "unmet need:
+// NAME: DETAIL", a met one lets the test run on, and each need's probe can
+// say no (none is vacuous).
+#include "impl/core/needs.h"
+
+#include <linux/capability.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "gtest/gtest-spi.h"
+#include "gtest/gtest.h"
+#include "impl/core/blocked.h"
+#include "impl/core/privilege.h"
+#include "impl/core/sandbox.h"
+#include "impl/core/syscall_matchers.h"
+#include "impl/verdict/verdict.h"
+
+namespace ipcspec {
+namespace {
+
+Need Fake(const std::string& name, std::optional<std::string> detail) {
+  return Need::Feature(name, [detail] { return detail; });
+}
+
+// Runs `body` (which declares needs) and returns what it reported to gtest.
+struct Reported {
+  bool ran_past_needs = false;
+  std::vector<::testing::TestPartResult> results;
+};
+
+bool g_ran_past = false;
+
+void DeclaresOneUnmet() {
+  IPCSPEC_NEEDS(Fake("met", std::nullopt), Fake("memfd_create", "memfd_create: ENOSYS"),
+                Fake("never-asked", "x"));
+  g_ran_past = true;
+}
+
+void DeclaresOnlyMet() {
+  IPCSPEC_NEEDS(Fake("met", std::nullopt), Need::RootUid());
+  g_ran_past = true;
+}
+
+void DeclaresList() {
+  IPCSPEC_NEEDS(std::vector<Need>{Fake("a", std::nullopt), Fake("b", "found b")});
+  g_ran_past = true;
+}
+
+void UnmetHalfWay() {
+  IPCSPEC_UNMET("second-uid", "setresuid: ") << "EPERM";
+}
+
+Reported RunBody(void (*body)()) {
+  Reported r;
+  ::testing::TestPartResultArray results;
+  g_ran_past = false;
+  {
+    ::testing::ScopedFakeTestPartResultReporter reporter(
+        ::testing::ScopedFakeTestPartResultReporter::INTERCEPT_ONLY_CURRENT_THREAD, &results);
+    body();
+  }
+  r.ran_past_needs = g_ran_past;
+  for (int i = 0; i < results.size(); ++i) r.results.push_back(results.GetTestPartResult(i));
+  return r;
+}
+
+TEST(Needs, AnUnmetNeedSkipsWithExactlyItsNameAndDetail) {
+  Reported r = RunBody(DeclaresOneUnmet);
+  EXPECT_FALSE(r.ran_past_needs) << "the test body went on past an unmet need";
+  ASSERT_EQ(r.results.size(), 1u);
+  EXPECT_TRUE(r.results[0].skipped());
+  EXPECT_EQ(std::string(r.results[0].message()),
+            "unmet need: feature:memfd_create: memfd_create: ENOSYS");
+}
+
+TEST(Needs, MetNeedsLetTheTestRun) {
+  if (geteuid() != 0) {
+    // This very check is what the need is for: say so in the declared form.
+    IPCSPEC_NEEDS(Need::RootUid());
+  }
+  Reported r = RunBody(DeclaresOnlyMet);
+  EXPECT_TRUE(r.ran_past_needs);
+  EXPECT_TRUE(r.results.empty());
+}
+
+TEST(Needs, AListIsCheckedInOrder) {
+  Reported r = RunBody(DeclaresList);
+  EXPECT_FALSE(r.ran_past_needs);
+  ASSERT_EQ(r.results.size(), 1u);
+  EXPECT_EQ(std::string(r.results[0].message()), "unmet need: feature:b: found b");
+}
+
+TEST(Needs, UnmetHalfWayHasTheSameForm) {
+  Reported r = RunBody(UnmetHalfWay);
+  ASSERT_EQ(r.results.size(), 1u);
+  EXPECT_TRUE(r.results[0].skipped());
+  EXPECT_EQ(std::string(r.results[0].message()), "unmet need: second-uid: setresuid: EPERM");
+}
+
+TEST(Needs, TheMessageIsTheVerdictEnginesDeclaredForm) {
+  EXPECT_EQ(UnmetNeedMessage("x", "y").rfind(kUnmetNeedPrefix, 0), 0u);
+}
+
+TEST(Needs, FirstUnmetNeedNamesTheFirstOnly) {
+  EXPECT_EQ(FirstUnmetNeed({Fake("a", std::nullopt)}), std::nullopt);
+  EXPECT_EQ(FirstUnmetNeed({Fake("a", "no a"), Fake("b", "no b")}),
+            std::optional<std::string>("unmet need: feature:a: no a"));
+}
+
+TEST(Needs, NamesAreStableTokens) {
+  EXPECT_EQ(Need::RootUid().name(), "root");
+  EXPECT_EQ(Need::InitialUserNamespace().name(), "init-userns");
+  EXPECT_EQ(Need::Capability(CAP_SYS_RESOURCE).name(), "cap:CAP_SYS_RESOURCE");
+  EXPECT_EQ(Need::Capability(CAP_SYS_ADMIN).name(), "cap:CAP_SYS_ADMIN");
+  EXPECT_EQ(Need::SecondUid().name(), "second-uid");
+  EXPECT_EQ(Need::UserNamespace().name(), "userns");
+  EXPECT_EQ(Need::Ptrace().name(), "ptrace");
+  EXPECT_EQ(Need::ProcPidSyscall().name(), "proc-pid-syscall");
+  EXPECT_EQ(Need::PrivateIpcNamespace().name(), "ipc-namespace");
+  EXPECT_EQ(Need::NewIpcNamespace().name(), "unshare-ipc");
+  EXPECT_EQ(Need::KernelAtLeast(5, 14).name(), "kernel>=5.14");
+  EXPECT_EQ(Need::WritableSysctl("/proc/sys/fs/pipe-max-size").name(), "sysctl:fs.pipe-max-size");
+  EXPECT_EQ(Need::SysctlAtLeast("/proc/sys/fs/pipe-max-size", 65536).name(),
+            "sysctl:fs.pipe-max-size>=65536");
+  EXPECT_EQ(Need::SysctlBelow("/proc/sys/fs/pipe-max-size", 1 << 30).name(),
+            "sysctl:fs.pipe-max-size<1073741824");
+  EXPECT_EQ(Need::Feature("memfd_create", [] { return std::nullopt; }).name(),
+            "feature:memfd_create");
+  EXPECT_EQ(Need::AnyOf({Need::SecondUid(), Need::UserNamespace()}).name(), "second-uid|userns");
+  EXPECT_EQ(Need::MemfdCreate().name(), "feature:memfd_create");
+  EXPECT_EQ(Need::FileSealing().name(), "feature:file-sealing");
+  auto root = Need::Root();
+  ASSERT_EQ(root.size(), 2u);
+  EXPECT_EQ(root[0].name(), "root");
+  EXPECT_EQ(root[1].name(), "init-userns");
+  auto cap = Need::CapabilityInInitialUserNs(CAP_SYS_RESOURCE);
+  ASSERT_EQ(cap.size(), 2u);
+  EXPECT_EQ(cap[0].name(), "cap:CAP_SYS_RESOURCE");
+  EXPECT_EQ(cap[1].name(), "init-userns");
+}
+
+// Each probe agrees with what the process can see for itself, and says no
+// where the answer must be no.
+
+TEST(Needs, RootAndUserNamespaceAgreeWithTheProcess) {
+  EXPECT_EQ(Need::RootUid().Unmet().has_value(), geteuid() != 0);
+  EXPECT_EQ(Need::InitialUserNamespace().Unmet().has_value(), !InInitialUserNamespace());
+  if (!InInitialUserNamespace()) {
+    EXPECT_NE(Need::InitialUserNamespace().Unmet()->find(UidMapLine()), std::string::npos);
+  }
+}
+
+TEST(Needs, CapabilityIsUnmetForOneNotHeld) {
+  EXPECT_EQ(Need::Capability(CAP_SYS_RESOURCE).Unmet().has_value(),
+            !HasEffectiveCapability(CAP_SYS_RESOURCE));
+  // Bit 62 names no capability: never in the effective set.
+  std::optional<std::string> none = Need::Capability(62).Unmet();
+  ASSERT_TRUE(none.has_value());
+  EXPECT_EQ(UnmetNeedMessage(Need::Capability(62).name(), *none),
+            "unmet need: cap:CAP_62: not in the effective set (" + EffectiveCapabilities() + ")");
+}
+
+TEST(Needs, KernelVersion) {
+  EXPECT_EQ(Need::KernelAtLeast(2, 6).Unmet(), std::nullopt);
+  struct utsname u = {};
+  ASSERT_EQ(uname(&u), 0);
+  EXPECT_EQ(Need::KernelAtLeast(999, 0).Unmet(),
+            std::optional<std::string>(std::string("the kernel is ") + u.release));
+  EXPECT_EQ(FirstUnmetNeed({Need::KernelAtLeast(999, 0)}),
+            std::optional<std::string>(std::string("unmet need: kernel>=999.0: the kernel is ") +
+                                       u.release));
+}
+
+TEST(Needs, Sysctls) {
+  const std::string msgmnb = "/proc/sys/kernel/msgmnb";
+  ASSERT_OK_AND_ASSIGN(long v, ReadProcLong(msgmnb));
+  EXPECT_EQ(Need::SysctlAtLeast(msgmnb, v).Unmet(), std::nullopt);
+  EXPECT_EQ(Need::SysctlAtLeast(msgmnb, v + 1).Unmet(),
+            std::optional<std::string>(msgmnb + " is " + std::to_string(v)));
+  EXPECT_EQ(Need::SysctlBelow(msgmnb, v + 1).Unmet(), std::nullopt);
+  EXPECT_EQ(Need::SysctlBelow(msgmnb, v).Unmet(),
+            std::optional<std::string>(msgmnb + " is " + std::to_string(v)));
+  std::optional<std::string> missing = Need::WritableSysctl("/proc/sys/kernel/no-such-knob").Unmet();
+  ASSERT_TRUE(missing.has_value());
+  EXPECT_NE(missing->find("ENOENT"), std::string::npos) << *missing;
+  // kernel.shmmax is near ULONG_MAX, beyond a long.
+  ASSERT_OK_AND_ASSIGN(unsigned long long shmmax, ReadProcUnsigned("/proc/sys/kernel/shmmax"));
+  EXPECT_EQ(Need::SysctlBelow("/proc/sys/kernel/shmmax", shmmax).Unmet(),
+            std::optional<std::string>("/proc/sys/kernel/shmmax is " + std::to_string(shmmax)));
+  if (IpcSandbox::Get().isolation() != Isolation::kNone) {
+    // Per IPC namespace (man 7 ipc_namespaces), and this test has its own.
+    EXPECT_EQ(Need::WritableSysctl(msgmnb).Unmet(), std::nullopt);
+    ASSERT_OK_AND_ASSIGN(long after, ReadProcLong(msgmnb));
+    EXPECT_EQ(after, v) << "the probe writes back the value it read";
+    // Several numbers in one file, and a number beyond a long.
+    ASSERT_OK_AND_ASSIGN(std::string sem, ReadProcText("/proc/sys/kernel/sem"));
+    EXPECT_EQ(Need::WritableSysctl("/proc/sys/kernel/sem").Unmet(), std::nullopt);
+    EXPECT_EQ(ReadProcText("/proc/sys/kernel/sem").value(), sem);
+    EXPECT_EQ(Need::WritableSysctl("/proc/sys/kernel/shmmax").Unmet(), std::nullopt);
+    EXPECT_EQ(ReadProcUnsigned("/proc/sys/kernel/shmmax").value(), shmmax);
+  }
+}
+
+TEST(Needs, AnyOfIsMetByOneAndListsEveryDetailOtherwise) {
+  EXPECT_EQ(Need::AnyOf({Fake("a", "no a"), Fake("b", std::nullopt)}).Unmet(), std::nullopt);
+  EXPECT_EQ(Need::AnyOf({Fake("a", "no a"), Fake("b", "no b")}).Unmet(),
+            std::optional<std::string>("feature:a: no a; feature:b: no b"));
+}
+
+TEST(Needs, IpcNamespaces) {
+  EXPECT_EQ(Need::PrivateIpcNamespace().Unmet().has_value(),
+            IpcSandbox::Get().isolation() == Isolation::kNone);
+  // The sandbox made this test's IPC namespace with the same call.
+  if (IpcSandbox::Get().isolation() != Isolation::kNone) {
+    EXPECT_EQ(Need::NewIpcNamespace().Unmet(), std::nullopt);
+  }
+}
+
+TEST(Needs, ProcPidSyscallAgreesWithBlockedDetection) {
+  EXPECT_EQ(Need::ProcPidSyscall().Unmet().has_value(), BlockedDetection() != "state+syscall");
+}
+
+TEST(Needs, SecondUidAndPtraceAgreeWithPrivilege) {
+  // Root of the machine (or CAP_SETUID) may take any uid; without it, no
+  // other uid is mapped or permitted.
+  if (HasEffectiveCapability(CAP_SETUID) && InInitialUserNamespace()) {
+    EXPECT_EQ(Need::SecondUid().Unmet(), std::nullopt);
+  }
+  if (!HasEffectiveCapability(CAP_SETUID)) {
+    EXPECT_TRUE(Need::SecondUid().Unmet().has_value());
+  }
+  // A process may trace its own child unless something forbids ptrace: the
+  // probe must at least run to an answer without leaving the child behind
+  // (the leak audit checks that).
+  std::optional<std::string> p = Need::Ptrace().Unmet();
+  if (p) {
+    EXPECT_NE(p->find("PTRACE_SEIZE"), std::string::npos) << *p;
+  }
+}
+
+TEST(Needs, CapabilityAndSysctlNames) {
+  EXPECT_EQ(CapabilityName(CAP_CHOWN), "CAP_CHOWN");
+  EXPECT_EQ(CapabilityName(CAP_SYS_RESOURCE), "CAP_SYS_RESOURCE");
+  EXPECT_EQ(CapabilityName(40), "CAP_CHECKPOINT_RESTORE");
+  EXPECT_EQ(CapabilityName(63), "CAP_63");
+  EXPECT_EQ(SysctlName("/proc/sys/fs/mqueue/msg_max"), "fs.mqueue.msg_max");
+}
+
+}  // namespace
+}  // namespace ipcspec
