@@ -128,9 +128,27 @@ PropertyOutcome SignalIntoBlockedReceiveLosesNothing(const MessageQueueKind& kin
       problem = "the interrupted receive failed with errno " + std::to_string(first) + " (" +
                 strerror(first) + "), neither EINTR nor a restart";
     }
+    if (problem.empty() && first == EINTR && c.reports_count && !c.asynchronous_delivery) {
+      // Failed EINTR: the message must still be there, once. The send
+      // returned, so a kernel queue holds it now: its counter (mq_curmsgs,
+      // msg_qnum) says so at once, with no wait.
+      auto st = inst->Status();
+      if (!st.ok()) {
+        problem = "reading the queue's counters after the EINTR: " + st.error().ToString();
+      } else if (st.value().count != 1) {
+        problem = "after the receive failed EINTR and one message was sent, the queue holds " +
+                  std::to_string(st.value().count) + " (man 3 mq_getattr mq_curmsgs, man 2 "
+                  "msgctl msg_qnum): the message is lost or doubled";
+      }
+    }
     if (problem.empty() && first == EINTR) {
       // Failed EINTR: the message must still be there, once. A library that
-      // delivers through an I/O thread may need a moment: retry for 1 s.
+      // delivers through an I/O thread keeps it in user space, where no
+      // counter shows it arriving (its Status() reports no count): retry,
+      // bounded, for 1 s. Sound for a kernel queue, whose count was checked
+      // above (the first receive takes it); for a library a message later
+      // than that reads as lost, so the bound is generous for one message
+      // on a local connection.
       Deadline d = Deadline::In(std::chrono::milliseconds(1000));
       PosixErrorOr<MqMessage> m = PosixError(EAGAIN, "not tried");
       do {

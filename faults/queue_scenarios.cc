@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "faults/injector.h"
+#include "impl/core/coverage.h"
 #include "rapidcheck.h"
 
 namespace ipcspec {
@@ -26,11 +27,23 @@ std::optional<std::string> NeedsForkAndPtrace(const MessageQueueKind& k) {
   return std::nullopt;
 }
 
+constexpr const char* kCites =
+    "a message is sent whole by one call or not at all (man 3 mq_send: \"adds the message "
+    "pointed to by msg_ptr to the message queue\"; man 2 msgop: msgsnd \"appends a copy of "
+    "the message\"), so a sender killed between sends leaves whole messages only";
+constexpr const char* kKillAfterMessages = "the sender was killed after queuing whole messages";
+
 PropertyOutcome KilledSenderLeavesWholeMessages(const MessageQueueKind& kind) {
-  return RunProperty(CurrentTestId(), [&kind] {
+  Coverage cov("KilledSenderLeavesWholeMessages", kCites, {{kKillAfterMessages, 40}});
+  return cov.Judge(RunProperty(CurrentTestId(), [&kind, &cov] {
+    Coverage::Case counted(cov);
     const auto& c = kind.caps;
     size_t max_count = c.limits_count && c.capacity_count ? c.capacity_count : 8;
-    size_t count = *rc::gen::inRange<size_t>(1, std::min<size_t>(max_count, 6) + 1);
+    // Uniform (not scaled by the case's size): most cases send two or more
+    // messages, so that most kills land after whole messages were queued.
+    // Each case sweeps every kill point (a traced fork each): 50 cases.
+    size_t count = *rc::gen::resize(
+        100, rc::gen::inRange<size_t>(1, std::min<size_t>(max_count, 6) + 1));
     size_t max_size = std::max<size_t>(1, std::min<size_t>(c.max_message ? c.max_message : 64, 64));
     if (c.limits_bytes && c.capacity_bytes) {
       // The whole case must fit, so that no send ever waits for room.
@@ -84,6 +97,7 @@ PropertyOutcome KilledSenderLeavesWholeMessages(const MessageQueueKind& kind) {
                 " sent before the kill (man 7 mq_overview / man 2 msgop: a message is queued "
                 "whole by one call, or not at all)");
       }
+      Coverage::ReachedIf(!got.empty(), kKillAfterMessages);
       for (const MqMessage& m : got) {
         size_t i = m.data.empty() ? count : m.data[0];
         if (i >= kill_at - 1 || m.data != Message(i, sizes[i])) {
@@ -92,17 +106,14 @@ PropertyOutcome KilledSenderLeavesWholeMessages(const MessageQueueKind& kind) {
         }
       }
     }
-  });
+  }, /*max_cases=*/50));
 }
 
 }  // namespace
 
 const std::vector<SuiteProperty<MessageQueueInterface>>& QueueFaultScenarios() {
   static const auto* props = new std::vector<SuiteProperty<MessageQueueInterface>>{
-      {"KilledSenderLeavesWholeMessages",
-       "a message is sent whole by one call or not at all (man 3 mq_send: \"adds the message "
-       "pointed to by msg_ptr to the message queue\"; man 2 msgop: msgsnd \"appends a copy of "
-       "the message\"), so a sender killed between sends leaves whole messages only",
+      {"KilledSenderLeavesWholeMessages", kCites,
        NeedsForkAndPtrace, KilledSenderLeavesWholeMessages},
   };
   return *props;

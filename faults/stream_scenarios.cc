@@ -9,6 +9,7 @@
 
 #include "faults/injector.h"
 #include "impl/core/blocked.h"
+#include "impl/core/coverage.h"
 #include "impl/core/shared_memory.h"
 #include "impl/core/watchdog.h"
 #include "rapidcheck.h"
@@ -71,8 +72,19 @@ std::optional<std::string> NeedsForkAndPtrace(const ByteStreamKind& k) {
 // Child exit codes.
 enum : int { kWroteAll = 0, kFailedEagain = 1, kFailedOther = 2 };
 
+constexpr const char* kInjectedCites =
+    "write(2): \"the number of bytes written may be less than count\"; man 7 signal, "
+    "\"Interruption of system calls and library functions by signal handlers\": EINTR must be "
+    "retried; the bytes arrive exactly once";
+constexpr const char* kFaultFired = "an injected fault hit a write";
+constexpr const char* kShortFired = "a genuine short write was injected";
+constexpr const char* kEintrFired = "an EINTR was injected";
+
 PropertyOutcome WriteAllIsExactUnderInjectedFaults(const ByteStreamKind& kind) {
-  return RunProperty(CurrentTestId(), [&kind] {
+  Coverage cov("WriteAllIsExactUnderInjectedFaults", kInjectedCites,
+               {{kFaultFired, 50}, {kShortFired, 25}, {kEintrFired, 25}});
+  return cov.Judge(RunProperty(CurrentTestId(), [&kind, &cov] {
+    Coverage::Case counted(cov);
     // Small enough to fit an empty stream, so the writer never blocks while
     // the traced child and its tracer (this process) are busy with each other.
     size_t cap = std::max<size_t>(kind.caps.empty_capacity, 1);
@@ -111,6 +123,14 @@ PropertyOutcome WriteAllIsExactUnderInjectedFaults(const ByteStreamKind& kind) {
         },
         rules);
     if (!out.ok()) RC_FAIL("running the traced writer: " + out.error().ToString());
+    for (size_t i = 0; i < rules.size(); ++i) {
+      if (i < out.value().fired.size() && out.value().fired[i] > 0) {
+        Coverage::Reached(kFaultFired);
+        Coverage::ReachedIf(rules[i].action == InjectRule::Action::kShortCount, kShortFired);
+        Coverage::ReachedIf(rules[i].action == InjectRule::Action::kErrno && rules[i].err == EINTR,
+                            kEintrFired);
+      }
+    }
     RC_ASSERT(s.writer->Close().ok());
     auto got = DrainToEof(*s.reader);
     if (!got.ok()) RC_FAIL("draining: " + got.error().ToString());
@@ -132,17 +152,35 @@ PropertyOutcome WriteAllIsExactUnderInjectedFaults(const ByteStreamKind& kind) {
               std::to_string(st.exit_code()) + "): EINTR and short writes must be retried "
               "(man 7 signal: a write interrupted by a handler fails EINTR or returns a partial count)");
     }
-  });
+  }));
 }
 
+constexpr const char* kKilledWriterCites =
+    "a stream keeps exactly what write(2) put in it before its writer was SIGKILLed (every "
+    "kill point swept), then end-of-file (man 7 pipe: read sees end-of-file when every write "
+    "end is closed)";
+constexpr const char* kKillMidTransfer = "the writer was killed after some of its writes";
+constexpr const char* kKillBeforeAnyByte = "the writer was killed at its first write";
+
 PropertyOutcome KilledWriterLeavesAPrefix(const ByteStreamKind& kind) {
-  // Every kill point of each case is swept, so each case forks up to nine
+  // Every kill point of each case is swept, so each case forks up to eight
   // traced writers: 25 cases.
-  return RunProperty(CurrentTestId(), [&kind] {
+  Coverage cov("KilledWriterLeavesAPrefix", kKilledWriterCites,
+               {{kKillMidTransfer, 30}, {kKillBeforeAnyByte, 100}},
+               /*min_cases_judged=*/20);
+  return cov.Judge(RunProperty(CurrentTestId(), [&kind, &cov] {
+    Coverage::Case counted(cov);
+    // The writes must all fit the empty stream, so that the writer never
+    // blocks while its tracer (this process) is busy: `each` is drawn within
+    // the capacity left for `writes` writes (no case is discarded; a
+    // one-page pipe gets 1..4096 / writes bytes per write).
     int writes = *rc::gen::inRange(1, 9);
-    size_t each = *rc::gen::inRange<size_t>(1, 4097);
-    size_t cap = std::max<size_t>(kind.caps.empty_capacity, 1);
-    RC_PRE(each * static_cast<size_t>(writes) <= cap || kind.caps.empty_capacity == 0);
+    size_t per_write = 4096;
+    if (kind.caps.empty_capacity != 0) {
+      per_write = std::min(per_write, std::max<size_t>(
+                                          kind.caps.empty_capacity / static_cast<size_t>(writes), 1));
+    }
+    size_t each = *rc::gen::inRange<size_t>(1, per_write + 1);
     std::vector<uint8_t> data = Data(each * static_cast<size_t>(writes), 7);
     for (int kill_at = 1; kill_at <= writes; ++kill_at) {
       auto opened = kind.Open();
@@ -172,6 +210,10 @@ PropertyOutcome KilledWriterLeavesAPrefix(const ByteStreamKind& kind) {
       // write calls were fewer (it buffers), it completed: either way what
       // the reader gets must be what write(2) reported before the kill.
       bool killed = out.value().status.KilledBy(SIGKILL);
+      // The kill landed at the entry of a write, after earlier writes had
+      // put their bytes in the stream: mid-transfer.
+      Coverage::ReachedIf(killed && kill_at > 1, kKillMidTransfer);
+      Coverage::ReachedIf(killed && kill_at == 1, kKillBeforeAnyByte);
       size_t expect = killed ? each * static_cast<size_t>(kill_at - 1) : data.size();
       if (got.value().size() != expect ||
           !std::equal(got.value().begin(), got.value().end(), data.begin())) {
@@ -186,7 +228,7 @@ PropertyOutcome KilledWriterLeavesAPrefix(const ByteStreamKind& kind) {
         RC_FAIL("the writer " + out.value().status.ToString());
       }
     }
-  }, 25);
+  }, 25));
 }
 
 const std::vector<long> kWriteSyscalls = {SYS_write, SYS_sendto};
@@ -257,8 +299,17 @@ PropertyOutcome FullStreamBlocksUntilDrained(const ByteStreamKind& kind) {
   });
 }
 
+constexpr const char* kReadBlocksCites =
+    "man 7 pipe: \"If a process attempts to read from an empty pipe, then read(2) will block "
+    "until data is available\" and end-of-file once every write end is closed";
+constexpr const char* kReaderWokenByData = "a blocked reader was woken by data";
+constexpr const char* kReaderWokenByEof = "a blocked reader was woken by end-of-file";
+
 PropertyOutcome ReadBlocksUntilDataOrEof(const ByteStreamKind& kind) {
-  return RunProperty(CurrentTestId(), [&kind] {
+  Coverage cov("ReadBlocksUntilDataOrEof", kReadBlocksCites,
+               {{kReaderWokenByData, 20}, {kReaderWokenByEof, 20}});
+  return cov.Judge(RunProperty(CurrentTestId(), [&kind, &cov] {
+    Coverage::Case counted(cov);
     bool by_eof = *rc::gen::arbitrary<bool>();
     size_t k = *rc::gen::inRange<size_t>(1, 4097);
     auto opened = kind.Open();
@@ -310,7 +361,8 @@ PropertyOutcome ReadBlocksUntilDataOrEof(const ByteStreamKind& kind) {
               " after " + std::to_string(k) + " bytes arrived; expected 1.." + std::to_string(k) +
               " bytes starting with the first byte written");
     }
-  });
+    Coverage::Reached(by_eof ? kReaderWokenByEof : kReaderWokenByData);
+  }));
 }
 
 std::optional<std::string> NeedsFork(const ByteStreamKind& k) {
@@ -331,23 +383,15 @@ std::optional<std::string> NeedsStableFullness(const ByteStreamKind& k) {
 
 const std::vector<SuiteProperty<ByteStreamInterface>>& StreamFaultScenarios() {
   static const auto* props = new std::vector<SuiteProperty<ByteStreamInterface>>{
-      {"WriteAllIsExactUnderInjectedFaults",
-       "write(2): \"the number of bytes written may be less than count\"; man 7 signal, "
-       "\"Interruption of system calls and library functions by signal handlers\": EINTR must be "
-       "retried; the bytes arrive exactly once",
+      {"WriteAllIsExactUnderInjectedFaults", kInjectedCites,
        NeedsForkAndPtrace, WriteAllIsExactUnderInjectedFaults},
-      {"KilledWriterLeavesAPrefix",
-       "a stream keeps exactly what write(2) put in it before its writer was SIGKILLed (every "
-       "kill point swept), then end-of-file (man 7 pipe: read sees end-of-file when every write "
-       "end is closed)",
+      {"KilledWriterLeavesAPrefix", kKilledWriterCites,
        NeedsForkAndPtrace, KilledWriterLeavesAPrefix},
       {"FullStreamBlocksUntilDrained",
        "man 7 pipe: \"If a process attempts to write to a full pipe (see below), then write(2) "
        "blocks until sufficient data has been read from the pipe to allow the write to complete\"",
        NeedsStableFullness, FullStreamBlocksUntilDrained},
-      {"ReadBlocksUntilDataOrEof",
-       "man 7 pipe: \"If a process attempts to read from an empty pipe, then read(2) will block "
-       "until data is available\" and end-of-file once every write end is closed",
+      {"ReadBlocksUntilDataOrEof", kReadBlocksCites,
        NeedsFork, ReadBlocksUntilDataOrEof},
   };
   return *props;

@@ -41,6 +41,7 @@
 #include <sstream>
 
 #include "impl/core/blocked.h"
+#include "impl/core/coverage.h"
 #include "impl/core/deadline.h"
 #include "impl/core/property.h"
 #include "rapidcheck.h"
@@ -414,13 +415,22 @@ PropertyOutcome TryAcquireFailsWhileHeld(const LockKind& kind) {
 // ---------------------------------------------------------------------------
 // ReleasedWhenHolderDies
 
+constexpr const char* kReleasedWhenHolderDiesCites =
+    "man 2 fcntl (\"record locks are automatically released when the process terminates\"), "
+    "man 2 flock, man 3 pthread_mutexattr_setrobust (PTHREAD_MUTEX_ROBUST: \"will succeed "
+    "and return EOWNERDEAD\"), man 3 pthread_mutex_consistent";
+constexpr const char* kWaiterBlockedAtDeath = "a waiter was blocked in Acquire() when the holder died";
+
 PropertyOutcome ReleasedWhenHolderDies(const LockKind& kind) {
   Rig rig;
   rig.kind = &kind;
   rig.workers = 3;
   const LockCites cites = CitesFor(kind);
   const bool robust = kind.caps.robust;
-  return RunProperty(CurrentTestId(), [&] {
+  Coverage cov("ReleasedWhenHolderDies", kReleasedWhenHolderDiesCites,
+               {{kWaiterBlockedAtDeath, 20}});
+  return cov.Judge(RunProperty(CurrentTestId(), [&] {
+    Coverage::Case counted(cov);
     const int holder = *rc::gen::inRange(0, rig.workers);
     // Someone blocked in Acquire() when the holder dies, or nobody.
     const bool waiter = *rc::gen::arbitrary<bool>();
@@ -448,6 +458,7 @@ PropertyOutcome ReleasedWhenHolderDies(const LockKind& kind) {
         RC_FAIL(Who(w) + ": Acquire() while " + Who(holder) + " holds the lock returned at once: " +
                 (r.ok() ? Res(r.value()) : r.error().ToString()) + " (" + cites.blocking + ")");
       }
+      Coverage::Reached(kWaiterBlockedAtDeath);
     }
     auto st = crew.Kill(holder);
     if (!st.ok()) RC_FAIL("SIGKILL of the holder: " + st.error().ToString());
@@ -528,7 +539,7 @@ PropertyOutcome ReleasedWhenHolderDies(const LockKind& kind) {
     }
     rig.holder = other;
     rig.Finish();
-  });
+  }));
 }
 
 // ---------------------------------------------------------------------------
@@ -636,10 +647,7 @@ const std::vector<SuiteProperty<LockInterface>>& LockProperties() {
        "LOCK_NB flag was selected\", LOCK_UN \"Remove an existing lock held by this process\"); "
        "POSIX pthread_mutex_trylock (EBUSY), pthread_mutex_unlock (EPERM)",
        Unavailable, TryAcquireFailsWhileHeld},
-      {"ReleasedWhenHolderDies",
-       "man 2 fcntl (\"record locks are automatically released when the process terminates\"), "
-       "man 2 flock, man 3 pthread_mutexattr_setrobust (PTHREAD_MUTEX_ROBUST: \"will succeed "
-       "and return EOWNERDEAD\"), man 3 pthread_mutex_consistent",
+      {"ReleasedWhenHolderDies", kReleasedWhenHolderDiesCites,
        NeedsReleaseOnDeath, ReleasedWhenHolderDies},
       {"StaysHeldWhenHolderDies",
        "man 3 pthread_mutexattr_setrobust (PTHREAD_MUTEX_STALLED: \"the mutex remains locked "

@@ -16,6 +16,7 @@
 #include "impl/core/checkpoint.h"
 #include "impl/core/deadline.h"
 #include "impl/core/process.h"
+#include "impl/core/coverage.h"
 #include "impl/core/property.h"
 #include "impl/core/shared_memory.h"
 #include "impl/core/watchdog.h"
@@ -362,6 +363,10 @@ struct WakeSut {
 
 using WakeCmd = rc::state::Command<WakeModel, WakeSut>;
 
+// Classification of EveryWakeupMatchesAPost's cases (impl/core/coverage.h).
+constexpr const char* kPostWokeAWaiter = "a post met a blocked waiter";
+constexpr const char* kPostAmongSeveralWaiters = "a post met two or more blocked waiters";
+
 // One post, checked: if children wait, exactly one of them is woken.
 void PostAndCheck(const WakeModel& m, WakeSut& s, const std::string& what) {
   PosixError e = s.sem().Post();
@@ -375,6 +380,8 @@ void PostAndCheck(const WakeModel& m, WakeSut& s, const std::string& what) {
   // the woken process is runnable, no longer asleep in the wait. So if every
   // waiter is still asleep in the wait call, the post woke nobody. (Where
   // the kernel does not show the call, only the deadline below decides.)
+  Coverage::Reached(kPostWokeAWaiter);
+  Coverage::ReachedIf(s.waiting.size() >= 2, kPostAmongSeveralWaiters);
   if (s.syscall_visible) {
     int asleep = 0;
     for (int i : s.waiting) {
@@ -483,7 +490,10 @@ PropertyOutcome RunEveryWakeupMatchesAPost(const SemaphoreKind& kind) {
   ValueReadingScope reading(kind, /*alone=*/false);
   CrewFixture fx(kind, kWakeCrew);
   bool syscall_visible = BlockedDetection() == "state+syscall";
-  return RunProperty(CurrentTestId(), [&] {
+  Coverage cov("EveryWakeupMatchesAPost", kCiteWakeup,
+               {{kPostWokeAWaiter, 30}, {kPostAmongSeveralWaiters, 10}});
+  return cov.Judge(RunProperty(CurrentTestId(), [&] {
+    Coverage::Case counted(cov);
     PosixError e = fx.Prepare();
     SEM_EXPECT(e.ok(), "setting up " << kind.name << " and its crew: " << e);
     WakeSut sut{&fx, &kind.caps, {}, {}, syscall_visible};
@@ -510,7 +520,7 @@ PropertyOutcome RunEveryWakeupMatchesAPost(const SemaphoreKind& kind) {
                                               << ": " << kCiteNeverNegative);
     sut.CheckQuiet("the closing posts");
     fx.CaseEndedCleanly();
-  });
+  }));
 }
 
 // =====================================================================

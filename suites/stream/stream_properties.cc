@@ -46,6 +46,7 @@
 #include <optional>
 #include <sstream>
 
+#include "impl/core/coverage.h"
 #include "impl/core/deadline.h"
 #include "impl/core/file_descriptor.h"
 #include "impl/core/process.h"
@@ -211,6 +212,11 @@ void ExpectBrokenPipe(const PosixErrorOr<size_t>& r, const StreamModel& m, const
   }
 }
 
+// Classification of ModelSequences' cases (impl/core/coverage.h).
+constexpr const char* kWriterForked = "a writer was forked";
+constexpr const char* kFilledAndDrained = "the stream was filled to EAGAIN and drained";
+constexpr const char* kReadSawEof = "a read found no writer left (end-of-file)";
+
 struct Write : StreamCommand {
   size_t n;
   Blocking b;
@@ -295,6 +301,7 @@ struct Read : StreamCommand {
   void run(const StreamModel& m, StreamSut& sut) const override {
     StreamEnd& r = *sut.s.reader;
     std::vector<uint8_t> buf(n);
+    Coverage::ReachedIf(m.data.empty() && m.writers() == 0, kReadSawEof);
     if (m.data.empty()) {
       // With no writer left the end of file was sent: it may lag like data.
       auto got = m.writers() > 0 ? r.Read(buf.data(), n, b)
@@ -408,6 +415,7 @@ struct ForkWriter : StreamCommand {
   }
   void apply(StreamModel& m) const override { m.child_alive.push_back(true); }
   void run(const StreamModel& m, StreamSut& sut) const override {
+    Coverage::Reached(kWriterForked);
     int ctl[2], rep[2];
     RC_ASSERT(pipe2(ctl, O_CLOEXEC) == 0);
     RC_ASSERT(pipe2(rep, O_CLOEXEC) == 0);
@@ -547,6 +555,7 @@ struct FillAndDrain : StreamCommand {
     m.units_used = 0;
   }
   void run(const StreamModel& m, StreamSut& sut) const override {
+    Coverage::Reached(kFilledAndDrained);
     StreamEnd& w = *sut.s.writer;
     StreamEnd& r = *sut.s.reader;
     const uint32_t base = 0x80000000u + m.next_byte;
@@ -619,12 +628,20 @@ struct FillAndDrain : StreamCommand {
   }
 };
 
+constexpr const char* kModelSequencesCites =
+    "man 7 pipe \"I/O on pipes and FIFOs\" (order, EOF, SIGPIPE/EPIPE, EAGAIN) and "
+    "\"PIPE_BUF\"; man 2 read, man 2 write (EAGAIN); man 7 unix for sockets";
+
 // SIGPIPE stays blocked for a property run; any left is dropped at the end.
 using SigpipeBlocked = ScopedBlockSigpipe;
 
 PropertyOutcome ModelSequences(const ByteStreamKind& kind) {
   SigpipeBlocked guard;
-  return RunProperty(CurrentTestId(), [&kind] {
+  std::vector<CoverageMinimum> minimums = {{kFilledAndDrained, 10}, {kReadSawEof, 5}};
+  if (kind.caps.fork_shares_ends) minimums.push_back({kWriterForked, 20});
+  Coverage cov("ModelSequences", kModelSequencesCites, minimums);
+  return cov.Judge(RunProperty(CurrentTestId(), [&kind, &cov] {
+    Coverage::Case counted(cov);
     auto opened = kind.Open();
     if (!opened.ok()) RC_FAIL("opening a " + kind.name + ": " + opened.error().ToString());
     StreamSut sut{&kind, std::move(opened).ValueOrDie(), {}};
@@ -645,7 +662,7 @@ PropertyOutcome ModelSequences(const ByteStreamKind& kind) {
                          Write, Write, Write, Read, Read, Read, Read, CloseWriter, CloseWriter,
                          CloseReader, ForkWriter, ForkWriter, ChildWrite, ChildWrite, ChildExit,
                          FillAndDrain>());
-  });
+  }));
 }
 
 // ---------------------------------------------------------------------------
@@ -802,9 +819,7 @@ std::optional<std::string> NeedsAtomicAndFork(const ByteStreamKind& k) {
 
 const std::vector<SuiteProperty<ByteStreamInterface>>& StreamProperties() {
   static const auto* props = new std::vector<SuiteProperty<ByteStreamInterface>>{
-      {"ModelSequences",
-       "man 7 pipe \"I/O on pipes and FIFOs\" (order, EOF, SIGPIPE/EPIPE, EAGAIN) and "
-       "\"PIPE_BUF\"; man 2 read, man 2 write (EAGAIN); man 7 unix for sockets",
+      {"ModelSequences", kModelSequencesCites,
        nullptr, ModelSequences},
       {"ConcurrentWritersAreAtomic",
        "man 7 pipe \"PIPE_BUF\": \"POSIX.1 says that writes of less than PIPE_BUF bytes must "
