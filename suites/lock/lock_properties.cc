@@ -486,7 +486,10 @@ PropertyOutcome ReleasedWhenHolderDies(const LockKind& kind) {
           break;
         }
         if (r.errno_value() != ETIMEDOUT || limit.Expired()) {
-          RC_FAIL(how + " was not woken: " + r.error().ToString() + " (" + cites.death + ")");
+          RC_FAIL(how + " was not woken: " + r.error().ToString() +
+                  (r.errno_value() == ETIMEDOUT ? ": the dead holder's lock was never released"
+                                                : "") +
+                  " (" + cites.death + ")");
         }
         // Only where /proc/PID/syscall names the call: from the process state
         // alone (gVisor) a woken waiter the scheduler has not run yet also

@@ -269,8 +269,12 @@ TEST_P(RobustMutex, WaiterInAnotherProcessIsWokenWithEownerdead) {
   ASSERT_OK_AND_ASSIGN(Checkpoint cp, Checkpoint::Create());
   ASSERT_OK_AND_ASSIGN(Child owner, ForkOwner(cp, 1));
   const SharedMutex* mx = &m();
-  ASSERT_OK_AND_ASSIGN(Child waiter, Child::Fork([mx]() -> int {
-                         const int r = mx->LockUntil(Deadline::Default());
+  // The waiter's own timeout is twice the parent's wait for it, so an
+  // environment that never wakes it always fails the same way: the parent
+  // gives up first (a race between the two deadlines gave two signatures).
+  const auto backstop = 2 * Deadline::Default().Budget();
+  ASSERT_OK_AND_ASSIGN(Child waiter, Child::Fork([mx, backstop]() -> int {
+                         const int r = mx->LockUntil(Deadline::In(backstop));
                          if (r == ETIMEDOUT) return 3;
                          if (r != EOWNERDEAD) return 2;
                          if (mx->Consistent() != 0) return 4;
@@ -279,10 +283,17 @@ TEST_P(RobustMutex, WaiterInAnotherProcessIsWokenWithEownerdead) {
   ASSERT_NO_ERRNO(WaitUntilBlocked(waiter.pid(), {SYS_futex}));
   ASSERT_OK_AND_ASSIGN(WaitStatus killed, owner.KillAndWait());
   ASSERT_TRUE(killed.KilledBy(SIGKILL)) << killed;
-  ASSERT_OK_AND_ASSIGN(WaitStatus st, waiter.Wait());
+  PosixErrorOr<WaitStatus> woken = waiter.Wait(Deadline::Default());
+  if (!woken.ok()) {
+    (void)waiter.KillAndWait();
+    FAIL() << "the process blocked in pthread_mutex_timedlock when the owner was killed was "
+              "never woken: "
+           << woken.error() << ". " << kRobustCite;
+  }
+  const WaitStatus st = woken.value();
   EXPECT_TRUE(st.ExitedWith(0))
       << "the process blocked in pthread_mutex_timedlock when the owner was killed: " << st
-      << " (2: woken without EOWNERDEAD, 3: never woken, 4/5: consistent/unlock failed). "
+      << " (2: woken without EOWNERDEAD, 3: its own timeout, 4/5: consistent/unlock failed). "
       << kRobustCite;
   EXPECT_EQ(m().TryLock(), 0) << "the waiter made it consistent and unlocked it";
   EXPECT_EQ(m().Unlock(), 0);
