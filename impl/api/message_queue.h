@@ -242,6 +242,12 @@ class MessageQueue {
   // MessageQueueCaps::open_sender): "ipc:///tmp/z12_0",
   // "tcp://127.0.0.1:41234". Empty: none (a kernel queue is shared by fork).
   virtual std::string Address() const { return ""; }
+  // The descriptor to poll(2)/select(2)/epoll(7) for readiness: readable
+  // while a receive would take a message at once, writable while a send
+  // would queue one (man 7 mq_overview: "On Linux, a message queue descriptor
+  // is actually a file descriptor"). -1: none (System V queues, libraries);
+  // suites/readiness then does not apply.
+  virtual int fd() const { return -1; }
 };
 
 struct MessageQueueInstance {

@@ -91,6 +91,10 @@ class SignalQueue {
   virtual PosixError Close() = 0;
   // "sigtimedwait(2) on SIGUSR1 SIGUSR2 ..."
   virtual std::string Describe() const = 0;
+  // The descriptor to poll(2)/select(2)/epoll(7): readable while one of the
+  // queue's signals is pending and not held (a signalfd(2)). -1: none
+  // (sigwaitinfo, handlers); suites/readiness then does not apply.
+  virtual int fd() const { return -1; }
 };
 
 using SignalQueueInstance = std::unique_ptr<SignalQueue>;

@@ -68,7 +68,7 @@ class PosixMq : public MessageQueue {
   std::string Describe() const override;
 
   const std::string& name() const { return name_text_; }
-  int fd() const { return mqd_.get(); }
+  int fd() const override { return mqd_.get(); }
 
  private:
   PosixMq() = default;

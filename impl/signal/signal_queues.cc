@@ -182,6 +182,7 @@ class SignalfdQueue : public QueueBase {
   std::string Describe() const override {
     return "signalfd(2) fd " + std::to_string(fd_.get()) + " on " + FormatSignals(QueueSignals());
   }
+  int fd() const override { return fd_.get(); }
 
  private:
   PosixError UpdateMask() {

@@ -1,0 +1,443 @@
+#include "suites/readiness/readiness_check.h"
+
+#include <sched.h>
+#include <sys/eventfd.h>
+#include <sys/select.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+
+#include "rapidcheck.h"
+
+namespace ipcspec {
+namespace {
+
+constexpr uint32_t kWatchEvents = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLPRI;
+
+constexpr const char* kPollRule =
+    "man 2 poll: \"POLLIN There is data to read.\" / \"POLLOUT Writing is now possible\" / "
+    "\"POLLRDHUP ... Stream socket peer closed connection, or shut down writing half of "
+    "connection.\" / \"POLLERR ... This bit is also set for a file descriptor referring to the "
+    "write end of a pipe when the read end has been closed.\" / \"POLLHUP ... this event merely "
+    "indicates that the peer closed its end of the channel.\"";
+constexpr const char* kSelectRule =
+    "man 2 select: \"A file descriptor is ready for reading if a read operation will not "
+    "block; in particular, a file descriptor is also ready on end-of-file.\" / \"A file "
+    "descriptor is ready for writing if a write operation will not block.\" (Linux puts "
+    "POLLIN, POLLHUP and POLLERR in the read set, POLLOUT and POLLERR in the write set, POLLPRI "
+    "in the except set)";
+constexpr const char* kLevelRule =
+    "man 7 epoll: \"While the usage of epoll when employed as a level-triggered interface does "
+    "have the same semantics as poll(2)\"";
+constexpr const char* kEdgeRule =
+    "man 7 epoll: \"edge-triggered mode delivers events only when changes occur on the "
+    "monitored file descriptor\" / \"even with edge-triggered epoll, multiple events can be "
+    "generated upon receipt of multiple chunks of data\" (Linux: one event per arrival)";
+constexpr const char* kOneShotRule =
+    "man 2 epoll_ctl: \"EPOLLONESHOT ... after an event notified for the file descriptor by "
+    "epoll_wait(2), the file descriptor is disabled in the interest list and no other events "
+    "will be reported by the epoll interface.\"";
+
+
+bool Matches(Tri t, bool got) { return t == Tri::kAny || (t == Tri::kYes) == got; }
+
+Tri Or(Tri a, Tri b) {
+  if (a == Tri::kYes || b == Tri::kYes) return Tri::kYes;
+  if (a == Tri::kNo && b == Tri::kNo) return Tri::kNo;
+  return Tri::kAny;
+}
+
+bool AnyYes(const Expect& e) {
+  return e.in == Tri::kYes || e.out == Tri::kYes || e.hup == Tri::kYes ||
+         e.rdhup == Tri::kYes || e.err == Tri::kYes;
+}
+bool AllNo(const Expect& e) {
+  return e.in == Tri::kNo && e.out == Tri::kNo && e.hup == Tri::kNo && e.rdhup == Tri::kNo &&
+         e.err == Tri::kNo;
+}
+bool BecameYes(Tri before, Tri now) { return before == Tri::kNo && now == Tri::kYes; }
+
+// The first event whose expectation `got` breaks, or "".
+std::string Mismatch(const Expect& e, uint32_t got) {
+  std::string s;
+  auto one = [&](Tri t, uint32_t bit, const char* name) {
+    if (!Matches(t, (got & bit) != 0)) {
+      s += std::string(s.empty() ? "" : ", ") + name + ((got & bit) ? " set" : " clear") +
+           " (expected " + ToString(t) + ")";
+    }
+  };
+  one(e.in, POLLIN, "POLLIN");
+  one(e.out, POLLOUT, "POLLOUT");
+  one(e.hup, POLLHUP, "POLLHUP");
+  one(e.rdhup, POLLRDHUP, "POLLRDHUP");
+  one(e.err, POLLERR, "POLLERR");
+  if (got & POLLPRI) s += std::string(s.empty() ? "" : ", ") + "POLLPRI set (expected no)";
+  if (got & POLLNVAL) s += std::string(s.empty() ? "" : ", ") + "POLLNVAL set";
+  return s;
+}
+
+// Events of `fd` reported by epoll instance `ep` with a zero timeout: 0 when
+// it is not reported. RC_FAILs on an error or a foreign descriptor.
+uint32_t EpollReport(int ep, int fd, const char* what, int* count) {
+  struct epoll_event evs[8];
+  int n = epoll_wait(ep, evs, 8, 0);
+  if (n < 0) RC_FAIL(std::string("epoll_wait(") + what + "): " + ErrnoName(errno));
+  uint32_t got = 0;
+  *count = 0;
+  for (int i = 0; i < n; ++i) {
+    if (evs[i].data.fd == fd) {
+      got |= evs[i].events;
+      ++*count;
+    }
+  }
+  return got;
+}
+
+}  // namespace
+
+Tri TriOf(bool b) { return b ? Tri::kYes : Tri::kNo; }
+
+const char* ToString(Tri t) {
+  switch (t) {
+    case Tri::kNo: return "no";
+    case Tri::kYes: return "yes";
+    case Tri::kAny: return "either";
+  }
+  return "?";
+}
+
+std::string Expect::ToString() const {
+  std::string s;
+  auto one = [&](Tri t, const char* name) {
+    if (t == Tri::kNo) return;
+    s += std::string(s.empty() ? "" : " ") + name + (t == Tri::kAny ? "?" : "");
+  };
+  one(in, "POLLIN");
+  one(out, "POLLOUT");
+  one(hup, "POLLHUP");
+  one(rdhup, "POLLRDHUP");
+  one(err, "POLLERR");
+  return s.empty() ? "nothing" : s;
+}
+
+std::string PollEventsToString(uint32_t ev) {
+  std::string s;
+  auto one = [&](uint32_t bit, const char* name) {
+    if (ev & bit) s += std::string(s.empty() ? "" : "|") + name;
+  };
+  one(POLLIN, "POLLIN");
+  one(POLLPRI, "POLLPRI");
+  one(POLLOUT, "POLLOUT");
+  one(POLLRDHUP, "POLLRDHUP");
+  one(POLLERR, "POLLERR");
+  one(POLLHUP, "POLLHUP");
+  one(POLLNVAL, "POLLNVAL");
+  return s.empty() ? "nothing" : s;
+}
+
+ReadinessChecker::ReadinessChecker(std::vector<Watch> watches)
+    : watches_(std::move(watches)), forgotten_(watches_.size(), false),
+      last_(watches_.size()) {
+  level_.reset(epoll_create1(EPOLL_CLOEXEC));
+  edge_.reset(epoll_create1(EPOLL_CLOEXEC));
+  oneshot_.reset(epoll_create1(EPOLL_CLOEXEC));
+  if (!level_.valid() || !edge_.valid() || !oneshot_.valid()) {
+    RC_FAIL("epoll_create1: " + ErrnoName(errno));
+  }
+  for (const auto& w : watches_) {
+    struct epoll_event ev = {};
+    ev.data.fd = w.fd;
+    ev.events = kWatchEvents;
+    if (epoll_ctl(level_.get(), EPOLL_CTL_ADD, w.fd, &ev) != 0) {
+      RC_FAIL("epoll_ctl(ADD, " + w.name + "): " + ErrnoName(errno));
+    }
+    ev.events = kWatchEvents | EPOLLET;
+    if (epoll_ctl(edge_.get(), EPOLL_CTL_ADD, w.fd, &ev) != 0) {
+      RC_FAIL("epoll_ctl(ADD, EPOLLET, " + w.name + "): " + ErrnoName(errno));
+    }
+    ev.events = kWatchEvents | EPOLLONESHOT;
+    if (epoll_ctl(oneshot_.get(), EPOLL_CTL_ADD, w.fd, &ev) != 0) {
+      RC_FAIL("epoll_ctl(ADD, EPOLLONESHOT, " + w.name + "): " + ErrnoName(errno));
+    }
+  }
+}
+
+ReadinessChecker::~ReadinessChecker() = default;
+
+void ReadinessChecker::Forget(size_t i) {
+  if (forgotten_[i]) return;
+  forgotten_[i] = true;
+  for (int ep : {level_.get(), edge_.get(), oneshot_.get()}) {
+    epoll_ctl(ep, EPOLL_CTL_DEL, watches_[i].fd, nullptr);
+  }
+}
+
+void ReadinessChecker::Check(const std::vector<Expect>& expect, const std::vector<Edge>& edges,
+                             const std::string& step, bool lag) {
+  // A lagging Kind: wait (with a deadline) until every event expected "yes"
+  // is there. poll(2) consumes nothing, so the edge-triggered instance still
+  // holds whatever the arrivals queued.
+  if (lag) {
+    Deadline d = Deadline::In(std::chrono::seconds(2));
+    for (size_t i = 0; i < watches_.size(); ++i) {
+      if (forgotten_[i]) continue;
+      const Expect& e = expect[i];
+      short want = (e.in == Tri::kYes ? POLLIN : 0) | (e.out == Tri::kYes ? POLLOUT : 0) |
+                   (e.rdhup == Tri::kYes ? POLLRDHUP : 0);
+      short always = (e.hup == Tri::kYes ? POLLHUP : 0) | (e.err == Tri::kYes ? POLLERR : 0);
+      const short all = static_cast<short>(want | always);
+      while (all && !d.Expired()) {
+        struct pollfd p = {watches_[i].fd, want, 0};
+        if (poll(&p, 1, 0) < 0) RC_FAIL("poll(" + watches_[i].name + "): " + ErrnoName(errno));
+        if ((p.revents & all) == all) break;
+        // The arrival is carried by the network stack: wait for it, or give
+        // it the CPU when part of it is there.
+        if ((p.revents & all) == 0) {
+          poll(&p, 1, std::min(d.RemainingMs(), 50));
+        } else {
+          sched_yield();
+        }
+      }
+    }
+  }
+
+  // poll(2): all descriptors in one call.
+  std::vector<struct pollfd> pfds;
+  std::vector<size_t> index;
+  fd_set r, w, x;
+  FD_ZERO(&r);
+  FD_ZERO(&w);
+  FD_ZERO(&x);
+  int maxfd = -1;
+  for (size_t i = 0; i < watches_.size(); ++i) {
+    if (forgotten_[i]) continue;
+    int fd = watches_[i].fd;
+    pfds.push_back({fd, static_cast<short>(POLLIN | POLLOUT | POLLRDHUP | POLLPRI), 0});
+    index.push_back(i);
+    FD_SET(fd, &r);
+    FD_SET(fd, &w);
+    FD_SET(fd, &x);
+    maxfd = std::max(maxfd, fd);
+  }
+  if (pfds.empty()) return;
+  if (poll(pfds.data(), pfds.size(), 0) < 0) RC_FAIL("poll: " + ErrnoName(errno));
+  struct timeval tv = {0, 0};
+  if (select(maxfd + 1, &r, &w, &x, &tv) < 0) RC_FAIL("select: " + ErrnoName(errno));
+  for (size_t k = 0; k < pfds.size(); ++k) {
+    size_t i = index[k];
+    int fd = watches_[i].fd;
+    CheckOne(i, expect[i], edges[i], step, lag, pfds[k].revents, FD_ISSET(fd, &r) != 0,
+             FD_ISSET(fd, &w) != 0, FD_ISSET(fd, &x) != 0);
+  }
+  for (size_t i = 0; i < watches_.size(); ++i) last_[i] = expect[i];
+  first_ = false;
+}
+
+void ReadinessChecker::CheckOne(size_t i, const Expect& e, Edge edge, const std::string& step,
+                                bool lag, short revents, bool sel_r, bool sel_w, bool sel_x) {
+  const Watch& wt = watches_[i];
+  const std::string where = "after " + step + ", the " + wt.name + " (fd " +
+                            std::to_string(wt.fd) + ") should report " + e.ToString() +
+                            (e.cites.empty() ? "" : " [" + e.cites + "]") + ": ";
+  // poll(2).
+  std::string m = Mismatch(e, static_cast<uint16_t>(revents));
+  if (!m.empty()) {
+    RC_FAIL(where + "poll(2) reports " + PollEventsToString(static_cast<uint16_t>(revents)) +
+            ": " + m + " (" + kPollRule + ")");
+  }
+  // select(2).
+  const Tri want_r = Or(Or(e.in, e.hup), e.err);
+  const Tri want_w = Or(e.out, e.err);
+  if (!Matches(want_r, sel_r) || !Matches(want_w, sel_w) || sel_x) {
+    RC_FAIL(where + "select(2) reports it " + (sel_r ? "" : "not ") + "readable, " +
+            (sel_w ? "" : "not ") + "writable, " + (sel_x ? "" : "no ") +
+            "exceptional condition; expected readable " + ToString(want_r) + ", writable " +
+            ToString(want_w) + ", no exceptional condition (" + kSelectRule + ")");
+  }
+  // epoll, level-triggered: the same as poll(2).
+  int count = 0;
+  uint32_t got = EpollReport(level_.get(), wt.fd, "level-triggered", &count);
+  m = Mismatch(e, got);
+  if (!m.empty() || (count == 0 && AnyYes(e))) {
+    RC_FAIL(where + "level-triggered epoll_wait(2) reports " +
+            (count ? PollEventsToString(got) : std::string("nothing")) + ": " +
+            (m.empty() ? "an event is expected" : m) + " (" + kLevelRule + ")");
+  }
+  // epoll, edge-triggered.
+  got = EpollReport(edge_.get(), wt.fd, "EPOLLET", &count);
+  Edge need = edge;
+  if (first_ && AnyYes(e)) need = Edge::kMust;  // EPOLL_CTL_ADD of a ready descriptor
+  if (!first_) {
+    const Expect& b = last_[i];
+    if (BecameYes(b.in, e.in) || BecameYes(b.out, e.out) || BecameYes(b.hup, e.hup) ||
+        BecameYes(b.rdhup, e.rdhup) || BecameYes(b.err, e.err)) {
+      need = Edge::kMust;
+    }
+  }
+  // An edge can only be reported for events that are there: a "must" with
+  // nothing expected set (the events that changed are "either") is a "may".
+  if (need == Edge::kMust && !AnyYes(e)) need = Edge::kMay;
+  if (need == Edge::kMust && count == 0) {
+    RC_FAIL(where + "edge-triggered epoll_wait(2) reports nothing, although the step " +
+            (edge == Edge::kMust ? "brought it a new arrival" : "made it ready") + " (" +
+            kEdgeRule + ")");
+  }
+  if (need == Edge::kNone && count > 0 && !lag) {
+    RC_FAIL(where + "edge-triggered epoll_wait(2) reports " + PollEventsToString(got) +
+            " although nothing happened to it since the last wait (" + kEdgeRule + ")");
+  }
+  if (count > 0) {
+    m = Mismatch(e, got);
+    if (!m.empty()) {
+      RC_FAIL(where + "edge-triggered epoll_wait(2) reports " + PollEventsToString(got) + ": " +
+              m + " (" + kEdgeRule + ")");
+    }
+  }
+  // Asked again, with nothing done in between: nothing. (The end is asked
+  // for its descriptor first, as a program holding only the end does; it
+  // must still be the one registered.)
+  if (wt.fd_now && wt.fd_now() != wt.fd) {
+    RC_FAIL(where + "the end now names descriptor " + std::to_string(wt.fd_now()) +
+            ", not the one it had");
+  }
+  got = EpollReport(edge_.get(), wt.fd, "EPOLLET, again", &count);
+  if (count > 0) {
+    RC_FAIL(where + "edge-triggered epoll_wait(2) reports " + PollEventsToString(got) +
+            " a second time, with nothing done since it reported it (" + kEdgeRule + ")");
+  }
+  // EPOLLONESHOT: reports a ready descriptor once, then it is disarmed.
+  got = EpollReport(oneshot_.get(), wt.fd, "EPOLLONESHOT", &count);
+  if ((count == 0 && AnyYes(e)) || (count > 0 && AllNo(e))) {
+    RC_FAIL(where + "an armed EPOLLONESHOT epoll_wait(2) reports " +
+            (count ? PollEventsToString(got) : std::string("nothing")) + " (" + kOneShotRule +
+            "; " + kLevelRule + ")");
+  }
+  if (count > 0) {
+    m = Mismatch(e, got);
+    if (!m.empty()) {
+      RC_FAIL(where + "EPOLLONESHOT epoll_wait(2) reports " + PollEventsToString(got) + ": " + m +
+              " (" + kOneShotRule + ")");
+    }
+    uint32_t again = EpollReport(oneshot_.get(), wt.fd, "EPOLLONESHOT, disarmed", &count);
+    if (count > 0) {
+      RC_FAIL(where + "EPOLLONESHOT epoll_wait(2) reports " + PollEventsToString(again) +
+              " again before EPOLL_CTL_MOD rearmed it (" + kOneShotRule + ")");
+    }
+    struct epoll_event ev = {};
+    ev.data.fd = wt.fd;
+    ev.events = kWatchEvents | EPOLLONESHOT;
+    if (epoll_ctl(oneshot_.get(), EPOLL_CTL_MOD, wt.fd, &ev) != 0) {
+      RC_FAIL("epoll_ctl(MOD, EPOLLONESHOT, " + wt.name + "): " + ErrnoName(errno));
+    }
+  }
+}
+
+const char* ToString(WaitCall c) {
+  switch (c) {
+    case WaitCall::kPoll: return "poll(2)";
+    case WaitCall::kSelect: return "select(2)";
+    case WaitCall::kEpoll: return "epoll_wait(2)";
+  }
+  return "?";
+}
+
+std::vector<long> WaitSyscalls(WaitCall c) {
+  switch (c) {
+    case WaitCall::kPoll: return {SYS_poll, SYS_ppoll};
+    case WaitCall::kSelect: return {SYS_select, SYS_pselect6};
+    case WaitCall::kEpoll: return {SYS_epoll_wait, SYS_epoll_pwait, SYS_epoll_pwait2};
+  }
+  return {};
+}
+
+WaitInThread::WaitInThread(WaitCall call, int fd, short events, int timeout_ms, bool exclusive)
+    : call_(call), fd_(fd), events_(events), timeout_ms_(timeout_ms), exclusive_(exclusive) {
+  if (call_ == WaitCall::kEpoll) {
+    ep_.reset(epoll_create1(EPOLL_CLOEXEC));
+    poke_.reset(eventfd(1, EFD_CLOEXEC));
+    struct epoll_event ev = {};
+    ev.data.fd = fd_;
+    ev.events = static_cast<uint16_t>(events_) | (exclusive_ ? EPOLLEXCLUSIVE : 0);
+    if (!ep_.valid() || epoll_ctl(ep_.get(), EPOLL_CTL_ADD, fd_, &ev) != 0) {
+      err_ = errno;
+      ret_ = -1;
+      done_ = true;
+      return;
+    }
+  }
+  thread_ = std::thread([this] { Run(); });
+}
+
+WaitInThread::~WaitInThread() {
+  if (thread_.joinable()) {
+    Release();
+    thread_.join();
+  }
+}
+
+void WaitInThread::Run() {
+  tid_ = static_cast<pid_t>(syscall(SYS_gettid));
+  switch (call_) {
+    case WaitCall::kPoll: {
+      struct pollfd p = {fd_, events_, 0};
+      ret_ = poll(&p, 1, timeout_ms_);
+      err_ = errno;
+      revents_ = static_cast<uint16_t>(p.revents);
+      break;
+    }
+    case WaitCall::kSelect: {
+      fd_set r, w;
+      FD_ZERO(&r);
+      FD_ZERO(&w);
+      if (events_ & POLLIN) FD_SET(fd_, &r);
+      if (events_ & POLLOUT) FD_SET(fd_, &w);
+      struct timeval tv = {timeout_ms_ / 1000, (timeout_ms_ % 1000) * 1000};
+      ret_ = select(fd_ + 1, &r, &w, nullptr, &tv);
+      err_ = errno;
+      if (ret_ > 0) {
+        revents_ = (FD_ISSET(fd_, &r) ? POLLIN : 0) | (FD_ISSET(fd_, &w) ? POLLOUT : 0);
+      }
+      break;
+    }
+    case WaitCall::kEpoll: {
+      struct epoll_event ev[2] = {};
+      ret_ = epoll_wait(ep_.get(), ev, 2, timeout_ms_);
+      err_ = errno;
+      for (int i = 0; i < ret_; ++i) {
+        if (ev[i].data.fd == fd_) revents_ |= ev[i].events;
+      }
+      break;
+    }
+  }
+  done_ = true;
+}
+
+PosixErrorOr<pid_t> WaitInThread::Tid() {
+  Deadline d = Deadline::In(std::chrono::seconds(2));
+  if (!PollUntil([this] { return tid_.load() != 0 || done_.load(); }, d)) {
+    return PosixError(ETIMEDOUT, "the waiter thread did not start");
+  }
+  if (tid_.load() == 0) return PosixError(err_ ? err_ : EINVAL, "the waiter could not start");
+  return tid_.load();
+}
+
+void WaitInThread::Join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void WaitInThread::Release() {
+  if (call_ != WaitCall::kEpoll || !poke_.valid() || done_) return;
+  struct epoll_event ev = {};
+  ev.data.fd = poke_.get();
+  ev.events = EPOLLIN;
+  epoll_ctl(ep_.get(), EPOLL_CTL_ADD, poke_.get(), &ev);
+}
+
+std::string WaitInThread::Describe() const {
+  return std::string(ToString(call_)) + " for " + PollEventsToString(static_cast<uint16_t>(events_)) +
+         (exclusive_ ? " with EPOLLEXCLUSIVE" : "");
+}
+
+}  // namespace ipcspec

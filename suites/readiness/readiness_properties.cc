@@ -1,0 +1,1055 @@
+// The readiness models, one per interface family, and the four properties
+// (readiness_properties.h). What each descriptor must report, with its
+// source:
+//
+// Pipes and FIFOs (man 7 pipe, man 7 fifo, man 2 poll):
+//   read end: POLLIN while data is there; POLLHUP once every write end is
+//     closed ("this event merely indicates that the peer closed its end of
+//     the channel"; with data left, POLLIN|POLLHUP, then POLLHUP alone, as in
+//     the example of man 2 poll); never POLLOUT, POLLRDHUP (a socket event)
+//     or POLLERR.
+//   write end: POLLOUT while a write of PIPE_BUF bytes would not block (man 7
+//     pipe: "If there is room to write n bytes to the pipe, then write(2)
+//     succeeds immediately"): always when empty, never with fewer than
+//     PIPE_BUF bytes of room, and not after a fill ended in EAGAIN until a
+//     read; POLLERR once the read end is closed (man 2 poll: "This bit is
+//     also set for a file descriptor referring to the write end of a pipe
+//     when the read end has been closed.").
+// Unix stream sockets (man 7 unix, man 2 poll): the reading socket POLLIN
+//   with data; when the peer closes, POLLIN|POLLRDHUP|POLLHUP (Linux: the
+//   peer's close shuts both directions); the peer's close with data unread
+//   in its queue is a reset (POLLERR, ECONNRESET; Linux). TCP (man 7 tcp):
+//   the peer's close is a FIN: POLLIN|POLLRDHUP, not POLLHUP (the other
+//   direction is still open).
+// Datagram sockets: POLLIN with a message queued; SOCK_SEQPACKET like a
+//   stream on the peer's close; POLLOUT while the peer is there (the suite
+//   keeps queues short).
+// eventfd (man 2 eventfd): "The file descriptor is readable ... if the
+//   counter has a value greater than 0." / "The file descriptor is writable
+//   ... if it is possible to write a value of at least "1" without
+//   blocking."
+// signalfd (man 2 signalfd): "The file descriptor is readable ... if one or
+//   more of the signals in mask is pending for the process."
+// POSIX message queues (man 7 mq_overview: "On Linux, a message queue
+//   descriptor is actually a file descriptor. ... This can be monitored using
+//   select(2), poll(2), or epoll(7)."): readable while a message is queued,
+//   writable while the queue holds fewer than mq_maxmsg (man 2 select:
+//   ready when the read or write "will not block").
+#include "suites/readiness/readiness_properties.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "impl/core/blocked.h"
+#include "impl/core/deadline.h"
+#include "impl/verdict/verdict.h"
+#include "rapidcheck.h"
+#include "suites/readiness/readiness_check.h"
+
+namespace ipcspec {
+namespace {
+
+// Cases per property: every case is a sequence of up to kMaxSteps steps
+// (each a handful of system calls per descriptor), so that the whole suite
+// stays well under a second and a half.
+constexpr int kModelCases = 8;
+constexpr size_t kMaxSteps = 24;
+// A waiter that the event must wake gives up after this long (it then
+// reports that it was not woken); a correct kernel wakes it at once.
+constexpr int kWaiterTimeoutMs = 1000;
+
+constexpr const char* kPipeCites = "man 2 poll, man 7 pipe";
+constexpr const char* kUnixCites = "man 2 poll, man 7 unix (Linux)";
+constexpr const char* kTcpCites = "man 2 poll, man 7 tcp (Linux)";
+constexpr const char* kEventfdCites =
+    "man 2 eventfd: \"The file descriptor is readable ... if the counter has a value greater "
+    "than 0.\" / \"The file descriptor is writable ... if it is possible to write a value of at "
+    "least \"1\" without blocking.\"";
+constexpr const char* kSignalfdCites =
+    "man 2 signalfd: \"The file descriptor is readable (the select(2) readfds argument; the "
+    "poll(2) POLLIN flag) if one or more of the signals in mask is pending for the process.\"";
+constexpr const char* kMqCites =
+    "man 7 mq_overview: \"On Linux, a message queue descriptor is actually a file descriptor. "
+    "... This can be monitored using select(2), poll(2), or epoll(7).\"; man 2 select: ready "
+    "when the read or write \"will not block\"";
+
+// What a descriptor is, from the kernel (fstat, SO_DOMAIN, SO_TYPE).
+enum class FdType { kPipe, kUnixStream, kUnixSeqpacket, kUnixDgram, kTcp, kUdp, kOther };
+
+FdType Classify(int fd) {
+  struct stat st;
+  if (fstat(fd, &st) != 0) return FdType::kOther;
+  if (S_ISFIFO(st.st_mode)) return FdType::kPipe;
+  if (!S_ISSOCK(st.st_mode)) return FdType::kOther;
+  int domain = 0, type = 0;
+  socklen_t l = sizeof domain;
+  if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &l) != 0) return FdType::kOther;
+  l = sizeof type;
+  if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l) != 0) return FdType::kOther;
+  if (domain == AF_UNIX) {
+    if (type == SOCK_STREAM) return FdType::kUnixStream;
+    if (type == SOCK_SEQPACKET) return FdType::kUnixSeqpacket;
+    if (type == SOCK_DGRAM) return FdType::kUnixDgram;
+  }
+  if (domain == AF_INET || domain == AF_INET6) {
+    if (type == SOCK_STREAM) return FdType::kTcp;
+    if (type == SOCK_DGRAM) return FdType::kUdp;
+  }
+  return FdType::kOther;
+}
+
+// One opened instance of a Kind, its model, and its steps.
+class Subject {
+ public:
+  virtual ~Subject() = default;
+  // The descriptors to watch (the model's steps Forget() them before
+  // closing them).
+  virtual std::vector<Watch> Watches() = 0;
+  // What each watched descriptor must report now.
+  virtual std::vector<Expect> Predict() const = 0;
+  // Arrivals reach the receiving descriptor later (TCP, UDP).
+  virtual bool Lag() const { return false; }
+  // Runs one step chosen by `r` among those that apply; `edges` holds kMay
+  // for every descriptor and the step sets kMust where something arrived.
+  // Returns the step's text; "" when no step applies any more.
+  virtual std::string Step(uint32_t r, ReadinessChecker& c, std::vector<Edge>& edges) = 0;
+  // For the waiters: a descriptor that is not readable now, and the event
+  // that makes it readable.
+  virtual int WaitFd() const = 0;
+  virtual std::string MakeReadable() = 0;
+  // For the hangup waiter: an arrival that is not a hangup, then the hangup.
+  virtual bool HasHangup() const { return false; }
+  virtual std::string MakeHangup() { return ""; }
+};
+
+std::string Result(const PosixErrorOr<size_t>& r) {
+  return r.ok() ? std::to_string(r.value()) : r.error().ToString();
+}
+
+// ---------------------------------------------------------------------------
+// Byte streams.
+
+class StreamSubject : public Subject {
+ public:
+  StreamSubject(ByteStream s, const ByteStreamKind& kind)
+      : s_(std::move(s)), lag_(kind.caps.delivery_may_lag) {
+    type_ = Classify(s_.reader->fd());
+    capacity_ = s_.reported_capacity ? s_.reported_capacity : kind.caps.empty_capacity;
+    chunk_ = std::max<size_t>(kind.caps.atomic_write, 4096);
+  }
+  bool Applies(std::string* why) const {
+    if (s_.reader->fd() < 0 || s_.writer->fd() < 0) {
+      *why = "its ends have no descriptor";
+      return false;
+    }
+    if (type_ != FdType::kPipe && type_ != FdType::kUnixStream && type_ != FdType::kTcp) {
+      *why = "its descriptor is neither a pipe, a Unix stream socket nor a TCP socket";
+      return false;
+    }
+    return true;
+  }
+  std::vector<Watch> Watches() override {
+    StreamEnd* r = s_.reader.get();
+    StreamEnd* w = s_.writer.get();
+    return {{"reading end", r->fd(), [r] { return r->fd(); }},
+            {"writing end", w->fd(), [w] { return w->fd(); }}};
+  }
+  bool Lag() const override { return lag_; }
+
+  // POLLOUT of the writing end while the reader is open.
+  Tri Room() const {
+    if (count_ == 0) return Tri::kYes;
+    if (type_ == FdType::kPipe && capacity_ >= count_ && capacity_ - count_ < PIPE_BUF) {
+      return Tri::kNo;
+    }
+    if (filled_) return (type_ == FdType::kTcp || read_since_fill_) ? Tri::kAny : Tri::kNo;
+    return count_ <= 2048 ? Tri::kYes : Tri::kAny;
+  }
+
+  std::vector<Expect> Predict() const override {
+    Expect r, w;
+    const bool wo = writer_open_, ro = reader_open_;
+    switch (type_) {
+      case FdType::kPipe:
+        r.in = TriOf(count_ > 0);
+        r.hup = TriOf(!wo);
+        r.cites = w.cites = kPipeCites;
+        w.out = Room();
+        w.err = TriOf(!ro);
+        break;
+      case FdType::kUnixStream:
+        r.in = TriOf(count_ > 0 || !wo);
+        r.rdhup = r.hup = TriOf(!wo);
+        r.out = wo ? Tri::kYes : Tri::kAny;
+        w.out = ro ? Room() : Tri::kAny;
+        w.in = w.rdhup = w.hup = TriOf(!ro);
+        w.err = TriOf(!ro && unread_at_close_);
+        r.cites = w.cites = kUnixCites;
+        break;
+      default:  // TCP
+        r.in = TriOf(count_ > 0 || !wo);
+        r.rdhup = TriOf(!wo);
+        r.out = wo ? Tri::kYes : Tri::kAny;
+        if (ro) {
+          w.out = Room();
+        } else {
+          w.in = w.out = w.hup = w.rdhup = w.err = Tri::kAny;
+        }
+        r.cites = w.cites = kTcpCites;
+        break;
+    }
+    return {r, w};
+  }
+
+  std::string Step(uint32_t r, ReadinessChecker& c, std::vector<Edge>& edges) override {
+    if (!reader_open_ && !writer_open_) return "";
+    const bool both = reader_open_ && writer_open_;
+    switch (r % 20) {
+      case 0: case 1: case 2: case 3: case 4: case 5: case 6:
+        if (both) return Write(1 + (r >> 8) % 64, edges);
+        break;
+      case 7: case 8: case 9: case 10: case 11:
+        if (reader_open_) return Read(1 + (r >> 8) % 64);
+        break;
+      case 12: case 13:
+        if (both && !filled_) return Fill(edges);
+        break;
+      case 14: case 15:
+        if (reader_open_) return Drain();
+        break;
+      case 18:
+        if (writer_open_) {
+          c.Forget(1);
+          PosixError e = s_.writer->Close();
+          if (!e.ok()) RC_FAIL("closing the writing end: " + e.ToString());
+          writer_open_ = false;
+          return "close the writing end";
+        }
+        break;
+      case 19:
+        if (reader_open_) {
+          c.Forget(0);
+          unread_at_close_ = count_ > 0;
+          PosixError e = s_.reader->Close();
+          if (!e.ok()) RC_FAIL("closing the reading end: " + e.ToString());
+          reader_open_ = false;
+          return "close the reading end" + std::string(count_ ? " with data unread" : "");
+        }
+        break;
+      default:
+        break;
+    }
+    std::fill(edges.begin(), edges.end(), Edge::kNone);
+    return "nothing (ask again)";
+  }
+
+  int WaitFd() const override { return s_.reader->fd(); }
+  std::string MakeReadable() override {
+    uint8_t b = 'x';
+    auto w = s_.writer->Write(&b, 1, Blocking::kNonBlock);
+    if (!w.ok() || w.value() != 1) RC_FAIL("writing 1 byte: " + Result(w));
+    ++count_;
+    return "a write of 1 byte";
+  }
+  bool HasHangup() const override { return true; }
+  std::string MakeHangup() override {
+    PosixError e = s_.writer->Close();
+    if (!e.ok()) RC_FAIL("closing the writing end: " + e.ToString());
+    writer_open_ = false;
+    return "closing the writing end";
+  }
+
+ private:
+  std::string Write(size_t n, std::vector<Edge>& edges) {
+    std::vector<uint8_t> buf(n, 'w');
+    auto w = s_.writer->Write(buf.data(), n, Blocking::kNonBlock);
+    if (w.ok()) {
+      count_ += w.value();
+      if (w.value() > 0) edges[0] = Edge::kMust;
+    } else if (w.errno_value() != EAGAIN) {
+      RC_FAIL("non-blocking write of " + std::to_string(n) + " bytes: " + w.error().ToString());
+    }
+    return "write(" + std::to_string(n) + ") -> " + Result(w);
+  }
+  std::string Read(size_t n) {
+    std::vector<uint8_t> buf(n);
+    auto got = s_.reader->Read(buf.data(), n, Blocking::kNonBlock);
+    if (got.ok()) {
+      count_ -= std::min(count_, got.value());
+      if (got.value() > 0 && filled_) read_since_fill_ = true;
+    } else if (got.errno_value() != EAGAIN) {
+      RC_FAIL("non-blocking read of " + std::to_string(n) + " bytes: " + got.error().ToString());
+    }
+    if (count_ == 0) filled_ = read_since_fill_ = false;
+    return "read(" + std::to_string(n) + ") -> " + Result(got);
+  }
+  std::string Fill(std::vector<Edge>& edges) {
+    std::vector<uint8_t> buf(chunk_, 'f');
+    size_t total = 0;
+    bool eagain = false;
+    for (int i = 0; i < 512 && !eagain; ++i) {
+      auto w = s_.writer->Write(buf.data(), buf.size(), Blocking::kNonBlock);
+      if (w.ok()) {
+        total += w.value();
+      } else if (w.errno_value() == EAGAIN) {
+        eagain = true;
+      } else {
+        RC_FAIL("filling: " + w.error().ToString());
+      }
+    }
+    count_ += total;
+    if (total > 0) edges[0] = Edge::kMust;
+    filled_ = eagain;
+    read_since_fill_ = false;
+    return "fill (" + std::to_string(total) + " bytes in writes of " + std::to_string(chunk_) +
+           (eagain ? ", until EAGAIN)" : ", no EAGAIN)");
+  }
+  std::string Drain() {
+    std::vector<uint8_t> buf(65536);
+    size_t total = 0;
+    Deadline d = Deadline::In(std::chrono::seconds(2));
+    while (count_ > 0) {
+      auto got = s_.reader->Read(buf.data(), buf.size(), Blocking::kNonBlock);
+      if (got.ok() && got.value() > 0) {
+        total += got.value();
+        count_ -= std::min(count_, got.value());
+        continue;
+      }
+      if (got.ok()) break;  // end of file
+      if (got.errno_value() != EAGAIN) RC_FAIL("draining: " + got.error().ToString());
+      if (!lag_ || d.Expired()) break;
+      struct pollfd p = {s_.reader->fd(), POLLIN, 0};
+      poll(&p, 1, std::min(d.RemainingMs(), 50));
+    }
+    if (count_ == 0) filled_ = read_since_fill_ = false;
+    return "drain (" + std::to_string(total) + " bytes)";
+  }
+
+  ByteStream s_;
+  bool lag_;
+  FdType type_;
+  size_t capacity_ = 0, chunk_ = 4096;
+  size_t count_ = 0;
+  bool writer_open_ = true, reader_open_ = true;
+  bool filled_ = false, read_since_fill_ = false, unread_at_close_ = false;
+};
+
+// ---------------------------------------------------------------------------
+// Datagram channels: endpoints a (0) and b (1).
+
+class DatagramSubject : public Subject {
+ public:
+  DatagramSubject(DatagramChannel ch, const DatagramKind& kind)
+      : ch_(std::move(ch)), max_(std::min<size_t>(kind.caps.max_message, 4096)),
+        queue_limit_(std::min<size_t>(kind.caps.guaranteed_queue, 6)) {
+    type_ = Classify(ch_.a->fd());
+  }
+  bool Applies(std::string* why) const {
+    if (ch_.a->fd() < 0 || ch_.b->fd() < 0) {
+      *why = "its endpoints have no descriptor";
+      return false;
+    }
+    if (type_ != FdType::kUnixDgram && type_ != FdType::kUnixSeqpacket && type_ != FdType::kUdp) {
+      *why = "its descriptor is not a Unix datagram, Unix seqpacket or UDP socket";
+      return false;
+    }
+    return true;
+  }
+  DatagramEndpoint* End(int i) const { return i == 0 ? ch_.a.get() : ch_.b.get(); }
+  std::vector<Watch> Watches() override {
+    DatagramEndpoint* a = ch_.a.get();
+    DatagramEndpoint* b = ch_.b.get();
+    return {{"endpoint A", a->fd(), [a] { return a->fd(); }},
+            {"endpoint B", b->fd(), [b] { return b->fd(); }}};
+  }
+  bool Lag() const override { return type_ == FdType::kUdp; }
+  std::vector<Expect> Predict() const override {
+    std::vector<Expect> out(2);
+    for (int i = 0; i < 2; ++i) {
+      Expect& e = out[i];
+      const bool peer = open_[1 - i];
+      e.cites = type_ == FdType::kUdp ? "man 2 poll, man 7 udp" : "man 2 poll, man 7 unix (Linux)";
+      if (peer) {
+        e.in = TriOf(queued_[i] > 0);
+        e.out = Tri::kYes;
+      } else if (type_ == FdType::kUnixSeqpacket) {
+        e.in = e.hup = e.rdhup = Tri::kYes;
+        e.out = e.err = Tri::kAny;
+      } else {
+        e.in = queued_[i] > 0 ? Tri::kYes : Tri::kAny;
+        e.out = e.err = e.hup = e.rdhup = Tri::kAny;
+      }
+    }
+    return out;
+  }
+  std::string Step(uint32_t r, ReadinessChecker& c, std::vector<Edge>& edges) override {
+    if (!open_[0] && !open_[1]) return "";
+    const int i = (r >> 4) & 1;  // the endpoint acting
+    const char* name = i == 0 ? "A" : "B";
+    switch (r % 10) {
+      case 0: case 1: case 2: case 3:
+        if (open_[0] && open_[1] && queued_[1 - i] < queue_limit_) {
+          size_t n = 1 + (r >> 8) % max_;
+          std::vector<uint8_t> buf(n, 'd');
+          auto s = End(i)->Send(buf.data(), n, Blocking::kNonBlock);
+          if (!s.ok() || s.value() != n) {
+            RC_FAIL(std::string("send from ") + name + " of " + std::to_string(n) + " bytes: " +
+                    Result(s));
+          }
+          ++queued_[1 - i];
+          edges[1 - i] = Edge::kMust;
+          return std::string("send(") + name + ", " + std::to_string(n) + " bytes)";
+        }
+        break;
+      case 4: case 5: case 6:
+        if (open_[i] && queued_[i] > 0) {
+          auto got = End(i)->Receive(max_, Blocking::kNonBlock);
+          Deadline d = Deadline::In(std::chrono::seconds(2));
+          while (Lag() && !got.ok() && got.errno_value() == EAGAIN && !d.Expired()) {
+            struct pollfd p = {End(i)->fd(), POLLIN, 0};
+            poll(&p, 1, std::min(d.RemainingMs(), 50));
+            got = End(i)->Receive(max_, Blocking::kNonBlock);
+          }
+          if (!got.ok()) {
+            RC_FAIL(std::string("receive on ") + name + " with " + std::to_string(queued_[i]) +
+                    " message(s) sent to it: " + got.error().ToString());
+          }
+          --queued_[i];
+          return std::string("receive(") + name + ")";
+        }
+        break;
+      case 8:
+        if (open_[i]) {
+          c.Forget(i);
+          PosixError e = End(i)->Close();
+          if (!e.ok()) RC_FAIL(std::string("closing ") + name + ": " + e.ToString());
+          open_[i] = false;
+          return std::string("close(") + name + ")";
+        }
+        break;
+      default:
+        break;
+    }
+    std::fill(edges.begin(), edges.end(), Edge::kNone);
+    return "nothing (ask again)";
+  }
+  int WaitFd() const override { return ch_.a->fd(); }
+  std::string MakeReadable() override {
+    uint8_t b = 'x';
+    auto s = ch_.b->Send(&b, 1, Blocking::kNonBlock);
+    if (!s.ok() || s.value() != 1) RC_FAIL("sending 1 byte from B: " + Result(s));
+    ++queued_[0];
+    return "a message of 1 byte from B";
+  }
+  bool HasHangup() const override { return type_ == FdType::kUnixSeqpacket; }
+  std::string MakeHangup() override {
+    PosixError e = ch_.b->Close();
+    if (!e.ok()) RC_FAIL("closing B: " + e.ToString());
+    open_[1] = false;
+    return "closing B";
+  }
+
+ private:
+  DatagramChannel ch_;
+  size_t max_, queue_limit_;
+  FdType type_;
+  bool open_[2] = {true, true};
+  size_t queued_[2] = {0, 0};  // messages waiting at A, at B
+};
+
+// ---------------------------------------------------------------------------
+// Counters.
+
+class CounterSubject : public Subject {
+ public:
+  CounterSubject(CounterInstance c, const CounterKind& kind)
+      : c_(std::move(c)), value_(kind.caps.initial_value), max_(kind.caps.max_value),
+        semaphore_(kind.caps.semaphore) {}
+  bool Applies(std::string* why) const {
+    if (c_->fd() < 0) {
+      *why = "it has no descriptor";
+      return false;
+    }
+    return true;
+  }
+  std::vector<Watch> Watches() override {
+    Counter* c = c_.get();
+    return {{c_->Describe(), c_->fd(), [c] { return c->fd(); }}};
+  }
+  std::vector<Expect> Predict() const override {
+    Expect e;
+    e.in = TriOf(value_ > 0);
+    e.out = TriOf(value_ < max_);
+    e.cites = kEventfdCites;
+    return {e};
+  }
+  std::string Step(uint32_t r, ReadinessChecker&, std::vector<Edge>& edges) override {
+    switch (r % 8) {
+      case 0: case 1: case 2: {
+        uint64_t v = (r >> 8) % 5;
+        return Add(v, edges);
+      }
+      case 3: {
+        // Up to the maximum, or one past it.
+        uint64_t v = max_ - value_ + 1 - (r >> 8) % 3;
+        return Add(v, edges);
+      }
+      case 4: case 5: case 6: {
+        auto t = c_->Take(Blocking::kNonBlock);
+        if (t.ok()) {
+          value_ = semaphore_ ? value_ - 1 : 0;
+        } else if (t.errno_value() != EAGAIN) {
+          RC_FAIL("non-blocking take: " + t.error().ToString());
+        }
+        return "take -> " + (t.ok() ? std::to_string(t.value()) : t.error().ToString());
+      }
+      default:
+        std::fill(edges.begin(), edges.end(), Edge::kNone);
+        return "nothing (ask again)";
+    }
+  }
+  int WaitFd() const override { return c_->fd(); }
+  std::string MakeReadable() override {
+    PosixError e = c_->Add(1, Blocking::kNonBlock);
+    if (!e.ok()) RC_FAIL("add(1): " + e.ToString());
+    ++value_;
+    return "add(1)";
+  }
+  // Takes the counter to zero (a Kind may start above it).
+  void Empty() {
+    while (value_ > 0) {
+      auto t = c_->Take(Blocking::kNonBlock);
+      if (!t.ok()) RC_FAIL("taking the initial value: " + t.error().ToString());
+      value_ = semaphore_ ? value_ - 1 : 0;
+    }
+  }
+
+ private:
+  std::string Add(uint64_t v, std::vector<Edge>& edges) {
+    PosixError e = c_->Add(v, Blocking::kNonBlock);
+    const bool fits = v <= max_ && v <= max_ - value_;
+    if (e.ok()) {
+      if (!fits) RC_FAIL("add past the maximum succeeded");
+      value_ += v;
+      if (v > 0) edges[0] = Edge::kMust;
+    } else if (e.errno_value() != EAGAIN && e.errno_value() != EINVAL) {
+      RC_FAIL("non-blocking add: " + e.ToString());
+    }
+    char b[48];
+    std::snprintf(b, sizeof b, "add(0x%llx) -> ", static_cast<unsigned long long>(v));
+    return b + (e.ok() ? std::string("ok") : e.ToString());
+  }
+  CounterInstance c_;
+  uint64_t value_, max_;
+  bool semaphore_;
+};
+
+// ---------------------------------------------------------------------------
+// Signal queues (a signalfd).
+
+class SignalSubject : public Subject {
+ public:
+  explicit SignalSubject(SignalQueueInstance q) : q_(std::move(q)) {}
+  bool Applies(std::string* why) const {
+    if (q_->fd() < 0) {
+      *why = "it receives signals without a descriptor";
+      return false;
+    }
+    return true;
+  }
+  std::vector<Watch> Watches() override {
+    SignalQueue* q = q_.get();
+    return {{q_->Describe(), q_->fd(), [q] { return q->fd(); }}};
+  }
+  std::vector<Expect> Predict() const override {
+    Expect e;
+    e.in = TriOf(Pending() > 0);
+    e.cites = kSignalfdCites;
+    return {e};
+  }
+  std::string Step(uint32_t r, ReadinessChecker&, std::vector<Edge>& edges) override {
+    const auto& sigs = QueueSignals();
+    switch (r % 6) {
+      case 0: case 1: case 2: {
+        if (sends_ >= 24) break;
+        int sig = sigs[(r >> 8) % sigs.size()];
+        PosixError e = q_->Send(getpid(), sig, std::nullopt);
+        if (!e.ok()) RC_FAIL("kill(self, " + SignalName(sig) + "): " + e.ToString());
+        ++sends_;
+        // man 7 signal: a standard signal already pending is not queued
+        // again; a real-time one is.
+        if (IsRealTimeSignal(sig) || counts_[sig] == 0) {
+          ++counts_[sig];
+          edges[0] = Edge::kMust;
+        }
+        return "send " + SignalName(sig) + " to self";
+      }
+      case 3: case 4: {
+        auto got = q_->Receive(std::chrono::nanoseconds(0));
+        if (got.ok()) {
+          int sig = got.value().signo;
+          if (counts_[sig] == 0) RC_FAIL("received " + SignalName(sig) + ", never sent");
+          --counts_[sig];
+          return "receive -> " + SignalName(sig);
+        }
+        if (got.errno_value() != EAGAIN) RC_FAIL("receive: " + got.error().ToString());
+        return "receive -> EAGAIN";
+      }
+      default:
+        break;
+    }
+    std::fill(edges.begin(), edges.end(), Edge::kNone);
+    return "nothing (ask again)";
+  }
+  int WaitFd() const override { return q_->fd(); }
+  std::string MakeReadable() override {
+    PosixError e = q_->Send(getpid(), SIGUSR1, std::nullopt);
+    if (!e.ok()) RC_FAIL("kill(self, SIGUSR1): " + e.ToString());
+    ++counts_[SIGUSR1];
+    return "kill(self, SIGUSR1)";
+  }
+
+ private:
+  size_t Pending() const {
+    size_t n = 0;
+    for (int c : counts_) n += c;
+    return n;
+  }
+  SignalQueueInstance q_;
+  int counts_[_NSIG] = {};
+  int sends_ = 0;
+};
+
+// ---------------------------------------------------------------------------
+// Message queues (POSIX).
+
+class MqSubject : public Subject {
+ public:
+  explicit MqSubject(MessageQueueInstance q) : q_(std::move(q)) {}
+  bool Applies(std::string* why) {
+    if (q_->fd() < 0) {
+      *why = "its queue has no descriptor";
+      return false;
+    }
+    auto st = q_->Status();
+    if (!st.ok()) RC_FAIL("status: " + st.error().ToString());
+    count_ = st.value().count;
+    max_ = st.value().max_count;
+    msg_ = std::min<size_t>(st.value().max_message, 64);
+    if (max_ == 0) {
+      *why = "its queue reports no maximum number of messages";
+      return false;
+    }
+    return true;
+  }
+  std::vector<Watch> Watches() override {
+    MessageQueue* q = q_.queue.get();
+    return {{q_->Describe(), q_->fd(), [q] { return q->fd(); }}};
+  }
+  std::vector<Expect> Predict() const override {
+    Expect e;
+    e.in = TriOf(count_ > 0);
+    e.out = TriOf(count_ < max_);
+    e.cites = kMqCites;
+    return {e};
+  }
+  std::string Step(uint32_t r, ReadinessChecker&, std::vector<Edge>& edges) override {
+    switch (r % 7) {
+      case 0: case 1: case 2: {
+        std::vector<uint8_t> buf(1 + (r >> 8) % std::max<size_t>(msg_, 1), 'm');
+        PosixError e = q_->Send((r >> 4) % 3, buf.data(), buf.size(), MqWait::NonBlock());
+        if (e.ok()) {
+          if (count_ >= max_) RC_FAIL("a send to a full queue succeeded");
+          ++count_;
+          edges[0] = Edge::kMust;
+        } else if (e.errno_value() != EAGAIN) {
+          RC_FAIL("non-blocking send: " + e.ToString());
+        }
+        return "send -> " + (e.ok() ? std::string("ok") : e.ToString());
+      }
+      case 3: case 4: {
+        auto got = q_->Receive(MqReceiveOptions{}, MqWait::NonBlock());
+        if (got.ok()) {
+          if (count_ == 0) RC_FAIL("a receive from an empty queue returned a message");
+          --count_;
+        } else if (got.errno_value() != EAGAIN) {
+          RC_FAIL("non-blocking receive: " + got.error().ToString());
+        }
+        return "receive -> " + (got.ok() ? std::string("a message") : got.error().ToString());
+      }
+      default:
+        break;
+    }
+    std::fill(edges.begin(), edges.end(), Edge::kNone);
+    return "nothing (ask again)";
+  }
+  int WaitFd() const override { return q_->fd(); }
+  std::string MakeReadable() override {
+    uint8_t b = 'x';
+    PosixError e = q_->Send(0, &b, 1, MqWait::NonBlock());
+    if (!e.ok()) RC_FAIL("send: " + e.ToString());
+    ++count_;
+    return "a send of one message";
+  }
+
+ private:
+  MessageQueueInstance q_;
+  size_t count_ = 0, max_ = 0, msg_ = 1;
+};
+
+// ---------------------------------------------------------------------------
+// Opening a Subject for a Kind of each interface.
+
+template <typename Interface>
+struct Family;
+
+template <>
+struct Family<ByteStreamInterface> {
+  static std::unique_ptr<Subject> Open(const ByteStreamKind& k, std::string* why) {
+    auto o = k.Open();
+    if (!o.ok()) RC_FAIL("opening a " + k.name + ": " + o.error().ToString());
+    auto s = std::make_unique<StreamSubject>(std::move(o).ValueOrDie(), k);
+    if (!s->Applies(why)) return nullptr;
+    return s;
+  }
+};
+
+template <>
+struct Family<DatagramInterface> {
+  static std::unique_ptr<Subject> Open(const DatagramKind& k, std::string* why) {
+    auto o = k.Open();
+    if (!o.ok()) RC_FAIL("opening a " + k.name + ": " + o.error().ToString());
+    auto s = std::make_unique<DatagramSubject>(std::move(o).ValueOrDie(), k);
+    if (!s->Applies(why)) return nullptr;
+    return s;
+  }
+};
+
+template <>
+struct Family<CounterInterface> {
+  static std::unique_ptr<Subject> Open(const CounterKind& k, std::string* why) {
+    auto o = k.Open();
+    if (!o.ok()) RC_FAIL("opening a " + k.name + ": " + o.error().ToString());
+    auto s = std::make_unique<CounterSubject>(std::move(o).ValueOrDie(), k);
+    if (!s->Applies(why)) return nullptr;
+    return s;
+  }
+};
+
+template <>
+struct Family<SignalQueueInterface> {
+  static std::unique_ptr<Subject> Open(const SignalQueueKind& k, std::string* why) {
+    auto o = k.Open();
+    if (!o.ok()) RC_FAIL("opening a " + k.name + ": " + o.error().ToString());
+    auto s = std::make_unique<SignalSubject>(std::move(o).ValueOrDie());
+    if (!s->Applies(why)) return nullptr;
+    return s;
+  }
+};
+
+template <>
+struct Family<MessageQueueInterface> {
+  static std::unique_ptr<Subject> Open(const MessageQueueKind& k, std::string* why) {
+    auto o = k.Open();
+    if (!o.ok()) RC_FAIL("opening a " + k.name + ": " + o.error().ToString());
+    auto s = std::make_unique<MqSubject>(std::move(o).ValueOrDie());
+    if (!s->Applies(why)) return nullptr;
+    return s;
+  }
+};
+
+// Records "not applicable: ..." as the test's skip (in an isolated child,
+// RunIsolated carries it back).
+void SkipNotApplicable(const std::string& kind, const std::string& why) {
+  GTEST_SKIP() << kNotApplicablePrefix << kind << ": " << why;
+}
+
+// ---------------------------------------------------------------------------
+// The properties.
+
+template <typename Interface>
+PropertyOutcome ModelSequences(const Kind<Interface>& kind) {
+  bool not_applicable = false;
+  std::string why;
+  PropertyOutcome o = RunProperty(
+      CurrentTestId(),
+      [&] {
+        const auto ops = *rc::gen::container<std::vector<uint32_t>>(rc::gen::arbitrary<uint32_t>());
+        auto s = Family<Interface>::Open(kind, &why);
+        if (!s) {
+          not_applicable = true;
+          return;
+        }
+        ReadinessChecker checker(s->Watches());
+        const size_t n = checker.size();
+        checker.Check(s->Predict(), std::vector<Edge>(n, Edge::kMay), "opening", s->Lag());
+        std::string history = "open";
+        for (size_t i = 0; i < std::min(ops.size(), kMaxSteps); ++i) {
+          std::vector<Edge> edges(n, Edge::kMay);
+          std::string step = s->Step(ops[i], checker, edges);
+          if (step.empty()) break;
+          history += "; " + step;
+          checker.Check(s->Predict(), edges, "the steps [" + history + "]", s->Lag());
+        }
+      },
+      kModelCases);
+  if (not_applicable) SkipNotApplicable(kind.name, why);
+  return o;
+}
+
+// Checks that `w` is blocked in its call (a thread: /proc/self/task/TID).
+void ExpectBlocked(WaitInThread& w, WaitCall call, const std::string& what) {
+  auto tid = w.Tid();
+  if (!tid.ok()) RC_FAIL(what + ": " + tid.error().ToString());
+  PosixError b =
+      WaitUntilBlocked(tid.value(), WaitSyscalls(call), Deadline::In(std::chrono::seconds(2)));
+  if (w.done()) {
+    w.Join();
+    RC_FAIL(what + " returned at once (" + std::to_string(w.ret()) + ", revents " +
+            PollEventsToString(w.revents()) + ") on a descriptor that is not ready (man 2 poll: "
+            "\"If none of the events requested (and no error) has occurred for any of the file "
+            "descriptors, then poll() blocks until one of the events occurs.\")");
+  }
+  if (!b.ok()) RC_FAIL(what + " is not seen blocked: " + b.ToString());
+}
+
+template <typename Interface>
+PropertyOutcome WaiterWakes(const Kind<Interface>& kind) {
+  bool not_applicable = false;
+  std::string why;
+  PropertyOutcome o = RunProperty(
+      CurrentTestId(),
+      [&] {
+        for (WaitCall call : {WaitCall::kPoll, WaitCall::kSelect, WaitCall::kEpoll}) {
+          auto s = Family<Interface>::Open(kind, &why);
+          if (!s) {
+            not_applicable = true;
+            return;
+          }
+          if (auto* c = dynamic_cast<CounterSubject*>(s.get())) c->Empty();
+          WaitInThread w(call, s->WaitFd(), POLLIN, kWaiterTimeoutMs);
+          const std::string what = std::string("a waiter in ") + ToString(call) + " for POLLIN";
+          ExpectBlocked(w, call, what);
+          std::string event = s->MakeReadable();
+          w.Join();
+          if (w.ret() != 1 || !(w.revents() & POLLIN)) {
+            RC_FAIL(what + ", blocked on a descriptor that was not ready, returned " +
+                    std::to_string(w.ret()) + (w.ret() < 0 ? " (" + ErrnoName(w.err()) + ")" : "") +
+                    " with " + PollEventsToString(w.revents()) + " after " + event +
+                    " (expected 1, POLLIN, at once; it gives up after " +
+                    std::to_string(kWaiterTimeoutMs) + " ms) (man 2 poll: \"If none of the "
+                    "events requested ... has occurred ..., then poll() blocks until one of the "
+                    "events occurs.\"; man 2 select: \"The call will block until either: a file "
+                    "descriptor becomes ready\"; man 2 epoll_wait: \"The call will block until "
+                    "either: a file descriptor delivers an event\")");
+          }
+        }
+      },
+      1);
+  if (not_applicable) SkipNotApplicable(kind.name, why);
+  return o;
+}
+
+template <typename Interface>
+PropertyOutcome ExclusiveWakesOne(const Kind<Interface>& kind) {
+  bool not_applicable = false;
+  std::string why;
+  PropertyOutcome o = RunProperty(
+      CurrentTestId(),
+      [&] {
+        auto s = Family<Interface>::Open(kind, &why);
+        if (!s) {
+          not_applicable = true;
+          return;
+        }
+        if (auto* c = dynamic_cast<CounterSubject*>(s.get())) c->Empty();
+        constexpr int kWaiters = 3;
+        std::vector<std::unique_ptr<WaitInThread>> ws;
+        for (int i = 0; i < kWaiters; ++i) {
+          ws.push_back(std::make_unique<WaitInThread>(WaitCall::kEpoll, s->WaitFd(), POLLIN,
+                                                      kWaiterTimeoutMs, /*exclusive=*/true));
+          ExpectBlocked(*ws.back(), WaitCall::kEpoll, "an epoll_wait(2) waiter with EPOLLEXCLUSIVE");
+        }
+        std::string event = s->MakeReadable();
+        // A woken thread is runnable (or done) as soon as the wake-up is
+        // made; one not woken still sleeps.
+        Deadline d = Deadline::In(std::chrono::milliseconds(kWaiterTimeoutMs));
+        PollUntil([&] {
+          for (auto& w : ws) if (w->done()) return true;
+          return false;
+        }, d);
+        int woken = 0;
+        for (auto& w : ws) {
+          if (w->done()) {
+            ++woken;
+            continue;
+          }
+          auto tid = w->Tid();
+          auto snap = tid.ok() ? SnapshotTask(tid.value()) : PosixErrorOr<TaskSnapshot>(tid.error());
+          if (!snap.ok() || snap.value().state != 'S') ++woken;
+        }
+        for (auto& w : ws) w->Release();
+        for (auto& w : ws) w->Join();
+        if (woken == 0) {
+          RC_FAIL("three epoll_wait(2) waiters with EPOLLEXCLUSIVE: none woke for " + event +
+                  " (man 2 epoll_ctl: \"one or more of the epoll file descriptors will receive "
+                  "an event with epoll_wait(2)\")");
+        }
+        if (woken == kWaiters) {
+          RC_FAIL("three epoll_wait(2) waiters with EPOLLEXCLUSIVE: all three woke for " + event +
+                  " (man 2 epoll_ctl: \"The default in this scenario (when EPOLLEXCLUSIVE is not "
+                  "set) is for all epoll file descriptors to receive an event. EPOLLEXCLUSIVE is "
+                  "thus useful for avoiding thundering herd problems\"; Linux wakes one)");
+        }
+      },
+      1);
+  if (not_applicable) SkipNotApplicable(kind.name, why);
+  return o;
+}
+
+template <typename Interface>
+PropertyOutcome HangupWaiter(const Kind<Interface>& kind) {
+  bool not_applicable = false;
+  std::string why;
+  PropertyOutcome o = RunProperty(
+      CurrentTestId(),
+      [&] {
+        for (WaitCall call : {WaitCall::kPoll, WaitCall::kEpoll}) {
+          auto s = Family<Interface>::Open(kind, &why);
+          if (!s || !s->HasHangup()) {
+            if (s) why = "it has no hangup (a connectionless descriptor)";
+            not_applicable = true;
+            return;
+          }
+          WaitInThread w(call, s->WaitFd(), POLLRDHUP, kWaiterTimeoutMs);
+          const std::string what =
+              std::string("a waiter in ") + ToString(call) + " for POLLRDHUP alone";
+          ExpectBlocked(w, call, what);
+          std::string data = s->MakeReadable();
+          // The data is there (a lagging Kind: once it arrived) ...
+          struct pollfd p = {s->WaitFd(), POLLIN, 0};
+          poll(&p, 1, 2000);
+          // ... and the waiter still sleeps.
+          if (w.done()) {
+            w.Join();
+            RC_FAIL(what + " returned " + std::to_string(w.ret()) + " with " +
+                    PollEventsToString(w.revents()) + " after " + data +
+                    ", which is no hangup (man 2 poll: \"The field events is an input parameter, "
+                    "a bit mask specifying the events the application is interested in\")");
+          }
+          std::string hangup = s->MakeHangup();
+          w.Join();
+          if (w.ret() != 1 || !(w.revents() & (POLLRDHUP | POLLHUP))) {
+            RC_FAIL(what + " returned " + std::to_string(w.ret()) + " with " +
+                    PollEventsToString(w.revents()) + " after " + hangup +
+                    " (expected POLLRDHUP or POLLHUP at once; it gives up after " +
+                    std::to_string(kWaiterTimeoutMs) + " ms) (man 2 poll: \"POLLRDHUP ... "
+                    "Stream socket peer closed connection\" / \"POLLHUP ... will be set in the "
+                    "revents field whenever the corresponding condition is true\")");
+          }
+        }
+      },
+      1);
+  if (not_applicable) SkipNotApplicable(kind.name, why);
+  return o;
+}
+
+// Whether the property applies, decided in this process for the reference
+// Kinds (by opening one instance); a library's Kind decides in its isolated
+// child, in the property itself.
+template <typename Interface>
+std::optional<std::string> NotApplicable(const Kind<Interface>& kind) {
+  if (!kind.library.empty()) return std::nullopt;
+  std::string why;
+  std::optional<std::string> out;
+  // Opening may RC_FAIL (throws): a Kind that cannot open is judged by the
+  // property, not here.
+  try {
+    if (!Family<Interface>::Open(kind, &why)) out = why;
+  } catch (...) {
+  }
+  return out;
+}
+
+template <typename Interface>
+std::optional<std::string> HangupNotApplicable(const Kind<Interface>& kind) {
+  if (!kind.library.empty()) return std::nullopt;
+  std::string why;
+  std::optional<std::string> out;
+  try {
+    auto s = Family<Interface>::Open(kind, &why);
+    if (!s) {
+      out = why;
+    } else if (!s->HasHangup()) {
+      out = "it has no hangup (a connectionless descriptor)";
+    }
+  } catch (...) {
+  }
+  return out;
+}
+
+template <typename Interface>
+std::vector<SuiteProperty<Interface>> MakeProperties(const std::string& cites) {
+  return {
+      {"ModelSequences",
+       cites + "; man 2 poll, man 2 select, man 7 epoll: after every step, poll, select and "
+               "level-triggered epoll report what the model holds, edge-triggered epoll once "
+               "per change and not again, EPOLLONESHOT once until rearmed",
+       NotApplicable<Interface>, ModelSequences<Interface>},
+      {"WaiterWakes",
+       cites + "; man 2 poll, man 2 select, man 2 epoll_wait: a waiter blocked on a descriptor "
+               "that is not ready wakes for the event that makes it readable",
+       NotApplicable<Interface>, WaiterWakes<Interface>},
+      {"ExclusiveWakesOne",
+       "man 2 epoll_ctl: EPOLLEXCLUSIVE: \"one or more of the epoll file descriptors will "
+       "receive an event\", to avoid \"thundering herd\" wake-ups (Linux: one)",
+       NotApplicable<Interface>, ExclusiveWakesOne<Interface>},
+      {"HangupWaiter",
+       "man 2 poll: \"POLLRDHUP ... Stream socket peer closed connection\"; POLLHUP \"will be "
+       "set in the revents field whenever the corresponding condition is true\": a waiter for "
+       "POLLRDHUP alone sleeps through data and wakes on the hangup",
+       HangupNotApplicable<Interface>, HangupWaiter<Interface>},
+  };
+}
+
+}  // namespace
+
+const std::vector<SuiteProperty<ByteStreamInterface>>& StreamReadinessProperties() {
+  static const auto* p = new std::vector<SuiteProperty<ByteStreamInterface>>(
+      MakeProperties<ByteStreamInterface>("man 7 pipe, man 7 unix, man 7 tcp"));
+  return *p;
+}
+const std::vector<SuiteProperty<DatagramInterface>>& DatagramReadinessProperties() {
+  static const auto* p = new std::vector<SuiteProperty<DatagramInterface>>(
+      MakeProperties<DatagramInterface>("man 7 unix, man 7 udp"));
+  return *p;
+}
+const std::vector<SuiteProperty<CounterInterface>>& CounterReadinessProperties() {
+  static const auto* p = new std::vector<SuiteProperty<CounterInterface>>(
+      MakeProperties<CounterInterface>(kEventfdCites));
+  return *p;
+}
+const std::vector<SuiteProperty<SignalQueueInterface>>& SignalQueueReadinessProperties() {
+  static const auto* p = new std::vector<SuiteProperty<SignalQueueInterface>>(
+      MakeProperties<SignalQueueInterface>(kSignalfdCites));
+  return *p;
+}
+const std::vector<SuiteProperty<MessageQueueInterface>>& MessageQueueReadinessProperties() {
+  static const auto* p = new std::vector<SuiteProperty<MessageQueueInterface>>(
+      MakeProperties<MessageQueueInterface>(kMqCites));
+  return *p;
+}
+
+}  // namespace ipcspec
