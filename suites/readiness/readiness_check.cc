@@ -78,21 +78,26 @@ std::string Mismatch(const Expect& e, uint32_t got) {
   return s;
 }
 
-// Events of `fd` reported by epoll instance `ep` with a zero timeout: 0 when
-// it is not reported. RC_FAILs on an error or a foreign descriptor.
-uint32_t EpollReport(int ep, int fd, const char* what, int* count) {
-  struct epoll_event evs[8];
-  int n = epoll_wait(ep, evs, 8, 0);
+// One epoll_wait(2) with a zero timeout on instance `ep`: the events and the
+// number of reports per watched descriptor. RC_FAILs on an error.
+struct Reports {
+  std::vector<uint32_t> events;
+  std::vector<int> count;
+};
+Reports EpollReport(int ep, const std::vector<Watch>& ws, const char* what) {
+  struct epoll_event evs[16];
+  int n = epoll_wait(ep, evs, 16, 0);
   if (n < 0) RC_FAIL(std::string("epoll_wait(") + what + "): " + ErrnoName(errno));
-  uint32_t got = 0;
-  *count = 0;
-  for (int i = 0; i < n; ++i) {
-    if (evs[i].data.fd == fd) {
-      got |= evs[i].events;
-      ++*count;
+  Reports r{std::vector<uint32_t>(ws.size(), 0), std::vector<int>(ws.size(), 0)};
+  for (int k = 0; k < n; ++k) {
+    for (size_t i = 0; i < ws.size(); ++i) {
+      if (evs[k].data.fd == ws[i].fd) {
+        r.events[i] |= evs[k].events;
+        ++r.count[i];
+      }
     }
   }
-  return got;
+  return r;
 }
 
 }  // namespace
@@ -225,18 +230,39 @@ void ReadinessChecker::Check(const std::vector<Expect>& expect, const std::vecto
   if (poll(pfds.data(), pfds.size(), 0) < 0) RC_FAIL("poll: " + ErrnoName(errno));
   struct timeval tv = {0, 0};
   if (select(maxfd + 1, &r, &w, &x, &tv) < 0) RC_FAIL("select: " + ErrnoName(errno));
+  // Each epoll instance is asked once for every descriptor (a wait reports
+  // them all, and an edge-triggered or one-shot report is consumed).
+  Reports lt = EpollReport(level_.get(), watches_, "level-triggered");
+  Reports et = EpollReport(edge_.get(), watches_, "EPOLLET");
+  // The ends are asked for their descriptors, as a program holding only the
+  // ends does before waiting again; each must still be the one registered.
+  for (size_t i = 0; i < watches_.size(); ++i) {
+    if (forgotten_[i] || !watches_[i].fd_now) continue;
+    int now = watches_[i].fd_now();
+    if (now != watches_[i].fd) {
+      RC_FAIL("after " + step + ", the " + watches_[i].name + " names descriptor " +
+              std::to_string(now) + ", not " + std::to_string(watches_[i].fd));
+    }
+  }
+  Reports et2 = EpollReport(edge_.get(), watches_, "EPOLLET, again");
+  Reports os = EpollReport(oneshot_.get(), watches_, "EPOLLONESHOT");
+  Reports os2 = EpollReport(oneshot_.get(), watches_, "EPOLLONESHOT, disarmed");
   for (size_t k = 0; k < pfds.size(); ++k) {
     size_t i = index[k];
     int fd = watches_[i].fd;
     CheckOne(i, expect[i], edges[i], step, lag, pfds[k].revents, FD_ISSET(fd, &r) != 0,
-             FD_ISSET(fd, &w) != 0, FD_ISSET(fd, &x) != 0);
+             FD_ISSET(fd, &w) != 0, FD_ISSET(fd, &x) != 0, lt.events[i], lt.count[i],
+             et.events[i], et.count[i], et2.events[i], et2.count[i], os.events[i],
+             os.count[i], os2.events[i], os2.count[i]);
   }
   for (size_t i = 0; i < watches_.size(); ++i) last_[i] = expect[i];
   first_ = false;
 }
 
 void ReadinessChecker::CheckOne(size_t i, const Expect& e, Edge edge, const std::string& step,
-                                bool lag, short revents, bool sel_r, bool sel_w, bool sel_x) {
+                                bool lag, short revents, bool sel_r, bool sel_w, bool sel_x,
+                                uint32_t lt, int lt_n, uint32_t et, int et_n, uint32_t et2,
+                                int et2_n, uint32_t os, int os_n, uint32_t os2, int os2_n) {
   const Watch& wt = watches_[i];
   const std::string where = "after " + step + ", the " + wt.name + " (fd " +
                             std::to_string(wt.fd) + ") should report " + e.ToString() +
@@ -257,8 +283,8 @@ void ReadinessChecker::CheckOne(size_t i, const Expect& e, Edge edge, const std:
             ToString(want_w) + ", no exceptional condition (" + kSelectRule + ")");
   }
   // epoll, level-triggered: the same as poll(2).
-  int count = 0;
-  uint32_t got = EpollReport(level_.get(), wt.fd, "level-triggered", &count);
+  int count = lt_n;
+  uint32_t got = lt;
   m = Mismatch(e, got);
   if (!m.empty() || (count == 0 && AnyYes(e))) {
     RC_FAIL(where + "level-triggered epoll_wait(2) reports " +
@@ -266,7 +292,8 @@ void ReadinessChecker::CheckOne(size_t i, const Expect& e, Edge edge, const std:
             (m.empty() ? "an event is expected" : m) + " (" + kLevelRule + ")");
   }
   // epoll, edge-triggered.
-  got = EpollReport(edge_.get(), wt.fd, "EPOLLET", &count);
+  got = et;
+  count = et_n;
   Edge need = edge;
   if (first_ && AnyYes(e)) need = Edge::kMust;  // EPOLL_CTL_ADD of a ready descriptor
   if (!first_) {
@@ -295,20 +322,14 @@ void ReadinessChecker::CheckOne(size_t i, const Expect& e, Edge edge, const std:
               m + " (" + kEdgeRule + ")");
     }
   }
-  // Asked again, with nothing done in between: nothing. (The end is asked
-  // for its descriptor first, as a program holding only the end does; it
-  // must still be the one registered.)
-  if (wt.fd_now && wt.fd_now() != wt.fd) {
-    RC_FAIL(where + "the end now names descriptor " + std::to_string(wt.fd_now()) +
-            ", not the one it had");
-  }
-  got = EpollReport(edge_.get(), wt.fd, "EPOLLET, again", &count);
-  if (count > 0) {
-    RC_FAIL(where + "edge-triggered epoll_wait(2) reports " + PollEventsToString(got) +
+  // Asked again, with nothing done in between: nothing.
+  if (et2_n > 0) {
+    RC_FAIL(where + "edge-triggered epoll_wait(2) reports " + PollEventsToString(et2) +
             " a second time, with nothing done since it reported it (" + kEdgeRule + ")");
   }
   // EPOLLONESHOT: reports a ready descriptor once, then it is disarmed.
-  got = EpollReport(oneshot_.get(), wt.fd, "EPOLLONESHOT", &count);
+  got = os;
+  count = os_n;
   if ((count == 0 && AnyYes(e)) || (count > 0 && AllNo(e))) {
     RC_FAIL(where + "an armed EPOLLONESHOT epoll_wait(2) reports " +
             (count ? PollEventsToString(got) : std::string("nothing")) + " (" + kOneShotRule +
@@ -320,9 +341,8 @@ void ReadinessChecker::CheckOne(size_t i, const Expect& e, Edge edge, const std:
       RC_FAIL(where + "EPOLLONESHOT epoll_wait(2) reports " + PollEventsToString(got) + ": " + m +
               " (" + kOneShotRule + ")");
     }
-    uint32_t again = EpollReport(oneshot_.get(), wt.fd, "EPOLLONESHOT, disarmed", &count);
-    if (count > 0) {
-      RC_FAIL(where + "EPOLLONESHOT epoll_wait(2) reports " + PollEventsToString(again) +
+    if (os2_n > 0) {
+      RC_FAIL(where + "EPOLLONESHOT epoll_wait(2) reports " + PollEventsToString(os2) +
               " again before EPOLL_CTL_MOD rearmed it (" + kOneShotRule + ")");
     }
     struct epoll_event ev = {};
@@ -359,7 +379,7 @@ WaitInThread::WaitInThread(WaitCall call, int fd, short events, int timeout_ms, 
     poke_.reset(eventfd(1, EFD_CLOEXEC));
     struct epoll_event ev = {};
     ev.data.fd = fd_;
-    ev.events = static_cast<uint16_t>(events_) | (exclusive_ ? EPOLLEXCLUSIVE : 0);
+    ev.events = static_cast<uint16_t>(events_) | (exclusive_ ? static_cast<uint32_t>(EPOLLEXCLUSIVE) : 0u);
     if (!ep_.valid() || epoll_ctl(ep_.get(), EPOLL_CTL_ADD, fd_, &ev) != 0) {
       err_ = errno;
       ret_ = -1;

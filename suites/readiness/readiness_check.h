@@ -94,7 +94,9 @@ class ReadinessChecker {
 
  private:
   void CheckOne(size_t i, const Expect& e, Edge edge, const std::string& step, bool lag,
-                short poll_revents, bool sel_r, bool sel_w, bool sel_x);
+                short poll_revents, bool sel_r, bool sel_w, bool sel_x, uint32_t lt, int lt_n,
+                uint32_t et, int et_n, uint32_t et2, int et2_n, uint32_t os, int os_n,
+                uint32_t os2, int os2_n);
   std::vector<Watch> watches_;
   std::vector<bool> forgotten_;
   FileDescriptor level_, edge_, oneshot_;
