@@ -7,8 +7,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <chrono>
 
+#include "impl/core/blocked.h"
 #include "rapidcheck.h"
 
 namespace ipcspec {
@@ -374,13 +376,24 @@ std::vector<long> WaitSyscalls(WaitCall c) {
 
 WaitInThread::WaitInThread(WaitCall call, int fd, short events, int timeout_ms, bool exclusive)
     : call_(call), fd_(fd), events_(events), timeout_ms_(timeout_ms), exclusive_(exclusive) {
+  poke_.reset(eventfd(0, EFD_CLOEXEC));
+  if (!poke_.valid()) {
+    err_ = errno;
+    ret_ = -1;
+    done_ = true;
+    return;
+  }
   if (call_ == WaitCall::kEpoll) {
     ep_.reset(epoll_create1(EPOLL_CLOEXEC));
-    poke_.reset(eventfd(1, EFD_CLOEXEC));
     struct epoll_event ev = {};
     ev.data.fd = fd_;
-    ev.events = static_cast<uint16_t>(events_) | (exclusive_ ? static_cast<uint32_t>(EPOLLEXCLUSIVE) : 0u);
-    if (!ep_.valid() || epoll_ctl(ep_.get(), EPOLL_CTL_ADD, fd_, &ev) != 0) {
+    ev.events = static_cast<uint16_t>(events_) |
+                (exclusive_ ? static_cast<uint32_t>(EPOLLEXCLUSIVE) : 0u);
+    struct epoll_event pe = {};
+    pe.data.fd = poke_.get();
+    pe.events = EPOLLIN;
+    if (!ep_.valid() || epoll_ctl(ep_.get(), EPOLL_CTL_ADD, fd_, &ev) != 0 ||
+        epoll_ctl(ep_.get(), EPOLL_CTL_ADD, poke_.get(), &pe) != 0) {
       err_ = errno;
       ret_ = -1;
       done_ = true;
@@ -397,14 +410,16 @@ WaitInThread::~WaitInThread() {
   }
 }
 
+// The waiter also waits on its own eventfd, which Release() makes readable:
+// so that a waiter the event failed to wake ends at once.
 void WaitInThread::Run() {
   tid_ = static_cast<pid_t>(syscall(SYS_gettid));
   switch (call_) {
     case WaitCall::kPoll: {
-      struct pollfd p = {fd_, events_, 0};
-      ret_ = poll(&p, 1, timeout_ms_);
+      struct pollfd p[2] = {{fd_, events_, 0}, {poke_.get(), POLLIN, 0}};
+      ret_ = poll(p, 2, timeout_ms_);
       err_ = errno;
-      revents_ = static_cast<uint16_t>(p.revents);
+      revents_ = static_cast<uint16_t>(p[0].revents);
       break;
     }
     case WaitCall::kSelect: {
@@ -413,11 +428,13 @@ void WaitInThread::Run() {
       FD_ZERO(&w);
       if (events_ & POLLIN) FD_SET(fd_, &r);
       if (events_ & POLLOUT) FD_SET(fd_, &w);
+      FD_SET(poke_.get(), &r);
       struct timeval tv = {timeout_ms_ / 1000, (timeout_ms_ % 1000) * 1000};
-      ret_ = select(fd_ + 1, &r, &w, nullptr, &tv);
+      ret_ = select(std::max(fd_, poke_.get()) + 1, &r, &w, nullptr, &tv);
       err_ = errno;
       if (ret_ > 0) {
-        revents_ = (FD_ISSET(fd_, &r) ? POLLIN : 0) | (FD_ISSET(fd_, &w) ? POLLOUT : 0);
+        revents_ = ((events_ & POLLIN) && FD_ISSET(fd_, &r) ? POLLIN : 0) |
+                   ((events_ & POLLOUT) && FD_ISSET(fd_, &w) ? POLLOUT : 0);
       }
       break;
     }
@@ -434,6 +451,26 @@ void WaitInThread::Run() {
   done_ = true;
 }
 
+bool WaitInThread::WokenNow(bool lag) {
+  if (lag) {
+    PollUntil([this] { return done_.load(); }, Deadline::In(std::chrono::milliseconds(timeout_ms_)));
+    return done_.load();
+  }
+  // The wake-up is made before the call that makes the event returns: a
+  // waiter it woke is runnable, running or done; one it did not still
+  // sleeps in its call.
+  if (done_) return true;
+  auto snap = SnapshotTask(tid_.load());
+  if (!snap.ok()) return true;  // the thread is gone: it returned
+  if (snap.value().state != 'S') return true;
+  if (snap.value().syscall_nr) {
+    std::vector<long> calls = WaitSyscalls(call_);
+    return std::find(calls.begin(), calls.end(), *snap.value().syscall_nr) == calls.end() ||
+           done_.load();
+  }
+  return done_.load();
+}
+
 PosixErrorOr<pid_t> WaitInThread::Tid() {
   Deadline d = Deadline::In(std::chrono::seconds(2));
   if (!PollUntil([this] { return tid_.load() != 0 || done_.load(); }, d)) {
@@ -448,11 +485,10 @@ void WaitInThread::Join() {
 }
 
 void WaitInThread::Release() {
-  if (call_ != WaitCall::kEpoll || !poke_.valid() || done_) return;
-  struct epoll_event ev = {};
-  ev.data.fd = poke_.get();
-  ev.events = EPOLLIN;
-  epoll_ctl(ep_.get(), EPOLL_CTL_ADD, poke_.get(), &ev);
+  if (!poke_.valid()) return;
+  uint64_t one = 1;
+  if (write(poke_.get(), &one, sizeof one) != sizeof one) {
+  }
 }
 
 std::string WaitInThread::Describe() const {

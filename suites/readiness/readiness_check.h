@@ -127,14 +127,20 @@ class WaitInThread {
   PosixErrorOr<pid_t> Tid();
   // True once the wait returned.
   bool done() const { return done_.load(); }
-  // Joins; then result(): the call's return value, its revents (poll, epoll;
-  // select: POLLIN/POLLOUT for the sets it reported) and errno.
+  // Joins; then the call's return value (it counts the waiter's own
+  // eventfd too), the events reported for the descriptor (poll, epoll;
+  // select: POLLIN/POLLOUT for the sets it was reported in) and errno.
   void Join();
   int ret() const { return ret_; }
   uint32_t revents() const { return revents_; }
   int err() const { return err_; }
-  // For the exclusive waiters: adds an always-ready eventfd to this waiter's
-  // epoll instance, which ends its wait (the property's cleanup).
+  // Whether the event just made woke the waiter: at once, from its
+  // scheduler state (a woken waiter no longer sleeps in its call); `lag`:
+  // the event reaches the descriptor later, so wait for the waiter to
+  // return, up to its timeout.
+  bool WokenNow(bool lag);
+  // Ends the wait (its own eventfd becomes readable): the cleanup of a
+  // waiter that the event did not wake.
   void Release();
   std::string Describe() const;
 
