@@ -452,23 +452,30 @@ void WaitInThread::Run() {
 }
 
 bool WaitInThread::WokenNow(bool lag) {
-  if (lag) {
+  // Without /proc/PID/syscall (gVisor: blocked.h's degraded mode) the
+  // scheduler state is not read as exactly: wait for the waiter to return.
+  if (lag || BlockedDetection() != "state+syscall") {
     PollUntil([this] { return done_.load(); }, Deadline::In(std::chrono::milliseconds(timeout_ms_)));
     return done_.load();
   }
   // The wake-up is made before the call that makes the event returns: a
   // waiter it woke is runnable, running or done; one it did not still
   // sleeps in its call.
-  if (done_) return true;
+  return !SleepsNow();
+}
+
+bool WaitInThread::SleepsNow() {
+  if (done_) return false;
   auto snap = SnapshotTask(tid_.load());
-  if (!snap.ok()) return true;  // the thread is gone: it returned
-  if (snap.value().state != 'S') return true;
+  if (!snap.ok()) return false;  // the thread is gone: it returned
+  if (snap.value().state != 'S') return false;
   if (snap.value().syscall_nr) {
     std::vector<long> calls = WaitSyscalls(call_);
-    return std::find(calls.begin(), calls.end(), *snap.value().syscall_nr) == calls.end() ||
-           done_.load();
+    if (std::find(calls.begin(), calls.end(), *snap.value().syscall_nr) == calls.end()) {
+      return false;
+    }
   }
-  return done_.load();
+  return !done_.load();
 }
 
 PosixErrorOr<pid_t> WaitInThread::Tid() {

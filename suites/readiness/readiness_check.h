@@ -139,6 +139,9 @@ class WaitInThread {
   // the event reaches the descriptor later, so wait for the waiter to
   // return, up to its timeout.
   bool WokenNow(bool lag);
+  // The waiter sleeps in its call now (not done, state S, and in the wait
+  // call where /proc/TID/syscall shows it).
+  bool SleepsNow();
   // Ends the wait (its own eventfd becomes readable): the cleanup of a
   // waiter that the event did not wake.
   void Release();

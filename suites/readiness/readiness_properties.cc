@@ -897,16 +897,13 @@ PropertyOutcome ExclusiveWakesOne(const Kind<Interface>& kind) {
         }
         std::string event = s->MakeReadable();
         // A woken thread is runnable (or done) as soon as the wake-up is
-        // made; one not woken still sleeps. (A lagging Kind: wait until
-        // one returned first.)
-        if (s->Lag()) {
-          PollUntil([&] {
-            for (auto& w : ws) if (w->done()) return true;
-            return false;
-          }, Deadline::In(std::chrono::milliseconds(kWaiterTimeoutMs)));
-        }
+        // made; one not woken still sleeps. First one must return.
+        PollUntil([&] {
+          for (auto& w : ws) if (w->done()) return true;
+          return false;
+        }, Deadline::In(std::chrono::milliseconds(kWaiterTimeoutMs)));
         int woken = 0;
-        for (auto& w : ws) woken += w->WokenNow(false) ? 1 : 0;
+        for (auto& w : ws) woken += w->SleepsNow() ? 0 : 1;
         for (auto& w : ws) w->Release();
         for (auto& w : ws) w->Join();
         if (woken == 0) {
@@ -1012,20 +1009,20 @@ std::optional<std::string> HangupNotApplicable(const Kind<Interface>& kind) {
 template <typename Interface>
 std::vector<SuiteProperty<Interface>> MakeProperties(const std::string& cites) {
   return {
-      {"ModelSequences",
+      {"ReadinessModelSequences",
        cites + "; man 2 poll, man 2 select, man 7 epoll: after every step, poll, select and "
                "level-triggered epoll report what the model holds, edge-triggered epoll once "
                "per change and not again, EPOLLONESHOT once until rearmed",
        NotApplicable<Interface>, ModelSequences<Interface>},
-      {"WaiterWakes",
+      {"ReadinessWaiterWakes",
        cites + "; man 2 poll, man 2 select, man 2 epoll_wait: a waiter blocked on a descriptor "
                "that is not ready wakes for the event that makes it readable",
        NotApplicable<Interface>, WaiterWakes<Interface>},
-      {"ExclusiveWakesOne",
+      {"ReadinessExclusiveWakesOne",
        "man 2 epoll_ctl: EPOLLEXCLUSIVE: \"one or more of the epoll file descriptors will "
        "receive an event\", to avoid \"thundering herd\" wake-ups (Linux: one)",
        NotApplicable<Interface>, ExclusiveWakesOne<Interface>},
-      {"HangupWaiter",
+      {"ReadinessHangupWaiter",
        "man 2 poll: \"POLLRDHUP ... Stream socket peer closed connection\"; POLLHUP \"will be "
        "set in the revents field whenever the corresponding condition is true\": a waiter for "
        "POLLRDHUP alone sleeps through data and wakes on the hangup",

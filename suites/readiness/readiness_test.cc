@@ -8,14 +8,16 @@
 namespace ipcspec {
 namespace {
 
+// The properties are named Readiness<Test> (ByteStream.ReadinessModelSequences
+// for the tables), apart from the interface suites' own ModelSequences.
 #define IPCSPEC_READINESS_SUITE(Suite, Interface, props)                               \
   class Suite : public ::testing::TestWithParam<Kind<Interface>> {};                   \
-  TEST_P(Suite, ModelSequences) { RunSuiteProperty(props(), "ModelSequences", GetParam()); } \
-  TEST_P(Suite, WaiterWakes) { RunSuiteProperty(props(), "WaiterWakes", GetParam()); }      \
+  TEST_P(Suite, ModelSequences) { RunSuiteProperty(props(), "ReadinessModelSequences", GetParam()); } \
+  TEST_P(Suite, WaiterWakes) { RunSuiteProperty(props(), "ReadinessWaiterWakes", GetParam()); }      \
   TEST_P(Suite, ExclusiveWakesOne) {                                                   \
-    RunSuiteProperty(props(), "ExclusiveWakesOne", GetParam());                        \
+    RunSuiteProperty(props(), "ReadinessExclusiveWakesOne", GetParam());                        \
   }                                                                                    \
-  TEST_P(Suite, HangupWaiter) { RunSuiteProperty(props(), "HangupWaiter", GetParam()); }    \
+  TEST_P(Suite, HangupWaiter) { RunSuiteProperty(props(), "ReadinessHangupWaiter", GetParam()); }    \
   INSTANTIATE_TEST_SUITE_P(Kinds, Suite,                                               \
                            ::testing::ValuesIn(KindRegistry<Interface>::Get().Kinds()), \
                            KindName());                                                \

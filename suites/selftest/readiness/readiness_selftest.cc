@@ -16,10 +16,10 @@ const SelftestSpec<ByteStreamInterface>& Spec() {
     s->properties = StreamReadinessProperties();
     s->max_success = 8;
     s->must_catch = {
-        {"mutant_readable_when_empty", {"ModelSequences", "WaiterWakes", "ExclusiveWakesOne"}},
-        {"mutant_drops_edge", {"ModelSequences"}},
-        {"mutant_same_edge_twice", {"ModelSequences"}},
-        {"mutant_never_hangup", {"ModelSequences", "HangupWaiter"}},
+        {"mutant_readable_when_empty", {"ReadinessModelSequences", "ReadinessWaiterWakes", "ReadinessExclusiveWakesOne"}},
+        {"mutant_drops_edge", {"ReadinessModelSequences"}},
+        {"mutant_same_edge_twice", {"ReadinessModelSequences"}},
+        {"mutant_never_hangup", {"ReadinessModelSequences", "ReadinessHangupWaiter"}},
     };
     return s;
   }();
