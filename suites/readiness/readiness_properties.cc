@@ -912,7 +912,18 @@ PropertyOutcome ExclusiveWakesOne(const Kind<Interface>& kind) {
           return false;
         }, Deadline::In(std::chrono::milliseconds(kWaiterTimeoutMs)));
         int woken = 0;
-        for (auto& w : ws) woken += w->SleepsNow() ? 0 : 1;
+        if (BlockedDetection() == "state+syscall") {
+          for (auto& w : ws) woken += w->SleepsNow() ? 0 : 1;
+        } else {
+          // Without /proc/TID/syscall a sleeping thread is not known to sleep
+          // in epoll_wait: count those that return within the waiters'
+          // timeout (a correct kernel keeps two asleep until then).
+          PollUntil([&] {
+            for (auto& w : ws) if (!w->done()) return false;
+            return true;
+          }, Deadline::In(std::chrono::milliseconds(kWaiterTimeoutMs)));
+          for (auto& w : ws) woken += w->done() ? 1 : 0;
+        }
         for (auto& w : ws) w->Release();
         for (auto& w : ws) w->Join();
         if (woken == 0) {
