@@ -4,18 +4,19 @@
 // each run against every Kind of that interface (a Kind whose instance
 // exposes no descriptor is "not applicable").
 //
-// Properties (the same four for every family):
-// "ModelSequences": random steps (writes, reads, fills, drains, closes, sends,
+// Properties (the same four for every family; gtest names drop the
+// "Readiness" prefix: Kinds/StreamReadiness.ModelSequences/pipe):
+// "ReadinessModelSequences": random steps (writes, reads, fills, drains, closes, sends,
 //   receives, adds, takes, signals, and "nothing": poll again); after every
 //   step, poll, select, level-triggered, edge-triggered and EPOLLONESHOT epoll
 //   agree with the model (suites/readiness/readiness_check.h).
-// "WaiterWakes": a thread blocked in poll(2), in select(2), in epoll_wait(2)
+// "ReadinessWaiterWakes": a thread blocked in poll(2), in select(2), in epoll_wait(2)
 //   (seen asleep in it) on a descriptor that is not ready wakes when the
 //   event that makes it readable happens, and reports it readable.
-// "ExclusiveWakesOne": three threads blocked in epoll_wait(2) on three epoll
+// "ReadinessExclusiveWakesOne": three threads blocked in epoll_wait(2) on three epoll
 //   instances that hold the descriptor with EPOLLEXCLUSIVE: one event wakes
 //   one of them.
-// "HangupWaiter": a thread waiting for POLLRDHUP alone (no POLLIN) sleeps
+// "ReadinessHangupWaiter": a thread waiting for POLLRDHUP alone (no POLLIN) sleeps
 //   through an arrival of data and wakes on the hangup (streams, and
 //   connection-oriented datagram Kinds; others: not applicable).
 #pragma once
