@@ -171,6 +171,7 @@ ByteStreamKind Mutant(std::string name, std::string bug_text, Bug bug) {
                    [bug] { return OpenNotified(bug); }};
   k.mutant = true;
   k.mutant_bug = bug_text;
+  k.base = "pipe";  // the real Kind each mutant wraps
   return k;
 }
 

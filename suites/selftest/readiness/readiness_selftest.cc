@@ -14,6 +14,8 @@ const SelftestSpec<ByteStreamInterface>& Spec() {
   static const auto* spec = [] {
     auto* s = new SelftestSpec<ByteStreamInterface>();
     s->properties = StreamReadinessProperties();
+    // The readiness properties run at most 8 cases (kModelCases) whatever
+    // is asked: the pin says so.
     s->max_success = 8;
     s->must_catch = {
         {"mutant_readable_when_empty", {"ReadinessModelSequences", "ReadinessWaiterWakes", "ReadinessExclusiveWakesOne"}},
