@@ -132,6 +132,11 @@ class Subject {
   // that makes it readable.
   virtual int WaitFd() const = 0;
   virtual std::string MakeReadable() = 0;
+  // For a waiter for POLLOUT: the descriptor to write to, made not writable
+  // (false: the Kind has no fill whose end is certain), then made writable.
+  virtual int WriteWaitFd() const { return -1; }
+  virtual bool MakeUnwritable() { return false; }
+  virtual std::string MakeWritable() { return ""; }
   // For the hangup waiter: an arrival that is not a hangup, then the hangup.
   virtual bool HasHangup() const { return false; }
   virtual std::string MakeHangup() { return ""; }
@@ -271,6 +276,19 @@ class StreamSubject : public Subject {
     if (!w.ok() || w.value() != 1) RC_FAIL("writing 1 byte: " + Result(w));
     ++count_;
     return "a write of 1 byte";
+  }
+  int WriteWaitFd() const override { return s_.writer->fd(); }
+  // A fill to EAGAIN (TCP: room may come back with no read, man 7 tcp).
+  bool MakeUnwritable() override {
+    if (type_ == FdType::kTcp) return false;
+    std::vector<Edge> edges(2);
+    Fill(edges);
+    if (!filled_) RC_FAIL("a fill of the stream never ended in EAGAIN");
+    return true;
+  }
+  std::string MakeWritable() override {
+    Drain();
+    return "a read of everything in the stream";
   }
   bool HasHangup() const override { return true; }
   std::string MakeHangup() override {
@@ -545,6 +563,19 @@ class CounterSubject : public Subject {
     ++value_;
     return "add(1)";
   }
+  int WriteWaitFd() const override { return c_->fd(); }
+  bool MakeUnwritable() override {
+    PosixError e = c_->Add(max_ - value_, Blocking::kNonBlock);
+    if (!e.ok()) RC_FAIL("adding up to the maximum: " + e.ToString());
+    value_ = max_;
+    return true;
+  }
+  std::string MakeWritable() override {
+    auto t = c_->Take(Blocking::kNonBlock);
+    if (!t.ok()) RC_FAIL("take at the maximum: " + t.error().ToString());
+    value_ = semaphore_ ? value_ - 1 : 0;
+    return "a take";
+  }
   // Takes the counter to zero (a Kind may start above it).
   void Empty() {
     while (value_ > 0) {
@@ -712,6 +743,22 @@ class MqSubject : public Subject {
     }
     std::fill(edges.begin(), edges.end(), Edge::kNone);
     return "nothing (ask again)";
+  }
+  int WriteWaitFd() const override { return q_->fd(); }
+  bool MakeUnwritable() override {
+    uint8_t b = 'x';
+    while (count_ < max_) {
+      PosixError e = q_->Send(0, &b, 1, MqWait::NonBlock());
+      if (!e.ok()) RC_FAIL("filling the queue: " + e.ToString());
+      ++count_;
+    }
+    return true;
+  }
+  std::string MakeWritable() override {
+    auto got = q_->Receive(MqReceiveOptions{}, MqWait::NonBlock());
+    if (!got.ok()) RC_FAIL("receive from a full queue: " + got.error().ToString());
+    --count_;
+    return "a receive from the full queue";
   }
   int WaitFd() const override { return q_->fd(); }
   std::string MakeReadable() override {
@@ -906,6 +953,30 @@ PropertyOutcome WaiterWakes(const Kind<Interface>& kind) {
                     "events occurs.\"; man 2 select: \"The call will block until either: a file "
                     "descriptor becomes ready\"; man 2 epoll_wait: \"The call will block until "
                     "either: a file descriptor delivers an event\")");
+          }
+        }
+        // The same for a waiter for POLLOUT on a descriptor with no room.
+        for (WaitCall call : {WaitCall::kPoll, WaitCall::kSelect, WaitCall::kEpoll}) {
+          auto s = Family<Interface>::Open(kind, &why);
+          if (!s) {
+            not_applicable = true;
+            return;
+          }
+          if (!s->MakeUnwritable()) break;
+          WaitInThread w(call, s->WriteWaitFd(), POLLOUT, kWaiterTimeoutMs);
+          const std::string what = std::string("a waiter in ") + ToString(call) + " for POLLOUT";
+          ExpectBlocked(w, call, what);
+          std::string event = s->MakeWritable();
+          const bool woken = w.WokenNow(s->Lag());
+          w.Release();
+          w.Join();
+          if (!woken || w.ret() < 1 || !(w.revents() & POLLOUT)) {
+            RC_FAIL(what + ", blocked on a descriptor with no room, returned " +
+                    std::to_string(w.ret()) + " with " + PollEventsToString(w.revents()) +
+                    " after " + event + (woken ? "" : ", not woken by it") +
+                    " (expected POLLOUT, at once) (man 2 poll: \"POLLOUT Writing is now "
+                    "possible\"; man 2 select: \"A file descriptor is ready for writing if a "
+                    "write operation will not block.\")");
           }
         }
       },
