@@ -12,7 +12,10 @@
 //   agree with the model (suites/readiness/readiness_check.h).
 // "ReadinessWaiterWakes": a thread blocked in poll(2), in select(2), in epoll_wait(2)
 //   (seen asleep in it) on a descriptor that is not ready wakes when the
-//   event that makes it readable happens, and reports it readable.
+//   event that makes it readable happens, and reports it readable; and a
+//   waiter for POLLOUT on a descriptor with no room (a filled pipe or Unix
+//   stream, an eventfd at its maximum, a full POSIX queue) wakes when room
+//   is made.
 // "ReadinessExclusiveWakesOne": three threads blocked in epoll_wait(2) on three epoll
 //   instances that hold the descriptor with EPOLLEXCLUSIVE: one event wakes
 //   one of them.
