@@ -25,7 +25,12 @@ PosixErrorOr<int> WaitStop(pid_t pid, const Deadline& d) {
     pid_t got = waitpid(pid, &status, __WALL);
     if (got == pid) return status;
     if (got < 0 && errno == EINTR) {
-      if (dog.fired()) return PosixError(ETIMEDOUT, "waitpid(traced child) past the deadline");
+      if (dog.fired()) {
+        // A harness deadline (the traced child never stopped or ended), not
+        // a measurement: RunProperty counts it (PropertyOutcome::hang).
+        NoteHarnessDeadlinePassed();
+        return PosixError(ETIMEDOUT, "waitpid(traced child) past the deadline");
+      }
       continue;
     }
     return ErrnoError("waitpid(traced child)");
