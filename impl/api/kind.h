@@ -36,6 +36,11 @@ struct Kind {
   std::function<PosixErrorOr<Instance>()> open;
   bool mutant = false;
   std::string mutant_bug;    // for mutants: what is broken
+  // For mutants: the real Kind whose caps it claims and whose behaviour it
+  // breaks (a wrapper's inner Kind, or the closest real one). The selftest's
+  // differential half runs these real Kinds with the mutants' seeds; a mutant
+  // without one makes it run every real Kind (suites/common/selftest.h).
+  std::string base;
   // For an external library's Kind (impl/adapters/<library>/): the library's
   // name. Its name must then start with "<library>_", every property runs
   // against it in a child process with a deadline (a crash or a hang fails

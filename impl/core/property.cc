@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <sstream>
+#include <string>
 
 namespace ipcspec {
 
@@ -15,6 +16,17 @@ ScopedPropertyParams::ScopedPropertyParams(uint64_t seed, int max_success, bool 
 }
 ScopedPropertyParams::~ScopedPropertyParams() { g_params = previous_; }
 const ScopedPropertyParams* ScopedPropertyParams::Current() { return g_params; }
+
+int DefaultMaxSuccess() {
+  static const int n = [] {
+    const char* p = std::getenv("RC_PARAMS");
+    if (p != nullptr && std::string(p).find("max_success") != std::string::npos) {
+      return rc::detail::configuration().testParams.maxSuccess;
+    }
+    return kDefaultCases;
+  }();
+  return n;
+}
 
 uint64_t& RapidcheckCasesRun() {
   static uint64_t n = 0;

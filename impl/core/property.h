@@ -59,6 +59,13 @@ class ScopedPropertyParams {
   const ScopedPropertyParams* previous_;
 };
 
+// Cases per property: RC_PARAMS's max_success when it sets one, otherwise
+// kDefaultCases. rapidcheck's own default (100) is twice what the per-commit
+// run can afford on a 2-core machine; --config=deep runs 500 with a new seed,
+// --config=quick 25 (the environment matrix).
+inline constexpr int kDefaultCases = 50;
+int DefaultMaxSuccess();
+
 // Runs the property with the global rapidcheck configuration (RC_PARAMS).
 // `id` keys `reproduce=` entries; by default the current gtest test's name.
 template <typename Testable>
@@ -128,6 +135,7 @@ PropertyOutcome RunProperty(const std::string& id, Testable&& testable, int max_
   md.description = id;
   const auto& config = rc::detail::configuration();
   rc::detail::TestParams params = config.testParams;
+  params.maxSuccess = DefaultMaxSuccess();
   if (const auto* o = ScopedPropertyParams::Current()) {
     params.seed = o->seed();
     params.maxSuccess = o->max_success();

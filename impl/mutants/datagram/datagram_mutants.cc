@@ -157,6 +157,7 @@ DatagramKind MakeMutant(std::string name, std::string bug,
   DatagramKind k{std::move(name), "mutant", "a broken wrapper over socketpair(AF_UNIX, SOCK_DGRAM)",
                  UnixDgramCaps(), std::move(open)};
   k.mutant = true;
+  k.base = "unix_dgram_socketpair";
   k.mutant_bug = std::move(bug);
   return k;
 }

@@ -88,6 +88,8 @@ CounterKind Mutant(std::string name, std::string bug, bool semaphore_caps, int f
                 }};
   k.mutant = true;
   k.mutant_bug = std::move(bug);
+  k.base = std::string("eventfd") + (semaphore_caps ? "_semaphore" : "") +
+           ((flags & EFD_NONBLOCK) ? "_nonblock" : "");
   return k;
 }
 

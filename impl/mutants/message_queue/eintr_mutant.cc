@@ -46,6 +46,7 @@ MessageQueueKind Make() {
                      "POSIX mq that drops the next message after a receive failed EINTR",
                      PosixMqCaps(kQueue), Open};
   k.mutant = true;
+  k.base = "posix_mq";
   k.mutant_bug = "after an interrupted receive, the next message is lost";
   return k;
 }

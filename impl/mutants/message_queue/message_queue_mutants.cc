@@ -173,6 +173,8 @@ MessageQueueKind Mutant(std::string name, std::string mechanism, std::string des
                      std::move(caps), std::move(open)};
   k.mutant = true;
   k.mutant_bug = std::move(bug);
+  // The real Kinds with the same limits: posix_mq and sysv_msg_small.
+  k.base = k.mechanism == "sysv_msg" ? "sysv_msg_small" : "posix_mq";
   return k;
 }
 

@@ -56,6 +56,7 @@ MessageQueueKind Make() {
                      "POSIX mq with a Unix socket on disk that only its destructor unlinks",
                      PosixMqCaps(kQueue), Open};
   k.mutant = true;
+  k.base = "posix_mq";
   k.mutant_bug = "a crashed user leaves a socket file that no IPC listing shows";
   return k;
 }

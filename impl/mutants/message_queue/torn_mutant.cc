@@ -60,6 +60,7 @@ MessageQueueKind TornMutant() {
                        return MessageQueueInstance{std::make_unique<ChunkingQueue>(std::move(q))};
                      }};
   k.mutant = true;
+  k.base = "posix_mq";
   k.mutant_bug = "a message above 16 bytes is sent as two messages, so a sender killed between "
                  "them leaves a torn message";
   return k;

@@ -14,6 +14,7 @@ RpcKind Mutant(std::string name, std::string bug, std::function<PosixErrorOr<Rpc
   RpcKind k{std::move(name), "rpc", "mutant of unix_stream_rpc", caps, std::move(open)};
   k.mutant = true;
   k.mutant_bug = std::move(bug);
+  k.base = "unix_stream_rpc";
   return k;
 }
 

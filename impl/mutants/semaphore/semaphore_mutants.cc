@@ -96,6 +96,10 @@ SemaphoreKind Mutant(std::string name, std::string bug, SemaphoreCaps caps,
   SemaphoreKind k{std::move(name), "mutant", bug, std::move(caps), std::move(open)};
   k.mutant = true;
   k.mutant_bug = std::move(bug);
+  // The futex mutants stand for glibc's futex-based process-shared sem_t.
+  k.base = k.caps.undo_on_exit ? "sysv_sem_undo"
+           : k.name.rfind("mutant_sysv", 0) == 0 ? "sysv_sem"
+                                                 : "posix_unnamed_pshared";
   return k;
 }
 

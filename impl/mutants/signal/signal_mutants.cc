@@ -148,6 +148,7 @@ SignalQueueKind Mutant(std::string name, std::string bug) {
                       return SignalQueueInstance(std::make_unique<M>(std::move(q)));
                     }};
   k.mutant = true;
+  k.base = "sigtimedwait";
   k.mutant_bug = std::move(bug);
   return k;
 }

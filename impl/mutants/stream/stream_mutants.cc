@@ -231,6 +231,7 @@ ByteStreamKind Mutant(std::string name, std::string bug,
   ByteStreamKind k{std::move(name), "pipe", "mutant of pipe", PipeLikeCaps(), std::move(open)};
   k.mutant = true;
   k.mutant_bug = std::move(bug);
+  k.base = "pipe";
   return k;
 }
 

@@ -13,7 +13,7 @@ const SelftestSpec<LockInterface>& Spec() {
   static const auto* spec = [] {
     auto* s = new SelftestSpec<LockInterface>();
     s->properties = LockProperties();
-    s->max_success = 100;
+    s->max_success = 50;
     // Required on the pinned seed (the test prints each mutant's measured
     // entry), no other catch on any seed; explored on seeds 1-3
     // (suites/common/selftest.h, "Seeds"). "P?": P catches it on some seeds.
@@ -24,7 +24,8 @@ const SelftestSpec<LockInterface>& Spec() {
         // (the next acquirer never gets the lock) on seeds 1-3.
         {"futex_word_not_robust", {"ReleasedWhenHolderDies:hang"}},
         {"mutex_release_by_anyone", {"TryAcquireFailsWhileHeld"}},
-        {"ofd_acquire_skips_wait_rarely", {"MutualExclusion", "TryAcquireFailsWhileHeld", "ReleasedWhenHolderDies"}},
+        // TryAcquireFailsWhileHeld: with 100 cases, not with the pinned 50.
+        {"ofd_acquire_skips_wait_rarely", {"MutualExclusion", "TryAcquireFailsWhileHeld?", "ReleasedWhenHolderDies"}},
         {"robust_mutex_hides_owner_dead", {"ReleasedWhenHolderDies"}},
     };
     return s;
