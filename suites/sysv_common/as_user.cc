@@ -1,0 +1,103 @@
+#include "suites/sysv_common/as_user.h"
+
+#include <grp.h>
+#include <linux/capability.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "impl/core/privilege.h"
+#include "impl/core/process.h"
+#include "impl/core/shared_memory.h"
+
+#include <array>
+#include <string>
+
+namespace ipcspec {
+
+SysvUsers PickSysvUsers() {
+  uid_t ids[4];
+  for (int i = 0; i < 4; ++i) {
+    for (;;) {
+      ids[i] = UnusedUid();
+      bool dup = false;
+      for (int j = 0; j < i; ++j) dup = dup || ids[j] == ids[i];
+      if (!dup) break;
+    }
+  }
+  // Group IDs of their own: one above each of the first two user IDs
+  // (UnusedUid draws even and odd numbers alike; equality is all that counts).
+  gid_t group = ids[0] ^ 0x00800000u, other_group = ids[1] ^ 0x00800000u;
+  return SysvUsers{ids[0], ids[1], ids[2], ids[3], group, other_group};
+}
+
+const char* WhoName(Who who) {
+  switch (who) {
+    case Who::kOwner: return "owner";
+    case Who::kGroup: return "group member";
+    case Who::kOther: return "other";
+    case Who::kCreator: return "creator";
+    case Who::kOtherIpcOwner: return "other+CAP_IPC_OWNER";
+    case Who::kOtherSysAdmin: return "other+CAP_SYS_ADMIN";
+    case Who::kOtherIpcLock: return "other+CAP_IPC_LOCK";
+  }
+  return "?";
+}
+
+int Become(const SysvUsers& u, Who who) {
+  uid_t uid = u.other;
+  gid_t gid = u.other_group;
+  int cap = -1;
+  switch (who) {
+    case Who::kOwner: uid = u.owner; break;
+    case Who::kGroup: uid = u.member; gid = u.group; break;
+    case Who::kOther: break;
+    case Who::kCreator: uid = u.creator; break;
+    case Who::kOtherIpcOwner: cap = CAP_IPC_OWNER; break;
+    case Who::kOtherSysAdmin: cap = CAP_SYS_ADMIN; break;
+    case Who::kOtherIpcLock: cap = CAP_IPC_LOCK; break;
+  }
+  if (setgroups(0, nullptr) != 0) return kBecomeFailed;
+  if (cap >= 0 && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) return kBecomeFailed;
+  if (setresgid(gid, gid, gid) != 0) return kBecomeFailed;
+  if (setresuid(uid, uid, uid) != 0) return kBecomeFailed;
+  struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct data[2] = {};
+  if (cap >= 0) {
+    data[cap / 32].effective = data[cap / 32].permitted = 1u << (cap % 32);
+    if (syscall(SYS_capset, &hdr, data) != 0) return kBecomeFailed;
+  }
+  struct __user_cap_data_struct got[2] = {};
+  if (syscall(SYS_capget, &hdr, got) != 0) return kBecomeFailed;
+  for (int i = 0; i < 2; ++i) {
+    if (got[i].effective != data[i].effective) return kBecomeFailed;
+  }
+  if (getuid() != uid || geteuid() != uid || getegid() != gid) return kBecomeFailed;
+  return 0;
+}
+
+PosixErrorOr<std::vector<std::vector<int>>> RunAsEach(const SysvUsers& u,
+                                                      const std::vector<Who>& whos, size_t rows,
+                                                      const std::function<int(size_t, Who)>& fn) {
+  constexpr size_t kMax = 512;
+  using Cells = std::array<int, kMax>;
+  if (rows > kMax) return PosixError(EINVAL, "RunAsEach: more than 512 rows");
+  std::vector<std::vector<int>> out;
+  for (Who who : whos) {
+    IPCSPEC_ASSIGN_OR_RETURN(auto res, SharedObject<Cells>::Create());
+    for (size_t r = 0; r < rows; ++r) (*res)[r] = -1;
+    IPCSPEC_ASSIGN_OR_RETURN(WaitStatus st, ForkAndWait([&]() -> int {
+      if (Become(u, who) != 0) return kBecomeFailed;
+      for (size_t r = 0; r < rows; ++r) (*res)[r] = fn(r, who);
+      return 0;
+    }));
+    if (!st.ExitedWith(0)) {
+      return PosixError(EPERM, std::string("child as ") + WhoName(who) + ": " + st.ToString() +
+                                   (st.ExitedWith(kBecomeFailed) ? " (could not become it)" : ""));
+    }
+    out.emplace_back(res->begin(), res->begin() + rows);
+  }
+  return out;
+}
+
+}  // namespace ipcspec
