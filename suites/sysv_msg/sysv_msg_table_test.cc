@@ -23,6 +23,7 @@
 #include "impl/core/process.h"
 #include "impl/core/syscall_matchers.h"
 #include "suites/sysv_common/as_user.h"
+#include "suites/sysv_common/tables.h"
 
 namespace ipcspec {
 namespace {
@@ -32,7 +33,6 @@ struct Msg8 {
   char mtext[8];
 };
 
-int Errno(long r) { return r < 0 ? errno : 0; }
 
 int SendErrno(int id, long type = 1) {
   Msg8 m = {type, {'a', 'b', 'c'}};
@@ -55,7 +55,6 @@ struct Queues {
   }
 };
 
-std::string Cell(int e) { return e == 0 ? "ok" : ErrnoName(e); }
 
 // ---------------------------------------------------------------- access
 
@@ -274,31 +273,6 @@ TEST(SysvMsgTable, IpcSetChangesOwnerModeAndCtimeOnly) {
 }
 
 // ------------------------------------------------------------ errno table
-
-struct ErrRow {
-  const char* cite;  // the ERRORS sentence of the page
-  int expect;
-  std::function<long()> call;
-};
-
-void RunErrTable(const char* page, const std::vector<ErrRow>& rows) {
-  for (const ErrRow& r : rows) {
-    errno = 0;
-    long ret = r.call();
-    int e = ret == -1 ? errno : 0;
-    EXPECT_EQ(Cell(e), Cell(r.expect)) << page << ": \"" << r.cite << "\" (returned " << ret << ")";
-  }
-}
-
-// A page of memory that is not mapped (mapped, then unmapped).
-void* Unmapped() {
-  static void* p = [] {
-    void* m = mmap(nullptr, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    munmap(m, 4096);
-    return m;
-  }();
-  return p;
-}
 
 // man 2 msgget, ERRORS (ENOSPC: SysvMsgTable.MsgmniIsEnospc; EACCES: the
 // access table; ENOMEM needs memory exhaustion).
