@@ -4,6 +4,8 @@
 // /proc/sysvipc/msg and the namespace's limits, and ENOSPC at msgmni. Each
 // test runs in its own IPC namespace (the ipcspec main).
 #include <linux/capability.h>
+#include <signal.h>
+#include <sys/syscall.h>
 #include <sys/ipc.h>
 #include <sys/mman.h>
 #include <sys/msg.h>
@@ -11,12 +13,14 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <optional>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "impl/core/blocked.h"
 #include "impl/core/cleanup.h"
 #include "impl/core/needs.h"
 #include "impl/core/privilege.h"
@@ -532,6 +536,162 @@ TEST(SysvMsgTable, InfoAndStatCommandsAgreeWithProc) {
     EXPECT_TRUE(listed) << "man 5 proc: /proc/sysvipc/msg lists queue " << id;
   }
   EXPECT_EQ(found, 2) << "MSG_STAT over indexes 0.." << hi;
+}
+
+// ------------------------------------------------------------- MSG_COPY
+
+// `feature:msg-copy`: msgrcv(MSG_COPY | IPC_NOWAIT) copies a message (man 2
+// msgop: "available only if the kernel was built with the
+// CONFIG_CHECKPOINT_RESTORE option"; otherwise ENOSYS).
+Need MsgCopy() {
+  return Need::Feature("msg-copy", []() -> std::optional<std::string> {
+    int id = msgget(IPC_PRIVATE, 0600);
+    if (id < 0) return std::nullopt;  // the test fails on it
+    Msg8 m = {1, {'x'}};
+    std::optional<std::string> unmet;
+    if (msgsnd(id, &m, 1, IPC_NOWAIT) == 0 &&
+        msgrcv(id, &m, sizeof m.mtext, 0, IPC_NOWAIT | MSG_COPY) < 0 && errno == ENOSYS) {
+      unmet = "msgrcv(MSG_COPY | IPC_NOWAIT): ENOSYS";
+    }
+    msgctl(id, IPC_RMID, nullptr);
+    return unmet;
+  });
+}
+
+// man 2 msgop: "MSG_COPY (since Linux 3.8) Nondestructively fetch a copy of
+// the message at the ordinal position in the queue specified by msgtyp
+// (messages are considered to be numbered starting at 0). This flag must be
+// specified in conjunction with IPC_NOWAIT, with the result that, if there is
+// no message available at the given position, the call fails immediately
+// with the error ENOMSG." ERRORS: "EINVAL (since Linux 3.14) msgflg
+// specified MSG_COPY, but not IPC_NOWAIT." "EINVAL (since Linux 3.14) msgflg
+// specified both MSG_COPY and MSG_EXCEPT." "E2BIG The message text length is
+// greater than msgsz and MSG_NOERROR isn't specified in msgflg."
+TEST(SysvMsgTable, MsgCopyCopiesByPositionWithoutRemoving) {
+  IPCSPEC_NEEDS(MsgCopy(), Need::KernelAtLeast(3, 14));
+  int id = msgget(IPC_PRIVATE, 0600);
+  ASSERT_THAT(id, SyscallSucceeds());
+  Queues qs{{id}};
+  const char* texts[] = {"zero", "one", "two!!"};
+  for (long i = 0; i < 3; ++i) {
+    Msg8 m = {10 + i, {}};
+    std::memcpy(m.mtext, texts[i], std::strlen(texts[i]));
+    ASSERT_THAT(msgsnd(id, &m, std::strlen(texts[i]), IPC_NOWAIT), SyscallSucceeds());
+  }
+  for (long pos = 2; pos >= 0; --pos) {
+    Msg8 m = {};
+    EXPECT_THAT(msgrcv(id, &m, sizeof m.mtext, pos, IPC_NOWAIT | MSG_COPY),
+                SyscallSucceedsWithValue(static_cast<ssize_t>(std::strlen(texts[pos]))))
+        << "man 2 msgop: MSG_COPY fetches \"the message at the ordinal position\" " << pos;
+    EXPECT_EQ(m.mtype, 10 + pos);
+    EXPECT_EQ(std::string(m.mtext, std::strlen(texts[pos])), texts[pos]);
+  }
+  Msg8 m;
+  RunErrTable("man 2 msgop (MSG_COPY)",
+              {
+                  {"ENOMSG IPC_NOWAIT and MSG_COPY were both specified in msgflg and the queue "
+                   "contains less than msgtyp messages.",
+                   ENOMSG, [&] { return msgrcv(id, &m, sizeof m.mtext, 3, IPC_NOWAIT | MSG_COPY); }},
+                  {"EINVAL (since Linux 3.14) msgflg specified MSG_COPY, but not IPC_NOWAIT.", EINVAL,
+                   [&] { return msgrcv(id, &m, sizeof m.mtext, 0, MSG_COPY); }},
+                  {"EINVAL (since Linux 3.14) msgflg specified both MSG_COPY and MSG_EXCEPT.", EINVAL,
+                   [&] { return msgrcv(id, &m, sizeof m.mtext, 0, IPC_NOWAIT | MSG_COPY | MSG_EXCEPT); }},
+                  {"E2BIG The message text length is greater than msgsz and MSG_NOERROR isn't "
+                   "specified in msgflg. (MSG_COPY of the 5-byte message into 2 bytes)",
+                   E2BIG, [&] { return msgrcv(id, &m, 2, 2, IPC_NOWAIT | MSG_COPY); }},
+              });
+  struct msqid_ds ds;
+  ASSERT_THAT(msgctl(id, IPC_STAT, &ds), SyscallSucceeds());
+  EXPECT_EQ(ds.msg_qnum, 3u) << "man 2 msgop: MSG_COPY is \"Nondestructively\": all 3 still queued";
+  EXPECT_EQ(ds.msg_lrpid, 0) << "Linux: a copy is not a receive (msg_lrpid stays 0)";
+}
+
+// man 2 msgop: "If msgtyp is greater than 0, then the first message in the
+// queue of type msgtyp is read"; "If msgtyp is 0, then the first message in
+// the queue is read."
+TEST(SysvMsgTable, ReceiveByTypeTakesTheFirstOfThatType) {
+  int id = msgget(IPC_PRIVATE, 0600);
+  ASSERT_THAT(id, SyscallSucceeds());
+  Queues qs{{id}};
+  const long types[] = {2, 1, 2, 3, 1};
+  for (int i = 0; i < 5; ++i) {
+    Msg8 m = {types[i], {static_cast<char>('a' + i)}};
+    ASSERT_THAT(msgsnd(id, &m, 1, IPC_NOWAIT), SyscallSucceeds());
+  }
+  struct Want { long msgtyp; long type; char text; };
+  const Want wants[] = {{1, 1, 'b'}, {2, 2, 'a'}, {0, 2, 'c'}, {1, 1, 'e'}, {0, 3, 'd'}};
+  for (const Want& w : wants) {
+    Msg8 m = {};
+    ASSERT_THAT(msgrcv(id, &m, sizeof m.mtext, w.msgtyp, IPC_NOWAIT), SyscallSucceedsWithValue(1));
+    EXPECT_EQ(m.mtype, w.type) << "msgtyp " << w.msgtyp;
+    EXPECT_EQ(m.mtext[0], w.text) << "man 2 msgop: msgtyp " << w.msgtyp
+                                  << " reads \"the first message in the queue\" of that type";
+  }
+}
+
+// man 2 msgop: "EINTR Sleeping on a full message queue condition, the process
+// caught a signal." (msgsnd) and "EINTR While the process was sleeping to
+// receive a message, the process caught a signal; see signal(7)." man 7
+// signal: msgrcv and msgsnd are "never restarted after being interrupted by a
+// signal handler, regardless of the use of SA_RESTART".
+void NoteSignal(int) {}
+TEST(SysvMsgTable, BlockedMsgsndAndMsgrcvFailEintrEvenWithSaRestart) {
+  int id = msgget(IPC_PRIVATE, 0600);
+  ASSERT_THAT(id, SyscallSucceeds());
+  Queues qs{{id}};
+  for (bool send : {false, true}) {
+    if (send) {  // a full queue: msg_qbytes 1, one byte queued
+      struct msqid_ds ds;
+      ASSERT_THAT(msgctl(id, IPC_STAT, &ds), SyscallSucceeds());
+      ds.msg_qbytes = 1;
+      ASSERT_THAT(msgctl(id, IPC_SET, &ds), SyscallSucceeds());
+      ASSERT_EQ(SendErrno(id), EAGAIN);  // 3 bytes do not fit
+      Msg8 one = {1, {'x'}};
+      ASSERT_THAT(msgsnd(id, &one, 1, IPC_NOWAIT), SyscallSucceeds());
+    }
+    ASSERT_OK_AND_ASSIGN(Child c, Child::Fork([id, send] {
+                           struct sigaction sa = {};
+                           sa.sa_handler = NoteSignal;
+                           sigemptyset(&sa.sa_mask);
+                           sa.sa_flags = SA_RESTART;
+                           if (sigaction(SIGUSR1, &sa, nullptr) != 0) return 201;
+                           Msg8 m = {1, {'y'}};
+                           long r = send ? msgsnd(id, &m, 1, 0) : msgrcv(id, &m, 1, 0, 0);
+                           return r < 0 ? errno : 0;
+                         }));
+    ASSERT_NO_ERRNO(WaitUntilBlocked(c.pid(), {send ? SYS_msgsnd : SYS_msgrcv}));
+    ASSERT_NO_ERRNO(c.Signal(SIGUSR1));
+    ASSERT_OK_AND_ASSIGN(WaitStatus st, c.Wait());
+    EXPECT_TRUE(st.ExitedWith(EINTR))
+        << (send ? "msgsnd" : "msgrcv") << " interrupted by a handler installed with SA_RESTART: "
+        << "man 2 msgop EINTR, man 7 signal (never restarted); the child " << st
+        << " (exit code = errno)";
+  }
+}
+
+// The kernel's sysctl documentation (Documentation/admin-guide/sysctl/
+// kernel.rst, msg_next_id): "This file can be used to set the desired id of
+// the next allocated IPC object ... By default they are equal to -1, which
+// means generic allocation logic. Possible values to set are in range
+// {0:(INT_MAX-1)}." "if a new desired id is set and the IPC object with that
+// id already exists, then ... the first free id is used" (Linux; man 5 proc
+// of this release does not describe these files). Per IPC namespace.
+TEST(SysvMsgTable, MsgNextIdChoosesTheNextIdOnce) {
+  const char kNext[] = "/proc/sys/kernel/msg_next_id";
+  IPCSPEC_NEEDS(Need::PrivateIpcNamespace(), Need::WritableSysctl(kNext));
+  ASSERT_NO_ERRNO(WriteProcLong(kNext, 1234));
+  Queues qs;
+  int id = msgget(IPC_PRIVATE, 0600);
+  ASSERT_THAT(id, SyscallSucceeds());
+  qs.ids.push_back(id);
+  EXPECT_EQ(id, 1234) << "kernel.rst msg_next_id: the next queue gets the id written";
+  ASSERT_OK_AND_ASSIGN(long after, ReadProcLong(kNext));
+  EXPECT_EQ(after, -1) << "kernel.rst: msg_next_id goes back to -1 once used";
+  ASSERT_NO_ERRNO(WriteProcLong(kNext, 1234));
+  int other = msgget(IPC_PRIVATE, 0600);
+  ASSERT_THAT(other, SyscallSucceeds());
+  qs.ids.push_back(other);
+  EXPECT_NE(other, 1234) << "an id in use is not given twice";
 }
 
 // ---------------------------------------------------------------- limits
