@@ -12,6 +12,9 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -256,6 +259,10 @@ TEST(SysvShmTable, ShmopErrors) {
                    EINVAL, [&] { return AttachResult(shmat(id, base + 1, 0)); }},
                   {"EINVAL ... or SHM_REMAP was specified and shmaddr was NULL.", EINVAL,
                    [&] { return AttachResult(shmat(id, nullptr, SHM_REMAP)); }},
+                  {"EINVAL ... or SHM_REMAP was specified and shmaddr was NULL. (Linux: also when "
+                   "SHM_RND rounds a shmaddr below SHMLBA down to NULL)",
+                   EINVAL,
+                   [&] { return AttachResult(shmat(id, reinterpret_cast<void*>(1), SHM_RND | SHM_REMAP)); }},
                   {"EINVAL ... or can't attach segment at shmaddr (the range is mapped and "
                    "SHM_REMAP is absent)",
                    EINVAL, [&] { return AttachResult(shmat(id, base, 0)); }},
@@ -412,6 +419,160 @@ TEST(SysvShmTable, ShmatAtExplicitAddresses) {
   EXPECT_THAT(mprotect(p, page, PROT_READ | PROT_WRITE), SyscallSucceeds())
       << "a read-write attachment can be made writable again";
   ASSERT_THAT(shmdt(p), SyscallSucceeds());
+}
+
+// man 2 shmop: "SHM_EXEC (Linux-specific; since Linux 2.6.9) Allow the
+// contents of the segment to be executed. The caller must have execute
+// permission on the segment." Linux: an attachment without it is not
+// executable. /proc/self/maps (man 5 proc) shows the permissions.
+std::string MapsPerms(const void* addr) {
+  std::ifstream in("/proc/self/maps");
+  std::string line;
+  const uintptr_t a = reinterpret_cast<uintptr_t>(addr);
+  while (std::getline(in, line)) {
+    unsigned long lo = 0, hi = 0;
+    char perms[5] = {};
+    if (std::sscanf(line.c_str(), "%lx-%lx %4s", &lo, &hi, perms) == 3 && a >= lo && a < hi) {
+      return perms;
+    }
+  }
+  return "";
+}
+TEST(SysvShmTable, ShmExecMakesTheAttachmentExecutable) {
+  int id = shmget(IPC_PRIVATE, Page(), 0700);
+  ASSERT_THAT(id, SyscallSucceeds());
+  Segments segs{{id}};
+  void* x = shmat(id, nullptr, SHM_EXEC);
+  ASSERT_NE(x, kFailed) << ErrnoName(errno);
+  void* plain = shmat(id, nullptr, 0);
+  ASSERT_NE(plain, kFailed) << ErrnoName(errno);
+  void* ro = shmat(id, nullptr, SHM_RDONLY);
+  ASSERT_NE(ro, kFailed) << ErrnoName(errno);
+  EXPECT_EQ(MapsPerms(x), "rwxs") << "man 2 shmop: SHM_EXEC \"Allow the contents of the segment to be executed\"";
+  EXPECT_EQ(MapsPerms(plain), "rw-s") << "man 2 shmop: a plain attach is \"for read and write\"";
+  EXPECT_EQ(MapsPerms(ro), "r--s") << "man 2 shmop: SHM_RDONLY \"attached for reading\"";
+  shmdt(x);
+  shmdt(plain);
+  shmdt(ro);
+}
+
+// man 2 shmop: shmdt "detaches the shared memory segment located at the
+// address specified by shmaddr"; Linux: the attachment is the whole range
+// shmat mapped, and munmap(2) of part of it leaves the rest attached (the
+// segment counts one attachment per mapping piece; shmdt at the original
+// address removes all the pieces of that attachment).
+// man 2 shmctl: "IPC_RMID ... The segment will actually be destroyed only
+// after the last process detaches it"; a second IPC_RMID of a marked
+// segment changes nothing.
+TEST(SysvShmTable, PartialUnmapAndRepeatedRmidWhileAttached) {
+  const size_t page = Page();
+  int id = shmget(IPC_PRIVATE, 3 * page, 0600);
+  ASSERT_THAT(id, SyscallSucceeds());
+  Segments segs{{id}};
+  char* p = static_cast<char*>(shmat(id, nullptr, 0));
+  ASSERT_NE(static_cast<void*>(p), kFailed);
+  p[2 * page] = 'z';
+  ASSERT_THAT(munmap(p + page, page), SyscallSucceeds()) << "the middle page";
+  struct shmid_ds ds;
+  ASSERT_THAT(shmctl(id, IPC_STAT, &ds), SyscallSucceeds());
+  EXPECT_EQ(ds.shm_nattch, 2u) << "Linux: two pieces of one attachment count as two";
+  EXPECT_EQ(p[2 * page], 'z') << "the last page is still the segment's";
+  ASSERT_THAT(shmctl(id, IPC_RMID, nullptr), SyscallSucceeds());
+  EXPECT_THAT(shmctl(id, IPC_RMID, nullptr), SyscallSucceeds())
+      << "Linux: IPC_RMID of a segment already marked, still attached, succeeds again";
+  ASSERT_THAT(shmctl(id, IPC_STAT, &ds), SyscallSucceeds())
+      << "man 2 shmctl: not destroyed while attached, after two IPC_RMIDs";
+  EXPECT_TRUE(ds.shm_perm.mode & SHM_DEST);
+  ASSERT_THAT(shmdt(p), SyscallSucceeds()) << "shmdt of the first piece";
+  EXPECT_THAT(shmctl(id, IPC_STAT, &ds), SyscallFailsWithErrno(EINVAL))
+      << "Linux: shmdt at shmaddr removes every piece left of that attachment (the range shmat "
+         "mapped), so the marked segment is destroyed";
+  EXPECT_EQ(MapsPerms(p + 2 * page), "") << "Linux: the last page went with shmdt too";
+}
+
+// man 2 shmctl: "IPC_INFO (Linux-specific) Return information about
+// system-wide shared memory limits and parameters": "shmmax Maximum segment
+// size", "shmmin Minimum segment size; always 1", "shmmni Maximum number of
+// segments", "shmall Maximum number of pages of shared memory, system-wide";
+// "SHM_INFO ... used_ids # of currently existing segments, shm_tot Total
+// number of shared memory pages"; "SHM_STAT ... the shmid argument is not a
+// segment identifier, but instead an index"; "A successful SHM_STAT or
+// SHM_STAT_ANY operation returns the identifier of the shared memory segment
+// whose index was given in shmid." man 5 proc: /proc/sysvipc/shm.
+TEST(SysvShmTable, InfoAndStatCommandsAgreeWithProc) {
+  const size_t page = Page();
+  int a = shmget(IPC_PRIVATE, page, 0600);
+  int b = shmget(0x5d5b, 2 * page + 1, IPC_CREAT | 0604);
+  ASSERT_THAT(a, SyscallSucceeds());
+  ASSERT_THAT(b, SyscallSucceeds());
+  Segments segs{{a, b}};
+  struct shminfo info;
+  int hi = shmctl(0, IPC_INFO, reinterpret_cast<struct shmid_ds*>(&info));
+  ASSERT_THAT(hi, SyscallSucceeds());
+  ASSERT_OK_AND_ASSIGN(unsigned long long shmmax, ReadProcUnsigned("/proc/sys/kernel/shmmax"));
+  ASSERT_OK_AND_ASSIGN(unsigned long long shmall, ReadProcUnsigned("/proc/sys/kernel/shmall"));
+  ASSERT_OK_AND_ASSIGN(long shmmni, ReadProcLong("/proc/sys/kernel/shmmni"));
+  EXPECT_EQ(info.shmmax, shmmax) << "man 2 shmctl: IPC_INFO shmmax";
+  EXPECT_EQ(info.shmall, shmall) << "man 2 shmctl: IPC_INFO shmall";
+  EXPECT_EQ(info.shmmni, static_cast<unsigned long>(shmmni)) << "man 2 shmctl: IPC_INFO shmmni";
+  EXPECT_EQ(info.shmmin, 1u) << "man 2 shmctl: shmmin \"always 1\"";
+  struct shm_info used;
+  EXPECT_THAT(shmctl(0, SHM_INFO, reinterpret_cast<struct shmid_ds*>(&used)), SyscallSucceedsWithValue(hi));
+  EXPECT_EQ(used.used_ids, 2) << "man 2 shmctl: SHM_INFO used_ids";
+  EXPECT_EQ(used.shm_tot, 4u) << "man 2 shmctl: SHM_INFO shm_tot, pages (1 + 3)";
+  std::ifstream in("/proc/sysvipc/shm");
+  std::string line;
+  std::getline(in, line);
+  std::vector<std::vector<long>> proc;  // key shmid perms size cpid lpid nattch uid gid cuid cgid
+  while (std::getline(in, line)) {
+    std::istringstream ls(line);
+    std::vector<long> f(11);
+    if (ls >> f[0] >> f[1] >> std::oct >> f[2] >> std::dec >> f[3] >> f[4] >> f[5] >> f[6] >> f[7] >> f[8] >> f[9] >> f[10]) proc.push_back(f);
+  }
+  EXPECT_EQ(proc.size(), 2u) << "man 5 proc: /proc/sysvipc/shm lists this namespace's 2 segments";
+  int found = 0;
+  for (int idx = 0; idx <= hi; ++idx) {
+    struct shmid_ds ds;
+    int id = shmctl(idx, SHM_STAT, &ds);
+    if (id < 0) continue;
+    ++found;
+    EXPECT_TRUE(id == a || id == b);
+    EXPECT_THAT(shmctl(idx, SHM_STAT_ANY, &ds), SyscallSucceedsWithValue(id));
+    bool listed = false;
+    for (const auto& f : proc) {
+      if (f[1] != id) continue;
+      listed = true;
+      EXPECT_EQ(f[0], ds.shm_perm.__key);
+      EXPECT_EQ(f[2], static_cast<long>(ds.shm_perm.mode & 0777));
+      EXPECT_EQ(f[3], static_cast<long>(ds.shm_segsz));
+      EXPECT_EQ(f[4], ds.shm_cpid);
+      EXPECT_EQ(f[6], static_cast<long>(ds.shm_nattch));
+      EXPECT_EQ(f[9], static_cast<long>(ds.shm_perm.cuid));
+    }
+    EXPECT_TRUE(listed) << "man 5 proc: /proc/sysvipc/shm lists segment " << id;
+  }
+  EXPECT_EQ(found, 2) << "SHM_STAT over indexes 0.." << hi;
+}
+
+// The kernel's sysctl documentation (kernel.rst, shm_next_id): the next
+// segment gets the id written, then the file is -1 again; an id in use is
+// not given twice (Linux; per IPC namespace).
+TEST(SysvShmTable, ShmNextIdChoosesTheNextIdOnce) {
+  const char kNext[] = "/proc/sys/kernel/shm_next_id";
+  IPCSPEC_NEEDS(Need::PrivateIpcNamespace(), Need::WritableSysctl(kNext));
+  ASSERT_NO_ERRNO(WriteProcLong(kNext, 4321));
+  Segments segs;
+  int id = shmget(IPC_PRIVATE, Page(), 0600);
+  ASSERT_THAT(id, SyscallSucceeds());
+  segs.ids.push_back(id);
+  EXPECT_EQ(id, 4321) << "kernel.rst shm_next_id: the next segment gets the id written";
+  ASSERT_OK_AND_ASSIGN(long after, ReadProcLong(kNext));
+  EXPECT_EQ(after, -1) << "kernel.rst: shm_next_id goes back to -1 once used";
+  ASSERT_NO_ERRNO(WriteProcLong(kNext, 4321));
+  int other = shmget(IPC_PRIVATE, Page(), 0600);
+  ASSERT_THAT(other, SyscallSucceeds());
+  segs.ids.push_back(other);
+  EXPECT_NE(other, 4321) << "an id in use is not given twice";
 }
 
 // ---------------------------------------------------------------- status
