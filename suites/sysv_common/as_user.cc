@@ -40,6 +40,7 @@ const char* WhoName(Who who) {
     case Who::kOtherIpcOwner: return "other+CAP_IPC_OWNER";
     case Who::kOtherSysAdmin: return "other+CAP_SYS_ADMIN";
     case Who::kOtherIpcLock: return "other+CAP_IPC_LOCK";
+    case Who::kOtherDacOverride: return "other+CAP_DAC_OVERRIDE";
   }
   return "?";
 }
@@ -56,6 +57,7 @@ int Become(const SysvUsers& u, Who who) {
     case Who::kOtherIpcOwner: cap = CAP_IPC_OWNER; break;
     case Who::kOtherSysAdmin: cap = CAP_SYS_ADMIN; break;
     case Who::kOtherIpcLock: cap = CAP_IPC_LOCK; break;
+    case Who::kOtherDacOverride: cap = CAP_DAC_OVERRIDE; break;
   }
   if (setgroups(0, nullptr) != 0) return kBecomeFailed;
   if (cap >= 0 && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) return kBecomeFailed;

@@ -35,6 +35,7 @@ enum class Who {
   kOtherIpcOwner,  // other, with CAP_IPC_OWNER only
   kOtherSysAdmin,  // other, with CAP_SYS_ADMIN only
   kOtherIpcLock,   // other, with CAP_IPC_LOCK only
+  kOtherDacOverride,  // other, with CAP_DAC_OVERRIDE only (POSIX objects are files)
 };
 const char* WhoName(Who who);
 
