@@ -106,7 +106,7 @@ TEST(PosixMqPerm, CreationUmaskOwnerAndUnlinkByAnotherUser) {
   const SysvUsers u = PickSysvUsers();
   Names names{{"/ipcspec-made-by-other"}};
   const char* name = names.names[0].c_str();
-  ASSERT_OK_AND_ASSIGN(auto made, RunAsEach(u, {Who::kOther, Who::kOwner}, 1, [&](size_t, Who who) {
+  ASSERT_OK_AND_ASSIGN(auto made, RunAsEachInOrder(u, {Who::kOther, Who::kOwner}, 1, [&](size_t, Who who) {
                          if (who == Who::kOwner) return Errno(mq_unlink(name));  // not its owner
                          umask(027);
                          struct mq_attr attr = {};

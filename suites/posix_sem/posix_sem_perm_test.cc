@@ -92,7 +92,7 @@ TEST(PosixSemPerm, CreationUmaskOwnerAndUnlinkByAnotherUser) {
   const SysvUsers u = PickSysvUsers();
   Names names{{"/ipcspec-sem-by-other"}};
   const char* name = names.names[0].c_str();
-  ASSERT_OK_AND_ASSIGN(auto made, RunAsEach(u, {Who::kOther, Who::kOwner}, 1, [&](size_t, Who who) {
+  ASSERT_OK_AND_ASSIGN(auto made, RunAsEachInOrder(u, {Who::kOther, Who::kOwner}, 1, [&](size_t, Who who) {
                          if (who == Who::kOwner) return Errno(sem_unlink(name));
                          umask(027);
                          sem_t* s = sem_open(name, O_CREAT | O_EXCL, 0666, 2);

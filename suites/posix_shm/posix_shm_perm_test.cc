@@ -127,7 +127,7 @@ TEST(PosixShmPerm, CreationUmaskOwnerTruncateAndUnlink) {
       << "man 2 ftruncate: \"EBADF or EINVAL fd is not open for writing\" (Linux: EINVAL)";
   close(fd);
   // O_TRUNC by the owner: size 0, mode and owner kept.
-  ASSERT_OK_AND_ASSIGN(auto trunc, RunAsEach(u, {Who::kOther, Who::kOwner}, 1, [&](size_t, Who who) {
+  ASSERT_OK_AND_ASSIGN(auto trunc, RunAsEachInOrder(u, {Who::kOther, Who::kOwner}, 1, [&](size_t, Who who) {
                          if (who == Who::kOwner) return Errno(shm_unlink(name));  // not the owner
                          int t = shm_open(name, O_RDWR | O_TRUNC, 0);
                          if (t < 0) return errno;

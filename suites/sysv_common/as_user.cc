@@ -78,28 +78,61 @@ int Become(const SysvUsers& u, Who who) {
   return 0;
 }
 
-PosixErrorOr<std::vector<std::vector<int>>> RunAsEach(const SysvUsers& u,
-                                                      const std::vector<Who>& whos, size_t rows,
-                                                      const std::function<int(size_t, Who)>& fn) {
-  constexpr size_t kMax = 512;
-  using Cells = std::array<int, kMax>;
-  if (rows > kMax) return PosixError(EINVAL, "RunAsEach: more than 512 rows");
-  std::vector<std::vector<int>> out;
-  for (Who who : whos) {
+namespace {
+
+constexpr size_t kMaxRows = 512;
+using Cells = std::array<int, kMaxRows>;
+
+PosixErrorOr<std::vector<std::vector<int>>> Run(const SysvUsers& u, const std::vector<Who>& whos,
+                                                size_t rows,
+                                                const std::function<int(size_t, Who)>& fn,
+                                                bool parallel) {
+  if (rows > kMaxRows) return PosixError(EINVAL, "RunAsEach: more than 512 rows");
+  std::vector<SharedObject<Cells>> cells;
+  for (size_t w = 0; w < whos.size(); ++w) {
     IPCSPEC_ASSIGN_OR_RETURN(auto res, SharedObject<Cells>::Create());
     for (size_t r = 0; r < rows; ++r) (*res)[r] = -1;
-    IPCSPEC_ASSIGN_OR_RETURN(WaitStatus st, ForkAndWait([&]() -> int {
+    cells.push_back(std::move(res));
+  }
+  std::vector<Child> children(whos.size());
+  auto wait = [&](size_t w) -> PosixError {
+    IPCSPEC_ASSIGN_OR_RETURN(WaitStatus st, children[w].Wait());
+    if (!st.ExitedWith(0)) {
+      return PosixError(EPERM, std::string("child as ") + WhoName(whos[w]) + ": " + st.ToString() +
+                                   (st.ExitedWith(kBecomeFailed) ? " (could not become it)" : ""));
+    }
+    return PosixError();
+  };
+  for (size_t w = 0; w < whos.size(); ++w) {
+    Cells* res = &*cells[w];
+    const Who who = whos[w];
+    IPCSPEC_ASSIGN_OR_RETURN(children[w], Child::Fork([&u, &fn, res, who, rows]() -> int {
       if (Become(u, who) != 0) return kBecomeFailed;
       for (size_t r = 0; r < rows; ++r) (*res)[r] = fn(r, who);
       return 0;
     }));
-    if (!st.ExitedWith(0)) {
-      return PosixError(EPERM, std::string("child as ") + WhoName(who) + ": " + st.ToString() +
-                                   (st.ExitedWith(kBecomeFailed) ? " (could not become it)" : ""));
-    }
-    out.emplace_back(res->begin(), res->begin() + rows);
+    if (!parallel) IPCSPEC_RETURN_IF_ERROR(wait(w));
   }
+  if (parallel) {
+    for (size_t w = 0; w < whos.size(); ++w) IPCSPEC_RETURN_IF_ERROR(wait(w));
+  }
+  std::vector<std::vector<int>> out;
+  for (auto& res : cells) out.emplace_back(res->begin(), res->begin() + rows);
   return out;
+}
+
+}  // namespace
+
+PosixErrorOr<std::vector<std::vector<int>>> RunAsEach(const SysvUsers& u,
+                                                      const std::vector<Who>& whos, size_t rows,
+                                                      const std::function<int(size_t, Who)>& fn) {
+  return Run(u, whos, rows, fn, /*parallel=*/true);
+}
+
+PosixErrorOr<std::vector<std::vector<int>>> RunAsEachInOrder(
+    const SysvUsers& u, const std::vector<Who>& whos, size_t rows,
+    const std::function<int(size_t, Who)>& fn) {
+  return Run(u, whos, rows, fn, /*parallel=*/false);
 }
 
 }  // namespace ipcspec

@@ -54,9 +54,14 @@ int Become(const SysvUsers& u, Who who);
 // Runs a table: for each Who, one forked child that becomes it and calls
 // fn(row, who) for every row, in order; fn runs in the child (system calls
 // only) and returns 0 or an errno. Returns result[w][row]. A child that could
-// not become its Who is an error (the need was met a moment ago).
+// not become its Who is an error (the need was met a moment ago). The
+// children run at the same time: the columns must not depend on each other.
 PosixErrorOr<std::vector<std::vector<int>>> RunAsEach(const SysvUsers& u,
                                                       const std::vector<Who>& whos, size_t rows,
                                                       const std::function<int(size_t, Who)>& fn);
+// The same, one child after the other, in the order of `whos`.
+PosixErrorOr<std::vector<std::vector<int>>> RunAsEachInOrder(
+    const SysvUsers& u, const std::vector<Who>& whos, size_t rows,
+    const std::function<int(size_t, Who)>& fn);
 
 }  // namespace ipcspec
