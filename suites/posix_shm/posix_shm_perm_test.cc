@@ -56,6 +56,10 @@ const AccessRow kAccess[] = {
     {O_RDWR, 0600, {0, E, E, 0}},   {O_RDWR, 0400, {E, E, E, 0}},
     {O_RDWR, 0060, {E, 0, E, 0}},   {O_RDWR, 0066, {E, 0, 0, 0}},
     {O_RDWR, 0000, {E, E, E, 0}},
+    // "EACCES ... or O_TRUNC was specified and the caller does not have write
+    // permission on the object." (O_RDONLY | O_TRUNC: Linux truncates when
+    // write permission is there.)
+    {O_RDONLY | O_TRUNC, 0444, {E, E, E, 0}}, {O_RDONLY | O_TRUNC, 0640, {0, E, E, 0}},
 };
 
 TEST(PosixShmPerm, OpenByModeBitsAndCapDacOverride) {
@@ -77,7 +81,8 @@ TEST(PosixShmPerm, OpenByModeBitsAndCapDacOverride) {
   for (size_t r = 0; r < n; ++r) {
     for (size_t w = 0; w < kWho.size(); ++w) {
       EXPECT_EQ(Cell(got[w][r]), Cell(kAccess[r].expect[w]))
-          << "shm_open(" << (kAccess[r].oflag == O_RDWR ? "O_RDWR" : "O_RDONLY")
+          << "shm_open(" << ((kAccess[r].oflag & O_ACCMODE) == O_RDWR ? "O_RDWR" : "O_RDONLY")
+          << ((kAccess[r].oflag & O_TRUNC) ? " | O_TRUNC" : "")
           << ") of an object of mode 0" << std::oct << kAccess[r].mode << std::dec << " as "
           << WhoName(kWho[w]) << "; man 3 shm_open: \"EACCES Permission to shm_open() name in the "
           << "specified mode was denied\"";
