@@ -18,13 +18,17 @@ namespace {
 PosixErrorOr<std::string> ReadSmallFile(const std::string& path) {
   FileDescriptor fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) return ErrnoError("open(" + path + ")");
-  char buf[1024];
-  ssize_t n;
-  do {
-    n = read(fd.get(), buf, sizeof buf - 1);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) return ErrnoError("read(" + path + ")");
-  return std::string(buf, static_cast<size_t>(n));
+  // To the end (/proc/PID/status is over 1 KiB), at most 16 KiB.
+  std::string out;
+  char buf[4096];
+  while (out.size() < 16384) {
+    ssize_t n = read(fd.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return ErrnoError("read(" + path + ")");
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
 }
 
 void ReportStateOnly() {
@@ -97,6 +101,18 @@ PosixErrorOr<TaskSnapshot> SnapshotTask(pid_t tid) {
     }
   }
   return t;
+}
+
+PosixErrorOr<uint64_t> VoluntarySwitches(pid_t tid) {
+  IPCSPEC_ASSIGN_OR_RETURN(std::string status,
+                           ReadSmallFile("/proc/" + std::to_string(tid) + "/status"));
+  static const char kField[] = "\nvoluntary_ctxt_switches:";
+  size_t at = status.find(kField);
+  if (at == std::string::npos) {
+    return PosixError(ENODATA, "/proc/" + std::to_string(tid) +
+                                   "/status has no voluntary_ctxt_switches");
+  }
+  return static_cast<uint64_t>(std::strtoull(status.c_str() + at + sizeof(kField) - 1, nullptr, 10));
 }
 
 std::string BlockedDetection() {

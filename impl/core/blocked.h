@@ -9,6 +9,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,6 +33,13 @@ PosixErrorOr<TaskSnapshot> SnapshotTask(pid_t tid);
 // says what the process was doing instead.
 PosixError WaitUntilBlocked(pid_t pid, std::vector<long> syscalls,
                             const Deadline& deadline = Deadline::Default());
+
+// The task's count of voluntary context switches (/proc/PID/status,
+// voluntary_ctxt_switches): it grows each time the task goes to sleep. A task
+// asleep now with the count it had when it was seen asleep before has not run
+// in between: nobody woke it. This turns "still blocked" from a look at one
+// instant into a fact. ENODATA where the field is missing (gVisor).
+PosixErrorOr<uint64_t> VoluntarySwitches(pid_t tid);
 
 // "state+syscall" where /proc/PID/syscall is readable, else "state only"
 // (a degraded mode, reported through degraded.h: a sleep anywhere counts as

@@ -31,6 +31,46 @@ TEST(WaitUntilBlocked, SeesAReaderAsleepInRead) {
   EXPECT_TRUE(st.value().ExitedWith(0)) << st.value();
 }
 
+// The counter behind "not woken since": unchanged while the reader sleeps,
+// grown once it was woken and slept again.
+TEST(VoluntarySwitches, UnchangedWhileAsleepGrowsAfterAWakeup) {
+  IPCSPEC_NEEDS(Need::Feature("proc_voluntary_ctxt_switches", []() -> std::optional<std::string> {
+    auto n = VoluntarySwitches(getpid());
+    if (n.ok() || n.errno_value() != ENODATA) return std::nullopt;
+    return n.error().ToString();
+  }));
+  int fds[2], back[2];
+  ASSERT_THAT(pipe(fds), SyscallSucceeds());
+  ASSERT_THAT(pipe(back), SyscallSucceeds());
+  FileDescriptor r(fds[0]), w(fds[1]), br(back[0]), bw(back[1]);
+  auto c = Child::Fork([&] {
+    char b;
+    if (read(r.get(), &b, 1) != 1) return 1;  // first sleep
+    if (read(r.get(), &b, 1) != 1) return 2;  // second sleep
+    return 0;
+  });
+  ASSERT_TRUE(c.ok());
+  const pid_t pid = c.value().pid();
+  ASSERT_NO_ERRNO(WaitUntilBlocked(pid, {SYS_read}));
+  ASSERT_OK_AND_ASSIGN(uint64_t before, VoluntarySwitches(pid));
+  ASSERT_OK_AND_ASSIGN(TaskSnapshot still, SnapshotTask(pid));
+  EXPECT_EQ(still.state, 'S');
+  ASSERT_OK_AND_ASSIGN(uint64_t again, VoluntarySwitches(pid));
+  EXPECT_EQ(again, before) << "asleep and not woken: the count must not move";
+  ASSERT_THAT(write(w.get(), "x", 1), SyscallSucceedsWithValue(1));
+  // Woken, it reads and sleeps again in the second read.
+  ASSERT_TRUE(PollUntil(
+      [&] {
+        auto n = VoluntarySwitches(pid);
+        return n.ok() && n.value() > before;
+      },
+      Deadline::Default()))
+      << "woken and asleep again, the count did not grow";
+  ASSERT_THAT(write(w.get(), "y", 1), SyscallSucceedsWithValue(1));
+  ASSERT_OK_AND_ASSIGN(WaitStatus st, c.value().Wait());
+  EXPECT_TRUE(st.ExitedWith(0)) << st;
+}
+
 TEST(WaitUntilBlocked, TimesOutWhenBlockedInAnotherCall) {
   IPCSPEC_NEEDS(Need::ProcPidSyscall());
   int fds[2];

@@ -38,6 +38,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 #include "impl/core/blocked.h"
@@ -460,6 +461,13 @@ PropertyOutcome ReleasedWhenHolderDies(const LockKind& kind) {
       }
       Coverage::Reached(kWaiterBlockedAtDeath);
     }
+    // How often the waiter had gone to sleep, seen asleep in the lock call
+    // with the holder alive: unchanged later while it is asleep, it never ran.
+    std::optional<uint64_t> sleeps_before;
+    if (waiter) {
+      auto n = VoluntarySwitches(crew.pid(w));
+      if (n.ok()) sleeps_before = n.value();
+    }
     auto st = crew.Kill(holder);
     if (!st.ok()) RC_FAIL("SIGKILL of the holder: " + st.error().ToString());
     if (!st.value().KilledBy(SIGKILL)) {
@@ -475,9 +483,11 @@ PropertyOutcome ReleasedWhenHolderDies(const LockKind& kind) {
       taker = w;
       how = Who(w) + ", blocked in Acquire() when the holder was killed,";
       // The holder's exit releases the lock and wakes the waiter before the
-      // holder can be reaped, so from then on the waiter is runnable or done.
-      // Still asleep in the lock call a grace period later: never woken.
-      Deadline grace = Deadline::In(std::chrono::milliseconds(100));
+      // holder can be reaped, so from then on the waiter is runnable, done,
+      // or (woken, it lost a race) asleep again with a higher count of
+      // voluntary switches. Asleep in the lock call with the count it had
+      // before the kill: it was never woken. Where the count or the system
+      // call cannot be read (gVisor), only the 4 s limit decides.
       Deadline limit = Deadline::In(std::chrono::seconds(4));
       for (;;) {
         auto r = crew.Await(w, Deadline::In(std::chrono::milliseconds(10)));
@@ -491,15 +501,15 @@ PropertyOutcome ReleasedWhenHolderDies(const LockKind& kind) {
                                                 : "") +
                   " (" + cites.death + ")");
         }
-        // Only where /proc/PID/syscall names the call: from the process state
-        // alone (gVisor) a woken waiter the scheduler has not run yet also
-        // reads as asleep; there the 4 s limit above decides.
-        if (grace.Expired() && BlockedDetection() == "state+syscall") {
+        if (sleeps_before && BlockedDetection() == "state+syscall") {
           auto p = crew.FinishedOrBlocked(w, kind.caps.wait_syscalls,
                                           Deadline::In(std::chrono::milliseconds(0)));
-          if (p.ok() && p.value() == LockCrew::Progress::kBlocked) {
-            RC_FAIL(how + " is still asleep in it after the holder was reaped: the dead "
-                    "holder's lock was never released (" + cites.death + ")");
+          auto n = VoluntarySwitches(crew.pid(w));
+          if (p.ok() && p.value() == LockCrew::Progress::kBlocked && n.ok() &&
+              n.value() == *sleeps_before) {
+            RC_FAIL(how + " is still asleep in it after the holder was reaped, not woken "
+                    "once since (voluntary_ctxt_switches unchanged): the dead holder's lock "
+                    "was never released (" + cites.death + ")");
           }
         }
       }
