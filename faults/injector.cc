@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "impl/core/blocked.h"
+#include "impl/core/needs.h"
 #include "impl/core/watchdog.h"
 
 namespace ipcspec {
@@ -25,7 +26,12 @@ PosixErrorOr<int> WaitStop(pid_t pid, const Deadline& d) {
     pid_t got = waitpid(pid, &status, __WALL);
     if (got == pid) return status;
     if (got < 0 && errno == EINTR) {
-      if (dog.fired()) return PosixError(ETIMEDOUT, "waitpid(traced child) past the deadline");
+      if (dog.fired()) {
+        // A harness deadline (the traced child never stopped or ended), not
+        // a measurement: RunProperty counts it (PropertyOutcome::hang).
+        NoteHarnessDeadlinePassed();
+        return PosixError(ETIMEDOUT, "waitpid(traced child) past the deadline");
+      }
       continue;
     }
     return ErrnoError("waitpid(traced child)");
@@ -58,30 +64,17 @@ std::string InjectRule::ToString() const {
 }
 
 std::string PtraceUnavailableReason() {
-  static const std::string reason = [] {
-    pid_t c = fork();
-    if (c == 0) {
-      if (ptrace(PTRACE_TRACEME, 0, nullptr, nullptr) != 0) _exit(2);
-      raise(SIGSTOP);
-      _exit(0);
-    }
-    if (c < 0) return std::string("fork: ") + strerror(errno);
-    int st = 0;
-    waitpid(c, &st, 0);
-    std::string why;
-    if (WIFEXITED(st)) {
-      why = "PTRACE_TRACEME failed in a child";
-    } else if (WIFSTOPPED(st)) {
-      if (ptrace(PTRACE_SETOPTIONS, c, nullptr, reinterpret_cast<void*>(PTRACE_O_EXITKILL)) != 0) {
-        why = std::string("PTRACE_SETOPTIONS: ") + strerror(errno);
-      }
-      kill(c, SIGKILL);
-      ptrace(PTRACE_CONT, c, nullptr, nullptr);
-      waitpid(c, &st, 0);
-    }
-    return why;
-  }();
+  // One probe for the need and the injector: Need::Ptrace() does the
+  // injector's steps (PTRACE_TRACEME in a child, the options, a system-call
+  // stop). Probed once per process.
+  static const std::string reason = Need::Ptrace().Unmet().value_or("");
   return reason;
+}
+
+std::optional<std::string> PtraceUnmetNeed() {
+  const std::string why = PtraceUnavailableReason();
+  if (why.empty()) return std::nullopt;
+  return UnmetNeedMessage(Need::Ptrace().name(), why);
 }
 
 PosixErrorOr<InjectOutcome> RunInjected(std::function<int()> fn, std::vector<InjectRule> rules,

@@ -14,13 +14,18 @@
 //     the call never runs: an exact kill point.
 // It returns the child's wait status and how many times each rule fired.
 //
-// Needs ptrace permission over one's own child (root, or a normal user with
-// /proc/sys/kernel/yama/ptrace_scope <= 1). PtraceAvailable() probes it.
+// Needs ptrace permission over one's own child (Yama's
+// kernel.yama.ptrace_scope below 3, and no seccomp filter or sandbox that
+// forbids ptrace). A test that uses it declares IPCSPEC_NEEDS(Need::Ptrace()),
+// whose probe does the injector's own steps; a suite property says so
+// through PtraceUnmetNeed(), so that where ptrace is denied the test is
+// skipped for the counted need `ptrace`, not "not applicable" to its Kind.
 #pragma once
 
 #include <sys/types.h>
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -51,7 +56,12 @@ struct InjectOutcome {
 PosixErrorOr<InjectOutcome> RunInjected(std::function<int()> fn, std::vector<InjectRule> rules,
                                         const Deadline& deadline = Deadline::Default());
 
-// Empty when this process may ptrace its children, else why not.
+// Empty when this process may ptrace its children, else why not
+// (Need::Ptrace()'s detail, probed once).
 std::string PtraceUnavailableReason();
+// For a SuiteProperty's skip_reason: nullopt when ptrace is available, else
+// the declared skip "unmet need: ptrace: DETAIL" (suites/common/suite.h
+// skips with it as a counted need, not as "not applicable").
+std::optional<std::string> PtraceUnmetNeed();
 
 }  // namespace ipcspec

@@ -7,6 +7,7 @@
 #include "gtest/gtest.h"
 #include "impl/core/file_descriptor.h"
 #include "impl/core/needs.h"
+#include "impl/core/property.h"
 #include "impl/core/syscall_matchers.h"
 
 namespace ipcspec {
@@ -91,6 +92,32 @@ TEST_F(Injector, KillAtEntryStopsBeforeTheCallRuns) {
   EXPECT_TRUE(out.value().status.KilledBy(SIGKILL)) << out.value().status;
   w_.reset();
   EXPECT_EQ(Drain(), "xy") << "killed at the entry of the third write: exactly two bytes";
+}
+
+// A traced child that never stops again (blocked in a read no one
+// answers) makes RunInjected give up at its deadline with ETIMEDOUT: a
+// harness deadline, so a property that fails on it is a hang
+// (PropertyOutcome::hang, and signature `hang` for the verdict engine), not a
+// violation of what the property checks.
+TEST_F(Injector, ATracedChildPastTheDeadlineIsAHang) {
+  int r = r_.get();
+  const uint64_t before = HarnessDeadlinesPassed();
+  PropertyOutcome o = RunProperty(
+      CurrentTestId(),
+      [r] {
+        auto out = RunInjected(
+            [r]() -> int {
+              char c;
+              return static_cast<int>(read(r, &c, 1));  // the writer stays open: blocks
+            },
+            {}, Deadline::In(std::chrono::milliseconds(50)));
+        RC_ASSERT(out.ok());
+      },
+      /*max_cases=*/1, /*shrink=*/false);
+  EXPECT_GT(HarnessDeadlinesPassed(), before);
+  ASSERT_FALSE(o.passed);
+  EXPECT_TRUE(o.hang) << o.message;
+  EXPECT_NE(o.message.find("ipcspec hang: "), std::string::npos) << o.message;
 }
 
 }  // namespace

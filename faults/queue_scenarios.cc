@@ -22,9 +22,9 @@ std::optional<std::string> NeedsForkAndPtrace(const MessageQueueKind& k) {
   if (!k.caps.fork_shares) return "the queue cannot be used from a forked (traced) sender";
   if (k.caps.send_syscalls.empty()) return "it names no send system call to stop at";
   if (!k.caps.send_is_syscall) return "an uncontended send makes no system call to stop at";
-  std::string why = PtraceUnavailableReason();
-  if (!why.empty()) return "ptrace is not available here: " + why;
-  return std::nullopt;
+  // Where ptrace is denied the scenario is not "not applicable" to the Kind:
+  // it is skipped for the unmet need `ptrace`, counted as such.
+  return PtraceUnmetNeed();
 }
 
 constexpr const char* kCites =

@@ -64,9 +64,9 @@ std::string Show(const std::vector<Fault>& fs) {
 
 std::optional<std::string> NeedsForkAndPtrace(const ByteStreamKind& k) {
   if (!k.caps.fork_shares_ends) return "its ends cannot be used from a forked (traced) writer";
-  std::string why = PtraceUnavailableReason();
-  if (!why.empty()) return "ptrace is not available here: " + why;
-  return std::nullopt;
+  // Where ptrace is denied the scenario is not "not applicable" to the Kind:
+  // it is skipped for the unmet need `ptrace`, counted as such.
+  return PtraceUnmetNeed();
 }
 
 // Child exit codes.

@@ -404,9 +404,23 @@ def _from_test_record(env, binary, r, ignore_tables):
     return t
 
 
-def _died(env, binary, test, killed, unit):
+def _alternatives(signature):
+    return [a.strip() for a in str(signature or "").split(" OR ") if a.strip()]
+
+
+def _died(env, binary, started, killed, unit, entries, ignore_tables):
+    """The record of a test the binary died in (a `start`, perhaps an
+    `annotate`, and no `test` record after them): `crash`, or `hang` when the
+    runner killed the binary at its deadline. It is judged against the
+    entries that cover it (the `covering` list of its start or annotate
+    record; the entry records come first in the file): an entry that applies
+    and whose signature has that alternative makes it an expected failure.
+    Only `crash` and `hang` can match: the failure has no text of its own."""
     t = _base_record(env, binary)
-    t["test"] = test
+    t["test"] = started["test"]
+    for k in ("property", "kind", "cites"):
+        if started.get(k):
+            t[k] = started[k]
     t["outcome"] = "fail"
     sig = "hang" if killed else "crash"
     t["signature_seen"] = [sig]
@@ -416,6 +430,25 @@ def _died(env, binary, test, killed, unit):
         how += "; exit status %d" % unit.exit
     t["message"] = how + _log_tail(unit)
     t["reason"] = how
+    unmatched = []
+    for origin in started.get("covering") or []:
+        e = entries.get(origin)
+        if e is None:
+            raise BadInput("%s: test %s is covered by entry %s, which has no entry record"
+                           % (unit.source, t["test"], origin))
+        if not e.get("applies"):
+            continue
+        if not ignore_tables and sig in _alternatives(e.get("signature")):
+            t["outcome"] = "xfail"
+            t["entry"] = {k: e.get(k, "") for k in ("origin", "class", "expect", "signature",
+                                                     "reason", "source", "versions")}
+            t["reason"] = e.get("reason", "")
+            t["unmatched_entries"] = []
+            return t
+        unmatched.append(origin)
+    if unmatched:
+        t["unmatched_entries"] = unmatched
+        t["reason"] = "failure matches no signature of %s: %s" % (", ".join(unmatched), how)
     return t
 
 
@@ -534,6 +567,7 @@ class Env:
         self.complete = True      # every binary ran to its end, unfiltered
         self.incomplete_why = []
         self.not_run = []         # tests left out on purpose (a tier's choice)
+        self.matched_by_tests = {}  # origin -> outcome -> tests (from `covering`)
 
 
 def judge(units, ignore_tables=False, env_meta=None, env_order=None):
@@ -582,17 +616,39 @@ def judge(units, ignore_tables=False, env_meta=None, env_order=None):
         if (run.get("filter") or "*") not in ("*", ""):
             e.complete = False
             e.incomplete_why.append("%s ran with filter %s" % (u.binary, run.get("filter")))
-        started = None
+        started = None   # the start (and annotate) record of the running test
         ended = False
+        ignoring = ignore_tables or bool(run.get("ignore_tables"))
+
+        def died(st):
+            t = _died(name, u.binary, st, u.killed, u, e.entries, ignoring)
+            add(t)
+            count(st.get("covering"), t["outcome"])
+
+        def count(origins, outcome):
+            # Per entry, how the tests it covers came out (over every binary:
+            # an entry that applies and covers no test of a complete run is
+            # stale).
+            for o in origins or []:
+                m = e.matched_by_tests.setdefault(o, {})
+                m[outcome] = m.get(outcome, 0) + 1
+
         for r in u.records:
             kind = r.get("record")
             if kind == "start":
                 if started is not None:
-                    add(_died(name, u.binary, started, u.killed, u))
-                started = r.get("test") or "?"
+                    died(started)
+                started = {"test": r.get("test") or "?", "covering": r.get("covering") or []}
+            elif kind == "annotate":
+                if started is not None and r.get("test") == started["test"]:
+                    for k in ("property", "kind", "cites", "covering"):
+                        if k in r:
+                            started[k] = r[k]
             elif kind == "test":
-                add(_from_test_record(name, u.binary, r, ignore_tables))
-                if r.get("test") == started:
+                t = _from_test_record(name, u.binary, r, ignore_tables)
+                add(t)
+                count(r.get("covering"), r.get("outcome"))
+                if started is not None and r.get("test") == started["test"]:
                     started = None
             elif kind == "entry":
                 origin = r.get("origin")
@@ -608,6 +664,9 @@ def judge(units, ignore_tables=False, env_meta=None, env_order=None):
                     e.entries[origin] = agg
                 agg["applies"] = agg["applies"] or bool(r.get("applies", True))
                 agg["binaries"] += 1
+                # Records of older binaries carry the counts in an entry
+                # record at the end ("matched"); today's write the entries
+                # first and each test says which entries cover it.
                 for k, v in (r.get("matched") or {}).items():
                     try:
                         agg["matched"][k] = agg["matched"].get(k, 0) + int(v)
@@ -617,12 +676,12 @@ def judge(units, ignore_tables=False, env_meta=None, env_order=None):
             elif kind == "end":
                 ended = True
                 if started is not None:
-                    add(_died(name, u.binary, started, u.killed, u))
+                    died(started)
                     started = None
             elif kind != "run":
                 raise BadInput("%s: unknown record %r" % (u.source, kind))
         if started is not None:
-            add(_died(name, u.binary, started, u.killed, u))
+            died(started)
         mine = [t for t in tests.values() if t["binary"] == u.binary and t["env"] == name]
         if ended and u.bazel and u.exit not in (None, 0) and not any(
                 t["outcome"] in ("fail", "xpass", "broken")
@@ -678,6 +737,13 @@ def judge(units, ignore_tables=False, env_meta=None, env_order=None):
             if st != "finished":
                 e.complete = False
                 e.incomplete_why.append("environment: " + st)
+        for origin, m in e.matched_by_tests.items():
+            agg = e.entries.get(origin)
+            if agg is None:
+                raise BadInput("environment %s: tests are covered by entry %s, which has no "
+                               "entry record" % (name, origin))
+            for k, v in m.items():
+                agg["matched"][k] = agg["matched"].get(k, 0) + v
         for origin, agg in e.entries.items():
             covered = {}
             for t in mine:

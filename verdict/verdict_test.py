@@ -181,6 +181,35 @@ class Reader(unittest.TestCase):
         _rc, _out, _err, doc = self.run_reader("--testlogs", root)
         self.assertEqual(self.outcome(doc, "Signal.SignalfdReadsOneRecord")["signature_seen"], ["hang"])
 
+    def test_a_tabled_crash_is_an_expected_failure(self):
+        """The entries come first and the dead test's records say which
+        cover it: a `crash` entry matches the binary's death in that test."""
+        root = self.lay_testlogs(dict(target="suites/signal/signal_test", jsonl="crash_tabled.jsonl",
+                                      log="[ RUN      ] Signal.SignalfdReadsOneRecord\nAborted"))
+        rc, out, err, doc = self.run_reader("--testlogs", root)
+        self.assertEqual(rc, 0, out + err)
+        t = self.outcome(doc, "Signal.SignalfdReadsOneRecord")
+        self.assertEqual((t["outcome"], t["signature_seen"]), ("xfail", ["crash"]))
+        self.assertEqual(t["entry"]["origin"], "containers/divergences/host.tsv:3")
+        self.assertEqual((t["property"], t["cites"]), ("Signal.Signalfd", "man 2 signalfd"))
+        entries = {e["origin"]: e for e in doc["entries"]}
+        # Counted from the tests' covering lists (no entry record at the end).
+        self.assertEqual(entries["containers/divergences/host.tsv:3"]["matched"], {"xfail": 1})
+        self.assertEqual(entries["containers/divergences/host.tsv:4"]["matched"], {"xfail": 1})
+        self.assertEqual(out.splitlines()[-2], "ipcspec: 2 xfail, 0 xpass, 0 broken, 0 n/a, 0 flaky-entries")
+        # Killed at its deadline, the same test is a hang: the entry expects
+        # a crash, so it is a finding that names the entry.
+        root2 = os.path.join(self.tmp, "killed")
+        lay_target(root2, "suites/signal/signal_test", jsonl="crash_tabled.jsonl", timed_out=True)
+        rc, _out, _err, doc = self.run_reader("--testlogs", root2)
+        self.assertEqual(rc, 1)
+        t = self.outcome(doc, "Signal.SignalfdReadsOneRecord")
+        self.assertEqual((t["outcome"], t["signature_seen"]), ("fail", ["hang"]))
+        self.assertEqual(t["unmatched_entries"], ["containers/divergences/host.tsv:3"])
+        # Tables off: a finding.
+        rc, _out, _err, doc = self.run_reader("--testlogs", root, "--ignore-tables")
+        self.assertEqual(self.outcome(doc, "Signal.SignalfdReadsOneRecord")["outcome"], "fail")
+
     def test_planted_library_entries(self):
         """A different signature is a finding; a fails entry that passes
         fails the run: for a library table."""

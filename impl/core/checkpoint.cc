@@ -35,7 +35,8 @@ PosixError Checkpoint::WaitFor(uint32_t stage, const Deadline& deadline) const {
     if (deadline.Expired()) {
       NoteHarnessDeadlinePassed();
       return PosixError(ETIMEDOUT, "Checkpoint::WaitFor(stage " + std::to_string(stage) +
-                                       "), still at stage " + std::to_string(cur));
+                                       "), still at stage " + std::to_string(cur) +
+                                       " past the deadline");
     }
     struct timespec left = deadline.RemainingTimespec();
     long r = syscall(SYS_futex, reinterpret_cast<uint32_t*>(word_.get()), FUTEX_WAIT, cur,

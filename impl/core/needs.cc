@@ -4,7 +4,10 @@
 #include <linux/capability.h>
 #include <sched.h>
 #include <sys/mman.h>
+#include <signal.h>
 #include <sys/ptrace.h>
+#include <sys/user.h>
+#include <sys/wait.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -15,6 +18,7 @@
 #include "impl/core/privilege.h"
 #include "impl/core/process.h"
 #include "impl/core/sandbox.h"
+#include "impl/core/watchdog.h"
 
 namespace ipcspec {
 namespace {
@@ -113,6 +117,40 @@ Need Need::SecondUid() {
   });
 }
 
+namespace {
+// Whether an id other than `avoid` lies in one of the ranges of a
+// /proc/self/{uid,gid}_map file ("inside outside count" lines).
+bool MapsAnotherId(const std::string& map_file, std::vector<unsigned long> avoid) {
+  FILE* f = std::fopen(map_file.c_str(), "re");
+  if (f == nullptr) return false;
+  unsigned long inside, outside, count;
+  bool found = false;
+  while (!found && std::fscanf(f, "%lu %lu %lu", &inside, &outside, &count) == 3) {
+    unsigned long avoided = 0;
+    for (unsigned long a : avoid) {
+      if (a >= inside && a - inside < count) ++avoided;
+    }
+    found = count > avoided;
+  }
+  std::fclose(f);
+  return found;
+}
+}  // namespace
+
+Need Need::SecondMappedIds() {
+  return Need("second-uid", []() -> std::optional<std::string> {
+    std::vector<unsigned long> uids = {getuid()}, gids = {getgid()};
+    if (geteuid() != getuid()) uids.push_back(geteuid());
+    if (getegid() != getgid()) gids.push_back(getegid());
+    const bool uid = MapsAnotherId("/proc/self/uid_map", uids);
+    const bool gid = MapsAnotherId("/proc/self/gid_map", gids);
+    if (uid && gid) return std::nullopt;
+    return std::string("no ") + (!uid ? "uid" : "gid") +
+           " other than this process's own mapped in its user namespace (uid_map \"" +
+           UidMapLine() + "\")";
+  });
+}
+
 Need Need::UserNamespace() {
   return Need("userns", [] {
     return ChildProbe("unshare(CLONE_NEWUSER) in a child",
@@ -120,18 +158,70 @@ Need Need::UserNamespace() {
   });
 }
 
+namespace {
+// waitpid for a ptrace stop or the end of `pid`, interrupted by a watchdog
+// at the deadline (a ptrace stop does not wake a pidfd: WaitPid cannot wait
+// for it). -1 and ETIMEDOUT at the deadline.
+int WaitForStop(pid_t pid, const Deadline& d, int* status) {
+  Watchdog dog(d);
+  for (;;) {
+    pid_t got = waitpid(pid, status, __WALL);
+    if (got == pid) return 0;
+    if (got < 0 && errno == EINTR && !dog.fired()) continue;
+    if (got < 0 && errno == EINTR) errno = ETIMEDOUT;
+    return -1;
+  }
+}
+}  // namespace
+
 Need Need::Ptrace() {
+  // What faults/injector.cc does, step by step: the child asks to be traced
+  // (PTRACE_TRACEME) and stops; the parent sets the injector's options and
+  // stops the child at its next system call, and reads its registers. A
+  // seccomp filter, Yama (kernel.yama.ptrace_scope 3) or a sandbox that
+  // forbids ptrace fails one of these steps, named in the detail.
   return Need("ptrace", []() -> std::optional<std::string> {
+    const Deadline deadline = Deadline::Default();
     auto child = Child::Fork([] {
-      pause();
+      if (ptrace(PTRACE_TRACEME, 0, nullptr, nullptr) != 0) return 100 + errno;
+      raise(SIGSTOP);
+      (void)getppid();  // a system call to stop at
       return 0;
     });
     if (!child.ok()) return "fork: " + child.error().ToString();
-    if (ptrace(PTRACE_SEIZE, child.value().pid(), nullptr,
-               reinterpret_cast<void*>(PTRACE_O_EXITKILL)) != 0) {
-      return "PTRACE_SEIZE of a child: " + ErrnoText(errno);
+    const pid_t pid = child.value().pid();
+    int st = 0;
+    if (WaitForStop(pid, deadline, &st) != 0) return "waitpid(child): " + ErrnoText(errno);
+    if (WIFEXITED(st)) {
+      child.value().Release();  // reaped
+      const int code = WEXITSTATUS(st);
+      return "PTRACE_TRACEME in a child: " +
+             (code > 100 ? ErrnoText(code - 100) : "exit " + std::to_string(code));
     }
-    // The Child's destructor kills and reaps the tracee.
+    if (!WIFSTOPPED(st)) return "the child ended before it stopped";
+    // The Child's destructor kills and reaps the tracee (PTRACE_O_EXITKILL
+    // too, should this process die first).
+    if (ptrace(PTRACE_SETOPTIONS, pid, nullptr,
+               reinterpret_cast<void*>(PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL)) != 0) {
+      return "PTRACE_SETOPTIONS of a traced child: " + ErrnoText(errno);
+    }
+    for (;;) {
+      if (ptrace(PTRACE_SYSCALL, pid, nullptr, nullptr) != 0) {
+        return "PTRACE_SYSCALL of a traced child: " + ErrnoText(errno);
+      }
+      if (WaitForStop(pid, deadline, &st) != 0) {
+        return "waitpid(traced child): " + ErrnoText(errno);
+      }
+      if (!WIFSTOPPED(st)) {
+        child.value().Release();  // reaped
+        return "the traced child ended before a system-call stop";
+      }
+      if (WSTOPSIG(st) == (SIGTRAP | 0x80)) break;  // its next system call
+    }
+    struct user_regs_struct regs;
+    if (ptrace(PTRACE_GETREGS, pid, nullptr, &regs) != 0) {
+      return "PTRACE_GETREGS of a traced child: " + ErrnoText(errno);
+    }
     return std::nullopt;
   });
 }

@@ -63,11 +63,20 @@ class Need {
   // (setresuid(2) to UnusedUid(), privilege.h), so that a check can run as
   // another user.
   static Need SecondUid();
+  // `second-uid`: a user ID and a group ID other than this process's own
+  // (real and effective) are mapped in its user namespace (/proc/self/uid_map,
+  // gid_map), so that a check can name another user's ids (SCM_CREDENTIALS).
+  // The same token as SecondUid(): both say "this check needs another user";
+  // the detail says which probe failed.
+  static Need SecondMappedIds();
   // `userns`: a forked child can make a user namespace of its own
   // (unshare(CLONE_NEWUSER)).
   static Need UserNamespace();
-  // `ptrace`: this process can PTRACE_SEIZE a child of its own and interrupt
-  // it (seccomp, Yama or a sandbox may forbid it).
+  // `ptrace`: this process can trace a child of its own the way the fault
+  // injector does (faults/injector.h): PTRACE_TRACEME in the child,
+  // PTRACE_SETOPTIONS, PTRACE_SYSCALL to a system-call stop, PTRACE_GETREGS.
+  // Seccomp, Yama or a sandbox may forbid it; the detail names the step that
+  // failed. Every test that uses the injector declares it.
   static Need Ptrace();
   // `proc-pid-syscall`: /proc/PID/syscall shows the system call a sleeping
   // process is in (blocked.h: BlockedDetection() is "state+syscall").

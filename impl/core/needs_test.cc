@@ -3,13 +3,17 @@
 // say no (none is vacuous).
 #include "impl/core/needs.h"
 
+#include <fcntl.h>
 #include <linux/capability.h>
+#include <sched.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
 #include "gtest/gtest-spi.h"
 #include "gtest/gtest.h"
 #include "impl/core/blocked.h"
+#include "impl/core/file_descriptor.h"
+#include "impl/core/process.h"
 #include "impl/core/privilege.h"
 #include "impl/core/sandbox.h"
 #include "impl/core/syscall_matchers.h"
@@ -113,6 +117,7 @@ TEST(Needs, NamesAreStableTokens) {
   EXPECT_EQ(Need::Capability(CAP_SYS_RESOURCE).name(), "cap:CAP_SYS_RESOURCE");
   EXPECT_EQ(Need::Capability(CAP_SYS_ADMIN).name(), "cap:CAP_SYS_ADMIN");
   EXPECT_EQ(Need::SecondUid().name(), "second-uid");
+  EXPECT_EQ(Need::SecondMappedIds().name(), "second-uid");
   EXPECT_EQ(Need::UserNamespace().name(), "userns");
   EXPECT_EQ(Need::Ptrace().name(), "ptrace");
   EXPECT_EQ(Need::ProcPidSyscall().name(), "proc-pid-syscall");
@@ -234,8 +239,36 @@ TEST(Needs, SecondUidAndPtraceAgreeWithPrivilege) {
   // (the leak audit checks that).
   std::optional<std::string> p = Need::Ptrace().Unmet();
   if (p) {
-    EXPECT_NE(p->find("PTRACE_SEIZE"), std::string::npos) << *p;
+    EXPECT_NE(p->find("PTRACE_"), std::string::npos) << *p;
   }
+}
+
+// A user namespace that maps one uid and one gid (Bazel's linux-sandbox's
+// kind) has no second mapped id; the initial one maps them all.
+TEST(Needs, SecondMappedIdsReadsTheIdMaps) {
+  if (InInitialUserNamespace()) {
+    EXPECT_EQ(Need::SecondMappedIds().Unmet(), std::nullopt);
+  }
+  IPCSPEC_NEEDS(Need::UserNamespace());
+  const uid_t uid = geteuid();
+  const gid_t gid = getegid();
+  ASSERT_OK_AND_ASSIGN(WaitStatus st, ForkAndWait([uid, gid] {
+    if (unshare(CLONE_NEWUSER) != 0) return 2;
+    auto put = [](const char* file, const std::string& text) {
+      FileDescriptor fd(open(file, O_WRONLY | O_CLOEXEC));
+      return fd.valid() && write(fd.get(), text.data(), text.size()) ==
+                               static_cast<ssize_t>(text.size());
+    };
+    if (!put("/proc/self/setgroups", "deny") ||
+        !put("/proc/self/uid_map", "0 " + std::to_string(uid) + " 1") ||
+        !put("/proc/self/gid_map", "0 " + std::to_string(gid) + " 1")) {
+      return 3;
+    }
+    auto unmet = Need::SecondMappedIds().Unmet();
+    return unmet && unmet->find("no uid") == 0 ? 0 : 1;
+  }));
+  EXPECT_TRUE(st.ExitedWith(0)) << st << " (1: the need was met, or its detail is not \"no uid"
+                                   " ...\"; 2, 3: the user namespace could not be set up)";
 }
 
 TEST(Needs, CapabilityAndSysctlNames) {

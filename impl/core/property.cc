@@ -68,6 +68,15 @@ uint64_t CaseListener::FailingCaseDeadlines() const {
   return failure_seen_ ? failing_case_deadlines_ : HarnessDeadlinesPassed() - at_case_start_;
 }
 
+void MarkHang(PropertyOutcome& o, uint64_t deadlines) {
+  o.hang = !o.passed && !o.broken && deadlines > 0;
+  if (o.hang) {
+    o.message = "ipcspec hang: " + std::to_string(deadlines) +
+                " harness deadline(s) passed in the failing case (a child never ended, a "
+                "checkpoint was never reached, a traced child never stopped)\n" + o.message;
+  }
+}
+
 PropertyOutcome Summarise(const std::string& id, const rc::detail::TestResult& r,
                           const rc::detail::TestParams& params) {
   using namespace rc::detail;

@@ -113,6 +113,13 @@ class CaseListener : public rc::detail::TestListener {
 };
 PropertyOutcome Summarise(const std::string& id, const rc::detail::TestResult& r,
                           const rc::detail::TestParams& params);
+// Sets o.hang for a failure in whose failing case `deadlines` harness
+// deadlines passed, and says so first in its message ("ipcspec hang: ..."),
+// so that the verdict engine sees the same thing as the selftest: the failure
+// shows signature `hang` (impl/verdict/table.cc, SignaturesSeen), whatever
+// the property made of the ETIMEDOUT it got (a property that reports
+// "waitpid: ETIMEDOUT" or a Checkpoint never reached as a plain violation).
+void MarkHang(PropertyOutcome& o, uint64_t deadlines);
 }  // namespace property_internal
 
 template <typename Testable>
@@ -141,7 +148,7 @@ PropertyOutcome RunProperty(const std::string& id, Testable&& testable, int max_
       rc::detail::toProperty(std::forward<Testable>(testable)), md, params, listener,
       config.reproduce);
   PropertyOutcome o = property_internal::Summarise(id, result, params);
-  o.hang = !o.passed && !o.broken && listener.FailingCaseDeadlines() > 0;
+  property_internal::MarkHang(o, listener.FailingCaseDeadlines());
   return o;
 }
 

@@ -139,11 +139,50 @@ class Engine : public ::testing::EmptyTestEventListener {
           ",\"shard\":" +
           JsonString(std::string(shard_i ? shard_i : "0") + "/" + (shard_n ? shard_n : "1")) +
           ",\"tables\":" + JsonList(tables) + "}");
+    // The entries in force, first: a binary that dies in a test leaves them,
+    // so that the reader can judge the dead test against its entries'
+    // `crash` or `hang` signature and count the entries it matched
+    // (verdict/README.md). Which tests an entry covers is in each test's
+    // `covering` list, not counted here.
+    for (const auto& e : RegisteredEntries()) {
+      if (!InForce(e)) continue;
+      const bool applies = !ignore_ && VersionsHold(e, kernel_, env_version_);
+      std::string json = EntryJson(e);
+      json.pop_back();  // the closing brace
+      Write("{\"record\":\"entry\"," + json.substr(1) + ",\"applies\":" +
+            (applies ? "true" : "false") + "}");
+    }
+  }
+
+  // The origins of the entries in force whose table applies to the test (an
+  // environment's, or its Kind's library's) and that cover it by name and
+  // Kind, whatever their signature and versions.
+  std::vector<std::string> Covering(const std::string& test, const std::string& property,
+                                    const std::string& kind, const std::string& library) const {
+    std::vector<std::string> out;
+    const std::vector<std::string> ids = {test, property};
+    for (const auto& e : RegisteredEntries()) {
+      if (!InForce(e) || !TableApplies(e, env_, library)) continue;
+      if (EntryCovers(e, ids, kind)) out.push_back(e.origin);
+    }
+    return out;
+  }
+
+  // AnnotateTest: what the running test checks, written at once, so that a
+  // test that kills the binary is still judged with its property and Kind.
+  void Annotated(const std::string& test) {
+    const Annotation& a = Current();
+    Write("{\"record\":\"annotate\",\"test\":" + JsonString(test) +
+          ",\"property\":" + JsonString(a.property) +
+          ",\"kind\":" + JsonString(a.kind.empty() ? "-" : a.kind) +
+          ",\"library\":" + JsonString(a.library) + ",\"cites\":" + JsonString(a.cites) +
+          ",\"covering\":" + JsonList(Covering(test, a.property, a.kind, a.library)) + "}");
   }
 
   void OnTestStart(const ::testing::TestInfo& info) override {
     Current() = Annotation();
-    Write("{\"record\":\"start\",\"test\":" + JsonString(Name(info)) + "}");
+    Write("{\"record\":\"start\",\"test\":" + JsonString(Name(info)) +
+          ",\"covering\":" + JsonList(Covering(Name(info), "", "", "")) + "}");
   }
 
   void OnTestEnd(const ::testing::TestInfo& info) override {
@@ -170,13 +209,6 @@ class Engine : public ::testing::EmptyTestEventListener {
     if (OutcomeFailsRun(j)) ++bad_;
     if (j.outcome == Outcome::kXfail) ++xfail_;
     ++counts_[OutcomeName(j.outcome)];
-    // Per entry, how the tests it covers by name came out.
-    for (const auto& e : RegisteredEntries()) {
-      if (!InForce(e)) continue;
-      if (!TableApplies(e, env_, t.library)) continue;
-      std::vector<std::string> ids = {t.test, t.property};
-      if (EntryCovers(e, ids, t.kind)) ++matched_[e.origin][OutcomeName(j.outcome)];
-    }
     std::string seed;
     std::smatch m;
     static const std::regex seed_re("seed=([0-9]+)");
@@ -194,6 +226,7 @@ class Engine : public ::testing::EmptyTestEventListener {
           ",\"message\":" + JsonString(message) + ",\"need\":" + JsonString(j.need) +
           ",\"entry\":" + (j.entry ? EntryJson(*j.entry) : "null") +
           ",\"unmatched_entries\":" + JsonList(unmatched) +
+          ",\"covering\":" + JsonList(Covering(t.test, t.property, t.kind, t.library)) +
           ",\"cites\":" + JsonString(Current().cites) + ",\"seed\":" + JsonString(seed) +
           ",\"duration_ms\":" + std::to_string(r.elapsed_time()) +
           ",\"file\":" + JsonString(info.file() ? info.file() : "") +
@@ -211,19 +244,6 @@ class Engine : public ::testing::EmptyTestEventListener {
   }
 
   void OnTestProgramEnd(const ::testing::UnitTest&) override {
-    for (const auto& e : RegisteredEntries()) {
-      if (!InForce(e)) continue;
-      std::string counts = "{";
-      for (const auto& [outcome, n] : matched_[e.origin]) {
-        counts += (counts.size() > 1 ? "," : "") + JsonString(outcome) + ":" + std::to_string(n);
-      }
-      counts += "}";
-      const bool applies = !ignore_ && VersionsHold(e, kernel_, env_version_);
-      std::string json = EntryJson(e);
-      json.pop_back();  // the closing brace
-      Write("{\"record\":\"entry\"," + json.substr(1) + ",\"applies\":" +
-            (applies ? "true" : "false") + ",\"matched\":" + counts + "}");
-    }
     std::string summary;
     for (const auto& [o, n] : counts_) summary += (summary.empty() ? "" : ", ") + std::to_string(n) + " " + o;
     std::printf("ipcspec verdicts: %s (env %s%s)\n", summary.empty() ? "no tests" : summary.c_str(),
@@ -292,7 +312,6 @@ class Engine : public ::testing::EmptyTestEventListener {
   int bad_ = 0;
   int xfail_ = 0;
   std::map<std::string, int> counts_;
-  std::map<std::string, std::map<std::string, int>> matched_;
 };
 
 Engine*& TheEngine() {
@@ -305,6 +324,10 @@ Engine*& TheEngine() {
 void AnnotateTest(const std::string& property, const std::string& kind,
                   const std::string& library, const std::string& cites) {
   Current() = Annotation{property, kind, library, cites};
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  if (TheEngine() && info) {
+    TheEngine()->Annotated(std::string(info->test_suite_name()) + "." + info->name());
+  }
 }
 
 const char* OutcomeName(Outcome o) {

@@ -6,6 +6,8 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "impl/core/checkpoint.h"
+#include "impl/core/property.h"
 #include "impl/verdict/table.h"
 
 namespace ipcspec {
@@ -227,6 +229,42 @@ TEST(Judge, ABrokenSetUpIsBrokenEvenWhenTabled) {
       JudgeOn(Failed("PosixMq.Send", std::string(kBrokenMarker) + "unshare: ENOSYS"), e);
   EXPECT_EQ(j.outcome, Outcome::kBroken);
   EXPECT_TRUE(OutcomeFailsRun(j));
+}
+
+// A property that fails because a harness deadline passed in its failing
+// case (here a Checkpoint never reached: the property only sees ETIMEDOUT)
+// is a hang for the selftest (PropertyOutcome::hang) and for the verdict
+// engine alike (its message shows signature `hang`), so that a `hang` entry
+// matches it and an errno entry does not.
+TEST(PropertyHang, AHarnessDeadlineInTheFailingCaseIsAHangEverywhere) {
+  auto cp = Checkpoint::Create();
+  ASSERT_TRUE(cp.ok()) << cp.error();
+  PropertyOutcome o = RunProperty(
+      "PropertyHang.Checkpoint",
+      [&] {
+        PosixError e = cp.value().WaitFor(1, Deadline::In(std::chrono::milliseconds(1)));
+        RC_ASSERT(e.ok());
+      },
+      /*max_cases=*/1, /*shrink=*/false);
+  ASSERT_FALSE(o.passed);
+  EXPECT_FALSE(o.broken);
+  EXPECT_TRUE(o.hang);
+  EXPECT_THAT(SignaturesSeen(o.message), ::testing::Contains("hang")) << o.message;
+  auto e = Parse(false, "T.*\t*\tdocumented\tfails\thang\ttimes out\tsrc\t*\n"
+                        "T.*\t*\tdocumented\tfails\terrno:EINVAL\twrong errno\tsrc\t*\n");
+  EXPECT_TRUE(SignatureMatches(e[0], o.message)) << o.message;
+  EXPECT_FALSE(SignatureMatches(e[1], o.message)) << o.message;
+}
+
+// ETIMEDOUT that a property measures (a timed call that timed out, no
+// harness deadline passed) is the property's own verdict, not a hang.
+TEST(PropertyHang, AnEtimedoutResultWithoutAHarnessDeadlineIsNoHang) {
+  PropertyOutcome o = RunProperty(
+      "PropertyHang.Measured", [] { RC_FAIL("sem_timedwait: ETIMEDOUT before the post"); },
+      /*max_cases=*/1, /*shrink=*/false);
+  ASSERT_FALSE(o.passed);
+  EXPECT_FALSE(o.hang);
+  EXPECT_THAT(SignaturesSeen(o.message), ElementsAre("errno:ETIMEDOUT")) << o.message;
 }
 
 }  // namespace

@@ -158,19 +158,15 @@ struct UnprivilegedSends {
   unixtest::CallResult own, other_pid, other_uid, other_gid;
 };
 
-// man 7 unix, SCM_CREDENTIALS (kCheckedCite). A child without
-// CAP_SYS_ADMIN, CAP_SETUID and CAP_SETGID (capset(2)) may send its own
-// credentials, but another existing process's PID (the parent's), a user ID
-// that is none of its real, effective or saved ones, or such a group ID
-// fails with EPERM; only the message with its own credentials arrives.
-TEST(ScmCredentials, OthersCredentialsWithoutPrivilegeFailEperm) {
-  ASSERT_OK_AND_ASSIGN(auto sp, unixtest::MakeSocketPair(SOCK_DGRAM));
-  ASSERT_NO_ERRNO(EnablePasscred(sp.b.get()));
+// A child drops CAP_SYS_ADMIN, CAP_SETUID and CAP_SETGID (capset(2)) and
+// sends on `sp.a`: with the parent's PID, with `other_uid` and with
+// `other_gid` (those given), then with its own credentials, last.
+PosixErrorOr<SharedObject<UnprivilegedSends>> SendWithoutPrivilege(
+    unixtest::SocketPair& sp, std::optional<unsigned> other_uid,
+    std::optional<unsigned> other_gid) {
   const pid_t parent = getpid();
-  const auto other_uid = unixtest::MappedIdOtherThan("/proc/self/uid_map", {getuid(), geteuid()});
-  const auto other_gid = unixtest::MappedIdOtherThan("/proc/self/gid_map", {getgid(), getegid()});
-  ASSERT_OK_AND_ASSIGN(auto res, SharedObject<UnprivilegedSends>::Create());
-  ASSERT_OK_AND_ASSIGN(WaitStatus st, ForkAndWait([&] {
+  IPCSPEC_ASSIGN_OR_RETURN(auto res, SharedObject<UnprivilegedSends>::Create());
+  IPCSPEC_ASSIGN_OR_RETURN(WaitStatus st, ForkAndWait([&] {
     sp.b.reset();
     const int caps[] = {CAP_SYS_ADMIN, CAP_SETUID, CAP_SETGID};
     res->drop_errno = DropCapabilities(caps, 3);
@@ -186,33 +182,62 @@ TEST(ScmCredentials, OthersCredentialsWithoutPrivilegeFailEperm) {
     attempt(&res->own, getpid(), getuid(), getgid());
     return 0;
   }));
-  ASSERT_EQ(res->drop_errno, 0) << "capset(2) in the child: " << ErrnoName(res->drop_errno);
-  ASSERT_TRUE(st.ExitedWith(0)) << st;
-  EXPECT_EQ(res->own.ret, 1) << kCheckedCite << ": its own credentials: " << res->own.ToString();
-  EXPECT_TRUE(res->other_pid.ret == -1 && res->other_pid.err == EPERM)
-      << kCheckedCite << ": the parent's pid " << parent << " without CAP_SYS_ADMIN: "
-      << res->other_pid.ToString();
-  if (other_uid) {
-    EXPECT_TRUE(res->other_uid.ret == -1 && res->other_uid.err == EPERM)
-        << kCheckedCite << ": uid " << *other_uid << " without CAP_SETUID: "
-        << res->other_uid.ToString();
+  if (res->drop_errno != 0) {
+    return PosixError(res->drop_errno, "capset(2) in the child");
   }
-  if (other_gid) {
-    EXPECT_TRUE(res->other_gid.ret == -1 && res->other_gid.err == EPERM)
-        << kCheckedCite << ": gid " << *other_gid << " without CAP_SETGID: "
-        << res->other_gid.ToString();
-  }
-  // Exactly one message arrived: the one with the child's own credentials.
+  if (!st.ExitedWith(0)) return PosixError(ECHILD, "the sending child: " + st.ToString());
+  return res;
+}
+
+// Exactly one message arrived on `sp.b`: the one with the child's own
+// credentials (every refused send delivered nothing).
+void ExpectOnlyTheOwnCredentialsArrived(unixtest::SocketPair& sp, pid_t parent) {
   ASSERT_OK_AND_ASSIGN(Received r, Receive(sp.b.get(), RecvOptions{.buffer = 8,
                                                                    .control = kCredControl}));
   ASSERT_TRUE(r.creds.has_value()) << kPasscredCite << ": " << r.ToString();
   EXPECT_NE(r.creds->pid, parent) << kCheckedCite << ": a refused message was delivered";
   EXPECT_THAT(Receive(sp.b.get(), RecvOptions{.wait = false}), SyscallFailsWithErrno(EAGAIN))
       << kCheckedCite << ": a refused message was delivered";
-  if (!other_uid || !other_gid) {
-    std::printf("note: no second mapped %s in this user namespace: not checked\n",
-                !other_uid ? "uid" : "gid");
-  }
+}
+
+// man 7 unix, SCM_CREDENTIALS (kCheckedCite). A child without
+// CAP_SYS_ADMIN (capset(2)) may send its own credentials, but another
+// existing process's PID (the parent's) fails with EPERM; only the message
+// with its own credentials arrives.
+TEST(ScmCredentials, AnotherPidWithoutCapSysAdminFailsEperm) {
+  ASSERT_OK_AND_ASSIGN(auto sp, unixtest::MakeSocketPair(SOCK_DGRAM));
+  ASSERT_NO_ERRNO(EnablePasscred(sp.b.get()));
+  const pid_t parent = getpid();
+  ASSERT_OK_AND_ASSIGN(auto res, SendWithoutPrivilege(sp, std::nullopt, std::nullopt));
+  EXPECT_EQ(res->own.ret, 1) << kCheckedCite << ": its own credentials: " << res->own.ToString();
+  EXPECT_TRUE(res->other_pid.ret == -1 && res->other_pid.err == EPERM)
+      << kCheckedCite << ": the parent's pid " << parent << " without CAP_SYS_ADMIN: "
+      << res->other_pid.ToString();
+  ExpectOnlyTheOwnCredentialsArrived(sp, parent);
+}
+
+// man 7 unix, SCM_CREDENTIALS (kCheckedCite). A child without CAP_SETUID
+// and CAP_SETGID (capset(2)) that names a user ID that is none of its real,
+// effective or saved ones, or such a group ID, fails with EPERM; only the
+// message with its own credentials arrives. Needs such ids mapped in the
+// user namespace (Bazel's linux-sandbox maps one uid and one gid only).
+TEST(ScmCredentials, AnotherUidOrGidWithoutCapSetidFailsEperm) {
+  IPCSPEC_NEEDS(Need::SecondMappedIds());
+  ASSERT_OK_AND_ASSIGN(auto sp, unixtest::MakeSocketPair(SOCK_DGRAM));
+  ASSERT_NO_ERRNO(EnablePasscred(sp.b.get()));
+  const pid_t parent = getpid();
+  const auto other_uid = unixtest::MappedIdOtherThan("/proc/self/uid_map", {getuid(), geteuid()});
+  const auto other_gid = unixtest::MappedIdOtherThan("/proc/self/gid_map", {getgid(), getegid()});
+  ASSERT_TRUE(other_uid && other_gid) << "the need second-uid was met, yet no other id is mapped";
+  ASSERT_OK_AND_ASSIGN(auto res, SendWithoutPrivilege(sp, other_uid, other_gid));
+  EXPECT_EQ(res->own.ret, 1) << kCheckedCite << ": its own credentials: " << res->own.ToString();
+  EXPECT_TRUE(res->other_uid.ret == -1 && res->other_uid.err == EPERM)
+      << kCheckedCite << ": uid " << *other_uid << " without CAP_SETUID: "
+      << res->other_uid.ToString();
+  EXPECT_TRUE(res->other_gid.ret == -1 && res->other_gid.err == EPERM)
+      << kCheckedCite << ": gid " << *other_gid << " without CAP_SETGID: "
+      << res->other_gid.ToString();
+  ExpectOnlyTheOwnCredentialsArrived(sp, parent);
 }
 
 // man 7 unix, SCM_CREDENTIALS (kCheckedCite: "unless it has the capability

@@ -14,9 +14,9 @@ const SelftestSpec<LockInterface>& Spec() {
     auto* s = new SelftestSpec<LockInterface>();
     s->properties = LockProperties();
     s->max_success = 50;
-    // Measured with kSelftestSeed (the test prints each mutant's measured
-    // entry) and checked on seeds 1-3 (IPCSPEC_SELFTEST_SEED); "P?": P catches
-    // it on some seeds only.
+    // Required on the pinned seed (the test prints each mutant's measured
+    // entry), no other catch on any seed; explored on seeds 1-3
+    // (suites/common/selftest.h, "Seeds"). "P?": P catches it on some seeds.
     s->must_catch = {
         {"fcntl_try_lies_rarely", {"MutualExclusion", "TryAcquireFailsWhileHeld"}},
         {"flock_shared_description", {"MutualExclusion", "TryAcquireFailsWhileHeld", "ReleasedWhenHolderDies"}},

@@ -23,9 +23,9 @@ const SelftestSpec<MessageQueueInterface>& Spec() {
     for (const auto& p : QueueInterruptScenarios()) s->properties.push_back(p);
     for (const auto& p : QueueOrphanScenarios()) s->properties.push_back(p);
     s->max_success = 50;
-    // Measured with kSelftestSeed (the test prints each mutant's measured
-    // entry) and checked on seeds 1-3 (IPCSPEC_SELFTEST_SEED); "P?": P catches
-    // it on some seeds only.
+    // Required on the pinned seed (the test prints each mutant's measured
+    // entry), no other catch on any seed; explored on seeds 1-3
+    // (suites/common/selftest.h, "Seeds"). "P?": P catches it on some seeds.
     s->must_catch = {
         // KilledSenderLeavesWholeMessages also sees the lost message on seeds 1
         // and 3, not on the pinned seed or seed 2.

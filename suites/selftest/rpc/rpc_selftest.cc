@@ -14,9 +14,9 @@ const SelftestSpec<RpcInterface>& Spec() {
     auto* s = new SelftestSpec<RpcInterface>();
     s->properties = RpcProperties();
     s->max_success = 50;
-    // Measured with kSelftestSeed (the test prints each mutant's measured
-    // entry) and checked on seeds 1-3 (IPCSPEC_SELFTEST_SEED); "P?": P catches
-    // it on some seeds only.
+    // Required on the pinned seed (the test prints each mutant's measured
+    // entry), no other catch on any seed; explored on seeds 1-3
+    // (suites/common/selftest.h, "Seeds"). "P?": P catches it on some seeds.
     s->must_catch = {
         {"mutant_rpc_exits_on_malformed", {"MalformedRequestsGetErrorReplies"}},
         {"mutant_rpc_shared_connection", {"RepliesMatchRequests:hang"}},

@@ -18,9 +18,9 @@ const SelftestSpec<SignalQueueInterface>& Spec() {
     auto* s = new SelftestSpec<SignalQueueInterface>();
     s->properties = SignalQueueProperties();
     s->max_success = 50;
-    // Measured with kSelftestSeed (the test prints each mutant's measured
-    // entry) and checked on seeds 1-3 (IPCSPEC_SELFTEST_SEED); "P?": P catches
-    // it on some seeds only.
+    // Required on the pinned seed (the test prints each mutant's measured
+    // entry), no other catch on any seed; explored on seeds 1-3
+    // (suites/common/selftest.h, "Seeds"). "P?": P catches it on some seeds.
     s->must_catch = {
         {"mutant_loses_value", {"ModelSequences", "WakesBlockedReceiver"}},
         {"mutant_never_waits", {"ModelSequences", "WakesBlockedReceiver"}},

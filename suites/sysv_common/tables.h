@@ -1,0 +1,46 @@
+// Table helpers for the System V tests: an ERRORS table (one row per ERRORS
+// sentence of a man page, the call, the errno it must give), result cells,
+// and an address that is not mapped (for the EFAULT rows).
+#pragma once
+
+#include <errno.h>
+#include <sys/mman.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "impl/core/posix_error.h"
+
+namespace ipcspec {
+
+inline std::string Cell(int e) { return e == 0 ? "ok" : ErrnoName(e); }
+inline int Errno(long r) { return r < 0 ? errno : 0; }
+
+struct ErrRow {
+  const char* cite;  // the ERRORS sentence of the page
+  int expect;        // 0: the call succeeds
+  std::function<long()> call;
+};
+
+inline void RunErrTable(const char* page, const std::vector<ErrRow>& rows) {
+  for (const ErrRow& r : rows) {
+    errno = 0;
+    long ret = r.call();
+    int e = ret == -1 ? errno : 0;
+    EXPECT_EQ(Cell(e), Cell(r.expect)) << page << ": \"" << r.cite << "\" (returned " << ret << ")";
+  }
+}
+
+// A page that is not mapped (mapped, then unmapped, once per process).
+inline void* Unmapped() {
+  static void* p = [] {
+    void* m = mmap(nullptr, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    munmap(m, 4096);
+    return m;
+  }();
+  return p;
+}
+
+}  // namespace ipcspec
