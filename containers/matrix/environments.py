@@ -126,6 +126,7 @@ def podman_image(cache, bindir):
     write(os.path.join(cache, "podman", "containers.conf"),
           '[containers]\ndefault_ulimits = []\n\n[engine]\nruntime = "runc"\n')
     r = tempfile.mkdtemp()
+    os.chmod(r, 0o755)  # the image's "/": mkdtemp's 0700 would shut out a second user
     try:
         for sub in ("bin", "tests", "tmp", "out", "dev/shm", "proc", "sys"):
             os.makedirs(os.path.join(r, sub))

@@ -31,6 +31,10 @@ def make_initramfs(out, bindir, env_vars, btimeout):
     """ENV_VARS: the variables every binary gets (IPCSPEC_ENV, RC_PARAMS...);
     an empty value unsets the variable."""
     r = tempfile.mkdtemp()
+    # mkdtemp makes its directory 0700, and cpio packs it as "/": then no
+    # user but root could reach /dev/shm or /tmp, and every test that acts
+    # as a second user failed there (EACCES, or ENOENT from sem_open).
+    os.chmod(r, 0o755)
     try:
         for sub in ("bin", "proc", "sys", "dev", "tmp", "tests", "etc"):
             os.makedirs(os.path.join(r, sub))
