@@ -4,7 +4,9 @@
 // fcntl, man 2 pread, man 7 pipe, man 5 proc).
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -13,8 +15,10 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "impl/core/blocked.h"
 #include "impl/core/file_descriptor.h"
 #include "impl/core/process.h"
+#include "impl/core/shared_memory.h"
 #include "impl/core/syscall_matchers.h"
 #include "suites/pipe/pipe_test_util.h"
 
@@ -97,6 +101,45 @@ TEST(PipeProcFd, ReopeningAnEndGivesTheSamePipe) {
   EXPECT_THAT(read(p.read_end.get(), got, sizeof got), SyscallFailsWithErrno(EAGAIN));
   reopened.reset();
   EXPECT_THAT(read(p.read_end.get(), got, sizeof got), SyscallSucceedsWithValue(0));
+}
+
+// man 7 pipe: "If all file descriptors referring to the read end of a pipe
+// have been closed, then a write(2) will cause a SIGPIPE signal to be
+// generated for the calling process. If the calling process is ignoring this
+// signal, then write(2) fails with the error EPIPE." A writer blocked in the
+// middle of a large write when the last reader closes: Linux returns the
+// bytes already written (fs/pipe.c, pipe_write: -EPIPE only when nothing was
+// written; gVisor's PipeTest.BlockPartialWriteClosed asserts the same), and
+// the next write fails EPIPE. The page does not describe the partial count.
+TEST(PipeWrite, BlockedWriterGetsThePartialCountThenEpipeWhenTheReaderCloses) {
+  ASSERT_OK_AND_ASSIGN(auto p, pipetest::MakePipe());
+  const int page = static_cast<int>(sysconf(_SC_PAGESIZE));
+  ASSERT_THAT(fcntl(p.write_end.get(), F_SETPIPE_SZ, page), SyscallSucceeds());
+  ASSERT_OK_AND_ASSIGN(int cap, pipetest::GetPipeSize(p.write_end.get()));
+  const size_t n = static_cast<size_t>(cap) * 3;
+  const std::vector<uint8_t> big = pipetest::Pattern(16, n);
+  ASSERT_OK_AND_ASSIGN(auto result, SharedObject<pipetest::ChildCallResult>::Create());
+  ASSERT_OK_AND_ASSIGN(Child writer, Child::Fork([&] {
+    struct sigaction sa = {};
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &sa, nullptr);
+    p.read_end.reset();
+    result->ret = write(p.write_end.get(), big.data(), n);
+    result->err = errno;
+    char c = 0;
+    result->extra = write(p.write_end.get(), &c, 1) == -1 ? errno : 0;
+    return 0;
+  }));
+  p.write_end.reset();
+  ASSERT_THAT(WaitUntilBlocked(writer.pid(), {SYS_write}), SyscallSucceeds())
+      << "a write of three times the capacity must block";
+  ASSERT_OK_AND_ASSIGN(int held, pipetest::Fionread(p.read_end.get()));
+  EXPECT_EQ(held, cap);
+  p.read_end.reset();
+  ASSERT_OK_AND_ASSIGN(WaitStatus st, writer.Wait());
+  EXPECT_TRUE(st.ExitedWith(0)) << st;
+  EXPECT_EQ(result->ret, static_cast<long>(cap)) << result->ToString();
+  EXPECT_EQ(result->extra, EPIPE) << "the next write: " << result->ToString();
 }
 
 // man 2 pipe, ERRORS: "EMFILE The per-process limit on the number of open

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -154,6 +155,28 @@ TEST(Splice, PartialTransfers) {
   EXPECT_EQ(DrainNonBlocking(b.read_end.get(), 2 * page), expect);
   EXPECT_EQ(DrainNonBlocking(a.read_end.get(), 1000),
             std::vector<uint8_t>(big.begin() + moved, big.end()));
+}
+
+// man 2 splice: "splice() moves data between two file descriptors ...
+// where one of the file descriptors must refer to a pipe." A Unix stream
+// socket on the other side: pipe -> socket and socket -> pipe.
+TEST(Splice, PipeToSocketAndSocketToPipe) {
+  int sv[2];
+  ASSERT_THAT(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv),
+              SyscallSucceeds());
+  FileDescriptor s0(sv[0]), s1(sv[1]);
+  auto a = NbPipe();
+  auto b = NbPipe();
+  auto data = pipetest::Pattern(15, 2500);
+  WriteAll(a.write_end.get(), data);
+  ASSERT_THAT(splice(a.read_end.get(), nullptr, s0.get(), nullptr, data.size(), kNb),
+              SyscallSucceedsWithValue(static_cast<ssize_t>(data.size())));
+  ASSERT_THAT(splice(s1.get(), nullptr, b.write_end.get(), nullptr, data.size(), kNb),
+              SyscallSucceedsWithValue(static_cast<ssize_t>(data.size())));
+  EXPECT_EQ(DrainNonBlocking(b.read_end.get(), 2 * data.size()), data);
+  // Nothing left in the socket: a further non-blocking splice fails EAGAIN.
+  EXPECT_THAT(splice(s1.get(), nullptr, b.write_end.get(), nullptr, 10, kNb),
+              SyscallFailsWithErrno(EAGAIN));
 }
 
 // man 2 splice, ERRORS: "EAGAIN SPLICE_F_NONBLOCK was specified in flags or
