@@ -142,6 +142,38 @@ TEST(PipeWrite, BlockedWriterGetsThePartialCountThenEpipeWhenTheReaderCloses) {
   EXPECT_EQ(result->extra, EPIPE) << "the next write: " << result->ToString();
 }
 
+// man 2 pipe does not give the mode of the pipe's inode. Linux makes it
+// S_IFIFO | 0600 owned by the caller's effective ids (fs/pipe.c,
+// get_pipe_inode: S_IFIFO | S_IRUSR | S_IWUSR, current_fsuid/fsgid);
+// gVisor's PipeTest.Permissions asserts the same. This tests Linux.
+TEST(PipeEnds, InodeModeIsFifo0600OwnedByTheCaller) {
+  ASSERT_OK_AND_ASSIGN(auto p, pipetest::MakePipe());
+  struct stat st = {};
+  ASSERT_THAT(fstat(p.read_end.get(), &st), SyscallSucceeds());
+  EXPECT_EQ(st.st_mode, static_cast<mode_t>(S_IFIFO | 0600)) << std::oct << st.st_mode;
+  EXPECT_EQ(st.st_uid, geteuid());
+  EXPECT_EQ(st.st_gid, getegid());
+}
+
+// man 2 read: "If count is zero, read() may detect the errors described
+// below. In the absence of any errors, or if read() does not check for
+// errors, a read() with a count of 0 returns zero and has no other
+// effects." man 2 write: "If count is zero and fd refers to a file
+// other than a regular file, the results are not specified." On a Linux
+// pipe a zero-length write returns 0 and adds nothing (fs/pipe.c,
+// pipe_write: "if (unlikely(total_len == 0)) return 0;").
+TEST(PipeZeroLength, ZeroLengthReadAndWriteReturnZeroAndMoveNothing) {
+  ASSERT_OK_AND_ASSIGN(auto p, pipetest::MakePipe(O_NONBLOCK));
+  char c = 'x';
+  EXPECT_THAT(write(p.write_end.get(), &c, 0), SyscallSucceedsWithValue(0));
+  ASSERT_OK_AND_ASSIGN(int held, pipetest::Fionread(p.read_end.get()));
+  EXPECT_EQ(held, 0);
+  ASSERT_THAT(write(p.write_end.get(), &c, 1), SyscallSucceedsWithValue(1));
+  EXPECT_THAT(read(p.read_end.get(), &c, 0), SyscallSucceedsWithValue(0));
+  ASSERT_OK_AND_ASSIGN(held, pipetest::Fionread(p.read_end.get()));
+  EXPECT_EQ(held, 1) << "a zero-length read consumed data";
+}
+
 // man 2 pipe, ERRORS: "EMFILE The per-process limit on the number of open
 // file descriptors has been reached." A child lowers RLIMIT_NOFILE so that
 // exactly one descriptor slot is free: pipe needs two and fails EMFILE;
