@@ -197,10 +197,13 @@ class Engine : public ::testing::EmptyTestEventListener {
     for (int i = 0; i < r.total_part_count(); ++i) {
       const ::testing::TestPartResult& p = r.GetTestPartResult(i);
       if (p.failed()) {
+        std::string part;
+        if (p.file_name()) part = std::string(p.file_name()) + ":" +
+                                  std::to_string(p.line_number()) + "\n";
+        part += p.message();
         if (!t.failure.empty()) t.failure += "\n";
-        if (p.file_name()) t.failure += std::string(p.file_name()) + ":" +
-                                        std::to_string(p.line_number()) + "\n";
-        t.failure += p.message();
+        t.failure += part;
+        t.failures.push_back(part);
       } else if (p.skipped()) {
         t.skip_message += p.message();
       }
@@ -364,17 +367,46 @@ Judgement Judge(const TestFacts& t, const std::vector<TableEntry>& entries,
                FindPrefixed(t.failure, kBrokenMarker).substr(0, 300);
       return j;
     }
+    // An expected failure explains every failure of the test: each part
+    // (one failed assertion) must match the signature of a covering entry.
+    // One matching part must not excuse another assertion's failure (a new
+    // bug in the same test).
+    const std::vector<std::string> parts =
+        t.failures.empty() ? std::vector<std::string>{t.failure} : t.failures;
+    std::vector<bool> explained(parts.size(), false);
+    const TableEntry* first = nullptr;
     for (const TableEntry* e : covering) {
-      if (SignatureMatches(*e, t.failure)) {
-        j.outcome = Outcome::kXfail;
-        j.entry = e;
-        j.note = std::string(e->finding ? "a recorded finding" : "a documented difference") +
-                 " (" + e->origin + ", signature " + e->signature + "): " + e->reason;
-        return j;
+      bool any = false;
+      for (size_t i = 0; i < parts.size(); ++i) {
+        if (SignatureMatches(*e, parts[i])) explained[i] = any = true;
       }
-      j.unmatched.push_back(e);
+      if (any && first == nullptr) first = e;
+      if (!any) j.unmatched.push_back(e);
+    }
+    size_t unexplained = 0;
+    const std::string* first_unexplained = nullptr;
+    for (size_t i = 0; i < parts.size(); ++i) {
+      if (explained[i]) continue;
+      ++unexplained;
+      if (first_unexplained == nullptr) first_unexplained = &parts[i];
+    }
+    if (first != nullptr && unexplained == 0) {
+      j.outcome = Outcome::kXfail;
+      j.entry = first;
+      j.unmatched.clear();
+      j.note = std::string(first->finding ? "a recorded finding" : "a documented difference") +
+               " (" + first->origin + ", signature " + first->signature + "): " + first->reason;
+      return j;
     }
     j.outcome = Outcome::kFail;
+    if (first != nullptr) {
+      j.note = "a finding: " + std::to_string(unexplained) + " of " +
+               std::to_string(parts.size()) +
+               " failures match no table entry's signature (" + first->origin + " expects " +
+               first->signature + " and explains the others); the first unexplained: " +
+               first_unexplained->substr(0, 300);
+      return j;
+    }
     std::string seen;
     for (const auto& s : j.signature_seen) seen += (seen.empty() ? "" : ", ") + s;
     if (j.unmatched.empty()) {

@@ -40,6 +40,10 @@ struct TestFacts {
   std::string library;   // the Kind's library, or empty
   bool failed = false;
   std::string failure;   // every failure message, joined
+  // Each failure apart ("file:line\nmessage"): every one must match the
+  // signature of a covering entry for an expected failure. Empty: `failure`
+  // is one part.
+  std::vector<std::string> failures;
   bool skipped = false;
   std::string skip_message;
 };

@@ -129,6 +129,24 @@ TEST(Judge, EnvironmentFailureWithAnotherSignatureIsAFinding) {
   EXPECT_TRUE(OutcomeFailsRun(j));
 }
 
+// An entry explains a failed assertion, not a test: a second assertion of
+// the same test that fails for another reason is a finding, even though the
+// first matches the signature.
+TEST(Judge, EveryFailedAssertionMustMatchASignature) {
+  auto e = Parse(false, kEnvTable);
+  TestFacts t = Failed("PosixMq.Send", "a.cc:1\nmq_send: ENOSYS\na.cc:2\nwrong order");
+  t.failures = {"a.cc:1\nmq_send: ENOSYS", "a.cc:2\nwrong order"};
+  Judgement j = JudgeOn(t, e);
+  EXPECT_EQ(j.outcome, Outcome::kFail);
+  EXPECT_THAT(j.note, HasSubstr("1 of 2 failures match no table entry's signature"));
+  EXPECT_THAT(j.note, HasSubstr("wrong order"));
+  EXPECT_TRUE(OutcomeFailsRun(j));
+  // Both assertions showing the tabled errno: expected.
+  t.failures = {"a.cc:1\nmq_send: ENOSYS", "a.cc:2\nmq_receive: ENOSYS"};
+  t.failure = t.failures[0] + "\n" + t.failures[1];
+  EXPECT_EQ(JudgeOn(t, e).outcome, Outcome::kXfail);
+}
+
 TEST(Judge, EnvironmentEntryWhoseTestPassesIsStale) {
   auto e = Parse(false, kEnvTable);
   Judgement j = JudgeOn(Passed("PosixMq.Send"), e);
