@@ -2,11 +2,14 @@
 // the table test (sysv_msg_table_test.cc) leaves out: the msginfo fields that
 // the page marks "unused within kernel" (Linux fills them with constants),
 // MSG_STAT's read-permission check and MSG_STAT_ANY's lack of it, as another
-// user. Each test runs in its own IPC namespace (the ipcspec main).
+// user; and two msgrcv details: MSG_COPY's read-permission check, and a
+// msgsz above MSGMAX. Each test runs in its own IPC namespace (the ipcspec
+// main).
 #include <sys/ipc.h>
 #include <sys/msg.h>
 #include <unistd.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -135,6 +138,86 @@ TEST(SysvMsgInfo, MsgStatAnyIgnoresReadPermission) {
       << "MSG_STAT_ANY of a queue of mode 0000 as another user without capabilities; man 2 "
          "msgctl: MSG_STAT_ANY: \"msg_perm.mode is not checked for read access for msqid meaning "
          "that any user can employ this operation\" (255: wrong id or structure)";
+}
+
+struct Msg16 {
+  long mtype;
+  char mtext[16];
+};
+
+// `feature:msg-copy`: msgrcv(MSG_COPY | IPC_NOWAIT) copies a message (man 2
+// msgop: "available only if the kernel was built with the
+// CONFIG_CHECKPOINT_RESTORE option"; otherwise ENOSYS).
+Need MsgCopy() {
+  return Need::Feature("msg-copy", []() -> std::optional<std::string> {
+    int id = msgget(IPC_PRIVATE, 0600);
+    if (id < 0) return std::nullopt;  // the test fails on it
+    Msg16 m = {1, {'x'}};
+    std::optional<std::string> unmet;
+    if (msgsnd(id, &m, 1, IPC_NOWAIT) == 0 &&
+        msgrcv(id, &m, sizeof m.mtext, 0, IPC_NOWAIT | MSG_COPY) < 0 && errno == ENOSYS) {
+      unmet = "msgrcv(MSG_COPY | IPC_NOWAIT): ENOSYS";
+    }
+    msgctl(id, IPC_RMID, nullptr);
+    return unmet;
+  });
+}
+
+// man 2 msgop: "The calling process must have ... read permission to receive
+// a message"; ERRORS: "EACCES The calling process does not have read
+// permission on the message queue, and does not have the CAP_IPC_OWNER
+// capability in the user namespace that governs its IPC namespace." A copy
+// (MSG_COPY) is a receive for this check (Linux), and a refused copy leaves
+// the message queued.
+TEST(SysvMsgInfo, MsgCopyNeedsReadPermission) {
+  IPCSPEC_NEEDS(Need::RootUid(), Need::SecondUid(), MsgCopy());
+  const SysvUsers u = PickSysvUsers();
+  int id = msgget(IPC_PRIVATE, 0600);
+  ASSERT_THAT(id, SyscallSucceeds());
+  Queues qs{{id}};
+  Msg16 m = {5, {'c', 'o', 'p', 'y'}};
+  ASSERT_THAT(msgsnd(id, &m, 4, IPC_NOWAIT), SyscallSucceeds());
+  struct msqid_ds ds;
+  ASSERT_THAT(msgctl(id, IPC_STAT, &ds), SyscallSucceeds());
+  ds.msg_perm.uid = u.owner;
+  ds.msg_perm.gid = u.group;
+  ds.msg_perm.mode = 0400;
+  ASSERT_THAT(msgctl(id, IPC_SET, &ds), SyscallSucceeds());
+  ASSERT_OK_AND_ASSIGN(auto got, RunAsEach(u, kWho, 1, [&](size_t, Who) -> int {
+                         Msg16 r = {};
+                         long n = msgrcv(id, &r, sizeof r.mtext, 0, IPC_NOWAIT | MSG_COPY);
+                         if (n < 0) return errno;
+                         return n == 4 && r.mtype == 5 ? 0 : 255;
+                       }));
+  const int want[] = {0, EACCES, 0};
+  for (size_t w = 0; w < kWho.size(); ++w) {
+    EXPECT_EQ(Cell(got[w][0]), Cell(want[w]))
+        << "msgrcv(MSG_COPY) from a queue of mode 0400 as " << WhoName(kWho[w])
+        << "; man 2 msgop: \"EACCES The calling process does not have read permission on the "
+           "message queue, and does not have the CAP_IPC_OWNER capability\"";
+  }
+  ASSERT_THAT(msgctl(id, IPC_STAT, &ds), SyscallSucceeds());
+  EXPECT_EQ(ds.msg_qnum, 1u) << "man 2 msgop: MSG_COPY is \"Nondestructively\": still queued";
+}
+
+// man 2 msgop: msgsnd: "EINVAL ... invalid msgsz value (less than 0 or
+// greater than the system value MSGMAX)"; msgrcv's EINVAL is only "msqid was
+// invalid, or msgsz was less than 0": a receive buffer larger than MSGMAX is
+// valid, and msgrcv returns "the number of bytes actually copied into the
+// mtext array".
+TEST(SysvMsgInfo, ReceiveBufferAboveMsgmaxIsValid) {
+  ASSERT_OK_AND_ASSIGN(long msgmax, ReadProcLong("/proc/sys/kernel/msgmax"));
+  int id = msgget(IPC_PRIVATE, 0600);
+  ASSERT_THAT(id, SyscallSucceeds());
+  Queues qs{{id}};
+  Msg16 m = {3, {'t', 'e', 'n', ' ', 'b', 'y', 't', 'e', 's', '!'}};
+  ASSERT_THAT(msgsnd(id, &m, 10, IPC_NOWAIT), SyscallSucceeds());
+  std::vector<char> big(sizeof(long) + static_cast<size_t>(msgmax) + 1);
+  EXPECT_THAT(msgrcv(id, big.data(), static_cast<size_t>(msgmax) + 1, 0, IPC_NOWAIT),
+              SyscallSucceedsWithValue(10))
+      << "man 2 msgop: msgrcv with msgsz MSGMAX + 1 (" << msgmax + 1
+      << "): only msgsnd's EINVAL names MSGMAX; msgrcv returns \"the number of bytes actually "
+         "copied\"";
 }
 
 }  // namespace

@@ -1,0 +1,141 @@
+// System V semaphores: what the table test (sysv_sem_table_test.cc) leaves
+// out: the owner fields of IPC_STAT after semget, semtimedop(2) on a
+// wait-for-zero that times out and on operations that need not wait, and
+// IPC_SET / IPC_RMID of an invalid identifier. Each test runs in its own IPC
+// namespace (the ipcspec main).
+#include <sys/ipc.h>
+#include <sys/sem.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "impl/core/needs.h"
+#include "impl/core/syscall_matchers.h"
+#include "suites/sysv_common/tables.h"
+
+namespace ipcspec {
+namespace {
+
+union semun {
+  int val;
+  struct semid_ds* buf;
+  unsigned short* array;
+};
+
+// Sets removed at scope exit, even when an assertion fails.
+struct Sets {
+  std::vector<int> ids;
+  ~Sets() {
+    for (int id : ids) semctl(id, 0, IPC_RMID);
+  }
+};
+
+// man 2 semget: "the semid_ds data structure ... is initialized as follows:
+// sem_perm.cuid and sem_perm.uid are set to the effective user ID of the
+// calling process. sem_perm.cgid and sem_perm.gid are set to the effective
+// group ID of the calling process. The least significant 9 bits of
+// sem_perm.mode are set to the least significant 9 bits of semflg. sem_nsems
+// is set to the value of nsems. sem_otime is set to 0. sem_ctime is set to
+// the current time."
+TEST(SysvSemErrors, IpcStatAfterSemgetHasTheCallersIds) {
+  const time_t t0 = time(nullptr);
+  int id = semget(IPC_PRIVATE, 4, 0610);
+  ASSERT_THAT(id, SyscallSucceeds());
+  Sets sets{{id}};
+  struct semid_ds ds = {};
+  semun a;
+  a.buf = &ds;
+  ASSERT_THAT(semctl(id, 0, IPC_STAT, a), SyscallSucceeds());
+  const char* page = "man 2 semget: ";
+  EXPECT_EQ(ds.sem_perm.uid, geteuid()) << page << "\"sem_perm.cuid and sem_perm.uid are set to the effective user ID\" (uid)";
+  EXPECT_EQ(ds.sem_perm.cuid, geteuid()) << page << "\"sem_perm.cuid and sem_perm.uid are set to the effective user ID\" (cuid)";
+  EXPECT_EQ(ds.sem_perm.gid, getegid()) << page << "\"sem_perm.cgid and sem_perm.gid are set to the effective group ID\" (gid)";
+  EXPECT_EQ(ds.sem_perm.cgid, getegid()) << page << "\"sem_perm.cgid and sem_perm.gid are set to the effective group ID\" (cgid)";
+  EXPECT_EQ(ds.sem_perm.mode & 0777, 0610u) << page << "\"The least significant 9 bits of sem_perm.mode are set to the least significant 9 bits of semflg\"";
+  EXPECT_EQ(ds.sem_perm.__key, IPC_PRIVATE) << page << "the key of an IPC_PRIVATE set";
+  EXPECT_EQ(ds.sem_nsems, 4u) << page << "\"sem_nsems is set to the value of nsems\"";
+  EXPECT_EQ(ds.sem_otime, 0) << page << "\"sem_otime is set to 0\"";
+  EXPECT_TRUE(ds.sem_ctime >= t0 && ds.sem_ctime <= time(nullptr)) << page << "\"sem_ctime is set to the current time\"";
+}
+
+// man 2 semop: "If sem_op is zero, the process must have read permission on
+// the semaphore set. This is a "wait-for-zero" operation: ... Otherwise, if
+// IPC_NOWAIT is specified ... Otherwise, semzcnt ... is incremented by one
+// and the thread sleeps until one of the following occurs"; semtimedop: "If
+// the specified time limit has been reached, semtimedop() fails with errno
+// set to EAGAIN (and none of the operations in sops is performed)." The
+// waiter's semzcnt is given back.
+TEST(SysvSemErrors, SemtimedopTimesOutAWaitForZero) {
+  int id = semget(IPC_PRIVATE, 2, 0600);
+  ASSERT_THAT(id, SyscallSucceeds());
+  Sets sets{{id}};
+  ASSERT_THAT(semctl(id, 0, SETVAL, 1), SyscallSucceeds());
+  struct sembuf ops[2] = {{1, 1, 0}, {0, 0, 0}};  // +1 on 1, then wait for 0 on 0
+  const struct timespec timeout = {0, 10 * 1000 * 1000};
+  EXPECT_THAT(semtimedop(id, ops, 2, &timeout), SyscallFailsWithErrno(EAGAIN))
+      << "man 2 semop: a wait-for-zero on a semaphore of value 1: \"If the specified time limit "
+         "has been reached, semtimedop() fails with errno set to EAGAIN\"";
+  EXPECT_THAT(semctl(id, 1, GETVAL), SyscallSucceedsWithValue(0))
+      << "man 2 semop: \"(and none of the operations in sops is performed)\": not the +1";
+  EXPECT_THAT(semctl(id, 0, GETZCNT), SyscallSucceedsWithValue(0))
+      << "man 2 semop: the timed-out thread no longer waits (semzcnt back to 0)";
+}
+
+// man 2 semop: "semtimedop() behaves identically to semop() except that in
+// those cases where the calling thread would sleep, the duration of that
+// sleep is limited": operations that can proceed at once are performed, as
+// an array, with a timeout given or NULL ("If timeout is NULL, then
+// semtimedop() behaves exactly like semop()").
+TEST(SysvSemErrors, SemtimedopPerformsOperationsThatNeedNotWait) {
+  int id = semget(IPC_PRIVATE, 4, 0600);
+  ASSERT_THAT(id, SyscallSucceeds());
+  Sets sets{{id}};
+  struct sembuf ops[4] = {{0, 0, 0}, {1, 1, 0}, {2, 4, 0}, {3, 9, 0}};
+  const struct timespec timeout = {0, 10000};
+  EXPECT_THAT(semtimedop(id, ops, 4, &timeout), SyscallSucceeds())
+      << "man 2 semop: semtimedop with operations that need not sleep";
+  EXPECT_THAT(semtimedop(id, ops, 4, nullptr), SyscallSucceeds())
+      << "man 2 semop: \"If timeout is NULL, then semtimedop() behaves exactly like semop()\"";
+  unsigned short all[4] = {9, 9, 9, 9};
+  semun a;
+  a.array = all;
+  ASSERT_THAT(semctl(id, 0, GETALL, a), SyscallSucceeds());
+  const unsigned short want[4] = {0, 2, 8, 18};
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(all[i], want[i]) << "man 2 semop: \"Each of the nsops elements in the array ... "
+                                  "specifies an operation to be performed\" twice; semaphore "
+                               << i;
+  }
+}
+
+// man 2 semctl, ERRORS: "EINVAL Invalid value for cmd or semid." For IPC_SET
+// and IPC_RMID as for the reading commands (Linux: a removed set's
+// identifier too).
+TEST(SysvSemErrors, IpcSetAndRmidOfAnInvalidIdAreEinval) {
+  int id = semget(IPC_PRIVATE, 1, 0600);
+  ASSERT_THAT(id, SyscallSucceeds());
+  Sets sets{{id}};
+  struct semid_ds ds;
+  semun a;
+  a.buf = &ds;
+  ASSERT_THAT(semctl(id, 0, IPC_STAT, a), SyscallSucceeds());
+  int gone = semget(IPC_PRIVATE, 1, 0600);
+  ASSERT_THAT(gone, SyscallSucceeds());
+  ASSERT_THAT(semctl(gone, 0, IPC_RMID), SyscallSucceeds());
+  RunErrTable("man 2 semctl",
+              {
+                  {"EINVAL Invalid value for ... semid (IPC_SET, -1)", EINVAL,
+                   [&] { return semctl(-1, 0, IPC_SET, a); }},
+                  {"EINVAL Invalid value for ... semid (IPC_SET, a removed set)", EINVAL,
+                   [&] { return semctl(gone, 0, IPC_SET, a); }},
+                  {"EINVAL Invalid value for ... semid (IPC_RMID, -1)", EINVAL,
+                   [&] { return semctl(-1, 0, IPC_RMID); }},
+                  {"EINVAL Invalid value for ... semid (IPC_STAT, an identifier never given)",
+                   EINVAL, [&] { return semctl(id + 32768 * 7, 0, IPC_STAT, a); }},
+              });
+}
+
+}  // namespace
+}  // namespace ipcspec
