@@ -1,9 +1,12 @@
 // System V semaphores: what the table test (sysv_sem_table_test.cc) leaves
 // out: the owner fields of IPC_STAT after semget, semtimedop(2) on a
-// wait-for-zero that times out and on operations that need not wait, and
+// wait-for-zero that times out and on operations that need not wait, a
+// wait-for-zero interrupted by a signal (EINTR, semzcnt given back), and
 // IPC_SET / IPC_RMID of an invalid identifier. Each test runs in its own IPC
 // namespace (the ipcspec main).
+#include <signal.h>
 #include <sys/ipc.h>
+#include <sys/syscall.h>
 #include <sys/sem.h>
 #include <time.h>
 #include <unistd.h>
@@ -11,7 +14,9 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "impl/core/blocked.h"
 #include "impl/core/needs.h"
+#include "impl/core/process.h"
 #include "impl/core/syscall_matchers.h"
 #include "suites/sysv_common/tables.h"
 
@@ -135,6 +140,46 @@ TEST(SysvSemErrors, IpcSetAndRmidOfAnInvalidIdAreEinval) {
                   {"EINVAL Invalid value for ... semid (IPC_STAT, an identifier never given)",
                    EINVAL, [&] { return semctl(id + 32768 * 7, 0, IPC_STAT, a); }},
               });
+}
+
+void NoteSignal(int) {}
+
+// man 2 semop, for a wait-for-zero (sem_op zero) that sleeps: "semzcnt (the
+// count of threads waiting until this semaphore's value becomes zero) is
+// incremented by one and the thread sleeps until one of the following occurs:
+// ... The calling thread catches a signal: the value of semzcnt is
+// decremented and semop() fails, with errno set to EINTR." NOTES: it "is
+// never automatically restarted after being interrupted by a signal handler,
+// regardless of the setting of the SA_RESTART flag". The child's wait has a
+// deadline of its own (semtimedop, 30 s), far beyond the test's.
+TEST(SysvSemErrors, SignalInterruptsAWaitForZero) {
+  int id = semget(IPC_PRIVATE, 1, 0600);
+  ASSERT_THAT(id, SyscallSucceeds());
+  Sets sets{{id}};
+  ASSERT_THAT(semctl(id, 0, SETVAL, 2), SyscallSucceeds());
+  ASSERT_OK_AND_ASSIGN(Child c, Child::Fork([id] {
+                         struct sigaction sa = {};
+                         sa.sa_handler = NoteSignal;
+                         sigemptyset(&sa.sa_mask);
+                         sa.sa_flags = SA_RESTART;
+                         if (sigaction(SIGUSR1, &sa, nullptr) != 0) return 201;
+                         struct sembuf op = {0, 0, 0};
+                         const struct timespec deadline = {30, 0};
+                         return semtimedop(id, &op, 1, &deadline) == 0 ? 0 : errno;
+                       }));
+  ASSERT_NO_ERRNO(WaitUntilBlocked(c.pid(), {SYS_semop, SYS_semtimedop}));
+  EXPECT_THAT(semctl(id, 0, GETZCNT), SyscallSucceedsWithValue(1))
+      << "man 2 semop: \"semzcnt ... is incremented by one and the thread sleeps\"";
+  ASSERT_NO_ERRNO(c.Signal(SIGUSR1));
+  ASSERT_OK_AND_ASSIGN(WaitStatus st, c.Wait());
+  EXPECT_TRUE(st.ExitedWith(EINTR))
+      << "man 2 semop: a wait-for-zero whose thread \"catches a signal: the value of semzcnt is "
+         "decremented and semop() fails, with errno set to EINTR\" (handler with SA_RESTART); "
+         "the child "
+      << st << " (exit code = errno)";
+  EXPECT_THAT(semctl(id, 0, GETZCNT), SyscallSucceedsWithValue(0))
+      << "man 2 semop: \"the value of semzcnt is decremented\"";
+  EXPECT_THAT(semctl(id, 0, GETVAL), SyscallSucceedsWithValue(2)) << "nothing was performed";
 }
 
 }  // namespace
