@@ -2,8 +2,8 @@
 // out: the owner fields of IPC_STAT after semget, semtimedop(2) on a
 // wait-for-zero that times out and on operations that need not wait, a
 // wait-for-zero interrupted by a signal (EINTR, semzcnt given back), and
-// IPC_SET / IPC_RMID of an invalid identifier. Each test runs in its own IPC
-// namespace (the ipcspec main).
+// IPC_SET / IPC_RMID of an invalid identifier, IPC_PRIVATE always new. Each
+// test runs in its own IPC namespace (the ipcspec main).
 #include <signal.h>
 #include <sys/ipc.h>
 #include <sys/syscall.h>
@@ -180,6 +180,23 @@ TEST(SysvSemErrors, SignalInterruptsAWaitForZero) {
   EXPECT_THAT(semctl(id, 0, GETZCNT), SyscallSucceedsWithValue(0))
       << "man 2 semop: \"the value of semzcnt is decremented\"";
   EXPECT_THAT(semctl(id, 0, GETVAL), SyscallSucceedsWithValue(2)) << "nothing was performed";
+}
+
+// man 2 semget: "A new set of nsems semaphores is created if key has the
+// value IPC_PRIVATE"; NOTES: "IPC_PRIVATE isn't a flag field but a key_t
+// type. If this special value is used for key, the system call ignores all
+// but the least significant 9 bits of semflg and creates a new semaphore
+// set (on success)." Even with IPC_CREAT | IPC_EXCL, never EEXIST.
+TEST(SysvSemErrors, IpcPrivateAlwaysCreatesANewSet) {
+  Sets sets;
+  for (int flags : {0600, IPC_CREAT | 0600, IPC_CREAT | IPC_EXCL | 0600}) {
+    int id = semget(IPC_PRIVATE, 1, flags);
+    ASSERT_THAT(id, SyscallSucceeds()) << "man 2 semget: IPC_PRIVATE \"creates a new semaphore set\"";
+    for (int other : sets.ids) {
+      EXPECT_NE(id, other) << "man 2 semget: IPC_PRIVATE \"creates a new semaphore set\" each time";
+    }
+    sets.ids.push_back(id);
+  }
 }
 
 }  // namespace

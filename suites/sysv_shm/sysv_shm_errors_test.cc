@@ -1,10 +1,12 @@
 // System V shared memory: ERRORS cases of shmget(2) and shmctl(2) that the
 // table tests (sysv_shm_table_test.cc, sysv_shm_test.cc) leave out: IPC_EXCL
 // without IPC_CREAT, shmget's check of the permission bits it is asked for
-// (as another user), IPC_SET and IPC_RMID of an invalid identifier. Each test
-// runs in its own IPC namespace (the ipcspec main).
+// (as another user), IPC_SET and IPC_RMID of an invalid identifier; and the
+// IPC_STAT owner fields after shmget, IPC_PRIVATE always new. Each test runs
+// in its own IPC namespace (the ipcspec main).
 #include <sys/ipc.h>
 #include <sys/shm.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <vector>
@@ -113,6 +115,52 @@ TEST(SysvShmErrors, IpcSetAndRmidOfAnInvalidIdAreEinval) {
                   {"EINVAL shmid is not a valid identifier (IPC_STAT, an identifier never given)",
                    EINVAL, [&] { return shmctl(id + 32768 * 7, IPC_STAT, &ds); }},
               });
+}
+
+// man 2 shmget: "shm_perm.cuid and shm_perm.uid are set to the effective
+// user ID of the calling process. shm_perm.cgid and shm_perm.gid are set to
+// the effective group ID of the calling process. The least significant 9
+// bits of shm_perm.mode are set to the least significant 9 bits of shmflg.
+// shm_segsz is set to the value of size. shm_lpid, shm_nattch, shm_atime,
+// and shm_dtime are set to 0. shm_ctime is set to the current time."
+TEST(SysvShmErrors, IpcStatAfterShmgetHasTheCallersIds) {
+  const time_t t0 = time(nullptr);
+  int id = shmget(IPC_PRIVATE, 3000, 0610);
+  ASSERT_THAT(id, SyscallSucceeds());
+  Segments segs{{id}};
+  struct shmid_ds ds = {};
+  ASSERT_THAT(shmctl(id, IPC_STAT, &ds), SyscallSucceeds());
+  const char* page = "man 2 shmget: ";
+  EXPECT_EQ(ds.shm_perm.uid, geteuid()) << page << "\"shm_perm.cuid and shm_perm.uid are set to the effective user ID\" (uid)";
+  EXPECT_EQ(ds.shm_perm.cuid, geteuid()) << page << "\"shm_perm.cuid and shm_perm.uid are set to the effective user ID\" (cuid)";
+  EXPECT_EQ(ds.shm_perm.gid, getegid()) << page << "\"shm_perm.cgid and shm_perm.gid are set to the effective group ID\" (gid)";
+  EXPECT_EQ(ds.shm_perm.cgid, getegid()) << page << "\"shm_perm.cgid and shm_perm.gid are set to the effective group ID\" (cgid)";
+  EXPECT_EQ(ds.shm_perm.mode & 0777, 0610u) << page << "\"The least significant 9 bits of shm_perm.mode are set to the least significant 9 bit of shmflg\"";
+  EXPECT_EQ(ds.shm_perm.__key, IPC_PRIVATE) << page << "the key of an IPC_PRIVATE segment";
+  EXPECT_EQ(ds.shm_segsz, 3000u) << page << "\"shm_segsz is set to the value of size\"";
+  EXPECT_EQ(ds.shm_cpid, getpid()) << "man 2 shmctl: shm_cpid \"PID of creator\"";
+  EXPECT_EQ(ds.shm_lpid, 0) << page << "\"shm_lpid, shm_nattch, shm_atime, and shm_dtime are set to 0\" (lpid)";
+  EXPECT_EQ(ds.shm_nattch, 0u) << page << "\"shm_lpid, shm_nattch, shm_atime, and shm_dtime are set to 0\" (nattch)";
+  EXPECT_EQ(ds.shm_atime, 0) << page << "\"shm_lpid, shm_nattch, shm_atime, and shm_dtime are set to 0\" (atime)";
+  EXPECT_EQ(ds.shm_dtime, 0) << page << "\"shm_lpid, shm_nattch, shm_atime, and shm_dtime are set to 0\" (dtime)";
+  EXPECT_TRUE(ds.shm_ctime >= t0 && ds.shm_ctime <= time(nullptr)) << page << "\"shm_ctime is set to the current time\"";
+}
+
+// man 2 shmget: "A new shared memory segment ... is created if key has the
+// value IPC_PRIVATE"; NOTES: "IPC_PRIVATE isn't a flag field but a key_t
+// type. If this special value is used for key, the system call ignores all
+// but the least significant 9 bits of shmflg and creates a new shared memory
+// segment." Even with IPC_CREAT | IPC_EXCL, never EEXIST.
+TEST(SysvShmErrors, IpcPrivateAlwaysCreatesANewSegment) {
+  Segments segs;
+  for (int flags : {0600, IPC_CREAT | 0600, IPC_CREAT | IPC_EXCL | 0600}) {
+    int id = shmget(IPC_PRIVATE, Page(), flags);
+    ASSERT_THAT(id, SyscallSucceeds()) << "man 2 shmget: IPC_PRIVATE \"creates a new shared memory segment\"";
+    for (int other : segs.ids) {
+      EXPECT_NE(id, other) << "man 2 shmget: IPC_PRIVATE \"creates a new shared memory segment\" each time";
+    }
+    segs.ids.push_back(id);
+  }
 }
 
 }  // namespace
