@@ -2,17 +2,24 @@
 // table tests (sysv_shm_table_test.cc, sysv_shm_test.cc) leave out: IPC_EXCL
 // without IPC_CREAT, shmget's check of the permission bits it is asked for
 // (as another user), IPC_SET and IPC_RMID of an invalid identifier; and the
-// IPC_STAT owner fields after shmget, IPC_PRIVATE always new. Each test runs
-// in its own IPC namespace (the ipcspec main).
+// IPC_STAT owner fields after shmget, IPC_PRIVATE always new, and SHM_HUGETLB
+// without privilege (EPERM) or without huge pages (ENOMEM), where the kernel
+// has huge pages (a need). Each test runs in its own IPC namespace (the
+// ipcspec main).
 #include <sys/ipc.h>
+#include <sys/resource.h>
 #include <sys/shm.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <fstream>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "gtest/gtest.h"
 #include "impl/core/needs.h"
+#include "impl/core/privilege.h"
 #include "impl/core/syscall_matchers.h"
 #include "suites/sysv_common/as_user.h"
 #include "suites/sysv_common/tables.h"
@@ -161,6 +168,82 @@ TEST(SysvShmErrors, IpcPrivateAlwaysCreatesANewSegment) {
     }
     segs.ids.push_back(id);
   }
+}
+
+// The value of a "Name: value" line of /proc/meminfo; -1 when absent.
+long Meminfo(const std::string& name) {
+  std::ifstream in("/proc/meminfo");
+  std::string key;
+  long value;
+  while (in >> key >> value) {
+    if (key == name + ":") return value;
+    std::string rest;
+    std::getline(in, rest);
+  }
+  return -1;
+}
+
+// `feature:hugetlb`: the kernel has huge pages (man 5 proc: /proc/meminfo
+// "Hugepagesize").
+Need Hugetlb() {
+  return Need::Feature("hugetlb", []() -> std::optional<std::string> {
+    if (Meminfo("Hugepagesize") <= 0) return "no Hugepagesize in /proc/meminfo";
+    return std::nullopt;
+  });
+}
+
+// `feature:no-huge-pages`: none free and none to be made by overcommit
+// (/proc/meminfo HugePages_Free, /proc/sys/vm/nr_overcommit_hugepages: man 5
+// proc), so that a huge segment cannot be had.
+Need NoHugePages() {
+  return Need::Feature("no-huge-pages", []() -> std::optional<std::string> {
+    if (Meminfo("HugePages_Free") != 0) return "huge pages are free (HugePages_Free)";
+    auto over = ReadProcLong("/proc/sys/vm/nr_overcommit_hugepages");
+    if (!over.ok() || over.value() != 0) return "nr_overcommit_hugepages is not 0";
+    return std::nullopt;
+  });
+}
+
+// man 2 shmget: "SHM_HUGETLB (since Linux 2.6) Allocate the segment using
+// "huge" pages." ERRORS: "EPERM The SHM_HUGETLB flag was specified, but the
+// caller was not privileged (did not have the CAP_IPC_LOCK capability) and is
+// not a member of the sysctl_hugetlb_shm_group group". Linux lets such a
+// caller through while the segment fits in its RLIMIT_MEMLOCK (deprecated,
+// with a warning); with RLIMIT_MEMLOCK 0 it is EPERM. CAP_IPC_LOCK is never
+// EPERM (it gets the segment, or ENOMEM without huge pages).
+TEST(SysvShmErrors, ShmHugetlbWithoutCapIpcLockIsEperm) {
+  IPCSPEC_NEEDS(Need::RootUid(), Need::SecondUid(), Hugetlb());
+  const SysvUsers u = PickSysvUsers();
+  const size_t size = static_cast<size_t>(Meminfo("Hugepagesize")) * 1024;
+  const std::vector<Who> who = {Who::kOther, Who::kOtherIpcLock};
+  ASSERT_OK_AND_ASSIGN(auto got, RunAsEach(u, who, 1, [&](size_t, Who) -> int {
+                         struct rlimit none = {0, 0};
+                         if (setrlimit(RLIMIT_MEMLOCK, &none) != 0) return 253;
+                         int id = shmget(IPC_PRIVATE, size, IPC_CREAT | SHM_HUGETLB | 0600);
+                         if (id < 0) return errno;
+                         shmctl(id, IPC_RMID, nullptr);
+                         return 0;
+                       }));
+  EXPECT_EQ(Cell(got[0][0]), Cell(EPERM))
+      << "shmget(SHM_HUGETLB) as another user, not in hugetlb_shm_group, without CAP_IPC_LOCK, "
+         "RLIMIT_MEMLOCK 0; man 2 shmget: \"EPERM The SHM_HUGETLB flag was specified, but the "
+         "caller was not privileged (did not have the CAP_IPC_LOCK capability)\"";
+  EXPECT_NE(Cell(got[1][0]), Cell(EPERM))
+      << "shmget(SHM_HUGETLB) with CAP_IPC_LOCK: privileged in the sense of man 2 shmget EPERM";
+}
+
+// man 2 shmget: "ENOMEM No memory could be allocated for segment overhead."
+// Linux: a SHM_HUGETLB segment when no huge page is free or can be made is
+// ENOMEM, for a privileged caller too (the pages are reserved at shmget).
+TEST(SysvShmErrors, ShmHugetlbWithoutHugePagesIsEnomem) {
+  IPCSPEC_NEEDS(Need::RootUid(), Hugetlb(), NoHugePages());
+  const size_t size = static_cast<size_t>(Meminfo("Hugepagesize")) * 1024;
+  int id = shmget(IPC_PRIVATE, size, IPC_CREAT | SHM_HUGETLB | 0600);
+  Segments segs;
+  if (id >= 0) segs.ids.push_back(id);
+  EXPECT_THAT(id, SyscallFailsWithErrno(ENOMEM))
+      << "shmget(SHM_HUGETLB) of one huge page with none free: Linux gives man 2 shmget's "
+         "\"ENOMEM No memory could be allocated\"";
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 // System V shared memory: what the table test (sysv_shm_table_test.cc)
 // leaves out of shmctl's *_INFO / *_STAT commands (IPC_INFO's shmseg,
 // SHM_INFO's shm_rss and shm_swp against /proc/sysvipc/shm, SHM_STAT's
-// read-permission check and SHM_STAT_ANY's lack of it, as another user), and
+// read-permission check and SHM_STAT_ANY's lack of it, as another user,
+// SHM_STAT against IPC_STAT while attached), and
 // shm_nattch after mprotect(2) has split an attachment. Each test runs in its
 // own IPC namespace (the ipcspec main).
 #include <sys/ipc.h>
@@ -100,6 +101,42 @@ TEST(SysvShmInfo, ShmsegAndResidentPagesAgreeWithProc) {
     }
   }
   EXPECT_EQ(seen, 1) << "man 5 proc: /proc/sysvipc/shm lists segment " << id << " once (header: " << header << ")";
+}
+
+// man 2 shmctl: "SHM_STAT (Linux-specific) Return a shmid_ds structure as
+// for IPC_STAT. However, the shmid argument is not a segment identifier, but
+// instead an index into the kernel's internal array"; "A successful SHM_STAT
+// or SHM_STAT_ANY operation returns the identifier of the shared memory
+// segment whose index was given in shmid." With two attachments, both give
+// the same structure.
+TEST(SysvShmInfo, ShmStatAndIpcStatAgreeWhileAttached) {
+  int id = shmget(0x5d5e9, 2 * Page(), IPC_CREAT | IPC_EXCL | 0640);
+  ASSERT_THAT(id, SyscallSucceeds());
+  Segments segs{{id}};
+  Attached a{shmat(id, nullptr, 0)};
+  ASSERT_NE(a.p, kFailed) << ErrnoName(errno);
+  Attached b{shmat(id, nullptr, SHM_RDONLY)};
+  ASSERT_NE(b.p, kFailed) << ErrnoName(errno);
+  const int idx = IndexOf(id);
+  ASSERT_GE(idx, 0) << "SHM_STAT finds the segment's index";
+  struct shmid_ds by_id = {}, by_idx = {};
+  ASSERT_THAT(shmctl(id, IPC_STAT, &by_id), SyscallSucceeds());
+  EXPECT_THAT(shmctl(idx, SHM_STAT, &by_idx), SyscallSucceedsWithValue(id))
+      << "man 2 shmctl: SHM_STAT \"returns the identifier of the shared memory segment whose index "
+         "was given\"";
+  const char* why = "man 2 shmctl: SHM_STAT \"Return a shmid_ds structure as for IPC_STAT\": ";
+  EXPECT_EQ(by_idx.shm_nattch, 2u) << why << "shm_nattch, 2 attachments";
+  EXPECT_EQ(by_idx.shm_nattch, by_id.shm_nattch) << why << "shm_nattch";
+  EXPECT_EQ(by_idx.shm_segsz, by_id.shm_segsz) << why << "shm_segsz";
+  EXPECT_EQ(by_idx.shm_cpid, by_id.shm_cpid) << why << "shm_cpid";
+  EXPECT_EQ(by_idx.shm_lpid, by_id.shm_lpid) << why << "shm_lpid";
+  EXPECT_EQ(by_idx.shm_atime, by_id.shm_atime) << why << "shm_atime";
+  EXPECT_EQ(by_idx.shm_dtime, by_id.shm_dtime) << why << "shm_dtime";
+  EXPECT_EQ(by_idx.shm_ctime, by_id.shm_ctime) << why << "shm_ctime";
+  EXPECT_EQ(by_idx.shm_perm.__key, by_id.shm_perm.__key) << why << "shm_perm.__key";
+  EXPECT_EQ(by_idx.shm_perm.mode, by_id.shm_perm.mode) << why << "shm_perm.mode";
+  EXPECT_EQ(by_idx.shm_perm.uid, by_id.shm_perm.uid) << why << "shm_perm.uid";
+  EXPECT_EQ(by_idx.shm_perm.cuid, by_id.shm_perm.cuid) << why << "shm_perm.cuid";
 }
 
 const std::vector<Who> kWho = {Who::kOwner, Who::kOther, Who::kOtherIpcOwner};
