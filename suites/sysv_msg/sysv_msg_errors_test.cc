@@ -1,8 +1,10 @@
 // System V message queues: ERRORS cases of msgget(2) and msgctl(2) that the
 // table test (sysv_msg_table_test.cc) leaves out: IPC_SET and IPC_RMID of an
 // invalid or removed identifier, IPC_EXCL without IPC_CREAT, and msgget's
-// check of the permission bits it is asked for, as another user. Each test
-// runs in its own IPC namespace (the ipcspec main).
+// check of the permission bits it is asked for, as another user, queues per
+// IPC namespace. Each test runs in its own IPC namespace (the ipcspec main);
+// one makes a new one.
+#include <sched.h>
 #include <sys/ipc.h>
 #include <sys/msg.h>
 #include <unistd.h>
@@ -11,6 +13,7 @@
 
 #include "gtest/gtest.h"
 #include "impl/core/needs.h"
+#include "impl/core/process.h"
 #include "impl/core/syscall_matchers.h"
 #include "suites/sysv_common/as_user.h"
 #include "suites/sysv_common/tables.h"
@@ -112,6 +115,45 @@ TEST(SysvMsgErrors, MsggetChecksTheRequestedPermissionBits) {
              "capability\"";
     }
   }
+}
+
+// man 7 ipc_namespaces: "Each IPC namespace has its own set of System V IPC
+// identifiers ... Objects created in an IPC namespace are visible to all
+// other processes that are members of that namespace, but are not visible to
+// processes in other IPC namespaces." "When an IPC namespace is destroyed
+// (i.e., when the last process that is a member of the namespace
+// terminates), all IPC objects in the namespace are automatically
+// destroyed." A child in a new namespace does not find the key, creates it
+// with IPC_CREAT | IPC_EXCL and uses it, and this namespace's object of the
+// same key is untouched.
+TEST(SysvMsgErrors, QueuesBelongToTheIpcNamespace) {
+  IPCSPEC_NEEDS(Need::NewIpcNamespace());
+  const key_t key = 0x5a5e9;
+  int id = msgget(key, IPC_CREAT | IPC_EXCL | 0600);
+  ASSERT_THAT(id, SyscallSucceeds());
+  Queues qs{{id}};
+  ASSERT_OK_AND_ASSIGN(WaitStatus st, ForkAndWait([key] {
+                         if (unshare(CLONE_NEWIPC) != 0) return 201;
+                         if (msgget(key, 0600) >= 0 || errno != ENOENT) return 10;
+                         int q = msgget(key, IPC_CREAT | IPC_EXCL | 0600);
+                         if (q < 0) return 11;
+                         struct {
+                           long mtype;
+                           char mtext[1];
+                         } m = {1, {'x'}};
+                         if (msgsnd(q, &m, 1, IPC_NOWAIT) != 0) return 12;
+                         return 0;
+                       }));
+  EXPECT_TRUE(st.ExitedWith(0))
+      << "man 7 ipc_namespaces: in a new IPC namespace the key is \"not visible\" (10: it was "
+         "found; 11: IPC_CREAT | IPC_EXCL failed; 12: using it failed); the child "
+      << st;
+  EXPECT_THAT(msgget(key, 0600), SyscallSucceedsWithValue(id))
+      << "man 7 ipc_namespaces: this namespace's queue is untouched by the other's";
+  struct msqid_ds ds;
+  ASSERT_THAT(msgctl(id, IPC_STAT, &ds), SyscallSucceeds());
+  EXPECT_EQ(ds.msg_qnum, 0u) << "man 7 ipc_namespaces: the message sent to the other namespace's "
+                                "queue of the same key is not in this one";
 }
 
 }  // namespace

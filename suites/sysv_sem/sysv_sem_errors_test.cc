@@ -2,9 +2,11 @@
 // out: the owner fields of IPC_STAT after semget, semtimedop(2) on a
 // wait-for-zero that times out and on operations that need not wait, a
 // wait-for-zero interrupted by a signal (EINTR, semzcnt given back), and
-// IPC_SET / IPC_RMID of an invalid identifier, IPC_PRIVATE always new. Each
-// test runs in its own IPC namespace (the ipcspec main).
+// IPC_SET / IPC_RMID of an invalid identifier, IPC_PRIVATE always new, sets
+// per IPC namespace. Each test runs in its own IPC namespace (the ipcspec
+// main); one makes a new one.
 #include <signal.h>
+#include <sched.h>
 #include <sys/ipc.h>
 #include <sys/syscall.h>
 #include <sys/sem.h>
@@ -197,6 +199,41 @@ TEST(SysvSemErrors, IpcPrivateAlwaysCreatesANewSet) {
     }
     sets.ids.push_back(id);
   }
+}
+
+// man 7 ipc_namespaces: "Each IPC namespace has its own set of System V IPC
+// identifiers ... Objects created in an IPC namespace are visible to all
+// other processes that are members of that namespace, but are not visible to
+// processes in other IPC namespaces." "When an IPC namespace is destroyed
+// (i.e., when the last process that is a member of the namespace
+// terminates), all IPC objects in the namespace are automatically
+// destroyed." A child in a new namespace does not find the key, creates it
+// with IPC_CREAT | IPC_EXCL and uses it, and this namespace's object of the
+// same key is untouched.
+TEST(SysvSemErrors, SetsBelongToTheIpcNamespace) {
+  IPCSPEC_NEEDS(Need::NewIpcNamespace());
+  const key_t key = 0x5e5e9;
+  int id = semget(key, 1, IPC_CREAT | IPC_EXCL | 0600);
+  ASSERT_THAT(id, SyscallSucceeds());
+  Sets sets{{id}};
+  ASSERT_OK_AND_ASSIGN(WaitStatus st, ForkAndWait([key] {
+                         if (unshare(CLONE_NEWIPC) != 0) return 201;
+                         if (semget(key, 1, 0600) >= 0 || errno != ENOENT) return 10;
+                         int s = semget(key, 1, IPC_CREAT | IPC_EXCL | 0600);
+                         if (s < 0) return 11;
+                         struct sembuf up = {0, 1, IPC_NOWAIT};
+                         if (semop(s, &up, 1) != 0) return 12;
+                         return 0;
+                       }));
+  EXPECT_TRUE(st.ExitedWith(0))
+      << "man 7 ipc_namespaces: in a new IPC namespace the key is \"not visible\" (10: it was "
+         "found; 11: IPC_CREAT | IPC_EXCL failed; 12: using it failed); the child "
+      << st;
+  EXPECT_THAT(semget(key, 1, 0600), SyscallSucceedsWithValue(id))
+      << "man 7 ipc_namespaces: this namespace's set is untouched by the other's";
+  EXPECT_THAT(semctl(id, 0, GETVAL), SyscallSucceedsWithValue(0))
+      << "man 7 ipc_namespaces: the increment of the other namespace's set of the same key is "
+         "not in this one";
 }
 
 }  // namespace

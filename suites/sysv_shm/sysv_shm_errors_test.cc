@@ -4,8 +4,9 @@
 // (as another user), IPC_SET and IPC_RMID of an invalid identifier; and the
 // IPC_STAT owner fields after shmget, IPC_PRIVATE always new, and SHM_HUGETLB
 // without privilege (EPERM) or without huge pages (ENOMEM), where the kernel
-// has huge pages (a need). Each test runs in its own IPC namespace (the
-// ipcspec main).
+// has huge pages (a need), segments per IPC namespace. Each test runs in its
+// own IPC namespace (the ipcspec main); one makes a new one.
+#include <sched.h>
 #include <sys/ipc.h>
 #include <sys/resource.h>
 #include <sys/shm.h>
@@ -19,6 +20,7 @@
 
 #include "gtest/gtest.h"
 #include "impl/core/needs.h"
+#include "impl/core/process.h"
 #include "impl/core/privilege.h"
 #include "impl/core/syscall_matchers.h"
 #include "suites/sysv_common/as_user.h"
@@ -244,6 +246,46 @@ TEST(SysvShmErrors, ShmHugetlbWithoutHugePagesIsEnomem) {
   EXPECT_THAT(id, SyscallFailsWithErrno(ENOMEM))
       << "shmget(SHM_HUGETLB) of one huge page with none free: Linux gives man 2 shmget's "
          "\"ENOMEM No memory could be allocated\"";
+}
+
+// man 7 ipc_namespaces: "Each IPC namespace has its own set of System V IPC
+// identifiers ... Objects created in an IPC namespace are visible to all
+// other processes that are members of that namespace, but are not visible to
+// processes in other IPC namespaces." "When an IPC namespace is destroyed
+// (i.e., when the last process that is a member of the namespace
+// terminates), all IPC objects in the namespace are automatically
+// destroyed." A child in a new namespace does not find the key, creates it
+// with IPC_CREAT | IPC_EXCL and uses it, and this namespace's object of the
+// same key is untouched.
+TEST(SysvShmErrors, SegmentsBelongToTheIpcNamespace) {
+  IPCSPEC_NEEDS(Need::NewIpcNamespace());
+  const key_t key = 0x5d5ea;
+  int id = shmget(key, 4096, IPC_CREAT | IPC_EXCL | 0600);
+  ASSERT_THAT(id, SyscallSucceeds());
+  Segments segs{{id}};
+  ASSERT_OK_AND_ASSIGN(WaitStatus st, ForkAndWait([key] {
+                         if (unshare(CLONE_NEWIPC) != 0) return 201;
+                         if (shmget(key, 4096, 0600) >= 0 || errno != ENOENT) return 10;
+                         int h = shmget(key, 4096, IPC_CREAT | IPC_EXCL | 0600);
+                         if (h < 0) return 11;
+                         void* p = shmat(h, nullptr, 0);
+                         if (p == reinterpret_cast<void*>(-1)) return 12;
+                         static_cast<char*>(p)[0] = 'x';
+                         shmdt(p);
+                         return 0;
+                       }));
+  EXPECT_TRUE(st.ExitedWith(0))
+      << "man 7 ipc_namespaces: in a new IPC namespace the key is \"not visible\" (10: it was "
+         "found; 11: IPC_CREAT | IPC_EXCL failed; 12: using it failed); the child "
+      << st;
+  EXPECT_THAT(shmget(key, 4096, 0600), SyscallSucceedsWithValue(id))
+      << "man 7 ipc_namespaces: this namespace's segment is untouched by the other's";
+  void* p = shmat(id, nullptr, SHM_RDONLY);
+  ASSERT_NE(p, reinterpret_cast<void*>(-1)) << ErrnoName(errno);
+  const char first = static_cast<char*>(p)[0];
+  shmdt(p);
+  EXPECT_EQ(first, 0) << "man 7 ipc_namespaces: the byte written to the other namespace's segment "
+                         "of the same key is not in this one";
 }
 
 }  // namespace
