@@ -1,0 +1,511 @@
+// POSIX message queues: the error table of every call (man 3 mq_open,
+// mq_send, mq_receive, mq_getattr, mq_notify, mq_close, mq_unlink, man 7
+// mq_overview), one documented error per check. Each test runs in its own
+// IPC namespace with a private mqueue mount (the ipcspec main); every name a
+// test makes has an owner that unlinks it.
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <mqueue.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <climits>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "impl/core/blocked.h"
+#include "impl/core/cleanup.h"
+#include "impl/core/deadline.h"
+#include "impl/core/needs.h"
+#include "impl/core/privilege.h"
+#include "impl/core/process.h"
+#include "impl/core/shared_memory.h"
+#include "impl/core/syscall_matchers.h"
+#include "impl/posix_mq/posix_mq.h"
+
+namespace ipcspec {
+namespace {
+
+constexpr char kQueuesMax[] = "/proc/sys/fs/mqueue/queues_max";
+
+// A new queue, owned twice: the name (mq_unlink) and the descriptor (close).
+struct Queue {
+  PosixMqName name;
+  MqDescriptor mqd;
+  int fd() const { return mqd.get(); }
+};
+
+PosixErrorOr<Queue> MakeQueue(long maxmsg, long msgsize, int extra_flags = 0) {
+  Queue q;
+  std::string name = UniqueMqName("mq_errors");
+  IPCSPEC_ASSIGN_OR_RETURN(
+      q.mqd, OpenMq(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | extra_flags, maxmsg, msgsize));
+  q.name = PosixMqName(name);
+  return q;
+}
+
+// mq_open with O_CREAT (and attr), closing and unlinking whatever it made:
+// 0 or -1 with errno.
+int TryCreate(const std::string& name, int oflag, mode_t mode, const struct mq_attr* attr) {
+  mqd_t q = mq_open(name.c_str(), oflag | O_CREAT, mode, attr);
+  if (q == static_cast<mqd_t>(-1)) return -1;
+  int saved = errno;
+  close(q);
+  mq_unlink(name.c_str());
+  errno = saved;
+  return 0;
+}
+
+// The number the next open(2) returns: the lowest free descriptor.
+int LowestFreeFd() {
+  int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) close(fd);
+  return fd;
+}
+
+// One inaccessible page (PROT_NONE), unmapped at scope exit: an address the
+// kernel cannot copy from or to.
+struct BadPage {
+  BadPage() {
+    p = mmap(nullptr, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  }
+  ~BadPage() {
+    if (p != MAP_FAILED) munmap(p, 4096);
+  }
+  void* p;
+};
+
+// --- EBADF ------------------------------------------------------------------
+
+// man 3 mq_send: "EBADF The descriptor specified in mqdes was invalid or not
+// opened for writing."; man 3 mq_receive: "EBADF The descriptor specified in
+// mqdes was invalid or not opened for reading."; man 3 mq_getattr and
+// mq_notify: "EBADF The message queue descriptor specified in mqdes is
+// invalid."; man 3 mq_close: "EBADF The message queue descriptor specified in
+// mqdes is invalid." Invalid here: -1, INT_MAX, and a descriptor that was
+// closed (mq_close twice; a notification request on a closed descriptor).
+TEST(PosixMqErrors, InvalidDescriptorIsEbadfForEveryCall) {
+  ASSERT_OK_AND_ASSIGN(Queue q, MakeQueue(2, 16));
+  int closed = -1;
+  {
+    ASSERT_OK_AND_ASSIGN(MqDescriptor second, OpenMq(q.name.get(), O_RDWR | O_CLOEXEC));
+    closed = second.get();
+    ASSERT_THAT(mq_close(second.release()), SyscallSucceeds());
+  }
+  for (int bad : {-1, INT_MAX, closed}) {
+    std::string what = " (mqdes " + std::to_string(bad) + ")";
+    char buf[16];
+    struct timespec ts = {0, 0};
+    struct mq_attr attr = {};
+    struct sigevent ev = {};
+    ev.sigev_notify = SIGEV_NONE;
+    EXPECT_THAT(mq_send(bad, "x", 1, 0), SyscallFailsWithErrno(EBADF))
+        << "man 3 mq_send: \"EBADF The descriptor specified in mqdes was invalid\"" << what;
+    EXPECT_THAT(mq_timedsend(bad, "x", 1, 0, &ts), SyscallFailsWithErrno(EBADF))
+        << "man 3 mq_send: \"EBADF The descriptor specified in mqdes was invalid\" "
+           "(mq_timedsend)"
+        << what;
+    EXPECT_THAT(mq_receive(bad, buf, sizeof buf, nullptr), SyscallFailsWithErrno(EBADF))
+        << "man 3 mq_receive: \"EBADF The descriptor specified in mqdes was invalid\"" << what;
+    EXPECT_THAT(mq_timedreceive(bad, buf, sizeof buf, nullptr, &ts), SyscallFailsWithErrno(EBADF))
+        << "man 3 mq_receive: \"EBADF The descriptor specified in mqdes was invalid\" "
+           "(mq_timedreceive)"
+        << what;
+    EXPECT_THAT(mq_getattr(bad, &attr), SyscallFailsWithErrno(EBADF))
+        << "man 3 mq_getattr: \"EBADF The message queue descriptor specified in mqdes is "
+           "invalid.\""
+        << what;
+    EXPECT_THAT(mq_setattr(bad, &attr, nullptr), SyscallFailsWithErrno(EBADF))
+        << "man 3 mq_getattr: \"EBADF The message queue descriptor specified in mqdes is "
+           "invalid.\" (mq_setattr)"
+        << what;
+    EXPECT_THAT(mq_notify(bad, &ev), SyscallFailsWithErrno(EBADF))
+        << "man 3 mq_notify: \"EBADF The message queue descriptor specified in mqdes is "
+           "invalid.\""
+        << what;
+  }
+  EXPECT_THAT(mq_close(closed), SyscallFailsWithErrno(EBADF))
+      << "man 3 mq_close: \"EBADF The message queue descriptor specified in mqdes is invalid.\" "
+         "(closed twice)";
+}
+
+// On Linux a message queue descriptor is a file descriptor (man 7
+// mq_overview, "Linux implementation of message queue descriptors"), but a
+// file descriptor of another kind is not a message queue descriptor: the
+// calls refuse it with EBADF ("mqdes was invalid"), as the man pages' EBADF
+// entries say for an invalid descriptor. (Linux: the kernel checks that the
+// file is a queue of the mqueue file system.)
+TEST(PosixMqErrors, DescriptorOfAnotherFileIsEbadf) {
+  int p[2];
+  ASSERT_THAT(pipe2(p, O_CLOEXEC), SyscallSucceeds());
+  FileDescriptor r(p[0]), w(p[1]);
+  char buf[16];
+  struct mq_attr attr = {};
+  struct sigevent ev = {};
+  ev.sigev_notify = SIGEV_NONE;
+  EXPECT_THAT(mq_send(w.get(), "x", 1, 0), SyscallFailsWithErrno(EBADF))
+      << "man 3 mq_send: \"EBADF The descriptor specified in mqdes was invalid\" (a pipe)";
+  EXPECT_THAT(mq_receive(r.get(), buf, sizeof buf, nullptr), SyscallFailsWithErrno(EBADF))
+      << "man 3 mq_receive: \"EBADF The descriptor specified in mqdes was invalid\" (a pipe)";
+  EXPECT_THAT(mq_getattr(r.get(), &attr), SyscallFailsWithErrno(EBADF))
+      << "man 3 mq_getattr: \"EBADF The message queue descriptor specified in mqdes is "
+         "invalid.\" (a pipe)";
+  EXPECT_THAT(mq_notify(r.get(), &ev), SyscallFailsWithErrno(EBADF))
+      << "man 3 mq_notify: \"EBADF The message queue descriptor specified in mqdes is "
+         "invalid.\" (a pipe)";
+}
+
+// --- mq_open ----------------------------------------------------------------
+
+// man 3 mq_open: "ENOENT The O_CREAT flag was not specified in oflag, and no
+// queue with this name exists."; "EEXIST Both O_CREAT and O_EXCL were
+// specified in oflag, but a queue with this name already exists."; O_CREAT
+// "Create the message queue if it does not exist." (an existing queue is
+// opened as it is: its attributes and messages stay; mq_open neither adds nor
+// removes a message).
+TEST(PosixMqErrors, MissingAndExistingNames) {
+  PosixMqName name(UniqueMqName("names"));
+  EXPECT_THAT(mq_open(name.c_str(), O_RDWR), SyscallFailsWithErrno(ENOENT))
+      << "man 3 mq_open: \"ENOENT The O_CREAT flag was not specified in oflag, and no queue "
+         "with this name exists.\"";
+  struct mq_attr attr = {0, 4, 16, 0};
+  FileDescriptor first(mq_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600, &attr));
+  ASSERT_TRUE(first.valid()) << "mq_open(O_CREAT|O_EXCL): " << ErrnoName(errno);
+  ASSERT_THAT(mq_send(first.get(), "kept", 4, 1), SyscallSucceeds());
+  // Flags without O_CLOEXEC: this call is the one a mutant may single out.
+  EXPECT_THAT(mq_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600, &attr),
+              SyscallFailsWithErrno(EEXIST))
+      << "man 3 mq_open: \"EEXIST Both O_CREAT and O_EXCL were specified in oflag, but a queue "
+         "with this name already exists.\"";
+  struct mq_attr other = {0, 8, 32, 0};
+  FileDescriptor again(mq_open(name.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600, &other));
+  ASSERT_TRUE(again.valid()) << "man 3 mq_open: O_CREAT on an existing queue opens it: "
+                             << ErrnoName(errno);
+  ASSERT_OK_AND_ASSIGN(struct mq_attr a, GetMqAttr(again.get()));
+  EXPECT_EQ(a.mq_maxmsg, 4) << "man 3 mq_open: O_CREAT \"Create the message queue if it does "
+                               "not exist\": an existing queue keeps its mq_maxmsg";
+  EXPECT_EQ(a.mq_msgsize, 16) << "man 3 mq_open: an existing queue keeps its mq_msgsize";
+  EXPECT_EQ(a.mq_curmsgs, 1) << "opening an existing queue neither adds nor removes a message";
+}
+
+// man 7 mq_overview: a name is "an initial slash, followed by one or more
+// characters, none of which are slashes"; man 3 mq_open: "EINVAL name doesn't
+// follow the format in mq_overview(7)." (glibc: no leading slash, so "", "."
+// and ".." too). Linux: "/." and "/.." are not queue names the kernel can
+// make: EACCES (the kernel refuses the names "." and ".." in its lookup; the
+// man page names EACCES only for a second slash).
+TEST(PosixMqErrors, NamesThatAreNotQueueNames) {
+  struct mq_attr attr = {0, 2, 8, 0};
+  for (const char* n : {"", ".", "..", "q"}) {
+    EXPECT_THAT(TryCreate(n, O_RDWR | O_EXCL, 0600, &attr), SyscallFailsWithErrno(EINVAL))
+        << "man 3 mq_open: \"EINVAL name doesn't follow the format in mq_overview(7).\" (\"" << n
+        << "\": no leading slash)";
+  }
+  for (const char* n : {"/.", "/.."}) {
+    EXPECT_THAT(TryCreate(n, O_RDWR | O_EXCL, 0600, &attr), SyscallFailsWithErrno(EACCES))
+        << "Linux: mq_open(\"" << n << "\") is EACCES (the kernel's lookup refuses \".\" and "
+           "\"..\"; man 7 mq_overview's format excludes no such name)";
+  }
+}
+
+// man 3 mq_open: "EINVAL O_CREAT was specified in oflag, and attr was not
+// NULL, but attr->mq_maxmsg or attr->mq_msqsize was invalid. Both of these
+// fields must be greater than zero." (Zero and negative, privileged or not.)
+TEST(PosixMqErrors, NonPositiveAttributesAreEinval) {
+  const std::vector<std::pair<long, long>> bad = {{0, 16}, {-1, 16}, {4, 0}, {4, -1}, {0, 0}};
+  for (const auto& [maxmsg, msgsize] : bad) {
+    PosixMqName name(UniqueMqName("attr"));
+    struct mq_attr attr = {0, maxmsg, msgsize, 0};
+    EXPECT_THAT(TryCreate(name.get(), O_RDWR | O_EXCL, 0600, &attr),
+                SyscallFailsWithErrno(EINVAL))
+        << "man 3 mq_open: \"Both of these fields must be greater than zero.\" (EINVAL; "
+           "mq_maxmsg "
+        << maxmsg << ", mq_msgsize " << msgsize << ")";
+  }
+}
+
+// man 3 mq_open: mode "specifies the permissions to be placed on the new
+// queue, as for open(2)"; "The permissions settings are masked against the
+// process umask." Bits of mode other than permissions (a file type) do not
+// make the queue anything but a queue: the open succeeds, and the queue's
+// file is a regular file with the permissions.
+TEST(PosixMqErrors, FileTypeBitsInModeAreIgnored) {
+  PosixMqName name(UniqueMqName("mode"));
+  mode_t old = umask(022);
+  Cleanup restore([old] { umask(old); });
+  struct mq_attr attr = {0, 2, 8, 0};
+  FileDescriptor q(mq_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666 | S_IFIFO,
+                           &attr));
+  ASSERT_TRUE(q.valid()) << "man 3 mq_open: mode with S_IFIFO still creates the queue: "
+                         << ErrnoName(errno);
+  struct stat st;
+  ASSERT_THAT(fstat(q.get(), &st), SyscallSucceeds());
+  EXPECT_TRUE(S_ISREG(st.st_mode)) << "the queue is a regular file of the mqueue file system, "
+                                      "whatever type bits mode had: st_mode "
+                                   << std::oct << st.st_mode;
+  EXPECT_EQ(st.st_mode & 07777, 0644u)
+      << "man 3 mq_open: \"The permissions settings are masked against the process umask.\" "
+         "(0666 & ~022)";
+}
+
+// man 3 mq_open: "EMFILE The per-process limit on the number of open file and
+// message queue descriptors has been reached (see the description of
+// RLIMIT_NOFILE in getrlimit(2))."
+TEST(PosixMqErrors, OpenAtTheDescriptorLimitIsEmfile) {
+  PosixMqName name(UniqueMqName("emfile"));  // the parent unlinks what the child made
+  ASSERT_OK_AND_ASSIGN(WaitStatus st, ForkAndWait([&] {
+                         int lowest = LowestFreeFd();
+                         if (lowest < 0) return 101;
+                         struct rlimit rl = {static_cast<rlim_t>(lowest),
+                                             static_cast<rlim_t>(lowest)};
+                         if (setrlimit(RLIMIT_NOFILE, &rl) != 0) return 102;
+                         struct mq_attr a = {0, 2, 8, 0};
+                         mqd_t q = mq_open(name.c_str(), O_RDWR | O_CREAT, 0600, &a);
+                         return q == static_cast<mqd_t>(-1) ? errno : 0;
+                       }));
+  EXPECT_TRUE(st.ExitedWith(EMFILE))
+      << "man 3 mq_open: \"EMFILE The per-process limit on the number of open file and message "
+         "queue descriptors has been reached\" (RLIMIT_NOFILE = the lowest free descriptor; "
+         "the child's exit code is the errno): "
+      << st;
+}
+
+// man 3 mq_open: "ENOSPC Insufficient space for the creation of a new message
+// queue. This probably occurred because the queues_max limit was
+// encountered"; man 7 mq_overview: queues_max is "the system-wide limit on the
+// number of message queues that can be created", and "privileged processes
+// (CAP_SYS_RESOURCE) can exceed the limit". Set in this test's own IPC
+// namespace; the creating child drops CAP_SYS_RESOURCE.
+TEST(PosixMqErrors, CreateBeyondQueuesMaxIsEnospc) {
+  IPCSPEC_NEEDS(Need::PrivateIpcNamespace(), Need::WritableSysctl(kQueuesMax));
+  ASSERT_NO_ERRNO(WriteProcLong(kQueuesMax, 1));
+  ASSERT_OK_AND_ASSIGN(Queue q, MakeQueue(2, 8));  // the namespace's one queue
+  PosixMqName second(UniqueMqName("second"));
+  ASSERT_OK_AND_ASSIGN(WaitStatus st, ForkAndWait([&] {
+                         if (DropCapability(CAP_SYS_RESOURCE) != 0) return 101;
+                         struct mq_attr a = {0, 2, 8, 0};
+                         mqd_t m = mq_open(second.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600, &a);
+                         return m == static_cast<mqd_t>(-1) ? errno : 0;
+                       }));
+  EXPECT_TRUE(st.ExitedWith(ENOSPC))
+      << "man 3 mq_open: \"ENOSPC Insufficient space for the creation of a new message queue. "
+         "This probably occurred because the queues_max limit was encountered\" (queues_max 1, "
+         "one queue; child without CAP_SYS_RESOURCE; exit code is the errno): "
+      << st;
+}
+
+// --- mq_unlink --------------------------------------------------------------
+
+// man 3 mq_unlink: "ENOENT There is no message queue with the given name.";
+// "ENAMETOOLONG name was too long." (Linux: NAME_MAX, 255, after the slash.)
+TEST(PosixMqErrors, UnlinkOfAMissingOrOverlongNameFails) {
+  EXPECT_THAT(mq_unlink(UniqueMqName("missing").c_str()), SyscallFailsWithErrno(ENOENT))
+      << "man 3 mq_unlink: \"ENOENT There is no message queue with the given name.\"";
+  EXPECT_THAT(mq_unlink(("/" + std::string(255, 'u')).c_str()), SyscallFailsWithErrno(ENOENT))
+      << "man 3 mq_unlink: \"ENOENT There is no message queue with the given name.\" (a "
+         "255-character name is not too long)";
+  EXPECT_THAT(mq_unlink(("/" + std::string(256, 'u')).c_str()),
+              SyscallFailsWithErrno(ENAMETOOLONG))
+      << "man 3 mq_unlink: \"ENAMETOOLONG name was too long.\" (256 characters after the slash)";
+  ASSERT_OK_AND_ASSIGN(Queue q, MakeQueue(2, 8));
+  std::string n = q.name.release();
+  ASSERT_THAT(mq_unlink(n.c_str()), SyscallSucceeds());
+  EXPECT_THAT(mq_unlink(n.c_str()), SyscallFailsWithErrno(ENOENT))
+      << "man 3 mq_unlink: \"ENOENT There is no message queue with the given name.\" (unlinked "
+         "twice)";
+}
+
+// --- mq_getattr / mq_setattr ------------------------------------------------
+
+// man 3 mq_getattr: "The mq_flags field contains flags associated with the
+// open message queue description. This field is initialized when the queue is
+// created by mq_open(3). The only flag that can appear in this field is
+// O_NONBLOCK."; "The mq_maxmsg and mq_msgsize fields are set when the message
+// queue is created"; "The mq_curmsgs field returns the number of messages
+// currently held in the queue."
+TEST(PosixMqErrors, GetattrReportsFlagsSizesAndCount) {
+  ASSERT_OK_AND_ASSIGN(Queue q, MakeQueue(5, 24, O_NONBLOCK));
+  ASSERT_OK_AND_ASSIGN(struct mq_attr a, GetMqAttr(q.fd()));
+  EXPECT_EQ(a.mq_flags, O_NONBLOCK)
+      << "man 3 mq_getattr: mq_flags \"is initialized when the queue is created by mq_open(3). "
+         "The only flag that can appear in this field is O_NONBLOCK.\"";
+  EXPECT_EQ(a.mq_maxmsg, 5) << "man 3 mq_getattr: mq_maxmsg is \"set when the message queue is "
+                               "created\"";
+  EXPECT_EQ(a.mq_msgsize, 24) << "man 3 mq_getattr: mq_msgsize is \"set when the message queue "
+                                 "is created\"";
+  EXPECT_EQ(a.mq_curmsgs, 0) << "man 3 mq_getattr: mq_curmsgs, a new queue holds none";
+  for (int i = 1; i <= 3; ++i) {
+    ASSERT_THAT(mq_send(q.fd(), "m", 1, 0), SyscallSucceeds());
+    ASSERT_OK_AND_ASSIGN(a, GetMqAttr(q.fd()));
+    EXPECT_EQ(a.mq_curmsgs, i) << "man 3 mq_getattr: \"The mq_curmsgs field returns the number "
+                                  "of messages currently held in the queue.\"";
+  }
+  ASSERT_OK_AND_ASSIGN(MqDescriptor blocking, OpenMq(q.name.get(), O_RDONLY | O_CLOEXEC));
+  ASSERT_OK_AND_ASSIGN(a, GetMqAttr(blocking.get()));
+  EXPECT_EQ(a.mq_flags, 0) << "man 3 mq_getattr: mq_flags belongs to the open message queue "
+                              "description (a second open without O_NONBLOCK)";
+  EXPECT_EQ(a.mq_curmsgs, 3) << "man 3 mq_getattr: mq_curmsgs is the queue's, seen through any "
+                                "descriptor";
+}
+
+// man 3 mq_getattr: "EINVAL newattr->mq_flags contained set bits other than
+// O_NONBLOCK."; "If the oldattr field is not NULL, then the buffer that it
+// points to is used to return an mq_attr structure that contains the same
+// information that is returned by mq_getattr()." (the attributes before the
+// change).
+TEST(PosixMqErrors, SetattrRejectsOtherFlagsAndReturnsTheOldAttributes) {
+  ASSERT_OK_AND_ASSIGN(Queue q, MakeQueue(3, 16));
+  ASSERT_THAT(mq_send(q.fd(), "x", 1, 0), SyscallSucceeds());
+  for (long flags : {static_cast<long>(O_NONBLOCK | O_RDWR), static_cast<long>(O_APPEND),
+                     static_cast<long>(O_CREAT)}) {
+    struct mq_attr n = {flags, 0, 0, 0};
+    EXPECT_THAT(mq_setattr(q.fd(), &n, nullptr), SyscallFailsWithErrno(EINVAL))
+        << "man 3 mq_getattr: \"EINVAL newattr->mq_flags contained set bits other than "
+           "O_NONBLOCK.\" (mq_flags "
+        << flags << ")";
+  }
+  ASSERT_OK_AND_ASSIGN(struct mq_attr a, GetMqAttr(q.fd()));
+  EXPECT_EQ(a.mq_flags, 0) << "a refused mq_setattr changes nothing";
+  struct mq_attr n = {O_NONBLOCK, 0, 0, 0};
+  struct mq_attr old = {-1, -1, -1, -1};
+  ASSERT_THAT(mq_setattr(q.fd(), &n, &old), SyscallSucceeds());
+  EXPECT_EQ(old.mq_flags, 0) << "man 3 mq_getattr: oldattr holds what mq_getattr() returned "
+                                "before the change (mq_flags 0)";
+  EXPECT_EQ(old.mq_maxmsg, 3) << "man 3 mq_getattr: oldattr \"contains the same information that "
+                                 "is returned by mq_getattr()\" (mq_maxmsg)";
+  EXPECT_EQ(old.mq_msgsize, 16) << "man 3 mq_getattr: oldattr mq_msgsize";
+  EXPECT_EQ(old.mq_curmsgs, 1) << "man 3 mq_getattr: oldattr mq_curmsgs";
+  ASSERT_OK_AND_ASSIGN(a, GetMqAttr(q.fd()));
+  EXPECT_EQ(a.mq_flags, O_NONBLOCK) << "man 3 mq_getattr: mq_setattr set O_NONBLOCK";
+}
+
+// --- bad addresses, timeouts, signals ----------------------------------------
+
+// Linux: the message and timeout buffers of mq_timedsend/mq_timedreceive and
+// the attribute buffer of mq_getattr are copied by the kernel, and an address
+// it cannot reach is EFAULT (POSIX and the man pages list no EFAULT; glibc
+// passes the pointers through to mq_timedsend(2), mq_timedreceive(2) and
+// mq_getsetattr(2)).
+TEST(PosixMqErrors, UnreachableBuffersAreEfault) {
+  ASSERT_OK_AND_ASSIGN(Queue q, MakeQueue(2, 16));
+  BadPage bad;
+  ASSERT_NE(bad.p, MAP_FAILED);
+  auto* bad_ts = static_cast<const struct timespec*>(bad.p);
+  EXPECT_THAT(mq_send(q.fd(), static_cast<const char*>(bad.p), 16, 0),
+              SyscallFailsWithErrno(EFAULT))
+      << "Linux: mq_send of a message at an unreadable address is EFAULT";
+  EXPECT_THAT(mq_timedsend(q.fd(), "x", 1, 0, bad_ts), SyscallFailsWithErrno(EFAULT))
+      << "Linux: mq_timedsend with abs_timeout at an unreadable address is EFAULT";
+  char buf[16];
+  EXPECT_THAT(mq_timedreceive(q.fd(), buf, sizeof buf, nullptr, bad_ts),
+              SyscallFailsWithErrno(EFAULT))
+      << "Linux: mq_timedreceive with abs_timeout at an unreadable address is EFAULT";
+  EXPECT_THAT(mq_getattr(q.fd(), static_cast<struct mq_attr*>(bad.p)),
+              SyscallFailsWithErrno(EFAULT))
+      << "Linux: mq_getattr into an unwritable buffer is EFAULT";
+  struct mq_attr a;
+  ASSERT_THAT(mq_getattr(q.fd(), &a), SyscallSucceeds());
+  EXPECT_EQ(a.mq_curmsgs, 0) << "the failed sends queued nothing";
+}
+
+// POSIX mq_timedsend: "Under no circumstance shall the operation fail with a
+// timeout if there is sufficient room in the queue to add the message
+// immediately."; mq_timedreceive likewise when "a message can be removed from
+// the message queue immediately". man 3 mq_send and mq_receive bound the wait
+// by abs_timeout only "if the queue is full" / "if no message is available".
+TEST(PosixMqErrors, ExpiredTimeoutDoesNotMatterWhenTheCallNeedNotWait) {
+  ASSERT_OK_AND_ASSIGN(Queue q, MakeQueue(2, 16));
+  struct timespec past = {1, 0};  // 1970
+  EXPECT_THAT(mq_timedsend(q.fd(), "now", 3, 4, &past), SyscallSucceeds())
+      << "man 3 mq_send: an expired abs_timeout with room in the queue: the message is queued, "
+         "no timeout";
+  char buf[16];
+  unsigned prio = 0;
+  EXPECT_THAT(mq_timedreceive(q.fd(), buf, sizeof buf, &prio, &past), SyscallSucceedsWithValue(3))
+      << "man 3 mq_receive: an expired abs_timeout with a message waiting: it is received, no "
+         "timeout";
+  EXPECT_EQ(prio, 4u);
+}
+
+// A counter in shared memory that a child's signal handler increments.
+std::atomic<int>* g_handled = nullptr;
+void CountSignal(int) {
+  if (g_handled) g_handled->fetch_add(1);
+}
+
+// man 7 signal, "Interruption of system calls and library functions by signal
+// handlers": the call "is automatically restarted after the signal handler
+// returns if the SA_RESTART flag was used; otherwise the call fails with the
+// error EINTR", for the "POSIX message queue interfaces: mq_receive(3),
+// mq_timedreceive(3), mq_send(3), and mq_timedsend(3)". man 3 mq_send:
+// "EINTR The call was interrupted by a signal handler"; man 3 mq_receive
+// likewise. A failed send queues nothing.
+TEST(PosixMqErrors, BlockedCallsInterruptedBySignalsFailEintrOrRestart) {
+  ASSERT_OK_AND_ASSIGN(Queue full, MakeQueue(1, 16));
+  ASSERT_THAT(mq_send(full.fd(), "a", 1, 0), SyscallSucceeds());
+  ASSERT_OK_AND_ASSIGN(Queue empty, MakeQueue(1, 16));
+  ASSERT_OK_AND_ASSIGN(auto handled, SharedObject<std::atomic<int>>::Create(0));
+
+  // The child installs the handler (SA_RESTART or not), then makes `call`.
+  auto run = [&](bool restart, std::function<int()> call) {
+    return Child::Fork([&, restart, call] {
+      g_handled = handled.get();
+      struct sigaction sa = {};
+      sa.sa_handler = CountSignal;
+      sa.sa_flags = restart ? SA_RESTART : 0;
+      sigemptyset(&sa.sa_mask);
+      if (sigaction(SIGUSR1, &sa, nullptr) != 0) return 101;
+      return call();
+    });
+  };
+  auto send = [&] { return mq_send(full.fd(), "b", 1, 0) == 0 ? 0 : errno; };
+  auto receive = [&] {
+    char buf[16];
+    return mq_receive(empty.fd(), buf, sizeof buf, nullptr) >= 0 ? 0 : errno;
+  };
+  struct Case {
+    const char* what;
+    long nr;
+    std::function<int()> call;
+  };
+  for (const Case& c : {Case{"mq_send on a full queue", SYS_mq_timedsend, send},
+                        Case{"mq_receive on an empty queue", SYS_mq_timedreceive, receive}}) {
+    ASSERT_OK_AND_ASSIGN(Child child, run(false, c.call));
+    ASSERT_NO_ERRNO(WaitUntilBlocked(child.pid(), {c.nr})) << c.what;
+    ASSERT_NO_ERRNO(child.Signal(SIGUSR1));
+    ASSERT_OK_AND_ASSIGN(WaitStatus st, child.Wait());
+    EXPECT_TRUE(st.ExitedWith(EINTR))
+        << "man 7 signal: without SA_RESTART a blocked " << c.what
+        << " \"fails with the error EINTR\" (child's exit code is the errno): " << st;
+  }
+  struct mq_attr a;
+  ASSERT_THAT(mq_getattr(full.fd(), &a), SyscallSucceeds());
+  EXPECT_EQ(a.mq_curmsgs, 1) << "man 3 mq_send: the interrupted send queued nothing";
+
+  // SA_RESTART: the handler runs, the send goes back to sleep, and completes
+  // once a receive makes room.
+  handled->store(0);
+  ASSERT_OK_AND_ASSIGN(Child child, run(true, send));
+  ASSERT_NO_ERRNO(WaitUntilBlocked(child.pid(), {SYS_mq_timedsend}));
+  ASSERT_NO_ERRNO(child.Signal(SIGUSR1));
+  ASSERT_TRUE(PollUntil([&] { return handled->load() == 1; }, Deadline::Default()))
+      << "the child's SIGUSR1 handler did not run";
+  ASSERT_NO_ERRNO(WaitUntilBlocked(child.pid(), {SYS_mq_timedsend}))
+      << "man 7 signal: with SA_RESTART the send \"is automatically restarted after the signal "
+         "handler returns\" (it blocks again)";
+  char buf[16];
+  ASSERT_THAT(mq_receive(full.fd(), buf, sizeof buf, nullptr), SyscallSucceedsWithValue(1));
+  ASSERT_OK_AND_ASSIGN(WaitStatus st, child.Wait());
+  EXPECT_TRUE(st.ExitedWith(0)) << "man 7 signal: with SA_RESTART the send is restarted, not "
+                                   "failed EINTR (child's exit code is the errno): "
+                                << st;
+}
+
+}  // namespace
+}  // namespace ipcspec
