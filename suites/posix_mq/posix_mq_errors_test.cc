@@ -300,6 +300,28 @@ TEST(PosixMqErrors, CreateBeyondQueuesMaxIsEnospc) {
       << st;
 }
 
+// man 2 getrlimit: "RLIMIT_MSGQUEUE ... This is a limit on the number of
+// bytes that can be allocated for POSIX message queues for the real user ID
+// of the calling process. This limit is enforced for mq_open(3). Each message
+// queue that the user creates counts (until it is removed) against this
+// limit" (at least mq_maxmsg * mq_msgsize bytes). Linux refuses the queue
+// with EMFILE (man 3 mq_open names EMFILE only for the descriptor limit), and
+// CAP_SYS_RESOURCE does not lift it.
+TEST(PosixMqErrors, CreateBeyondRlimitMsgqueueIsEmfile) {
+  PosixMqName name(UniqueMqName("rlimit"));  // the parent unlinks what the child made
+  ASSERT_OK_AND_ASSIGN(WaitStatus st, ForkAndWait([&] {
+                         struct rlimit rl = {4096, 4096};
+                         if (setrlimit(RLIMIT_MSGQUEUE, &rl) != 0) return 101;
+                         struct mq_attr a = {0, 8, 1024, 0};  // 8 KiB of messages
+                         mqd_t q = mq_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600, &a);
+                         return q == static_cast<mqd_t>(-1) ? errno : 0;
+                       }));
+  EXPECT_TRUE(st.ExitedWith(EMFILE))
+      << "man 2 getrlimit: RLIMIT_MSGQUEUE \"is enforced for mq_open(3)\": a queue of 8 x 1024 "
+         "bytes under a 4096-byte limit is refused (Linux: EMFILE; exit code is the errno): "
+      << st;
+}
+
 // --- mq_unlink --------------------------------------------------------------
 
 // man 3 mq_unlink: "ENOENT There is no message queue with the given name.";
