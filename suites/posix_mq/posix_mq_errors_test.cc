@@ -306,20 +306,116 @@ TEST(PosixMqErrors, CreateBeyondQueuesMaxIsEnospc) {
 // queue that the user creates counts (until it is removed) against this
 // limit" (at least mq_maxmsg * mq_msgsize bytes). Linux refuses the queue
 // with EMFILE (man 3 mq_open names EMFILE only for the descriptor limit), and
-// CAP_SYS_RESOURCE does not lift it.
+// CAP_SYS_RESOURCE does not lift it. A queue made with the default attributes
+// (attr NULL) counts the same way. A queue of 65536 x 65536 bytes is refused
+// whatever the privilege: EINVAL above msg_max without CAP_SYS_RESOURCE (man
+// 3 mq_open), EMFILE under the limit with it.
 TEST(PosixMqErrors, CreateBeyondRlimitMsgqueueIsEmfile) {
-  PosixMqName name(UniqueMqName("rlimit"));  // the parent unlinks what the child made
-  ASSERT_OK_AND_ASSIGN(WaitStatus st, ForkAndWait([&] {
-                         struct rlimit rl = {4096, 4096};
-                         if (setrlimit(RLIMIT_MSGQUEUE, &rl) != 0) return 101;
-                         struct mq_attr a = {0, 8, 1024, 0};  // 8 KiB of messages
-                         mqd_t q = mq_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600, &a);
-                         return q == static_cast<mqd_t>(-1) ? errno : 0;
-                       }));
+  ASSERT_OK_AND_ASSIGN(long msg_default, ReadProcLong("/proc/sys/fs/mqueue/msg_default"));
+  ASSERT_OK_AND_ASSIGN(long msgsize_default, ReadProcLong("/proc/sys/fs/mqueue/msgsize_default"));
+  // The parent unlinks what the children made.
+  PosixMqName name(UniqueMqName("rlimit"));
+  PosixMqName defaults(UniqueMqName("rlimit_defaults"));
+  PosixMqName huge(UniqueMqName("rlimit_huge"));
+  auto open_under = [](rlim_t limit, const PosixMqName& n, const struct mq_attr* a) {
+    return ForkAndWait([limit, &n, a] {
+      struct rlimit rl = {limit, limit};
+      if (setrlimit(RLIMIT_MSGQUEUE, &rl) != 0) return 101;
+      mqd_t q = mq_open(n.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600, a);
+      return q == static_cast<mqd_t>(-1) ? errno : 0;
+    });
+  };
+  struct mq_attr small = {0, 8, 1024, 0};  // 8 KiB of messages
+  ASSERT_OK_AND_ASSIGN(WaitStatus st, open_under(4096, name, &small));
   EXPECT_TRUE(st.ExitedWith(EMFILE))
       << "man 2 getrlimit: RLIMIT_MSGQUEUE \"is enforced for mq_open(3)\": a queue of 8 x 1024 "
          "bytes under a 4096-byte limit is refused (Linux: EMFILE; exit code is the errno): "
       << st;
+  rlim_t half = static_cast<rlim_t>(msg_default * msgsize_default / 2);
+  ASSERT_OK_AND_ASSIGN(st, open_under(half, defaults, nullptr));
+  EXPECT_TRUE(st.ExitedWith(EMFILE))
+      << "man 2 getrlimit: RLIMIT_MSGQUEUE counts a queue made with the default attributes "
+         "(attr NULL: "
+      << msg_default << " x " << msgsize_default << " bytes) under a limit of half that: " << st;
+  struct mq_attr big = {0, 65536, 65536, 0};
+  ASSERT_OK_AND_ASSIGN(st, open_under(4096, huge, &big));
+  EXPECT_TRUE(st.ExitedWith(EMFILE) || st.ExitedWith(EINVAL))
+      << "a queue of 65536 x 65536 bytes is refused: EINVAL above msg_max without "
+         "CAP_SYS_RESOURCE (man 3 mq_open), EMFILE under RLIMIT_MSGQUEUE with it: "
+      << st;
+}
+
+// man 3 mq_send: "If the message queue is already full ... If the O_NONBLOCK
+// flag is enabled for the message queue description, then the call instead
+// fails immediately with the error EAGAIN." The refused message is not
+// queued: the queue keeps exactly what it had.
+TEST(PosixMqErrors, RefusedSendOnAFullQueueQueuesNothing) {
+  ASSERT_OK_AND_ASSIGN(Queue q, MakeQueue(2, 16, O_NONBLOCK));
+  ASSERT_THAT(mq_send(q.fd(), "one", 3, 1), SyscallSucceeds());
+  ASSERT_THAT(mq_send(q.fd(), "two", 3, 2), SyscallSucceeds());
+  EXPECT_THAT(mq_send(q.fd(), "top", 3, 9), SyscallFailsWithErrno(EAGAIN))
+      << "man 3 mq_send: full and O_NONBLOCK: \"fails immediately with the error EAGAIN\"";
+  struct timespec later = {0x7fffffff, 0};
+  EXPECT_THAT(mq_timedsend(q.fd(), "top", 3, 9, &later), SyscallFailsWithErrno(EAGAIN))
+      << "man 3 mq_send: mq_timedsend, full and O_NONBLOCK: EAGAIN";
+  char buf[16];
+  unsigned prio = 0;
+  ASSERT_THAT(mq_receive(q.fd(), buf, sizeof buf, &prio), SyscallSucceedsWithValue(3));
+  EXPECT_EQ(prio, 2u) << "man 3 mq_send: the refused priority-9 message was not queued";
+  ASSERT_THAT(mq_receive(q.fd(), buf, sizeof buf, &prio), SyscallSucceedsWithValue(3));
+  EXPECT_EQ(prio, 1u);
+  EXPECT_THAT(mq_receive(q.fd(), buf, sizeof buf, &prio), SyscallFailsWithErrno(EAGAIN))
+      << "man 3 mq_send: the refused messages were not queued (the queue is empty after two "
+         "receives)";
+}
+
+// man 3 mq_open: "mq_open() creates a new POSIX message queue or opens an
+// existing queue"; each call gives its own descriptor (O_RDONLY any number
+// of times), and each receives from the one queue.
+TEST(PosixMqErrors, OneQueueOpenedReadOnlySeveralTimes) {
+  ASSERT_OK_AND_ASSIGN(Queue q, MakeQueue(4, 16));
+  ASSERT_OK_AND_ASSIGN(MqDescriptor r1, OpenMq(q.name.get(), O_RDONLY | O_CLOEXEC));
+  ASSERT_OK_AND_ASSIGN(MqDescriptor r2, OpenMq(q.name.get(), O_RDONLY | O_CLOEXEC));
+  EXPECT_NE(r1.get(), r2.get()) << "man 3 mq_open: each open gives a descriptor";
+  ASSERT_THAT(mq_send(q.fd(), "a", 1, 0), SyscallSucceeds());
+  ASSERT_THAT(mq_send(q.fd(), "b", 1, 0), SyscallSucceeds());
+  char buf[16];
+  ASSERT_THAT(mq_receive(r1.get(), buf, sizeof buf, nullptr), SyscallSucceedsWithValue(1))
+      << "man 3 mq_open: O_RDONLY \"Open the queue to receive messages only.\" (first)";
+  EXPECT_EQ(buf[0], 'a');
+  ASSERT_THAT(mq_receive(r2.get(), buf, sizeof buf, nullptr), SyscallSucceedsWithValue(1))
+      << "man 3 mq_open: O_RDONLY (second descriptor of the same queue)";
+  EXPECT_EQ(buf[0], 'b');
+}
+
+// POSIX mq_open: "The check for the existence of the message queue and the
+// creation of the message queue if it does not exist shall be atomic with
+// respect to other processes executing mq_open() naming the same name with
+// O_EXCL and O_CREAT set." man 3 mq_open: O_EXCL "If O_CREAT was specified in
+// oflag, and a queue with the given name already exists, then fail with the
+// error EEXIST." Eight processes race: exactly one creates, seven get EEXIST.
+TEST(PosixMqErrors, ExclusiveCreationIsAtomicAcrossProcesses) {
+  PosixMqName name(UniqueMqName("race"));
+  constexpr int kRacers = 8;
+  std::vector<Child> racers;
+  for (int i = 0; i < kRacers; ++i) {
+    ASSERT_OK_AND_ASSIGN(Child c, Child::Fork([&] {
+                           struct mq_attr a = {0, 2, 8, 0};
+                           mqd_t q = mq_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600, &a);
+                           return q == static_cast<mqd_t>(-1) ? errno : 0;
+                         }));
+    racers.push_back(std::move(c));
+  }
+  int created = 0, eexist = 0;
+  for (Child& c : racers) {
+    ASSERT_OK_AND_ASSIGN(WaitStatus st, c.Wait());
+    if (st.ExitedWith(0)) ++created;
+    if (st.ExitedWith(EEXIST)) ++eexist;
+  }
+  EXPECT_EQ(created, 1) << "POSIX mq_open: the check and the creation \"shall be atomic\": "
+                           "exactly one of "
+                        << kRacers << " O_CREAT|O_EXCL opens creates the queue";
+  EXPECT_EQ(eexist, kRacers - 1) << "man 3 mq_open: the others fail EEXIST";
 }
 
 // --- mq_unlink --------------------------------------------------------------

@@ -10,11 +10,13 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <optional>
 #include <string>
 
@@ -266,6 +268,59 @@ TEST(PosixMqFs, DescriptorKeepsWorkingAfterUnshareOfTheIpcNamespace) {
   ASSERT_THAT(mq_getattr(q.fd(), &a), SyscallSucceeds());
   EXPECT_EQ(a.mq_curmsgs, 1) << "the child's message, sent from the new namespace, is in our "
                                 "queue";
+}
+
+// A directory made for a test, with the mqueue file system mounted on it;
+// unmounted and removed at scope exit.
+struct MqueueMountPoint {
+  std::string dir;
+  bool mounted = false;
+  PosixError Make() {
+    char tmpl[] = "/tmp/ipcspec-mq-mnt.XXXXXX";
+    if (mkdtemp(tmpl) == nullptr) return ErrnoError("mkdtemp");
+    dir = tmpl;
+    if (mount("mqueue", dir.c_str(), "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
+      return ErrnoError("mount(mqueue, " + dir + ")");
+    mounted = true;
+    return NoError();
+  }
+  ~MqueueMountPoint() {
+    if (mounted) umount2(dir.c_str(), MNT_DETACH);
+    if (!dir.empty()) rmdir(dir.c_str());
+  }
+};
+
+// `feature:mount-mqueue`: this process may mount the mqueue file system (its
+// own mount namespace, CAP_SYS_ADMIN there).
+Need MayMountMqueue() {
+  return Need::Feature("mount-mqueue", []() -> std::optional<std::string> {
+    MqueueMountPoint m;
+    PosixError e = m.Make();
+    if (!e.ok() && (e.errno_value() == EPERM || e.errno_value() == EACCES)) return e.ToString();
+    return std::nullopt;
+  });
+}
+
+// man 7 mq_overview: "This filesystem can be mounted (by the superuser)";
+// "After the filesystem has been mounted, the message queues on the system
+// can be viewed and manipulated using the commands usually used for files".
+// Every mount of the IPC namespace's mqueue file system lists the same
+// queues.
+TEST(PosixMqFs, EveryMountListsTheNamespacesQueues) {
+  IPCSPEC_NEEDS(MayMountMqueue());
+  ASSERT_OK_AND_ASSIGN(Queue q, MakeQueue(2, 8));
+  MqueueMountPoint a, b;
+  ASSERT_NO_ERRNO(a.Make());
+  ASSERT_NO_ERRNO(b.Make());
+  for (const MqueueMountPoint* m : {&a, &b}) {
+    struct stat st;
+    EXPECT_THAT(stat((m->dir + q.name.get()).c_str(), &st), SyscallSucceeds())
+        << "man 7 mq_overview: after the file system is mounted the queues \"can be viewed\": "
+        << m->dir << q.name.get();
+  }
+  ASSERT_THAT(mq_send(q.fd(), "x", 1, 0), SyscallSucceeds());
+  ASSERT_OK_AND_ASSIGN(QueueText t, ReadQueuePath(b.dir + q.name.get()));
+  EXPECT_EQ(t.qsize, 1u) << "the second mount shows the same queue (QSIZE 1): " << t.raw;
 }
 
 }  // namespace

@@ -181,5 +181,80 @@ TEST(PosixSemErrors, TimedwaitInterruptedBySignalFailsEintr) {
   EXPECT_EQ(ValueOf(mem.get()), 0) << "the interrupted wait took nothing";
 }
 
+// man 3 sem_wait: "EINTR The call was interrupted by a signal handler; see
+// signal(7)." sem_wait, like sem_timedwait: a handler without SA_RESTART makes
+// the blocked sem_wait fail EINTR, and the value stays 0.
+TEST(PosixSemErrors, WaitInterruptedBySignalFailsEintr) {
+  ASSERT_OK_AND_ASSIGN(auto mem, SharedObject<sem_t>::Create());
+  ASSERT_THAT(sem_init(mem.get(), 1, 0), SyscallSucceeds());
+  Cleanup destroy([&] { sem_destroy(mem.get()); });
+  ASSERT_OK_AND_ASSIGN(Child c, Child::Fork([&] {
+                         struct sigaction sa = {};
+                         sa.sa_handler = Nothing;
+                         sigemptyset(&sa.sa_mask);
+                         if (sigaction(SIGUSR1, &sa, nullptr) != 0) return 101;
+                         return sem_wait(mem.get()) == 0 ? 0 : errno;
+                       }));
+  ASSERT_NO_ERRNO(WaitUntilBlocked(c.pid(), {SYS_futex}))
+      << "man 3 sem_wait: sem_wait on a zero semaphore blocks";
+  ASSERT_NO_ERRNO(c.Signal(SIGUSR1));
+  ASSERT_OK_AND_ASSIGN(WaitStatus st, c.Wait());
+  EXPECT_TRUE(st.ExitedWith(EINTR))
+      << "man 3 sem_wait: \"EINTR The call was interrupted by a signal handler\" (sem_wait, "
+         "handler without SA_RESTART; exit code is the errno): "
+      << st;
+  EXPECT_EQ(ValueOf(mem.get()), 0) << "the interrupted wait took nothing";
+}
+
+// man 7 signal: SIGKILL "cannot be caught, blocked, or ignored": a process
+// blocked in sem_wait dies of it. The semaphore is left as it was (value 0,
+// no waiter counted) and works for the next waiter.
+TEST(PosixSemErrors, ProcessBlockedInSemWaitDiesOfSigkill) {
+  ASSERT_OK_AND_ASSIGN(auto mem, SharedObject<sem_t>::Create());
+  ASSERT_THAT(sem_init(mem.get(), 1, 0), SyscallSucceeds());
+  Cleanup destroy([&] { sem_destroy(mem.get()); });
+  ASSERT_OK_AND_ASSIGN(Child c, Child::Fork([&] { return sem_wait(mem.get()) == 0 ? 0 : errno; }));
+  ASSERT_NO_ERRNO(WaitUntilBlocked(c.pid(), {SYS_futex}));
+  ASSERT_OK_AND_ASSIGN(WaitStatus st, c.KillAndWait());
+  EXPECT_TRUE(st.KilledBy(SIGKILL)) << "man 7 signal: SIGKILL \"cannot be caught, blocked, or "
+                                       "ignored\": the process blocked in sem_wait is killed: "
+                                    << st;
+  EXPECT_EQ(ValueOf(mem.get()), 0) << "the killed waiter took nothing";
+  ASSERT_THAT(sem_post(mem.get()), SyscallSucceeds());
+  EXPECT_THAT(sem_trywait(mem.get()), SyscallSucceeds()) << "the semaphore works after the kill";
+}
+
+sem_t* g_post_target = nullptr;
+void PostFromHandler(int) { sem_post(g_post_target); }
+
+// man 7 signal-safety: sem_post(3) is among the async-signal-safe functions,
+// which "can be safely called from within a signal handler". A handler's
+// sem_post wakes a process blocked in sem_timedwait on the semaphore.
+TEST(PosixSemErrors, PostFromASignalHandlerWakesAWaiter) {
+  ASSERT_OK_AND_ASSIGN(auto mem, SharedObject<sem_t>::Create());
+  ASSERT_THAT(sem_init(mem.get(), 1, 0), SyscallSucceeds());
+  Cleanup destroy([&] { sem_destroy(mem.get()); });
+  ASSERT_OK_AND_ASSIGN(Child c, Child::Fork([&] {
+                         struct timespec until;
+                         clock_gettime(CLOCK_REALTIME, &until);
+                         until.tv_sec += 5;
+                         return sem_timedwait(mem.get(), &until) == 0 ? 0 : errno;
+                       }));
+  ASSERT_NO_ERRNO(WaitUntilBlocked(c.pid(), {SYS_futex}));
+  g_post_target = mem.get();
+  struct sigaction sa = {}, old = {};
+  sa.sa_handler = PostFromHandler;
+  sigemptyset(&sa.sa_mask);
+  ASSERT_THAT(sigaction(SIGUSR2, &sa, &old), SyscallSucceeds());
+  Cleanup restore([old] { sigaction(SIGUSR2, &old, nullptr); });
+  ASSERT_THAT(raise(SIGUSR2), SyscallSucceeds());  // the handler runs before raise returns
+  ASSERT_OK_AND_ASSIGN(WaitStatus st, c.Wait());
+  EXPECT_TRUE(st.ExitedWith(0))
+      << "man 7 signal-safety: sem_post is async-signal-safe: posted from a handler it wakes "
+         "the waiter (exit code is the errno, 110 = ETIMEDOUT): "
+      << st;
+  EXPECT_EQ(ValueOf(mem.get()), 0) << "the woken waiter took the one post";
+}
+
 }  // namespace
 }  // namespace ipcspec

@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "impl/core/cleanup.h"
@@ -168,6 +169,60 @@ TEST(ShmErrors, CreatorsAccessDoesNotDependOnTheMode) {
   EXPECT_THAT(pread(fd.get(), &c, 1, 0), SyscallSucceedsWithValue(1))
       << "the creator's descriptor reads, whatever the mode";
   EXPECT_EQ(c, 'w');
+}
+
+// man 3 shm_open: shm_unlink "removes a shared memory object name, and, once
+// all processes have unmapped the object, deallocates and destroys the
+// contents"; POSIX: the removal of the contents "shall be postponed until all
+// open and map references to the shared memory object have been removed". An
+// unlinked object with only an open descriptor (no mapping) keeps its data.
+TEST(ShmErrors, UnlinkedObjectKeepsItsDataWhileADescriptorIsOpen) {
+  const std::string name = UniqueShmName("keep");
+  Cleanup unlink = UnlinkAtExit(name);
+  FileDescriptor fd(shm_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600));
+  ASSERT_TRUE(fd.valid()) << "shm_open: " << ErrnoName(errno);
+  ASSERT_THAT(ftruncate(fd.get(), 4096), SyscallSucceeds());
+  ASSERT_THAT(pwrite(fd.get(), "kept", 4, 100), SyscallSucceedsWithValue(4));
+  ASSERT_THAT(shm_unlink(name.c_str()), SyscallSucceeds());
+  EXPECT_THAT(shm_open(name.c_str(), O_RDWR, 0), SyscallFailsWithErrno(ENOENT))
+      << "man 3 shm_open: after shm_unlink the name is gone";
+  void* p = mmap(nullptr, 4096, PROT_READ, MAP_SHARED, fd.get(), 0);
+  ASSERT_NE(p, MAP_FAILED) << "the unlinked object still maps through its descriptor: "
+                           << ErrnoName(errno);
+  Cleanup unmap([p] { munmap(p, 4096); });
+  EXPECT_EQ(std::string(static_cast<char*>(p) + 100, 4), "kept")
+      << "POSIX shm_unlink: the contents stay until \"all open and map references\" are gone "
+         "(an open descriptor remains)";
+}
+
+// POSIX shm_open: "The check for the existence of the shared memory object and
+// the creation of the object if it does not exist is atomic with respect to
+// other processes executing shm_open() naming the same shared memory object
+// with O_EXCL and O_CREAT set." man 3 shm_open: "EEXIST Both O_CREAT and
+// O_EXCL were specified to shm_open() and the shared memory object specified
+// by name already exists." Eight processes race: one creates, seven EEXIST.
+TEST(ShmErrors, ExclusiveCreationIsAtomicAcrossProcesses) {
+  const std::string name = UniqueShmName("race");
+  Cleanup unlink = UnlinkAtExit(name);
+  constexpr int kRacers = 8;
+  std::vector<Child> racers;
+  for (int i = 0; i < kRacers; ++i) {
+    ASSERT_OK_AND_ASSIGN(Child c, Child::Fork([&] {
+                           int fd = shm_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600);
+                           return fd < 0 ? errno : 0;
+                         }));
+    racers.push_back(std::move(c));
+  }
+  int created = 0, eexist = 0;
+  for (Child& c : racers) {
+    ASSERT_OK_AND_ASSIGN(WaitStatus st, c.Wait());
+    if (st.ExitedWith(0)) ++created;
+    if (st.ExitedWith(EEXIST)) ++eexist;
+  }
+  EXPECT_EQ(created, 1) << "POSIX shm_open: the check and the creation are \"atomic\": exactly "
+                           "one of "
+                        << kRacers << " O_CREAT|O_EXCL opens creates the object";
+  EXPECT_EQ(eexist, kRacers - 1) << "man 3 shm_open: the others fail EEXIST";
 }
 
 }  // namespace
