@@ -214,8 +214,12 @@ TEST(PosixSemErrors, ProcessBlockedInSemWaitDiesOfSigkill) {
   ASSERT_THAT(sem_init(mem.get(), 1, 0), SyscallSucceeds());
   Cleanup destroy([&] { sem_destroy(mem.get()); });
   ASSERT_OK_AND_ASSIGN(Child c, Child::Fork([&] { return sem_wait(mem.get()) == 0 ? 0 : errno; }));
-  ASSERT_NO_ERRNO(WaitUntilBlocked(c.pid(), {SYS_futex}));
-  ASSERT_OK_AND_ASSIGN(WaitStatus st, c.KillAndWait());
+  ASSERT_NO_ERRNO(WaitUntilBlocked(c.pid(), {SYS_futex}))
+      << "man 3 sem_wait: sem_wait on a zero semaphore blocks";
+  auto killed = c.KillAndWait();
+  ASSERT_TRUE(killed.ok()) << "man 7 signal: SIGKILL must end a process blocked in sem_wait: "
+                           << killed.error();
+  WaitStatus st = killed.value();
   EXPECT_TRUE(st.KilledBy(SIGKILL)) << "man 7 signal: SIGKILL \"cannot be caught, blocked, or "
                                        "ignored\": the process blocked in sem_wait is killed: "
                                     << st;

@@ -182,7 +182,8 @@ TEST(ShmErrors, UnlinkedObjectKeepsItsDataWhileADescriptorIsOpen) {
   FileDescriptor fd(shm_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600));
   ASSERT_TRUE(fd.valid()) << "shm_open: " << ErrnoName(errno);
   ASSERT_THAT(ftruncate(fd.get(), 4096), SyscallSucceeds());
-  ASSERT_THAT(pwrite(fd.get(), "kept", 4, 100), SyscallSucceedsWithValue(4));
+  ASSERT_THAT(pwrite(fd.get(), "kept", 4, 100), SyscallSucceedsWithValue(4))
+      << "pwrite of the object's data";
   ASSERT_THAT(shm_unlink(name.c_str()), SyscallSucceeds());
   EXPECT_THAT(shm_open(name.c_str(), O_RDWR, 0), SyscallFailsWithErrno(ENOENT))
       << "man 3 shm_open: after shm_unlink the name is gone";
