@@ -33,6 +33,8 @@ namespace ipcspec {
 namespace {
 
 constexpr char kQueuesMax[] = "/proc/sys/fs/mqueue/queues_max";
+constexpr char kMsgDefault[] = "/proc/sys/fs/mqueue/msg_default";
+constexpr char kMsgsizeDefault[] = "/proc/sys/fs/mqueue/msgsize_default";
 
 // A new queue, owned twice: the name (mq_unlink) and the descriptor (close).
 struct Queue {
@@ -300,49 +302,62 @@ TEST(PosixMqErrors, CreateBeyondQueuesMaxIsEnospc) {
       << st;
 }
 
+// Opens `n` (O_CREAT | O_EXCL, attr `a` or NULL) in a child whose
+// RLIMIT_MSGQUEUE is `limit`: the child's exit code is 0 or the errno.
+PosixErrorOr<WaitStatus> OpenUnderMsgqueueLimit(rlim_t limit, const PosixMqName& n,
+                                                const struct mq_attr* a) {
+  return ForkAndWait([limit, &n, a] {
+    struct rlimit rl = {limit, limit};
+    if (setrlimit(RLIMIT_MSGQUEUE, &rl) != 0) return 101;
+    mqd_t q = mq_open(n.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600, a);
+    return q == static_cast<mqd_t>(-1) ? errno : 0;
+  });
+}
+
 // man 2 getrlimit: "RLIMIT_MSGQUEUE ... This is a limit on the number of
 // bytes that can be allocated for POSIX message queues for the real user ID
 // of the calling process. This limit is enforced for mq_open(3). Each message
 // queue that the user creates counts (until it is removed) against this
 // limit" (at least mq_maxmsg * mq_msgsize bytes). Linux refuses the queue
 // with EMFILE (man 3 mq_open names EMFILE only for the descriptor limit), and
-// CAP_SYS_RESOURCE does not lift it. A queue made with the default attributes
-// (attr NULL) counts the same way. A queue of 65536 x 65536 bytes is refused
-// whatever the privilege: EINVAL above msg_max without CAP_SYS_RESOURCE (man
-// 3 mq_open), EMFILE under the limit with it.
+// CAP_SYS_RESOURCE does not lift it. A queue of 65536 x 65536 bytes is
+// refused whatever the privilege: EINVAL above msg_max without
+// CAP_SYS_RESOURCE (man 3 mq_open), EMFILE under the limit with it.
 TEST(PosixMqErrors, CreateBeyondRlimitMsgqueueIsEmfile) {
-  ASSERT_OK_AND_ASSIGN(long msg_default, ReadProcLong("/proc/sys/fs/mqueue/msg_default"));
-  ASSERT_OK_AND_ASSIGN(long msgsize_default, ReadProcLong("/proc/sys/fs/mqueue/msgsize_default"));
   // The parent unlinks what the children made.
   PosixMqName name(UniqueMqName("rlimit"));
-  PosixMqName defaults(UniqueMqName("rlimit_defaults"));
   PosixMqName huge(UniqueMqName("rlimit_huge"));
-  auto open_under = [](rlim_t limit, const PosixMqName& n, const struct mq_attr* a) {
-    return ForkAndWait([limit, &n, a] {
-      struct rlimit rl = {limit, limit};
-      if (setrlimit(RLIMIT_MSGQUEUE, &rl) != 0) return 101;
-      mqd_t q = mq_open(n.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600, a);
-      return q == static_cast<mqd_t>(-1) ? errno : 0;
-    });
-  };
   struct mq_attr small = {0, 8, 1024, 0};  // 8 KiB of messages
-  ASSERT_OK_AND_ASSIGN(WaitStatus st, open_under(4096, name, &small));
+  ASSERT_OK_AND_ASSIGN(WaitStatus st, OpenUnderMsgqueueLimit(4096, name, &small));
   EXPECT_TRUE(st.ExitedWith(EMFILE))
       << "man 2 getrlimit: RLIMIT_MSGQUEUE \"is enforced for mq_open(3)\": a queue of 8 x 1024 "
          "bytes under a 4096-byte limit is refused (Linux: EMFILE; exit code is the errno): "
       << st;
-  rlim_t half = static_cast<rlim_t>(msg_default * msgsize_default / 2);
-  ASSERT_OK_AND_ASSIGN(st, open_under(half, defaults, nullptr));
-  EXPECT_TRUE(st.ExitedWith(EMFILE))
-      << "man 2 getrlimit: RLIMIT_MSGQUEUE counts a queue made with the default attributes "
-         "(attr NULL: "
-      << msg_default << " x " << msgsize_default << " bytes) under a limit of half that: " << st;
   struct mq_attr big = {0, 65536, 65536, 0};
-  ASSERT_OK_AND_ASSIGN(st, open_under(4096, huge, &big));
+  ASSERT_OK_AND_ASSIGN(st, OpenUnderMsgqueueLimit(4096, huge, &big));
   EXPECT_TRUE(st.ExitedWith(EMFILE) || st.ExitedWith(EINVAL))
       << "a queue of 65536 x 65536 bytes is refused: EINVAL above msg_max without "
          "CAP_SYS_RESOURCE (man 3 mq_open), EMFILE under RLIMIT_MSGQUEUE with it: "
       << st;
+}
+
+// man 2 getrlimit: RLIMIT_MSGQUEUE: "Each message queue that the user creates
+// counts (until it is removed) against this limit"; a queue made with the
+// default attributes (attr NULL: msg_default x msgsize_default, man 7
+// mq_overview) counts the same way: under a limit of half its size it is
+// refused (Linux: EMFILE).
+TEST(PosixMqErrors, DefaultSizedQueueCountsAgainstRlimitMsgqueue) {
+  IPCSPEC_NEEDS(Need::SysctlAtLeast(kMsgDefault, 1), Need::SysctlAtLeast(kMsgsizeDefault, 1));
+  ASSERT_OK_AND_ASSIGN(long msg_default, ReadProcLong(kMsgDefault));
+  ASSERT_OK_AND_ASSIGN(long msgsize_default, ReadProcLong(kMsgsizeDefault));
+  PosixMqName name(UniqueMqName("rlimit_defaults"));
+  rlim_t half = static_cast<rlim_t>(msg_default * msgsize_default / 2);
+  ASSERT_OK_AND_ASSIGN(WaitStatus st, OpenUnderMsgqueueLimit(half, name, nullptr));
+  EXPECT_TRUE(st.ExitedWith(EMFILE))
+      << "man 2 getrlimit: RLIMIT_MSGQUEUE counts a queue made with the default attributes "
+         "(attr NULL: "
+      << msg_default << " x " << msgsize_default << " bytes) under a limit of half that "
+      << "(Linux: EMFILE; exit code is the errno): " << st;
 }
 
 // man 3 mq_send: "If the message queue is already full ... If the O_NONBLOCK
