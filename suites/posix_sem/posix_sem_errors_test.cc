@@ -213,7 +213,10 @@ TEST(PosixSemErrors, ProcessBlockedInSemWaitDiesOfSigkill) {
   ASSERT_OK_AND_ASSIGN(auto mem, SharedObject<sem_t>::Create());
   ASSERT_THAT(sem_init(mem.get(), 1, 0), SyscallSucceeds());
   Cleanup destroy([&] { sem_destroy(mem.get()); });
-  ASSERT_OK_AND_ASSIGN(Child c, Child::Fork([&] { return sem_wait(mem.get()) == 0 ? 0 : errno; }));
+  ASSERT_OK_AND_ASSIGN(Child c, Child::Fork([&] {
+                         alarm(30);  // a safety net: the child never outlives a broken kill
+                         return sem_wait(mem.get()) == 0 ? 0 : errno;
+                       }));
   ASSERT_NO_ERRNO(WaitUntilBlocked(c.pid(), {SYS_futex}))
       << "man 3 sem_wait: sem_wait on a zero semaphore blocks";
   auto killed = c.KillAndWait();
