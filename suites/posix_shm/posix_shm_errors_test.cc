@@ -226,5 +226,29 @@ TEST(ShmErrors, ExclusiveCreationIsAtomicAcrossProcesses) {
   EXPECT_EQ(eexist, kRacers - 1) << "man 3 shm_open: the others fail EEXIST";
 }
 
+// man 3 shm_open: O_CREAT "Create the shared memory object if it does not
+// exist." An existing object is opened as it is: O_CREAT without O_EXCL (and
+// without O_TRUNC) leaves its size, its data and its mode alone (the mode
+// argument only applies to a new object).
+TEST(ShmErrors, CreateOfAnExistingObjectOpensItUnchanged) {
+  const std::string name = UniqueShmName("existing");
+  Cleanup unlink = UnlinkAtExit(name);
+  FileDescriptor first(shm_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600));
+  ASSERT_TRUE(first.valid()) << "shm_open: " << ErrnoName(errno);
+  ASSERT_THAT(ftruncate(first.get(), 8192), SyscallSucceeds());
+  ASSERT_THAT(pwrite(first.get(), "data", 4, 4000), SyscallSucceedsWithValue(4));
+  FileDescriptor again(shm_open(name.c_str(), O_RDWR | O_CREAT, 0644));
+  ASSERT_TRUE(again.valid()) << "man 3 shm_open: O_CREAT opens an existing object: "
+                             << ErrnoName(errno);
+  struct stat st;
+  ASSERT_THAT(fstat(again.get(), &st), SyscallSucceeds());
+  EXPECT_EQ(st.st_size, 8192) << "man 3 shm_open: O_CREAT \"Create the shared memory object if "
+                                 "it does not exist\": an existing one keeps its size";
+  EXPECT_EQ(st.st_mode & 0777, 0600u) << "the mode of O_CREAT applies only to a new object";
+  char buf[4] = {};
+  ASSERT_THAT(pread(again.get(), buf, 4, 4000), SyscallSucceedsWithValue(4));
+  EXPECT_EQ(std::string(buf, 4), "data") << "man 3 shm_open: an existing object keeps its data";
+}
+
 }  // namespace
 }  // namespace ipcspec
