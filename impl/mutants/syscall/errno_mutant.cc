@@ -55,6 +55,9 @@ const Named kSyscalls[] = {
     SYS(epoll_create1), SYS(epoll_ctl), SYS(epoll_wait), SYS(epoll_pwait), SYS(eventfd2),
     SYS(futex), SYS(kill), SYS(tgkill), SYS(rt_sigqueueinfo), SYS(signalfd4), SYS(flock),
     SYS(dup), SYS(dup2), SYS(dup3), SYS(memfd_create), SYS(mknodat), SYS(unshare),
+    SYS(rt_sigaction), SYS(rt_sigprocmask), SYS(rt_sigtimedwait), SYS(mount), SYS(umount2),
+    SYS(setrlimit), SYS(prlimit64), SYS(setresuid), SYS(setresgid), SYS(wait4), SYS(waitid),
+    SYS(pidfd_open), SYS(getdents64), SYS(mkdir), SYS(mkdirat), SYS(chmod), SYS(fchmodat),
 };
 #undef SYS
 
