@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <sched.h>
+#include <sys/statvfs.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -192,7 +193,14 @@ TEST(Needs, Sysctls) {
   ASSERT_OK_AND_ASSIGN(unsigned long long shmmax, ReadProcUnsigned("/proc/sys/kernel/shmmax"));
   EXPECT_EQ(Need::SysctlBelow("/proc/sys/kernel/shmmax", shmmax).Unmet(),
             std::optional<std::string>("/proc/sys/kernel/shmmax is " + std::to_string(shmmax)));
-  if (IpcSandbox::Get().isolation() != Isolation::kNone) {
+  struct statvfs proc_sys = {};
+  if (statvfs("/proc/sys/kernel", &proc_sys) == 0 && (proc_sys.f_flag & ST_RDONLY)) {
+    // A container runtime mounts /proc/sys read-only: the need is unmet and
+    // says so.
+    std::optional<std::string> ro = Need::WritableSysctl(msgmnb).Unmet();
+    ASSERT_TRUE(ro.has_value());
+    EXPECT_NE(ro->find("EROFS"), std::string::npos) << *ro;
+  } else if (IpcSandbox::Get().isolation() != Isolation::kNone) {
     // Per IPC namespace (man 7 ipc_namespaces), and this test has its own.
     EXPECT_EQ(Need::WritableSysctl(msgmnb).Unmet(), std::nullopt);
     ASSERT_OK_AND_ASSIGN(long after, ReadProcLong(msgmnb));

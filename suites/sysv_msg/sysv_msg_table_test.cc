@@ -238,7 +238,9 @@ TEST(SysvMsgTable, IpcSetAndRmidNeedOwnerCreatorOrCapSysAdmin) {
 // msg_perm.gid, and (the least significant 9 bits of) msg_perm.mode." The
 // creator's ids and the key stay.
 TEST(SysvMsgTable, IpcSetChangesOwnerModeAndCtimeOnly) {
-  IPCSPEC_NEEDS(Need::RootUid());
+  // uid 4242 and gid 4343 must be mapped in the user namespace: a container's
+  // one-id namespace refuses them (EINVAL).
+  IPCSPEC_NEEDS(Need::RootUid(), Need::SecondMappedIds());
   const key_t key = 0x5a5e7;
   int id = msgget(key, IPC_CREAT | IPC_EXCL | 0600);
   ASSERT_THAT(id, SyscallSucceeds());
