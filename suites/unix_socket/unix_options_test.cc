@@ -18,11 +18,14 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <cstddef>
+#include <cstring>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -706,6 +709,134 @@ TEST(UnixPeercred, ThePeersCredentialsOutliveIt) {
   EXPECT_EQ(c.pid, pid) << kPeercredCite << ": the client exited before the accept";
 }
 
+// kPeercredCite: a socket that never connected, listened or came from
+// socketpair has no peer: Linux gives pid 0 and uid and gid -1.
+TEST(UnixPeercred, AnUnconnectedSocketHasNoPeer) {
+  ASSERT_OK_AND_ASSIGN(auto s, MakeSocket(SOCK_STREAM));
+  ASSERT_OK_AND_ASSIGN(struct ucred c, PeerCred(s.get()));
+  EXPECT_TRUE(c.pid == 0 && c.uid == static_cast<uid_t>(-1) && c.gid == static_cast<gid_t>(-1))
+      << kPeercredCite << " [Linux: no peer: pid 0, uid and gid -1]: pid " << c.pid << " uid "
+      << c.uid << " gid " << c.gid;
+}
+
+// ---------------------------------------------------------------------------
+// sendto(2) on sockets that are not connected.
+
+// man 2 send: "If sendto() is used on a connection-mode (SOCK_STREAM,
+// SOCK_SEQPACKET) socket, the arguments dest_addr and addrlen are ignored
+// (and the error EISCONN may be returned when they are not NULL and 0), and
+// the error ENOTCONN is returned when the socket was not actually
+// connected." An unconnected SOCK_SEQPACKET socket fails ENOTCONN; Linux
+// fails an unconnected SOCK_STREAM socket EOPNOTSUPP (man 7 unix:
+// "EOPNOTSUPP Stream operation called on non-stream oriented socket"); the
+// address, a path, is not created either way.
+TEST(UnixSendtoUnconnected, ConnectionModeSocketsFailAndCreateNothing) {
+  constexpr const char* kCite =
+      "man 2 send: \"If sendto() is used on a connection-mode (SOCK_STREAM, SOCK_SEQPACKET) "
+      "socket, the arguments dest_addr and addrlen are ignored ... and the error ENOTCONN is "
+      "returned when the socket was not actually connected.\"";
+  ASSERT_OK_AND_ASSIGN(auto dir, unixtest::MakeSocketDir());
+  const std::string path = dir.Join("nobody");
+  ASSERT_OK_AND_ASSIGN(UnixAddress a, unixtest::PathAddress(path));
+  for (auto [type, want] : {std::pair<int, int>{SOCK_SEQPACKET, ENOTCONN},
+                            std::pair<int, int>{SOCK_STREAM, EOPNOTSUPP}}) {
+    ASSERT_OK_AND_ASSIGN(auto s, MakeSocket(type | SOCK_NONBLOCK));
+    EXPECT_THAT(sendto(s.get(), "x", 1, MSG_NOSIGNAL, a.get(), a.len), SyscallFailsWithErrno(want))
+        << kCite << (type == SOCK_STREAM ? " [Linux, SOCK_STREAM: EOPNOTSUPP]" : "") << ": "
+        << unixtest::TypeName(type);
+    struct stat st;
+    EXPECT_THAT(stat(path.c_str(), &st), SyscallFailsWithErrno(ENOENT))
+        << kCite << ": the address was not created: " << unixtest::TypeName(type);
+  }
+}
+
+// man 7 unix: "SOCK_DGRAM, for a datagram-oriented socket that preserves
+// message boundaries"; man 2 send: "the address of the target is given by
+// dest_addr". An unconnected, unbound datagram socket sends to a bound name;
+// the receiver, with SO_PASSCRED, gets the sender's credentials (man 7
+// unix, SO_PASSCRED: "... a default that includes the sender's PID, real
+// user ID, and real group ID").
+TEST(UnixSendtoUnconnected, ADatagramReachesANameWithTheSendersCredentials) {
+  constexpr const char* kCite =
+      "man 2 send: \"the address of the target is given by dest_addr with addrlen specifying its "
+      "size\"; man 7 unix: \"SO_PASSCRED ... or a default that includes the sender's PID, real "
+      "user ID, and real group ID\"";
+  const UnixAddress srv = AbstractAddress(unixtest::UniqueAbstractName("dgto"));
+  ASSERT_OK_AND_ASSIGN(auto r, MakeSocket(SOCK_DGRAM | SOCK_NONBLOCK));
+  ASSERT_NO_ERRNO(Bind(r.get(), srv));
+  const int on = 1;
+  ASSERT_THAT(setsockopt(r.get(), SOL_SOCKET, SO_PASSCRED, &on, sizeof on), SyscallSucceeds());
+  ASSERT_OK_AND_ASSIGN(auto s, MakeSocket(SOCK_DGRAM | SOCK_NONBLOCK));
+  ASSERT_THAT(sendto(s.get(), "hello", 5, 0, srv.get(), srv.len), SyscallSucceedsWithValue(5))
+      << kCite;
+  ASSERT_OK_AND_ASSIGN(Received got, Receive(r.get(), RecvOptions{.buffer = 16, .control = 256}));
+  EXPECT_EQ(got.data, "hello") << kCite << ": " << got.ToString();
+  ASSERT_TRUE(got.creds.has_value()) << kCite << ": " << got.ToString();
+  EXPECT_TRUE(got.creds->pid == getpid() && got.creds->uid == getuid() &&
+              got.creds->gid == getgid())
+      << kCite << ": " << got.ToString();
+}
+
+// ---------------------------------------------------------------------------
+// Names.
+
+// man 2 bind: "EADDRINUSE The given address is already in use."; man 7
+// unix, "autobind": an autobound abstract name is a name like any other:
+// binding a second socket to it fails EADDRINUSE.
+TEST(UnixNames, AnAutoboundNameIsInUse) {
+  ASSERT_OK_AND_ASSIGN(auto a, MakeSocket(SOCK_DGRAM));
+  ASSERT_NO_ERRNO(Bind(a.get(), unixtest::FamilyOnlyAddress()));
+  ASSERT_OK_AND_ASSIGN(UnixAddress name, unixtest::SockName(a.get()));
+  ASSERT_TRUE(name.IsAbstract()) << name.ToString();
+  ASSERT_OK_AND_ASSIGN(auto b, MakeSocket(SOCK_DGRAM));
+  EXPECT_THAT(bind(b.get(), name.get(), name.len), SyscallFailsWithErrno(EADDRINUSE))
+      << "man 7 unix: \"autobind: If a bind(2) call specifies addrlen as sizeof(sa_family_t) ... "
+         "then the socket is autobound to an abstract address.\"; man 2 bind: \"EADDRINUSE The "
+         "given address is already in use.\": " << name.ToString();
+}
+
+// man 7 unix, "abstract": "The socket's address in this namespace is given
+// by the additional bytes in sun_path that are covered by the specified
+// length of the address structure." Bound with one byte less than its
+// name's length, getsockname returns that shorter length.
+TEST(UnixNames, GetsocknameReturnsTheAbstractLengthBound) {
+  constexpr const char* kCite =
+      "man 7 unix: \"The socket's address in this namespace is given by the additional bytes in "
+      "sun_path that are covered by the specified length of the address structure.\"";
+  UnixAddress a = AbstractAddress(unixtest::UniqueAbstractName("partial"));
+  a.len -= 1;
+  ASSERT_OK_AND_ASSIGN(auto s, MakeSocket(SOCK_STREAM));
+  ASSERT_NO_ERRNO(Bind(s.get(), a));
+  ASSERT_OK_AND_ASSIGN(UnixAddress got, unixtest::SockName(s.get()));
+  EXPECT_EQ(got.len, a.len) << kCite << ": " << got.ToString();
+}
+
+// man 7 unix, BUGS: "When binding a socket to an address, Linux is one of
+// the implementations that appends a null terminator if none is supplied in
+// sun_path." A pathname ends at its first NUL: "p\0x" and "p\0y" name the
+// same file, so the second bind fails EADDRINUSE.
+TEST(UnixNames, APathnameEndsAtItsFirstNul) {
+  constexpr const char* kCite =
+      "man 7 unix: \"pathname: ... sun_path should be a null-terminated pathname\"; man 2 bind: "
+      "\"EADDRINUSE The given address is already in use.\"";
+  ASSERT_OK_AND_ASSIGN(auto dir, unixtest::MakeSocketDir());
+  ASSERT_OK_AND_ASSIGN(UnixAddress base, unixtest::PathAddress(dir.Join("p")));
+  auto with_tail = [&](char tail) {
+    UnixAddress a = base;
+    size_t n = strlen(a.addr.sun_path);
+    a.addr.sun_path[n] = '\0';
+    a.addr.sun_path[n + 1] = tail;
+    a.len = offsetof(sockaddr_un, sun_path) + n + 2;
+    return a;
+  };
+  ASSERT_OK_AND_ASSIGN(auto s1, MakeSocket(SOCK_DGRAM));
+  ASSERT_OK_AND_ASSIGN(auto s2, MakeSocket(SOCK_DGRAM));
+  UnixAddress x = with_tail('x'), y = with_tail('y');
+  ASSERT_THAT(bind(s1.get(), x.get(), x.len), SyscallSucceeds()) << kCite;
+  EXPECT_THAT(bind(s2.get(), y.get(), y.len), SyscallFailsWithErrno(EADDRINUSE))
+      << kCite << ": the bytes after the NUL are not part of the path";
+}
+
 // ---------------------------------------------------------------------------
 // Network namespaces (man 7 unix, man 7 network_namespaces).
 
@@ -742,7 +873,9 @@ TEST_P(UnixNetns, AbstractNamesBelongToTheirNetworkNamespace) {
   const UnixAddress srv = AbstractAddress(unixtest::UniqueAbstractName("netns"));
   ASSERT_OK_AND_ASSIGN(auto server, MakeSocket(type | SOCK_NONBLOCK));
   ASSERT_NO_ERRNO(Bind(server.get(), srv));
-  if (type != SOCK_DGRAM) ASSERT_THAT(listen(server.get(), 4), SyscallSucceeds());
+  if (type != SOCK_DGRAM) {
+    ASSERT_THAT(listen(server.get(), 4), SyscallSucceeds());
+  }
   ASSERT_OK_AND_ASSIGN(auto res, SharedObject<unixtest::CallResult>::Create());
   ASSERT_OK_AND_ASSIGN(WaitStatus st, ForkAndWait([&] {
     if (!EnterNewNetns()) return 3;
@@ -776,7 +909,9 @@ TEST_P(UnixNetns, PathnameSocketsAreReachableFromAnotherNetworkNamespace) {
   ASSERT_OK_AND_ASSIGN(UnixAddress srv, unixtest::PathAddress(dir.Join("srv")));
   ASSERT_OK_AND_ASSIGN(auto server, MakeSocket(type | SOCK_NONBLOCK));
   ASSERT_NO_ERRNO(Bind(server.get(), srv));
-  if (type != SOCK_DGRAM) ASSERT_THAT(listen(server.get(), 4), SyscallSucceeds());
+  if (type != SOCK_DGRAM) {
+    ASSERT_THAT(listen(server.get(), 4), SyscallSucceeds());
+  }
   ASSERT_OK_AND_ASSIGN(auto res, SharedObject<unixtest::CallResult>::Create());
   ASSERT_OK_AND_ASSIGN(WaitStatus st, ForkAndWait([&] {
     if (!EnterNewNetns()) return 3;
