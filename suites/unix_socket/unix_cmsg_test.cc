@@ -278,7 +278,8 @@ TEST_P(UnixCmsg, MsgCtruncPassedInIsIgnored) {
   m.msg_control = ctl;
   m.msg_controllen = sizeof ctl;
   m.msg_flags = MSG_CTRUNC;
-  ASSERT_THAT(recvmsg(sp.b.get(), &m, MSG_CTRUNC | MSG_DONTWAIT), SyscallSucceedsWithValue(1));
+  ASSERT_THAT(recvmsg(sp.b.get(), &m, MSG_CTRUNC | MSG_DONTWAIT), SyscallSucceedsWithValue(1))
+      << kCite;
   EXPECT_EQ(m.msg_flags & MSG_CTRUNC, 0) << kCite << ": MSG_CTRUNC came back";
   struct cmsghdr* c = CMSG_FIRSTHDR(&m);
   ASSERT_NE(c, nullptr);

@@ -595,10 +595,12 @@ INSTANTIATE_TEST_SUITE_P(Kinds, UnixConnLife,
 class UnixDgramLife : public UnixLife {};
 
 // man 2 recv (kEagainCite): a datagram socket has no end of file: after its
-// connected peer closed, a non-blocking receive fails EAGAIN (Linux), and a
-// hangup-free poll shows no POLLIN.
+// connected peer closed (with a datagram of ours unread), a non-blocking
+// receive fails EAGAIN (Linux), neither 0 nor ECONNRESET.
 TEST_P(UnixDgramLife, ReceiveAfterThePeerClosedFailsEagain) {
   ASSERT_OK_AND_ASSIGN(Conn c, Open(kind()));
+  // The peer closes with a datagram of ours unread: still no ECONNRESET.
+  ASSERT_THAT(send(c.a.get(), "unread", 6, 0), SyscallSucceedsWithValue(6));
   c.b.reset();
   int err = 0;
   ssize_t k = RecvNow(c.a.get(), &err);
@@ -704,6 +706,33 @@ TEST_P(UnixListener, ListenOnAConnectedOrUnboundSocketFailsEinval) {
   ASSERT_OK_AND_ASSIGN(auto s, MakeSocket(GetParam() | SOCK_NONBLOCK));
   EXPECT_THAT(listen(s.get(), 1), SyscallFailsWithErrno(EINVAL))
       << kUnixEinvalCite << " [Linux; man 2 listen lists no EINVAL]: an unbound socket";
+  // Bound, then connected to a listener: not in a state to listen either.
+  const UnixAddress srv = AbstractAddress(unixtest::UniqueAbstractName("lsrv"));
+  ASSERT_OK_AND_ASSIGN(auto server, MakeSocket(GetParam() | SOCK_NONBLOCK));
+  ASSERT_NO_ERRNO(Bind(server.get(), srv));
+  ASSERT_THAT(listen(server.get(), 4), SyscallSucceeds());
+  ASSERT_OK_AND_ASSIGN(auto c, MakeSocket(GetParam() | SOCK_NONBLOCK));
+  ASSERT_NO_ERRNO(Bind(c.get(), AbstractAddress(unixtest::UniqueAbstractName("lcli"))));
+  ASSERT_NO_ERRNO(Connect(c.get(), srv));
+  EXPECT_THAT(listen(c.get(), 1), SyscallFailsWithErrno(EINVAL))
+      << kUnixEinvalCite << " [Linux; man 2 listen lists no EINVAL]: a bound, connected socket";
+}
+
+// man 2 listen: "listen() marks the socket referred to by sockfd as a
+// passive socket"; calling it again on a listening socket (with another
+// backlog) succeeds and the socket keeps listening.
+TEST_P(UnixListener, ListeningAgainSucceeds) {
+  constexpr const char* kCite =
+      "man 2 listen: \"listen() marks the socket referred to by sockfd as a passive socket, "
+      "that is, as a socket that will be used to accept incoming connection requests using "
+      "accept(2).\"";
+  const UnixAddress srv = AbstractAddress(unixtest::UniqueAbstractName("relisten"));
+  ASSERT_OK_AND_ASSIGN(auto s, MakeSocket(GetParam() | SOCK_NONBLOCK));
+  ASSERT_NO_ERRNO(Bind(s.get(), srv));
+  ASSERT_THAT(listen(s.get(), 8), SyscallSucceeds()) << kCite << ": a bound socket";
+  EXPECT_THAT(listen(s.get(), 16), SyscallSucceeds()) << kCite << ": listening again";
+  ASSERT_OK_AND_ASSIGN(auto c, MakeSocket(GetParam() | SOCK_NONBLOCK));
+  EXPECT_THAT(Connect(c.get(), srv), SyscallSucceeds()) << kCite << ": it still accepts connections";
 }
 
 // man 7 socket: "SO_ACCEPTCONN Returns a value indicating whether or not
