@@ -581,6 +581,107 @@ TEST(UnixPeek, APeekOnAStreamIsReadAgain) {
 }
 
 // ---------------------------------------------------------------------------
+// SO_PEEK_OFF.
+
+constexpr const char* kPeekOffCite =
+    "man 7 socket: \"SO_PEEK_OFF ... When the option is set to a value greater than or equal to "
+    "zero, then the next peek at data queued in the socket will occur at the byte offset "
+    "specified by the option value.  At the same time, the \"peek offset\" will be incremented "
+    "by the number of bytes that were peeked from the queue, so that a subsequent peek will "
+    "return the next data in the queue.\"";
+
+class UnixPeekOff : public ::testing::TestWithParam<int> {
+ protected:
+  // A blocking pair (for the waiting peeks) with SO_PEEK_OFF 0 on b.
+  PosixErrorOr<unixtest::SocketPair> Pair() {
+    IPCSPEC_ASSIGN_OR_RETURN(auto sp, MakeSocketPair(GetParam()));
+    const int zero = 0;
+    if (setsockopt(sp.b.get(), SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof zero) != 0) {
+      return ErrnoError("setsockopt(SO_PEEK_OFF, 0)");
+    }
+    return sp;
+  }
+  static std::string Peek(int fd, size_t n, int flags = MSG_DONTWAIT) {
+    char buf[128] = {};
+    ssize_t k = recv(fd, buf, n, MSG_PEEK | flags);
+    if (k < 0) return "errno " + std::to_string(errno);
+    return std::string(buf, k);
+  }
+};
+
+// kPeekOffCite: peeks walk through one chunk and then through the next,
+// on every type (a datagram is peeked from the offset inside it).
+TEST_P(UnixPeekOff, PeeksWalkThroughTheQueue) {
+  ASSERT_OK_AND_ASSIGN(auto sp, Pair());
+  ASSERT_THAT(send(sp.a.get(), "aaaabbbb", 8, 0), SyscallSucceedsWithValue(8));
+  EXPECT_EQ(Peek(sp.b.get(), 4), "aaaa") << kPeekOffCite << ": one chunk, first peek";
+  EXPECT_EQ(Peek(sp.b.get(), 100), "bbbb") << kPeekOffCite << ": one chunk, second peek";
+  ASSERT_OK_AND_ASSIGN(auto sp2, Pair());
+  ASSERT_THAT(send(sp2.a.get(), "aaaa", 4, 0), SyscallSucceedsWithValue(4));
+  ASSERT_THAT(send(sp2.a.get(), "bbbb", 4, 0), SyscallSucceedsWithValue(4));
+  EXPECT_EQ(Peek(sp2.b.get(), 4), "aaaa") << kPeekOffCite << ": two chunks, first peek";
+  EXPECT_EQ(Peek(sp2.b.get(), 100), "bbbb") << kPeekOffCite << ": two chunks, second peek";
+}
+
+// kPeekOffCite, with man 7 unix's message boundaries: after a partial peek
+// of a chunk, a second chunk arrives; on a stream the next peek fills its
+// buffer across the two ("aabb"), on SOCK_DGRAM and SOCK_SEQPACKET it stops
+// at the end of the first message ("aa"). A blocking peek with data at the
+// offset returns at once, without waiting for more.
+TEST_P(UnixPeekOff, APeekAfterAPartialPeekStopsAtMessageBoundaries) {
+  ASSERT_OK_AND_ASSIGN(auto sp, Pair());
+  ASSERT_THAT(send(sp.a.get(), "aaaa", 4, 0), SyscallSucceedsWithValue(4));
+  EXPECT_EQ(Peek(sp.b.get(), 2), "aa") << kPeekOffCite;
+  {
+    Watchdog wd(Deadline::Default());
+    EXPECT_EQ(Peek(sp.b.get(), 1, 0), "a")
+        << kPeekOffCite << ": a blocking peek with data at the offset";
+    EXPECT_FALSE(wd.fired());
+  }
+  ASSERT_THAT(send(sp.a.get(), "bbbb", 4, 0), SyscallSucceedsWithValue(4));
+  if (GetParam() == SOCK_STREAM) {
+    EXPECT_EQ(Peek(sp.b.get(), 3), "abb") << kPeekOffCite << " [stream: across chunks]";
+    EXPECT_EQ(Peek(sp.b.get(), 100), "bb") << kPeekOffCite;
+  } else {
+    EXPECT_EQ(Peek(sp.b.get(), 100), "a") << kPeekOffCite << " [messages: the first one's rest]";
+    EXPECT_EQ(Peek(sp.b.get(), 100), "bbbb") << kPeekOffCite << " [messages: the next one]";
+  }
+}
+
+// kPeekOffCite; man 2 recv: "If no messages are available at the socket,
+// the receive calls wait for a message to arrive". A peek that finds
+// nothing at the offset (a forked child seen asleep in recvfrom) waits, and
+// returns the data sent then, from the offset.
+TEST_P(UnixPeekOff, ABlockedPeekReturnsTheNextChunk) {
+  ASSERT_OK_AND_ASSIGN(auto sp, Pair());
+  ASSERT_THAT(send(sp.a.get(), "aaaa", 4, 0), SyscallSucceedsWithValue(4));
+  EXPECT_EQ(Peek(sp.b.get(), 4), "aaaa") << kPeekOffCite;
+  struct Out {
+    long n = -2;
+    int err = 0;
+    char data[16] = {};
+  };
+  ASSERT_OK_AND_ASSIGN(auto out, SharedObject<Out>::Create());
+  ASSERT_OK_AND_ASSIGN(Child peeker, Child::Fork([&] {
+    Watchdog wd(Deadline::Default());
+    out->n = recv(sp.b.get(), out->data, sizeof out->data - 1, MSG_PEEK);
+    out->err = errno;
+    return 0;
+  }));
+  ASSERT_NO_ERRNO(WaitUntilBlocked(peeker.pid(), {SYS_recvfrom}))
+      << kPeekOffCite << ": nothing at the offset: the peek must wait";
+  ASSERT_THAT(send(sp.a.get(), "bbbb", 4, 0), SyscallSucceedsWithValue(4));
+  ASSERT_OK_AND_ASSIGN(WaitStatus st, peeker.Wait());
+  EXPECT_TRUE(st.ExitedWith(0)) << st;
+  EXPECT_EQ(std::string(out->data, out->n > 0 ? out->n : 0), "bbbb")
+      << kPeekOffCite << ": the blocked peek returned " << out->n << " errno " << out->err;
+}
+
+INSTANTIATE_TEST_SUITE_P(Types, UnixPeekOff,
+                         ::testing::Values(SOCK_STREAM, SOCK_SEQPACKET, SOCK_DGRAM),
+                         TypeParamName);
+
+// ---------------------------------------------------------------------------
 // Descriptors and credentials on a stream.
 
 // man 7 unix: "When receiving from a stream socket, ancillary data forms a
