@@ -22,6 +22,7 @@
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstddef>
@@ -818,6 +819,77 @@ TEST(UnixPeercred, AnUnconnectedSocketHasNoPeer) {
   EXPECT_TRUE(c.pid == 0 && c.uid == static_cast<uid_t>(-1) && c.gid == static_cast<gid_t>(-1))
       << kPeercredCite << " [Linux: no peer: pid 0, uid and gid -1]: pid " << c.pid << " uid "
       << c.uid << " gid " << c.gid;
+}
+
+// Enters a new PID namespace for the children of the caller (and a user
+// namespace if that is what it takes). Child-safe.
+bool UnsharePidns() {
+  if (unshare(CLONE_NEWPID) == 0) return true;
+  return unshare(CLONE_NEWUSER | CLONE_NEWPID) == 0;
+}
+
+// man 7 pid_namespaces: "When a process ID is passed over a UNIX domain
+// socket to a process in a different PID namespace (see the description of
+// SCM_CREDENTIALS in unix(7)), it is translated into the corresponding PID
+// value in the receiving process's PID namespace." Linux does the same for
+// SO_PEERCRED (kPeercredCite): a process in a new PID namespace connects to
+// a listener outside it; the listener reads the client's pid as its own
+// namespace numbers it, and the client reads 0 for the listener's process,
+// which its namespace cannot name.
+TEST(UnixPeercred, ThePidIsTranslatedIntoTheReadersPidNamespace) {
+  constexpr const char* kCite =
+      "man 7 pid_namespaces: \"When a process ID is passed over a UNIX domain socket to a "
+      "process in a different PID namespace ..., it is translated into the corresponding PID "
+      "value in the receiving process's PID namespace.\" [Linux: SO_PEERCRED too; 0 where the "
+      "reader's namespace cannot name it]";
+  IPCSPEC_NEEDS(Need::Feature("pidns", []() -> std::optional<std::string> {
+    auto st = ForkAndWait([] { return UnsharePidns() ? 0 : 1; });
+    if (!st.ok()) return std::string("fork: ") + st.error().ToString();
+    if (!st.value().ExitedWith(0)) return std::string("a child cannot unshare(CLONE_NEWPID)");
+    return std::nullopt;
+  }));
+  const UnixAddress srv = AbstractAddress(unixtest::UniqueAbstractName("pidns"));
+  ASSERT_OK_AND_ASSIGN(auto listener, MakeSocket(SOCK_STREAM | SOCK_NONBLOCK));
+  ASSERT_NO_ERRNO(Bind(listener.get(), srv));
+  ASSERT_THAT(listen(listener.get(), 1), SyscallSucceeds());
+  struct Out {
+    pid_t grandchild = -1;     // as this process's namespace names it
+    pid_t seen_inside = -2;    // SO_PEERCRED pid read inside the new namespace
+    pid_t self_inside = -2;    // the grandchild's getpid()
+  };
+  ASSERT_OK_AND_ASSIGN(auto out, SharedObject<Out>::Create());
+  ASSERT_OK_AND_ASSIGN(WaitStatus st, ForkAndWait([&]() -> int {
+    if (!UnsharePidns()) return 3;
+    pid_t g = fork();
+    if (g < 0) return 4;
+    if (g == 0) {
+      out->self_inside = getpid();
+      int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+      if (fd < 0) _exit(5);
+      if (connect(fd, srv.get(), srv.len) != 0) _exit(6);
+      struct ucred c = {};
+      socklen_t len = sizeof c;
+      if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c, &len) != 0) _exit(7);
+      out->seen_inside = c.pid;
+      _exit(0);
+    }
+    out->grandchild = g;
+    int status = 0;
+    if (waitpid(g, &status, 0) != g) return 8;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 9;
+  }));
+  ASSERT_TRUE(st.ExitedWith(0)) << st << " (3: unshare, 5-7: the grandchild's socket calls)";
+  ASSERT_NO_ERRNO(unixtest::WaitReadable(listener.get(), Deadline::Default()));
+  int fd = accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC);
+  ASSERT_THAT(fd, SyscallSucceeds());
+  FileDescriptor accepted(fd);
+  ASSERT_OK_AND_ASSIGN(struct ucred c, PeerCred(accepted.get()));
+  EXPECT_EQ(out->self_inside, 1) << "the grandchild is the new namespace's first process";
+  EXPECT_EQ(c.pid, out->grandchild)
+      << kCite << ": the listener reads the client's pid in its own namespace (the client is "
+      << "pid " << out->self_inside << " in its own)";
+  EXPECT_EQ(out->seen_inside, 0)
+      << kCite << ": inside the new namespace the listener's process has no pid";
 }
 
 // ---------------------------------------------------------------------------
