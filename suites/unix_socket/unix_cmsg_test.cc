@@ -646,6 +646,113 @@ INSTANTIATE_TEST_SUITE_P(Types, UnixCmsg,
                          ::testing::Values(SOCK_STREAM, SOCK_SEQPACKET, SOCK_DGRAM),
                          TypeParamName);
 
+// ---------------------------------------------------------------------------
+// Stream reads and credentials.
+
+// kCredsCite; man 7 unix: "When receiving from a stream socket, ancillary
+// data forms a kind of barrier for the received data." On a stream, writes
+// merge into one read exactly when their credentials agree: what the sender
+// attached depends on SO_PASSCRED at the time of each write (Linux: none
+// when the receiver did not ask, later reported as pid 0 and the overflow
+// ids); a read stops where they change, and a receiver without SO_PASSCRED
+// at the read gets everything merged and no credentials.
+TEST(UnixStreamCreds, WritesMergeInAReadOnlyWhenTheirCredentialsAgree) {
+  constexpr const char* kBarrier =
+      "man 7 unix: \"When receiving from a stream socket, ancillary data forms a kind of barrier "
+      "for the received data.\"";
+  enum Want { kNone, kReal, kAnon };
+  struct Read {
+    std::string data;
+    Want creds;
+  };
+  struct Case {
+    const char* name;
+    std::string script;  // w<c>: write the byte c; +/-: SO_PASSCRED on/off on the receiver
+    std::vector<Read> reads;
+  };
+  const std::vector<Case> cases = {
+      {"on, write, off, write, on", "+wa-wb+", {{"a", kReal}, {"b", kAnon}}},
+      {"on, write, off, write", "+wa-wb", {{"ab", kNone}}},
+      {"write, write, on", "wawb+", {{"ab", kAnon}}},
+      {"on, write, write", "+wawb", {{"ab", kReal}}},
+      {"write, on, write", "wa+wb", {{"a", kAnon}, {"b", kReal}}},
+      {"on, write, write, off, write", "+wawb-wc", {{"abc", kNone}}},
+  };
+  for (const Case& c : cases) {
+    ASSERT_OK_AND_ASSIGN(auto sp, MakeSocketPair(SOCK_STREAM | SOCK_NONBLOCK));
+    for (size_t i = 0; i < c.script.size(); ++i) {
+      if (c.script[i] == '+' || c.script[i] == '-') {
+        ASSERT_THAT(SetPasscred(sp.b.get(), c.script[i] == '+'), SyscallSucceeds());
+      } else {
+        ASSERT_THAT(write(sp.a.get(), &c.script[++i], 1), SyscallSucceedsWithValue(1));
+      }
+    }
+    for (const Read& r : c.reads) {
+      Got g = Recv(sp.b.get(), 64, CMSG_SPACE(sizeof(ucred)));
+      EXPECT_EQ(g.data, r.data) << kBarrier << "; " << kCredsCite << ": " << c.name << ": "
+                                << g.ToString();
+      if (r.creds == kNone) {
+        EXPECT_FALSE(g.creds.has_value()) << kCredsCite << ": " << c.name << ": " << g.ToString();
+        continue;
+      }
+      ASSERT_TRUE(g.creds.has_value()) << kCredsCite << ": " << c.name << ": " << g.ToString();
+      if (r.creds == kReal) {
+        EXPECT_EQ(g.creds->pid, getpid()) << kCredsCite << ": " << c.name;
+      } else {
+        EXPECT_TRUE(g.creds->pid == 0 && g.creds->uid == 65534 && g.creds->gid == 65534)
+            << kCredsCite << " [Linux: no credentials attached: pid 0, overflow ids]: " << c.name
+            << ": pid " << g.creds->pid << " uid " << g.creds->uid;
+      }
+    }
+  }
+}
+
+// kCredsCite: explicit credentials sent with a stream message come with each
+// part of it when it is read in two halves; with SO_PASSCRED set only after
+// the send.
+TEST(UnixStreamCreds, ExplicitCredentialsComeWithEachPartOfAPartialRead) {
+  ASSERT_OK_AND_ASSIGN(auto sp, MakeSocketPair(SOCK_STREAM | SOCK_NONBLOCK));
+  ASSERT_THAT(Send(sp.a.get(), "abcdef", {}, false, Me()), SyscallSucceedsWithValue(6));
+  ASSERT_THAT(SetPasscred(sp.b.get(), 1), SyscallSucceeds());
+  for (const char* part : {"abc", "def"}) {
+    Got g = Recv(sp.b.get(), 3, CMSG_SPACE(sizeof(ucred)));
+    EXPECT_EQ(g.data, part) << kCredsCite << ": " << g.ToString();
+    EXPECT_TRUE(g.creds.has_value() && g.creds->pid == getpid())
+        << kCredsCite << ": part '" << part << "': " << g.ToString();
+  }
+}
+
+// man 7 unix's barrier example: "The first call will receive five bytes of
+// data, along with the ancillary data sent by the second sendmsg(2) call."
+// Plain data then a descriptor message merge into one recvmsg, which carries
+// the descriptor. Two descriptor messages read with read(2) (no control
+// buffer, descriptors dropped) do not merge on Linux: the barrier holds
+// (gVisor's FDPassCoalescedRead expects them merged).
+TEST(UnixStreamCreds, PlainDataMergesWithAFollowingDescriptorMessage) {
+  constexpr const char* kCite =
+      "man 7 unix: \"The first call will receive five bytes of data, along with the ancillary "
+      "data sent by the second sendmsg(2) call.\"";
+  constexpr const char* kBarrierCite =
+      "man 7 unix: \"When receiving from a stream socket, ancillary data forms a kind of barrier "
+      "for the received data.\"";
+  ASSERT_OK_AND_ASSIGN(auto sp, MakeSocketPair(SOCK_STREAM | SOCK_NONBLOCK));
+  ASSERT_OK_AND_ASSIGN(Pipe p, MakePipe());
+  ASSERT_THAT(write(sp.a.get(), "abcd", 4), SyscallSucceedsWithValue(4));
+  ASSERT_THAT(Send(sp.a.get(), "e", {p.r.get()}, true), SyscallSucceedsWithValue(1));
+  Got g = Recv(sp.b.get(), 20, CMSG_SPACE(sizeof(int)));
+  EXPECT_EQ(g.data, "abcde") << kCite << ": " << g.ToString();
+  ASSERT_EQ(g.fds.size(), 1u) << kCite << ": " << g.ToString();
+  EXPECT_TRUE(SamePipe(g.fds[0].get(), p)) << kCite;
+  ASSERT_THAT(Send(sp.a.get(), "12", {p.r.get()}, true), SyscallSucceedsWithValue(2));
+  ASSERT_THAT(Send(sp.a.get(), "34", {p.r.get()}, true), SyscallSucceedsWithValue(2));
+  char buf[8] = {};
+  EXPECT_THAT(read(sp.b.get(), buf, sizeof buf), SyscallSucceedsWithValue(2))
+      << kBarrierCite << " [Linux: read(2) stops at each descriptor message too]";
+  EXPECT_EQ(std::string(buf, 2), "12") << kBarrierCite;
+  EXPECT_THAT(read(sp.b.get(), buf, sizeof buf), SyscallSucceedsWithValue(2)) << kBarrierCite;
+  EXPECT_EQ(std::string(buf, 2), "34") << kBarrierCite;
+}
+
 // man 7 unix: "SO_PASSCRED ... When this option is set and the socket is not
 // yet connected, a unique name in the abstract namespace will be generated
 // automatically." An accepted socket inherits SO_PASSCRED from its listener
