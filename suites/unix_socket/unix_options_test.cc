@@ -984,6 +984,31 @@ TEST(UnixNames, GetsocknameReturnsTheAbstractLengthBound) {
   EXPECT_EQ(got.len, a.len) << kCite << ": " << got.ToString();
 }
 
+// man 7 unix, "abstract" ("Null bytes in the name have no special
+// significance."): a name that fills sun_path is a name like any other; two
+// that differ only in their last byte are distinct (both binds succeed), and
+// a sun_path of NULs only, at full length, is a valid abstract name.
+TEST(UnixNames, FullLengthAbstractNamesAreDistinctToTheLastByte) {
+  constexpr const char* kCite =
+      "man 7 unix: \"The socket's address in this namespace is given by the additional bytes in "
+      "sun_path that are covered by the specified length of the address structure.  (Null bytes "
+      "in the name have no special significance.)\"";
+  UnixAddress a = AbstractAddress(unixtest::UniqueAbstractName("full"));
+  a.len = sizeof(sockaddr_un);  // the rest of sun_path (NULs) is part of the name
+  UnixAddress b = a;
+  b.addr.sun_path[sizeof(b.addr.sun_path) - 1] = '/';
+  ASSERT_OK_AND_ASSIGN(auto s1, MakeSocket(SOCK_STREAM));
+  ASSERT_OK_AND_ASSIGN(auto s2, MakeSocket(SOCK_STREAM));
+  EXPECT_THAT(bind(s1.get(), a.get(), a.len), SyscallSucceeds()) << kCite << ": full length";
+  EXPECT_THAT(bind(s2.get(), b.get(), b.len), SyscallSucceeds())
+      << kCite << ": the same name but a trailing '/'";
+  sockaddr_un zero = {};
+  zero.sun_family = AF_UNIX;
+  ASSERT_OK_AND_ASSIGN(auto s3, MakeSocket(SOCK_DGRAM));
+  EXPECT_THAT(bind(s3.get(), reinterpret_cast<sockaddr*>(&zero), sizeof zero), SyscallSucceeds())
+      << kCite << ": a name of NULs only";
+}
+
 // man 7 unix, BUGS: "When binding a socket to an address, Linux is one of
 // the implementations that appends a null terminator if none is supplied in
 // sun_path." A pathname ends at its first NUL: "p\0x" and "p\0y" name the
