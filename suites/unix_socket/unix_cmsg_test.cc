@@ -9,10 +9,12 @@
 // man 3 cmsg, man 2 recvmsg, man 7 socket).
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <sched.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
 #include <optional>
 #include <string>
@@ -21,6 +23,7 @@
 #include "gtest/gtest.h"
 #include "impl/core/needs.h"
 #include "impl/core/process.h"
+#include "impl/core/shared_memory.h"
 #include "impl/core/syscall_matchers.h"
 #include "suites/unix_socket/unix_test_util.h"
 
@@ -752,6 +755,149 @@ TEST(UnixStreamCreds, PlainDataMergesWithAFollowingDescriptorMessage) {
   EXPECT_THAT(read(sp.b.get(), buf, sizeof buf), SyscallSucceedsWithValue(2)) << kBarrierCite;
   EXPECT_EQ(std::string(buf, 2), "34") << kBarrierCite;
 }
+
+// ---------------------------------------------------------------------------
+// Garbage collection of sockets in flight.
+
+// The "sockets in use" count of the "UNIX" line of /proc/net/protocols
+// (this network namespace), or -1. Child-safe (open/read only).
+int UnixSocketsInUse() {
+  int fd = open("/proc/net/protocols", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  char buf[8192];
+  size_t n = 0;
+  for (;;) {
+    ssize_t k = read(fd, buf + n, sizeof buf - 1 - n);
+    if (k <= 0) break;
+    n += k;
+    if (n == sizeof buf - 1) break;
+  }
+  close(fd);
+  buf[n] = '\0';
+  for (char* line = buf; line && *line;) {
+    char* next = strchr(line, '\n');
+    if (next) *next++ = '\0';
+    if (strncmp(line, "UNIX ", 5) == 0) {
+      int size = 0, sockets = -1;
+      if (sscanf(line + 5, "%d %d", &size, &sockets) == 2) return sockets;
+    }
+    line = next;
+  }
+  return -1;
+}
+
+struct GcKind {
+  const char* name;
+  int type;
+  bool listener;  // the queue that holds the sockets is a listener's (embryos)
+};
+
+class UnixGc : public ::testing::TestWithParam<GcKind> {};
+
+// man 7 unix does not describe it; Linux's garbage collector for sockets in
+// flight: a socket whose only references are SCM_RIGHTS messages queued on
+// sockets that are themselves only in flight (a cycle) is freed once the
+// process closes its descriptors. In a new network namespace (a forked
+// child), with every descriptor closed, the count of AF_UNIX sockets in use
+// returns to 0 (waited for with bounded polling: the collector runs
+// asynchronously, and the kernel offers nothing to wait on) for: a socket
+// sent over itself, cycles of two and three, two cycles sharing an edge, a
+// cycle reached from outside it, and a cycle inside a cycle (streams only:
+// see below).
+TEST_P(UnixGc, CyclesOfSocketsInFlightAreCollected) {
+  constexpr const char* kCite =
+      "man 7 unix: \"SCM_RIGHTS Send or receive a set of open file descriptors from another "
+      "process.\" [Linux: sockets that are only in flight in a cycle are garbage collected]";
+  IPCSPEC_NEEDS(Need::Feature("netns", []() -> std::optional<std::string> {
+    auto st = ForkAndWait([] {
+      if (unshare(CLONE_NEWNET) == 0) return 0;
+      return unshare(CLONE_NEWUSER | CLONE_NEWNET) == 0 ? 0 : 1;
+    });
+    if (!st.ok()) return std::string("fork: ") + st.error().ToString();
+    if (!st.value().ExitedWith(0)) return std::string("a child cannot unshare(CLONE_NEWNET)");
+    return std::nullopt;
+  }));
+  const GcKind k = GetParam();
+  struct Scenario {
+    const char* name;
+    int sockets;                           // pairs (or listener + client)
+    std::vector<std::pair<int, int>> edges;  // (in flight, receiver)
+  };
+  const std::vector<Scenario> scenarios = {
+      {"self", 2, {{0, 0}, {1, 1}}},
+      {"two", 2, {{0, 1}, {1, 0}}},
+      {"three", 3, {{0, 1}, {1, 2}, {2, 0}}},
+      {"shared edge", 4, {{0, 1}, {1, 2}, {2, 0}, {1, 3}, {3, 2}}},
+      {"reached from outside", 5, {{0, 1}, {0, 4}, {1, 2}, {2, 3}, {3, 1}}},
+      {"cycle in a cycle", 3, {{0, 1}, {1, 2}, {2, 1}, {1, 0}}},
+  };
+  for (const Scenario& sc : scenarios) {
+    // Observed on 6.18.44: datagram sockets in a cycle inside a cycle stay
+    // in use (still counted after 10 s), where the kernel selftest
+    // (scm_rights.c, mixed_lowpoint) expects them collected. Not asserted
+    // here until it is classified (a finding to report, not Linux's
+    // documented behaviour).
+    if (k.type == SOCK_DGRAM && std::string(sc.name) == "cycle in a cycle") continue;
+    ASSERT_OK_AND_ASSIGN(auto out, SharedObject<unixtest::CallResult>::Create());
+    ASSERT_OK_AND_ASSIGN(WaitStatus st, ForkAndWait([&]() -> int {
+      if (unshare(CLONE_NEWNET) != 0 && unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0) return 3;
+      if (UnixSocketsInUse() != 0) return 4;
+      int fd[16];
+      for (int i = 0; i < sc.sockets; ++i) {
+        int* p = fd + 2 * i;
+        if (!k.listener) {
+          if (socketpair(AF_UNIX, k.type, 0, p) != 0) return 5;
+          continue;
+        }
+        p[0] = socket(AF_UNIX, SOCK_STREAM, 0);
+        sockaddr_un a = {};
+        a.sun_family = AF_UNIX;
+        socklen_t len = sizeof(sa_family_t);
+        if (p[0] < 0 || bind(p[0], reinterpret_cast<sockaddr*>(&a), len) != 0) return 6;
+        if (listen(p[0], 4) != 0) return 7;
+        len = sizeof a;
+        if (getsockname(p[0], reinterpret_cast<sockaddr*>(&a), &len) != 0) return 8;
+        p[1] = socket(AF_UNIX, SOCK_STREAM, 0);
+        if (p[1] < 0 || connect(p[1], reinterpret_cast<sockaddr*>(&a), len) != 0) return 9;
+      }
+      for (auto [inflight, receiver] : sc.edges) {
+        // The first socket of `inflight`, twice, onto the queue of the
+        // first socket of `receiver` (sent from its second).
+        const int both[] = {fd[2 * inflight], fd[2 * inflight]};
+        char control[CMSG_SPACE(sizeof both)] = {};
+        char x = 'x';
+        struct iovec iov = {&x, 1};
+        struct msghdr m = {};
+        m.msg_iov = &iov;
+        m.msg_iovlen = 1;
+        m.msg_control = control;
+        m.msg_controllen = sizeof control;
+        struct cmsghdr* c = CMSG_FIRSTHDR(&m);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof both);
+        memcpy(CMSG_DATA(c), both, sizeof both);
+        if (sendmsg(fd[2 * receiver + 1], &m, 0) != 1) return 10;
+      }
+      for (int i = 0; i < 2 * sc.sockets; ++i) close(fd[i]);
+      const bool freed = PollUntil([] { return UnixSocketsInUse() == 0; }, Deadline::Default());
+      out->ret = UnixSocketsInUse();
+      return freed ? 0 : 1;
+    }));
+    EXPECT_TRUE(st.ExitedWith(0))
+        << kCite << ": " << k.name << ", " << sc.name << ": " << st
+        << " (1: sockets still in use at the deadline: " << out->ret
+        << "; 3-10: the setup failed)";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Kinds, UnixGc,
+                         ::testing::Values(GcKind{"dgram", SOCK_DGRAM, false},
+                                           GcKind{"stream", SOCK_STREAM, false},
+                                           GcKind{"stream_listener", SOCK_STREAM, true}),
+                         [](const ::testing::TestParamInfo<GcKind>& i) {
+                           return std::string(i.param.name);
+                         });
 
 // man 7 unix: "SO_PASSCRED ... When this option is set and the socket is not
 // yet connected, a unique name in the abstract namespace will be generated
