@@ -250,6 +250,101 @@ TEST(UnixIoctl, SiocinqAndSiocoutqCountTheQueuedBytes) {
   EXPECT_EQ(n, 0) << kOutqCite << ": the peer read everything";
 }
 
+// SO_INQ / SCM_INQ (Linux 6.17 and later for AF_UNIX streams): no man page
+// documents them yet; the value they report is SIOCINQ's (man 7 unix,
+// Ioctls: "SIOCINQ For SOCK_STREAM sockets, this call returns the number of
+// unread bytes in the receive buffer."). The constants, from the kernel's
+// uapi asm-generic/socket.h, in case the installed headers predate them.
+constexpr int kSoInq = 84;
+constexpr int kScmInq = kSoInq;
+
+Need SoInqNeed() {
+  return Need::Feature("so_inq", []() -> std::optional<std::string> {
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) return std::string("socketpair");
+    const int on = 1;
+    const int rc = setsockopt(sv[1], SOL_SOCKET, kSoInq, &on, sizeof on);
+    const int err = errno;
+    close(sv[0]);
+    close(sv[1]);
+    if (rc != 0) return "setsockopt(SO_INQ) on a stream: errno " + std::to_string(err);
+    return std::nullopt;
+  });
+}
+
+constexpr const char* kInqCite =
+    "man 7 unix, Ioctls: \"SIOCINQ For SOCK_STREAM sockets, this call returns the number of "
+    "unread bytes in the receive buffer.\" [SO_INQ/SCM_INQ, Linux 6.17+, undocumented: each "
+    "receive reports that number]";
+
+// The SCM_INQ value of one stream recvmsg of up to `n` bytes, or -1.
+int RecvWithInq(int fd, size_t n, ssize_t* got) {
+  char buf[1024];
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  struct iovec iov = {buf, std::min(n, sizeof buf)};
+  struct msghdr m = {};
+  m.msg_iov = &iov;
+  m.msg_iovlen = 1;
+  m.msg_control = control;
+  m.msg_controllen = sizeof control;
+  *got = recvmsg(fd, &m, MSG_DONTWAIT);
+  struct cmsghdr* c = CMSG_FIRSTHDR(&m);
+  if (*got < 0 || c == nullptr || c->cmsg_level != SOL_SOCKET || c->cmsg_type != kScmInq ||
+      c->cmsg_len != CMSG_LEN(sizeof(int))) {
+    return -1;
+  }
+  int v;
+  memcpy(&v, CMSG_DATA(c), sizeof v);
+  return v;
+}
+
+// kInqCite: with SO_INQ on a stream receiver, each receive carries SCM_INQ
+// equal to SIOCINQ afterwards: after each of several whole chunks, and the
+// bytes still queued after each part of a partial read.
+TEST(UnixInq, EachStreamReceiveReportsTheBytesStillQueued) {
+  IPCSPEC_NEEDS(SoInqNeed());
+  ASSERT_OK_AND_ASSIGN(auto sp, MakeSocketPair(SOCK_STREAM | SOCK_NONBLOCK));
+  const int on = 1;
+  ASSERT_THAT(setsockopt(sp.b.get(), SOL_SOCKET, kSoInq, &on, sizeof on), SyscallSucceeds());
+  int inq = -1;
+  ASSERT_THAT(ioctl(sp.b.get(), SIOCINQ, &inq), SyscallSucceeds());
+  EXPECT_EQ(inq, 0) << kInqCite;
+  std::string chunk(256, 'c');
+  for (int i = 0; i < 8; ++i) {
+    ASSERT_THAT(send(sp.a.get(), chunk.data(), chunk.size(), 0), SyscallSucceedsWithValue(256));
+  }
+  for (int i = 0; i < 8; ++i) {
+    ssize_t got = 0;
+    int reported = RecvWithInq(sp.b.get(), 256, &got);
+    ASSERT_EQ(got, 256) << kInqCite << ": chunk " << i;
+    ASSERT_THAT(ioctl(sp.b.get(), SIOCINQ, &inq), SyscallSucceeds());
+    EXPECT_EQ(reported, inq) << kInqCite << ": chunk " << i << " (-1: no SCM_INQ)";
+  }
+  std::string big(768, 'p');
+  ASSERT_THAT(send(sp.a.get(), big.data(), big.size(), 0), SyscallSucceedsWithValue(768));
+  for (int remain : {512, 256, 0}) {
+    ssize_t got = 0;
+    int reported = RecvWithInq(sp.b.get(), 256, &got);
+    ASSERT_EQ(got, 256) << kInqCite;
+    EXPECT_EQ(reported, remain) << kInqCite << ": a partial read of a 768-byte send";
+  }
+}
+
+// SO_INQ is for streams: on SOCK_DGRAM and SOCK_SEQPACKET setsockopt fails
+// ENOPROTOOPT (man 2 setsockopt, ERRORS: "ENOPROTOOPT The option is unknown
+// at the level indicated.").
+TEST(UnixInq, MessageSocketsRefuseSoInq) {
+  IPCSPEC_NEEDS(SoInqNeed());
+  for (int type : {SOCK_DGRAM, SOCK_SEQPACKET}) {
+    ASSERT_OK_AND_ASSIGN(auto sp, MakeSocketPair(type));
+    const int on = 1;
+    EXPECT_THAT(setsockopt(sp.b.get(), SOL_SOCKET, kSoInq, &on, sizeof on),
+                SyscallFailsWithErrno(ENOPROTOOPT))
+        << "man 2 setsockopt, ERRORS: \"ENOPROTOOPT The option is unknown at the level "
+           "indicated.\" [SO_INQ on " << unixtest::TypeName(type) << "]";
+  }
+}
+
 // ---------------------------------------------------------------------------
 // send(2) and the address on a connected socket.
 
