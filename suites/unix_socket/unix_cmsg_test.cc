@@ -11,6 +11,7 @@
 #include <linux/capability.h>
 #include <sched.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -21,10 +22,12 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "impl/core/blocked.h"
 #include "impl/core/needs.h"
 #include "impl/core/process.h"
 #include "impl/core/shared_memory.h"
 #include "impl/core/syscall_matchers.h"
+#include "impl/core/watchdog.h"
 #include "suites/unix_socket/unix_test_util.h"
 
 namespace ipcspec {
@@ -472,6 +475,37 @@ TEST_P(UnixCmsg, AZeroLengthReceiveTakesTheDescriptors) {
                                          "portion of a datagram was discarded\": "
                                       << g.ToString();
   }
+}
+
+// kRightsCite: a receiver already asleep in recvmsg (a forked child, seen
+// blocked) gets a socket end sent to it, and uses it at once: it reads what
+// the other end of that socket sends and echoes it back.
+TEST(UnixCmsgBlocked, ASocketReceivedByABlockedReceiverWorks) {
+  ASSERT_OK_AND_ASSIGN(auto carrier, MakeSocketPair(SOCK_STREAM));
+  ASSERT_OK_AND_ASSIGN(auto passed, MakeSocketPair(SOCK_SEQPACKET));
+  ASSERT_OK_AND_ASSIGN(Child receiver, Child::Fork([&] {
+    Watchdog wd(Deadline::Default());
+    char b[16];
+    int fd = unixtest::RecvOneFd(carrier.a.get(), b, sizeof b, nullptr);
+    if (fd < 0) return 2;
+    char m[32];
+    ssize_t k = read(fd, m, sizeof m);
+    if (k <= 0) return 3;
+    return write(fd, m, k) == k ? 0 : 4;
+  }));
+  ASSERT_NO_ERRNO(WaitUntilBlocked(receiver.pid(), {SYS_recvmsg}))
+      << kRightsCite << ": the receiver must wait in recvmsg";
+  const int one[] = {passed.b.get()};
+  ASSERT_THAT(unixtest::SendFds(carrier.b.get(), "s", 1, one), SyscallSucceedsWithValue(1));
+  passed.b.reset();
+  ASSERT_THAT(send(passed.a.get(), "ping over a passed socket", 25, 0),
+              SyscallSucceedsWithValue(25));
+  ASSERT_OK_AND_ASSIGN(unixtest::Received echo,
+                       unixtest::Receive(passed.a.get(), unixtest::RecvOptions{.buffer = 64}));
+  EXPECT_EQ(echo.data, "ping over a passed socket") << kRightsCite << ": " << echo.ToString();
+  ASSERT_OK_AND_ASSIGN(WaitStatus st, receiver.Wait());
+  EXPECT_TRUE(st.ExitedWith(0)) << kRightsCite << ": the receiver " << st
+                                << " (2: recvmsg, 3: read, 4: write)";
 }
 
 // ---------------------------------------------------------------------------
