@@ -508,6 +508,56 @@ TEST(UnixCmsgBlocked, ASocketReceivedByABlockedReceiverWorks) {
                                 << " (2: recvmsg, 3: read, 4: write)";
 }
 
+// SO_PASSRIGHTS (Linux 6.16 and later; not in the man pages yet): a
+// receiver that turns it off refuses descriptors: sendmsg with SCM_RIGHTS to
+// it fails EPERM (no man page lists this case yet; the kernel's selftest
+// scm_rights.c checks it). Plain data still passes. For a listener, the connections it accepts inherit the setting.
+constexpr int kSoPassrights = 83;  // asm-generic/socket.h, for older headers
+
+TEST(UnixPassrights, AReceiverWithoutSoPassrightsRefusesDescriptors) {
+  constexpr const char* kCite =
+      "SO_PASSRIGHTS (Linux 6.16+, undocumented): off on the receiver, sendmsg with SCM_RIGHTS "
+      "fails EPERM; man 7 unix: \"SCM_RIGHTS Send or receive a set of open file descriptors\"";
+  IPCSPEC_NEEDS(Need::Feature("so_passrights", []() -> std::optional<std::string> {
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) return std::string("socketpair");
+    int v = -1;
+    socklen_t len = sizeof v;
+    const int rc = getsockopt(sv[0], SOL_SOCKET, kSoPassrights, &v, &len);
+    const int err = errno;
+    close(sv[0]);
+    close(sv[1]);
+    if (rc != 0) return "getsockopt(SO_PASSRIGHTS): errno " + std::to_string(err);
+    return std::nullopt;
+  }));
+  ASSERT_OK_AND_ASSIGN(Pipe p, MakePipe());
+  const int zero = 0;
+  for (int type : {SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET}) {
+    ASSERT_OK_AND_ASSIGN(auto sp, MakeSocketPair(type | SOCK_NONBLOCK));
+    int v = -1;
+    socklen_t len = sizeof v;
+    ASSERT_THAT(getsockopt(sp.a.get(), SOL_SOCKET, kSoPassrights, &v, &len), SyscallSucceeds());
+    EXPECT_EQ(v, 1) << kCite << ": on by default, " << unixtest::TypeName(type);
+    ASSERT_THAT(setsockopt(sp.a.get(), SOL_SOCKET, kSoPassrights, &zero, sizeof zero),
+                SyscallSucceeds());
+    EXPECT_THAT(Send(sp.b.get(), "r", {p.r.get()}, true), SyscallFailsWithErrno(EPERM))
+        << kCite << ": " << unixtest::TypeName(type);
+    EXPECT_THAT(Send(sp.b.get(), "d", {}, false), SyscallSucceedsWithValue(1))
+        << kCite << ": plain data still passes, " << unixtest::TypeName(type);
+  }
+  const unixtest::UnixAddress srv =
+      unixtest::AbstractAddress(unixtest::UniqueAbstractName("passrights"));
+  ASSERT_OK_AND_ASSIGN(auto listener, unixtest::MakeSocket(SOCK_STREAM | SOCK_NONBLOCK));
+  ASSERT_NO_ERRNO(unixtest::Bind(listener.get(), srv));
+  ASSERT_THAT(listen(listener.get(), 4), SyscallSucceeds());
+  ASSERT_THAT(setsockopt(listener.get(), SOL_SOCKET, kSoPassrights, &zero, sizeof zero),
+              SyscallSucceeds());
+  ASSERT_OK_AND_ASSIGN(auto client, unixtest::MakeSocket(SOCK_STREAM | SOCK_NONBLOCK));
+  ASSERT_NO_ERRNO(unixtest::Connect(client.get(), srv));
+  EXPECT_THAT(Send(client.get(), "r", {p.r.get()}, true), SyscallFailsWithErrno(EPERM))
+      << kCite << ": to a connection the listener has not accepted yet";
+}
+
 // ---------------------------------------------------------------------------
 // Credentials.
 
