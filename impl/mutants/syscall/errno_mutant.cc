@@ -24,6 +24,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -71,6 +73,8 @@ const Named kErrnos[] = {
     E(ECONNRESET), E(ENOTCONN), E(EISCONN), E(ETIMEDOUT), E(EOVERFLOW),    E(EDEADLK),
     E(ENOTDIR), E(EISDIR),  E(ENXIO),    E(ENOTTY),       E(EPROTOTYPE),   E(EDESTADDRREQ),
     E(EAFNOSUPPORT), E(EALREADY), E(EINPROGRESS), E(ENOBUFS), E(ETXTBSY),  E(ENODEV),
+    E(ENOPROTOOPT), E(EPROTONOSUPPORT), E(ESOCKTNOSUPPORT), E(EADDRNOTAVAIL), E(ENOTEMPTY),
+    E(ELOOP), E(EROFS), E(EXDEV), E(ECHILD), E(ENOLCK), E(ENOTRECOVERABLE), E(EOWNERDEAD),
 };
 #undef E
 
@@ -140,6 +144,29 @@ int main(int argc, char** argv) {
   std::vector<Condition> conds;
   if (!ParseConditions(argv[2], &conds)) {
     return Usage((std::string("bad condition ") + argv[2]).c_str());
+  }
+  // The test binary's own isolation (impl/core/sandbox.cc) makes a mount
+  // namespace and mounts in it: an unconditional mutant of these calls would
+  // break the isolation, not the test, and the binary's mounts (a tmpfs on
+  // /tmp and /dev/shm) would land in the caller's namespace. Such a row must
+  // name argument values that only the test's own call has.
+  static const char* const kIsolation[] = {"unshare", "mount", "umount2", "setns"};
+  for (const char* name : kIsolation) {
+    if (strcmp(argv[1], name) == 0 && conds.empty()) {
+      return Usage((std::string(argv[1]) +
+                    " is the test framework's isolation: give a condition that only the "
+                    "test's own call meets (e.g. unshare arg0=1073741824 for CLONE_NEWNET)")
+                       .c_str());
+    }
+  }
+  // And whatever the mutant breaks, the command's mounts stay in a mount
+  // namespace of its own where this process may make one (root): a broken
+  // test must not change the machine.
+  if (unshare(CLONE_NEWNS) == 0) {
+    if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+      fprintf(stderr, "errno_mutant: mount(/, MS_REC|MS_PRIVATE): %s\n", strerror(errno));
+      return 2;
+    }
   }
   unsigned long long number = 0;
   if (ParseNumber(argv[3], &number) && number < 4096) {

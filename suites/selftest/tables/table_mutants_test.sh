@@ -31,6 +31,7 @@ expect 2 "not a filter" "${hdr}//suites/pipe:pipe_limits_test${T}PipeOffsets.*${
 expect 1 "survived" "${hdr}${row}${T}splice${T}-${T}0${T}ESPIPE${T}a call the test never makes"$'\n'
 expect 1 "caught for another reason" "${hdr}${row}${T}pwrite64${T}-${T}0${T}no such words${T}a wrong expectation"$'\n'
 expect 1 "the mutant refused" "${hdr}${row}${T}no_such_call${T}-${T}0${T}ESPIPE${T}why"$'\n'
+expect 1 "framework's isolation" "${hdr}${row}${T}unshare${T}-${T}0${T}ESPIPE${T}an unconditional isolation mutant"$'\n'
 expect 0 "1 caught" "${hdr}${row}${T}pwrite64${T}-${T}0${T}ESPIPE${T}the right row"$'\n'
 [ $status -eq 0 ] && echo "table_mutants: runner self-checks pass"
 
