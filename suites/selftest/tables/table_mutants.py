@@ -141,7 +141,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--mutant", required=True)
     ap.add_argument("--tables", required=True)
-    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--jobs", type=int, default=4)
     ap.add_argument("binaries", nargs="*", help="LABEL=PATH")
     a = ap.parse_args()
     binaries = dict(b.split("=", 1) for b in a.binaries)
