@@ -253,7 +253,11 @@ PosixErrorOr<PollResult> PollDuring(int fd, short events, Trigger trigger) {
   IPCSPEC_ASSIGN_OR_RETURN(auto res, SharedObject<PollResult>::Create());
   IPCSPEC_ASSIGN_OR_RETURN(Child poller, Child::Fork([&] {
     struct pollfd p = {fd, events, 0};
-    struct timespec ts = Deadline::Default().RemainingTimespec();
+    // The trigger wakes a poller at once where it works: 3 s (scaled by
+    // IPCSPEC_TIMEOUT_SCALE) is a wide margin, and where the wake never comes
+    // (gVisor) the poller returns 0 then, before the Wait() deadline of 10 s:
+    // one failure, "ppoll returned 0", not a race of two deadlines.
+    struct timespec ts = Deadline::In(std::chrono::milliseconds(3000)).RemainingTimespec();
     long n = syscall(SYS_ppoll, &p, 1, &ts, nullptr, 8);
     res->err = errno;
     res->revents = p.revents;
