@@ -1,0 +1,659 @@
+// More pipe semantics: the pipe's file system and descriptors, pipe(2)
+// errors, several readers and writers, blocked writers and readers and what
+// wakes them, O_CLOEXEC across execve, and splice(2)/tee(2)/vmsplice(2)
+// offsets, limits, partial and blocking transfers (man 7 pipe, man 2 pipe,
+// man 2 close, man 2 fstatfs, man 2 splice, man 2 tee, man 2 vmsplice).
+//
+// Every call that can block runs in a child (or a thread) seen blocked with
+// WaitUntilBlocked and bounded by a deadline; the parent never blocks.
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <array>
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "impl/core/blocked.h"
+#include "impl/core/deadline.h"
+#include "impl/core/file_descriptor.h"
+#include "impl/core/process.h"
+#include "impl/core/shared_memory.h"
+#include "impl/core/syscall_matchers.h"
+#include "suites/pipe/pipe_test_util.h"
+
+namespace ipcspec {
+namespace {
+
+constexpr long kPipefsMagic = 0x50495045;  // man 2 fstatfs: PIPEFS_MAGIC
+
+long Page() { return sysconf(_SC_PAGESIZE); }
+
+// Writes all of `data` to a blocking or non-blocking fd that has room.
+void WriteAll(int fd, const std::vector<uint8_t>& data) {
+  ASSERT_THAT(write(fd, data.data(), data.size()), SyscallSucceedsWithValue(data.size()));
+}
+
+std::vector<uint8_t> ReadExactly(int fd, size_t n) {
+  std::vector<uint8_t> buf(n);
+  auto got = pipetest::ReadWithDeadline(fd, buf.data(), n, Deadline::Default());
+  EXPECT_TRUE(got.ok()) << got.error();
+  buf.resize(got.ok() ? got.value() : 0);
+  return buf;
+}
+
+// A pipe of one page (one buffer slot on Linux) holding one full page.
+pipetest::Pipe FullOnePagePipe() {
+  auto p = pipetest::MakePipe();
+  EXPECT_TRUE(p.ok()) << p.error();
+  pipetest::Pipe pipe = std::move(p).value();
+  EXPECT_THAT(fcntl(pipe.write_end.get(), F_SETPIPE_SZ, Page()), SyscallSucceeds());
+  auto fill = pipetest::Pattern(40, Page());
+  EXPECT_THAT(write(pipe.write_end.get(), fill.data(), fill.size()),
+              SyscallSucceedsWithValue(fill.size()));
+  return pipe;
+}
+
+// Counts /proc/self/fd entries (without the directory's own descriptor) and
+// the highest open descriptor. Async-signal-safe (raw getdents64).
+struct FdCensus {
+  int count = 0;
+  int max_fd = -1;
+};
+bool TakeFdCensus(FdCensus* out) {
+  int dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) return false;
+  alignas(8) char buf[4096];
+  FdCensus c;
+  for (;;) {
+    long n = syscall(SYS_getdents64, dir, buf, sizeof buf);
+    if (n < 0) {
+      close(dir);
+      return false;
+    }
+    if (n == 0) break;
+    for (long off = 0; off < n;) {
+      auto* d = reinterpret_cast<struct dirent64*>(buf + off);
+      off += d->d_reclen;
+      if (d->d_name[0] < '0' || d->d_name[0] > '9') continue;
+      int fd = 0;
+      for (const char* s = d->d_name; *s; ++s) fd = fd * 10 + (*s - '0');
+      if (fd == dir) continue;
+      ++c.count;
+      if (fd > c.max_fd) c.max_fd = fd;
+    }
+  }
+  close(dir);
+  *out = c;
+  return true;
+}
+
+// ---------------------------------------------------------------------------
+// The pipe's identity and descriptors.
+
+// man 2 fstatfs lists "PIPEFS_MAGIC 0x50495045" among the f_type values;
+// a pipe lives on pipefs.
+TEST(PipeIdentity, FstatfsReportsPipefsMagic) {
+  ASSERT_OK_AND_ASSIGN(auto p, pipetest::MakePipe());
+  for (int fd : {p.read_end.get(), p.write_end.get()}) {
+    struct statfs st;
+    memset(&st, 0, sizeof st);
+    ASSERT_THAT(fstatfs(fd, &st), SyscallSucceeds());
+    EXPECT_EQ(static_cast<long>(st.f_type), kPipefsMagic)
+        << "man 2 fstatfs: PIPEFS_MAGIC 0x50495045 is the f_type of a pipe; got 0x" << std::hex
+        << st.f_type;
+  }
+}
+
+// man 2 close, ERRORS: "EBADF fd isn't a valid open file descriptor." The
+// second close of a pipe end fails so.
+TEST(PipeIdentity, ClosingAnEndTwiceIsEbadfTheSecondTime) {
+  ASSERT_OK_AND_ASSIGN(auto p, pipetest::MakePipe());
+  for (FileDescriptor* end : {&p.read_end, &p.write_end}) {
+    int fd = end->release();
+    ASSERT_THAT(close(fd), SyscallSucceeds());
+    EXPECT_THAT(close(fd), SyscallFailsWithErrno(EBADF))
+        << "man 2 close: EBADF fd isn't a valid open file descriptor (second close)";
+  }
+}
+
+// man 2 pipe: "pipe() creates a pipe ... The array pipefd is used to return
+// two file descriptors referring to the ends of the pipe." Exactly two new
+// descriptors appear in /proc/self/fd, and they are the two returned.
+TEST(PipeIdentity, PipeAddsExactlyTwoDescriptors) {
+  FdCensus before, after;
+  ASSERT_TRUE(TakeFdCensus(&before));
+  int fds[2] = {-1, -1};
+  ASSERT_THAT(pipe2(fds, O_CLOEXEC), SyscallSucceeds());
+  FileDescriptor r(fds[0]), w(fds[1]);
+  ASSERT_TRUE(TakeFdCensus(&after));
+  EXPECT_EQ(after.count, before.count + 2)
+      << "man 2 pipe: pipe() returns two file descriptors (and opens no other)";
+  EXPECT_NE(fds[0], fds[1]);
+  EXPECT_THAT(fcntl(fds[0], F_GETFD), SyscallSucceeds());
+  EXPECT_THAT(fcntl(fds[1], F_GETFD), SyscallSucceeds());
+}
+
+// man 2 pipe, ERRORS: "EFAULT pipefd is not valid." The system call is made
+// directly (glibc's wrapper may fault in user space first) with an address
+// in the never-mapped first page.
+TEST(PipeErrors, BadPipefdAddressIsEfault) {
+  FdCensus before, after;
+  ASSERT_TRUE(TakeFdCensus(&before));
+  EXPECT_THAT(syscall(SYS_pipe2, reinterpret_cast<int*>(8), 0), SyscallFailsWithErrno(EFAULT))
+      << "man 2 pipe: EFAULT pipefd is not valid (pipe2 with address 8)";
+  ASSERT_TRUE(TakeFdCensus(&after));
+  EXPECT_EQ(after.count, before.count) << "the failed pipe2 left descriptors open";
+}
+
+// man 2 pipe, ERRORS: "EMFILE The per-process limit on the number of open
+// file descriptors has been reached." A child with RLIMIT_NOFILE lowered
+// makes pipes until EMFILE: it gets exactly (free slots)/2 of them, and a
+// last odd slot is still usable by open(2).
+TEST(PipeLimits, PipesCanBeMadeUntilEveryPermittedDescriptorIsOpen) {
+  ASSERT_OK_AND_ASSIGN(auto res, SharedObject<pipetest::ChildCallResult>::Create());
+  ASSERT_OK_AND_ASSIGN(WaitStatus st, ForkAndWait([&] {
+    FdCensus c;
+    if (!TakeFdCensus(&c)) return 10;
+    const int limit = c.max_fd + 1 + 11;
+    const int free_slots = limit - c.count;
+    struct rlimit rl = {static_cast<rlim_t>(limit), static_cast<rlim_t>(limit)};
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0) return 11;
+    long made = 0;
+    for (int i = 0; i < 4096; ++i) {
+      int fds[2];
+      if (pipe(fds) != 0) {
+        res->err = errno;
+        break;
+      }
+      ++made;
+    }
+    res->ret = made;
+    res->extra = free_slots;
+    int last = open("/dev/null", O_RDONLY);
+    if ((free_slots % 2 == 1) != (last >= 0)) return 12;
+    return 0;
+  }));
+  EXPECT_TRUE(st.ExitedWith(0)) << st << " (12: the odd last slot was wrong)";
+  EXPECT_EQ(res->err, EMFILE) << res->ToString();
+  EXPECT_EQ(res->ret, res->extra / 2)
+      << "man 2 pipe: pipe() succeeds until the limit on open file descriptors is reached; "
+      << "pipes made vs free slots: " << res->ToString();
+}
+
+// ---------------------------------------------------------------------------
+// Reading and writing.
+
+// man 7 pipe: "Data written to the write end of the pipe can be read from
+// the read end of the pipe." A page written is read back whole by one read.
+TEST(PipeIo, APageWrittenIsReadBackWholeByOneRead) {
+  ASSERT_OK_AND_ASSIGN(auto p, pipetest::MakePipe(O_NONBLOCK));
+  auto data = pipetest::Pattern(41, Page());
+  WriteAll(p.write_end.get(), data);
+  std::vector<uint8_t> buf(Page() + 1);
+  ASSERT_THAT(read(p.read_end.get(), buf.data(), buf.size()), SyscallSucceedsWithValue(Page()))
+      << "man 7 pipe: data written to the write end can be read from the read end (one page)";
+  buf.resize(Page());
+  EXPECT_EQ(buf, data);
+}
+
+// man 7 pipe: "the communication channel provided by a pipe is a byte
+// stream"; each byte is read once. Three children read one pipe until end
+// of file; their byte histograms add up to exactly what the parent wrote.
+TEST(PipeIo, SeveralReadersTogetherGetEveryByteExactlyOnce) {
+  constexpr int kReaders = 3;
+  const size_t n = 256 * 1024;
+  struct Histograms {
+    uint64_t h[kReaders][256];
+  };
+  ASSERT_OK_AND_ASSIGN(auto hist, SharedObject<Histograms>::Create());
+  memset(hist.get(), 0, sizeof(Histograms));
+  ASSERT_OK_AND_ASSIGN(auto p, pipetest::MakePipe());
+  std::vector<Child> readers;
+  for (int k = 0; k < kReaders; ++k) {
+    ASSERT_OK_AND_ASSIGN(Child c, Child::Fork([&, k] {
+      p.write_end.reset();
+      uint8_t buf[97 + 64 * 3];
+      const size_t chunk = 97 + 64 * k;
+      for (;;) {
+        ssize_t got = read(p.read_end.get(), buf, chunk);
+        if (got == 0) return 0;
+        if (got < 0) return errno == EINTR ? 0 : 1;
+        for (ssize_t i = 0; i < got; ++i) hist->h[k][buf[i]]++;
+      }
+    }));
+    readers.push_back(std::move(c));
+  }
+  p.read_end.reset();
+  ASSERT_THAT(fcntl(p.write_end.get(), F_SETFL, O_NONBLOCK), SyscallSucceeds());
+  auto data = pipetest::Pattern(42, n);
+  std::vector<uint64_t> want(256, 0);
+  for (uint8_t b : data) want[b]++;
+  Deadline deadline = Deadline::Default();
+  for (size_t off = 0; off < n;) {
+    struct pollfd pfd = {p.write_end.get(), POLLOUT, 0};
+    ASSERT_THAT(poll(&pfd, 1, deadline.RemainingMs()), SyscallSucceeds());
+    ASSERT_FALSE(deadline.Expired()) << "the readers stopped reading";
+    ssize_t put = write(p.write_end.get(), data.data() + off, n - off);
+    if (put < 0 && errno == EAGAIN) continue;
+    ASSERT_THAT(put, SyscallSucceeds());
+    off += put;
+  }
+  p.write_end.reset();
+  for (auto& c : readers) {
+    ASSERT_OK_AND_ASSIGN(WaitStatus st, c.Wait());
+    EXPECT_TRUE(st.ExitedWith(0)) << st;
+  }
+  std::vector<uint64_t> got(256, 0);
+  for (int k = 0; k < kReaders; ++k)
+    for (int b = 0; b < 256; ++b) got[b] += hist->h[k][b];
+  EXPECT_EQ(got, want) << "man 7 pipe: a byte stream; readers together must receive every byte "
+                          "written exactly once";
+}
+
+// man 7 pipe: "If all file descriptors referring to the write end of a pipe
+// have been closed, then an attempt to read(2) from the pipe will see
+// end-of-file (read(2) will return 0)." Three readers blocked on an empty
+// pipe all wake with 0 when the last of two write descriptors closes.
+TEST(PipeIo, TheLastWritersCloseWakesEveryBlockedReader) {
+  constexpr int kReaders = 3;
+  ASSERT_OK_AND_ASSIGN(auto p, pipetest::MakePipe());
+  int second = fcntl(p.write_end.get(), F_DUPFD_CLOEXEC, 0);
+  ASSERT_THAT(second, SyscallSucceeds());
+  FileDescriptor second_writer(second);
+  std::vector<Child> readers;
+  for (int k = 0; k < kReaders; ++k) {
+    ASSERT_OK_AND_ASSIGN(Child c, Child::Fork([&] {
+      p.write_end.reset();
+      second_writer.reset();
+      char c1;
+      ssize_t got = read(p.read_end.get(), &c1, 1);
+      return got == 0 ? 0 : (got < 0 ? 2 : 3);
+    }));
+    readers.push_back(std::move(c));
+  }
+  for (auto& c : readers)
+    ASSERT_THAT(WaitUntilBlocked(c.pid(), {SYS_read}), SyscallSucceeds())
+        << "a reader of an empty pipe must block";
+  p.write_end.reset();  // one writer left: still no end of file
+  for (auto& c : readers)
+    ASSERT_THAT(WaitUntilBlocked(c.pid(), {SYS_read}), SyscallSucceeds())
+        << "a reader must stay blocked while a write descriptor is open";
+  second_writer.reset();
+  for (auto& c : readers) {
+    ASSERT_OK_AND_ASSIGN(WaitStatus st, c.Wait());
+    EXPECT_TRUE(st.ExitedWith(0))
+        << st << ": man 7 pipe: when all write descriptors are closed, read(2) returns 0 "
+        << "(2: read failed, 3: read returned data)";
+  }
+}
+
+// gVisor's PipeTest.ReadFromClosedFd; man 2 close: "If a file descriptor
+// being closed is in use by a system call in another thread ... on Linux
+// (and possibly some other systems), the behavior is different: the
+// blocking I/O system call holds a reference to the underlying open file
+// description, and this reference keeps the description open until the I/O
+// system call completes." A read blocked in a thread keeps working after
+// another thread closes its descriptor and gets the data written later.
+TEST(PipeIo, AReadBlockedInAThreadSurvivesACloseOfItsDescriptor) {
+  ASSERT_OK_AND_ASSIGN(auto p, pipetest::MakePipe());
+  std::atomic<pid_t> tid{0};
+  std::atomic<long> got{-2};
+  std::atomic<int> err{0};
+  char byte = 0;
+  const int rfd = p.read_end.get();
+  std::thread reader([&] {
+    tid = static_cast<pid_t>(syscall(SYS_gettid));
+    long r = read(rfd, &byte, 1);
+    err = errno;
+    got = r;
+  });
+  struct Joiner {
+    std::thread* t;
+    FileDescriptor* w;
+    ~Joiner() {
+      w->reset();  // end of file wakes the reader on any failure path
+      t->join();
+    }
+  } joiner{&reader, &p.write_end};
+  ASSERT_TRUE(PollUntil([&] { return tid.load() != 0; }, Deadline::Default()));
+  ASSERT_THAT(WaitUntilBlocked(tid.load(), {SYS_read}), SyscallSucceeds());
+  ASSERT_THAT(close(p.read_end.release()), SyscallSucceeds());
+  const char x = 'x';
+  ASSERT_THAT(write(p.write_end.get(), &x, 1), SyscallSucceedsWithValue(1));
+  ASSERT_TRUE(PollUntil([&] { return got.load() != -2; }, Deadline::Default()))
+      << "the blocked read never returned";
+  EXPECT_EQ(got.load(), 1) << "man 2 close: on Linux the blocked call keeps the open file "
+                              "description and completes; errno "
+                           << err.load();
+  EXPECT_EQ(byte, 'x');
+}
+
+// ---------------------------------------------------------------------------
+// Blocked writers.
+
+// man 7 pipe: "If all file descriptors referring to the read end of a pipe
+// have been closed, then a write(2) will cause a SIGPIPE signal to be
+// generated for the calling process. If the calling process is ignoring this
+// signal, then write(2) fails with the error EPIPE." A writer blocked on a
+// full pipe having written nothing gets EPIPE when the reader closes.
+TEST(PipeWrite, BlockedWriterWithNothingWrittenGetsEpipeWhenTheReaderCloses) {
+  auto p = FullOnePagePipe();
+  ASSERT_OK_AND_ASSIGN(auto res, SharedObject<pipetest::ChildCallResult>::Create());
+  ASSERT_OK_AND_ASSIGN(Child writer, Child::Fork([&] {
+    struct sigaction sa = {};
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &sa, nullptr);
+    p.read_end.reset();
+    char c = 'w';
+    res->ret = write(p.write_end.get(), &c, 1);
+    res->err = errno;
+    return 0;
+  }));
+  p.write_end.reset();
+  ASSERT_THAT(WaitUntilBlocked(writer.pid(), {SYS_write}), SyscallSucceeds())
+      << "a write to a full pipe must block";
+  p.read_end.reset();
+  ASSERT_OK_AND_ASSIGN(WaitStatus st, writer.Wait());
+  EXPECT_TRUE(st.ExitedWith(0)) << st;
+  EXPECT_TRUE(res->ret == -1 && res->err == EPIPE)
+      << "man 7 pipe: with the read end closed and SIGPIPE ignored, write(2) fails with EPIPE: "
+      << res->ToString();
+}
+
+// man 7 signal: SIGKILL "cannot be caught, blocked, or ignored"; a writer
+// asleep in write(2) on a full pipe (man 7 pipe: "If a process attempts to
+// write to a full pipe ..., then write(2) blocks") is killed by it.
+TEST(PipeWrite, AWriterBlockedOnAFullPipeIsKilledBySigkill) {
+  auto p = FullOnePagePipe();
+  ASSERT_OK_AND_ASSIGN(Child writer, Child::Fork([&] {
+    char c = 'w';
+    write(p.write_end.get(), &c, 1);
+    return 0;
+  }));
+  ASSERT_THAT(WaitUntilBlocked(writer.pid(), {SYS_write}), SyscallSucceeds())
+      << "man 7 pipe: a write to a full pipe blocks";
+  ASSERT_THAT(writer.Signal(SIGKILL), SyscallSucceeds());
+  ASSERT_OK_AND_ASSIGN(WaitStatus st, writer.Wait());
+  EXPECT_TRUE(st.KilledBy(SIGKILL))
+      << st << ": man 7 signal: SIGKILL cannot be caught, blocked or ignored";
+  ASSERT_OK_AND_ASSIGN(int held, pipetest::Fionread(p.read_end.get()));
+  EXPECT_EQ(held, Page()) << "the killed writer added nothing";
+}
+
+// ---------------------------------------------------------------------------
+// Capacity.
+
+// man 2 fcntl, F_SETPIPE_SZ: "Attempts by an unprivileged process to set the
+// pipe capacity above the limit in /proc/sys/fs/pipe-max-size yield the
+// error EPERM"; the limit itself is allowed. Setting exactly pipe-max-size
+// succeeds and F_GETPIPE_SZ reports it.
+TEST(PipeSetSize, ExactlyPipeMaxSizeSucceeds) {
+  FILE* f = fopen(pipetest::kPipeMaxSizeFile, "r");
+  ASSERT_NE(f, nullptr) << pipetest::kPipeMaxSizeFile;
+  unsigned long max = 0;
+  int scanned = fscanf(f, "%lu", &max);
+  fclose(f);
+  ASSERT_EQ(scanned, 1);
+  ASSERT_OK_AND_ASSIGN(auto p, pipetest::MakePipe());
+  EXPECT_THAT(fcntl(p.write_end.get(), F_SETPIPE_SZ, static_cast<int>(max)),
+              SyscallSucceedsWithValue(static_cast<int>(max)))
+      << "man 2 fcntl: F_SETPIPE_SZ up to /proc/sys/fs/pipe-max-size is allowed";
+  ASSERT_OK_AND_ASSIGN(int size, pipetest::GetPipeSize(p.read_end.get()));
+  EXPECT_EQ(static_cast<unsigned long>(size), max);
+}
+
+// ---------------------------------------------------------------------------
+// O_CLOEXEC across execve.
+
+// man 2 pipe: "O_CLOEXEC Set the close-on-exec (FD_CLOEXEC) flag on the two
+// new file descriptors."; man 2 open: close-on-exec closes them on execve.
+// A child execs /bin/sh, which checks /proc/self/fd: both pipe2(O_CLOEXEC)
+// ends are gone, a descriptor without the flag is still there.
+TEST(Pipe2Exec, OCloexecEndsAreClosedAcrossExecve) {
+  ASSERT_OK_AND_ASSIGN(auto p, pipetest::MakePipe(O_CLOEXEC, /*exact=*/true));
+  int kept = fcntl(p.read_end.get(), F_DUPFD, 0);  // no FD_CLOEXEC
+  ASSERT_THAT(kept, SyscallSucceeds());
+  FileDescriptor keep(kept);
+  const std::string cmd = "test ! -e /proc/self/fd/" + std::to_string(p.read_end.get()) +
+                          " || exit 1; test ! -e /proc/self/fd/" +
+                          std::to_string(p.write_end.get()) +
+                          " || exit 2; test -e /proc/self/fd/" + std::to_string(kept) +
+                          " || exit 3; exit 0";
+  ASSERT_OK_AND_ASSIGN(WaitStatus st, ForkAndWait([&] {
+    execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    return 127;
+  }));
+  EXPECT_TRUE(st.ExitedWith(0))
+      << st << ": man 2 pipe: O_CLOEXEC sets close-on-exec on the two new descriptors "
+      << "(1: read end open after execve, 2: write end open, 3: control fd closed, 127: no exec)";
+}
+
+// ---------------------------------------------------------------------------
+// splice, tee, vmsplice.
+
+// man 2 splice: "If off_in is not NULL, then off_in must point to a buffer
+// which specifies the starting offset"; the page lists no error for a
+// negative offset. Linux rejects it with EINVAL (fs/splice.c checks the
+// offset through rw_verify_area), in both directions. This tests Linux.
+TEST(SpliceOffsets, NegativeFileOffsetIsEinval) {
+  ASSERT_OK_AND_ASSIGN(auto p, pipetest::MakePipe(O_NONBLOCK));
+  WriteAll(p.write_end.get(), pipetest::Pattern(43, 64));
+  int mfd = memfd_create("ipcspec-more", MFD_CLOEXEC);
+  ASSERT_THAT(mfd, SyscallSucceeds());
+  FileDescriptor file(mfd);
+  loff_t off = -1;
+  EXPECT_THAT(splice(p.read_end.get(), nullptr, file.get(), &off, 2, SPLICE_F_NONBLOCK),
+              SyscallFailsWithErrno(EINVAL))
+      << "Linux: splice to a file at a negative offset is EINVAL (pipe to file)";
+  ASSERT_THAT(write(file.get(), "abcdef", 6), SyscallSucceedsWithValue(6));
+  off = -1;
+  EXPECT_THAT(splice(file.get(), &off, p.write_end.get(), nullptr, 5, SPLICE_F_NONBLOCK),
+              SyscallFailsWithErrno(EINVAL))
+      << "Linux: splice from a file at a negative offset is EINVAL (file to pipe)";
+  ASSERT_OK_AND_ASSIGN(int held, pipetest::Fionread(p.read_end.get()));
+  EXPECT_EQ(held, 64) << "a failed splice moved data";
+}
+
+// Linux: a file offset plus length beyond the largest loff_t is EINVAL
+// (rw_verify_area: "if (pos + count < 0) return -EINVAL" style overflow
+// check); man 2 splice does not list it. This tests Linux.
+TEST(SpliceOffsets, OffsetPlusLengthPastTheMaximumIsEinval) {
+  ASSERT_OK_AND_ASSIGN(auto p, pipetest::MakePipe(O_NONBLOCK));
+  WriteAll(p.write_end.get(), pipetest::Pattern(44, 64));
+  int mfd = memfd_create("ipcspec-more", MFD_CLOEXEC);
+  ASSERT_THAT(mfd, SyscallSucceeds());
+  FileDescriptor file(mfd);
+  loff_t off = LLONG_MAX - 1;
+  EXPECT_THAT(splice(p.read_end.get(), nullptr, file.get(), &off, 3, SPLICE_F_NONBLOCK),
+              SyscallFailsWithErrno(EINVAL))
+      << "Linux: splice to a file where offset+len overflows loff_t is EINVAL";
+}
+
+// man 2 write (which splice's file side follows; man 2 splice does not list
+// it): "EFBIG An attempt was made to write a file that exceeds the
+// implementation-defined maximum file size or the process's file size
+// limit". A child with RLIMIT_FSIZE of 1 MiB and SIGXFSZ ignored splices
+// from a pipe to a file at that size and gets EFBIG.
+TEST(SpliceOffsets, PastTheFileSizeLimitIsEfbig) {
+  ASSERT_OK_AND_ASSIGN(auto p, pipetest::MakePipe(O_NONBLOCK));
+  WriteAll(p.write_end.get(), pipetest::Pattern(45, 100));
+  int mfd = memfd_create("ipcspec-more", MFD_CLOEXEC);
+  ASSERT_THAT(mfd, SyscallSucceeds());
+  FileDescriptor file(mfd);
+  constexpr off_t kLimit = 1 << 20;
+  ASSERT_THAT(ftruncate(file.get(), kLimit), SyscallSucceeds());
+  ASSERT_OK_AND_ASSIGN(auto res, SharedObject<pipetest::ChildCallResult>::Create());
+  ASSERT_OK_AND_ASSIGN(WaitStatus st, ForkAndWait([&] {
+    struct sigaction sa = {};
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGXFSZ, &sa, nullptr);
+    struct rlimit rl = {static_cast<rlim_t>(kLimit), static_cast<rlim_t>(kLimit)};
+    if (setrlimit(RLIMIT_FSIZE, &rl) != 0) return 10;
+    loff_t off = kLimit;
+    res->ret = splice(p.read_end.get(), nullptr, file.get(), &off, 7, SPLICE_F_NONBLOCK);
+    res->err = errno;
+    return 0;
+  }));
+  EXPECT_TRUE(st.ExitedWith(0)) << st;
+  EXPECT_TRUE(res->ret == -1 && res->err == EFBIG)
+      << "man 2 write: EFBIG past the process's file size limit (splice at RLIMIT_FSIZE): "
+      << res->ToString();
+}
+
+// man 2 splice: "splice() moves data between two file descriptors"; RETURN
+// VALUE: "the number of bytes spliced"; it may be less than asked. With a
+// destination of one page (one buffer slot) and a source of two page
+// buffers, one page moves and the other stays in the source.
+TEST(SplicePartial, PipeToPipeWithRoomForOnePageMovesOnePage) {
+  ASSERT_OK_AND_ASSIGN(auto a, pipetest::MakePipe(O_NONBLOCK));
+  ASSERT_OK_AND_ASSIGN(auto b, pipetest::MakePipe(O_NONBLOCK));
+  ASSERT_THAT(fcntl(b.write_end.get(), F_SETPIPE_SZ, Page()), SyscallSucceeds());
+  auto data = pipetest::Pattern(46, 2 * Page());
+  WriteAll(a.write_end.get(), data);
+  EXPECT_THAT(splice(a.read_end.get(), nullptr, b.write_end.get(), nullptr, 2 * Page(),
+                     SPLICE_F_NONBLOCK),
+              SyscallSucceedsWithValue(Page()))
+      << "man 2 splice: returns the number of bytes spliced: what fits (partial splice)";
+  EXPECT_EQ(ReadExactly(b.read_end.get(), Page()),
+            std::vector<uint8_t>(data.begin(), data.begin() + Page()));
+  EXPECT_EQ(ReadExactly(a.read_end.get(), Page()),
+            std::vector<uint8_t>(data.begin() + Page(), data.end()));
+}
+
+// man 2 tee: "tee() duplicates up to len bytes of data from the pipe
+// referred to by the file descriptor fd_in to the pipe referred to by the
+// file descriptor fd_out. It does not consume the data". With room for one
+// page of two, tee copies one page and the source keeps both.
+TEST(TeePartial, WithRoomForOnePageCopiesOnePage) {
+  ASSERT_OK_AND_ASSIGN(auto a, pipetest::MakePipe(O_NONBLOCK));
+  ASSERT_OK_AND_ASSIGN(auto b, pipetest::MakePipe(O_NONBLOCK));
+  ASSERT_THAT(fcntl(b.write_end.get(), F_SETPIPE_SZ, Page()), SyscallSucceeds());
+  auto data = pipetest::Pattern(47, 2 * Page());
+  WriteAll(a.write_end.get(), data);
+  EXPECT_THAT(tee(a.read_end.get(), b.write_end.get(), 2 * Page(), SPLICE_F_NONBLOCK),
+              SyscallSucceedsWithValue(Page()))
+      << "man 2 tee: duplicates up to len bytes: what fits (partial tee)";
+  EXPECT_EQ(ReadExactly(b.read_end.get(), Page()),
+            std::vector<uint8_t>(data.begin(), data.begin() + Page()));
+  ASSERT_OK_AND_ASSIGN(int held, pipetest::Fionread(a.read_end.get()));
+  EXPECT_EQ(held, 2 * Page()) << "man 2 tee: It does not consume the data";
+}
+
+// man 2 tee: "tee() duplicates up to len bytes". Eight pages in eight
+// buffers are all copied by one call and all stay in the source.
+TEST(TeeMultiPage, EightPagesAreCopiedByOneCall) {
+  ASSERT_OK_AND_ASSIGN(auto a, pipetest::MakePipe(O_NONBLOCK));
+  ASSERT_OK_AND_ASSIGN(auto b, pipetest::MakePipe(O_NONBLOCK));
+  auto data = pipetest::Pattern(48, 8 * Page());
+  WriteAll(a.write_end.get(), data);
+  EXPECT_THAT(tee(a.read_end.get(), b.write_end.get(), 8 * Page(), SPLICE_F_NONBLOCK),
+              SyscallSucceedsWithValue(8 * Page()))
+      << "man 2 tee: duplicates up to len bytes (eight pages)";
+  EXPECT_EQ(ReadExactly(b.read_end.get(), 8 * Page()), data);
+  EXPECT_EQ(ReadExactly(a.read_end.get(), 8 * Page()), data);
+}
+
+// A child makes `call` on blocking pipes and reports its result; the
+// parent sees it blocked in `nr`, runs `unblock`, and gets the result.
+template <typename Call, typename Unblock>
+void ExpectBlocksUntil(long nr, Call call, Unblock unblock, long want, const char* what) {
+  auto res_or = SharedObject<pipetest::ChildCallResult>::Create();
+  ASSERT_TRUE(res_or.ok()) << res_or.error();
+  auto res = std::move(res_or).value();
+  auto* r = res.get();
+  ASSERT_OK_AND_ASSIGN(Child child, Child::Fork([&] {
+    r->ret = call();
+    r->err = errno;
+    return 0;
+  }));
+  ASSERT_THAT(WaitUntilBlocked(child.pid(), {nr}), SyscallSucceeds())
+      << what << ": the call must block";
+  unblock();
+  ASSERT_OK_AND_ASSIGN(WaitStatus st, child.Wait());
+  EXPECT_TRUE(st.ExitedWith(0)) << st;
+  EXPECT_EQ(r->ret, want) << what << ": " << r->ToString();
+}
+
+// man 2 splice: SPLICE_F_NONBLOCK "Do not block on I/O"; without it, a
+// splice from an empty pipe blocks (like read(2), man 7 pipe: "If a process
+// attempts to read from an empty pipe, then read(2) will block until data is
+// available") and completes when data arrives.
+TEST(SpliceBlocking, FromAnEmptyPipeBlocksUntilDataArrives) {
+  ASSERT_OK_AND_ASSIGN(auto a, pipetest::MakePipe());
+  ASSERT_OK_AND_ASSIGN(auto b, pipetest::MakePipe());
+  auto data = pipetest::Pattern(49, 123);
+  ExpectBlocksUntil(
+      SYS_splice,
+      [&] { return splice(a.read_end.get(), nullptr, b.write_end.get(), nullptr, 1000, 0); },
+      [&] { WriteAll(a.write_end.get(), data); }, 123,
+      "man 2 splice without SPLICE_F_NONBLOCK blocks on an empty pipe until data arrives");
+  EXPECT_EQ(ReadExactly(b.read_end.get(), 123), data);
+}
+
+// man 2 tee: "SPLICE_F_NONBLOCK ... has the same meaning as for splice(2)";
+// without it, tee from an empty pipe blocks until data arrives.
+TEST(TeeBlocking, FromAnEmptyPipeBlocksUntilDataArrives) {
+  ASSERT_OK_AND_ASSIGN(auto a, pipetest::MakePipe());
+  ASSERT_OK_AND_ASSIGN(auto b, pipetest::MakePipe());
+  auto data = pipetest::Pattern(50, 77);
+  ExpectBlocksUntil(
+      SYS_tee, [&] { return tee(a.read_end.get(), b.write_end.get(), 1000, 0); },
+      [&] { WriteAll(a.write_end.get(), data); }, 77,
+      "man 2 tee without SPLICE_F_NONBLOCK blocks on an empty pipe until data arrives");
+  EXPECT_EQ(ReadExactly(b.read_end.get(), 77), data);
+  EXPECT_EQ(ReadExactly(a.read_end.get(), 77), data);
+}
+
+// man 2 tee: without SPLICE_F_NONBLOCK, tee into a full pipe blocks until
+// room appears (a read of the destination).
+TEST(TeeBlocking, IntoAFullPipeBlocksUntilRoomAppears) {
+  ASSERT_OK_AND_ASSIGN(auto a, pipetest::MakePipe());
+  auto b = FullOnePagePipe();
+  auto data = pipetest::Pattern(51, Page());
+  WriteAll(a.write_end.get(), data);
+  ExpectBlocksUntil(
+      SYS_tee, [&] { return tee(a.read_end.get(), b.write_end.get(), Page(), 0); },
+      [&] { ReadExactly(b.read_end.get(), Page()); }, Page(),
+      "man 2 tee without SPLICE_F_NONBLOCK blocks on a full pipe until room appears");
+  EXPECT_EQ(ReadExactly(b.read_end.get(), Page()), data);
+}
+
+// man 2 vmsplice: "SPLICE_F_NONBLOCK Do not block on I/O; see splice(2)";
+// ERRORS: "EAGAIN SPLICE_F_NONBLOCK was specified in flags, and the
+// operation would block." With the flag, vmsplice into a full pipe fails
+// EAGAIN; without it, it blocks until room appears.
+TEST(VmspliceBlocking, IntoAFullPipeBlocksUntilRoomAppears) {
+  auto b = FullOnePagePipe();
+  auto data = pipetest::Pattern(52, 200);
+  struct iovec nb_iov = {data.data(), data.size()};
+  EXPECT_THAT(vmsplice(b.write_end.get(), &nb_iov, 1, SPLICE_F_NONBLOCK),
+              SyscallFailsWithErrno(EAGAIN))
+      << "man 2 vmsplice: EAGAIN SPLICE_F_NONBLOCK was specified and the operation would block";
+  ExpectBlocksUntil(
+      SYS_vmsplice,
+      [&] {
+        struct iovec iov = {data.data(), data.size()};
+        return vmsplice(b.write_end.get(), &iov, 1, 0);
+      },
+      [&] { ReadExactly(b.read_end.get(), Page()); }, 200,
+      "man 2 vmsplice without SPLICE_F_NONBLOCK blocks on a full pipe until room appears");
+  EXPECT_EQ(ReadExactly(b.read_end.get(), 200), data);
+}
+
+}  // namespace
+}  // namespace ipcspec
