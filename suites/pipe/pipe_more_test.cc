@@ -655,5 +655,157 @@ TEST(VmspliceBlocking, IntoAFullPipeBlocksUntilRoomAppears) {
   EXPECT_EQ(ReadExactly(b.read_end.get(), 200), data);
 }
 
+// man 2 splice: "splice() moves data between two file descriptors"; RETURN
+// VALUE: "Upon successful completion, splice() returns the number of bytes
+// spliced to or from the pipe." A byte in a pipe whose writer is still open
+// is spliced to /dev/null (1) and consumed: a second non-blocking splice
+// finds the pipe empty, EAGAIN ("SPLICE_F_NONBLOCK was specified in flags
+// or one of the file descriptors had been marked as nonblocking, and the
+// operation would block").
+TEST(SpliceDevNull, ConsumesTheDataWhileTheWriterIsOpen) {
+  ASSERT_OK_AND_ASSIGN(auto p, pipetest::MakePipe());
+  int nfd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+  ASSERT_THAT(nfd, SyscallSucceeds());
+  FileDescriptor devnull(nfd);
+  const char c = '.';
+  ASSERT_THAT(write(p.write_end.get(), &c, 1), SyscallSucceedsWithValue(1));
+  EXPECT_THAT(splice(p.read_end.get(), nullptr, devnull.get(), nullptr, 11, SPLICE_F_NONBLOCK),
+              SyscallSucceedsWithValue(1))
+      << "man 2 splice: returns the number of bytes spliced (pipe to /dev/null)";
+  EXPECT_THAT(splice(p.read_end.get(), nullptr, devnull.get(), nullptr, 11, SPLICE_F_NONBLOCK),
+              SyscallFailsWithErrno(EAGAIN))
+      << "man 2 splice: EAGAIN with SPLICE_F_NONBLOCK on the now empty pipe (data consumed)";
+}
+
+volatile sig_atomic_t g_usr1_seen = 0;
+void OnUsr1(int) { g_usr1_seen = 1; }
+
+// man 7 pipe: "If a process attempts to write to a full pipe (see below),
+// then write(2) blocks until sufficient data has been read from the pipe";
+// splice into a pipe waits the same way, asleep (not spinning): a one-page
+// pipe holding all but 128 bytes cannot take a page from a file, the
+// splicing child is seen asleep in splice, and a signal without SA_RESTART
+// ends the wait with EINTR (man 7 signal: "EINTR ... if the handler was
+// established without SA_RESTART"; man 2 splice does not list EINTR, Linux
+// returns it).
+TEST(SpliceBlocking, IntoANearlyFullOnePagePipeSleepsUntilASignal) {
+  ASSERT_OK_AND_ASSIGN(auto p, pipetest::MakePipe());
+  ASSERT_THAT(fcntl(p.write_end.get(), F_SETPIPE_SZ, Page()), SyscallSucceeds());
+  WriteAll(p.write_end.get(), pipetest::Pattern(53, Page() - 128));
+  int mfd = memfd_create("ipcspec-more", MFD_CLOEXEC);
+  ASSERT_THAT(mfd, SyscallSucceeds());
+  FileDescriptor file(mfd);
+  WriteAll(file.get(), pipetest::Pattern(54, Page()));
+  ASSERT_THAT(lseek(file.get(), 0, SEEK_SET), SyscallSucceeds());
+  ASSERT_OK_AND_ASSIGN(auto res, SharedObject<pipetest::ChildCallResult>::Create());
+  ASSERT_OK_AND_ASSIGN(Child child, Child::Fork([&] {
+    struct sigaction sa = {};
+    sa.sa_handler = OnUsr1;
+    sa.sa_flags = 0;  // no SA_RESTART
+    sigaction(SIGUSR1, &sa, nullptr);
+    res->ret = splice(file.get(), nullptr, p.write_end.get(), nullptr, Page(), 0);
+    res->err = errno;
+    res->extra = g_usr1_seen;
+    return 0;
+  }));
+  ASSERT_THAT(WaitUntilBlocked(child.pid(), {SYS_splice}), SyscallSucceeds())
+      << "man 7 pipe: a splice into a pipe without room must sleep, not spin";
+  ASSERT_THAT(child.Signal(SIGUSR1), SyscallSucceeds());
+  ASSERT_OK_AND_ASSIGN(WaitStatus st, child.Wait());
+  EXPECT_TRUE(st.ExitedWith(0)) << st;
+  EXPECT_TRUE(res->ret == -1 && res->err == EINTR && res->extra == 1)
+      << "man 7 signal: a blocked call interrupted by a handler without SA_RESTART fails "
+      << "EINTR (splice into a full pipe): " << res->ToString();
+  ASSERT_OK_AND_ASSIGN(int held, pipetest::Fionread(p.read_end.get()));
+  EXPECT_EQ(held, Page() - 128) << "the interrupted splice moved data";
+}
+
+// man 2 splice moves data between a pipe and another descriptor; two
+// processes splicing one byte at a time in opposite directions between two
+// pipes (blocking) both finish, and no byte is lost or duplicated: the
+// pipes hold the 16 bytes they started with.
+TEST(SpliceConcurrent, TwoPipesSplicedIntoEachOtherDoNotDeadlock) {
+  ASSERT_OK_AND_ASSIGN(auto a, pipetest::MakePipe());
+  ASSERT_OK_AND_ASSIGN(auto b, pipetest::MakePipe());
+  WriteAll(a.write_end.get(), pipetest::Pattern(55, 8));
+  WriteAll(b.write_end.get(), pipetest::Pattern(56, 8));
+  auto shuttle = [](int from, int to) {
+    return [from, to] {
+      for (int i = 0; i < 1000; ++i)
+        if (splice(from, nullptr, to, nullptr, 1, 0) != 1) return 1;
+      return 0;
+    };
+  };
+  ASSERT_OK_AND_ASSIGN(Child ab, Child::Fork(shuttle(a.read_end.get(), b.write_end.get())));
+  ASSERT_OK_AND_ASSIGN(Child ba, Child::Fork(shuttle(b.read_end.get(), a.write_end.get())));
+  ASSERT_OK_AND_ASSIGN(WaitStatus s1, ab.Wait());
+  ASSERT_OK_AND_ASSIGN(WaitStatus s2, ba.Wait());
+  EXPECT_TRUE(s1.ExitedWith(0) && s2.ExitedWith(0))
+      << s1 << ", " << s2 << ": man 2 splice: each 1-byte splice between the two pipes moves 1 byte";
+  ASSERT_OK_AND_ASSIGN(int in_a, pipetest::Fionread(a.read_end.get()));
+  ASSERT_OK_AND_ASSIGN(int in_b, pipetest::Fionread(b.read_end.get()));
+  EXPECT_EQ(in_a + in_b, 16) << "bytes lost or duplicated by the circular splices";
+}
+
+// man 2 splice: the file side uses "the file offset ... adjusted
+// appropriately" when off_in is NULL. A process splices one byte of a
+// two-byte file into a pipe 500 times (lseek back each time) while a
+// second process lseeks and reads the same open file and a third reads the
+// pipe: the splicer finishes (a splice that starts at the end of the file,
+// the reader having moved the shared offset, returns 0 and is retried) and
+// the pipe reader gets exactly the 500 bytes spliced, all the file's byte.
+TEST(SpliceConcurrent, FromAFileWithConcurrentReadsLosesNothing) {
+  int mfd = memfd_create("ipcspec-more", MFD_CLOEXEC);
+  ASSERT_THAT(mfd, SyscallSucceeds());
+  FileDescriptor file(mfd);
+  ASSERT_THAT(write(file.get(), "\x01\x01", 2), SyscallSucceedsWithValue(2));
+  ASSERT_OK_AND_ASSIGN(auto p, pipetest::MakePipe());
+  constexpr int kIterations = 500;
+  ASSERT_OK_AND_ASSIGN(Child file_reader, Child::Fork([&] {
+    p.read_end.reset();
+    p.write_end.reset();
+    char c;
+    for (;;) {
+      lseek(file.get(), 0, SEEK_SET);
+      if (read(file.get(), &c, 1) == 1 && c != 1) return 1;
+    }
+  }));
+  ASSERT_OK_AND_ASSIGN(auto res, SharedObject<pipetest::ChildCallResult>::Create());
+  ASSERT_OK_AND_ASSIGN(Child pipe_reader, Child::Fork([&] {
+    p.write_end.reset();
+    long total = 0;
+    char buf[64];
+    for (;;) {
+      ssize_t n = read(p.read_end.get(), buf, sizeof buf);
+      if (n <= 0) break;
+      for (ssize_t i = 0; i < n; ++i)
+        if (buf[i] != 1) return 1;
+      total += n;
+    }
+    res->ret = total;
+    return 0;
+  }));
+  ASSERT_OK_AND_ASSIGN(WaitStatus sst, ForkAndWait([&] {
+    // The reader's lseek and read move the shared offset too: a splice
+    // may start at the end of the file and return 0; it is retried.
+    int moved = 0;
+    for (int attempt = 0; moved < kIterations && attempt < 100 * kIterations; ++attempt) {
+      lseek(file.get(), 0, SEEK_SET);
+      ssize_t n = splice(file.get(), nullptr, p.write_end.get(), nullptr, 1, 0);
+      if (n < 0 || n > 1) return 1;
+      moved += static_cast<int>(n);
+    }
+    return moved == kIterations ? 0 : 2;
+  }));
+  EXPECT_TRUE(sst.ExitedWith(0)) << sst << ": man 2 splice: every 1-byte splice moves at most 1 byte "
+      << "(1: an error or more, 2: 500 bytes not moved in 50000 tries)";
+  p.write_end.reset();
+  ASSERT_OK_AND_ASSIGN(WaitStatus rst, pipe_reader.Wait());
+  EXPECT_TRUE(rst.ExitedWith(0)) << rst << " (1: a byte not the file's)";
+  EXPECT_EQ(res->ret, kIterations) << "man 2 splice: the pipe reader must get every spliced byte";
+  ASSERT_OK_AND_ASSIGN(WaitStatus fst, file_reader.KillAndWait());
+  EXPECT_TRUE(fst.KilledBy(SIGKILL)) << fst << " (1: the file reader read a wrong byte)";
+}
+
 }  // namespace
 }  // namespace ipcspec
