@@ -15,9 +15,20 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <linux/bpf.h>
+#include <linux/fanotify.h>
+#include <linux/io_uring.h>
+#include <linux/mount.h>
+#include <linux/perf_event.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <sys/timerfd.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -805,6 +816,153 @@ TEST(SpliceConcurrent, FromAFileWithConcurrentReadsLosesNothing) {
   EXPECT_EQ(res->ret, kIterations) << "man 2 splice: the pipe reader must get every spliced byte";
   ASSERT_OK_AND_ASSIGN(WaitStatus fst, file_reader.KillAndWait());
   EXPECT_TRUE(fst.KilledBy(SIGKILL)) << fst << " (1: the file reader read a wrong byte)";
+}
+
+// man 2 splice: "splice() moves data between two file descriptors ...
+// where one of the file descriptors must refer to a pipe"; ERRORS: "EBADF
+// One or both file descriptors are not valid, or do not have proper
+// read-write mode." and "EINVAL The target filesystem doesn't support
+// splicing." / "Neither of the file descriptors refers to a pipe." Every
+// pairing of descriptor kinds in which splice has no valid use (no pipe
+// end, a pipe end in the wrong direction, a kind without splice support, a
+// closed number) fails EBADF or EINVAL. Fourteen kinds are always made;
+// eleven more (pidfd, TCP socket, io_uring, userfaultfd, memfd_secret,
+// open_tree, fsopen, fspick, fanotify, perf event, BPF map) join when the
+// environment lets this process make them, and the test's `kinds` property
+// names those that joined. The pairings splice supports (a pipe's read end
+// to a file, /dev/zero, socket or pipe; a file, /dev/zero, /proc file or
+// socket to a pipe's write end) are left out: they would move data or wait
+// for it. The calls run in a child under a deadline, with
+// SPLICE_F_NONBLOCK and non-blocking descriptors.
+TEST(SpliceErrors, EveryInvalidPairingOfDescriptorKindsIsEbadfOrEinval) {
+  IPCSPEC_NEEDS(Need::MemfdCreate());
+  enum Role { kOther, kFile, kZero, kProcFile, kPipeR, kPipeW, kSocket };
+  struct KindFd {
+    std::string name;
+    int fd;
+    Role role;
+  };
+  std::vector<KindFd> kinds;
+  std::vector<FileDescriptor> owned;
+  auto must = [&](const char* name, int fd, Role role) {
+    EXPECT_THAT(fd, SyscallSucceeds()) << name;
+    owned.emplace_back(fd);
+    kinds.push_back({name, fd, role});
+  };
+  auto maybe = [&](const char* name, long fd, Role role) {
+    if (fd < 0) return;
+    owned.emplace_back(static_cast<int>(fd));
+    kinds.push_back({name, static_cast<int>(fd), role});
+  };
+  ASSERT_OK_AND_ASSIGN(auto p, pipetest::MakePipe(O_NONBLOCK));
+  int sv[2];
+  ASSERT_THAT(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv),
+              SyscallSucceeds());
+  FileDescriptor s1(sv[1]);
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGUSR2);
+  must("memfd", memfd_create("ipcspec-more", MFD_CLOEXEC), kFile);
+  must("O_PATH fd", open("/dev/null", O_PATH | O_CLOEXEC), kOther);
+  must("directory", open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC), kOther);
+  must("/dev/zero", open("/dev/zero", O_RDWR | O_CLOEXEC), kZero);
+  must("/proc/self/maps", open("/proc/self/maps", O_RDONLY | O_CLOEXEC), kProcFile);
+  kinds.push_back({"pipe read end", p.read_end.get(), kPipeR});
+  kinds.push_back({"pipe write end", p.write_end.get(), kPipeW});
+  must("unix stream socket", sv[0], kSocket);
+  must("eventfd", eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC), kOther);
+  must("epoll", epoll_create1(EPOLL_CLOEXEC), kOther);
+  must("timerfd", timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC), kOther);
+  must("signalfd", signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC), kOther);
+  must("inotify", inotify_init1(IN_NONBLOCK | IN_CLOEXEC), kOther);
+  const size_t always = kinds.size();
+  maybe("pidfd", syscall(SYS_pidfd_open, getpid(), 0), kOther);
+  maybe("TCP socket", socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), kSocket);
+  {
+    struct io_uring_params params;
+    memset(&params, 0, sizeof params);
+    maybe("io_uring", syscall(SYS_io_uring_setup, 1, &params), kOther);
+  }
+  maybe("userfaultfd", syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK), kOther);
+  maybe("memfd_secret", syscall(SYS_memfd_secret, O_CLOEXEC), kFile);
+  maybe("open_tree", syscall(SYS_open_tree, AT_FDCWD, "/", OPEN_TREE_CLOEXEC), kOther);
+  maybe("fsopen", syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC), kOther);
+  maybe("fspick", syscall(SYS_fspick, AT_FDCWD, "/", FSPICK_CLOEXEC), kOther);
+  maybe("fanotify",
+        syscall(SYS_fanotify_init, FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_NONBLOCK, O_RDONLY),
+        kOther);
+  {
+    struct perf_event_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.size = sizeof attr;
+    attr.type = PERF_TYPE_SOFTWARE;
+    attr.config = PERF_COUNT_SW_DUMMY;
+    attr.disabled = 1;
+    attr.exclude_kernel = 1;
+    attr.exclude_hv = 1;
+    maybe("perf event", syscall(SYS_perf_event_open, &attr, 0, -1, -1, PERF_FLAG_FD_CLOEXEC),
+          kOther);
+  }
+  {
+    union bpf_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.map_type = BPF_MAP_TYPE_ARRAY;
+    attr.key_size = 4;
+    attr.value_size = 4;
+    attr.max_entries = 1;
+    maybe("BPF map", syscall(SYS_bpf, BPF_MAP_CREATE, &attr, sizeof attr), kOther);
+  }
+  {
+    // Made last, so that no later descriptor takes its number.
+    int closed = fcntl(kinds[0].fd, F_DUPFD_CLOEXEC, 0);
+    ASSERT_THAT(closed, SyscallSucceeds());
+    ASSERT_THAT(close(closed), SyscallSucceeds());
+    kinds.push_back({"closed fd", closed, kOther});
+  }
+  std::string joined;
+  for (size_t i = always; i + 1 < kinds.size(); ++i)
+    joined += (joined.empty() ? "" : ",") + kinds[i].name;
+  ::testing::Test::RecordProperty("kinds", joined);
+
+  auto supported = [](Role in, Role out) {
+    if (in == kPipeR && (out == kFile || out == kZero || out == kPipeW || out == kSocket))
+      return true;
+    if (out == kPipeW && (in == kFile || in == kZero || in == kProcFile || in == kSocket))
+      return true;
+    return false;
+  };
+  constexpr size_t kMax = 32;
+  ASSERT_LE(kinds.size(), kMax);
+  struct Outcome {
+    long ret[kMax][kMax];
+    int err[kMax][kMax];
+  };
+  ASSERT_OK_AND_ASSIGN(auto out, SharedObject<Outcome>::Create());
+  const size_t n = kinds.size();
+  ASSERT_OK_AND_ASSIGN(WaitStatus st, ForkAndWait([&] {
+    for (size_t i = 0; i < n; ++i)
+      for (size_t j = 0; j < n; ++j) {
+        out->ret[i][j] = -2;
+        if (supported(kinds[i].role, kinds[j].role)) continue;
+        out->ret[i][j] = splice(kinds[i].fd, nullptr, kinds[j].fd, nullptr, 1, SPLICE_F_NONBLOCK);
+        out->err[i][j] = errno;
+      }
+    return 0;
+  }));
+  ASSERT_TRUE(st.ExitedWith(0)) << st;
+  int checked = 0;
+  for (size_t i = 0; i < n; ++i)
+    for (size_t j = 0; j < n; ++j) {
+      if (supported(kinds[i].role, kinds[j].role)) continue;
+      ++checked;
+      const long r = out->ret[i][j];
+      const int e = out->err[i][j];
+      EXPECT_TRUE(r == -1 && (e == EBADF || e == EINVAL))
+          << "man 2 splice: EBADF or EINVAL for an invalid pairing: splice(" << kinds[i].name
+          << " -> " << kinds[j].name << ") returned " << r << " errno " << e << " ("
+          << strerror(e) << ")";
+    }
+  EXPECT_GE(checked, 14 * 14 - 8);
 }
 
 }  // namespace
