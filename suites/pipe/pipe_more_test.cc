@@ -42,6 +42,8 @@
 #include "impl/core/blocked.h"
 #include "impl/core/deadline.h"
 #include "impl/core/file_descriptor.h"
+#include "impl/core/needs.h"
+#include "impl/core/privilege.h"
 #include "impl/core/process.h"
 #include "impl/core/shared_memory.h"
 #include "impl/core/syscall_matchers.h"
@@ -963,6 +965,79 @@ TEST(SpliceErrors, EveryInvalidPairingOfDescriptorKindsIsEbadfOrEinval) {
           << strerror(e) << ")";
     }
   EXPECT_GE(checked, 14 * 14 - 8);
+}
+
+// man 7 pipe, /proc/sys/fs/pipe-user-pages-soft: "The soft limit on the
+// total size (in pages) of all pipes created or set by a single
+// unprivileged user ... When this limit is reached, new pipes created by
+// this user will be limited to 1 page in size"; since Linux 5.14 the floor
+// is 2 pages (the kernel's fix for a hang the one-page pipes caused; the
+// page still says 1). A child running as a fresh user makes pipes until
+// one comes out below the default capacity, within the number the soft
+// limit allows plus two. On that pipe, writing its whole capacity, reading
+// all but one byte and writing one more byte all complete (non-blocking:
+// EAGAIN would be the hang).
+TEST(PipeLimits, AUserAtPipeUserPagesSoftGetsSmallPipesThatDoNotHang) {
+  constexpr char kSoft[] = "/proc/sys/fs/pipe-user-pages-soft";
+  // Enough descriptors for the pipes the soft limit allows at the default
+  // 16 pages each (the soft limit is at most 65536 pages: 4098 pipes).
+  constexpr rlim_t kFds = 2 * (65536 / 16 + 2) + 64;
+  IPCSPEC_NEEDS(Need::SecondUid(), Need::SysctlAtLeast(kSoft, 1),
+                Need::SysctlBelow(kSoft, 65537),
+                Need::Feature("rlimit-nofile-hard>=8260", []() -> std::optional<std::string> {
+                  struct rlimit rl;
+                  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return std::nullopt;
+                  if (rl.rlim_max >= kFds) return std::nullopt;
+                  return "RLIMIT_NOFILE hard limit " + std::to_string(rl.rlim_max);
+                }));
+  ASSERT_OK_AND_ASSIGN(long soft, ReadProcLong(kSoft));
+  ASSERT_OK_AND_ASSIGN(auto probe, pipetest::MakePipe());
+  ASSERT_OK_AND_ASSIGN(int def, pipetest::GetPipeSize(probe.write_end.get()));
+  probe.read_end.reset();
+  probe.write_end.reset();
+  const long def_pages = def / Page();
+  const long max_pipes = soft / def_pages + 2;
+  const uid_t uid = UnusedUid();
+  std::vector<uint8_t> buf(def);
+  ASSERT_OK_AND_ASSIGN(auto res, SharedObject<pipetest::ChildCallResult>::Create());
+  ASSERT_OK_AND_ASSIGN(WaitStatus st, ForkAndWait([&]() -> int {
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return 10;
+    rl.rlim_cur = static_cast<rlim_t>(2 * max_pipes + 64);  // the hard limit allows it
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0) return 10;
+    if (setresgid(uid, uid, uid) != 0 || setresuid(uid, uid, uid) != 0) return 11;
+    int fds[2] = {-1, -1};
+    long made = 0;
+    int cap = def;
+    while (made < max_pipes) {
+      if (pipe2(fds, O_NONBLOCK) != 0) {
+        res->err = errno;
+        return 12;
+      }
+      ++made;
+      cap = fcntl(fds[1], F_GETPIPE_SZ);
+      if (cap < def) break;
+    }
+    res->ret = made;
+    res->extra = cap;
+    if (cap >= def) return 13;
+    if (write(fds[1], buf.data(), cap) != cap) return 14;
+    if (read(fds[0], buf.data(), cap - 1) != cap - 1) return 15;
+    if (write(fds[1], buf.data(), 1) != 1) {
+      res->err = errno;
+      return 16;
+    }
+    return 0;
+  }));
+  EXPECT_TRUE(st.ExitedWith(0))
+      << st << ": man 7 pipe: at pipe-user-pages-soft new pipes are small, and they must "
+      << "still work (10: setrlimit, 11: setresuid, 12: pipe2 failed, 13: no small pipe, "
+      << "14: filling it, 15: reading, 16: the last 1-byte write would block): "
+      << res->ToString();
+  RecordProperty("pipes_made", std::to_string(res->ret));
+  RecordProperty("small_pipe_bytes", std::to_string(res->extra));
+  EXPECT_GE(res->extra, Page()) << "a soft-limited pipe holds at least a page";
+  EXPECT_LT(res->extra, def) << "man 7 pipe: new pipes of a user at the soft limit are smaller";
 }
 
 }  // namespace
