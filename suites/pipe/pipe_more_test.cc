@@ -416,12 +416,10 @@ TEST(PipeWrite, AWriterBlockedOnAFullPipeIsKilledBySigkill) {
 // error EPERM"; the limit itself is allowed. Setting exactly pipe-max-size
 // succeeds and F_GETPIPE_SZ reports it.
 TEST(PipeSetSize, ExactlyPipeMaxSizeSucceeds) {
-  FILE* f = fopen(pipetest::kPipeMaxSizeFile, "r");
-  ASSERT_NE(f, nullptr) << pipetest::kPipeMaxSizeFile;
-  unsigned long max = 0;
-  int scanned = fscanf(f, "%lu", &max);
-  fclose(f);
-  ASSERT_EQ(scanned, 1);
+  IPCSPEC_NEEDS(Need::SysctlAtLeast(pipetest::kPipeMaxSizeFile, 4096),
+                Need::SysctlBelow(pipetest::kPipeMaxSizeFile, 1UL << 31));
+  ASSERT_OK_AND_ASSIGN(long max_l, ReadProcLong(pipetest::kPipeMaxSizeFile));
+  const unsigned long max = static_cast<unsigned long>(max_l);
   ASSERT_OK_AND_ASSIGN(auto p, pipetest::MakePipe());
   EXPECT_THAT(fcntl(p.write_end.get(), F_SETPIPE_SZ, static_cast<int>(max)),
               SyscallSucceedsWithValue(static_cast<int>(max)))
