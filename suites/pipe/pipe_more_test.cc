@@ -649,6 +649,7 @@ TEST(TeeBlocking, IntoAFullPipeBlocksUntilRoomAppears) {
 // operation would block." With the flag, vmsplice into a full pipe fails
 // EAGAIN; without it, it blocks until room appears.
 TEST(VmspliceBlocking, IntoAFullPipeBlocksUntilRoomAppears) {
+  IPCSPEC_NEEDS(pipetest::VmspliceWorks());
   auto b = FullOnePagePipe();
   auto data = pipetest::Pattern(52, 200);
   struct iovec nb_iov = {data.data(), data.size()};

@@ -53,21 +53,6 @@ std::vector<uint8_t> DrainNonBlocking(int fd, size_t n) {
   return out;
 }
 
-// `feature:vmsplice`: vmsplice(2) runs here. gVisor does not implement it
-// (ENOSYS) and a container runtime's seccomp profile may refuse it (EPERM,
-// podman's default profile): the vmsplice tests then skip for this need. A
-// zero-segment vmsplice into a pipe does nothing and returns 0 where it runs.
-Need VmspliceWorks() {
-  return Need::Feature("vmsplice", []() -> std::optional<std::string> {
-    auto p = pipetest::MakePipe(O_NONBLOCK);
-    if (!p.ok()) return std::nullopt;  // let the test fail on it
-    struct iovec iov = {nullptr, 0};
-    if (vmsplice(p.value().write_end.get(), &iov, 0, kNb) >= 0) return std::nullopt;
-    if (errno != ENOSYS && errno != EPERM) return std::nullopt;
-    return std::string("vmsplice(pipe, 0 segments): ") + ErrnoName(errno);
-  });
-}
-
 // man 2 splice: "splice() moves data between two file descriptors without
 // copying between kernel address space and user address space."
 TEST(Splice, PipeToPipeMovesTheDataIntact) {
@@ -311,7 +296,7 @@ TEST(TeeErrors, NotAPipeOrTheSamePipeIsEinval) {
 // man 2 vmsplice: "The vmsplice() system call maps nr_segs ranges of user
 // memory described by iov into a pipe."
 TEST(Vmsplice, UserMemoryIntoAPipeAndOnToAFile) {
-  IPCSPEC_NEEDS(Need::MemfdCreate(), VmspliceWorks());
+  IPCSPEC_NEEDS(Need::MemfdCreate(), pipetest::VmspliceWorks());
   auto p = NbPipe();
   auto one = pipetest::Pattern(12, 700);
   auto two = pipetest::Pattern(13, 300);
@@ -330,7 +315,7 @@ TEST(Vmsplice, UserMemoryIntoAPipeAndOnToAFile) {
 // man 2 vmsplice: "if fd is opened for reading, the vmsplice() call fills
 // nr_segs ranges of user memory described by iov from a pipe."
 TEST(Vmsplice, FromAPipeIntoUserMemory) {
-  IPCSPEC_NEEDS(VmspliceWorks());
+  IPCSPEC_NEEDS(pipetest::VmspliceWorks());
   auto p = NbPipe();
   auto data = pipetest::Pattern(14, 600);
   WriteAll(p.write_end.get(), data);
@@ -344,7 +329,7 @@ TEST(Vmsplice, FromAPipeIntoUserMemory) {
 // and the operation would block." / "EBADF fd either not valid, or doesn't
 // refer to a pipe." / "EINVAL nr_segs is greater than IOV_MAX".
 TEST(VmspliceErrors, Table) {
-  IPCSPEC_NEEDS(Need::MemfdCreate(), VmspliceWorks());
+  IPCSPEC_NEEDS(Need::MemfdCreate(), pipetest::VmspliceWorks());
   ASSERT_OK_AND_ASSIGN(auto p, pipetest::MakePipe());  // blocking fds
   uint8_t byte = 1;
   struct iovec iov = {&byte, 1};

@@ -1,6 +1,7 @@
 #include "suites/pipe/pipe_test_util.h"
 
 #include <fcntl.h>
+#include <sys/uio.h>
 #include <linux/capability.h>
 #include <poll.h>
 #include <sys/ioctl.h>
@@ -122,6 +123,18 @@ std::string ChildCallResult::ToString() const {
   if (ret == -1) s += " errno " + ErrnoName(err);
   if (extra != -2) s += ", then " + std::to_string(extra);
   return s;
+}
+
+// A zero-segment vmsplice into a pipe does nothing and returns 0 where it runs.
+Need VmspliceWorks() {
+  return Need::Feature("vmsplice", []() -> std::optional<std::string> {
+    auto p = MakePipe(O_NONBLOCK);
+    if (!p.ok()) return std::nullopt;  // let the test fail on it
+    struct iovec iov = {nullptr, 0};
+    if (vmsplice(p.value().write_end.get(), &iov, 0, SPLICE_F_NONBLOCK) >= 0) return std::nullopt;
+    if (errno != ENOSYS && errno != EPERM) return std::nullopt;
+    return std::string("vmsplice(pipe, 0 segments): ") + ErrnoName(errno);
+  });
 }
 
 }  // namespace pipetest

@@ -87,6 +87,11 @@ struct ChildCallResult {
   std::string ToString() const;
 };
 
+// `feature:vmsplice`: vmsplice(2) runs here. gVisor does not implement it
+// (ENOSYS) and a container runtime's seccomp profile may refuse it (EPERM,
+// podman's default profile): the vmsplice tests skip for this need.
+Need VmspliceWorks();
+
 }  // namespace pipetest
 }  // namespace ipcspec
 
