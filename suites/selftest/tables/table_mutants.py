@@ -74,7 +74,8 @@ def run(cmd, test, scale=None):
         env = {k: v for k, v in os.environ.items()
                if k not in ("XML_OUTPUT_FILE", "TEST_UNDECLARED_OUTPUTS_DIR", "GTEST_OUTPUT",
                             "TEST_SHARD_INDEX", "TEST_TOTAL_SHARDS", "TEST_SHARD_STATUS_FILE",
-                            "TEST_PREMATURE_EXIT_FILE")}
+                            "TEST_PREMATURE_EXIT_FILE", "GTEST_SHARD_INDEX", "GTEST_TOTAL_SHARDS",
+                            "GTEST_SHARD_STATUS_FILE")}
         env["IPCSPEC_RESULTS_DIR"] = d
         if scale is not None:
             env["IPCSPEC_TIMEOUT_SCALE"] = "%g" % scale
@@ -150,6 +151,15 @@ def main():
     except TableError as e:
         print("table_mutants: %s" % e)
         return 2
+    # Bazel's test sharding: shard I of N takes the rows with index = I mod N
+    # (the tables are read and checked whole by every shard).
+    shards = int(os.environ.get("TEST_TOTAL_SHARDS", "1") or 1)
+    shard = int(os.environ.get("TEST_SHARD_INDEX", "0") or 0)
+    if os.environ.get("TEST_SHARD_STATUS_FILE"):
+        open(os.environ["TEST_SHARD_STATUS_FILE"], "w").close()
+    if shards > 1:
+        rows = rows[shard::shards]
+        print("table mutants: shard %d of %d" % (shard + 1, shards))
     with concurrent.futures.ThreadPoolExecutor(a.jobs) as pool:
         keys = sorted({(r["binary"], r["test"]) for r in rows})
         futs = {k: pool.submit(control, k[0], binaries[k[0]], k[1]) for k in keys}
