@@ -199,6 +199,10 @@ TEST(MemfdSeal, SealFutureWriteKeepsEarlierWritableMappings) {
   ASSERT_OK_AND_ASSIGN(Mapping r, Mapping::Map(n, PROT_READ, MAP_SHARED, fd.get()));
   EXPECT_STREQ(reinterpret_cast<char*>(r.data()), "earlier")
       << "man 2 fcntl F_SEAL_FUTURE_WRITE: a read-only shared mapping is still allowed";
+  EXPECT_THAT(mprotect(r.data(), n, PROT_READ | PROT_WRITE), SyscallFailsWithErrno(EACCES))
+      << "man 2 fcntl F_SEAL_FUTURE_WRITE: a new mapping cannot become writable; Linux refuses "
+         "mprotect(PROT_WRITE) with EACCES (man 2 mprotect: \"EACCES The memory cannot be "
+         "given the specified access.\")";
 }
 
 // man 2 fcntl: "Seals are a property of an inode. Thus, all open file
@@ -292,6 +296,122 @@ TEST(MemfdCreate, NoexecSealRemovesExecAndSealsIt) {
       << "mfd_noexec.rst: MFD_EXEC together with MFD_NOEXEC_SEAL is refused (EINVAL)";
   EXPECT_EQ(err, EINVAL) << "mfd_noexec.rst: MFD_EXEC|MFD_NOEXEC_SEAL is EINVAL, got "
                          << strerror(err);
+}
+
+// man 2 memfd_create: "The name supplied in name is used as a filename and
+// will be displayed as the target of the corresponding symbolic link in the
+// directory /proc/self/fd/. The displayed name is always prefixed with memfd:
+// and serves only for debugging purposes." An empty name is accepted
+// (Linux; the page sets no minimum), and a NULL name is EFAULT ("The address
+// in name points to invalid memory.").
+TEST(MemfdCreate, NameShowsInProcWithMemfdPrefix) {
+  IPCSPEC_NEEDS(Need::MemfdCreate());
+  ASSERT_OK_AND_ASSIGN(FileDescriptor fd, Memfd(MFD_CLOEXEC));
+  char link[256] = {};
+  std::string path = "/proc/self/fd/" + std::to_string(fd.get());
+  ssize_t n = readlink(path.c_str(), link, sizeof(link) - 1);
+  std::string target = n > 0 ? std::string(link, static_cast<size_t>(n)) : "";
+  EXPECT_EQ(target.rfind("/memfd:ipcspec-memfd", 0), 0u)
+      << "man 2 memfd_create: \"The displayed name is always prefixed with memfd:\"; link "
+      << target;
+  errno = 0;
+  FileDescriptor empty(memfd_create("", MFD_CLOEXEC));
+  EXPECT_TRUE(empty.valid() && empty.get() > 0)
+      << "man 2 memfd_create: an empty name is accepted (Linux): " << strerror(errno);
+  errno = 0;
+  FileDescriptor null_name(memfd_create(nullptr, MFD_CLOEXEC));
+  int err = errno;
+  EXPECT_FALSE(null_name.valid() && null_name.get() > 0)
+      << "man 2 memfd_create: a NULL name: \"EFAULT The address in name points to invalid "
+         "memory.\"";
+  EXPECT_EQ(err, EFAULT) << "man 2 memfd_create: a NULL name gives EFAULT, got " << strerror(err);
+}
+
+// man 2 fcntl: F_SEAL_SHRINK and F_SEAL_GROW together fix the size:
+// ftruncate(2) both ways fails with EPERM ("Those calls fail with EPERM if you
+// try to shrink"; "These calls fail with EPERM if you use them to increase the
+// file size"), keeping the size works ("If you keep the size ... those calls
+// still work"), and writes inside the file are unaffected.
+TEST(MemfdSeal, ShrinkAndGrowTogetherFixTheSize) {
+  IPCSPEC_NEEDS(Need::MemfdCreate(), Need::FileSealing());
+  const off_t n = static_cast<off_t>(Page());
+  ASSERT_OK_AND_ASSIGN(FileDescriptor fd, SealableMemfd(n));
+  ASSERT_THAT(fcntl(fd.get(), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW), SyscallSucceeds());
+  EXPECT_THAT(ftruncate(fd.get(), n - 1), SyscallFailsWithErrno(EPERM))
+      << "man 2 fcntl F_SEAL_SHRINK: shrinking fails with EPERM";
+  EXPECT_THAT(ftruncate(fd.get(), n + 1), SyscallFailsWithErrno(EPERM))
+      << "man 2 fcntl F_SEAL_GROW: growing fails with EPERM";
+  EXPECT_THAT(ftruncate(fd.get(), n), SyscallSucceeds())
+      << "man 2 fcntl F_SEAL_GROW: \"If you keep the size ... those calls still work\"";
+  EXPECT_THAT(pwrite(fd.get(), "in", 2, 0), SyscallSucceedsWithValue(2))
+      << "man 2 fcntl: neither seal affects writes inside the file";
+}
+
+// man 2 fcntl F_SEAL_WRITE: "fails with EBUSY if any writable, shared mapping
+// exists". Linux counts a PROT_READ MAP_SHARED mapping of a read/write
+// descriptor as writable (mprotect(2) could make it so), so it blocks the seal
+// too; a MAP_PRIVATE mapping, even writable, does not. After the seal a
+// writable MAP_PRIVATE mapping still works and its writes stay private
+// (man 2 mmap MAP_PRIVATE: "Updates to the mapping are not visible to other
+// processes mapping the same file, and are not carried through to the
+// underlying file.").
+TEST(MemfdSeal, SealWriteCountsSharedMappingsNotPrivateOnes) {
+  IPCSPEC_NEEDS(Need::MemfdCreate(), Need::FileSealing());
+  const size_t n = Page();
+  ASSERT_OK_AND_ASSIGN(FileDescriptor fd, SealableMemfd(static_cast<off_t>(n)));
+  {
+    ASSERT_OK_AND_ASSIGN(Mapping ro, Mapping::Map(n, PROT_READ, MAP_SHARED, fd.get()));
+    EXPECT_THAT(fcntl(fd.get(), F_ADD_SEALS, F_SEAL_WRITE), SyscallFailsWithErrno(EBUSY))
+        << "man 2 fcntl F_SEAL_WRITE: EBUSY with a shared mapping; Linux counts a PROT_READ "
+           "MAP_SHARED mapping of an O_RDWR descriptor as writable";
+  }
+  ASSERT_OK_AND_ASSIGN(Mapping priv, Mapping::Map(n, PROT_READ | PROT_WRITE, MAP_PRIVATE,
+                                                  fd.get()));
+  ASSERT_THAT(fcntl(fd.get(), F_ADD_SEALS, F_SEAL_WRITE), SyscallSucceeds())
+      << "man 2 fcntl F_SEAL_WRITE: a MAP_PRIVATE mapping is not a \"writable, shared mapping\"";
+  TouchWrite(priv.data(), 0x66);
+  MapResult later = TryMap(n, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd.get());
+  EXPECT_EQ(later.err, 0) << "man 2 fcntl F_SEAL_WRITE: only shared writable mappings fail; a "
+                             "private one maps, got " << strerror(later.err);
+  char c = 1;
+  ssize_t got = pread(fd.get(), &c, 1, 0);
+  EXPECT_TRUE(got == 1 && c == 0)
+      << "man 2 mmap MAP_PRIVATE: updates \"are not carried through to the underlying file\"";
+}
+
+// man 2 fcntl: "Seals are a property of an inode." A child made by fork(2)
+// shares the descriptor; a seal it adds is the parent's too.
+TEST(MemfdSeal, SealAddedInAForkedChildIsSeenByTheParent) {
+  IPCSPEC_NEEDS(Need::MemfdCreate(), Need::FileSealing());
+  ASSERT_OK_AND_ASSIGN(FileDescriptor fd, SealableMemfd(0));
+  int f = fd.get();
+  auto ws = ForkAndWait([f] { return fcntl(f, F_ADD_SEALS, F_SEAL_SEAL) == 0 ? 0 : 2; });
+  ASSERT_TRUE(ws.ok()) << ws.error();
+  ASSERT_TRUE(ws.value().ExitedWith(0)) << "child " << ws.value();
+  EXPECT_EQ(fcntl(f, F_GET_SEALS), F_SEAL_SEAL)
+      << "man 2 fcntl: \"Seals are a property of an inode\": the child's F_SEAL_SEAL is seen by "
+         "the parent";
+  EXPECT_THAT(fcntl(f, F_ADD_SEALS, F_SEAL_WRITE), SyscallFailsWithErrno(EPERM))
+      << "man 2 fcntl F_SEAL_SEAL: \"any further call to fcntl() with F_ADD_SEALS fails with the "
+         "error EPERM\"";
+}
+
+// man 2 fcntl "File Sealing": "The default set of seals depends on the type of
+// the underlying file and filesystem." Linux: a tmpfs file that is not a memfd
+// (here a POSIX shared memory object, on tmpfs /dev/shm) reports F_SEAL_SEAL,
+// so no seal can be added (EPERM, "If the current set of seals includes
+// F_SEAL_SEAL ..., then this call will be rejected with EPERM.").
+TEST(MemfdSeal, AShmOpenObjectStartsWithSealSeal) {
+  IPCSPEC_NEEDS(Need::FileSealing());
+  std::string name = "/ipcspec-memfd-seal-" + std::to_string(getpid());
+  FileDescriptor fd(shm_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  ASSERT_TRUE(fd.valid()) << "shm_open: " << strerror(errno);
+  shm_unlink(name.c_str());
+  EXPECT_EQ(fcntl(fd.get(), F_GET_SEALS), F_SEAL_SEAL)
+      << "man 2 fcntl: \"The default set of seals depends on the type of the underlying file\": "
+         "a tmpfs file has F_SEAL_SEAL (Linux)";
+  EXPECT_THAT(fcntl(fd.get(), F_ADD_SEALS, F_SEAL_GROW), SyscallFailsWithErrno(EPERM))
+      << "man 2 fcntl F_ADD_SEALS: with F_SEAL_SEAL set the call \"will be rejected with EPERM\"";
 }
 
 // ---------------------------------------------------- shared mappings
