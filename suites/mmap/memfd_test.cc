@@ -516,9 +516,14 @@ TEST(MmapErrors, SharedWritableNeedsReadWriteDescriptor) {
   EXPECT_EQ(a.err, EACCES) << "man 2 mmap: \"EACCES ... MAP_SHARED was requested and PROT_WRITE is "
                               "set, but fd is not open in read/write (O_RDWR) mode\", got "
                            << strerror(a.err);
-  MapResult b = TryMap(p, PROT_READ, MAP_SHARED, wo.get());
-  EXPECT_EQ(b.err, EACCES) << "man 2 mmap: \"EACCES ... a file mapping was requested, but fd is "
-                              "not open for reading\", got " << strerror(b.err);
+  for (int prot : {PROT_READ, PROT_WRITE, PROT_READ | PROT_WRITE}) {
+    for (int flags : {MAP_SHARED, MAP_PRIVATE}) {
+      MapResult b = TryMap(p, prot, flags, wo.get());
+      EXPECT_EQ(b.err, EACCES) << "man 2 mmap: \"EACCES ... a file mapping was requested, but fd "
+                                  "is not open for reading\" (prot " << prot << ", flags "
+                               << flags << "), got " << strerror(b.err);
+    }
+  }
   MapResult c = TryMap(p, PROT_READ, MAP_SHARED, ro.get());
   EXPECT_EQ(c.err, 0) << "man 2 mmap: a read-only shared mapping of an O_RDONLY descriptor";
   MapResult d = TryMap(p, PROT_READ | PROT_WRITE, MAP_PRIVATE, ro.get());
