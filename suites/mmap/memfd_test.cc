@@ -103,13 +103,19 @@ TEST(MemfdCreate, NameLongerThan249BytesIsEinval) {
 // The address in name points to invalid memory."
 TEST(MemfdCreate, UnknownFlagsAreEinvalBadNameIsEfault) {
   IPCSPEC_NEEDS(Need::MemfdCreate());
-  errno = 0;
-  FileDescriptor bad(memfd_create("ipcspec-memfd", 0x80000000U));
-  int err = errno;
-  EXPECT_FALSE(bad.valid() && bad.get() > 0)
-      << "man 2 memfd_create: \"EINVAL flags included unknown bits.\"";
-  EXPECT_EQ(err, EINVAL) << "man 2 memfd_create: \"EINVAL flags included unknown bits.\", got "
-                         << strerror(err);
+  int err = 0;
+  for (unsigned flags : {0x80000000U, 0x0100U, ~0U, static_cast<unsigned>(-500),
+                         ~static_cast<unsigned>(MFD_CLOEXEC),
+                         ~static_cast<unsigned>(MFD_ALLOW_SEALING)}) {
+    errno = 0;
+    FileDescriptor bad(memfd_create("ipcspec-memfd", flags));
+    err = errno;
+    EXPECT_FALSE(bad.valid() && bad.get() > 0)
+        << "man 2 memfd_create: \"EINVAL flags included unknown bits.\" flags 0x" << std::hex
+        << flags;
+    EXPECT_EQ(err, EINVAL) << "man 2 memfd_create: \"EINVAL flags included unknown bits.\" flags 0x"
+                           << std::hex << flags << ", got " << strerror(err);
+  }
 
   ASSERT_OK_AND_ASSIGN(Mapping none, Mapping::Map(Page(), PROT_NONE,
                                                   MAP_PRIVATE | MAP_ANONYMOUS, -1));
@@ -216,6 +222,14 @@ TEST(MemfdSeal, SealsBelongToTheInode) {
   FileDescriptor d(fcntl(fd.get(), F_DUPFD_CLOEXEC, 0));
   ASSERT_TRUE(d.valid()) << strerror(errno);
   ASSERT_OK_AND_ASSIGN(FileDescriptor re, Reopen(fd.get(), O_RDWR));
+  ASSERT_THAT(pwrite(fd.get(), "inode", 5, 0), SyscallSucceedsWithValue(5));
+  for (int other : {fd.get(), d.get(), re.get()}) {
+    char buf[6] = {};
+    ssize_t got = pread(other, buf, 5, 0);
+    EXPECT_TRUE(got == 5 && std::string(buf) == "inode")
+        << "man 2 memfd_create: the memfd \"behaves like a regular file\": written data reads "
+           "back through the descriptor, a dup and a /proc/self/fd reopen; got " << got;
+  }
   ASSERT_THAT(fcntl(d.get(), F_ADD_SEALS, F_SEAL_GROW), SyscallSucceeds());
   EXPECT_EQ(fcntl(re.get(), F_GET_SEALS), F_SEAL_GROW)
       << "man 2 fcntl: \"Seals are a property of an inode\": a seal added through a dup shows "
@@ -286,8 +300,19 @@ TEST(MemfdCreate, NoexecSealRemovesExecAndSealsIt) {
   ASSERT_OK_AND_ASSIGN(FileDescriptor ex, Memfd(MFD_CLOEXEC | MFD_EXEC));
   ASSERT_THAT(fstat(ex.get(), &st), SyscallSucceeds());
   EXPECT_NE(st.st_mode & 0111, 0u) << "mfd_noexec.rst: MFD_EXEC creates an executable memfd";
-  EXPECT_EQ(fcntl(ex.get(), F_GET_SEALS) & F_SEAL_EXEC, 0)
-      << "mfd_noexec.rst: MFD_EXEC does not seal execute permission";
+  EXPECT_EQ(fcntl(ex.get(), F_GET_SEALS), F_SEAL_SEAL)
+      << "mfd_noexec.rst: MFD_EXEC does not seal execute permission; without MFD_ALLOW_SEALING "
+         "the seals are F_SEAL_SEAL (man 2 memfd_create)";
+
+  // F_SEAL_EXEC added by hand to an executable sealable memfd: the execute
+  // bits are frozen, the others may change.
+  ASSERT_OK_AND_ASSIGN(FileDescriptor sx, Memfd(MFD_CLOEXEC | MFD_EXEC | MFD_ALLOW_SEALING));
+  ASSERT_THAT(fchmod(sx.get(), 0644), SyscallSucceeds());
+  ASSERT_THAT(fcntl(sx.get(), F_ADD_SEALS, F_SEAL_EXEC), SyscallSucceeds());
+  EXPECT_THAT(fchmod(sx.get(), 0600), SyscallSucceeds())
+      << "mfd_noexec.rst: F_SEAL_EXEC leaves the non-execute bits changeable";
+  EXPECT_THAT(fchmod(sx.get(), 0700), SyscallFailsWithErrno(EPERM))
+      << "mfd_noexec.rst: F_SEAL_EXEC: chmod(2) that changes an execute bit fails with EPERM";
 
   errno = 0;
   FileDescriptor both(memfd_create("ipcspec-memfd", MFD_EXEC | MFD_NOEXEC_SEAL));
@@ -314,6 +339,13 @@ TEST(MemfdCreate, NameShowsInProcWithMemfdPrefix) {
   EXPECT_EQ(target.rfind("/memfd:ipcspec-memfd", 0), 0u)
       << "man 2 memfd_create: \"The displayed name is always prefixed with memfd:\"; link "
       << target;
+  for (unsigned flags : {0U, unsigned{MFD_CLOEXEC}, unsigned{MFD_ALLOW_SEALING},
+                         unsigned{MFD_CLOEXEC | MFD_ALLOW_SEALING}}) {
+    FileDescriptor ok(memfd_create("ipcspec-memfd", flags));
+    EXPECT_TRUE(ok.valid() && ok.get() > 0)
+        << "man 2 memfd_create: MFD_CLOEXEC and MFD_ALLOW_SEALING are valid flags, alone or "
+           "together; flags " << flags << ": " << strerror(errno);
+  }
   errno = 0;
   FileDescriptor empty(memfd_create("", MFD_CLOEXEC));
   EXPECT_TRUE(empty.valid() && empty.get() > 0)
@@ -369,6 +401,18 @@ TEST(MemfdSeal, SealWriteCountsSharedMappingsNotPrivateOnes) {
                                                   fd.get()));
   ASSERT_THAT(fcntl(fd.get(), F_ADD_SEALS, F_SEAL_WRITE), SyscallSucceeds())
       << "man 2 fcntl F_SEAL_WRITE: a MAP_PRIVATE mapping is not a \"writable, shared mapping\"";
+  EXPECT_THAT(fallocate(fd.get(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
+                        static_cast<off_t>(n)), SyscallFailsWithErrno(EPERM))
+      << "man 2 fcntl F_SEAL_WRITE: \"This seal affects write(2) and fallocate(2) (only in "
+         "combination with the FALLOC_FL_PUNCH_HOLE flag).\"";
+  {
+    MapResult ro = TryMap(n, PROT_READ, MAP_SHARED, fd.get());
+    if (!ro.failed()) {  // Linux 6.7 and later map it; then it must not become writable
+      EXPECT_NE(mprotect(ro.m.data(), n, PROT_READ | PROT_WRITE), 0)
+          << "man 2 fcntl F_SEAL_WRITE: \"you cannot modify the contents of the file\": "
+             "mprotect(PROT_WRITE) of a read-only shared mapping is refused";
+    }
+  }
   TouchWrite(priv.data(), 0x66);
   MapResult later = TryMap(n, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd.get());
   EXPECT_EQ(later.err, 0) << "man 2 fcntl F_SEAL_WRITE: only shared writable mappings fail; a "
@@ -377,6 +421,65 @@ TEST(MemfdSeal, SealWriteCountsSharedMappingsNotPrivateOnes) {
   ssize_t got = pread(fd.get(), &c, 1, 0);
   EXPECT_TRUE(got == 1 && c == 0)
       << "man 2 mmap MAP_PRIVATE: updates \"are not carried through to the underlying file\"";
+}
+
+// man 2 fcntl: "F_SEAL_GROW ... This affects write(2) beyond the end of the
+// file, truncate(2), ftruncate(2), and fallocate(2). These calls fail with
+// EPERM if you use them to increase the file size. If you keep the size or
+// shrink it, those calls still work as expected." A zero-length write at the
+// end does not increase the size.
+TEST(MemfdSeal, SealGrowCoversFallocateNotZeroLengthWrites) {
+  IPCSPEC_NEEDS(Need::MemfdCreate(), Need::FileSealing());
+  const off_t n = static_cast<off_t>(Page());
+  ASSERT_OK_AND_ASSIGN(FileDescriptor fd, SealableMemfd(n));
+  ASSERT_THAT(fcntl(fd.get(), F_ADD_SEALS, F_SEAL_GROW), SyscallSucceeds());
+  EXPECT_THAT(fallocate(fd.get(), 0, 0, 2 * n), SyscallFailsWithErrno(EPERM))
+      << "man 2 fcntl F_SEAL_GROW: fallocate(2) that increases the size fails with EPERM";
+  EXPECT_THAT(fallocate(fd.get(), 0, 0, n), SyscallSucceeds())
+      << "man 2 fcntl F_SEAL_GROW: fallocate(2) that keeps the size \"still work[s]\"";
+  EXPECT_THAT(pwrite(fd.get(), "", 0, n), SyscallSucceedsWithValue(0))
+      << "man 2 fcntl F_SEAL_GROW: a zero-length write at the end does not increase the size";
+  struct stat st;
+  ASSERT_THAT(fstat(fd.get(), &st), SyscallSucceeds());
+  EXPECT_EQ(st.st_size, n) << "man 2 fcntl F_SEAL_GROW: the size did not increase";
+}
+
+// man 5 proc, /proc/pid/fd: "each entry ... is a symbolic link to the actual
+// file"; man 2 memfd_create: the file "behaves like a regular file". Another
+// process (a child, same credentials) can open a memfd through
+// /proc/PID/fd/N and read what the owner wrote.
+TEST(MemfdCreate, AnotherProcessOpensItThroughProc) {
+  IPCSPEC_NEEDS(Need::MemfdCreate());
+  ASSERT_OK_AND_ASSIGN(FileDescriptor fd, Memfd(MFD_CLOEXEC));
+  ASSERT_THAT(pwrite(fd.get(), "shared", 6, 0), SyscallSucceedsWithValue(6));
+  std::string path = "/proc/" + std::to_string(getpid()) + "/fd/" + std::to_string(fd.get());
+  auto ws = ForkAndWait([path] {
+    // The path names the parent's descriptor table, not the child's copy.
+    int f = open(path.c_str(), O_RDWR | O_CLOEXEC);
+    if (f < 0) return 2;
+    char buf[7] = {};
+    if (pread(f, buf, 6, 0) != 6 || std::string(buf) != "shared") return 3;
+    return 0;
+  });
+  ASSERT_TRUE(ws.ok()) << ws.error();
+  EXPECT_TRUE(ws.value().ExitedWith(0))
+      << "man 2 memfd_create: another process opens the memfd through /proc/PID/fd and reads "
+         "its data (2: open failed, 3: wrong data); child " << ws.value();
+}
+
+// man 2 msync: "EBUSY MS_INVALIDATE was specified in flags, and a memory lock
+// exists for the specified address range."
+TEST(Msync, InvalidateOfALockedRangeIsEbusy) {
+  const size_t p = Page();
+  ASSERT_OK_AND_ASSIGN(TempFile file, TempFile::Create(p));
+  ASSERT_OK_AND_ASSIGN(Mapping m, Mapping::Map(p, PROT_READ | PROT_WRITE, MAP_SHARED,
+                                               file.fd()));
+  ASSERT_THAT(mlock(m.data(), p), SyscallSucceeds()) << "one page under RLIMIT_MEMLOCK";
+  EXPECT_THAT(msync(m.data(), p, MS_INVALIDATE), SyscallFailsWithErrno(EBUSY))
+      << "man 2 msync: \"EBUSY MS_INVALIDATE was specified in flags, and a memory lock exists\"";
+  ASSERT_THAT(munlock(m.data(), p), SyscallSucceeds());
+  EXPECT_THAT(msync(m.data(), p, MS_INVALIDATE), SyscallSucceeds())
+      << "man 2 msync: MS_INVALIDATE of an unlocked shared mapping succeeds";
 }
 
 // man 2 fcntl: "Seals are a property of an inode." A child made by fork(2)
@@ -479,6 +582,16 @@ TEST(MmapSharedTruncate, ShrinkUnderALiveMappingThenGrowReadsZeros) {
   ASSERT_THAT(ftruncate(fd.get(), static_cast<off_t>(2 * p)), SyscallSucceeds());
   EXPECT_EQ(TouchRead(past), 0)
       << "man 2 ftruncate: \"the extended part reads as null bytes\" through the live mapping";
+  ASSERT_THAT(ftruncate(fd.get(), 0), SyscallSucceeds())
+      << "man 2 ftruncate: truncation to zero under a live mapping";
+  ASSERT_THAT(ftruncate(fd.get(), static_cast<off_t>(p)), SyscallSucceeds());
+  struct stat st;
+  ASSERT_THAT(fstat(fd.get(), &st), SyscallSucceeds());
+  ASSERT_EQ(st.st_size, static_cast<off_t>(p))
+      << "man 2 ftruncate: \"the file ... is extended\" to one page (else SIGBUS below)";
+  EXPECT_EQ(TouchRead(m.data() + 1), 0)
+      << "man 2 ftruncate: after truncation to zero and growth, the first page reads as null "
+         "bytes through the live mapping";
 }
 
 // man 2 mmap: MAP_SHARED_VALIDATE: "MAP_SHARED mappings ignore unknown flags
