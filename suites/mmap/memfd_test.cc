@@ -222,6 +222,16 @@ TEST(MemfdSeal, SealsBelongToTheInode) {
   FileDescriptor d(fcntl(fd.get(), F_DUPFD_CLOEXEC, 0));
   ASSERT_TRUE(d.valid()) << strerror(errno);
   ASSERT_OK_AND_ASSIGN(FileDescriptor re, Reopen(fd.get(), O_RDWR));
+  {
+    ASSERT_OK_AND_ASSIGN(Mapping w, Mapping::Map(static_cast<size_t>(n), PROT_READ | PROT_WRITE,
+                                                 MAP_SHARED, fd.get()));
+    std::memcpy(w.data() + 8, "mapped", 6);
+  }
+  char mbuf[7] = {};
+  ssize_t mgot = pread(d.get(), mbuf, 6, 8);
+  EXPECT_TRUE(mgot == 6 && std::string(mbuf) == "mapped")
+      << "man 2 mmap MAP_SHARED: a store through a mapping of the memfd is \"carried through to "
+         "the underlying file\" and reads back through a dup; got " << mgot;
   ASSERT_THAT(pwrite(fd.get(), "inode", 5, 0), SyscallSucceedsWithValue(5));
   for (int other : {fd.get(), d.get(), re.get()}) {
     char buf[6] = {};
@@ -515,6 +525,36 @@ TEST(MemfdSeal, AShmOpenObjectStartsWithSealSeal) {
          "a tmpfs file has F_SEAL_SEAL (Linux)";
   EXPECT_THAT(fcntl(fd.get(), F_ADD_SEALS, F_SEAL_GROW), SyscallFailsWithErrno(EPERM))
       << "man 2 fcntl F_ADD_SEALS: with F_SEAL_SEAL set the call \"will be rejected with EPERM\"";
+}
+
+// The kernel's Documentation/admin-guide/sysctl/vm.rst, memfd_noexec (Linux
+// 6.3): 0 keeps the old behaviour (a memfd made without MFD_EXEC or
+// MFD_NOEXEC_SEAL is executable), 1 makes MFD_NOEXEC_SEAL the default, 2
+// also refuses MFD_EXEC. Read only here: the value this process sees decides
+// what a memfd made with neither flag must look like; the sysctl is never
+// written.
+TEST(MemfdCreate, DefaultFollowsVmMemfdNoexec) {
+  IPCSPEC_NEEDS(Need::MemfdCreate(), Need::FileSealing(), Need::KernelAtLeast(6, 3),
+                Need::SysctlAtLeast("/proc/sys/vm/memfd_noexec", 0));
+  FileDescriptor sc(open("/proc/sys/vm/memfd_noexec", O_RDONLY | O_CLOEXEC));
+  ASSERT_TRUE(sc.valid()) << strerror(errno);
+  char text[16] = {};
+  ASSERT_THAT(read(sc.get(), text, sizeof(text) - 1), SyscallSucceeds());
+  const int mode = text[0] - '0';
+  ASSERT_OK_AND_ASSIGN(FileDescriptor fd, Memfd(MFD_CLOEXEC | MFD_ALLOW_SEALING));
+  struct stat st = {};
+  ASSERT_THAT(fstat(fd.get(), &st), SyscallSucceeds());
+  int seals = fcntl(fd.get(), F_GET_SEALS);
+  if (mode == 0) {
+    EXPECT_NE(st.st_mode & 0111, 0u)
+        << "vm.rst memfd_noexec=0: a memfd made without MFD_NOEXEC_SEAL is executable";
+    EXPECT_EQ(seals, 0) << "vm.rst memfd_noexec=0: no F_SEAL_EXEC by default";
+  } else {
+    EXPECT_EQ(st.st_mode & 0111, 0u)
+        << "vm.rst memfd_noexec=" << mode << ": MFD_NOEXEC_SEAL is the default (no execute bits)";
+    EXPECT_TRUE(seals >= 0 && (seals & F_SEAL_EXEC))
+        << "vm.rst memfd_noexec=" << mode << ": MFD_NOEXEC_SEAL is the default (F_SEAL_EXEC)";
+  }
 }
 
 // ---------------------------------------------------- shared mappings
