@@ -454,6 +454,43 @@ TEST(MemfdSeal, SealGrowCoversFallocateNotZeroLengthWrites) {
   EXPECT_EQ(st.st_size, n) << "man 2 fcntl F_SEAL_GROW: the size did not increase";
 }
 
+// man 2 fcntl F_SEAL_GROW: "write(2) beyond the end of the file ... fail[s]
+// with EPERM"; man 2 write: "The number of bytes written may be less than
+// count". Linux checks the seal per page cache folio: a write that starts
+// inside the file and crosses its end is either shortened to the part inside
+// the file (4 KiB folios: the last page ends at the end of the file) or
+// refused with EPERM (a folio that reaches past the end); a write whose only
+// page holds the end of the file is refused whole. Neither grows the file.
+TEST(MemfdSeal, SealGrowShortensOrRefusesAWriteCrossingTheEnd) {
+  IPCSPEC_NEEDS(Need::MemfdCreate(), Need::FileSealing());
+  const size_t p = Page();
+  ASSERT_OK_AND_ASSIGN(FileDescriptor fd, SealableMemfd(static_cast<off_t>(p)));
+  ASSERT_THAT(fcntl(fd.get(), F_ADD_SEALS, F_SEAL_GROW), SyscallSucceeds());
+  std::string data(p, 'w');
+  ssize_t n = pwrite(fd.get(), data.data(), p, static_cast<off_t>(3 * p / 4));
+  int err = errno;
+  EXPECT_TRUE(n == static_cast<ssize_t>(p / 4) || (n == -1 && err == EPERM))
+      << "man 2 fcntl F_SEAL_GROW: a write crossing the end is shortened to the bytes inside the "
+         "file (man 2 write: \"may be less than count\") or fails with EPERM; got " << n << " "
+      << strerror(err);
+  struct stat st;
+  ASSERT_THAT(fstat(fd.get(), &st), SyscallSucceeds());
+  EXPECT_EQ(st.st_size, static_cast<off_t>(p)) << "man 2 fcntl F_SEAL_GROW: the size cannot be "
+                                                  "increased by write(2)";
+
+  ASSERT_THAT(ftruncate(fd.get(), static_cast<off_t>(3 * p / 4)), SyscallSucceeds());
+  EXPECT_THAT(pwrite(fd.get(), data.data(), p / 2, static_cast<off_t>(p / 2)),
+              SyscallFailsWithErrno(EPERM))
+      << "man 2 fcntl F_SEAL_GROW: a write whose only page holds the end of the file and would "
+         "grow it fails with EPERM as a whole (Linux)";
+  char c = 1;
+  ASSERT_THAT(pread(fd.get(), &c, 1, static_cast<off_t>(p / 2)), SyscallSucceedsWithValue(1));
+  EXPECT_EQ(c, 0) << "man 2 fcntl F_SEAL_GROW: the refused write wrote nothing (Linux)";
+  EXPECT_THAT(pwrite(fd.get(), data.data(), p / 4, static_cast<off_t>(p / 2)),
+              SyscallSucceedsWithValue(static_cast<ssize_t>(p / 4)))
+      << "man 2 fcntl F_SEAL_GROW: a write up to the end of the file still works";
+}
+
 // man 5 proc, /proc/pid/fd: "each entry ... is a symbolic link to the actual
 // file"; man 2 memfd_create: the file "behaves like a regular file". Another
 // process (a child, same credentials) can open a memfd through
