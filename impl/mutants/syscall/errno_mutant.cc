@@ -52,7 +52,7 @@ const Named kSyscalls[] = {
     SYS(pwrite64), SYS(preadv), SYS(pwritev), SYS(lseek), SYS(close), SYS(open), SYS(openat),
     SYS(unlink), SYS(unlinkat), SYS(link), SYS(linkat), SYS(rename), SYS(ftruncate), SYS(fstat),
     SYS(newfstatat), SYS(statx), SYS(fchmod), SYS(fchown), SYS(mmap), SYS(munmap),
-    SYS(mprotect), SYS(mremap), SYS(pipe), SYS(pipe2), SYS(splice), SYS(tee), SYS(vmsplice),
+    SYS(mprotect), SYS(mremap), SYS(msync), SYS(madvise), SYS(pipe), SYS(pipe2), SYS(splice), SYS(tee), SYS(vmsplice),
     SYS(fcntl), SYS(ioctl), SYS(poll), SYS(ppoll), SYS(select), SYS(pselect6),
     SYS(epoll_create1), SYS(epoll_ctl), SYS(epoll_wait), SYS(epoll_pwait), SYS(eventfd2),
     SYS(futex), SYS(kill), SYS(tgkill), SYS(rt_sigqueueinfo), SYS(signalfd4), SYS(flock),
