@@ -1,0 +1,554 @@
+// The file-lock table (issue 14, "File locks"): flock(2) shared locks,
+// conversions, errors and EINTR; fcntl(2) record locks held by several
+// readers, F_SETLKW blocking both ways, open mode against lock type, bad
+// arguments, negative lengths and ranges past the end; open file description
+// locks converted in place and conflicting with traditional locks.
+//
+// Each test cites the sentence of man 2 flock or man 2 fcntl it checks.
+// Blocked processes are seen with WaitUntilBlocked; every wait has a deadline.
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "gtest/gtest.h"
+#include "impl/core/blocked.h"
+#include "impl/core/checkpoint.h"
+#include "impl/core/deadline.h"
+#include "impl/core/file_descriptor.h"
+#include "impl/core/needs.h"
+#include "impl/core/process.h"
+#include "impl/core/shared_memory.h"
+#include "impl/core/syscall_matchers.h"
+#include "impl/file_lock/file_lock.h"
+
+namespace ipcspec {
+namespace {
+
+// One lock call; 0 or the errno.
+int SetLk(int fd, int cmd, short type, off_t start, off_t len) {
+  struct flock fl = FlockRange(type, start, len);
+  return fcntl(fd, cmd, &fl) == 0 ? 0 : errno;
+}
+
+int Flock(int fd, int op) { return flock(fd, op) == 0 ? 0 : errno; }
+
+std::string Err(int e) { return e == 0 ? std::string("success") : ErrnoName(e); }
+
+bool IsConflict(int e) { return e == EAGAIN || e == EACCES; }
+
+Need OfdLocks() {
+  return Need::Feature("ofd-locks", []() -> std::optional<std::string> {
+    PosixError e = ProbeOfdLocks();
+    if (e.ok()) return std::nullopt;
+    return e.ToString();
+  });
+}
+
+// F_GETLK (or F_OFD_GETLK) asked by a forked child through its own open of
+// `path`; the child's errno in `err`.
+struct Probe {
+  int err = 0;
+  struct flock fl = {};
+};
+
+PosixErrorOr<Probe> GetLkElsewhere(const std::string& path, int cmd, struct flock query) {
+  IPCSPEC_ASSIGN_OR_RETURN(auto out, SharedObject<Probe>::Create());
+  Probe* res = out.get();
+  IPCSPEC_ASSIGN_OR_RETURN(WaitStatus st, ForkAndWait([&]() -> int {
+                             int fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
+                             if (fd < 0) {
+                               res->err = errno;
+                               return 1;
+                             }
+                             struct flock q = query;
+                             if (fcntl(fd, cmd, &q) != 0) res->err = errno;
+                             res->fl = q;
+                             return 0;
+                           }));
+  if (!st.exited()) return PosixError(ECHILD, "F_GETLK probe child " + st.ToString());
+  return *res;
+}
+
+// A child that opens `path` and makes one lock call (`call(fd)`: 0 or errno)
+// and exits with its result (100: the open failed).
+PosixErrorOr<Child> ForkLocker(const std::string& path, int flags, std::function<int(int)> call) {
+  return Child::Fork([path, flags, call]() -> int {
+    int fd = open(path.c_str(), flags | O_CLOEXEC);
+    if (fd < 0) return 100;
+    return call(fd);
+  });
+}
+
+// ---------------------------------------------------------------------------
+// flock(2)
+
+constexpr char kFlockShared[] =
+    "man 2 flock: \"LOCK_SH Place a shared lock. More than one process may hold a shared lock "
+    "for a given file at a given time.\"";
+
+// Separate open(2)s are separate holders for flock (man 2 flock: "these file
+// descriptors are treated independently by flock()"), so three opens stand
+// for three processes.
+TEST(FlockTable, SeveralSharedHoldersExcludeAnExclusiveLock) {
+  ASSERT_OK_AND_ASSIGN(LockFile f, LockFile::Create());
+  ASSERT_OK_AND_ASSIGN(FileDescriptor a, f.Open());
+  ASSERT_OK_AND_ASSIGN(FileDescriptor b, f.Open());
+  ASSERT_OK_AND_ASSIGN(FileDescriptor c, f.Open());
+  ASSERT_EQ(Flock(a.get(), LOCK_SH), 0);
+  EXPECT_EQ(Flock(b.get(), LOCK_SH | LOCK_NB), 0)
+      << "a second shared holder was refused. " << kFlockShared;
+  EXPECT_EQ(Flock(c.get(), LOCK_EX | LOCK_NB), EWOULDBLOCK)
+      << "LOCK_EX|LOCK_NB while two shared locks are held gave " << Err(errno)
+      << ". man 2 flock: \"A single file may not simultaneously have both shared and exclusive "
+         "locks.\"";
+  ASSERT_EQ(Flock(a.get(), LOCK_UN), 0);
+  EXPECT_EQ(Flock(c.get(), LOCK_EX | LOCK_NB), EWOULDBLOCK)
+      << "LOCK_EX|LOCK_NB with one shared holder left was granted. man 2 flock: \"A single "
+         "file may not simultaneously have both shared and exclusive locks.\"";
+  ASSERT_EQ(Flock(b.get(), LOCK_UN), 0);
+  EXPECT_EQ(Flock(c.get(), LOCK_EX | LOCK_NB), 0)
+      << "LOCK_EX|LOCK_NB refused after every shared holder unlocked";
+}
+
+// man 2 flock: "A process may hold only one type of lock (shared or
+// exclusive) on a file. Subsequent flock() calls on an already locked file
+// will convert an existing lock to the new lock mode."
+TEST(FlockTable, UpgradeAndDowngradeConvertTheLock) {
+  ASSERT_OK_AND_ASSIGN(LockFile f, LockFile::Create());
+  ASSERT_OK_AND_ASSIGN(FileDescriptor a, f.Open());
+  ASSERT_OK_AND_ASSIGN(FileDescriptor b, f.Open());
+  const char* cite =
+      "man 2 flock: \"Subsequent flock() calls on an already locked file will convert an "
+      "existing lock to the new lock mode.\"";
+  ASSERT_EQ(Flock(a.get(), LOCK_SH), 0);
+  EXPECT_EQ(Flock(a.get(), LOCK_EX | LOCK_NB), 0) << "upgrade of the only shared lock: " << cite;
+  EXPECT_EQ(Flock(b.get(), LOCK_SH | LOCK_NB), EWOULDBLOCK)
+      << "after the upgrade another open took a shared lock: the upgrade did not happen. "
+      << cite;
+  EXPECT_EQ(Flock(a.get(), LOCK_SH | LOCK_NB), 0) << "downgrade: " << cite;
+  EXPECT_EQ(Flock(b.get(), LOCK_SH | LOCK_NB), 0)
+      << "after the downgrade another open cannot take a shared lock. " << cite;
+}
+
+// man 2 flock: "Converting a lock (shared to exclusive, or vice versa) is not
+// guaranteed to be atomic: the existing lock is first removed, and then a new
+// lock is established." Linux does exactly that: an upgrade refused with
+// LOCK_NB has already dropped the shared lock it held.
+TEST(FlockTable, ARefusedUpgradeHasDroppedTheSharedLock) {
+  ASSERT_OK_AND_ASSIGN(LockFile f, LockFile::Create());
+  ASSERT_OK_AND_ASSIGN(FileDescriptor a, f.Open());
+  ASSERT_OK_AND_ASSIGN(FileDescriptor b, f.Open());
+  ASSERT_OK_AND_ASSIGN(FileDescriptor c, f.Open());
+  ASSERT_EQ(Flock(a.get(), LOCK_SH), 0);
+  ASSERT_EQ(Flock(b.get(), LOCK_SH), 0);
+  EXPECT_EQ(Flock(a.get(), LOCK_EX | LOCK_NB), EWOULDBLOCK)
+      << "an upgrade while another shared lock is held was granted. man 2 flock: \"the "
+         "conversion either blocks, or fails if LOCK_NB was specified\"";
+  ASSERT_EQ(Flock(b.get(), LOCK_UN), 0);
+  EXPECT_EQ(Flock(c.get(), LOCK_EX | LOCK_NB), 0)
+      << "the refused upgrade kept its shared lock (Linux drops it). man 2 flock: \"Converting "
+         "a lock (shared to exclusive, or vice versa) is not guaranteed to be atomic: the "
+         "existing lock is first removed, and then a new lock is established.\"";
+}
+
+// man 2 flock: "A shared or exclusive lock can be placed on a file regardless
+// of the mode in which the file was opened."
+TEST(FlockTable, AnyOpenModeCanLock) {
+  ASSERT_OK_AND_ASSIGN(LockFile f, LockFile::Create());
+  for (int mode : {O_RDONLY, O_WRONLY}) {
+    FileDescriptor fd(open(f.path().c_str(), mode | O_CLOEXEC));
+    ASSERT_TRUE(fd.valid());
+    EXPECT_EQ(Flock(fd.get(), LOCK_EX | LOCK_NB), 0)
+        << (mode == O_RDONLY ? "O_RDONLY" : "O_WRONLY")
+        << ": man 2 flock: \"A shared or exclusive lock can be placed on a file regardless of "
+           "the mode in which the file was opened.\"";
+    EXPECT_EQ(Flock(fd.get(), LOCK_UN), 0);
+  }
+}
+
+// man 2 flock: "EINVAL operation is invalid." / "EBADF fd is not an open file
+// descriptor." An O_PATH descriptor is not one flock accepts either (man 2
+// open, O_PATH: other file operations "fail with the error EBADF").
+TEST(FlockTable, Errors) {
+  ASSERT_OK_AND_ASSIGN(LockFile f, LockFile::Create());
+  ASSERT_OK_AND_ASSIGN(FileDescriptor fd, f.Open());
+  for (int op : {0, LOCK_NB, LOCK_SH | LOCK_EX, LOCK_SH | LOCK_EX | LOCK_NB, 0x40}) {
+    EXPECT_EQ(Flock(fd.get(), op), EINVAL)
+        << "flock operation " << op << " gave " << Err(errno)
+        << ". man 2 flock: \"EINVAL operation is invalid.\"";
+  }
+  EXPECT_EQ(Flock(-1, LOCK_EX | LOCK_NB), EBADF)
+      << "flock(-1). man 2 flock: \"EBADF fd is not an open file descriptor.\"";
+  int closed = dup(fd.get());
+  ASSERT_GE(closed, 0);
+  ASSERT_EQ(close(closed), 0);
+  EXPECT_EQ(Flock(closed, LOCK_SH | LOCK_NB), EBADF)
+      << "flock of a closed fd. man 2 flock: \"EBADF fd is not an open file descriptor.\"";
+  FileDescriptor path_fd(open(f.path().c_str(), O_PATH | O_CLOEXEC));
+  ASSERT_TRUE(path_fd.valid());
+  EXPECT_EQ(Flock(path_fd.get(), LOCK_EX | LOCK_NB), EBADF)
+      << "flock of an O_PATH fd. man 2 open, O_PATH: other file operations \"fail with the "
+         "error EBADF\"";
+}
+
+// A blocked flock or F_SETLKW interrupted by a handler installed without
+// SA_RESTART fails with EINTR.
+enum class Blocker { kFlock, kSetlkw, kOfdSetlkw };
+
+void NoteSignal(int) {}
+
+int BlockingCall(Blocker b, int fd) {
+  switch (b) {
+    case Blocker::kFlock:
+      return Flock(fd, LOCK_EX);
+    case Blocker::kSetlkw:
+      return SetLk(fd, F_SETLKW, F_WRLCK, 0, 0);
+    case Blocker::kOfdSetlkw:
+      return SetLk(fd, F_OFD_SETLKW, F_WRLCK, 0, 0);
+  }
+  return EINVAL;
+}
+
+int HoldNow(Blocker b, int fd) {
+  switch (b) {
+    case Blocker::kFlock:
+      return Flock(fd, LOCK_EX | LOCK_NB);
+    case Blocker::kSetlkw:
+      return SetLk(fd, F_SETLK, F_WRLCK, 0, 0);
+    case Blocker::kOfdSetlkw:
+      return SetLk(fd, F_OFD_SETLK, F_WRLCK, 0, 0);
+  }
+  return EINVAL;
+}
+
+class LockEintr : public ::testing::TestWithParam<Blocker> {};
+
+TEST_P(LockEintr, ABlockedLockFailsEintrWhenACaughtSignalArrives) {
+  const Blocker b = GetParam();
+  if (b == Blocker::kOfdSetlkw) {
+    IPCSPEC_NEEDS(OfdLocks());
+  }
+  const char* cite =
+      b == Blocker::kFlock
+          ? "man 2 flock: \"EINTR While waiting to acquire a lock, the call was interrupted by "
+            "delivery of a signal caught by a handler\""
+          : "man 2 fcntl, F_SETLKW: \"If a signal is caught while waiting, then the call is "
+            "interrupted and (after the signal handler has returned) returns immediately (with "
+            "return value -1 and errno set to EINTR\"";
+  ASSERT_OK_AND_ASSIGN(LockFile f, LockFile::Create());
+  ASSERT_OK_AND_ASSIGN(FileDescriptor held, f.Open());
+  ASSERT_EQ(HoldNow(b, held.get()), 0);
+  ASSERT_OK_AND_ASSIGN(Child waiter, ForkLocker(f.path(), O_RDWR, [b](int fd) {
+                         struct sigaction sa = {};
+                         sa.sa_handler = NoteSignal;  // no SA_RESTART
+                         if (sigaction(SIGUSR1, &sa, nullptr) != 0) return 101;
+                         return BlockingCall(b, fd);
+                       }));
+  PosixError blocked =
+      WaitUntilBlocked(waiter.pid(), {b == Blocker::kFlock ? SYS_flock : SYS_fcntl});
+  ASSERT_TRUE(blocked.ok()) << "the waiter did not block behind the held lock: " << blocked
+                            << ". " << cite;
+  ASSERT_NO_ERRNO(waiter.Signal(SIGUSR1));
+  ASSERT_OK_AND_ASSIGN(WaitStatus st, waiter.Wait());
+  EXPECT_TRUE(st.ExitedWith(EINTR))
+      << "the blocked waiter, after a caught SIGUSR1: " << st << " (0: it got the lock). "
+      << cite;
+}
+
+INSTANTIATE_TEST_SUITE_P(Calls, LockEintr,
+                         ::testing::Values(Blocker::kFlock, Blocker::kSetlkw,
+                                           Blocker::kOfdSetlkw),
+                         [](const auto& info) {
+                           switch (info.param) {
+                             case Blocker::kFlock:
+                               return std::string("flock");
+                             case Blocker::kSetlkw:
+                               return std::string("F_SETLKW");
+                             case Blocker::kOfdSetlkw:
+                               return std::string("F_OFD_SETLKW");
+                           }
+                           return std::string("unknown");
+                         });
+
+// man 2 flock: "A call to flock() may block if an incompatible lock is held
+// by another process." A shared lock blocks LOCK_EX and the reverse, until it
+// is released.
+TEST(FlockTable, BlockedUntilTheIncompatibleLockIsReleased) {
+  for (bool held_exclusive : {false, true}) {
+    SCOPED_TRACE(held_exclusive ? "exclusive held, shared wanted"
+                                : "shared held, exclusive wanted");
+    ASSERT_OK_AND_ASSIGN(LockFile f, LockFile::Create());
+    ASSERT_OK_AND_ASSIGN(FileDescriptor held, f.Open());
+    ASSERT_EQ(Flock(held.get(), held_exclusive ? LOCK_EX | LOCK_NB : LOCK_SH | LOCK_NB), 0);
+    const int want = held_exclusive ? LOCK_SH : LOCK_EX;
+    ASSERT_OK_AND_ASSIGN(Child waiter, ForkLocker(f.path(), O_RDWR,
+                                                  [want](int fd) { return Flock(fd, want); }));
+    PosixError blocked = WaitUntilBlocked(waiter.pid(), {SYS_flock});
+    EXPECT_TRUE(blocked.ok())
+        << "the flock did not block behind an incompatible lock: " << blocked
+        << ". man 2 flock: \"A call to flock() may block if an incompatible lock is held by "
+           "another process.\"";
+    ASSERT_EQ(Flock(held.get(), LOCK_UN), 0);
+    ASSERT_OK_AND_ASSIGN(WaitStatus st, waiter.Wait());
+    EXPECT_TRUE(st.ExitedWith(0)) << "the waiter after LOCK_UN: " << st;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// fcntl(2) record locks
+
+// man 2 fcntl: "Any number of processes may hold a read lock (shared lock) on
+// a file region, but only one process may hold a write lock (exclusive
+// lock)." The parent takes its read lock with F_SETLKW, the children theirs
+// with F_SETLK.
+TEST(FcntlTable, SeveralProcessesHoldReadLocks) {
+  ASSERT_OK_AND_ASSIGN(LockFile f, LockFile::Create());
+  ASSERT_OK_AND_ASSIGN(FileDescriptor fd, f.Open());
+  ASSERT_EQ(SetLk(fd.get(), F_SETLKW, F_RDLCK, 0, 100), 0);
+  const char* cite =
+      "man 2 fcntl: \"Any number of processes may hold a read lock (shared lock) on a file "
+      "region, but only one process may hold a write lock (exclusive lock).\"";
+  ASSERT_OK_AND_ASSIGN(Checkpoint cp, Checkpoint::Create());
+  ASSERT_OK_AND_ASSIGN(Child reader, ForkLocker(f.path(), O_RDONLY, [&cp](int cfd) {
+                         int e = SetLk(cfd, F_SETLK, F_RDLCK, 50, 100);
+                         cp.Signal(1);
+                         if (e != 0) return e;
+                         return cp.WaitFor(2, Deadline::Default()).ok() ? 0 : 102;
+                       }));
+  ASSERT_NO_ERRNO(cp.WaitFor(1, Deadline::Default()));
+  ASSERT_OK_AND_ASSIGN(WaitStatus writer, ForkAndWait([&]() -> int {
+                         int cfd = open(f.path().c_str(), O_RDWR | O_CLOEXEC);
+                         if (cfd < 0) return 100;
+                         return SetLk(cfd, F_SETLK, F_WRLCK, 60, 1);
+                       }));
+  EXPECT_TRUE(writer.ExitedWith(EAGAIN) || writer.ExitedWith(EACCES))
+      << "a write lock over two read holders: " << writer
+      << " (exit code: the errno, 0 granted). " << cite;
+  cp.Signal(2);
+  ASSERT_OK_AND_ASSIGN(WaitStatus st, reader.Wait());
+  EXPECT_TRUE(st.ExitedWith(0)) << "a second process's read lock over the parent's: " << st
+                                << " (exit code: the errno of its F_SETLK). " << cite;
+}
+
+// man 2 fcntl, F_SETLKW: "As for F_SETLK, but if a conflicting lock is held on
+// the file, then wait for that lock to be released." A read lock blocks a
+// writer, a write lock a reader.
+TEST(FcntlTable, SetlkwWaitsForAConflictingLockBothWays) {
+  const char* cite =
+      "man 2 fcntl, F_SETLKW: \"if a conflicting lock is held on the file, then wait for that "
+      "lock to be released\"";
+  for (short held_type : {F_RDLCK, F_WRLCK}) {
+    const short want = held_type == F_RDLCK ? F_WRLCK : F_RDLCK;
+    SCOPED_TRACE(held_type == F_RDLCK ? "read held, write wanted" : "write held, read wanted");
+    ASSERT_OK_AND_ASSIGN(LockFile f, LockFile::Create());
+    ASSERT_OK_AND_ASSIGN(FileDescriptor fd, f.Open());
+    ASSERT_EQ(SetLk(fd.get(), F_SETLK, held_type, 0, 10), 0);
+    ASSERT_OK_AND_ASSIGN(Child waiter, ForkLocker(f.path(), O_RDWR, [want](int cfd) {
+                           return SetLk(cfd, F_SETLKW, want, 5, 10);
+                         }));
+    PosixError blocked = WaitUntilBlocked(waiter.pid(), {SYS_fcntl});
+    EXPECT_TRUE(blocked.ok()) << "F_SETLKW did not wait for the conflicting lock: " << blocked
+                              << ". " << cite;
+    ASSERT_EQ(SetLk(fd.get(), F_SETLK, F_UNLCK, 0, 10), 0);
+    ASSERT_OK_AND_ASSIGN(WaitStatus st, waiter.Wait());
+    EXPECT_TRUE(st.ExitedWith(0)) << "the waiter after the unlock: " << st << ". " << cite;
+  }
+}
+
+// man 2 fcntl: "In order to place a read lock, fd must be open for reading.
+// In order to place a write lock, fd must be open for writing." / "EBADF cmd
+// is F_SETLK or F_SETLKW and the file descriptor open mode doesn't match with
+// the type of lock requested." Linux applies the same to the OFD commands.
+TEST(FcntlTable, LockTypeAgainstOpenModeIsEbadf) {
+  ASSERT_OK_AND_ASSIGN(LockFile f, LockFile::Create());
+  FileDescriptor ro(open(f.path().c_str(), O_RDONLY | O_CLOEXEC));
+  FileDescriptor wo(open(f.path().c_str(), O_WRONLY | O_CLOEXEC));
+  ASSERT_TRUE(ro.valid() && wo.valid());
+  const char* cite =
+      "man 2 fcntl: \"EBADF cmd is F_SETLK or F_SETLKW and the file descriptor open mode "
+      "doesn't match with the type of lock requested.\"";
+  for (int cmd : {F_SETLK, F_SETLKW}) {
+    EXPECT_EQ(SetLk(wo.get(), cmd, F_RDLCK, 0, 0), EBADF)
+        << "cmd " << cmd << ": a read lock on an O_WRONLY fd. " << cite;
+    EXPECT_EQ(SetLk(ro.get(), cmd, F_WRLCK, 0, 0), EBADF)
+        << "cmd " << cmd << ": a write lock on an O_RDONLY fd. " << cite;
+  }
+  EXPECT_EQ(SetLk(ro.get(), F_SETLK, F_RDLCK, 0, 0), 0) << "a read lock on an O_RDONLY fd";
+  EXPECT_EQ(SetLk(wo.get(), F_SETLK, F_WRLCK, 0, 0), 0) << "a write lock on an O_WRONLY fd";
+  EXPECT_EQ(SetLk(-1, F_SETLK, F_RDLCK, 0, 0), EBADF)
+      << "man 2 fcntl: \"EBADF fd is not an open file descriptor\"";
+  FileDescriptor path_fd(open(f.path().c_str(), O_PATH | O_CLOEXEC));
+  ASSERT_TRUE(path_fd.valid());
+  EXPECT_EQ(SetLk(path_fd.get(), F_SETLK, F_RDLCK, 0, 0), EBADF)
+      << "F_SETLK on an O_PATH fd. man 2 open, O_PATH: other file operations \"fail with the "
+         "error EBADF\"";
+}
+
+// man 2 fcntl: "EINVAL The value specified in cmd is not recognized by this
+// kernel." The page lists SEEK_SET, SEEK_CUR and SEEK_END for l_whence and
+// F_RDLCK, F_WRLCK and F_UNLCK for l_type; Linux refuses others with EINVAL.
+// "Bytes past the end of the file may be locked, but not bytes before the
+// start of the file": Linux says EINVAL.
+TEST(FcntlTable, BadArgumentsAreEinval) {
+  ASSERT_OK_AND_ASSIGN(LockFile f, LockFile::Create());
+  ASSERT_OK_AND_ASSIGN(FileDescriptor fd, f.Open());
+  struct flock fl = FlockRange(F_WRLCK, 0, 0);
+  EXPECT_THAT(fcntl(fd.get(), 0x7fff, &fl), SyscallFailsWithErrno(EINVAL))
+      << "man 2 fcntl: \"EINVAL The value specified in cmd is not recognized by this kernel.\"";
+  for (int cmd : {F_GETLK, F_SETLK, F_SETLKW}) {
+    struct flock w = FlockRange(F_WRLCK, 0, 0);
+    w.l_whence = 7;
+    EXPECT_THAT(fcntl(fd.get(), cmd, &w), SyscallFailsWithErrno(EINVAL))
+        << "cmd " << cmd << " with l_whence 7 (the page names only SEEK_SET, SEEK_CUR and "
+           "SEEK_END for l_whence; Linux: EINVAL)";
+    struct flock t = FlockRange(F_WRLCK, 0, 0);
+    t.l_type = 42;
+    EXPECT_THAT(fcntl(fd.get(), cmd, &t), SyscallFailsWithErrno(EINVAL))
+        << "cmd " << cmd << " with l_type 42 (Linux: EINVAL)";
+    struct flock before = FlockRange(F_WRLCK, 5, -10);
+    EXPECT_THAT(fcntl(fd.get(), cmd, &before), SyscallFailsWithErrno(EINVAL))
+        << "cmd " << cmd << ": l_start 5, l_len -10 starts before the file. man 2 fcntl: "
+           "\"Bytes past the end of the file may be locked, but not bytes before the start of "
+           "the file.\"";
+    struct flock neg_start = FlockRange(F_WRLCK, -1, 1);
+    EXPECT_THAT(fcntl(fd.get(), cmd, &neg_start), SyscallFailsWithErrno(EINVAL))
+        << "cmd " << cmd << ": l_start -1 with SEEK_SET. man 2 fcntl: \"not bytes before the "
+           "start of the file\"";
+  }
+}
+
+// man 2 fcntl: "if l_len is negative, the interval described by lock covers
+// bytes l_start+l_len up to and including l_start-1. This is supported since
+// Linux 2.4.21 and Linux 2.5.49."; "Bytes past the end of the file may be
+// locked". Another process's F_GETLK reports the ranges.
+TEST(FcntlTable, NegativeLengthsAndRangesPastTheEnd) {
+  ASSERT_OK_AND_ASSIGN(LockFile f, LockFile::Create());
+  ASSERT_OK_AND_ASSIGN(FileDescriptor fd, f.Open());  // empty file
+  const char* neg_cite =
+      "man 2 fcntl: \"if l_len is negative, the interval described by lock covers bytes "
+      "l_start+l_len up to and including l_start-1\"";
+  ASSERT_EQ(SetLk(fd.get(), F_SETLK, F_WRLCK, 10, -4), 0) << neg_cite;
+  ASSERT_OK_AND_ASSIGN(Probe p, GetLkElsewhere(f.path(), F_GETLK, FlockRange(F_WRLCK, 0, 0)));
+  ASSERT_EQ(p.err, 0) << ErrnoName(p.err);
+  EXPECT_EQ(p.fl.l_type, F_WRLCK) << "the lock [6, 10) is not seen. " << neg_cite;
+  EXPECT_EQ(p.fl.l_start, 6) << FormatFlock(p.fl) << ". " << neg_cite;
+  EXPECT_EQ(p.fl.l_len, 4) << FormatFlock(p.fl) << ". " << neg_cite;
+  ASSERT_OK_AND_ASSIGN(Probe edge, GetLkElsewhere(f.path(), F_GETLK, FlockRange(F_WRLCK, 10, 1)));
+  EXPECT_EQ(edge.fl.l_type, F_UNLCK)
+      << "byte 10 (l_start) is locked: " << FormatFlock(edge.fl) << ". " << neg_cite;
+
+  const char* eof_cite =
+      "man 2 fcntl: \"Bytes past the end of the file may be locked, but not bytes before the "
+      "start of the file.\"";
+  ASSERT_EQ(SetLk(fd.get(), F_SETLK, F_RDLCK, 1000000, 10), 0) << eof_cite;
+  ASSERT_OK_AND_ASSIGN(Probe past,
+                       GetLkElsewhere(f.path(), F_GETLK, FlockRange(F_WRLCK, 100, 0)));
+  EXPECT_EQ(past.fl.l_type, F_RDLCK) << "the lock past the end of the empty file is not seen: "
+                                     << FormatFlock(past.fl) << ". " << eof_cite;
+  EXPECT_EQ(past.fl.l_start, 1000000) << FormatFlock(past.fl) << ". " << eof_cite;
+  // SEEK_END with a negative l_start on a 100-byte file.
+  ASSERT_THAT(ftruncate(fd.get(), 100), SyscallSucceeds());
+  struct flock end = FlockRange(F_WRLCK, -20, 5);
+  end.l_whence = SEEK_END;
+  ASSERT_THAT(fcntl(fd.get(), F_SETLK, &end), SyscallSucceeds())
+      << "man 2 fcntl: with SEEK_END \"l_start can be a negative number provided the offset "
+         "does not lie before the start of the file\"";
+  ASSERT_OK_AND_ASSIGN(Probe e2, GetLkElsewhere(f.path(), F_GETLK, FlockRange(F_WRLCK, 50, 50)));
+  EXPECT_EQ(e2.fl.l_start, 80) << FormatFlock(e2.fl)
+                               << ": SEEK_END -20 on a 100-byte file is byte 80";
+}
+
+// ---------------------------------------------------------------------------
+// Open file description locks
+
+// man 2 fcntl: "Open file description locks placed via the same open file
+// description ... are always compatible: if a new lock is placed on an
+// already locked region, then the existing lock is converted to the new lock
+// type." / F_GETLK: "If the conflicting lock is an open file description
+// lock, then l_pid is set to -1."
+TEST(OfdTable, UpgradeAndDowngradeOnOneDescription) {
+  IPCSPEC_NEEDS(OfdLocks());
+  ASSERT_OK_AND_ASSIGN(LockFile f, LockFile::Create());
+  ASSERT_OK_AND_ASSIGN(FileDescriptor fd, f.Open());
+  ASSERT_OK_AND_ASSIGN(FileDescriptor other, f.Open());
+  const char* cite =
+      "man 2 fcntl: open file description locks placed via the same open file description "
+      "\"are always compatible: if a new lock is placed on an already locked region, then the "
+      "existing lock is converted to the new lock type\"";
+  ASSERT_EQ(SetLk(fd.get(), F_OFD_SETLK, F_RDLCK, 0, 10), 0);
+  EXPECT_EQ(SetLk(fd.get(), F_OFD_SETLK, F_WRLCK, 0, 10), 0) << "upgrade: " << cite;
+  struct flock q = FlockRange(F_RDLCK, 0, 10);
+  ASSERT_THAT(fcntl(other.get(), F_OFD_GETLK, &q), SyscallSucceeds());
+  EXPECT_EQ(q.l_type, F_WRLCK) << "another description sees " << FormatFlock(q)
+                               << " after the upgrade. " << cite;
+  EXPECT_EQ(q.l_pid, -1) << "man 2 fcntl, F_GETLK: \"If the conflicting lock is an open file "
+                            "description lock, then l_pid is set to -1.\"";
+  EXPECT_EQ(SetLk(fd.get(), F_OFD_SETLK, F_RDLCK, 0, 10), 0) << "downgrade: " << cite;
+  EXPECT_EQ(SetLk(other.get(), F_OFD_SETLK, F_RDLCK, 0, 10), 0)
+      << "another description's read lock after the downgrade. " << cite;
+  EXPECT_TRUE(IsConflict(SetLk(other.get(), F_OFD_SETLK, F_WRLCK, 0, 10)))
+      << "another description's write lock over a read lock was granted";
+}
+
+// man 2 fcntl: "Conflicting lock combinations (i.e., a read lock and a write
+// lock or two write locks) where one lock is an open file description lock
+// and the other is a traditional record lock conflict even when they are
+// acquired by the same process on the same file descriptor."
+TEST(OfdTable, ConflictsWithTraditionalLocksOnTheSameDescriptor) {
+  IPCSPEC_NEEDS(OfdLocks());
+  const char* cite =
+      "man 2 fcntl: an open file description lock and a traditional record lock \"conflict "
+      "even when they are acquired by the same process on the same file descriptor\"";
+  {
+    ASSERT_OK_AND_ASSIGN(LockFile f, LockFile::Create());
+    ASSERT_OK_AND_ASSIGN(FileDescriptor fd, f.Open());
+    ASSERT_EQ(SetLk(fd.get(), F_OFD_SETLK, F_WRLCK, 0, 10), 0);
+    int e = SetLk(fd.get(), F_SETLK, F_RDLCK, 5, 10);
+    EXPECT_TRUE(IsConflict(e)) << "F_SETLK read lock over this fd's OFD write lock: " << Err(e)
+                               << ". " << cite;
+    struct flock q = FlockRange(F_WRLCK, 0, 0);
+    ASSERT_THAT(fcntl(fd.get(), F_GETLK, &q), SyscallSucceeds());
+    EXPECT_EQ(q.l_type, F_WRLCK) << "F_GETLK does not see this fd's own OFD lock. " << cite;
+    EXPECT_EQ(q.l_pid, -1) << "man 2 fcntl: \"If the conflicting lock is an open file "
+                              "description lock, then l_pid is set to -1.\"";
+  }
+  {
+    ASSERT_OK_AND_ASSIGN(LockFile f, LockFile::Create());
+    ASSERT_OK_AND_ASSIGN(FileDescriptor fd, f.Open());
+    ASSERT_EQ(SetLk(fd.get(), F_SETLK, F_RDLCK, 0, 10), 0);
+    int e = SetLk(fd.get(), F_OFD_SETLK, F_WRLCK, 0, 1);
+    EXPECT_TRUE(IsConflict(e)) << "F_OFD_SETLK write lock over this process's traditional "
+                                  "read lock: "
+                               << Err(e) << ". " << cite;
+    struct flock q = FlockRange(F_WRLCK, 0, 0);
+    ASSERT_THAT(fcntl(fd.get(), F_OFD_GETLK, &q), SyscallSucceeds());
+    EXPECT_EQ(q.l_type, F_RDLCK) << "F_OFD_GETLK does not see the traditional lock. " << cite;
+    EXPECT_EQ(q.l_pid, getpid()) << "F_OFD_GETLK of a traditional lock gives its holder's pid";
+    EXPECT_EQ(SetLk(fd.get(), F_OFD_SETLK, F_RDLCK, 0, 10), 0)
+        << "two read locks do not conflict";
+  }
+}
+
+// man 2 fcntl: "In order to place a read lock, fd must be open for reading.
+// In order to place a write lock, fd must be open for writing." Linux applies
+// it to F_OFD_SETLK as well (the EBADF entry names only F_SETLK and F_SETLKW).
+TEST(OfdTable, LockTypeAgainstOpenModeIsEbadf) {
+  IPCSPEC_NEEDS(OfdLocks());
+  ASSERT_OK_AND_ASSIGN(LockFile f, LockFile::Create());
+  FileDescriptor ro(open(f.path().c_str(), O_RDONLY | O_CLOEXEC));
+  FileDescriptor wo(open(f.path().c_str(), O_WRONLY | O_CLOEXEC));
+  ASSERT_TRUE(ro.valid() && wo.valid());
+  const char* cite =
+      "man 2 fcntl: \"In order to place a read lock, fd must be open for reading. In order to "
+      "place a write lock, fd must be open for writing.\" (Linux: EBADF for F_OFD_SETLK too)";
+  EXPECT_EQ(SetLk(wo.get(), F_OFD_SETLK, F_RDLCK, 0, 0), EBADF) << "O_WRONLY, F_RDLCK. " << cite;
+  EXPECT_EQ(SetLk(ro.get(), F_OFD_SETLK, F_WRLCK, 0, 0), EBADF) << "O_RDONLY, F_WRLCK. " << cite;
+}
+
+}  // namespace
+}  // namespace ipcspec
