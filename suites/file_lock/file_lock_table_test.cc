@@ -10,6 +10,9 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/socket.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -194,6 +197,60 @@ TEST(FlockTable, Errors) {
   EXPECT_EQ(Flock(path_fd.get(), LOCK_EX | LOCK_NB), EBADF)
       << "flock of an O_PATH fd. man 2 open, O_PATH: other file operations \"fail with the "
          "error EBADF\"";
+}
+
+// man 2 flock: "Subsequent flock() calls on an already locked file will
+// convert an existing lock to the new lock mode": the same mode again is no
+// second lock, and one LOCK_UN releases it. LOCK_UN with no lock succeeds.
+TEST(FlockTable, RepeatedLocksOfOneDescriptionAreOneLock) {
+  ASSERT_OK_AND_ASSIGN(LockFile f, LockFile::Create());
+  ASSERT_OK_AND_ASSIGN(FileDescriptor a, f.Open());
+  ASSERT_OK_AND_ASSIGN(FileDescriptor b, f.Open());
+  EXPECT_EQ(Flock(a.get(), LOCK_UN), 0) << "LOCK_UN with no lock held";
+  const char* cite =
+      "man 2 flock: \"A process may hold only one type of lock (shared or exclusive) on a "
+      "file.\"";
+  for (int mode : {LOCK_EX, LOCK_SH}) {
+    ASSERT_EQ(Flock(a.get(), mode | LOCK_NB), 0);
+    EXPECT_EQ(Flock(a.get(), mode | LOCK_NB), 0)
+        << (mode == LOCK_EX ? "LOCK_EX" : "LOCK_SH") << " again on the same fd. " << cite;
+    ASSERT_EQ(Flock(a.get(), LOCK_UN), 0);
+    EXPECT_EQ(Flock(b.get(), LOCK_EX | LOCK_NB), 0)
+        << "one LOCK_UN after two " << (mode == LOCK_EX ? "LOCK_EX" : "LOCK_SH")
+        << " did not release the lock. " << cite;
+    ASSERT_EQ(Flock(b.get(), LOCK_UN), 0);
+  }
+}
+
+// flock works on any open file description with an inode (gVisor's anchors:
+// a directory, a /proc file, a socket, a pipe whose two ends are two
+// descriptions of one inode). man 2 flock: "Locks created by flock() are
+// associated with an open file description".
+TEST(FlockTable, DirectoriesProcFilesSocketsAndPipesCanBeLocked) {
+  const char* cite =
+      "man 2 flock: \"flock - apply or remove an advisory lock on an open file\"; Linux "
+      "accepts any open file description";
+  const char* tmp = getenv("TEST_TMPDIR");
+  FileDescriptor dir(open(tmp != nullptr ? tmp : "/tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  ASSERT_TRUE(dir.valid());
+  EXPECT_EQ(Flock(dir.get(), LOCK_SH | LOCK_NB), 0) << "a directory. " << cite;
+  EXPECT_EQ(Flock(dir.get(), LOCK_UN), 0);
+  FileDescriptor proc(open("/proc/self/status", O_RDONLY | O_CLOEXEC));
+  ASSERT_TRUE(proc.valid());
+  EXPECT_EQ(Flock(proc.get(), LOCK_EX | LOCK_NB), 0) << "/proc/self/status. " << cite;
+  FileDescriptor sock(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  ASSERT_TRUE(sock.valid());
+  EXPECT_EQ(Flock(sock.get(), LOCK_EX | LOCK_NB), 0) << "a Unix socket. " << cite;
+  int p[2];
+  ASSERT_THAT(pipe2(p, O_CLOEXEC), SyscallSucceeds());
+  FileDescriptor r(p[0]), w(p[1]);
+  EXPECT_EQ(Flock(r.get(), LOCK_EX | LOCK_NB), 0) << "a pipe's read end. " << cite;
+  EXPECT_EQ(Flock(w.get(), LOCK_EX | LOCK_NB), EWOULDBLOCK)
+      << "the write end of a pipe whose read end holds LOCK_EX: the two ends are two open file "
+         "descriptions of one inode. man 2 flock: \"Only one process may hold an exclusive "
+         "lock for a given file at a given time.\"";
+  EXPECT_EQ(Flock(r.get(), LOCK_UN), 0);
+  EXPECT_EQ(Flock(w.get(), LOCK_EX | LOCK_NB), 0) << "the pipe's write end after LOCK_UN";
 }
 
 // A blocked flock or F_SETLKW interrupted by a handler installed without
@@ -461,6 +518,98 @@ TEST(FcntlTable, NegativeLengthsAndRangesPastTheEnd) {
   ASSERT_OK_AND_ASSIGN(Probe e2, GetLkElsewhere(f.path(), F_GETLK, FlockRange(F_WRLCK, 50, 50)));
   EXPECT_EQ(e2.fl.l_start, 80) << FormatFlock(e2.fl)
                                << ": SEEK_END -20 on a 100-byte file is byte 80";
+}
+
+// man 2 fcntl, F_GETLK: "If the lock could be placed, fcntl() does not
+// actually place it, but returns F_UNLCK in the l_type field". A process's
+// own locks never conflict with its requests, so it sees none of them; an
+// unlock of nothing succeeds; a read lock does not make another read lock wait.
+TEST(FcntlTable, OwnLocksNeverConflictAndUnlockingNothingSucceeds) {
+  ASSERT_OK_AND_ASSIGN(LockFile f, LockFile::Create());
+  ASSERT_OK_AND_ASSIGN(FileDescriptor fd, f.Open());
+  ASSERT_OK_AND_ASSIGN(FileDescriptor fd2, f.Open());
+  const char* cite =
+      "man 2 fcntl, F_GETLK: \"If the lock could be placed, fcntl() does not actually place "
+      "it, but returns F_UNLCK in the l_type field\"";
+  EXPECT_EQ(SetLk(fd.get(), F_SETLK, F_UNLCK, 0, 0), 0) << "F_UNLCK with no lock held";
+  struct flock q = FlockRange(F_WRLCK, 0, 0);
+  ASSERT_THAT(fcntl(fd.get(), F_GETLK, &q), SyscallSucceeds());
+  EXPECT_EQ(q.l_type, F_UNLCK) << "F_GETLK on an unlocked file: " << FormatFlock(q) << ". "
+                               << cite;
+  ASSERT_EQ(SetLk(fd.get(), F_SETLK, F_WRLCK, 0, 10), 0);
+  q = FlockRange(F_WRLCK, 0, 0);
+  ASSERT_THAT(fcntl(fd2.get(), F_GETLK, &q), SyscallSucceeds());
+  EXPECT_EQ(q.l_type, F_UNLCK) << "F_GETLK reports the caller's own lock: " << FormatFlock(q)
+                               << ". " << cite;
+  EXPECT_EQ(SetLk(fd2.get(), F_SETLK, F_WRLCK, 5, 10), 0)
+      << "the process's own write lock refused its second write lock over it";
+  ASSERT_EQ(SetLk(fd.get(), F_SETLK, F_RDLCK, 0, 0), 0);
+  ASSERT_OK_AND_ASSIGN(WaitStatus st, ForkAndWait([&]() -> int {
+                         int cfd = open(f.path().c_str(), O_RDONLY | O_CLOEXEC);
+                         if (cfd < 0) return 100;
+                         return SetLk(cfd, F_SETLKW, F_RDLCK, 0, 0);
+                       }));
+  EXPECT_TRUE(st.ExitedWith(0))
+      << "F_SETLKW of a read lock over another process's read lock: " << st
+      << ". man 2 fcntl: \"Any number of processes may hold a read lock\"";
+}
+
+// Record locks belong to the file (the inode), not to its name: renaming it
+// keeps the lock, seen through an open of the new name.
+TEST(FcntlTable, ALockFollowsTheFileAcrossRename) {
+  ASSERT_OK_AND_ASSIGN(LockFile f, LockFile::Create());
+  ASSERT_OK_AND_ASSIGN(FileDescriptor fd, f.Open());
+  ASSERT_EQ(SetLk(fd.get(), F_SETLK, F_WRLCK, 0, 0), 0);
+  const std::string moved = f.path() + ".moved";
+  ASSERT_THAT(rename(f.path().c_str(), moved.c_str()), SyscallSucceeds());
+  auto probe = GetLkElsewhere(moved, F_GETLK, FlockRange(F_RDLCK, 0, 0));
+  ASSERT_THAT(rename(moved.c_str(), f.path().c_str()), SyscallSucceeds());
+  ASSERT_TRUE(probe.ok()) << probe.error();
+  EXPECT_EQ(probe.value().fl.l_type, F_WRLCK)
+      << "after rename, another process's F_GETLK through the new name sees "
+      << FormatFlock(probe.value().fl)
+      << ". man 2 fcntl: F_SETLK acquires a lock \"on the bytes specified by the l_whence, "
+         "l_start, and l_len fields\" of the file, whatever its name";
+}
+
+// man 2 fcntl: "EFAULT lock is outside your accessible address space."
+TEST(FcntlTable, BadLockPointerIsEfault) {
+  ASSERT_OK_AND_ASSIGN(LockFile f, LockFile::Create());
+  ASSERT_OK_AND_ASSIGN(FileDescriptor fd, f.Open());
+  for (int cmd : {F_GETLK, F_SETLK, F_SETLKW}) {
+    EXPECT_THAT(fcntl(fd.get(), cmd, nullptr), SyscallFailsWithErrno(EFAULT))
+        << "cmd " << cmd << " with a null lock. man 2 fcntl: \"EFAULT lock is outside your "
+           "accessible address space.\"";
+  }
+}
+
+// The anchors' other file types: a directory and a /proc file take read
+// locks; a pipe's read end takes only read locks and its write end only
+// write locks (the open mode rule); a socket takes both.
+TEST(FcntlTable, DirectoriesProcFilesPipesAndSockets) {
+  const char* cite =
+      "man 2 fcntl: \"In order to place a read lock, fd must be open for reading. In order to "
+      "place a write lock, fd must be open for writing.\"";
+  const char* tmp = getenv("TEST_TMPDIR");
+  FileDescriptor dir(open(tmp != nullptr ? tmp : "/tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  ASSERT_TRUE(dir.valid());
+  EXPECT_EQ(SetLk(dir.get(), F_SETLK, F_RDLCK, 0, 0), 0) << "a directory. " << cite;
+  FileDescriptor proc(open("/proc/self/status", O_RDONLY | O_CLOEXEC));
+  ASSERT_TRUE(proc.valid());
+  EXPECT_EQ(SetLk(proc.get(), F_SETLK, F_RDLCK, 0, 0), 0) << "/proc/self/status. " << cite;
+  int p[2];
+  ASSERT_THAT(pipe2(p, O_CLOEXEC), SyscallSucceeds());
+  FileDescriptor r(p[0]), w(p[1]);
+  EXPECT_EQ(SetLk(r.get(), F_SETLK, F_RDLCK, 0, 0), 0) << "a pipe's read end, F_RDLCK. " << cite;
+  EXPECT_EQ(SetLk(r.get(), F_SETLK, F_WRLCK, 0, 0), EBADF)
+      << "a pipe's read end, F_WRLCK. " << cite;
+  EXPECT_EQ(SetLk(w.get(), F_SETLK, F_WRLCK, 0, 0), 0)
+      << "a pipe's write end, F_WRLCK. " << cite;
+  EXPECT_EQ(SetLk(w.get(), F_SETLK, F_RDLCK, 0, 0), EBADF)
+      << "a pipe's write end, F_RDLCK. " << cite;
+  FileDescriptor sock(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  ASSERT_TRUE(sock.valid());
+  EXPECT_EQ(SetLk(sock.get(), F_SETLK, F_RDLCK, 0, 0), 0) << "a Unix socket. " << cite;
 }
 
 // ---------------------------------------------------------------------------
