@@ -180,7 +180,8 @@ TEST(FlockTable, AnyOpenModeCanLock) {
 TEST(FlockTable, Errors) {
   ASSERT_OK_AND_ASSIGN(LockFile f, LockFile::Create());
   ASSERT_OK_AND_ASSIGN(FileDescriptor fd, f.Open());
-  for (int op : {0, LOCK_NB, LOCK_SH | LOCK_EX, LOCK_SH | LOCK_EX | LOCK_NB, 0x40}) {
+  for (int op : {0, LOCK_NB, LOCK_SH | LOCK_EX, LOCK_SH | LOCK_EX | LOCK_NB,
+                 LOCK_EX | LOCK_UN | LOCK_NB, LOCK_SH | LOCK_UN | LOCK_NB, 0x40}) {
     EXPECT_EQ(Flock(fd.get(), op), EINVAL)
         << "flock operation " << op << " gave " << Err(errno)
         << ". man 2 flock: \"EINVAL operation is invalid.\"";
@@ -378,6 +379,17 @@ TEST(FcntlTable, SeveralProcessesHoldReadLocks) {
                          return cp.WaitFor(2, Deadline::Default()).ok() ? 0 : 102;
                        }));
   ASSERT_NO_ERRNO(cp.WaitFor(1, Deadline::Default()));
+  // The parent's F_GETLK: a read lock over the child's read lock is free; a
+  // write lock past the parent's own range meets the child's.
+  struct flock rq = FlockRange(F_RDLCK, 0, 0);
+  ASSERT_THAT(fcntl(fd.get(), F_GETLK, &rq), SyscallSucceeds());
+  EXPECT_EQ(rq.l_type, F_UNLCK) << "F_GETLK for a read lock over another process's read lock "
+                                << "reports " << FormatFlock(rq) << ". " << cite;
+  struct flock wq = FlockRange(F_WRLCK, 120, 10);
+  ASSERT_THAT(fcntl(fd.get(), F_GETLK, &wq), SyscallSucceeds());
+  EXPECT_EQ(wq.l_type, F_RDLCK) << "F_GETLK for a write lock over the child's read lock "
+                                << "reports " << FormatFlock(wq) << ". " << cite;
+  EXPECT_EQ(wq.l_pid, reader.pid()) << "F_GETLK's l_pid for the child's read lock";
   ASSERT_OK_AND_ASSIGN(WaitStatus writer, ForkAndWait([&]() -> int {
                          int cfd = open(f.path().c_str(), O_RDWR | O_CLOEXEC);
                          if (cfd < 0) return 100;
@@ -405,6 +417,15 @@ TEST(FcntlTable, SetlkwWaitsForAConflictingLockBothWays) {
     ASSERT_OK_AND_ASSIGN(LockFile f, LockFile::Create());
     ASSERT_OK_AND_ASSIGN(FileDescriptor fd, f.Open());
     ASSERT_EQ(SetLk(fd.get(), F_SETLK, held_type, 0, 10), 0);
+    ASSERT_OK_AND_ASSIGN(WaitStatus nb, ForkAndWait([&]() -> int {
+                           int cfd = open(f.path().c_str(), O_RDWR | O_CLOEXEC);
+                           if (cfd < 0) return 100;
+                           return SetLk(cfd, F_SETLK, want, 5, 10);
+                         }));
+    EXPECT_TRUE(nb.ExitedWith(EAGAIN) || nb.ExitedWith(EACCES))
+        << "F_SETLK of the conflicting type in another process: " << nb
+        << " (exit code: its errno). man 2 fcntl: \"If a conflicting lock is held by another "
+           "process, this call returns -1 and sets errno to EACCES or EAGAIN.\"";
     ASSERT_OK_AND_ASSIGN(Child waiter, ForkLocker(f.path(), O_RDWR, [want](int cfd) {
                            return SetLk(cfd, F_SETLKW, want, 5, 10);
                          }));
@@ -437,6 +458,9 @@ TEST(FcntlTable, LockTypeAgainstOpenModeIsEbadf) {
   }
   EXPECT_EQ(SetLk(ro.get(), F_SETLK, F_RDLCK, 0, 0), 0) << "a read lock on an O_RDONLY fd";
   EXPECT_EQ(SetLk(wo.get(), F_SETLK, F_WRLCK, 0, 0), 0) << "a write lock on an O_WRONLY fd";
+  struct flock g = FlockRange(F_WRLCK, 0, 0);
+  EXPECT_THAT(fcntl(-1, F_GETLK, &g), SyscallFailsWithErrno(EBADF))
+      << "F_GETLK on fd -1. man 2 fcntl: \"EBADF fd is not an open file descriptor\"";
   EXPECT_EQ(SetLk(-1, F_SETLK, F_RDLCK, 0, 0), EBADF)
       << "man 2 fcntl: \"EBADF fd is not an open file descriptor\"";
   FileDescriptor path_fd(open(f.path().c_str(), O_PATH | O_CLOEXEC));
