@@ -254,6 +254,59 @@ TEST(FlockTable, DirectoriesProcFilesSocketsAndPipesCanBeLocked) {
   EXPECT_EQ(Flock(w.get(), LOCK_EX | LOCK_NB), 0) << "the pipe's write end after LOCK_UN";
 }
 
+// man 2 flock: "duplicate file descriptors (created by, for example, fork(2)
+// or dup(2)) refer to the same lock, and this lock may be modified or
+// released using any of these file descriptors. Furthermore, the lock is
+// released either by an explicit LOCK_UN operation on any of these duplicate
+// file descriptors, or when all such file descriptors have been closed."
+TEST(FlockTable, ADupConvertsTheLockAndOnlyTheLastCloseReleasesIt) {
+  ASSERT_OK_AND_ASSIGN(LockFile f, LockFile::Create());
+  ASSERT_OK_AND_ASSIGN(FileDescriptor fd, f.Open());
+  ASSERT_OK_AND_ASSIGN(FileDescriptor other, f.Open());
+  FileDescriptor dup1(fcntl(fd.get(), F_DUPFD_CLOEXEC, 0));
+  ASSERT_TRUE(dup1.valid());
+  const char* cite =
+      "man 2 flock: duplicate file descriptors \"refer to the same lock, and this lock may be "
+      "modified or released using any of these file descriptors\"";
+  ASSERT_EQ(Flock(fd.get(), LOCK_SH | LOCK_NB), 0);
+  EXPECT_EQ(Flock(dup1.get(), LOCK_EX | LOCK_NB), 0) << "upgrade through a dup. " << cite;
+  EXPECT_EQ(Flock(other.get(), LOCK_SH | LOCK_NB), EWOULDBLOCK)
+      << "another open shares the lock after the upgrade through a dup. " << cite;
+  EXPECT_EQ(Flock(dup1.get(), LOCK_SH | LOCK_NB), 0) << "downgrade through a dup. " << cite;
+  EXPECT_EQ(Flock(other.get(), LOCK_SH | LOCK_NB), 0)
+      << "another open cannot share the lock after the downgrade through a dup. " << cite;
+  ASSERT_EQ(Flock(other.get(), LOCK_UN), 0);
+  ASSERT_EQ(Flock(dup1.get(), LOCK_EX | LOCK_NB), 0);
+  ASSERT_THAT(dup1.reset(), SyscallSucceeds());
+  EXPECT_EQ(Flock(other.get(), LOCK_EX | LOCK_NB), EWOULDBLOCK)
+      << "closing one of two duplicates released the lock. man 2 flock: the lock is released "
+         "\"when all such file descriptors have been closed\"";
+  ASSERT_THAT(fd.reset(), SyscallSucceeds());
+  EXPECT_EQ(Flock(other.get(), LOCK_EX | LOCK_NB), 0)
+      << "the last duplicate closed, the lock is still held. man 2 flock: the lock is released "
+         "\"when all such file descriptors have been closed\"";
+}
+
+// man 2 flock: "Locks created by flock() are associated with an open file
+// description": LOCK_UN through another process's own open releases nothing
+// (and succeeds: it holds no lock to remove).
+TEST(FlockTable, LockUnThroughAnotherOpenReleasesNothing) {
+  ASSERT_OK_AND_ASSIGN(LockFile f, LockFile::Create());
+  ASSERT_OK_AND_ASSIGN(FileDescriptor fd, f.Open());
+  ASSERT_EQ(Flock(fd.get(), LOCK_EX | LOCK_NB), 0);
+  ASSERT_OK_AND_ASSIGN(WaitStatus st, ForkAndWait([&]() -> int {
+                         int cfd = open(f.path().c_str(), O_RDWR | O_CLOEXEC);
+                         if (cfd < 0) return 100;
+                         if (flock(cfd, LOCK_UN) != 0) return 101;
+                         return Flock(cfd, LOCK_EX | LOCK_NB);
+                       }));
+  EXPECT_TRUE(st.ExitedWith(EWOULDBLOCK))
+      << "another process's LOCK_UN on its own open released the holder's lock, or its "
+         "LOCK_UN failed: "
+      << st << " (0: it then got LOCK_EX; 101: LOCK_UN failed). man 2 flock: \"Locks created "
+               "by flock() are associated with an open file description\"";
+}
+
 // A blocked flock or F_SETLKW interrupted by a handler installed without
 // SA_RESTART fails with EINTR.
 enum class Blocker { kFlock, kSetlkw, kOfdSetlkw };
@@ -636,6 +689,61 @@ TEST(FcntlTable, DirectoriesProcFilesPipesAndSockets) {
   EXPECT_EQ(SetLk(sock.get(), F_SETLK, F_RDLCK, 0, 0), 0) << "a Unix socket. " << cite;
 }
 
+// man 2 fcntl: "If a process closes any file descriptor referring to a file,
+// then all of the process's locks on that file are released" -- the
+// process's, not another process's.
+TEST(FcntlTable, ACloseReleasesOnlyTheClosingProcessLocks) {
+  ASSERT_OK_AND_ASSIGN(LockFile f, LockFile::Create());
+  ASSERT_OK_AND_ASSIGN(FileDescriptor fd, f.Open());
+  ASSERT_OK_AND_ASSIGN(FileDescriptor fd2, f.Open());
+  ASSERT_OK_AND_ASSIGN(Checkpoint cp, Checkpoint::Create());
+  ASSERT_OK_AND_ASSIGN(Child other, ForkLocker(f.path(), O_RDWR, [&cp](int cfd) {
+                         int e = SetLk(cfd, F_SETLK, F_WRLCK, 20, 10);
+                         cp.Signal(1);
+                         if (e != 0) return e;
+                         return cp.WaitFor(2, Deadline::Default()).ok() ? 0 : 102;
+                       }));
+  ASSERT_NO_ERRNO(cp.WaitFor(1, Deadline::Default()));
+  ASSERT_EQ(SetLk(fd.get(), F_SETLK, F_WRLCK, 0, 10), 0);
+  ASSERT_THAT(fd2.reset(), SyscallSucceeds());
+  ASSERT_OK_AND_ASSIGN(Probe mine, GetLkElsewhere(f.path(), F_GETLK, FlockRange(F_WRLCK, 0, 10)));
+  EXPECT_EQ(mine.fl.l_type, F_UNLCK)
+      << "the parent's lock after it closed another fd of the file: " << FormatFlock(mine.fl)
+      << ". man 2 fcntl: \"If a process closes any file descriptor referring to a file, then "
+         "all of the process's locks on that file are released\"";
+  ASSERT_OK_AND_ASSIGN(Probe theirs,
+                       GetLkElsewhere(f.path(), F_GETLK, FlockRange(F_WRLCK, 20, 10)));
+  EXPECT_EQ(theirs.fl.l_type, F_WRLCK)
+      << "the other process's lock is gone after the parent's close: " << FormatFlock(theirs.fl)
+      << ". man 2 fcntl: a close releases \"all of the process's locks\", no other process's";
+  EXPECT_EQ(theirs.fl.l_pid, other.pid());
+  cp.Signal(2);
+  ASSERT_OK_AND_ASSIGN(WaitStatus st, other.Wait());
+  EXPECT_TRUE(st.ExitedWith(0)) << st;
+}
+
+// man 2 fcntl, F_SETLKW: "if a conflicting lock is held on the file, then
+// wait for that lock to be released". A waiter on a range in the middle of a
+// write lock is woken when unlocking that middle splits the lock around it.
+TEST(FcntlTable, AWaiterIsWokenWhenTheLockIsSplitAroundItsRange) {
+  ASSERT_OK_AND_ASSIGN(LockFile f, LockFile::Create());
+  ASSERT_OK_AND_ASSIGN(FileDescriptor fd, f.Open());
+  ASSERT_EQ(SetLk(fd.get(), F_SETLK, F_WRLCK, 0, 30), 0);
+  ASSERT_OK_AND_ASSIGN(Child waiter, ForkLocker(f.path(), O_RDWR, [](int cfd) {
+                         return SetLk(cfd, F_SETLKW, F_WRLCK, 10, 10);
+                       }));
+  PosixError blocked = WaitUntilBlocked(waiter.pid(), {SYS_fcntl});
+  EXPECT_TRUE(blocked.ok()) << "F_SETLKW did not wait for the write lock over its range: "
+                            << blocked;
+  ASSERT_EQ(SetLk(fd.get(), F_SETLK, F_UNLCK, 10, 10), 0);
+  ASSERT_OK_AND_ASSIGN(WaitStatus st, waiter.Wait());
+  EXPECT_TRUE(st.ExitedWith(0))
+      << "the waiter on [10, 20) after the holder unlocked [10, 20) of [0, 30): " << st
+      << ". man 2 fcntl, F_SETLKW: \"wait for that lock to be released\"";
+  ASSERT_OK_AND_ASSIGN(Probe left, GetLkElsewhere(f.path(), F_GETLK, FlockRange(F_WRLCK, 0, 10)));
+  EXPECT_EQ(left.fl.l_type, F_WRLCK) << "the split left no lock on [0, 10)";
+}
+
 // ---------------------------------------------------------------------------
 // Open file description locks
 
@@ -721,6 +829,37 @@ TEST(OfdTable, LockTypeAgainstOpenModeIsEbadf) {
       "place a write lock, fd must be open for writing.\" (Linux: EBADF for F_OFD_SETLK too)";
   EXPECT_EQ(SetLk(wo.get(), F_OFD_SETLK, F_RDLCK, 0, 0), EBADF) << "O_WRONLY, F_RDLCK. " << cite;
   EXPECT_EQ(SetLk(ro.get(), F_OFD_SETLK, F_WRLCK, 0, 0), EBADF) << "O_RDONLY, F_WRLCK. " << cite;
+}
+
+// Regional OFD locks: a write lock on [0, 4096) and a read lock from 4096 to
+// the end on one description refuse another process's read lock on the
+// whole file and grant one from 4096. man 2 fcntl: open file description
+// locks "are advisory byte-range locks whose operation is in most respects
+// identical to the traditional record locks".
+TEST(OfdTable, RegionalLocksConflictOnlyWhereTheyOverlap) {
+  IPCSPEC_NEEDS(OfdLocks());
+  ASSERT_OK_AND_ASSIGN(LockFile f, LockFile::Create());
+  ASSERT_OK_AND_ASSIGN(FileDescriptor fd, f.Open());
+  ASSERT_EQ(SetLk(fd.get(), F_OFD_SETLK, F_WRLCK, 0, 4096), 0);
+  ASSERT_EQ(SetLk(fd.get(), F_OFD_SETLK, F_RDLCK, 4096, 0), 0);
+  ASSERT_OK_AND_ASSIGN(WaitStatus whole, ForkAndWait([&]() -> int {
+                         int cfd = open(f.path().c_str(), O_RDONLY | O_CLOEXEC);
+                         if (cfd < 0) return 100;
+                         return SetLk(cfd, F_OFD_SETLK, F_RDLCK, 0, 0);
+                       }));
+  EXPECT_TRUE(whole.ExitedWith(EAGAIN) || whole.ExitedWith(EACCES))
+      << "another process's OFD read lock on the whole file over a regional write lock: "
+      << whole << " (exit code: its errno). man 2 fcntl: \"only one process may hold a write "
+                  "lock (exclusive lock)\"";
+  ASSERT_OK_AND_ASSIGN(WaitStatus tail, ForkAndWait([&]() -> int {
+                         int cfd = open(f.path().c_str(), O_RDONLY | O_CLOEXEC);
+                         if (cfd < 0) return 100;
+                         return SetLk(cfd, F_OFD_SETLK, F_RDLCK, 4096, 0);
+                       }));
+  EXPECT_TRUE(tail.ExitedWith(0)) << "another process's OFD read lock from 4096 over the read "
+                                     "lock there: "
+                                  << tail << ". man 2 fcntl: \"Any number of processes may "
+                                             "hold a read lock\"";
 }
 
 }  // namespace
