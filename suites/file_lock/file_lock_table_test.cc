@@ -16,7 +16,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <string>
+#include <thread>
 
 #include "gtest/gtest.h"
 #include "impl/core/blocked.h"
@@ -860,6 +862,102 @@ TEST(OfdTable, RegionalLocksConflictOnlyWhereTheyOverlap) {
                                      "lock there: "
                                   << tail << ". man 2 fcntl: \"Any number of processes may "
                                              "hold a read lock\"";
+}
+
+// man 2 fcntl: open file description locks "are inherited across fork(2)"
+// and "are only automatically released on the last close of the open file
+// description"; record locks are "preserved across an execve(2)". A child
+// takes the lock (or inherits the OFD), execs cat(1) reading a pipe, and
+// still holds it after the exec; cat's exit releases it.
+class LockAcrossExec : public ::testing::TestWithParam<bool /*ofd*/> {};
+
+TEST_P(LockAcrossExec, HeldByTheExecedProgramUntilItExits) {
+  const bool ofd = GetParam();
+  if (ofd) {
+    IPCSPEC_NEEDS(OfdLocks());
+  }
+  const char* cite = ofd ? "man 2 fcntl: open file description locks \"are only automatically "
+                           "released on the last close of the open file description\" (the "
+                           "exec'ed program holds it without FD_CLOEXEC)"
+                         : "man 2 fcntl: \"Record locks are not inherited by a child created via "
+                           "fork(2), but are preserved across an execve(2).\"";
+  ASSERT_OK_AND_ASSIGN(LockFile f, LockFile::Create());
+  int p[2];
+  ASSERT_THAT(pipe2(p, O_CLOEXEC), SyscallSucceeds());
+  FileDescriptor r(p[0]), w(p[1]);
+  // OFD: the parent locks a description without FD_CLOEXEC that the child
+  // inherits; traditional: the child locks its own open.
+  FileDescriptor inherited(open(f.path().c_str(), O_RDWR));
+  ASSERT_TRUE(inherited.valid());
+  if (ofd) ASSERT_EQ(SetLk(inherited.get(), F_OFD_SETLK, F_WRLCK, 0, 0), 0);
+  const int ifd = inherited.get(), rfd = r.get(), wfd = w.get();
+  const std::string path = f.path();
+  ASSERT_OK_AND_ASSIGN(Child cat, Child::Fork([=]() -> int {
+                         if (!ofd) {
+                           close(ifd);
+                           int cfd = open(path.c_str(), O_RDWR);  // kept across exec
+                           if (cfd < 0 || SetLk(cfd, F_SETLK, F_WRLCK, 0, 0) != 0) return 100;
+                         }
+                         if (dup2(rfd, 0) != 0) return 101;
+                         close(wfd);
+                         execl("/bin/cat", "cat", static_cast<char*>(nullptr));
+                         return 102;
+                       }));
+  ASSERT_THAT(inherited.reset(), SyscallSucceeds());  // the parent's copy is gone
+  ASSERT_THAT(r.reset(), SyscallSucceeds());
+  ASSERT_NO_ERRNO(WaitUntilBlocked(cat.pid(), {SYS_read}));  // cat, after the exec
+  ASSERT_OK_AND_ASSIGN(Probe held,
+                       GetLkElsewhere(path, ofd ? F_OFD_GETLK : F_GETLK, FlockRange(F_RDLCK, 0, 0)));
+  EXPECT_EQ(held.fl.l_type, F_WRLCK) << "after the exec, another process sees "
+                                     << FormatFlock(held.fl) << ". " << cite;
+  if (!ofd) EXPECT_EQ(held.fl.l_pid, cat.pid()) << "the exec'ed process holds it. " << cite;
+  ASSERT_THAT(w.reset(), SyscallSucceeds());  // cat reads EOF and exits
+  ASSERT_OK_AND_ASSIGN(WaitStatus st, cat.Wait());
+  EXPECT_TRUE(st.ExitedWith(0)) << st;
+  ASSERT_OK_AND_ASSIGN(Probe freed,
+                       GetLkElsewhere(path, ofd ? F_OFD_GETLK : F_GETLK, FlockRange(F_RDLCK, 0, 0)));
+  EXPECT_EQ(freed.fl.l_type, F_UNLCK) << "the lock outlived the exec'ed program";
+}
+
+INSTANTIATE_TEST_SUITE_P(Sorts, LockAcrossExec, ::testing::Values(false, true),
+                         [](const auto& info) {
+                           return std::string(info.param ? "ofd" : "fcntl");
+                         });
+
+// man 2 fcntl: "the threads in a multithreaded program can use open file
+// description locks to synchronize access to a file region by having each
+// thread perform its own open(2) on the file and applying locks via the
+// resulting file descriptor." A thread's F_OFD_SETLKW waits for another
+// thread's lock.
+TEST(OfdTable, ThreadsOfOneProcessExcludeEachOtherThroughTheirOwnOpens) {
+  IPCSPEC_NEEDS(OfdLocks());
+  ASSERT_OK_AND_ASSIGN(LockFile f, LockFile::Create());
+  ASSERT_OK_AND_ASSIGN(FileDescriptor mine, f.Open());
+  ASSERT_OK_AND_ASSIGN(FileDescriptor theirs, f.Open());
+  ASSERT_EQ(SetLk(mine.get(), F_OFD_SETLK, F_WRLCK, 0, 0), 0);
+  std::atomic<pid_t> tid{0};
+  std::atomic<int> result{-1};
+  const int tfd = theirs.get();
+  std::thread t([&] {
+    tid = static_cast<pid_t>(syscall(SYS_gettid));
+    PosixError e = CallWithDeadline(
+        [tfd] {
+          struct flock fl = FlockRange(F_WRLCK, 0, 0);
+          return fcntl(tfd, F_OFD_SETLKW, &fl);
+        },
+        "F_OFD_SETLKW", Deadline::Default());
+    result = e.ok() ? 0 : e.errno_value();
+  });
+  while (tid == 0) std::this_thread::yield();
+  PosixError blocked = WaitUntilBlocked(tid, {SYS_fcntl});
+  EXPECT_TRUE(blocked.ok()) << "the second thread's F_OFD_SETLKW did not wait for the first "
+                               "thread's lock: "
+                            << blocked
+                            << ". man 2 fcntl: \"the threads in a multithreaded program can use "
+                               "open file description locks to synchronize access\"";
+  ASSERT_EQ(SetLk(mine.get(), F_OFD_SETLK, F_UNLCK, 0, 0), 0);
+  t.join();
+  EXPECT_EQ(result.load(), 0) << "the waiting thread after the unlock: " << Err(result.load());
 }
 
 }  // namespace
