@@ -9,7 +9,9 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sched.h>
 #include <sys/file.h>
+#include <sys/wait.h>
 #include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -744,6 +746,59 @@ TEST(FcntlTable, AWaiterIsWokenWhenTheLockIsSplitAroundItsRange) {
       << ". man 2 fcntl, F_SETLKW: \"wait for that lock to be released\"";
   ASSERT_OK_AND_ASSIGN(Probe left, GetLkElsewhere(f.path(), F_GETLK, FlockRange(F_WRLCK, 0, 10)));
   EXPECT_EQ(left.fl.l_type, F_WRLCK) << "the split left no lock on [0, 10)";
+}
+
+// man 2 fcntl, F_GETLK: "If the conflicting lock is a traditional
+// (process-associated) record lock, then the l_pid field is set to the PID of
+// the process holding that lock." The page says nothing of PID namespaces;
+// Linux gives the PID as the caller's namespace names it, and 0 where that
+// namespace cannot name the holder (as man 7 pid_namespaces says of PIDs
+// passed over a Unix socket).
+TEST(FcntlTable, GetLkFromAnotherPidNamespaceGivesThePidItsNamespaceSees) {
+  IPCSPEC_NEEDS(Need::Feature("pidns", []() -> std::optional<std::string> {
+    auto st = ForkAndWait([] {
+      return unshare(CLONE_NEWPID) == 0 || unshare(CLONE_NEWUSER | CLONE_NEWPID) == 0 ? 0 : 1;
+    });
+    if (!st.ok()) return std::string("fork: ") + st.error().ToString();
+    if (!st.value().ExitedWith(0)) return std::string("a child cannot unshare(CLONE_NEWPID)");
+    return std::nullopt;
+  }));
+  ASSERT_OK_AND_ASSIGN(LockFile f, LockFile::Create());
+  ASSERT_OK_AND_ASSIGN(FileDescriptor fd, f.Open());
+  ASSERT_EQ(SetLk(fd.get(), F_SETLK, F_WRLCK, 0, 40), 0);
+  struct Out {
+    int err = -1;
+    struct flock fl = {};
+  };
+  ASSERT_OK_AND_ASSIGN(auto out, SharedObject<Out>::Create());
+  Out* o = out.get();
+  const int ifd = fd.get();
+  ASSERT_OK_AND_ASSIGN(WaitStatus st, ForkAndWait([o, ifd]() -> int {
+                         if (unshare(CLONE_NEWPID) != 0 &&
+                             unshare(CLONE_NEWUSER | CLONE_NEWPID) != 0) {
+                           return 3;
+                         }
+                         pid_t g = fork();
+                         if (g < 0) return 4;
+                         if (g == 0) {
+                           // Another process (pid 1 of the new namespace) on the
+                           // inherited fd: the parent's lock conflicts.
+                           struct flock q = FlockRange(F_WRLCK, 0, 40);
+                           o->err = fcntl(ifd, F_GETLK, &q) == 0 ? 0 : errno;
+                           o->fl = q;
+                           _exit(0);
+                         }
+                         int status = 0;
+                         if (waitpid(g, &status, 0) != g) return 5;
+                         return WIFEXITED(status) ? WEXITSTATUS(status) : 6;
+                       }));
+  ASSERT_TRUE(st.ExitedWith(0)) << st << " (3: unshare)";
+  ASSERT_EQ(o->err, 0) << Err(o->err);
+  EXPECT_EQ(o->fl.l_type, F_WRLCK) << "F_GETLK in the new PID namespace: " << FormatFlock(o->fl);
+  EXPECT_EQ(o->fl.l_pid, 0)
+      << "the holder, outside the caller's PID namespace, reported as pid " << o->fl.l_pid
+      << " (Linux: 0, a PID that namespace cannot name). man 2 fcntl, F_GETLK: \"the l_pid field "
+         "is set to the PID of the process holding that lock\"";
 }
 
 // ---------------------------------------------------------------------------
