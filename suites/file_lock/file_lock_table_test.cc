@@ -801,6 +801,47 @@ TEST(FcntlTable, GetLkFromAnotherPidNamespaceGivesThePidItsNamespaceSees) {
          "is set to the PID of the process holding that lock\"";
 }
 
+// man 2 fcntl: l_start "is interpreted relative to either: the start of the
+// file (if l_whence is SEEK_SET); the current file offset (if l_whence is
+// SEEK_CUR); or the end of the file (if l_whence is SEEK_END)". A write lock
+// placed with SEEK_CUR conflicts with another process's request given with
+// SEEK_END exactly where the two byte ranges overlap.
+TEST(FcntlTable, SeekCurAndSeekEndRangesConflictExactlyWhereTheyOverlap) {
+  ASSERT_OK_AND_ASSIGN(LockFile f, LockFile::Create());
+  ASSERT_OK_AND_ASSIGN(FileDescriptor fd, f.Open());
+  ASSERT_THAT(ftruncate(fd.get(), 300), SyscallSucceeds());
+  ASSERT_THAT(lseek(fd.get(), 200, SEEK_SET), SyscallSucceedsWithValue(200));
+  struct flock cur = FlockRange(F_WRLCK, -50, 10);  // [150, 160)
+  cur.l_whence = SEEK_CUR;
+  ASSERT_THAT(fcntl(fd.get(), F_SETLK, &cur), SyscallSucceeds());
+  const char* cite =
+      "man 2 fcntl: l_start \"is interpreted relative to ... the current file offset (if "
+      "l_whence is SEEK_CUR); or the end of the file (if l_whence is SEEK_END)\"";
+  // From the end (300): -150 is byte 150, -141 byte 159, -140 byte 160.
+  struct Case {
+    off_t from_end;
+    off_t len;
+    bool conflicts;
+  };
+  for (const Case& c : {Case{-160, 10, false}, Case{-160, 11, true}, Case{-141, 1, true},
+                        Case{-140, 20, false}, Case{-300, 0, true}}) {
+    ASSERT_OK_AND_ASSIGN(WaitStatus st, ForkAndWait([&]() -> int {
+                           int cfd = open(f.path().c_str(), O_RDWR | O_CLOEXEC);
+                           if (cfd < 0) return 100;
+                           struct flock fl = FlockRange(F_RDLCK, c.from_end, c.len);
+                           fl.l_whence = SEEK_END;
+                           return fcntl(cfd, F_SETLK, &fl) == 0 ? 0 : errno;
+                         }));
+    const bool refused = st.ExitedWith(EAGAIN) || st.ExitedWith(EACCES);
+    EXPECT_TRUE(c.conflicts ? refused : st.ExitedWith(0))
+        << "another process's read lock SEEK_END " << c.from_end << " length " << c.len
+        << " (bytes [" << 300 + c.from_end << ", " << (c.len ? std::to_string(300 + c.from_end + c.len) : std::string("EOF"))
+        << ")) against the write lock SEEK_CUR -50 length 10 at offset 200 (bytes [150, 160)): "
+        << st << " (exit code: its errno), expected " << (c.conflicts ? "a conflict" : "success")
+        << ". " << cite;
+  }
+}
+
 // ---------------------------------------------------------------------------
 // Open file description locks
 
