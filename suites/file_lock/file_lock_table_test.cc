@@ -988,12 +988,16 @@ TEST_P(LockAcrossExec, HeldByTheExecedProgramUntilItExits) {
   if (ofd) ASSERT_EQ(SetLk(inherited.get(), F_OFD_SETLK, F_WRLCK, 0, 0), 0);
   const int ifd = inherited.get(), rfd = r.get(), wfd = w.get();
   const std::string path = f.path();
-  ASSERT_OK_AND_ASSIGN(Child cat, Child::Fork([=]() -> int {
+  // Raised once the child holds its lock, before the exec: where only the
+  // process state shows a block (gVisor), the sleep seen next is cat's read.
+  ASSERT_OK_AND_ASSIGN(Checkpoint locked, Checkpoint::Create());
+  ASSERT_OK_AND_ASSIGN(Child cat, Child::Fork([=, &locked]() -> int {
                          if (!ofd) {
                            close(ifd);
                            int cfd = open(path.c_str(), O_RDWR);  // kept across exec
                            if (cfd < 0 || SetLk(cfd, F_SETLK, F_WRLCK, 0, 0) != 0) return 100;
                          }
+                         locked.Signal(1);
                          if (dup2(rfd, 0) != 0) return 101;
                          close(wfd);
                          execl("/bin/cat", "cat", static_cast<char*>(nullptr));
@@ -1001,6 +1005,7 @@ TEST_P(LockAcrossExec, HeldByTheExecedProgramUntilItExits) {
                        }));
   ASSERT_THAT(inherited.reset(), SyscallSucceeds());  // the parent's copy is gone
   ASSERT_THAT(r.reset(), SyscallSucceeds());
+  ASSERT_NO_ERRNO(locked.WaitFor(1, Deadline::Default()));
   ASSERT_NO_ERRNO(WaitUntilBlocked(cat.pid(), {SYS_read}));  // cat, after the exec
   ASSERT_OK_AND_ASSIGN(Probe held,
                        GetLkElsewhere(path, ofd ? F_OFD_GETLK : F_GETLK, FlockRange(F_RDLCK, 0, 0)));
