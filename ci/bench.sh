@@ -4,7 +4,9 @@
 #     --nocache_test_results), best of N runs;
 #   - the number of test cases (gtest cases + other test targets);
 #   - the number of rapidcheck cases executed;
-#   - the test time of every target.
+#   - the test time of every target;
+#   - one run of --config=full (the suite and the selftests: ci/test.sh's);
+#     IPCSPEC_BENCH_FULL=0 leaves it out.
 #
 #   ci/bench.sh [--runs N] [-- extra bazel args]
 set -euo pipefail
@@ -22,7 +24,21 @@ done
 echo "ipcspec bench: warming the build cache"
 bazel build //... "${extra[@]}" >/dev/null 2>&1
 
+# The project's own selftests add to the suite in --config=full (what
+# ci/test.sh runs): one run of that, before the suite's runs whose test logs
+# give the per-target figures.
+full=""
+if [ "${IPCSPEC_BENCH_FULL:-1}" != 0 ]; then
+  fs=$(date +%s.%N)
+  bazel test //... --config=full --nocache_test_results "${extra[@]}" >/tmp/ipcspec-bench-full.log 2>&1 \
+    || { tail -n 30 /tmp/ipcspec-bench-full.log; echo "ipcspec bench: --config=full failed" >&2; exit 1; }
+  fe=$(date +%s.%N)
+  full=$(python3 -c "print(f'{$fe - $fs:.1f}')")
+  echo "wall time of bazel test --config=full //... (suite and selftests, one run): ${full} s"
+fi
+
 best=""
+all=()
 for i in $(seq 1 "$runs"); do
   start=$(date +%s.%N)
   bazel test //... --nocache_test_results "${extra[@]}" >/tmp/ipcspec-bench.log 2>&1 \
@@ -30,13 +46,15 @@ for i in $(seq 1 "$runs"); do
   end=$(date +%s.%N)
   t=$(python3 -c "print(f'{$end - $start:.1f}')")
   echo "run $i: ${t} s"
+  all+=("$t")
   if [ -z "$best" ] || python3 -c "import sys; sys.exit(0 if $t < $best else 1)"; then best=$t; fi
 done
 
 testlogs=$(bazel info bazel-testlogs "${extra[@]}" 2>/dev/null)
+
 # Only the logs the last run wrote: the testlogs tree also keeps what earlier
 # invocations left (run_N_of_M of a --runs_per_test, removed targets).
-python3 - "$testlogs" "$best" "$start" <<'PY'
+python3 - "$testlogs" "$best" "$start" "${all[@]}" <<'PY'
 import pathlib, re, sys, xml.etree.ElementTree as ET
 root = pathlib.Path(sys.argv[1]); best = sys.argv[2]; since = float(sys.argv[3]) - 1
 def fresh(paths):
@@ -62,6 +80,8 @@ for xml in fresh(root.rglob("test.xml")):
     el = max((float(s.get("time", 0) or 0) for s in suites), default=0.0)
     times.append((el, str(xml.parent.relative_to(root))))
 print(f"wall time of bazel test //... (warm cache, best run): {best} s")
+walls = sorted(float(x) for x in sys.argv[4:])
+print(f"  all runs: {' '.join(f'{w:.1f}' for w in walls)} s (median {walls[len(walls) // 2]:.1f} s)")
 print(f"test targets: {targets}")
 print(f"test cases: {cases}")
 print(f"rapidcheck cases executed: {rc}")

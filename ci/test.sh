@@ -21,7 +21,8 @@ cd "$(dirname "$0")/.."
 
 fast=0
 [ "${1:-}" = "--fast" ] && fast=1
-configs=("")
+# --config=full: the conformance suite and the selftests (.bazelrc).
+configs=("--config=full")
 [ $fast -eq 0 ] && configs+=("--config=asan")
 
 rc=0
@@ -38,7 +39,7 @@ for cfg in "${configs[@]}"; do
   bazel test //... $cfg
   r=$?
   [ $r -ne 0 ] && [ $rc -eq 0 ] && rc=$r
-  label=host; [ -n "$cfg" ] && label=host-${cfg#--config=}
+  label=host; [ "$cfg" != "--config=full" ] && label=host-${cfg#--config=}
   inputs+=(--testlogs "$label=$logs")
 done
 
