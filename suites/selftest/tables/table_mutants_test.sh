@@ -28,11 +28,11 @@ expect() {
 }
 T=$'\t'
 hdr="binary${T}test${T}syscall${T}condition${T}errno${T}expect${T}why"$'\n'
-row="//suites/pipe:pipe_limits_test${T}PipeOffsets.PreadPwriteAndTheirVectorFormsAreEspipe"
+row="//suites/pipe:pipe_io_test${T}PipeOffsets.PreadPwriteAndTheirVectorFormsAreEspipe"
 if [ $first_shard -eq 1 ]; then
 expect 2 "the header must be" "no header"$'\n'
 expect 2 "not in TABLE_BINARIES" "${hdr}//nowhere:x${T}Suite.Test${T}pwrite64${T}-${T}0${T}ESPIPE${T}why"$'\n'
-expect 2 "not a filter" "${hdr}//suites/pipe:pipe_limits_test${T}PipeOffsets.*${T}pwrite64${T}-${T}0${T}ESPIPE${T}why"$'\n'
+expect 2 "not a filter" "${hdr}//suites/pipe:pipe_io_test${T}PipeOffsets.*${T}pwrite64${T}-${T}0${T}ESPIPE${T}why"$'\n'
 expect 1 "survived" "${hdr}${row}${T}splice${T}-${T}0${T}ESPIPE${T}a call the test never makes"$'\n'
 expect 1 "caught for another reason" "${hdr}${row}${T}pwrite64${T}-${T}0${T}no such words${T}a wrong expectation"$'\n'
 expect 1 "the mutant refused" "${hdr}${row}${T}no_such_call${T}-${T}0${T}ESPIPE${T}why"$'\n'
