@@ -34,7 +34,7 @@ several kernels and sandboxes, then one side-by-side report.
                 DIR/results.ktap, DIR/times.tsv
     --deadline  seconds per environment (default 900); an environment still
                 running then is killed and reported as such, the others go on
-    --binary-timeout  seconds one test binary may run (default 120, scaled by
+    --binary-timeout  seconds one test binary may run (default 300, scaled by
                 IPCSPEC_TIMEOUT_SCALE) before it is killed: the test it was in
                 fails with signature `hang`; the environment goes on
     --bin       use these static binaries instead of building them

@@ -18,7 +18,7 @@ OPTS = ("--env", "--tier", "--out", "--deadline", "--binary-timeout", "--bin")
 
 def parse(argv):
     o = {"env": "", "tier": "quick", "out": "matrix-out", "deadline": "900",
-         "binary-timeout": "120", "bin": ""}
+         "binary-timeout": "300", "bin": ""}
     i = 0
     while i < len(argv):
         a = argv[i]

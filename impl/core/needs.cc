@@ -2,8 +2,11 @@
 
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <linux/nsfs.h>
 #include <sched.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/ioctl.h>
 #include <signal.h>
 #include <sys/ptrace.h>
 #include <sys/user.h>
@@ -12,6 +15,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstring>
 
 #include "impl/core/blocked.h"
 #include "impl/core/file_descriptor.h"
@@ -104,6 +108,41 @@ Need Need::Capability(int cap) {
 
 std::vector<Need> Need::CapabilityInInitialUserNs(int cap) {
   return {Capability(cap), InitialUserNamespace()};
+}
+
+Need Need::CapabilityOverPidNamespace(int cap) {
+  return Need("cap:" + CapabilityName(cap) + "-over-pid-ns", [cap]() -> std::optional<std::string> {
+    if (!HasEffectiveCapability(cap)) {
+      return "not in the effective set (" + EffectiveCapabilities() + ")";
+    }
+    struct stat mine {};
+    if (stat("/proc/self/ns/user", &mine) != 0) {
+      return std::string("stat(/proc/self/ns/user): ") + strerror(errno);
+    }
+    FileDescriptor pidns(open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC));
+    if (!pidns.valid()) return std::string("open(/proc/self/ns/pid): ") + strerror(errno);
+    // The owner of the PID namespace, then its ancestors up to this
+    // process's user namespace (NS_GET_PARENT fails EPERM above it).
+    const std::string not_ours =
+        "the PID namespace belongs to a user namespace this process's is not an ancestor "
+        "of (/proc/self/uid_map \"" + UidMapLine() + "\")";
+    FileDescriptor cur(ioctl(pidns.get(), NS_GET_USERNS));
+    if (!cur.valid()) {
+      // EPERM: the owner is outside this process's user namespace.
+      if (errno == EPERM) return not_ours;
+      if (InInitialUserNamespace()) return std::nullopt;  // an ancestor of every one
+      return std::string("ioctl(NS_GET_USERNS) on /proc/self/ns/pid: ") + strerror(errno);
+    }
+    for (int depth = 0; depth < 40; ++depth) {
+      struct stat st {};
+      if (fstat(cur.get(), &st) != 0) return std::string("fstat(user namespace): ") + strerror(errno);
+      if (st.st_ino == mine.st_ino && st.st_dev == mine.st_dev) return std::nullopt;
+      FileDescriptor parent(ioctl(cur.get(), NS_GET_PARENT));
+      if (!parent.valid()) break;
+      cur = std::move(parent);
+    }
+    return not_ours;
+  });
 }
 
 Need Need::SecondUid() {

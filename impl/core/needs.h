@@ -59,6 +59,13 @@ class Need {
   // Capability(cap) and InitialUserNamespace(): for the kernel's capable()
   // checks, which ask the initial user namespace.
   static std::vector<Need> CapabilityInInitialUserNs(int cap);
+  // `cap:CAP_NAME-over-pid-ns`: `cap` is in the effective set and this
+  // process's user namespace is the one that owns its PID namespace, or an
+  // ancestor of it: the kernel's ns_capable() checks against the PID
+  // namespace (naming another process's PID in SCM_CREDENTIALS). Not met in
+  // a container whose harness made a user namespace inside a PID namespace
+  // owned by the machine (runc): the capability shows, the kernel says EPERM.
+  static Need CapabilityOverPidNamespace(int cap);
   // `second-uid`: a forked child can take a user ID no process has
   // (setresuid(2) to UnusedUid(), privilege.h), so that a check can run as
   // another user.

@@ -8,6 +8,7 @@
 #include <sched.h>
 #include <sys/statvfs.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "gtest/gtest-spi.h"
@@ -307,6 +308,37 @@ TEST(Needs, SecondMappedIdsReadsTheIdMaps) {
   }));
   EXPECT_TRUE(st.ExitedWith(0)) << st << " (1: the need was met, or its detail is not \"no uid"
                                    " ...\"; 2: the user namespace could not be set up)";
+}
+
+// A user namespace made inside a PID namespace it does not own (what a
+// harness does in a runc container) shows every capability, but not over
+// the PID namespace; a PID namespace made with it (a grandchild is its pid 1)
+// is covered.
+TEST(Needs, CapabilityOverPidNamespaceAsksWhoOwnsIt) {
+  IPCSPEC_NEEDS(Need::UserNamespace(), OneIdUserNamespace());
+  const uid_t uid = geteuid();
+  const gid_t gid = getegid();
+  ASSERT_OK_AND_ASSIGN(WaitStatus st, ForkAndWait([uid, gid] {
+    if (int e = EnterOneIdUserNamespace(uid, gid); e != 0) return 2;
+    if (Need::Capability(CAP_SYS_ADMIN).Unmet()) return 3;
+    auto unmet = Need::CapabilityOverPidNamespace(CAP_SYS_ADMIN).Unmet();
+    if (!unmet || unmet->find("the PID namespace belongs") != 0) return 1;
+    if (unshare(CLONE_NEWPID) != 0) return 4;
+    // A raw fork: the grandchild is pid 1 of the new namespace, where
+    // getppid() is 0 (Child::Fork would read that as its parent gone). It
+    // runs no blocking call; the outer ForkAndWait bounds this child.
+    const pid_t g = fork();
+    if (g < 0) return 4;
+    if (g == 0) _exit(Need::CapabilityOverPidNamespace(CAP_SYS_ADMIN).Unmet() ? 1 : 0);
+    int status = 0;
+    if (waitpid(g, &status, 0) != g) return 4;
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 5;
+  }));
+  EXPECT_TRUE(st.ExitedWith(0))
+      << st << " (1: met, or not for the reason of the owner, in a user namespace inside a PID "
+               "namespace it does not own; 2: the user namespace could not be set up; 3: no "
+               "CAP_SYS_ADMIN in it; 4: the PID namespace could not be made; 5: unmet in a PID "
+               "namespace of its own)";
 }
 
 TEST(Needs, CapabilityAndSysctlNames) {

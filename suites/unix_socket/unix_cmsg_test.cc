@@ -1015,7 +1015,9 @@ TEST(UnixPasscred, AnAcceptedSocketInheritsSoPasscred) {
 // owns the PID namespace of the process ID being named)"; a pid that names
 // no process fails ESRCH even then (Linux; man 7 unix lists no ESRCH).
 TEST(UnixPasscred, ANonexistentPidFailsEsrch) {
-  IPCSPEC_NEEDS(Need::Capability(CAP_SYS_ADMIN));
+  // Without CAP_SYS_ADMIN over the PID namespace, naming any pid but one's
+  // own is EPERM before the pid is looked up.
+  IPCSPEC_NEEDS(Need::CapabilityOverPidNamespace(CAP_SYS_ADMIN));
   ASSERT_OK_AND_ASSIGN(auto sp, MakeSocketPair(SOCK_DGRAM | SOCK_NONBLOCK));
   EXPECT_THAT(Send(sp.a.get(), "x", {}, false, ucred{-1, getuid(), getgid()}),
               SyscallFailsWithErrno(ESRCH))

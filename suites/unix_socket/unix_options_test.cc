@@ -449,10 +449,11 @@ TEST_P(UnixBlocking, RaisingSoSndbufWakesABlockedWriter) {
     }
   }
   ASSERT_OK_AND_ASSIGN(auto res, SharedObject<unixtest::CallResult>::Create());
-  // The parent owns the deadline: a writer that is never woken is killed
-  // and reported as such (a watchdog in the child would race the parent's
-  // wait and turn the same finding into a harness timeout).
+  // A writer that is never woken is interrupted by its watchdog (EINTR) and
+  // reported; one that the watchdog's signal does not get out of the call
+  // is killed at the parent's later deadline and reported the same way.
   ASSERT_OK_AND_ASSIGN(Child writer, Child::Fork([&] {
+    Watchdog wd(Deadline::Default());
     res->ret = send(sp.a.get(), chunk.data(), chunk.size(), 0);
     res->err = errno;
     return 0;
@@ -462,7 +463,7 @@ TEST_P(UnixBlocking, RaisingSoSndbufWakesABlockedWriter) {
   const int bigger = 65536;
   ASSERT_THAT(setsockopt(sp.a.get(), SOL_SOCKET, SO_SNDBUF, &bigger, sizeof bigger),
               SyscallSucceeds());
-  auto waited = writer.Wait();
+  auto waited = writer.Wait(Deadline::In(2 * Deadline::Default().Budget()));
   if (!waited.ok()) {
     (void)writer.KillAndWait();
     ADD_FAILURE() << kCite
