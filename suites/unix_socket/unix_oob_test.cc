@@ -326,10 +326,11 @@ TEST_P(UnixOob, ASecondOobSendMakesTheEarlierUrgentByteNormalData) {
       kTcpUrgent);
 }
 
-// After the urgent byte was taken, a new MSG_OOB send: a read stops at the
-// taken byte's place, which is not the (new) mark; the new urgent byte is
-// the next recv(MSG_OOB).
-TEST_P(UnixOob, AReadStopsWhereATakenUrgentByteWasAfterANewOobSend) {
+// After the urgent byte was taken, a new MSG_OOB send moves the mark: the
+// taken byte's place is no longer at the mark (SIOCATMARK false there), a
+// read passes over it and stops only at the new mark, and the new urgent
+// byte is the next recv(MSG_OOB).
+TEST_P(UnixOob, AfterANewOobSendOnlyTheNewMarkCounts) {
   IPCSPEC_NEEDS(UnixOobNeed());
   Run({Send("hello", MSG_OOB, N, Y), Recv("o", 1, MSG_OOB, N, N), Send("world", MSG_OOB, N, Y),
        Recv("hell", 4, 0, N, Y)},
