@@ -81,20 +81,31 @@ constexpr const char* kTcpUrgent =
     "recv(2)\"; \"SIOCATMARK Returns true ... if the inbound data stream is at the urgent "
     "mark\"";
 
-// `feature:unix-oob`: one byte sent with MSG_OOB on a fresh stream pair.
+// `feature:unix-oob`: one byte sent with MSG_OOB on a fresh stream pair is
+// accepted and the receiving end has an urgent mark to ask about
+// (SIOCATMARK). A kernel without CONFIG_AF_UNIX_OOB refuses the send
+// (EOPNOTSUPP); gVisor accepts the flag but has no mark (SIOCATMARK fails
+// ENOTTY): neither has the feature.
 Need UnixOobNeed() {
   return Need::Feature("unix-oob", []() -> std::optional<std::string> {
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) != 0) {
       return std::nullopt;  // the test fails on it
     }
-    ssize_t n = send(sv[0], "x", 1, MSG_OOB | MSG_NOSIGNAL);
-    int err = errno;
-    close(sv[0]);
-    close(sv[1]);
-    if (n == 1) return std::nullopt;
-    if (n < 0 && (err == EOPNOTSUPP || err == EINVAL || err == ENOSYS)) {
-      return std::string("send(MSG_OOB) on an AF_UNIX stream pair: ") + strerror(err);
+    FileDescriptor a(sv[0]), b(sv[1]);
+    if (send(a.get(), "x", 1, MSG_OOB | MSG_NOSIGNAL) != 1) {
+      int err = errno;
+      if (err == EOPNOTSUPP || err == EINVAL || err == ENOSYS) {
+        return std::string("send(MSG_OOB) on an AF_UNIX stream pair: ") + strerror(err);
+      }
+      return std::nullopt;
+    }
+    int answ = 0;
+    if (ioctl(b.get(), SIOCATMARK, &answ) != 0) {
+      int err = errno;
+      if (err == ENOTTY || err == EINVAL || err == EOPNOTSUPP) {
+        return std::string("send(MSG_OOB) accepted but SIOCATMARK fails: ") + strerror(err);
+      }
     }
     return std::nullopt;
   });
@@ -458,17 +469,24 @@ constexpr const char* kPidfdLinux =
     "sender\"; man 5 proc_pid_fdinfo: a pidfd's fdinfo \"Pid:\" field is the process it refers "
     "to]";
 
-// `feature:so-passpidfd`: setsockopt(SO_PASSPIDFD) on a fresh socket.
+// `feature:so-passpidfd`: setsockopt(SO_PASSPIDFD) on a fresh socket, and
+// getsockopt(SO_PASSPIDFD) reads it (Linux < 6.5: ENOPROTOOPT; gVisor
+// accepts the set but does not know the option).
 Need PassPidfdNeed() {
   return Need::Feature("so-passpidfd", []() -> std::optional<std::string> {
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return std::nullopt;
+    FileDescriptor s(fd);
     int on = 1;
-    int r = setsockopt(fd, SOL_SOCKET, SO_PASSPIDFD, &on, sizeof on);
-    int err = errno;
-    close(fd);
-    if (r == 0) return std::nullopt;
-    return std::string("setsockopt(SO_PASSPIDFD): ") + strerror(err);
+    if (setsockopt(s.get(), SOL_SOCKET, SO_PASSPIDFD, &on, sizeof on) != 0) {
+      return std::string("setsockopt(SO_PASSPIDFD): ") + strerror(errno);
+    }
+    int v = -1;
+    socklen_t len = sizeof v;
+    if (getsockopt(s.get(), SOL_SOCKET, SO_PASSPIDFD, &v, &len) != 0) {
+      return std::string("getsockopt(SO_PASSPIDFD): ") + strerror(errno);
+    }
+    return std::nullopt;
   });
 }
 
@@ -731,8 +749,11 @@ void DiagUid(int fd, DiagResult* r) {
   uint64_t cookie = 0;
   socklen_t clen = sizeof cookie;
   if (getsockopt(fd, SOL_SOCKET, SO_COOKIE, &cookie, &clen) != 0) {
-    r->step = 2, r->err = errno;
-    return;
+    if (errno != ENOPROTOOPT) {
+      r->step = 2, r->err = errno;
+      return;
+    }
+    cookie = ~0ull;  // INET_DIAG_NOCOOKIE in both halves: no cookie check
   }
   int nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
   if (nl < 0) {
