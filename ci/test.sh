@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# Runs the project's tests: `bazel test //...` plus the same under
-# AddressSanitizer, then the quick environment matrix; the verdict comes from
+# Runs the project's tests: `bazel test --config=full //...` (the suite and
+# the selftests) plus the suite under AddressSanitizer, then the quick
+# environment matrix; the verdict comes from
 # the one reader of results (verdict/verdict.py) over this run's records, and
 # the last two lines are its closing lines:
 #
 #   ipcspec: N xfail, N xpass, N broken, N n/a, N flaky-entries
 #   ipcspec: N passed, N failed, N skipped
 #
-#   ci/test.sh              # bazel test //... and --config=asan, then the matrix
-#   ci/test.sh --fast       # bazel test //... only
+#   ci/test.sh              # --config=full and --config=asan, then the matrix
+#   ci/test.sh --fast       # bazel test --config=full //... only
 #
 # Reports: test-results/{results.json,report.md,report.html,junit.xml,results.ktap}
 # (columns: host, host-asan and the matrix's environments).
