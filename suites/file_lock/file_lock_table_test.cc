@@ -985,7 +985,7 @@ TEST_P(LockAcrossExec, HeldByTheExecedProgramUntilItExits) {
   // inherits; traditional: the child locks its own open.
   FileDescriptor inherited(open(f.path().c_str(), O_RDWR));
   ASSERT_TRUE(inherited.valid());
-  if (ofd) ASSERT_EQ(SetLk(inherited.get(), F_OFD_SETLK, F_WRLCK, 0, 0), 0);
+  if (ofd) { ASSERT_EQ(SetLk(inherited.get(), F_OFD_SETLK, F_WRLCK, 0, 0), 0); }
   const int ifd = inherited.get(), rfd = r.get(), wfd = w.get();
   const std::string path = f.path();
   // Raised once the child holds its lock, before the exec: where only the
@@ -1011,7 +1011,7 @@ TEST_P(LockAcrossExec, HeldByTheExecedProgramUntilItExits) {
                        GetLkElsewhere(path, ofd ? F_OFD_GETLK : F_GETLK, FlockRange(F_RDLCK, 0, 0)));
   EXPECT_EQ(held.fl.l_type, F_WRLCK) << "after the exec, another process sees "
                                      << FormatFlock(held.fl) << ". " << cite;
-  if (!ofd) EXPECT_EQ(held.fl.l_pid, cat.pid()) << "the exec'ed process holds it. " << cite;
+  if (!ofd) { EXPECT_EQ(held.fl.l_pid, cat.pid()) << "the exec'ed process holds it. " << cite; }
   ASSERT_THAT(w.reset(), SyscallSucceeds());  // cat reads EOF and exits
   ASSERT_OK_AND_ASSIGN(WaitStatus st, cat.Wait());
   EXPECT_TRUE(st.ExitedWith(0)) << st;
