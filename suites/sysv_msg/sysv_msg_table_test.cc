@@ -9,9 +9,12 @@
 #include <sys/ipc.h>
 #include <sys/mman.h>
 #include <sys/msg.h>
+#include <sys/shm.h>
+#include <sys/sem.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <optional>
 #include <fstream>
@@ -22,6 +25,7 @@
 #include "gtest/gtest.h"
 #include "impl/core/blocked.h"
 #include "impl/core/cleanup.h"
+#include "impl/core/deadline.h"
 #include "impl/core/needs.h"
 #include "impl/core/privilege.h"
 #include "impl/core/process.h"
@@ -721,6 +725,90 @@ TEST(SysvMsgTable, MsgmniIsEnospc) {
   int again = msgget(IPC_PRIVATE, 0600);
   EXPECT_THAT(again, SyscallSucceeds()) << "a removed queue frees its slot";
   if (again >= 0) qs.ids.push_back(again);
+}
+
+// man 2 msgctl: "msg_ctime Time of creation of queue or time of last
+// msgctl() IPC_SET operation."; man 2 semctl: "sem_ctime Time of creation of
+// semaphore set or time of last semctl() IPCSET, SETVAL, or SETALL
+// operation."; man 2 shmctl: "shm_ctime Time of creation of segment or time
+// of the last shmctl() IPC_SET operation." The times are whole seconds, so
+// an IPC_SET in the creation's second proves nothing: after creating the
+// three objects the test waits for the realtime clock to reach the next
+// second (a wait for the clock itself, bounded, not for another process),
+// then sets each one's unchanged permissions and reads the time back. One
+// wait serves the three object types.
+TEST(SysvIpcSet, AdvancesTheChangeTimeOfEveryObjectType) {
+  constexpr const char* kCites[] = {
+      "man 2 msgctl: \"msg_ctime Time of creation of queue or time of last msgctl() IPC_SET "
+      "operation.\"",
+      "man 2 semctl: \"sem_ctime Time of creation of semaphore set or time of last semctl() "
+      "IPCSET, SETVAL, or SETALL operation.\"",
+      "man 2 shmctl: \"shm_ctime Time of creation of segment or time of the last shmctl() "
+      "IPC_SET operation.\""};
+  const int msq = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
+  ASSERT_THAT(msq, SyscallSucceeds());
+  Cleanup rm_msq([msq] { msgctl(msq, IPC_RMID, nullptr); });
+  const int sem = semget(IPC_PRIVATE, 1, IPC_CREAT | 0600);
+  ASSERT_THAT(sem, SyscallSucceeds());
+  Cleanup rm_sem([sem] { semctl(sem, 0, IPC_RMID); });
+  const int shm = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
+  ASSERT_THAT(shm, SyscallSucceeds());
+  Cleanup rm_shm([shm] { shmctl(shm, IPC_RMID, nullptr); });
+
+  struct msqid_ds mds {};
+  struct semid_ds sds {};
+  struct shmid_ds hds {};
+  union semun {
+    int val;
+    struct semid_ds* buf;
+    unsigned short* array;
+  } arg{};
+  arg.buf = &sds;
+  ASSERT_THAT(msgctl(msq, IPC_STAT, &mds), SyscallSucceeds());
+  ASSERT_THAT(semctl(sem, 0, IPC_STAT, arg), SyscallSucceeds());
+  ASSERT_THAT(shmctl(shm, IPC_STAT, &hds), SyscallSucceeds());
+  const time_t created[] = {mds.msg_ctime, sds.sem_ctime, hds.shm_ctime};
+  const time_t latest = std::max({created[0], created[1], created[2]});
+
+  // Until the clock the kernel stamps with shows a later second than every
+  // creation time. That is the coarse realtime clock (ktime_get_real_seconds),
+  // which lags CLOCK_REALTIME by up to a timer tick: sleep to the next
+  // second, then by a millisecond at a time until the coarse clock follows.
+  const Deadline deadline = Deadline::In(std::chrono::seconds(3));
+  time_t before = 0;
+  for (;;) {
+    struct timespec now {};
+    ASSERT_THAT(clock_gettime(CLOCK_REALTIME_COARSE, &now), SyscallSucceeds());
+    if (now.tv_sec > latest) {
+      before = now.tv_sec;
+      break;
+    }
+    ASSERT_FALSE(deadline.Expired())
+        << "the coarse realtime clock did not pass " << latest << " (now " << now.tv_sec << ")";
+    struct timespec fine {};
+    ASSERT_THAT(clock_gettime(CLOCK_REALTIME, &fine), SyscallSucceeds());
+    struct timespec next = {latest + 1, 0};
+    if (fine.tv_sec > latest) next = {fine.tv_sec, fine.tv_nsec + 1000000};
+    if (next.tv_nsec >= 1000000000) next = {next.tv_sec + 1, next.tv_nsec - 1000000000};
+    int r = clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &next, nullptr);
+    ASSERT_TRUE(r == 0 || r == EINTR) << "clock_nanosleep: " << strerror(r);
+  }
+
+  ASSERT_THAT(msgctl(msq, IPC_SET, &mds), SyscallSucceeds());
+  ASSERT_THAT(semctl(sem, 0, IPC_SET, arg), SyscallSucceeds());
+  ASSERT_THAT(shmctl(shm, IPC_SET, &hds), SyscallSucceeds());
+  ASSERT_THAT(msgctl(msq, IPC_STAT, &mds), SyscallSucceeds());
+  ASSERT_THAT(semctl(sem, 0, IPC_STAT, arg), SyscallSucceeds());
+  ASSERT_THAT(shmctl(shm, IPC_STAT, &hds), SyscallSucceeds());
+  struct timespec end {};
+  ASSERT_THAT(clock_gettime(CLOCK_REALTIME_COARSE, &end), SyscallSucceeds());
+  const time_t after = end.tv_sec;
+  const time_t changed[] = {mds.msg_ctime, sds.sem_ctime, hds.shm_ctime};
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_GT(changed[i], created[i]) << kCites[i] << ": the IPC_SET a second after creation";
+    EXPECT_GE(changed[i], before) << kCites[i] << ": not earlier than the IPC_SET";
+    EXPECT_LE(changed[i], after) << kCites[i] << ": not later than the IPC_SET";
+  }
 }
 
 }  // namespace
