@@ -320,7 +320,12 @@ Need Need::WritableSysctl(const std::string& path) {
     auto text = ReadProcText(path);
     if (!text.ok()) return text.error().ToString();
     PosixError e = WriteProcText(path, text.value());
-    if (!e.ok()) return e.ToString() + " (uid_map \"" + UidMapLine() + "\")";
+    // EINVAL: the write was allowed and the value refused. Some sysctls read
+    // a value they do not take back: kernel.msg_next_id and shm_next_id read
+    // -1 and, since Linux 6.x, take only 0 and above.
+    if (!e.ok() && e.errno_value() != EINVAL) {
+      return e.ToString() + " (uid_map \"" + UidMapLine() + "\")";
+    }
     return std::nullopt;
   });
 }
