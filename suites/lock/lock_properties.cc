@@ -1,6 +1,7 @@
 // The Lock properties.
 //
-// Every property drives a crew of long-lived worker processes (lock_crew.h),
+// Every property drives a crew of long-lived worker processes
+// (suites/common/crew.h, doing what lock_work.h says),
 // each with its own handle, and keeps it across rapidcheck cases; a case that
 // fails (or throws half-way) marks the rig dirty and the next case starts
 // from a new lock and a new crew.
@@ -47,7 +48,9 @@
 #include "impl/core/property.h"
 #include "rapidcheck.h"
 #include "rapidcheck/state.h"
-#include "suites/lock/lock_crew.h"
+#include "impl/core/shared_memory.h"
+#include "suites/common/crew.h"
+#include "suites/lock/lock_work.h"
 
 namespace ipcspec {
 namespace {
@@ -148,8 +151,9 @@ std::optional<std::string> Unavailable(const LockKind& k) {
 struct Rig {
   const LockKind* kind = nullptr;
   int workers = 3;
+  std::optional<SharedObject<CriticalSection>> cs;  // the workers' critical section
   LockInstance lock;
-  std::unique_ptr<LockCrew> crew;
+  std::unique_ptr<Crew> crew;
   bool dirty = true;
   int holder = -1;  // the worker holding the lock, as the test made it
 
@@ -166,7 +170,10 @@ struct Rig {
     auto l = kind->Open();
     if (!l.ok()) RC_FAIL("opening a " + kind->name + ": " + l.error().ToString());
     lock = std::move(l).ValueOrDie();
-    auto c = LockCrew::Start(lock.get(), workers, kind->caps.busy_errnos);
+    auto shared = SharedObject<CriticalSection>::Create();  // a new one with every crew
+    if (!shared.ok()) RC_FAIL("shared memory: " + shared.error().ToString());
+    cs.emplace(std::move(shared).ValueOrDie());
+    auto c = Crew::Start(workers, LockWork(lock.get(), cs->get(), kind->caps.busy_errnos));
     if (!c.ok()) RC_FAIL("starting " + std::to_string(workers) + " lock workers on " +
                          lock->Describe() + ": " + c.error().ToString());
     crew = std::move(c).ValueOrDie();
@@ -176,7 +183,7 @@ struct Rig {
   // Releases what the case left held, and marks the rig clean.
   void Finish() {
     if (holder >= 0) {
-      auto r = crew->Run(holder, WorkerOp::kRelease);
+      auto r = RunLockOrder(*crew, holder, WorkerOp::kRelease);
       if (!r.ok() || r.value() != 0) {
         RC_FAIL("worker " + std::to_string(holder) + ": Release() at the end of the case: " +
                 (r.ok() ? Res(r.value()) : r.error().ToString()));
@@ -188,7 +195,7 @@ struct Rig {
 };
 
 int RunOrFail(Rig& rig, int w, WorkerOp op, uint32_t deadline_ms = 5000) {
-  auto r = rig.crew->Run(w, op, deadline_ms);
+  auto r = RunLockOrder(*rig.crew, w, op, deadline_ms);
   if (!r.ok()) {
     RC_FAIL("worker " + std::to_string(w) + " " + ToString(op) + ": " + r.error().ToString());
   }
@@ -208,11 +215,12 @@ PropertyOutcome MutualExclusion(const LockKind& kind) {
     const int rounds = *rc::gen::inRange(1, 21);
     const auto mode = *rc::gen::element(ContendMode::kBlocking, ContendMode::kTrySpin);
     rig.Prepare();
-    CriticalSection& cs = rig.crew->cs();
+    CriticalSection& cs = *rig.cs->get();
     const uint64_t counter0 = cs.counter.load();
     const uint32_t violations0 = cs.violations.load();
     for (int w = 0; w < procs; ++w) {
-      PosixError e = rig.crew->Post(w, WorkerOp::kContend, static_cast<uint32_t>(rounds), mode);
+      PosixError e =
+          rig.crew->Send(w, LockOrder(WorkerOp::kContend, static_cast<uint32_t>(rounds), mode));
       if (!e.ok()) RC_FAIL(e.ToString());
     }
     std::string failures;
@@ -360,14 +368,14 @@ struct HandOff : LockCommand {
   }
   void apply(LockModel& m) const override { m.holder = w; }
   void run(const LockModel& m, LockSut& sut) const override {
-    LockCrew& crew = *sut.rig->crew;
-    PosixError e = crew.Post(w, WorkerOp::kAcquire, 0, ContendMode::kBlocking, 5000);
+    Crew& crew = *sut.rig->crew;
+    PosixError e = crew.Send(w, LockOrder(WorkerOp::kAcquire, 0, ContendMode::kBlocking, 5000));
     if (!e.ok()) RC_FAIL(e.ToString());
     auto p = crew.FinishedOrBlocked(w, sut.caps->wait_syscalls,
                                     Deadline::In(std::chrono::seconds(5)));
     if (!p.ok()) RC_FAIL(Who(w) + ": blocking Acquire() while " + Who(m.holder) +
                          " holds the lock: " + p.error().ToString());
-    if (p.value() == LockCrew::Progress::kFinished) {
+    if (p.value() == Crew::Outcome::kFinished) {
       auto r = crew.Await(w, Deadline::Default());
       RC_FAIL(Who(w) + ": Acquire() while " + Who(m.holder) +
               " holds the lock returned at once with " +
@@ -443,18 +451,18 @@ PropertyOutcome ReleasedWhenHolderDies(const LockKind& kind) {
     const std::string want_text =
         robust ? "EOWNERDEAD (acquired; the owner died)" : "success";
     rig.Prepare();
-    LockCrew& crew = *rig.crew;
+    Crew& crew = *rig.crew;
     const int a = RunOrFail(rig, holder, WorkerOp::kAcquire);
     if (a != 0) RC_FAIL(Who(holder) + ": Acquire() of a free lock: " + Res(a));
     rig.holder = holder;
     const int w = (holder + 1) % rig.workers;
     if (waiter) {
-      PosixError e = crew.Post(w, WorkerOp::kAcquire, 0, ContendMode::kBlocking, 3000);
+      PosixError e = crew.Send(w, LockOrder(WorkerOp::kAcquire, 0, ContendMode::kBlocking, 3000));
       if (!e.ok()) RC_FAIL(e.ToString());
       auto p = crew.FinishedOrBlocked(w, kind.caps.wait_syscalls,
                                       Deadline::In(std::chrono::seconds(5)));
       if (!p.ok()) RC_FAIL(Who(w) + ": Acquire() while held: " + p.error().ToString());
-      if (p.value() == LockCrew::Progress::kFinished) {
+      if (p.value() == Crew::Outcome::kFinished) {
         auto r = crew.Await(w, Deadline::Default());
         RC_FAIL(Who(w) + ": Acquire() while " + Who(holder) + " holds the lock returned at once: " +
                 (r.ok() ? Res(r.value()) : r.error().ToString()) + " (" + cites.blocking + ")");
@@ -505,7 +513,7 @@ PropertyOutcome ReleasedWhenHolderDies(const LockKind& kind) {
           auto p = crew.FinishedOrBlocked(w, kind.caps.wait_syscalls,
                                           Deadline::In(std::chrono::milliseconds(0)));
           auto n = VoluntarySwitches(crew.pid(w));
-          if (p.ok() && p.value() == LockCrew::Progress::kBlocked && n.ok() &&
+          if (p.ok() && p.value() == Crew::Outcome::kBlocked && n.ok() &&
               n.value() == *sleeps_before) {
             RC_FAIL(how + " is still asleep in it after the holder was reaped, not woken "
                     "once since (voluntary_ctxt_switches unchanged): the dead holder's lock "
@@ -590,12 +598,13 @@ PropertyOutcome StaysHeldWhenHolderDies(const LockKind& kind) {
     const uint32_t wait_ms = 100;  // a timed wait that must run out: its length proves nothing more
     rig.dirty = true;  // a new lock and crew for every case
     rig.Prepare();
-    LockCrew& crew = *rig.crew;
+    Crew& crew = *rig.crew;
     const int a = RunOrFail(rig, holder, WorkerOp::kAcquire);
     if (a != 0) RC_FAIL(Who(holder) + ": Acquire() of a free lock: " + Res(a));
     const int w = (holder + 1) % rig.workers;
     if (waiter) {
-      PosixError e = crew.Post(w, WorkerOp::kAcquire, 0, ContendMode::kBlocking, wait_ms);
+      PosixError e =
+          crew.Send(w, LockOrder(WorkerOp::kAcquire, 0, ContendMode::kBlocking, wait_ms));
       if (!e.ok()) RC_FAIL(e.ToString());
     }
     auto st = crew.Kill(holder);
