@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -65,6 +66,13 @@ int MemberMain(int in, CrewBoard* board, int i, const Crew::Hire& hire) {
 
 bool Names(const std::vector<long>& syscalls, long nr) {
   return syscalls.empty() || std::find(syscalls.begin(), syscalls.end(), nr) != syscalls.end();
+}
+
+// True if the child `pid` has ended (it is left unreaped).
+bool Ended(pid_t pid) {
+  siginfo_t info{};
+  return waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+         info.si_pid == pid;
 }
 
 std::string Who(int i, pid_t pid) {
@@ -159,15 +167,17 @@ PosixErrorOr<int> Crew::Await(int i, const Deadline& deadline) {
     const uint32_t seen = done.load();
     if (seen == m.sent) return result(i);
     // A member that died can never answer: look after every slice (a wait
-    // of at most 20 ms, cut short when the member finishes an order).
-    if (slice > 0 && m.child.running()) {
-      auto st = m.child.Wait(Deadline::In(std::chrono::milliseconds(0)));
-      if (st.ok()) {
-        return PosixError(ECHILD, Who(i, p) + " " + st.value().ToString() +
-                                      " before finishing its order");
-      }
+    // of at most 20 ms, cut short when the member finishes an order). The
+    // look does not reap (WNOWAIT), and is no harness deadline: a member
+    // that is merely slow is no hang.
+    if (slice > 0 && m.child.running() && Ended(p)) {
+      auto st = m.child.Wait(Deadline::Default());  // reaps at once
+      return PosixError(ECHILD, Who(i, p) + " " +
+                                    (st.ok() ? st.value().ToString() : st.error().ToString()) +
+                                    " before finishing its order");
     }
     if (deadline.Expired()) {
+      NoteHarnessDeadlinePassed();
       auto snap = SnapshotTask(p);
       return PosixError(ETIMEDOUT, Who(i, p) + " did not finish order " +
                                        std::to_string(m.sent) + " by the deadline; it is " +

@@ -86,8 +86,9 @@ class Crew {
   bool Idle(int i) const { return finished(i) == sent(i); }
 
   // Waits for member i's latest order; returns its errno (0: success).
-  // ETIMEDOUT at the deadline (with what the member is doing), ECHILD if the
-  // member died (with its wait status).
+  // ETIMEDOUT at the deadline (with what the member is doing; a harness
+  // deadline, impl/core/deadline.h), ECHILD if the member died (with its
+  // wait status).
   PosixErrorOr<int> Await(int i, const Deadline& deadline);
 
   enum class Outcome { kFinished, kBlocked };
