@@ -24,15 +24,15 @@ load("//bazel:tables.bzl", "ipcspec_tables")
 # targets' libraries). A new interface suite is one more line here; an
 # adapter never edits this list.
 ADAPTER_SUITES = [
+    "//suites/byte_stream:byte_stream_test_suite",
+    "//suites/counter:counter_test_suite",
     "//suites/datagram:datagram_test_suite",
-    "//suites/eventfd:counter_test_suite",
     "//suites/lock:lock_test_suite",
     "//suites/message_queue:message_queue_test_suite",
     "//suites/rpc:rpc_test_suite",
     "//suites/semaphore:semaphore_test_suite",
     "//suites/shared_region:shared_region_test_suite",
     "//suites/signal_queue:signal_queue_test_suite",
-    "//suites/stream:stream_test_suite",
     "//faults:lock_faults_test_suite",
     "//faults:queue_faults_test_suite",
     "//faults:region_faults_test_suite",

@@ -1,5 +1,5 @@
 // Every ByteStream Kind under the fault scenarios.
-#include "faults/stream_scenarios.h"
+#include "suites/byte_stream/byte_stream_fault_properties.h"
 #include "gtest/gtest.h"
 
 namespace ipcspec {
@@ -8,17 +8,17 @@ namespace {
 class StreamFaults : public ::testing::TestWithParam<ByteStreamKind> {};
 
 TEST_P(StreamFaults, WriteAllIsExactUnderInjectedFaults) {
-  RunSuiteProperty(StreamFaultScenarios(), "WriteAllIsExactUnderInjectedFaults", GetParam());
+  RunSuiteProperty(ByteStreamFaultProperties(), "WriteAllIsExactUnderInjectedFaults", GetParam());
 }
 TEST_P(StreamFaults, KilledWriterLeavesAPrefix) {
-  RunSuiteProperty(StreamFaultScenarios(), "KilledWriterLeavesAPrefix", GetParam());
+  RunSuiteProperty(ByteStreamFaultProperties(), "KilledWriterLeavesAPrefix", GetParam());
 }
 
 TEST_P(StreamFaults, FullStreamBlocksUntilDrained) {
-  RunSuiteProperty(StreamFaultScenarios(), "FullStreamBlocksUntilDrained", GetParam());
+  RunSuiteProperty(ByteStreamFaultProperties(), "FullStreamBlocksUntilDrained", GetParam());
 }
 TEST_P(StreamFaults, ReadBlocksUntilDataOrEof) {
-  RunSuiteProperty(StreamFaultScenarios(), "ReadBlocksUntilDataOrEof", GetParam());
+  RunSuiteProperty(ByteStreamFaultProperties(), "ReadBlocksUntilDataOrEof", GetParam());
 }
 
 INSTANTIATE_TEST_SUITE_P(Kinds, StreamFaults,

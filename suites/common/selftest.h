@@ -3,7 +3,7 @@
 //
 //   const SelftestSpec<ByteStreamInterface>& Spec() {
 //     static const auto* s = new SelftestSpec<ByteStreamInterface>{
-//         StreamProperties(),
+//         ByteStreamProperties(),
 //         {{"mutant_drops_byte", {"ModelSequences"}},           // the bug, and why
 //          {"mutant_stuck_writer", {"ModelSequences:hang"}}},   // a hang, declared
 //         /*max_success=*/50};

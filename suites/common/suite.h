@@ -1,6 +1,6 @@
 // The shape shared by every interface suite, and the selftest over mutants.
 //
-// An interface suite (suites/stream, suites/message_queue, ...) is a list of
+// An interface suite (suites/byte_stream, suites/message_queue, ...) is a list of
 // named properties. Each property cites the man page sentence it checks,
 // says whether it applies to a Kind (from the Kind's capabilities: a Kind
 // without the capability is skipped with that reason), and runs against one

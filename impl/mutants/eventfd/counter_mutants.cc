@@ -1,5 +1,5 @@
 // Broken Counter Kinds, each wrapping a correct eventfd. The Counter suite
-// must reject every one of them (suites/selftest/eventfd).
+// must reject every one of them (suites/selftest/counter).
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
 

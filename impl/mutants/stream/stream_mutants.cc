@@ -1,5 +1,5 @@
 // Broken ByteStream Kinds, each wrapping a correct pipe. The stream suite
-// must reject every one of them (suites/selftest/stream).
+// must reject every one of them (suites/selftest/byte_stream).
 #include <limits.h>
 
 #include <cstring>

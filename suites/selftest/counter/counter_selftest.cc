@@ -3,7 +3,7 @@
 // entry names, and every real Counter Kind must pass the same properties
 // with the same pinned seed and number of cases.
 #include "gtest/gtest.h"
-#include "suites/eventfd/counter_properties.h"
+#include "suites/counter/counter_properties.h"
 #include "suites/common/selftest.h"
 
 namespace ipcspec {

@@ -1,4 +1,4 @@
-#include "faults/stream_scenarios.h"
+#include "suites/byte_stream/byte_stream_fault_properties.h"
 
 #include <poll.h>
 #include <sys/syscall.h>
@@ -381,7 +381,7 @@ std::optional<std::string> NeedsStableFullness(const ByteStreamKind& k) {
 
 }  // namespace
 
-const std::vector<SuiteProperty<ByteStreamInterface>>& StreamFaultScenarios() {
+const std::vector<SuiteProperty<ByteStreamInterface>>& ByteStreamFaultProperties() {
   static const auto* props = new std::vector<SuiteProperty<ByteStreamInterface>>{
       {"WriteAllIsExactUnderInjectedFaults", kInjectedCites,
        NeedsForkAndPtrace, WriteAllIsExactUnderInjectedFaults},

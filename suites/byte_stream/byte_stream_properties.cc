@@ -33,7 +33,7 @@
 //     oriented socket. In this case, the process will also receive a
 //     SIGPIPE") or ECONNRESET (man 2 send: "Connection reset by peer";
 //     man 7 tcp: EPIPE "The other end closed the socket unexpectedly").
-#include "suites/stream/stream_properties.h"
+#include "suites/byte_stream/byte_stream_properties.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -817,7 +817,7 @@ std::optional<std::string> NeedsAtomicAndFork(const ByteStreamKind& k) {
 
 }  // namespace
 
-const std::vector<SuiteProperty<ByteStreamInterface>>& StreamProperties() {
+const std::vector<SuiteProperty<ByteStreamInterface>>& ByteStreamProperties() {
   static const auto* props = new std::vector<SuiteProperty<ByteStreamInterface>>{
       {"ModelSequences", kModelSequencesCites,
        nullptr, ModelSequences},

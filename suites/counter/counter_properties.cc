@@ -28,7 +28,7 @@
 //     possible to write a value of at least "1" without blocking."
 //   eventfd(2): "This counter is initialized with the value specified in the
 //     argument initval."
-#include "suites/eventfd/counter_properties.h"
+#include "suites/counter/counter_properties.h"
 
 #include <poll.h>
 #include <unistd.h>

@@ -12,6 +12,6 @@ namespace ipcspec {
 //   writers against a byte-deque model.
 // "ConcurrentWritersAreAtomic": writes of at most the atomic size from several
 //   processes at once land whole.
-const std::vector<SuiteProperty<ByteStreamInterface>>& StreamProperties();
+const std::vector<SuiteProperty<ByteStreamInterface>>& ByteStreamProperties();
 
 }  // namespace ipcspec

@@ -6,8 +6,8 @@
 // The properties include the stream fault scenarios: a mutant that only
 // misbehaves under faults (a broken retry loop) must be caught too.
 #include "gtest/gtest.h"
-#include "faults/stream_scenarios.h"
-#include "suites/stream/stream_properties.h"
+#include "suites/byte_stream/byte_stream_fault_properties.h"
+#include "suites/byte_stream/byte_stream_properties.h"
 #include "suites/common/selftest.h"
 
 namespace ipcspec {
@@ -16,8 +16,8 @@ namespace {
 const SelftestSpec<ByteStreamInterface>& Spec() {
   static const auto* spec = [] {
     auto* s = new SelftestSpec<ByteStreamInterface>();
-    s->properties = StreamProperties();
-    for (const auto& p : StreamFaultScenarios()) s->properties.push_back(p);
+    s->properties = ByteStreamProperties();
+    for (const auto& p : ByteStreamFaultProperties()) s->properties.push_back(p);
     s->max_success = 50;
     // Required on the pinned seed (the test prints each mutant's measured
     // entry), no other catch on any seed; explored on seeds 1-3

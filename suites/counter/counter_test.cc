@@ -1,7 +1,7 @@
 // Every Counter Kind against every Counter property.
-//   bazel test //suites/eventfd:counter_test --test_filter='*/eventfd_semaphore'
+//   bazel test //suites/counter:counter_test --test_filter='*/eventfd_semaphore'
 #include "gtest/gtest.h"
-#include "suites/eventfd/counter_properties.h"
+#include "suites/counter/counter_properties.h"
 
 namespace ipcspec {
 namespace {

@@ -1,7 +1,7 @@
 // Every ByteStream Kind against every ByteStream property.
-//   bazel test //suites/stream:stream_test --test_filter='*/fifo_nonblock'
+//   bazel test //suites/byte_stream:byte_stream_test --test_filter='*/fifo_nonblock'
 #include "gtest/gtest.h"
-#include "suites/stream/stream_properties.h"
+#include "suites/byte_stream/byte_stream_properties.h"
 
 namespace ipcspec {
 namespace {
@@ -9,11 +9,11 @@ namespace {
 class StreamSuite : public ::testing::TestWithParam<ByteStreamKind> {};
 
 TEST_P(StreamSuite, ModelSequences) {
-  RunSuiteProperty(StreamProperties(), "ModelSequences", GetParam());
+  RunSuiteProperty(ByteStreamProperties(), "ModelSequences", GetParam());
 }
 
 TEST_P(StreamSuite, ConcurrentWritersAreAtomic) {
-  RunSuiteProperty(StreamProperties(), "ConcurrentWritersAreAtomic", GetParam());
+  RunSuiteProperty(ByteStreamProperties(), "ConcurrentWritersAreAtomic", GetParam());
 }
 
 INSTANTIATE_TEST_SUITE_P(Kinds, StreamSuite,

@@ -1,0 +1,96 @@
+// SizeAndRounding and RemoveKeepsAttachments: the reported size and the
+// mapped length follow the documented rounding and a new region reads as
+// zeros; removing the handle leaves existing attachments working and shared.
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "suites/shared_region/shared_region_common.h"
+
+namespace ipcspec {
+namespace shared_region {
+
+PropertyOutcome RunSizeAndRounding(const SharedRegionKind& kind) {
+  UseCopier copier;
+  return RunProperty(CurrentTestId(), [&kind] {
+    const size_t n = (*GenRegionSize(6)).bytes;
+    const size_t rounded = AttachedLength(kind.caps.granularity, n);
+    RegionPtr region = CreateRegion(kind, n);
+    auto size = region->Size();
+    if (!size.ok()) RC_FAIL("Size(): " + size.error().ToString());
+    const size_t want = kind.caps.size_rule == RegionSizeRule::kAsked ? n : RoundUpToPage(n);
+    if (size.value() != want) {
+      RC_FAIL("Create(" + std::to_string(n) + "): Size() reports " +
+              std::to_string(size.value()) + ", but this Kind reports " +
+              ToString(kind.caps.size_rule) + ": " + std::to_string(want));
+    }
+    RegionAttachment a = AttachOrFail(*region, RegionAccess::kReadWrite);
+    if (a.length != rounded) {
+      RC_FAIL("attachment length " + std::to_string(a.length) + ", expected " +
+              std::to_string(n) + " rounded up to the granularity (" +
+              std::to_string(kind.caps.granularity ? kind.caps.granularity : PageSize()) +
+              "): " + std::to_string(rounded));
+    }
+    // Every byte of the mapping, up to the end of the last page, is there.
+    std::vector<uint8_t> all(rounded);
+    size_t readable = Copier().Copy(all.data(), a.data, rounded);
+    if (readable != rounded) {
+      RC_FAIL("Create(" + std::to_string(n) + "): byte at offset " + std::to_string(readable) +
+              " of the " + std::to_string(rounded) +
+              "-byte mapping cannot be read (SIGBUS/SIGSEGV)");
+    }
+    if (kind.caps.zero_filled) {
+      std::vector<uint8_t> zeros(rounded, 0);
+      AssertSameBytes(all.data(), zeros.data(), rounded, 0, "a new region");
+    }
+    if (kind.caps.read_only_attach) {
+      RegionAttachment r = AttachOrFail(*region, RegionAccess::kReadOnly);
+      if (r.length != rounded) RC_FAIL("read-only attachment length " + std::to_string(r.length));
+      if (!Copier().Readable(r.data, rounded)) RC_FAIL("read-only attachment: not all readable");
+    }
+  });
+}
+
+// ============================================== RemoveKeepsAttachments
+
+PropertyOutcome RunRemoveKeepsAttachments(const SharedRegionKind& kind) {
+  UseCopier copier;
+  return RunProperty(CurrentTestId(), [&kind] {
+    const size_t n = (*GenRegionSize(4)).bytes;
+    RegionPtr region = CreateRegion(kind, n);
+    RegionAttachment a = AttachOrFail(*region, RegionAccess::kReadWrite);
+    RegionAttachment b = AttachOrFail(*region, RegionAccess::kReadWrite);
+    std::vector<uint8_t> model(n, 0);
+
+    const size_t off1 = GenOffset(n);
+    const std::vector<uint8_t> d1 = GenPattern(GenLength(n, off1, 512)).Bytes();
+    RC_LOG() << "Write(#0, offset " << off1 << ", " << Bytes(d1) << ")\n";
+    RC_ASSERT(Copier().Copy(a.data + off1, d1.data(), d1.size()) == d1.size());
+    std::copy(d1.begin(), d1.end(), model.begin() + static_cast<long>(off1));
+
+    PosixError e = region->Remove();
+    if (!e.ok()) RC_FAIL("Remove(): " + e.ToString());
+    RC_LOG() << "Remove()\n";
+    CheckRead(b, 0, n, model.data(), "after Remove(), attachment #1");
+
+    const size_t off2 = GenOffset(n);
+    const std::vector<uint8_t> d2 = GenPattern(GenLength(n, off2, 512)).Bytes();
+    RC_LOG() << "Write(#1, offset " << off2 << ", " << Bytes(d2) << ")\n";
+    size_t w = Copier().Copy(b.data + off2, d2.data(), d2.size());
+    if (w != d2.size()) RC_FAIL("after Remove(), writing through #1 faults at " + std::to_string(off2 + w));
+    std::copy(d2.begin(), d2.end(), model.begin() + static_cast<long>(off2));
+    CheckRead(a, 0, n, model.data(), "after Remove(), attachment #0");
+
+    auto c = region->Attach(RegionAccess::kReadWrite);
+    if (kind.caps.attach_after_remove) {
+      if (!c.ok()) RC_FAIL("Attach() after Remove(): " + c.error().ToString() +
+                           " (the Kind claims attach_after_remove)");
+      CheckRead(c.value(), 0, n, model.data(), "attachment made after Remove()");
+    } else if (c.ok()) {
+      RC_FAIL("Attach() after Remove() succeeded, but the Kind claims it cannot");
+    }
+  });
+}
+
+}  // namespace shared_region
+}  // namespace ipcspec
