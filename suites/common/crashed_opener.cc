@@ -134,7 +134,8 @@ PropertyOutcome CheckCrashedOpener(const std::string& kind_name,
   Reclaim(still);
   if (problems.str().empty()) return {true, 1, ""};
   return {false, 1,
-          std::string(kCrashedOpenerCite) + "\n" + kind_name + " after its opener was killed:\n" + problems.str()};
+          std::string(kCrashedOpenerCite) + "\n" + kind_name + " after its opener was killed:\n" +
+              problems.str()};
 }
 
 }  // namespace ipcspec

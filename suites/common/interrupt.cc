@@ -91,6 +91,8 @@ std::string InterruptOnce(bool restart, const std::vector<long>& syscalls,
   return problem;
 }
 
-std::string SaRestartText(bool restart) { return restart ? "with SA_RESTART" : "without SA_RESTART"; }
+std::string SaRestartText(bool restart) {
+  return restart ? "with SA_RESTART" : "without SA_RESTART";
+}
 
 }  // namespace ipcspec

@@ -8,6 +8,9 @@
 // (send, receive, status); the forked blocked calls are in
 // message_queue_blocking.h, the generators in message_queue_generators.h.
 // Every command prints itself, so a counterexample reads as a short script.
+//
+// Namespace message_queue_internal: what the suite's files share, not an
+// interface for other suites (the list is message_queue_properties.h).
 #pragma once
 
 #include <cerrno>
