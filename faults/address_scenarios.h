@@ -1,7 +1,7 @@
 // Fault scenarios for MessageQueue Kinds whose queue another process reaches
 // by an address (MessageQueueCaps::open_sender: ZeroMQ, nng), where a forked
 // child cannot use the parent's queue and the ptrace scenario of
-// queue_scenarios.h does not apply.
+// suites/message_queue/message_queue_fault_properties.h does not apply.
 #pragma once
 
 #include <vector>

@@ -1,9 +1,7 @@
 // Every MessageQueue Kind under the fault scenarios.
 #include "faults/address_scenarios.h"
-#include "faults/interrupt_scenarios.h"
-#include "faults/orphan_scenarios.h"
-#include "faults/queue_scenarios.h"
 #include "gtest/gtest.h"
+#include "suites/message_queue/message_queue_fault_properties.h"
 
 namespace ipcspec {
 namespace {
@@ -11,7 +9,7 @@ namespace {
 class QueueFaults : public ::testing::TestWithParam<MessageQueueKind> {};
 
 TEST_P(QueueFaults, KilledSenderLeavesWholeMessages) {
-  RunSuiteProperty(QueueFaultScenarios(), "KilledSenderLeavesWholeMessages", GetParam());
+  RunSuiteProperty(MessageQueueFaultProperties(), "KilledSenderLeavesWholeMessages", GetParam());
 }
 
 TEST_P(QueueFaults, KilledRemoteSenderLeavesWholeMessages) {
@@ -19,11 +17,11 @@ TEST_P(QueueFaults, KilledRemoteSenderLeavesWholeMessages) {
 }
 
 TEST_P(QueueFaults, SignalIntoBlockedReceiveLosesNothing) {
-  RunSuiteProperty(QueueInterruptScenarios(), "SignalIntoBlockedReceiveLosesNothing", GetParam());
+  RunSuiteProperty(MessageQueueFaultProperties(), "SignalIntoBlockedReceiveLosesNothing", GetParam());
 }
 
 TEST_P(QueueFaults, CrashedOpenerLeavesOnlyFindableObjects) {
-  RunSuiteProperty(QueueOrphanScenarios(), "CrashedOpenerLeavesOnlyFindableObjects", GetParam());
+  RunSuiteProperty(MessageQueueFaultProperties(), "CrashedOpenerLeavesOnlyFindableObjects", GetParam());
 }
 
 INSTANTIATE_TEST_SUITE_P(Kinds, QueueFaults,

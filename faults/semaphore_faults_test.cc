@@ -1,7 +1,7 @@
 // Every Semaphore Kind under the fault scenarios: EINTR into a blocked wait.
-#include "faults/interrupt_scenarios.h"
 #include "faults/orphan_scenarios.h"
 #include "gtest/gtest.h"
+#include "suites/semaphore/semaphore_interrupt_properties.h"
 
 namespace ipcspec {
 namespace {
@@ -9,7 +9,7 @@ namespace {
 class SemaphoreFaults : public ::testing::TestWithParam<SemaphoreKind> {};
 
 TEST_P(SemaphoreFaults, SignalIntoBlockedWaitLosesNoPost) {
-  RunSuiteProperty(SemaphoreInterruptScenarios(), "SignalIntoBlockedWaitLosesNoPost", GetParam());
+  RunSuiteProperty(SemaphoreInterruptProperties(), "SignalIntoBlockedWaitLosesNoPost", GetParam());
 }
 
 TEST_P(SemaphoreFaults, CrashedOpenerLeavesOnlyFindableObjects) {

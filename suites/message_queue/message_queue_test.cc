@@ -1,13 +1,13 @@
 // The MessageQueue suite against every registered Kind:
 // Kinds/MessageQueueSuite.<Property>/<kind>. The properties and the man page
-// sentences they check are in properties.cc.
+// sentences they check are in message_queue_properties.cc.
 #include <set>
 #include <string>
 
 #include "gtest/gtest.h"
 #include "impl/api/message_queue.h"
 #include "suites/common/suite.h"
-#include "suites/message_queue/properties.h"
+#include "suites/message_queue/message_queue_properties.h"
 
 namespace ipcspec {
 namespace {

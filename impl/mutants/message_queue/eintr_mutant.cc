@@ -1,6 +1,8 @@
 // A MessageQueue that loses a message after an interrupted receive: once a
 // receive has failed EINTR, the next message that arrives is thrown away.
-// faults/interrupt_scenarios.cc must catch it (//suites/selftest/message_queue).
+// SignalIntoBlockedReceiveLosesNothing
+// (suites/message_queue/message_queue_fault_properties.cc) must catch it
+// (//suites/selftest/message_queue).
 #include <atomic>
 #include <cerrno>
 

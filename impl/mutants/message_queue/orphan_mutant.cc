@@ -1,7 +1,8 @@
 // A MessageQueue that keeps a Unix socket on disk beside its queue (say, a
 // notification channel) and unlinks it only in its destructor: a crashed
 // user leaves the socket file behind, which no IPC listing shows.
-// faults/orphan_scenarios.cc must catch it (//suites/selftest/message_queue).
+// CrashedOpenerLeavesOnlyFindableObjects (suites/common/crashed_opener.cc)
+// must catch it (//suites/selftest/message_queue).
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/un.h>

@@ -6,10 +6,8 @@
 // The properties include the queue fault scenarios: a mutant that only
 // misbehaves when a sender dies, is interrupted or crashes must be caught too.
 #include "gtest/gtest.h"
-#include "faults/interrupt_scenarios.h"
-#include "faults/orphan_scenarios.h"
-#include "faults/queue_scenarios.h"
-#include "suites/message_queue/properties.h"
+#include "suites/message_queue/message_queue_fault_properties.h"
+#include "suites/message_queue/message_queue_properties.h"
 #include "suites/common/selftest.h"
 
 namespace ipcspec {
@@ -19,9 +17,7 @@ const SelftestSpec<MessageQueueInterface>& Spec() {
   static const auto* spec = [] {
     auto* s = new SelftestSpec<MessageQueueInterface>();
     s->properties = MessageQueueProperties();
-    for (const auto& p : QueueFaultScenarios()) s->properties.push_back(p);
-    for (const auto& p : QueueInterruptScenarios()) s->properties.push_back(p);
-    for (const auto& p : QueueOrphanScenarios()) s->properties.push_back(p);
+    for (const auto& p : MessageQueueFaultProperties()) s->properties.push_back(p);
     s->max_success = 50;
     // Required on the pinned seed (the test prints each mutant's measured
     // entry), no other catch on any seed; explored on seeds 1-3

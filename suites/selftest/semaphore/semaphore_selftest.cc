@@ -6,7 +6,7 @@
 // The properties include the scenario that interrupts a wait: a mutant that
 // only misbehaves after EINTR must be caught too.
 #include "gtest/gtest.h"
-#include "faults/interrupt_scenarios.h"
+#include "suites/semaphore/semaphore_interrupt_properties.h"
 #include "suites/semaphore/semaphore_properties.h"
 #include "suites/common/selftest.h"
 
@@ -17,7 +17,7 @@ const SelftestSpec<SemaphoreInterface>& Spec() {
   static const auto* spec = [] {
     auto* s = new SelftestSpec<SemaphoreInterface>();
     s->properties = SemaphoreProperties();
-    for (const auto& p : SemaphoreInterruptScenarios()) s->properties.push_back(p);
+    for (const auto& p : SemaphoreInterruptProperties()) s->properties.push_back(p);
     s->max_success = 50;
     // Required on the pinned seed (the test prints each mutant's measured
     // entry), no other catch on any seed; explored on seeds 1-3

@@ -1,0 +1,325 @@
+#include "suites/message_queue/message_queue_model.h"
+
+#include <algorithm>
+
+#include "impl/core/coverage.h"
+#include "impl/core/property.h"
+#include "rapidcheck.h"
+#include "suites/message_queue/message_queue_cites.h"
+
+namespace ipcspec {
+namespace message_queue_internal {
+
+// The bytes of message `stamp`: distinct for distinct stamps.
+std::vector<uint8_t> Body(uint32_t stamp, size_t size) {
+  std::vector<uint8_t> b(size);
+  uint32_t x = stamp * 2654435761u + 0x9e3779b9u;
+  for (size_t i = 0; i < size; ++i) {
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    b[i] = static_cast<uint8_t>(x);
+  }
+  return b;
+}
+
+MqWait MakeWait(MqWait::Mode mode, Timeout t) {
+  switch (mode) {
+    case MqWait::Mode::kBlock:
+      return MqWait::Block();
+    case MqWait::Mode::kNonBlock:
+      return MqWait::NonBlock();
+    case MqWait::Mode::kTimed:
+      break;
+  }
+  switch (t) {
+    case Timeout::kSoon:
+      return MqWait::Within(std::chrono::microseconds(200));
+    case Timeout::kInvalid:
+      return MqWait::Until({0, 1000000000});  // tv_nsec out of range
+    case Timeout::kPast:
+    case Timeout::kNone:
+      break;
+  }
+  return MqWait::Expired();
+}
+
+std::string ShowWait(MqWait::Mode mode, Timeout t) {
+  switch (mode) {
+    case MqWait::Mode::kBlock:
+      return "blocking";
+    case MqWait::Mode::kNonBlock:
+      return "non-blocking";
+    case MqWait::Mode::kTimed:
+      break;
+  }
+  switch (t) {
+    case Timeout::kSoon:
+      return "timed(now+200us)";
+    case Timeout::kInvalid:
+      return "timed(tv_nsec=1000000000)";
+    default:
+      return "timed(already expired)";
+  }
+}
+
+std::string ErrnoText(int e) { return e == 0 ? "success" : ErrnoName(e); }
+
+// Checks the queue's counters against the model (before a blocking call,
+// so that a queue that lost or gained a message fails here instead of
+// hanging).
+void CheckCounters(const Model& m, MessageQueue& q, const std::string& when) {
+  auto st = q.Status();
+  if (!st.ok()) RC_FAIL("Status() " + when + ": " + st.error().ToString());
+  const MqStatus& s = st.value();
+  if ((m.caps().reports_count && s.count != m.queue.size()) ||
+      (m.caps().reports_bytes && s.bytes.has_value() && *s.bytes != m.bytes)) {
+    RC_FAIL("Status() " + when + " reports " + s.ToString() + " but the model holds " +
+            m.Describe() + "\n" + CiteCounters(m.caps()));
+  }
+}
+
+namespace {
+
+// --- send ------------------------------------------------------------------
+
+class SendCmd : public MqCommand {
+ public:
+  SendCmd(long tag, size_t size, uint32_t stamp, MqWait::Mode mode, Timeout timeout)
+      : tag_(tag), size_(size), stamp_(stamp), mode_(mode), timeout_(timeout) {}
+
+  // The documented result in state m: 0, an errno, or -1 when the call would
+  // block (never run).
+  int Expected(const Model& m, std::string* why) const {
+    const MessageQueueCaps& c = m.caps();
+    if (tag_ < c.min_tag || tag_ > c.max_tag) return *why = CiteBadTag(c), c.bad_tag_errno;
+    if (c.enforces_max_message && size_ > m.limits().max_message) {
+      return *why = CiteOversize(c), c.oversize_errno;
+    }
+    if (timeout_ == Timeout::kInvalid) return *why = kCiteInvalidTimeout, EINVAL;
+    if (m.Fits(size_)) return *why = CiteFits(c), 0;
+    if (mode_ == MqWait::Mode::kNonBlock || c.nonblocking_by_default) {
+      return *why = CiteFull(c), c.full_errno;
+    }
+    if (mode_ == MqWait::Mode::kTimed) return *why = kCiteSendTimedOut, c.timeout_errno;
+    return -1;
+  }
+
+  void checkPreconditions(const Model& m) const override {
+    std::string why;
+    int e = Expected(m, &why);
+    RC_PRE(e != -1);
+    if (timeout_ == Timeout::kInvalid) {
+      // Only where the call would block (the man page's condition).
+      RC_PRE(e == EINVAL && !m.Fits(size_) && !m.caps().nonblocking_by_default &&
+             tag_ >= m.caps().min_tag && tag_ <= m.caps().max_tag &&
+             size_ <= m.limits().max_message);
+    }
+  }
+
+  void apply(Model& m) const override {
+    std::string why;
+    if (Expected(m, &why) == 0) m.Add({tag_, size_, stamp_});
+    m.next_stamp = std::max(m.next_stamp, stamp_ + 1);
+  }
+
+  void run(const Model& m, MessageQueue& q) const override {
+    std::string why;
+    int want = Expected(m, &why);
+    if (mode_ == MqWait::Mode::kBlock && !m.caps().nonblocking_by_default) {
+      CheckCounters(m, q, "before a blocking send");
+    }
+    std::vector<uint8_t> body = Body(stamp_, size_);
+    bool fired = false;
+    PosixError e = Guarded(mode_, &fired, [&] {
+      return q.Send(tag_, body.data(), body.size(), MakeWait(mode_, timeout_));
+    });
+    if (fired) {
+      RC_FAIL("the send blocked (interrupted by the Watchdog) although the model (" + m.Describe() +
+              ") says it " + (want == 0 ? "fits" : "fails at once with " + ErrnoText(want)) +
+              "\n" + why);
+    }
+    Coverage::ReachedIf(!m.Fits(size_) && want != 0 && want != EINVAL &&
+                            (want == m.caps().full_errno || want == m.caps().timeout_errno),
+                        kSendMetFull);
+    if (e.errno_value() != want) {
+      RC_FAIL("send(tag " + std::to_string(tag_) + ", " + std::to_string(size_) +
+              " bytes) into " + m.Describe() + ": expected " + ErrnoText(want) + ", got " +
+              (e.ok() ? std::string("success") : e.ToString()) + "\n" + why);
+    }
+  }
+
+  void show(std::ostream& os) const override {
+    os << "send(tag=" << tag_ << ", " << size_ << " bytes #" << stamp_ << ", "
+       << ShowWait(mode_, timeout_) << ")";
+  }
+
+ private:
+  long tag_;
+  size_t size_;
+  uint32_t stamp_;
+  MqWait::Mode mode_;
+  Timeout timeout_;
+};
+
+// --- receive ---------------------------------------------------------------
+
+class ReceiveCmd : public MqCommand {
+ public:
+  ReceiveCmd(MqReceiveOptions o, MqWait::Mode mode, Timeout timeout)
+      : o_(o), mode_(mode), timeout_(timeout) {}
+
+  struct Expect {
+    int err = 0;                  // 0, an errno, or -1: would block
+    std::optional<size_t> index;  // the message selected
+    size_t copied = 0;            // bytes copied out
+    bool removes = false;
+    std::string why;
+  };
+
+  Expect Expected(const Model& m) const {
+    const MessageQueueCaps& c = m.caps();
+    Expect x;
+    size_t max = m.limits().max_message;
+    if (timeout_ == Timeout::kInvalid) return x.err = EINVAL, x.why = kCiteInvalidTimeout, x;
+    if (c.buffer_must_cover_max_message && o_.buffer && *o_.buffer < max) {
+      return x.err = EMSGSIZE, x.why = kCiteShortBuffer, x;
+    }
+    x.index = m.Select(o_);
+    if (!x.index) {
+      if (mode_ == MqWait::Mode::kNonBlock || c.nonblocking_by_default) {
+        x.err = c.empty_errno;
+        x.why = CiteEmpty(c);
+      } else if (mode_ == MqWait::Mode::kTimed) {
+        x.err = c.timeout_errno;
+        x.why = kCiteReceiveTimedOut;
+      } else {
+        x.err = -1;
+      }
+      return x;
+    }
+    const Stored& s = m.queue[*x.index];
+    size_t buffer = o_.buffer ? *o_.buffer : max;
+    if (s.size > buffer) {
+      if ((c.truncate_option && o_.truncate) || c.always_truncates) {
+        x.copied = buffer;
+        x.removes = true;
+        x.why = kCiteTruncate;
+      } else {
+        x.err = E2BIG;
+        x.why = kCiteE2big;
+      }
+      return x;
+    }
+    x.copied = s.size;
+    x.removes = true;
+    x.why = CiteWhich(c) + "; " + CiteBoundary(c);
+    return x;
+  }
+
+  void checkPreconditions(const Model& m) const override {
+    Expect x = Expected(m);
+    RC_PRE(x.err != -1);
+    if (timeout_ == Timeout::kInvalid) {
+      RC_PRE(!m.Select(o_).has_value() && !m.caps().nonblocking_by_default && !o_.buffer);
+    }
+  }
+
+  void apply(Model& m) const override {
+    Expect x = Expected(m);
+    if (x.err == 0 && x.removes) m.Remove(*x.index);
+  }
+
+  void run(const Model& m, MessageQueue& q) const override {
+    Expect x = Expected(m);
+    if (mode_ == MqWait::Mode::kBlock && !m.caps().nonblocking_by_default) {
+      CheckCounters(m, q, "before a blocking receive");
+    }
+    bool fired = false;
+    PosixErrorOr<MqMessage> r =
+        Guarded(mode_, &fired, [&] { return q.Receive(o_, MakeWait(mode_, timeout_)); });
+    std::string what = "receive(" + ToString(o_) + ") from " + m.Describe();
+    if (fired) {
+      RC_FAIL(what + ": blocked (interrupted by the Watchdog) although the model says it " +
+              (x.err == 0 ? "takes a message" : "fails at once with " + ErrnoText(x.err)) +
+              "\n" + x.why);
+    }
+    Coverage::ReachedIf(m.queue.empty() && x.err != 0 && x.err != EINVAL && x.err != EMSGSIZE,
+                        kReceiveMetEmpty);
+    if (r.errno_value() != x.err) {
+      std::string got = r.ok() ? "a message (tag " + std::to_string(r.value().tag) + ", " +
+                                     std::to_string(r.value().data.size()) + " bytes)"
+                               : r.error().ToString();
+      std::string want = x.err == 0 ? "message #" + std::to_string(m.queue[*x.index].stamp)
+                                    : ErrnoText(x.err);
+      RC_FAIL(what + ": expected " + want + ", got " + got + "\n" + x.why);
+    }
+    if (x.err != 0) return;
+    const Stored& s = m.queue[*x.index];
+    const MqMessage& got = r.value();
+    std::vector<uint8_t> want = Body(s.stamp, s.size);
+    want.resize(x.copied);
+    if (got.tag != s.tag || got.data != want) {
+      // Name the message that came instead, if the model has it.
+      std::string instead = "an unknown message";
+      for (const Stored& o : m.queue) {
+        std::vector<uint8_t> b = Body(o.stamp, o.size);
+        if (b.size() >= got.data.size() && std::equal(got.data.begin(), got.data.end(), b.begin()) &&
+            o.tag == got.tag) {
+          instead = "message #" + std::to_string(o.stamp);
+          break;
+        }
+      }
+      RC_FAIL(what + ": expected message #" + std::to_string(s.stamp) + " (tag " +
+              std::to_string(s.tag) + ", " + std::to_string(x.copied) + " of " +
+              std::to_string(s.size) + " bytes), got " + instead + " (tag " +
+              std::to_string(got.tag) + ", " + std::to_string(got.data.size()) + " bytes)\n" +
+              x.why);
+    }
+  }
+
+  void show(std::ostream& os) const override {
+    os << "receive(" << ToString(o_) << ", " << ShowWait(mode_, timeout_) << ")";
+  }
+
+ private:
+  MqReceiveOptions o_;
+  MqWait::Mode mode_;
+  Timeout timeout_;
+};
+
+// --- status ----------------------------------------------------------------
+
+class StatusCmd : public MqCommand {
+ public:
+  void run(const Model& m, MessageQueue& q) const override {
+    auto st = q.Status();
+    if (!st.ok()) RC_FAIL("Status(): " + st.error().ToString());
+    const MqStatus& s = st.value();
+    const MqStatus& l = m.limits();
+    bool ok = (!m.caps().reports_count || s.count == m.queue.size()) && s.max_count == l.max_count &&
+              s.max_bytes == l.max_bytes && s.max_message == l.max_message &&
+              s.nonblocking == m.caps().nonblocking_by_default;
+    if (m.caps().reports_bytes) ok = ok && s.bytes.has_value() && *s.bytes == m.bytes;
+    if (!ok) {
+      RC_FAIL("Status() reports " + s.ToString() + "; the model holds " + m.Describe() +
+              " with limits " + l.ToString() + "\n" + CiteCounters(m.caps()));
+    }
+  }
+  void show(std::ostream& os) const override { os << "status()"; }
+};
+
+}  // namespace
+
+std::shared_ptr<const MqCommand> MakeSend(long tag, size_t size, uint32_t stamp, MqWait::Mode mode,
+                                          Timeout timeout) {
+  return std::make_shared<SendCmd>(tag, size, stamp, mode, timeout);
+}
+std::shared_ptr<const MqCommand> MakeReceive(MqReceiveOptions o, MqWait::Mode mode,
+                                             Timeout timeout) {
+  return std::make_shared<ReceiveCmd>(o, mode, timeout);
+}
+std::shared_ptr<const MqCommand> MakeStatus() { return std::make_shared<StatusCmd>(); }
+
+}  // namespace message_queue_internal
+}  // namespace ipcspec
