@@ -1,5 +1,5 @@
 // The injector itself: each action does what it says, at the call it names.
-#include "faults/injector.h"
+#include "impl/inject/injector.h"
 
 #include <sys/syscall.h>
 #include <unistd.h>

@@ -1,7 +1,7 @@
 // bazel run //faults:orphans -- [--reap] [--match REGEX] [--all-users]
 //                                [--shm-dir DIR] [--mqueue-dir DIR]
 //
-// Lists orphaned IPC objects (see faults/orphans.h); with --reap, removes
+// Lists orphaned IPC objects (see impl/inject/orphans.h); with --reap, removes
 // exactly what it listed. Other users' objects are left out unless
 // --all-users is given. Exit status: 0 done, 1 something could not be
 // removed, 2 bad usage.
@@ -9,7 +9,7 @@
 #include <cstring>
 #include <string>
 
-#include "faults/orphans.h"
+#include "impl/inject/orphans.h"
 
 namespace {
 

@@ -1,6 +1,6 @@
 // Orphans planted inside the test's own IPC namespace and /dev/shm (the
 // sandbox gives each test fresh ones): listed as documented, reaped exactly.
-#include "faults/orphans.h"
+#include "impl/inject/orphans.h"
 
 #include <fcntl.h>
 #include <mqueue.h>

@@ -16,7 +16,7 @@
 
 #include <algorithm>
 
-#include "faults/injector.h"
+#include "impl/inject/injector.h"
 #include "gtest/gtest.h"
 #include "impl/core/needs.h"
 #include "impl/core/shared_memory.h"

@@ -214,7 +214,7 @@ int WaitForStop(pid_t pid, const Deadline& d, int* status) {
 }  // namespace
 
 Need Need::Ptrace() {
-  // What faults/injector.cc does, step by step: the child asks to be traced
+  // What impl/inject/injector.cc does, step by step: the child asks to be traced
   // (PTRACE_TRACEME) and stops; the parent sets the injector's options and
   // stops the child at its next system call, and reads its registers. A
   // seccomp filter, Yama (kernel.yama.ptrace_scope 3) or a sandbox that

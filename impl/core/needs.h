@@ -80,7 +80,7 @@ class Need {
   // (unshare(CLONE_NEWUSER)).
   static Need UserNamespace();
   // `ptrace`: this process can trace a child of its own the way the fault
-  // injector does (faults/injector.h): PTRACE_TRACEME in the child,
+  // injector does (impl/inject/injector.h): PTRACE_TRACEME in the child,
   // PTRACE_SETOPTIONS, PTRACE_SYSCALL to a system-call stop, PTRACE_GETREGS.
   // Seccomp, Yama or a sandbox may forbid it; the detail names the step that
   // failed. Every test that uses the injector declares it.

@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <sstream>
 
-#include "faults/injector.h"
+#include "impl/inject/injector.h"
 #include "impl/core/blocked.h"
 #include "impl/core/coverage.h"
 #include "impl/core/shared_memory.h"

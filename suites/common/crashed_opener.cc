@@ -10,7 +10,7 @@
 #include <set>
 #include <sstream>
 
-#include "faults/orphans.h"
+#include "impl/inject/orphans.h"
 #include "impl/core/leak_audit.h"
 #include "impl/core/process.h"
 #include "impl/core/sandbox.h"

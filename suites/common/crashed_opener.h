@@ -1,7 +1,7 @@
 // Orphaned objects after a crash, at the interface level: a process opens a
 // Kind's object and is killed (SIGKILL, so no destructor and no atexit
 // handler runs). Whatever it leaves must be found by ipcspec's orphan finder
-// (faults/orphans.h, `bazel run //faults:orphans`) and be removable, so that
+// (impl/inject/orphans.h, `bazel run //faults:orphans`) and be removable, so that
 // an operator can clean up after a crashed user of the Kind. A socket or FIFO
 // left on disk is reported too: no IPC tool lists those.
 //

@@ -6,7 +6,7 @@
 #include <sstream>
 #include <string>
 
-#include "faults/injector.h"
+#include "impl/inject/injector.h"
 #include "impl/core/coverage.h"
 #include "impl/core/deadline.h"
 #include "rapidcheck.h"
@@ -17,7 +17,7 @@ namespace ipcspec {
 namespace {
 
 // ---------------------------------------------------------------------------
-// SIGKILL at the entry of the Nth send (the ptrace injector, faults/injector.h).
+// SIGKILL at the entry of the Nth send (the ptrace injector, impl/inject/injector.h).
 
 // Message i of a case: its index in the first byte (so a received message
 // says which it claims to be), then a pattern.

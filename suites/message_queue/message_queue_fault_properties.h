@@ -12,7 +12,7 @@ namespace ipcspec {
 
 // "KilledSenderLeavesWholeMessages": a sender is SIGKILLed at the entry of its
 //   Nth send, for every N of the case (the kill points are swept, with the
-//   ptrace injector of faults/injector.h); the queue then holds exactly the
+//   ptrace injector of impl/inject/injector.h); the queue then holds exactly the
 //   N-1 messages sent before, each whole.
 // "SignalIntoBlockedReceiveLosesNothing": a signal with a handler reaches a
 //   thread blocked in the Kind's receive, with and without SA_RESTART, then

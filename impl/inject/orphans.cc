@@ -1,4 +1,4 @@
-#include "faults/orphans.h"
+#include "impl/inject/orphans.h"
 
 #include <dirent.h>
 #include <mqueue.h>

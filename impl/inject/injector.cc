@@ -1,4 +1,4 @@
-#include "faults/injector.h"
+#include "impl/inject/injector.h"
 
 #include <signal.h>
 #include <sys/ptrace.h>
