@@ -180,8 +180,8 @@ TEST(LeakAudit, CatchesUnixSocketsInFlightInACycle) {
         << leaks[0].ToString() << ", " << leaks[1].ToString() << "; the pair's inodes: " << inodes[0]
         << " " << inodes[1];
     std::vector<std::string> stuck = Reclaim(leaks);
-    EXPECT_TRUE(stuck.empty()) << (stuck.empty() ? "" : stuck[0]);
-    EXPECT_TRUE(Leaks(before, TakeInventory()).empty());
+    EXPECT_TRUE(stuck.empty()) << stuck[0];
+    if (stuck.empty()) EXPECT_TRUE(Leaks(before, TakeInventory()).empty());
     return;
   }
   FAIL() << "the cycle was collected before the audit looked, 5 times in a row";
@@ -213,8 +213,9 @@ TEST(LeakAudit, CatchesAUnixSocketInFlightOnAnOpenReceiver) {
   EXPECT_TRUE(Leaks(before, TakeInventory()).empty());
 }
 
-// The receiver was there before: only the socket in flight is new. It stays
-// while the receiver is open and goes with it.
+// The pair was there before: only the socket in flight is new. It stays
+// while the pair is open and goes with it (Linux frees it when the receiving
+// end closes; gVisor when both ends have).
 TEST(LeakAudit, ASocketInFlightGoesWithTheSocketThatHoldsIt) {
   IPCSPEC_NEEDS(SocketAudit());
   int sv[2];
@@ -229,6 +230,7 @@ TEST(LeakAudit, ASocketInFlightGoesWithTheSocketThatHoldsIt) {
   ASSERT_EQ(leaks.size(), 1u);
   EXPECT_THAT(leaks[0].ToString(), HasSubstr("(in flight: held by no descriptor; seqpacket)"));
   b.reset();
+  a.reset();
   EXPECT_TRUE(Leaks(before, TakeInventory()).empty());
 }
 
@@ -239,14 +241,15 @@ TEST(LeakAudit, WithoutTheSocketInventoryASocketInFlightEscapes) {
   int sv[2];
   ASSERT_THAT(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), SyscallSucceeds());
   FileDescriptor a(sv[0]), b(sv[1]);
+  IpcInventory before = TakeInventory();
   SetSocketInventoryForTesting(false);
   Cleanup on([] { SetSocketInventoryForTesting(true); });
-  IpcInventory before = TakeInventory();
+  IpcInventory before_off = TakeInventory();
   int c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   ASSERT_THAT(c, SyscallSucceeds());
   SendFd(a.get(), c);
   ASSERT_THAT(close(c), SyscallSucceeds());
-  EXPECT_TRUE(Leaks(before, TakeInventory()).empty());
+  EXPECT_TRUE(Leaks(before_off, TakeInventory()).empty());
   SetSocketInventoryForTesting(true);
   std::vector<Leak> leaks = Leaks(before, TakeInventory());
   ASSERT_EQ(leaks.size(), 1u);
