@@ -115,27 +115,45 @@ Need SocketAudit() {
   });
 }
 
+// One byte and room for one SCM_RIGHTS descriptor (man 3 cmsg).
+struct OneFdMessage {
+  char byte = 'x';
+  struct iovec iov = {&byte, 1};
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  struct msghdr m = {};
+  OneFdMessage() {
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    m.msg_control = control;
+    m.msg_controllen = sizeof control;
+  }
+  OneFdMessage(const OneFdMessage&) = delete;
+};
+
 // Sends `what` over `via` in one SCM_RIGHTS message.
 void SendFd(int via, int what) {
-  char x = 'x';
-  struct iovec iov = {&x, 1};
-  char control[CMSG_SPACE(sizeof(int))] = {};
-  struct msghdr m = {};
-  m.msg_iov = &iov;
-  m.msg_iovlen = 1;
-  m.msg_control = control;
-  m.msg_controllen = sizeof control;
-  struct cmsghdr* c = CMSG_FIRSTHDR(&m);
+  OneFdMessage msg;
+  struct cmsghdr* c = CMSG_FIRSTHDR(&msg.m);
   c->cmsg_level = SOL_SOCKET;
   c->cmsg_type = SCM_RIGHTS;
   c->cmsg_len = CMSG_LEN(sizeof(int));
   std::memcpy(CMSG_DATA(c), &what, sizeof what);
-  ASSERT_THAT(sendmsg(via, &m, 0), SyscallSucceedsWithValue(1));
+  ASSERT_THAT(sendmsg(via, &msg.m, 0), SyscallSucceedsWithValue(1));
 }
 
 long InodeOf(int fd) {
   struct stat st = {};
   return fstat(fd, &st) == 0 ? static_cast<long>(st.st_ino) : -1;
+}
+
+// A new AF_UNIX socket of `type`, sent over `via` and closed: in flight.
+// Returns its inode.
+long SendAwayANewSocket(int via, int type) {
+  FileDescriptor c(socket(AF_UNIX, type | SOCK_CLOEXEC, 0));
+  EXPECT_TRUE(c.valid()) << "socket(AF_UNIX): " << strerror(errno);
+  const long inode = InodeOf(c.get());
+  SendFd(via, c.get());
+  return inode;  // c is closed here
 }
 
 std::vector<Leak> OfSort(const std::vector<Leak>& leaks, Leak::Sort sort) {
@@ -196,11 +214,7 @@ TEST(LeakAudit, CatchesAUnixSocketInFlightOnAnOpenReceiver) {
   IpcInventory before = TakeInventory();
   int sv[2];
   ASSERT_THAT(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), SyscallSucceeds());
-  int c = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  ASSERT_THAT(c, SyscallSucceeds());
-  const long inode = InodeOf(c);
-  SendFd(sv[0], c);
-  ASSERT_THAT(close(c), SyscallSucceeds());
+  const long inode = SendAwayANewSocket(sv[0], SOCK_DGRAM);
   std::vector<Leak> leaks = Leaks(before, TakeInventory());
   EXPECT_EQ(OfSort(leaks, Leak::Sort::kFd).size(), 2u);
   std::vector<Leak> sockets = OfSort(leaks, Leak::Sort::kUnixSocket);
@@ -222,10 +236,7 @@ TEST(LeakAudit, ASocketInFlightGoesWithTheSocketThatHoldsIt) {
   ASSERT_THAT(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), SyscallSucceeds());
   FileDescriptor a(sv[0]), b(sv[1]);
   IpcInventory before = TakeInventory();
-  int c = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-  ASSERT_THAT(c, SyscallSucceeds());
-  SendFd(a.get(), c);
-  ASSERT_THAT(close(c), SyscallSucceeds());
+  SendAwayANewSocket(a.get(), SOCK_SEQPACKET);
   std::vector<Leak> leaks = Leaks(before, TakeInventory());
   ASSERT_EQ(leaks.size(), 1u);
   EXPECT_THAT(leaks[0].ToString(), HasSubstr("(in flight: held by no descriptor; seqpacket)"));
@@ -245,10 +256,7 @@ TEST(LeakAudit, WithoutTheSocketInventoryASocketInFlightEscapes) {
   SetSocketInventoryForTesting(false);
   Cleanup on([] { SetSocketInventoryForTesting(true); });
   IpcInventory before_off = TakeInventory();
-  int c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  ASSERT_THAT(c, SyscallSucceeds());
-  SendFd(a.get(), c);
-  ASSERT_THAT(close(c), SyscallSucceeds());
+  SendAwayANewSocket(a.get(), SOCK_STREAM);
   EXPECT_TRUE(Leaks(before_off, TakeInventory()).empty());
   SetSocketInventoryForTesting(true);
   std::vector<Leak> leaks = Leaks(before, TakeInventory());
@@ -264,20 +272,10 @@ TEST(LeakAudit, SocketsSentAndReceivedAreNotLeaks) {
     int sv[2];
     ASSERT_THAT(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv), SyscallSucceeds());
     FileDescriptor a(sv[0]), b(sv[1]);
-    FileDescriptor c(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    ASSERT_TRUE(c.valid());
-    SendFd(a.get(), c.get());
-    c.reset();
-    char x;
-    struct iovec iov = {&x, 1};
-    char control[CMSG_SPACE(sizeof(int))] = {};
-    struct msghdr m = {};
-    m.msg_iov = &iov;
-    m.msg_iovlen = 1;
-    m.msg_control = control;
-    m.msg_controllen = sizeof control;
-    ASSERT_THAT(recvmsg(b.get(), &m, MSG_CMSG_CLOEXEC), SyscallSucceedsWithValue(1));
-    struct cmsghdr* h = CMSG_FIRSTHDR(&m);
+    SendAwayANewSocket(a.get(), SOCK_STREAM);
+    OneFdMessage msg;
+    ASSERT_THAT(recvmsg(b.get(), &msg.m, MSG_CMSG_CLOEXEC), SyscallSucceedsWithValue(1));
+    struct cmsghdr* h = CMSG_FIRSTHDR(&msg.m);
     ASSERT_NE(h, nullptr);
     int got = -1;
     std::memcpy(&got, CMSG_DATA(h), sizeof got);
