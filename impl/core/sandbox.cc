@@ -1,8 +1,11 @@
 #include "impl/core/sandbox.h"
 
 #include <fcntl.h>
+#include <net/if.h>
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -30,6 +33,27 @@ bool DirExists(const std::string& p) {
   return stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+// The calling thread's network namespace ("net:[4026531840]"), or "".
+std::string NetworkNamespace() {
+  char buf[64];
+  ssize_t n = readlink("/proc/thread-self/ns/net", buf, sizeof buf);
+  if (n < 0) n = readlink("/proc/self/ns/net", buf, sizeof buf);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+}
+
+// A new network namespace has only `lo`, down (gVisor's is up already).
+PosixError LoopbackUp() {
+  FileDescriptor s(socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!s.valid()) return ErrnoError("socket(AF_UNIX, SOCK_DGRAM)");
+  struct ifreq r = {};
+  std::strncpy(r.ifr_name, "lo", IFNAMSIZ - 1);
+  if (ioctl(s.get(), SIOCGIFFLAGS, &r) != 0) return ErrnoError("ioctl(lo, SIOCGIFFLAGS)");
+  if ((r.ifr_flags & IFF_UP) != 0) return NoError();
+  r.ifr_flags |= IFF_UP;
+  if (ioctl(s.get(), SIOCSIFFLAGS, &r) != 0) return ErrnoError("ioctl(lo, SIOCSIFFLAGS, IFF_UP)");
+  return NoError();
+}
+
 }  // namespace
 
 IpcSandbox& IpcSandbox::Get() {
@@ -40,6 +64,11 @@ IpcSandbox& IpcSandbox::Get() {
 void IpcSandbox::FallBack(const std::string& why) {
   isolation_ = Isolation::kNone;
   why_none_ = why;
+  if (!private_netns_) {
+    why_no_netns_ = "no isolation (" + why + ")";
+    ReportDegraded("leak audit does not count sockets: no network namespace of this process's own (" +
+                   why_no_netns_ + "): a socket in flight (held by no descriptor) is not caught");
+  }
   mqueue_dir_ = DirExists("/dev/mqueue") ? "/dev/mqueue" : "";
   ReportDegraded("no isolation: tests share the host's IPC namespace and /dev/shm (" + why_none_ +
                  ")");
@@ -109,9 +138,51 @@ void IpcSandbox::InitProcess() {
   });
 }
 
+bool IpcSandbox::EnterNetworkNamespace() {
+  auto give_up = [&](const std::string& why) {
+    netns_possible_ = false;
+    if (private_netns_) {
+      // The namespace the tests are in is still this process's own: the
+      // audit stays exact, the tests after a change just share it.
+      ReportDegraded("no fresh network namespace after a test that changed its sockets (" + why +
+                     "): the tests after it share the last one");
+    } else {
+      why_no_netns_ = why;
+      ReportDegraded("leak audit does not count sockets: no network namespace of this process's own (" +
+                     why + "): a socket in flight (held by no descriptor) is not caught");
+    }
+  };
+  const std::string before = NetworkNamespace();
+  // To come back to when lo cannot be brought up in the new one.
+  FileDescriptor old(open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
+  // One call for both: a test's own unshare(CLONE_NEWNET) (and a table
+  // mutant that breaks exactly that call) is another call.
+  if (unshare(CLONE_NEWIPC | CLONE_NEWNET) != 0) {
+    give_up(ErrnoError("unshare(CLONE_NEWIPC|CLONE_NEWNET)").ToString());
+    return false;
+  }
+  const std::string now = NetworkNamespace();
+  if (now.empty() || now == before) {
+    give_up("unshare(CLONE_NEWNET) left the network namespace as it was (" + before + ")");
+    return true;
+  }
+  PosixError lo = LoopbackUp();
+  if (!lo.ok()) {
+    if (old.valid() && setns(old.get(), CLONE_NEWNET) == 0) {
+      give_up("lo cannot be brought up in a new one: " + lo.ToString());
+      return true;
+    }
+    ReportDegraded("lo is down in this process's network namespace: " + lo.ToString());
+  }
+  private_netns_ = true;
+  renew_netns_ = false;
+  return true;
+}
+
 PosixError IpcSandbox::EnterTest() {
   if (isolation_ == Isolation::kNone) return NoError();
-  if (unshare(CLONE_NEWIPC) != 0) return ErrnoError("unshare(CLONE_NEWIPC)");
+  const bool ipc_done = renew_netns_ && netns_possible_ && EnterNetworkNamespace();
+  if (!ipc_done && unshare(CLONE_NEWIPC) != 0) return ErrnoError("unshare(CLONE_NEWIPC)");
   // The mqueue filesystem shows the IPC namespace of the mounter: remount.
   if (mounted_mqueue_) umount2(mqueue_dir_.c_str(), MNT_DETACH);
   if (mount("mqueue", mqueue_dir_.c_str(), "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC,
@@ -146,9 +217,10 @@ PosixError IpcSandbox::EnterTest() {
 std::string IpcSandbox::Describe() const {
   switch (isolation_) {
     case Isolation::kNamespaces:
-      return "IPC + mount namespaces";
+      return private_netns_ ? "IPC + mount + network namespaces" : "IPC + mount namespaces";
     case Isolation::kUserNamespace:
-      return "user + IPC + mount namespaces";
+      return private_netns_ ? "user + IPC + mount + network namespaces"
+                            : "user + IPC + mount namespaces";
     case Isolation::kNone:
       return "none: " + why_none_;
   }

@@ -1,5 +1,6 @@
 // The main() of every ipcspec test binary: sets up the IPC sandbox once, then
-// gives every test a fresh IPC namespace and audits it for leaks afterwards,
+// gives every test a fresh IPC namespace (and a fresh network namespace after
+// a test that changed the sockets of its own) and audits it for leaks afterwards,
 // and judges every test with the verdict engine (impl/verdict).
 #include <cstdio>
 
@@ -36,7 +37,13 @@ class SandboxAndAudit : public ::testing::EmptyTestEventListener {
                     << enter_error_;
       enter_error_.clear();
     }
-    std::vector<Leak> leaks = Leaks(before_, TakeInventory());
+    IpcInventory after = TakeInventory();
+    // A test that changed its network namespace's sockets (or where that is
+    // not known) hands the next test a fresh one.
+    if (after.net_signature.empty() || after.net_signature != before_.net_signature) {
+      IpcSandbox::Get().RenewNetworkNamespace();
+    }
+    std::vector<Leak> leaks = Leaks(before_, after);
     if (leaks.empty()) return;
     std::string text;
     for (const Leak& l : leaks) text += "  " + l.ToString() + "\n";

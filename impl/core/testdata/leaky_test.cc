@@ -10,7 +10,10 @@
 #include <sys/msg.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
+#include <sys/socket.h>
 #include <unistd.h>
+
+#include <cstring>
 
 #include "gtest/gtest.h"
 
@@ -39,6 +42,29 @@ TEST(Leaky, Child) {
     _exit(0);
   }
   ASSERT_GT(p, 0);
+}
+// A socket sent over a socketpair and closed: in flight on the pair's queue
+// (the pair's two fds leak too).
+TEST(Leaky, UnixInFlight) {
+  int sv[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+  int c = socket(AF_UNIX, SOCK_DGRAM, 0);
+  ASSERT_GE(c, 0);
+  char x = 'x';
+  struct iovec iov = {&x, 1};
+  char control[CMSG_SPACE(sizeof(int))] = {};
+  struct msghdr m = {};
+  m.msg_iov = &iov;
+  m.msg_iovlen = 1;
+  m.msg_control = control;
+  m.msg_controllen = sizeof control;
+  struct cmsghdr* h = CMSG_FIRSTHDR(&m);
+  h->cmsg_level = SOL_SOCKET;
+  h->cmsg_type = SCM_RIGHTS;
+  h->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(h), &c, sizeof c);
+  ASSERT_EQ(sendmsg(sv[0], &m, 0), 1);
+  close(c);
 }
 TEST(Leaky, Nothing) {
   int fds[2];
