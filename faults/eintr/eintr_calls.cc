@@ -146,13 +146,19 @@ class WaitForChildCall : public BlockingCall {
   explicit WaitForChildCall(WaitVia via) : via_(via) {}
   PosixError Setup() override { return MakePipe(r_, w_); }
   long Call() override {
-    pid_t gc = fork();
-    if (gc < 0) return -errno;
-    if (gc == 0) {
-      close(w_.get());
-      char c = 0;
-      _exit(read(r_.get(), &c, 1) == 1 && c == 'x' ? 7 : 8);
+    // One grandchild per child, kept across calls (a caller's retry waits
+    // for the same one). Abandoned after EINTR, it ends by itself: the pipe
+    // reaches EOF once the parent drops the call and the child has exited.
+    if (gc_ <= 0) {
+      gc_ = fork();
+      if (gc_ < 0) return -errno;
+      if (gc_ == 0) {
+        close(w_.get());
+        char c = 0;
+        _exit(read(r_.get(), &c, 1) == 1 && c == 'x' ? 7 : 8);
+      }
     }
+    const pid_t gc = gc_;
     int st = 0;
     siginfo_t info = {};
     long r = -1;
@@ -167,13 +173,8 @@ class WaitForChildCall : public BlockingCall {
         if (r == 0) r = gc;
         break;
     }
-    if (r < 0) {
-      const int e = errno;
-      kill(gc, SIGKILL);  // the grandchild never outlives the call
-      while (waitpid(gc, nullptr, 0) < 0 && errno == EINTR) {
-      }
-      return -e;
-    }
+    if (r < 0) return -errno;
+    gc_ = -1;
     return r == gc && WIFEXITED(st) && WEXITSTATUS(st) == 7 ? 0 : -1000;
   }
   PosixError Complete() override {
@@ -183,6 +184,7 @@ class WaitForChildCall : public BlockingCall {
  private:
   WaitVia via_;
   FileDescriptor r_, w_;
+  pid_t gc_ = -1;  // in the child
 };
 
 // ---- sockets -----------------------------------------------------------------

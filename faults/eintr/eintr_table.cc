@@ -465,6 +465,7 @@ class Pause : public BlockingCall {
   PosixError Setup() override { return NoError(); }
   long Call() override { return Ret(pause()); }
   PosixError Complete() override { return NoError(); }
+  bool Completable() override { return false; }  // only a signal ends it
 };
 
 template <typename T, typename... A>

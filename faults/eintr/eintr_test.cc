@@ -87,6 +87,24 @@ struct Result {
   long ret = 0;
 };
 
+// The harness's own mutants, for the selftest that shows the rows are not
+// vacuous (//suites/selftest/eintr): IPCSPEC_EINTR_MUTANT=retry-on-eintr makes
+// the child call again after EINTR (a library's retry loop, which hides every
+// EINTR), =no-sa-restart installs every handler without SA_RESTART. Unset in
+// every real run.
+enum class HarnessMutant { kNone, kRetryOnEintr, kNoSaRestart };
+HarnessMutant ActiveMutant() {
+  static const HarnessMutant m = [] {
+    const char* e = std::getenv("IPCSPEC_EINTR_MUTANT");
+    std::string v = e ? e : "";
+    if (v == "retry-on-eintr") return HarnessMutant::kRetryOnEintr;
+    if (v == "no-sa-restart") return HarnessMutant::kNoSaRestart;
+    if (!v.empty()) std::fprintf(stderr, "IPCSPEC_EINTR_MUTANT=%s: unknown, ignored\n", e);
+    return HarnessMutant::kNone;
+  }();
+  return m;
+}
+
 // How the blocked call is interrupted.
 enum class Interruption { kHandlerSaRestart, kHandlerNoSaRestart, kStopCont };
 
@@ -115,9 +133,11 @@ void RunOnce(BlockingCall& call, const std::string& name, const std::vector<long
   Checkpoint* cpp = &cp;
   Result* res = result.get();
   const bool handler = how != Interruption::kStopCont;
-  const bool restart = how == Interruption::kHandlerSaRestart;
+  const bool restart =
+      how == Interruption::kHandlerSaRestart && ActiveMutant() != HarnessMutant::kNoSaRestart;
+  const bool retry = ActiveMutant() == HarnessMutant::kRetryOnEintr;
   // Stages: 1 about to call, 2 handler ran, 3 the call returned.
-  auto child = Child::Fork([c, cpp, res, handler, restart]() -> int {
+  auto child = Child::Fork([c, cpp, res, handler, restart, retry]() -> int {
     g_handler_checkpoint = cpp;
     if (handler) {
       struct sigaction sa = {};
@@ -127,7 +147,9 @@ void RunOnce(BlockingCall& call, const std::string& name, const std::vector<long
       if (sigaction(SIGUSR1, &sa, nullptr) != 0) return 3;
     }
     cpp->Signal(1);
-    res->ret = c->Call();
+    do {
+      res->ret = c->Call();
+    } while (retry && res->ret == -EINTR);
     cpp->Signal(3);
     return 0;
   });
@@ -307,6 +329,13 @@ struct Tally {
 // Prints the tables with what this environment did, and saves them for reports.
 class PrintTable : public ::testing::Environment {
  public:
+  void SetUp() override {
+    if (ActiveMutant() != HarnessMutant::kNone) {
+      std::printf("IPCSPEC_EINTR_MUTANT=%s: a mutant of the harness is active; this run "
+                  "judges nothing about the environment\n",
+                  std::getenv("IPCSPEC_EINTR_MUTANT"));
+    }
+  }
   void TearDown() override {
     std::ostringstream os;
     Tally t;
