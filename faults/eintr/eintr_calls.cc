@@ -487,9 +487,19 @@ class GetRandomCall : public BlockingCall {
   }
   PosixError Complete() override { return NoError(); }
   std::optional<std::string> NotReproducible() override {
+    // Never run: an initialised pool never blocks, and an uninitialised one
+    // is not a sleep to interrupt either since Linux 5.18, which generates
+    // jitter entropy in the call until the pool is ready (linux-6.1 in the
+    // matrix, booted fresh: GRND_NONBLOCK gave EAGAIN, then the blocking
+    // call returned without the child ever being seen asleep).
     char b[16];
     long n = getrandom(b, sizeof b, GRND_NONBLOCK);
-    if (n < 0 && errno == EAGAIN) return std::nullopt;  // the pool is not ready: it can block
+    if (n < 0 && errno == EAGAIN) {
+      return std::string(
+          "the entropy pool is not initialised yet (getrandom(GRND_NONBLOCK) is EAGAIN), but a "
+          "blocking getrandom(2) does not sleep until it is: since Linux 5.18 it generates "
+          "jitter entropy in the call");
+    }
     return "getrandom(2) blocks only until the entropy pool is initialised, and it is: "
            "getrandom(16 bytes, GRND_NONBLOCK) returned " +
            (n < 0 ? ErrnoName(errno) : std::to_string(n)) + " at once";
