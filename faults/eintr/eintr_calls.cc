@@ -56,6 +56,14 @@ PosixError MakePipe(FileDescriptor& r, FileDescriptor& w, int flags = 0) {
   return NoError();
 }
 
+PosixError MakeSocketPair(FileDescriptor& a, FileDescriptor& b) {
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) return ErrnoError("socketpair");
+  a.reset(sv[0]);
+  b.reset(sv[1]);
+  return NoError();
+}
+
 // Reads what is left without blocking; counts the bytes equal to `mark`.
 int DrainCounting(int fd, char mark) {
   char buf[65536];
@@ -274,10 +282,7 @@ class SocketRecvCall : public BlockingCall {
  public:
   SocketRecvCall(SockVia via, bool timeout) : via_(via), timeout_(timeout) {}
   PosixError Setup() override {
-    int sv[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) return ErrnoError("socketpair");
-    a_.reset(sv[0]);
-    b_.reset(sv[1]);
+    if (auto e = MakeSocketPair(a_, b_); !e.ok()) return e;
     return timeout_ ? SetTimeout(a_.get(), SO_RCVTIMEO) : NoError();
   }
   long Call() override {
@@ -316,10 +321,7 @@ class SocketSendCall : public BlockingCall {
  public:
   SocketSendCall(SockVia via, bool timeout) : via_(via), timeout_(timeout) {}
   PosixError Setup() override {
-    int sv[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) return ErrnoError("socketpair");
-    a_.reset(sv[0]);
-    b_.reset(sv[1]);
+    if (auto e = MakeSocketPair(a_, b_); !e.ok()) return e;
     char buf[4096];
     std::memset(buf, 'f', sizeof buf);
     while (send(a_.get(), buf, sizeof buf, MSG_DONTWAIT) > 0) {
