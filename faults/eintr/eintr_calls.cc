@@ -490,17 +490,21 @@ class GetRandomCall : public BlockingCall {
   PosixError Complete() override { return NoError(); }
   std::optional<std::string> NotReproducible() override {
     // Never run: an initialised pool never blocks, and an uninitialised one
-    // is not a sleep to interrupt either since Linux 5.18, which generates
-    // jitter entropy in the call until the pool is ready (linux-6.1 in the
-    // matrix, booted fresh: GRND_NONBLOCK gave EAGAIN, then the blocking
-    // call returned without the child ever being seen asleep).
+    // is no lasting sleep to interrupt either: since Linux 5.4 ("random: try
+    // to actively add entropy rather than passively wait for it") a blocking
+    // getrandom generates jitter entropy in the call until the pool is ready
+    // (with waits of at most a second between rounds), so whether a signal
+    // finds it asleep is a race (linux-6.1 in the matrix, booted fresh:
+    // GRND_NONBLOCK gave EAGAIN, then the blocking call returned without the
+    // child ever being seen asleep).
     char b[16];
     long n = getrandom(b, sizeof b, GRND_NONBLOCK);
     if (n < 0 && errno == EAGAIN) {
       return std::string(
           "the entropy pool is not initialised yet (getrandom(GRND_NONBLOCK) is EAGAIN), but a "
-          "blocking getrandom(2) does not sleep until it is: since Linux 5.18 it generates "
-          "jitter entropy in the call");
+          "blocking getrandom(2) does not sleep until it is: since Linux 5.4 it generates "
+          "jitter entropy in the call until the pool is ready (waiting at most a second between "
+          "rounds), so whether a signal finds it asleep is a race");
     }
     return "getrandom(2) blocks only until the entropy pool is initialised, and it is: "
            "getrandom(16 bytes, GRND_NONBLOCK) returned " +
