@@ -295,6 +295,7 @@ class SocketRecvCall : public BlockingCall {
     timespec t = {kLongWait, 0};
     long n;
     switch (via_) {
+      case SockVia::kRecv: n = Ret(recv(a_.get(), &c, 1, 0)); break;
       case SockVia::kRecvfrom: n = Ret(recvfrom(a_.get(), &c, 1, 0, nullptr, nullptr)); break;
       case SockVia::kRecvmsg: n = Ret(recvmsg(a_.get(), &m, 0)); break;
       case SockVia::kRecvmmsg:
@@ -587,11 +588,12 @@ class PthreadCall : public BlockingCall {
   std::optional<SharedObject<PthreadObjects>> o_;
 };
 
-// ---- sem_timedwait(3) ------------------------------------------------------------
+// ---- sem_wait(3) / sem_timedwait(3) on a process-shared semaphore ----------------
 
-class SemTimedWaitCall : public BlockingCall {
+class SemWaitCall : public BlockingCall {
  public:
-  ~SemTimedWaitCall() override {
+  explicit SemWaitCall(bool timed) : timed_(timed) {}
+  ~SemWaitCall() override {
     if (sem_) sem_destroy(sem_->get());
   }
   PosixError Setup() override {
@@ -603,11 +605,12 @@ class SemTimedWaitCall : public BlockingCall {
   }
   long Call() override {
     timespec t = In(CLOCK_REALTIME, kLongWait);
-    return Ret(sem_timedwait(sem_->get(), &t));
+    return Ret(timed_ ? sem_timedwait(sem_->get(), &t) : sem_wait(sem_->get()));
   }
   PosixError Complete() override { return sem_post(sem_->get()) == 0 ? NoError() : ErrnoError("sem_post"); }
 
  private:
+  bool timed_;
   std::optional<SharedObject<sem_t>> sem_;
 };
 
@@ -810,13 +813,13 @@ std::unique_ptr<BlockingCall> SocketSendFull(SockVia via, bool timeout) {
   return std::make_unique<SocketSendCall>(via, timeout);
 }
 std::unique_ptr<BlockingCall> FcntlLockWait(bool ofd) { return std::make_unique<FcntlLockWaitCall>(ofd); }
-std::unique_ptr<BlockingCall> MqTimedReceive() { return std::make_unique<MqCall>(false, true); }
+std::unique_ptr<BlockingCall> MqReceive(bool timed) { return std::make_unique<MqCall>(false, timed); }
 std::unique_ptr<BlockingCall> MqSendFull(bool timed) { return std::make_unique<MqCall>(true, timed); }
 std::unique_ptr<BlockingCall> Futex(FutexVia via) { return std::make_unique<FutexCall>(via); }
 std::unique_ptr<BlockingCall> GetRandom() { return std::make_unique<GetRandomCall>(); }
 std::unique_ptr<BlockingCall> PthreadMutexLock(bool timed) { return std::make_unique<PthreadCall>(false, timed); }
 std::unique_ptr<BlockingCall> PthreadCondWait(bool timed) { return std::make_unique<PthreadCall>(true, timed); }
-std::unique_ptr<BlockingCall> SemTimedWait() { return std::make_unique<SemTimedWaitCall>(); }
+std::unique_ptr<BlockingCall> SemWait(bool timed) { return std::make_unique<SemWaitCall>(timed); }
 std::unique_ptr<BlockingCall> InotifyRead() { return std::make_unique<InotifyReadCall>(); }
 std::unique_ptr<BlockingCall> WaitForSignal(SigWaitVia via) { return std::make_unique<WaitForSignalCall>(via); }
 std::unique_ptr<BlockingCall> Multiplex(MuxVia via) { return std::make_unique<MultiplexCall>(via); }

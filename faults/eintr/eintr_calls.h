@@ -22,7 +22,7 @@ std::unique_ptr<BlockingCall> WaitForChild(WaitVia via);
 
 // AF_UNIX stream sockets. `timeout`: SO_RCVTIMEO (input) or SO_SNDTIMEO
 // (output) of 60 s set on the socket that blocks.
-enum class SockVia { kRecvfrom, kRecvmsg, kRecvmmsg, kRecvmmsgTimeoutArg, kSend, kSendto, kSendmsg };
+enum class SockVia { kRecv, kRecvfrom, kRecvmsg, kRecvmmsg, kRecvmmsgTimeoutArg, kSend, kSendto, kSendmsg };
 std::unique_ptr<BlockingCall> Accept(bool timeout);
 std::unique_ptr<BlockingCall> ConnectFullBacklog(bool timeout);
 std::unique_ptr<BlockingCall> SocketRecvVia(SockVia via, bool timeout);
@@ -32,7 +32,7 @@ std::unique_ptr<BlockingCall> SocketSendFull(SockVia via, bool timeout);
 std::unique_ptr<BlockingCall> FcntlLockWait(bool ofd);
 
 // POSIX message queues: a receive on an empty queue, a send to a full one.
-std::unique_ptr<BlockingCall> MqTimedReceive();
+std::unique_ptr<BlockingCall> MqReceive(bool timed);
 std::unique_ptr<BlockingCall> MqSendFull(bool timed);
 
 // futex(2) on a word in shared memory.
@@ -45,7 +45,7 @@ std::unique_ptr<BlockingCall> GetRandom();
 std::unique_ptr<BlockingCall> PthreadMutexLock(bool timed);
 std::unique_ptr<BlockingCall> PthreadCondWait(bool timed);
 
-std::unique_ptr<BlockingCall> SemTimedWait();
+std::unique_ptr<BlockingCall> SemWait(bool timed);
 std::unique_ptr<BlockingCall> InotifyRead();
 
 enum class SigWaitVia { kSigsuspend, kSigtimedwait, kSigwaitinfo };

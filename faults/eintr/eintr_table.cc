@@ -1,17 +1,13 @@
 #include "faults/eintr/eintr_table.h"
 
 #include <fcntl.h>
-#include <mqueue.h>
 #include <poll.h>
-#include <semaphore.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/file.h>
 #include <sys/ipc.h>
-#include <sys/mman.h>
 #include <sys/msg.h>
 #include <sys/sem.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -240,36 +236,6 @@ class FifoOpen : public BlockingCall {
   FileDescriptor writer_;
 };
 
-// recv(2) on an empty stream socket, with or without SO_RCVTIMEO.
-class SocketRecv : public BlockingCall {
- public:
-  explicit SocketRecv(bool timeout) : timeout_(timeout) {}
-  PosixError Setup() override {
-    int sv[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) return ErrnoError("socketpair");
-    a_.reset(sv[0]);
-    b_.reset(sv[1]);
-    if (timeout_) {
-      struct timeval tv = {60, 0};
-      if (setsockopt(a_.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0) return ErrnoError("setsockopt(SO_RCVTIMEO)");
-    }
-    return NoError();
-  }
-  long Call() override {
-    char c;
-    long n = Ret(recv(a_.get(), &c, 1, 0));
-    return n == 1 && c != 's' ? -1000 : n;
-  }
-  PosixError Complete() override {
-    if (send(b_.get(), "s", 1, 0) != 1) return ErrnoError("send");
-    return NoError();
-  }
-
- private:
-  bool timeout_;
-  FileDescriptor a_, b_;
-};
-
 // poll(2) with no timeout on an fd that never becomes ready.
 class Poll : public BlockingCall {
  public:
@@ -384,58 +350,6 @@ class SemOp : public BlockingCall {
   int id_ = -1;
 };
 
-// mq_receive(3) on an empty POSIX queue.
-class MqReceive : public BlockingCall {
- public:
-  ~MqReceive() override {
-    if (q_ != (mqd_t)-1) {
-      mq_close(q_);
-      mq_unlink(name_.c_str());
-    }
-  }
-  PosixError Setup() override {
-    name_ = "/ipcspec-eintr-" + std::to_string(getpid());
-    struct mq_attr a = {};
-    a.mq_maxmsg = 4;
-    a.mq_msgsize = 16;
-    q_ = mq_open(name_.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0600, &a);
-    return q_ == (mqd_t)-1 ? ErrnoError("mq_open") : NoError();
-  }
-  long Call() override {
-    char buf[16];
-    return Ret(mq_receive(q_, buf, sizeof buf, nullptr));
-  }
-  PosixError Complete() override {
-    return mq_send(q_, "q", 1, 0) == 0 ? NoError() : ErrnoError("mq_send");
-  }
-
- private:
-  std::string name_;
-  mqd_t q_ = (mqd_t)-1;
-};
-
-// sem_wait(3) on a zero process-shared semaphore.
-class SemWait : public BlockingCall {
- public:
-  ~SemWait() override {
-    if (sem_) {
-      sem_destroy(sem_);
-      munmap(sem_, sizeof(sem_t));
-    }
-  }
-  PosixError Setup() override {
-    void* p = mmap(nullptr, sizeof(sem_t), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) return ErrnoError("mmap");
-    sem_ = static_cast<sem_t*>(p);
-    return sem_init(sem_, 1, 0) == 0 ? NoError() : ErrnoError("sem_init");
-  }
-  long Call() override { return Ret(sem_wait(sem_)); }
-  PosixError Complete() override { return sem_post(sem_) == 0 ? NoError() : ErrnoError("sem_post"); }
-
- private:
-  sem_t* sem_ = nullptr;
-};
-
 // flock(2) LOCK_EX on a file another process holds.
 class Flock : public BlockingCall {
  public:
@@ -494,11 +408,11 @@ const std::vector<EintrRow>& EintrTable() {
       {"recv(2) on an empty stream socket",
        "\"Socket interfaces: accept(2), connect(2), recv(2), ... unless a timeout has been set on "
        "the socket\" (restarted with SA_RESTART, otherwise EINTR)",
-       {SYS_recvfrom}, I::kRestarted, I::kFailsEintr, Make<SocketRecv>(false)},
+       {SYS_recvfrom}, I::kRestarted, I::kFailsEintr, [] { return eintr::SocketRecvVia(eintr::SockVia::kRecv, false); }},
       {"recv(2) with SO_RCVTIMEO set",
        "\"never restarted ... \\\"Input\\\" socket interfaces, when a timeout (SO_RCVTIMEO) has "
        "been set on the socket\"",
-       {SYS_recvfrom}, I::kFailsEintr, I::kFailsEintr, Make<SocketRecv>(true)},
+       {SYS_recvfrom}, I::kFailsEintr, I::kFailsEintr, [] { return eintr::SocketRecvVia(eintr::SockVia::kRecv, true); }},
       {"poll(2) with no timeout",
        "\"never restarted ... File descriptor multiplexing interfaces: epoll_wait(2), "
        "epoll_pwait(2), poll(2), ppoll(2), select(2), and pselect(2).\"",
@@ -518,11 +432,11 @@ const std::vector<EintrRow>& EintrTable() {
       {"mq_receive(3) on an empty queue",
        "\"POSIX message queue interfaces: mq_receive(3), mq_timedreceive(3), mq_send(3), and "
        "mq_timedsend(3).\" (restarted with SA_RESTART, otherwise EINTR)",
-       {SYS_mq_timedreceive}, I::kRestarted, I::kFailsEintr, Make<MqReceive>()},
+       {SYS_mq_timedreceive}, I::kRestarted, I::kFailsEintr, [] { return eintr::MqReceive(false); }},
       {"sem_wait(3) on zero",
        "\"POSIX semaphore interfaces: sem_wait(3) and sem_timedwait(3) (since Linux 2.6.22; "
        "beforehand, always failed with EINTR).\"",
-       {SYS_futex}, I::kRestarted, I::kFailsEintr, Make<SemWait>()},
+       {SYS_futex}, I::kRestarted, I::kFailsEintr, [] { return eintr::SemWait(false); }},
       {"flock(2) LOCK_EX on a held lock",
        "\"File locking interfaces: flock(2) and the F_SETLKW and F_OFD_SETLKW operations of "
        "fcntl(2)\" (restarted with SA_RESTART, otherwise EINTR)",
@@ -576,7 +490,7 @@ const std::vector<EintrRow>& EintrTable() {
       {"fcntl(2) F_OFD_SETLKW on a held range", Restarted(kLockItem), {SYS_fcntl}, I::kRestarted,
        I::kFailsEintr, [] { return eintr::FcntlLockWait(true); }},
       {"mq_timedreceive(3) on an empty queue", Restarted(kMqItem), {SYS_mq_timedreceive},
-       I::kRestarted, I::kFailsEintr, eintr::MqTimedReceive},
+       I::kRestarted, I::kFailsEintr, [] { return eintr::MqReceive(true); }},
       {"mq_send(3) to a full queue", Restarted(kMqItem), {SYS_mq_timedsend}, I::kRestarted,
        I::kFailsEintr, [] { return eintr::MqSendFull(false); }},
       {"mq_timedsend(3) to a full queue", Restarted(kMqItem), {SYS_mq_timedsend}, I::kRestarted,
@@ -647,7 +561,7 @@ const std::vector<EintrRow>& EintrTable() {
        .syscalls = {SYS_futex},
        .with_sa_restart = I::kFailsEintr,
        .without_sa_restart = I::kFailsEintr,
-       .make = eintr::SemTimedWait,
+       .make = [] { return eintr::SemWait(true); },
        .note = "glibc waits with FUTEX_WAIT_BITSET and an absolute timeout, which the kernel "
                "never restarts under a handler (-ERESTART_RESTARTBLOCK): sem_timedwait fails "
                "EINTR even with SA_RESTART, as sem_wait(3) allows (\"EINTR The call was "
@@ -760,7 +674,7 @@ const std::vector<StopRow>& StopSignalTable() {
       {"accept(2) with SO_RCVTIMEO set", Stop(kInputTimeoutItem), {SYS_accept, SYS_accept4},
        I::kFailsEintr, [] { return eintr::Accept(true); }},
       {"recv(2) with SO_RCVTIMEO set", Stop(kInputTimeoutItem), {SYS_recvfrom}, I::kFailsEintr,
-       Make<SocketRecv>(true)},
+       [] { return eintr::SocketRecvVia(eintr::SockVia::kRecv, true); }},
       {"recvfrom(2) with SO_RCVTIMEO set", Stop(kInputTimeoutItem), {SYS_recvfrom},
        I::kFailsEintr, [] { return eintr::SocketRecvVia(SockVia::kRecvfrom, true); }},
       {"recvmsg(2) with SO_RCVTIMEO set", Stop(kInputTimeoutItem), {SYS_recvmsg}, I::kFailsEintr,
@@ -796,9 +710,9 @@ const std::vector<StopRow>& StopSignalTable() {
        I::kRestarted, eintr::InotifyRead},
       {"futex(2) FUTEX_WAIT on a shared word", Stop(kStopFutexItem), {SYS_futex}, I::kRestarted,
        [] { return eintr::Futex(eintr::FutexVia::kWait); }},
-      {"sem_wait(3) on zero", Stop(kStopFutexItem), {SYS_futex}, I::kRestarted, Make<SemWait>()},
+      {"sem_wait(3) on zero", Stop(kStopFutexItem), {SYS_futex}, I::kRestarted, [] { return eintr::SemWait(false); }},
       {"sem_timedwait(3) on zero", Stop(kStopFutexItem), {SYS_futex}, I::kRestarted,
-       eintr::SemTimedWait},
+       [] { return eintr::SemWait(true); }},
       {"msgrcv(2) on an empty queue", Stop(kStopMsgItem), {SYS_msgrcv}, I::kRestarted,
        Make<MsgRcv>()},
       {"msgsnd(2) to a full queue", Stop(kStopMsgItem), {SYS_msgsnd}, I::kRestarted,
@@ -808,7 +722,7 @@ const std::vector<StopRow>& StopSignalTable() {
       // Not listed: the control rows.
       {"read(2) on an empty pipe", kStopNotListed, {SYS_read}, I::kRestarted, Make<PipeRead>()},
       {"recv(2) on an empty stream socket", kStopNotListed, {SYS_recvfrom}, I::kRestarted,
-       Make<SocketRecv>(false)},
+       [] { return eintr::SocketRecvVia(eintr::SockVia::kRecv, false); }},
   };
   return *rows;
 }
