@@ -714,11 +714,12 @@ class MultiplexCall : public BlockingCall {
   FileDescriptor r_, w_, ep_;
 };
 
-// ---- semtimedop(2) ---------------------------------------------------------------
+// ---- semop(2) / semtimedop(2) decrementing a zero semaphore ------------------------
 
-class SemTimedOpCall : public BlockingCall {
+class SemOpCall : public BlockingCall {
  public:
-  ~SemTimedOpCall() override {
+  explicit SemOpCall(bool timed) : timed_(timed) {}
+  ~SemOpCall() override {
     if (id_ >= 0) semctl(id_, 0, IPC_RMID);
   }
   PosixError Setup() override {
@@ -728,7 +729,7 @@ class SemTimedOpCall : public BlockingCall {
   long Call() override {
     sembuf op = {0, -1, 0};
     timespec t = {kLongWait, 0};
-    return Ret(semtimedop(id_, &op, 1, &t));
+    return Ret(timed_ ? semtimedop(id_, &op, 1, &t) : semop(id_, &op, 1));
   }
   PosixError Complete() override {
     sembuf op = {0, 1, 0};
@@ -736,6 +737,7 @@ class SemTimedOpCall : public BlockingCall {
   }
 
  private:
+  bool timed_;
   int id_ = -1;
 };
 
@@ -823,7 +825,7 @@ std::unique_ptr<BlockingCall> SemWait(bool timed) { return std::make_unique<SemW
 std::unique_ptr<BlockingCall> InotifyRead() { return std::make_unique<InotifyReadCall>(); }
 std::unique_ptr<BlockingCall> WaitForSignal(SigWaitVia via) { return std::make_unique<WaitForSignalCall>(via); }
 std::unique_ptr<BlockingCall> Multiplex(MuxVia via) { return std::make_unique<MultiplexCall>(via); }
-std::unique_ptr<BlockingCall> SemTimedOp() { return std::make_unique<SemTimedOpCall>(); }
+std::unique_ptr<BlockingCall> SemOp(bool timed) { return std::make_unique<SemOpCall>(timed); }
 std::unique_ptr<BlockingCall> Sleep(SleepVia via) { return std::make_unique<SleepCall>(via); }
 std::unique_ptr<BlockingCall> IoGetevents() { return std::make_unique<IoGeteventsCall>(); }
 

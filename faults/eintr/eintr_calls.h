@@ -54,7 +54,8 @@ std::unique_ptr<BlockingCall> WaitForSignal(SigWaitVia via);
 enum class MuxVia { kEpollWait, kEpollPwait, kPpoll, kSelect, kPselect };
 std::unique_ptr<BlockingCall> Multiplex(MuxVia via);
 
-std::unique_ptr<BlockingCall> SemTimedOp();
+// semop(2) (timed false) or semtimedop(2) decrementing a zero semaphore.
+std::unique_ptr<BlockingCall> SemOp(bool timed);
 
 enum class SleepVia { kNanosleep, kClockNanosleep, kUsleep, kSleep };
 std::unique_ptr<BlockingCall> Sleep(SleepVia via);

@@ -7,7 +7,6 @@
 #include <sys/file.h>
 #include <sys/ipc.h>
 #include <sys/msg.h>
-#include <sys/sem.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -327,29 +326,6 @@ class MsgSndFull : public BlockingCall {
   int id_ = -1;
 };
 
-// semop(2) decrementing a zero semaphore.
-class SemOp : public BlockingCall {
- public:
-  ~SemOp() override {
-    if (id_ >= 0) semctl(id_, 0, IPC_RMID);
-  }
-  PosixError Setup() override {
-    id_ = semget(IPC_PRIVATE, 1, IPC_CREAT | 0600);
-    return id_ < 0 ? ErrnoError("semget") : NoError();
-  }
-  long Call() override {
-    struct sembuf op = {0, -1, 0};
-    return Ret(semop(id_, &op, 1));
-  }
-  PosixError Complete() override {
-    struct sembuf op = {0, 1, 0};
-    return semop(id_, &op, 1) == 0 ? NoError() : ErrnoError("semop(+1)");
-  }
-
- private:
-  int id_ = -1;
-};
-
 // flock(2) LOCK_EX on a file another process holds.
 class Flock : public BlockingCall {
  public:
@@ -428,7 +404,7 @@ const std::vector<EintrRow>& EintrTable() {
       {"semop(2) decrementing zero",
        "\"never restarted ... System V IPC interfaces: msgrcv(2), msgsnd(2), semop(2), and "
        "semtimedop(2).\"",
-       {SYS_semop, SYS_semtimedop}, I::kFailsEintr, I::kFailsEintr, Make<SemOp>()},
+       {SYS_semop, SYS_semtimedop}, I::kFailsEintr, I::kFailsEintr, [] { return eintr::SemOp(false); }},
       {"mq_receive(3) on an empty queue",
        "\"POSIX message queue interfaces: mq_receive(3), mq_timedreceive(3), mq_send(3), and "
        "mq_timedsend(3).\" (restarted with SA_RESTART, otherwise EINTR)",
@@ -626,7 +602,7 @@ const std::vector<EintrRow>& EintrTable() {
       {"pselect(2) with no timeout", Never(kMultiplexItem), {SYS_pselect6}, I::kFailsEintr,
        I::kFailsEintr, [] { return eintr::Multiplex(eintr::MuxVia::kPselect); }},
       {"semtimedop(2) decrementing zero", Never(kSysvItem), {SYS_semtimedop}, I::kFailsEintr,
-       I::kFailsEintr, eintr::SemTimedOp},
+       I::kFailsEintr, [] { return eintr::SemOp(true); }},
       {"nanosleep(2)", Never(kSleepItem), {SYS_nanosleep, SYS_clock_nanosleep}, I::kFailsEintr,
        I::kFailsEintr, [] { return eintr::Sleep(eintr::SleepVia::kNanosleep); }},
       {"clock_nanosleep(2)", Never(kSleepItem), {SYS_clock_nanosleep}, I::kFailsEintr,
@@ -698,9 +674,9 @@ const std::vector<StopRow>& StopSignalTable() {
       {"epoll_pwait(2) with no timeout", Stop(kStopEpollItem), {SYS_epoll_pwait, SYS_epoll_pwait2},
        I::kFailsEintr, [] { return eintr::Multiplex(eintr::MuxVia::kEpollPwait); }},
       {"semop(2) decrementing zero", Stop(kStopSemopItem), {SYS_semop, SYS_semtimedop},
-       I::kFailsEintr, Make<SemOp>()},
+       I::kFailsEintr, [] { return eintr::SemOp(false); }},
       {"semtimedop(2) decrementing zero", Stop(kStopSemopItem), {SYS_semtimedop}, I::kFailsEintr,
-       eintr::SemTimedOp},
+       [] { return eintr::SemOp(true); }},
       {"sigtimedwait(2) for another signal", Stop(kStopSigwaitItem), {SYS_rt_sigtimedwait},
        I::kFailsEintr, [] { return eintr::WaitForSignal(eintr::SigWaitVia::kSigtimedwait); }},
       {"sigwaitinfo(2) for another signal", Stop(kStopSigwaitItem), {SYS_rt_sigtimedwait},
