@@ -9,6 +9,7 @@
 #include <semaphore.h>
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/file.h>
 #include <sys/inotify.h>
 #include <sys/ipc.h>
 #include <sys/random.h>
@@ -363,11 +364,11 @@ class SocketSendCall : public BlockingCall {
   int z_seen_ = 0;
 };
 
-// ---- fcntl(2) F_SETLKW / F_OFD_SETLKW -------------------------------------------
+// ---- flock(2), fcntl(2) F_SETLKW / F_OFD_SETLKW on a lock the parent holds ---------
 
-class FcntlLockWaitCall : public BlockingCall {
+class FileLockCall : public BlockingCall {
  public:
-  explicit FcntlLockWaitCall(bool ofd) : ofd_(ofd) {}
+  explicit FileLockCall(LockVia via) : via_(via) {}
   PosixError Setup() override {
     auto d = MakeFifoDir();
     if (!d.ok()) return d.error();
@@ -376,26 +377,31 @@ class FcntlLockWaitCall : public BlockingCall {
     holder_.reset(open(path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0600));
     waiter_.reset(open(path.c_str(), O_RDWR | O_CLOEXEC));
     if (!holder_.valid() || !waiter_.valid()) return ErrnoError("open(lock file)");
-    return Lock(holder_.get(), F_WRLCK, ofd_ ? F_OFD_SETLK : F_SETLK, "fcntl(hold the lock)");
+    if (via_ == LockVia::kFlock) {
+      return flock(holder_.get(), LOCK_EX | LOCK_NB) == 0 ? NoError() : ErrnoError("flock(holder)");
+    }
+    return Fcntl(holder_.get(), F_WRLCK, false) == 0 ? NoError() : ErrnoError("fcntl(hold the lock)");
   }
   long Call() override {
-    struct flock l = {};
-    l.l_type = F_WRLCK;
-    l.l_whence = SEEK_SET;
-    return Ret(fcntl(waiter_.get(), ofd_ ? F_OFD_SETLKW : F_SETLKW, &l));
+    if (via_ == LockVia::kFlock) return Ret(flock(waiter_.get(), LOCK_EX));
+    return Ret(Fcntl(waiter_.get(), F_WRLCK, true));
   }
   PosixError Complete() override {
-    return Lock(holder_.get(), F_UNLCK, ofd_ ? F_OFD_SETLK : F_SETLK, "fcntl(F_UNLCK)");
+    if (via_ == LockVia::kFlock) {
+      return flock(holder_.get(), LOCK_UN) == 0 ? NoError() : ErrnoError("flock(LOCK_UN)");
+    }
+    return Fcntl(holder_.get(), F_UNLCK, false) == 0 ? NoError() : ErrnoError("fcntl(F_UNLCK)");
   }
 
  private:
-  static PosixError Lock(int fd, short type, int cmd, const char* what) {
+  int Fcntl(int fd, short type, bool wait) const {
     struct flock l = {};
     l.l_type = type;
     l.l_whence = SEEK_SET;
-    return fcntl(fd, cmd, &l) == 0 ? NoError() : ErrnoError(what);
+    const bool ofd = via_ == LockVia::kOfdSetlkw;
+    return fcntl(fd, wait ? (ofd ? F_OFD_SETLKW : F_SETLKW) : (ofd ? F_OFD_SETLK : F_SETLK), &l);
   }
-  bool ofd_;
+  LockVia via_;
   std::shared_ptr<Cleanup> dir_;
   FileDescriptor holder_, waiter_;
 };
@@ -814,7 +820,7 @@ std::unique_ptr<BlockingCall> SocketRecvVia(SockVia via, bool timeout) {
 std::unique_ptr<BlockingCall> SocketSendFull(SockVia via, bool timeout) {
   return std::make_unique<SocketSendCall>(via, timeout);
 }
-std::unique_ptr<BlockingCall> FcntlLockWait(bool ofd) { return std::make_unique<FcntlLockWaitCall>(ofd); }
+std::unique_ptr<BlockingCall> FileLock(LockVia via) { return std::make_unique<FileLockCall>(via); }
 std::unique_ptr<BlockingCall> MqReceive(bool timed) { return std::make_unique<MqCall>(false, timed); }
 std::unique_ptr<BlockingCall> MqSendFull(bool timed) { return std::make_unique<MqCall>(true, timed); }
 std::unique_ptr<BlockingCall> Futex(FutexVia via) { return std::make_unique<FutexCall>(via); }

@@ -28,8 +28,9 @@ std::unique_ptr<BlockingCall> ConnectFullBacklog(bool timeout);
 std::unique_ptr<BlockingCall> SocketRecvVia(SockVia via, bool timeout);
 std::unique_ptr<BlockingCall> SocketSendFull(SockVia via, bool timeout);
 
-// fcntl(2) F_SETLKW (ofd false) or F_OFD_SETLKW on a range the parent holds.
-std::unique_ptr<BlockingCall> FcntlLockWait(bool ofd);
+// flock(2) LOCK_EX, fcntl(2) F_SETLKW or F_OFD_SETLKW on a lock the parent holds.
+enum class LockVia { kFlock, kSetlkw, kOfdSetlkw };
+std::unique_ptr<BlockingCall> FileLock(LockVia via);
 
 // POSIX message queues: a receive on an empty queue, a send to a full one.
 std::unique_ptr<BlockingCall> MqReceive(bool timed);

@@ -4,7 +4,6 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
-#include <sys/file.h>
 #include <sys/ipc.h>
 #include <sys/msg.h>
 #include <sys/stat.h>
@@ -326,29 +325,6 @@ class MsgSndFull : public BlockingCall {
   int id_ = -1;
 };
 
-// flock(2) LOCK_EX on a file another process holds.
-class Flock : public BlockingCall {
- public:
-  PosixError Setup() override {
-    auto d = MakeFifoDir();
-    if (!d.ok()) return d.error();
-    dir_ = d.value().second;
-    std::string path = d.value().first + "/lock";
-    holder_.reset(open(path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0600));
-    waiter_.reset(open(path.c_str(), O_RDWR | O_CLOEXEC));
-    if (!holder_.valid() || !waiter_.valid()) return ErrnoError("open(lock file)");
-    return flock(holder_.get(), LOCK_EX | LOCK_NB) == 0 ? NoError() : ErrnoError("flock(holder)");
-  }
-  long Call() override { return Ret(flock(waiter_.get(), LOCK_EX)); }
-  PosixError Complete() override {
-    return flock(holder_.get(), LOCK_UN) == 0 ? NoError() : ErrnoError("flock(LOCK_UN)");
-  }
-
- private:
-  std::shared_ptr<Cleanup> dir_;
-  FileDescriptor holder_, waiter_;
-};
-
 // pause(2): only a signal ends it.
 class Pause : public BlockingCall {
  public:
@@ -416,7 +392,8 @@ const std::vector<EintrRow>& EintrTable() {
       {"flock(2) LOCK_EX on a held lock",
        "\"File locking interfaces: flock(2) and the F_SETLKW and F_OFD_SETLKW operations of "
        "fcntl(2)\" (restarted with SA_RESTART, otherwise EINTR)",
-       {SYS_flock}, I::kRestarted, I::kFailsEintr, Make<Flock>()},
+       {SYS_flock}, I::kRestarted, I::kFailsEintr,
+       [] { return eintr::FileLock(eintr::LockVia::kFlock); }},
       {"pause(2)",
        "\"never restarted ... Interfaces used to wait for signals: pause(2), sigsuspend(2), "
        "sigtimedwait(2), and sigwaitinfo(2).\"",
@@ -462,9 +439,9 @@ const std::vector<EintrRow>& EintrTable() {
        I::kRestarted, I::kFailsEintr,
        [] { return eintr::SocketSendFull(eintr::SockVia::kSendmsg, false); }},
       {"fcntl(2) F_SETLKW on a held range", Restarted(kLockItem), {SYS_fcntl}, I::kRestarted,
-       I::kFailsEintr, [] { return eintr::FcntlLockWait(false); }},
+       I::kFailsEintr, [] { return eintr::FileLock(eintr::LockVia::kSetlkw); }},
       {"fcntl(2) F_OFD_SETLKW on a held range", Restarted(kLockItem), {SYS_fcntl}, I::kRestarted,
-       I::kFailsEintr, [] { return eintr::FcntlLockWait(true); }},
+       I::kFailsEintr, [] { return eintr::FileLock(eintr::LockVia::kOfdSetlkw); }},
       {"mq_timedreceive(3) on an empty queue", Restarted(kMqItem), {SYS_mq_timedreceive},
        I::kRestarted, I::kFailsEintr, [] { return eintr::MqReceive(true); }},
       {"mq_send(3) to a full queue", Restarted(kMqItem), {SYS_mq_timedsend}, I::kRestarted,
