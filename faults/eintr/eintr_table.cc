@@ -1,23 +1,18 @@
 #include "faults/eintr/eintr_table.h"
 
 #include <fcntl.h>
-#include <mqueue.h>
 #include <poll.h>
-#include <semaphore.h>
 #include <signal.h>
 #include <stdlib.h>
-#include <sys/file.h>
 #include <sys/ipc.h>
-#include <sys/mman.h>
 #include <sys/msg.h>
-#include <sys/sem.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cstring>
 
+#include "faults/eintr/eintr_calls.h"
 #include "impl/core/file_descriptor.h"
 #include "impl/fifo/fifo.h"
 
@@ -28,6 +23,7 @@ const char* ToString(Interrupted i) {
     case Interrupted::kRestarted: return "restarted";
     case Interrupted::kFailsEintr: return "EINTR";
     case Interrupted::kPartialCount: return "partial count";
+    case Interrupted::kSucceedsEarly: return "success, time remaining";
   }
   return "?";
 }
@@ -40,6 +36,63 @@ const char kSlowDevices[] =
     "\"read(2), readv(2), write(2), writev(2), and ioctl(2) calls on \\\"slow\\\" devices ... "
     "restarted after the signal handler returns if the SA_RESTART flag was used; otherwise the "
     "call fails with the error EINTR\"";
+
+// The sentences of man 7 signal, "Interruption of system calls and library
+// functions by signal handlers", one per group of rows.
+const char kRestartedIntro[] =
+    "\"If a blocked call to one of the following interfaces is interrupted by a signal handler, "
+    "then the call is automatically restarted after the signal handler returns if the SA_RESTART "
+    "flag was used; otherwise the call fails with the error EINTR: ";
+const char kNeverIntro[] =
+    "\"The following interfaces are never restarted after being interrupted by a signal handler, "
+    "regardless of the use of SA_RESTART; they always fail with the error EINTR when interrupted "
+    "by a signal handler: ";
+std::string Restarted(const char* item) { return std::string(kRestartedIntro) + item + "\""; }
+std::string Never(const char* item) { return std::string(kNeverIntro) + item + "\""; }
+const char kWaitItem[] = "wait(2), wait3(2), wait4(2), waitid(2), and waitpid(2).";
+const char kSocketItem[] =
+    "Socket interfaces: accept(2), connect(2), recv(2), recvfrom(2), recvmmsg(2), recvmsg(2), "
+    "send(2), sendto(2), and sendmsg(2), unless a timeout has been set on the socket (see below).";
+const char kLockItem[] =
+    "File locking interfaces: flock(2) and the F_SETLKW and F_OFD_SETLKW operations of fcntl(2)";
+const char kMqItem[] =
+    "POSIX message queue interfaces: mq_receive(3), mq_timedreceive(3), mq_send(3), and "
+    "mq_timedsend(3).";
+const char kFutexWaitItem[] =
+    "futex(2) FUTEX_WAIT (since Linux 2.6.22; beforehand, always failed with EINTR).";
+const char kFutexBitsetItem[] = "futex(2) FUTEX_WAIT_BITSET.";
+const char kGetrandomItem[] = "getrandom(2).";
+const char kPthreadItem[] = "pthread_mutex_lock(3), pthread_cond_wait(3), and related APIs.";
+const char kSemItem[] =
+    "POSIX semaphore interfaces: sem_wait(3) and sem_timedwait(3) (since Linux 2.6.22; "
+    "beforehand, always failed with EINTR).";
+const char kInotifyItem[] =
+    "read(2) from an inotify(7) file descriptor (since Linux 3.8; beforehand, always failed with "
+    "EINTR).";
+const char kInputTimeoutItem[] =
+    "\"Input\" socket interfaces, when a timeout (SO_RCVTIMEO) has been set on the socket using "
+    "setsockopt(2): accept(2), recv(2), recvfrom(2), recvmmsg(2) (also with a non-NULL timeout "
+    "argument), and recvmsg(2).";
+const char kOutputTimeoutItem[] =
+    "\"Output\" socket interfaces, when a timeout (SO_RCVTIMEO) has been set on the socket using "
+    "setsockopt(2): connect(2), send(2), sendto(2), and sendmsg(2).";
+const char kSignalWaitItem[] =
+    "Interfaces used to wait for signals: pause(2), sigsuspend(2), sigtimedwait(2), and "
+    "sigwaitinfo(2).";
+const char kMultiplexItem[] =
+    "File descriptor multiplexing interfaces: epoll_wait(2), epoll_pwait(2), poll(2), ppoll(2), "
+    "select(2), and pselect(2).";
+const char kSysvItem[] = "System V IPC interfaces: msgrcv(2), msgsnd(2), semop(2), and semtimedop(2).";
+const char kSleepItem[] = "Sleep interfaces: clock_nanosleep(2), nanosleep(2), and usleep(3).";
+const char kIoGeteventsItem[] = "io_getevents(2).";
+const char kRecvmmsgTimeoutNote[] =
+    "Linux checks recvmmsg's timeout argument only between datagrams (recvmmsg(2), BUGS: \"the "
+    "timeout argument does not work as intended\"): the wait for the first one is the socket's "
+    "own, with no SO_RCVTIMEO untimed, and it is restarted (-ERESTARTSYS, net/socket.c "
+    "do_recvmmsg); seen here: restarted under a SA_RESTART handler and after SIGSTOP+SIGCONT";
+const char kSleep3[] =
+    "\"The sleep(3) function is also never restarted if interrupted by a handler, but gives a "
+    "success return: the number of seconds remaining to sleep.\"";
 
 // read(2) on an empty pipe.
 class PipeRead : public BlockingCall {
@@ -181,36 +234,6 @@ class FifoOpen : public BlockingCall {
   FileDescriptor writer_;
 };
 
-// recv(2) on an empty stream socket, with or without SO_RCVTIMEO.
-class SocketRecv : public BlockingCall {
- public:
-  explicit SocketRecv(bool timeout) : timeout_(timeout) {}
-  PosixError Setup() override {
-    int sv[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) return ErrnoError("socketpair");
-    a_.reset(sv[0]);
-    b_.reset(sv[1]);
-    if (timeout_) {
-      struct timeval tv = {60, 0};
-      if (setsockopt(a_.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0) return ErrnoError("setsockopt(SO_RCVTIMEO)");
-    }
-    return NoError();
-  }
-  long Call() override {
-    char c;
-    long n = Ret(recv(a_.get(), &c, 1, 0));
-    return n == 1 && c != 's' ? -1000 : n;
-  }
-  PosixError Complete() override {
-    if (send(b_.get(), "s", 1, 0) != 1) return ErrnoError("send");
-    return NoError();
-  }
-
- private:
-  bool timeout_;
-  FileDescriptor a_, b_;
-};
-
 // poll(2) with no timeout on an fd that never becomes ready.
 class Poll : public BlockingCall {
  public:
@@ -302,110 +325,13 @@ class MsgSndFull : public BlockingCall {
   int id_ = -1;
 };
 
-// semop(2) decrementing a zero semaphore.
-class SemOp : public BlockingCall {
- public:
-  ~SemOp() override {
-    if (id_ >= 0) semctl(id_, 0, IPC_RMID);
-  }
-  PosixError Setup() override {
-    id_ = semget(IPC_PRIVATE, 1, IPC_CREAT | 0600);
-    return id_ < 0 ? ErrnoError("semget") : NoError();
-  }
-  long Call() override {
-    struct sembuf op = {0, -1, 0};
-    return Ret(semop(id_, &op, 1));
-  }
-  PosixError Complete() override {
-    struct sembuf op = {0, 1, 0};
-    return semop(id_, &op, 1) == 0 ? NoError() : ErrnoError("semop(+1)");
-  }
-
- private:
-  int id_ = -1;
-};
-
-// mq_receive(3) on an empty POSIX queue.
-class MqReceive : public BlockingCall {
- public:
-  ~MqReceive() override {
-    if (q_ != (mqd_t)-1) {
-      mq_close(q_);
-      mq_unlink(name_.c_str());
-    }
-  }
-  PosixError Setup() override {
-    name_ = "/ipcspec-eintr-" + std::to_string(getpid());
-    struct mq_attr a = {};
-    a.mq_maxmsg = 4;
-    a.mq_msgsize = 16;
-    q_ = mq_open(name_.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0600, &a);
-    return q_ == (mqd_t)-1 ? ErrnoError("mq_open") : NoError();
-  }
-  long Call() override {
-    char buf[16];
-    return Ret(mq_receive(q_, buf, sizeof buf, nullptr));
-  }
-  PosixError Complete() override {
-    return mq_send(q_, "q", 1, 0) == 0 ? NoError() : ErrnoError("mq_send");
-  }
-
- private:
-  std::string name_;
-  mqd_t q_ = (mqd_t)-1;
-};
-
-// sem_wait(3) on a zero process-shared semaphore.
-class SemWait : public BlockingCall {
- public:
-  ~SemWait() override {
-    if (sem_) {
-      sem_destroy(sem_);
-      munmap(sem_, sizeof(sem_t));
-    }
-  }
-  PosixError Setup() override {
-    void* p = mmap(nullptr, sizeof(sem_t), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) return ErrnoError("mmap");
-    sem_ = static_cast<sem_t*>(p);
-    return sem_init(sem_, 1, 0) == 0 ? NoError() : ErrnoError("sem_init");
-  }
-  long Call() override { return Ret(sem_wait(sem_)); }
-  PosixError Complete() override { return sem_post(sem_) == 0 ? NoError() : ErrnoError("sem_post"); }
-
- private:
-  sem_t* sem_ = nullptr;
-};
-
-// flock(2) LOCK_EX on a file another process holds.
-class Flock : public BlockingCall {
- public:
-  PosixError Setup() override {
-    auto d = MakeFifoDir();
-    if (!d.ok()) return d.error();
-    dir_ = d.value().second;
-    std::string path = d.value().first + "/lock";
-    holder_.reset(open(path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0600));
-    waiter_.reset(open(path.c_str(), O_RDWR | O_CLOEXEC));
-    if (!holder_.valid() || !waiter_.valid()) return ErrnoError("open(lock file)");
-    return flock(holder_.get(), LOCK_EX | LOCK_NB) == 0 ? NoError() : ErrnoError("flock(holder)");
-  }
-  long Call() override { return Ret(flock(waiter_.get(), LOCK_EX)); }
-  PosixError Complete() override {
-    return flock(holder_.get(), LOCK_UN) == 0 ? NoError() : ErrnoError("flock(LOCK_UN)");
-  }
-
- private:
-  std::shared_ptr<Cleanup> dir_;
-  FileDescriptor holder_, waiter_;
-};
-
 // pause(2): only a signal ends it.
 class Pause : public BlockingCall {
  public:
   PosixError Setup() override { return NoError(); }
   long Call() override { return Ret(pause()); }
   PosixError Complete() override { return NoError(); }
+  bool Completable() override { return false; }  // only a signal ends it
 };
 
 template <typename T, typename... A>
@@ -434,11 +360,11 @@ const std::vector<EintrRow>& EintrTable() {
       {"recv(2) on an empty stream socket",
        "\"Socket interfaces: accept(2), connect(2), recv(2), ... unless a timeout has been set on "
        "the socket\" (restarted with SA_RESTART, otherwise EINTR)",
-       {SYS_recvfrom}, I::kRestarted, I::kFailsEintr, Make<SocketRecv>(false)},
+       {SYS_recvfrom}, I::kRestarted, I::kFailsEintr, [] { return eintr::SocketRecvVia(eintr::SockVia::kRecv, false); }},
       {"recv(2) with SO_RCVTIMEO set",
        "\"never restarted ... \\\"Input\\\" socket interfaces, when a timeout (SO_RCVTIMEO) has "
        "been set on the socket\"",
-       {SYS_recvfrom}, I::kFailsEintr, I::kFailsEintr, Make<SocketRecv>(true)},
+       {SYS_recvfrom}, I::kFailsEintr, I::kFailsEintr, [] { return eintr::SocketRecvVia(eintr::SockVia::kRecv, true); }},
       {"poll(2) with no timeout",
        "\"never restarted ... File descriptor multiplexing interfaces: epoll_wait(2), "
        "epoll_pwait(2), poll(2), ppoll(2), select(2), and pselect(2).\"",
@@ -454,23 +380,302 @@ const std::vector<EintrRow>& EintrTable() {
       {"semop(2) decrementing zero",
        "\"never restarted ... System V IPC interfaces: msgrcv(2), msgsnd(2), semop(2), and "
        "semtimedop(2).\"",
-       {SYS_semop, SYS_semtimedop}, I::kFailsEintr, I::kFailsEintr, Make<SemOp>()},
+       {SYS_semop, SYS_semtimedop}, I::kFailsEintr, I::kFailsEintr, [] { return eintr::SemOp(false); }},
       {"mq_receive(3) on an empty queue",
        "\"POSIX message queue interfaces: mq_receive(3), mq_timedreceive(3), mq_send(3), and "
        "mq_timedsend(3).\" (restarted with SA_RESTART, otherwise EINTR)",
-       {SYS_mq_timedreceive}, I::kRestarted, I::kFailsEintr, Make<MqReceive>()},
+       {SYS_mq_timedreceive}, I::kRestarted, I::kFailsEintr, [] { return eintr::MqReceive(false); }},
       {"sem_wait(3) on zero",
        "\"POSIX semaphore interfaces: sem_wait(3) and sem_timedwait(3) (since Linux 2.6.22; "
        "beforehand, always failed with EINTR).\"",
-       {SYS_futex}, I::kRestarted, I::kFailsEintr, Make<SemWait>()},
+       {SYS_futex}, I::kRestarted, I::kFailsEintr, [] { return eintr::SemWait(false); }},
       {"flock(2) LOCK_EX on a held lock",
        "\"File locking interfaces: flock(2) and the F_SETLKW and F_OFD_SETLKW operations of "
        "fcntl(2)\" (restarted with SA_RESTART, otherwise EINTR)",
-       {SYS_flock}, I::kRestarted, I::kFailsEintr, Make<Flock>()},
+       {SYS_flock}, I::kRestarted, I::kFailsEintr,
+       [] { return eintr::FileLock(eintr::LockVia::kFlock); }},
       {"pause(2)",
        "\"never restarted ... Interfaces used to wait for signals: pause(2), sigsuspend(2), "
        "sigtimedwait(2), and sigwaitinfo(2).\"",
        {SYS_pause}, I::kFailsEintr, I::kFailsEintr, Make<Pause>()},
+      // The rest of the section, interface by interface, grouped by sentence.
+      // Restarted with SA_RESTART, otherwise EINTR:
+      {"readv(2) on an empty pipe", kSlowDevices, {SYS_readv}, I::kRestarted, I::kFailsEintr,
+       eintr::PipeReadv},
+      {"writev(2) of 1 byte to a full pipe", kSlowDevices, {SYS_writev}, I::kRestarted,
+       I::kFailsEintr, eintr::PipeWritevFull},
+      {"ioctl(2) on a slow device", kSlowDevices, {SYS_ioctl}, I::kRestarted, I::kFailsEintr,
+       eintr::SlowIoctl},
+      {"wait(2) for a child that has not exited", Restarted(kWaitItem), {SYS_wait4}, I::kRestarted,
+       I::kFailsEintr, [] { return eintr::WaitForChild(eintr::WaitVia::kWait); }},
+      {"wait3(2) for a child that has not exited", Restarted(kWaitItem), {SYS_wait4},
+       I::kRestarted, I::kFailsEintr, [] { return eintr::WaitForChild(eintr::WaitVia::kWait3); }},
+      {"wait4(2) for a child that has not exited", Restarted(kWaitItem), {SYS_wait4},
+       I::kRestarted, I::kFailsEintr, [] { return eintr::WaitForChild(eintr::WaitVia::kWait4); }},
+      {"waitid(2) for a child that has not exited", Restarted(kWaitItem), {SYS_waitid},
+       I::kRestarted, I::kFailsEintr, [] { return eintr::WaitForChild(eintr::WaitVia::kWaitid); }},
+      {"waitpid(2) for a child that has not exited", Restarted(kWaitItem), {SYS_wait4},
+       I::kRestarted, I::kFailsEintr, [] { return eintr::WaitForChild(eintr::WaitVia::kWaitpid); }},
+      {"accept(2) with no pending connection", Restarted(kSocketItem), {SYS_accept, SYS_accept4},
+       I::kRestarted, I::kFailsEintr, [] { return eintr::Accept(false); }},
+      {"connect(2) to a listener whose backlog is full", Restarted(kSocketItem), {SYS_connect},
+       I::kRestarted, I::kFailsEintr, [] { return eintr::ConnectFullBacklog(false); }},
+      {"recvfrom(2) on an empty stream socket", Restarted(kSocketItem), {SYS_recvfrom},
+       I::kRestarted, I::kFailsEintr,
+       [] { return eintr::SocketRecvVia(eintr::SockVia::kRecvfrom, false); }},
+      {"recvmsg(2) on an empty stream socket", Restarted(kSocketItem), {SYS_recvmsg},
+       I::kRestarted, I::kFailsEintr,
+       [] { return eintr::SocketRecvVia(eintr::SockVia::kRecvmsg, false); }},
+      {"recvmmsg(2) on an empty stream socket", Restarted(kSocketItem), {SYS_recvmmsg},
+       I::kRestarted, I::kFailsEintr,
+       [] { return eintr::SocketRecvVia(eintr::SockVia::kRecvmmsg, false); }},
+      {"send(2) of 1 byte to a full stream socket", Restarted(kSocketItem), {SYS_sendto},
+       I::kRestarted, I::kFailsEintr,
+       [] { return eintr::SocketSendFull(eintr::SockVia::kSend, false); }},
+      {"sendto(2) of 1 byte to a full stream socket", Restarted(kSocketItem), {SYS_sendto},
+       I::kRestarted, I::kFailsEintr,
+       [] { return eintr::SocketSendFull(eintr::SockVia::kSendto, false); }},
+      {"sendmsg(2) of 1 byte to a full stream socket", Restarted(kSocketItem), {SYS_sendmsg},
+       I::kRestarted, I::kFailsEintr,
+       [] { return eintr::SocketSendFull(eintr::SockVia::kSendmsg, false); }},
+      {"fcntl(2) F_SETLKW on a held range", Restarted(kLockItem), {SYS_fcntl}, I::kRestarted,
+       I::kFailsEintr, [] { return eintr::FileLock(eintr::LockVia::kSetlkw); }},
+      {"fcntl(2) F_OFD_SETLKW on a held range", Restarted(kLockItem), {SYS_fcntl}, I::kRestarted,
+       I::kFailsEintr, [] { return eintr::FileLock(eintr::LockVia::kOfdSetlkw); }},
+      {"mq_timedreceive(3) on an empty queue", Restarted(kMqItem), {SYS_mq_timedreceive},
+       I::kRestarted, I::kFailsEintr, [] { return eintr::MqReceive(true); }},
+      {"mq_send(3) to a full queue", Restarted(kMqItem), {SYS_mq_timedsend}, I::kRestarted,
+       I::kFailsEintr, [] { return eintr::MqSendFull(false); }},
+      {"mq_timedsend(3) to a full queue", Restarted(kMqItem), {SYS_mq_timedsend}, I::kRestarted,
+       I::kFailsEintr, [] { return eintr::MqSendFull(true); }},
+      {"futex(2) FUTEX_WAIT on a shared word", Restarted(kFutexWaitItem), {SYS_futex},
+       I::kRestarted, I::kFailsEintr, [] { return eintr::Futex(eintr::FutexVia::kWait); }},
+      {.call = "futex(2) FUTEX_WAIT with a timeout",
+       .man_sentence = Restarted(kFutexWaitItem),
+       .syscalls = {SYS_futex},
+       .with_sa_restart = I::kFailsEintr,
+       .without_sa_restart = I::kFailsEintr,
+       .make = [] { return eintr::Futex(eintr::FutexVia::kWaitTimeout); },
+       .note = "Linux restarts FUTEX_WAIT only without a timeout: with one, futex_wait() returns "
+               "-ERESTART_RESTARTBLOCK, which a handler turns into EINTR whatever SA_RESTART "
+               "says (kernel/futex/waitwake.c); futex(2) lists EINTR for it",
+       .page = {{I::kRestarted, I::kFailsEintr}}},
+      {"futex(2) FUTEX_WAIT_BITSET on a shared word", Restarted(kFutexBitsetItem), {SYS_futex},
+       I::kRestarted, I::kFailsEintr, [] { return eintr::Futex(eintr::FutexVia::kWaitBitset); }},
+      {.call = "futex(2) FUTEX_WAIT_BITSET with an absolute timeout",
+       .man_sentence = Restarted(kFutexBitsetItem),
+       .syscalls = {SYS_futex},
+       .with_sa_restart = I::kFailsEintr,
+       .without_sa_restart = I::kFailsEintr,
+       .make = [] { return eintr::Futex(eintr::FutexVia::kWaitBitsetAbsTimeout); },
+       .note = "as FUTEX_WAIT with a timeout: -ERESTART_RESTARTBLOCK, EINTR under a handler even "
+               "with SA_RESTART",
+       .page = {{I::kRestarted, I::kFailsEintr}}},
+      {"getrandom(2) before the entropy pool is initialised", Restarted(kGetrandomItem),
+       {SYS_getrandom}, I::kRestarted, I::kFailsEintr, eintr::GetRandom},
+      {.call = "pthread_mutex_lock(3) on a process-shared mutex another process holds",
+       .man_sentence = Restarted(kPthreadItem),
+       .syscalls = {SYS_futex},
+       .with_sa_restart = I::kRestarted,
+       .without_sa_restart = I::kRestarted,
+       .make = [] { return eintr::PthreadMutexLock(false); },
+       .note = "glibc never returns EINTR from pthread_mutex_lock (POSIX: \"These functions "
+               "shall not return an error code of [EINTR]\"): its lock loop waits on the futex "
+               "again, with or without SA_RESTART",
+       .page = {{I::kRestarted, I::kFailsEintr}}},
+      {.call = "pthread_mutex_timedlock(3) on a process-shared mutex another process holds",
+       .man_sentence = Restarted(kPthreadItem),
+       .syscalls = {SYS_futex},
+       .with_sa_restart = I::kRestarted,
+       .without_sa_restart = I::kRestarted,
+       .make = [] { return eintr::PthreadMutexLock(true); },
+       .note = "glibc's timed lock loop waits again after EINTR (it returns only ETIMEDOUT or "
+               "the lock), with or without SA_RESTART",
+       .page = {{I::kRestarted, I::kFailsEintr}}},
+      {.call = "pthread_cond_wait(3) on a process-shared condition variable",
+       .man_sentence = Restarted(kPthreadItem),
+       .syscalls = {SYS_futex},
+       .with_sa_restart = I::kRestarted,
+       .without_sa_restart = I::kRestarted,
+       .make = [] { return eintr::PthreadCondWait(false); },
+       .note = "glibc never returns EINTR from pthread_cond_wait (POSIX: \"These functions "
+               "shall not return an error code of [EINTR]\"): it waits on the futex again",
+       .page = {{I::kRestarted, I::kFailsEintr}}},
+      {.call = "pthread_cond_timedwait(3) on a process-shared condition variable",
+       .man_sentence = Restarted(kPthreadItem),
+       .syscalls = {SYS_futex},
+       .with_sa_restart = I::kRestarted,
+       .without_sa_restart = I::kRestarted,
+       .make = [] { return eintr::PthreadCondWait(true); },
+       .note = "glibc waits on the futex again after EINTR, with or without SA_RESTART",
+       .page = {{I::kRestarted, I::kFailsEintr}}},
+      {.call = "sem_timedwait(3) on zero",
+       .man_sentence = Restarted(kSemItem),
+       .syscalls = {SYS_futex},
+       .with_sa_restart = I::kFailsEintr,
+       .without_sa_restart = I::kFailsEintr,
+       .make = [] { return eintr::SemWait(true); },
+       .note = "glibc waits with FUTEX_WAIT_BITSET and an absolute timeout, which the kernel "
+               "never restarts under a handler (-ERESTART_RESTARTBLOCK): sem_timedwait fails "
+               "EINTR even with SA_RESTART, as sem_wait(3) allows (\"EINTR The call was "
+               "interrupted by a signal handler\")",
+       .page = {{I::kRestarted, I::kFailsEintr}}},
+      {"read(2) of an inotify descriptor with no event", Restarted(kInotifyItem), {SYS_read},
+       I::kRestarted, I::kFailsEintr, eintr::InotifyRead},
+      // Never restarted:
+      {"accept(2) with SO_RCVTIMEO set", Never(kInputTimeoutItem), {SYS_accept, SYS_accept4},
+       I::kFailsEintr, I::kFailsEintr, [] { return eintr::Accept(true); }},
+      {"recvfrom(2) with SO_RCVTIMEO set", Never(kInputTimeoutItem), {SYS_recvfrom},
+       I::kFailsEintr, I::kFailsEintr,
+       [] { return eintr::SocketRecvVia(eintr::SockVia::kRecvfrom, true); }},
+      {"recvmsg(2) with SO_RCVTIMEO set", Never(kInputTimeoutItem), {SYS_recvmsg},
+       I::kFailsEintr, I::kFailsEintr,
+       [] { return eintr::SocketRecvVia(eintr::SockVia::kRecvmsg, true); }},
+      {"recvmmsg(2) with SO_RCVTIMEO set", Never(kInputTimeoutItem), {SYS_recvmmsg},
+       I::kFailsEintr, I::kFailsEintr,
+       [] { return eintr::SocketRecvVia(eintr::SockVia::kRecvmmsg, true); }},
+      {.call = "recvmmsg(2) with a timeout argument",
+       .man_sentence = Never(kInputTimeoutItem),
+       .syscalls = {SYS_recvmmsg},
+       .with_sa_restart = I::kRestarted,
+       .without_sa_restart = I::kFailsEintr,
+       .make = [] { return eintr::SocketRecvVia(eintr::SockVia::kRecvmmsgTimeoutArg, false); },
+       .note = kRecvmmsgTimeoutNote,
+       .page = {{I::kFailsEintr, I::kFailsEintr}}},
+      {"connect(2) with SO_SNDTIMEO set, backlog full", Never(kOutputTimeoutItem), {SYS_connect},
+       I::kFailsEintr, I::kFailsEintr, [] { return eintr::ConnectFullBacklog(true); },
+       "the page names SO_RCVTIMEO here; the output calls wait for SO_SNDTIMEO (socket(7)), "
+       "which is the timeout this row sets"},
+      {"send(2) with SO_SNDTIMEO set, socket full", Never(kOutputTimeoutItem), {SYS_sendto},
+       I::kFailsEintr, I::kFailsEintr,
+       [] { return eintr::SocketSendFull(eintr::SockVia::kSend, true); },
+       "the page names SO_RCVTIMEO here; send waits for SO_SNDTIMEO (socket(7))"},
+      {"sendto(2) with SO_SNDTIMEO set, socket full", Never(kOutputTimeoutItem), {SYS_sendto},
+       I::kFailsEintr, I::kFailsEintr,
+       [] { return eintr::SocketSendFull(eintr::SockVia::kSendto, true); },
+       "the page names SO_RCVTIMEO here; sendto waits for SO_SNDTIMEO (socket(7))"},
+      {"sendmsg(2) with SO_SNDTIMEO set, socket full", Never(kOutputTimeoutItem), {SYS_sendmsg},
+       I::kFailsEintr, I::kFailsEintr,
+       [] { return eintr::SocketSendFull(eintr::SockVia::kSendmsg, true); },
+       "the page names SO_RCVTIMEO here; sendmsg waits for SO_SNDTIMEO (socket(7))"},
+      {"sigsuspend(2)", Never(kSignalWaitItem), {SYS_rt_sigsuspend}, I::kFailsEintr,
+       I::kFailsEintr, [] { return eintr::WaitForSignal(eintr::SigWaitVia::kSigsuspend); }},
+      {"sigtimedwait(2) for another signal", Never(kSignalWaitItem), {SYS_rt_sigtimedwait},
+       I::kFailsEintr, I::kFailsEintr,
+       [] { return eintr::WaitForSignal(eintr::SigWaitVia::kSigtimedwait); }},
+      {"sigwaitinfo(2) for another signal", Never(kSignalWaitItem), {SYS_rt_sigtimedwait},
+       I::kFailsEintr, I::kFailsEintr,
+       [] { return eintr::WaitForSignal(eintr::SigWaitVia::kSigwaitinfo); }},
+      {"epoll_wait(2) with no timeout", Never(kMultiplexItem),
+       {SYS_epoll_wait, SYS_epoll_pwait, SYS_epoll_pwait2}, I::kFailsEintr, I::kFailsEintr,
+       [] { return eintr::Multiplex(eintr::MuxVia::kEpollWait); }},
+      {"epoll_pwait(2) with no timeout", Never(kMultiplexItem),
+       {SYS_epoll_pwait, SYS_epoll_pwait2}, I::kFailsEintr, I::kFailsEintr,
+       [] { return eintr::Multiplex(eintr::MuxVia::kEpollPwait); }},
+      {"ppoll(2) with no timeout", Never(kMultiplexItem), {SYS_ppoll}, I::kFailsEintr,
+       I::kFailsEintr, [] { return eintr::Multiplex(eintr::MuxVia::kPpoll); }},
+      {"select(2) with no timeout", Never(kMultiplexItem), {SYS_select, SYS_pselect6},
+       I::kFailsEintr, I::kFailsEintr, [] { return eintr::Multiplex(eintr::MuxVia::kSelect); }},
+      {"pselect(2) with no timeout", Never(kMultiplexItem), {SYS_pselect6}, I::kFailsEintr,
+       I::kFailsEintr, [] { return eintr::Multiplex(eintr::MuxVia::kPselect); }},
+      {"semtimedop(2) decrementing zero", Never(kSysvItem), {SYS_semtimedop}, I::kFailsEintr,
+       I::kFailsEintr, [] { return eintr::SemOp(true); }},
+      {"nanosleep(2)", Never(kSleepItem), {SYS_nanosleep, SYS_clock_nanosleep}, I::kFailsEintr,
+       I::kFailsEintr, [] { return eintr::Sleep(eintr::SleepVia::kNanosleep); }},
+      {"clock_nanosleep(2)", Never(kSleepItem), {SYS_clock_nanosleep}, I::kFailsEintr,
+       I::kFailsEintr, [] { return eintr::Sleep(eintr::SleepVia::kClockNanosleep); }},
+      {"usleep(3)", Never(kSleepItem), {SYS_nanosleep, SYS_clock_nanosleep}, I::kFailsEintr,
+       I::kFailsEintr, [] { return eintr::Sleep(eintr::SleepVia::kUsleep); }},
+      {"sleep(3)", kSleep3, {SYS_nanosleep, SYS_clock_nanosleep}, I::kSucceedsEarly,
+       I::kSucceedsEarly, [] { return eintr::Sleep(eintr::SleepVia::kSleep); }},
+      {"io_getevents(2) with nothing submitted", Never(kIoGeteventsItem),
+       {SYS_io_getevents, SYS_io_pgetevents}, I::kFailsEintr, I::kFailsEintr,
+       eintr::IoGetevents},
+  };
+  return *rows;
+}
+
+namespace {
+// man 7 signal, "Interruption of system calls and library functions by stop
+// signals".
+const char kStopIntro[] =
+    "\"On Linux, even in the absence of signal handlers, certain blocking interfaces can fail "
+    "with the error EINTR after the process is stopped by one of the stop signals and then "
+    "resumed via SIGCONT. ... The Linux interfaces that display this behavior are: ";
+std::string Stop(const char* item) { return std::string(kStopIntro) + item + "\""; }
+const char kStopOutputItem[] =
+    "\"Output\" socket interfaces, when a timeout (SO_RCVTIMEO) has been set on the socket using "
+    "setsockopt(2): connect(2), send(2), sendto(2), and sendmsg(2), if a send timeout "
+    "(SO_SNDTIMEO) has been set.";
+const char kStopEpollItem[] = "epoll_wait(2), epoll_pwait(2).";
+const char kStopSemopItem[] = "semop(2), semtimedop(2).";
+const char kStopSigwaitItem[] = "sigtimedwait(2), sigwaitinfo(2).";
+const char kStopInotifyItem[] = "Linux 3.7 and earlier: read(2) from an inotify(7) file descriptor";
+const char kStopFutexItem[] =
+    "Linux 2.6.21 and earlier: futex(2) FUTEX_WAIT, sem_timedwait(3), sem_wait(3).";
+const char kStopMsgItem[] = "Linux 2.6.8 and earlier: msgrcv(2), msgsnd(2).";
+const char kStopNanosleepItem[] = "Linux 2.4 and earlier: nanosleep(2).";
+const char kStopNotListed[] =
+    "not in the list of \"Interruption of system calls and library functions by stop "
+    "signals\": a stop and SIGCONT leave the call blocked (POSIX: no EINTR without a handler)";
+}  // namespace
+
+const std::vector<StopRow>& StopSignalTable() {
+  using I = Interrupted;
+  using eintr::SockVia;
+  static const auto* rows = new std::vector<StopRow>{
+      {"accept(2) with SO_RCVTIMEO set", Stop(kInputTimeoutItem), {SYS_accept, SYS_accept4},
+       I::kFailsEintr, [] { return eintr::Accept(true); }},
+      {"recv(2) with SO_RCVTIMEO set", Stop(kInputTimeoutItem), {SYS_recvfrom}, I::kFailsEintr,
+       [] { return eintr::SocketRecvVia(eintr::SockVia::kRecv, true); }},
+      {"recvfrom(2) with SO_RCVTIMEO set", Stop(kInputTimeoutItem), {SYS_recvfrom},
+       I::kFailsEintr, [] { return eintr::SocketRecvVia(SockVia::kRecvfrom, true); }},
+      {"recvmsg(2) with SO_RCVTIMEO set", Stop(kInputTimeoutItem), {SYS_recvmsg}, I::kFailsEintr,
+       [] { return eintr::SocketRecvVia(SockVia::kRecvmsg, true); }},
+      {"recvmmsg(2) with SO_RCVTIMEO set", Stop(kInputTimeoutItem), {SYS_recvmmsg},
+       I::kFailsEintr, [] { return eintr::SocketRecvVia(SockVia::kRecvmmsg, true); }},
+      {"recvmmsg(2) with a timeout argument", Stop(kInputTimeoutItem), {SYS_recvmmsg},
+       I::kRestarted, [] { return eintr::SocketRecvVia(SockVia::kRecvmmsgTimeoutArg, false); },
+       kRecvmmsgTimeoutNote, I::kFailsEintr},
+      {"connect(2) with SO_SNDTIMEO set, backlog full", Stop(kStopOutputItem), {SYS_connect},
+       I::kFailsEintr, [] { return eintr::ConnectFullBacklog(true); }},
+      {"send(2) with SO_SNDTIMEO set, socket full", Stop(kStopOutputItem), {SYS_sendto},
+       I::kFailsEintr, [] { return eintr::SocketSendFull(SockVia::kSend, true); }},
+      {"sendto(2) with SO_SNDTIMEO set, socket full", Stop(kStopOutputItem), {SYS_sendto},
+       I::kFailsEintr, [] { return eintr::SocketSendFull(SockVia::kSendto, true); }},
+      {"sendmsg(2) with SO_SNDTIMEO set, socket full", Stop(kStopOutputItem), {SYS_sendmsg},
+       I::kFailsEintr, [] { return eintr::SocketSendFull(SockVia::kSendmsg, true); }},
+      {"epoll_wait(2) with no timeout", Stop(kStopEpollItem),
+       {SYS_epoll_wait, SYS_epoll_pwait, SYS_epoll_pwait2}, I::kFailsEintr,
+       [] { return eintr::Multiplex(eintr::MuxVia::kEpollWait); }},
+      {"epoll_pwait(2) with no timeout", Stop(kStopEpollItem), {SYS_epoll_pwait, SYS_epoll_pwait2},
+       I::kFailsEintr, [] { return eintr::Multiplex(eintr::MuxVia::kEpollPwait); }},
+      {"semop(2) decrementing zero", Stop(kStopSemopItem), {SYS_semop, SYS_semtimedop},
+       I::kFailsEintr, [] { return eintr::SemOp(false); }},
+      {"semtimedop(2) decrementing zero", Stop(kStopSemopItem), {SYS_semtimedop}, I::kFailsEintr,
+       [] { return eintr::SemOp(true); }},
+      {"sigtimedwait(2) for another signal", Stop(kStopSigwaitItem), {SYS_rt_sigtimedwait},
+       I::kFailsEintr, [] { return eintr::WaitForSignal(eintr::SigWaitVia::kSigtimedwait); }},
+      {"sigwaitinfo(2) for another signal", Stop(kStopSigwaitItem), {SYS_rt_sigtimedwait},
+       I::kFailsEintr, [] { return eintr::WaitForSignal(eintr::SigWaitVia::kSigwaitinfo); }},
+      // Listed for old kernels only: on this one the call goes on.
+      {"read(2) of an inotify descriptor with no event", Stop(kStopInotifyItem), {SYS_read},
+       I::kRestarted, eintr::InotifyRead},
+      {"futex(2) FUTEX_WAIT on a shared word", Stop(kStopFutexItem), {SYS_futex}, I::kRestarted,
+       [] { return eintr::Futex(eintr::FutexVia::kWait); }},
+      {"sem_wait(3) on zero", Stop(kStopFutexItem), {SYS_futex}, I::kRestarted, [] { return eintr::SemWait(false); }},
+      {"sem_timedwait(3) on zero", Stop(kStopFutexItem), {SYS_futex}, I::kRestarted,
+       [] { return eintr::SemWait(true); }},
+      {"msgrcv(2) on an empty queue", Stop(kStopMsgItem), {SYS_msgrcv}, I::kRestarted,
+       Make<MsgRcv>()},
+      {"msgsnd(2) to a full queue", Stop(kStopMsgItem), {SYS_msgsnd}, I::kRestarted,
+       Make<MsgSndFull>()},
+      {"nanosleep(2)", Stop(kStopNanosleepItem), {SYS_nanosleep, SYS_clock_nanosleep},
+       I::kRestarted, [] { return eintr::Sleep(eintr::SleepVia::kNanosleep); }},
+      // Not listed: the control rows.
+      {"read(2) on an empty pipe", kStopNotListed, {SYS_read}, I::kRestarted, Make<PipeRead>()},
+      {"recv(2) on an empty stream socket", kStopNotListed, {SYS_recvfrom}, I::kRestarted,
+       [] { return eintr::SocketRecvVia(eintr::SockVia::kRecv, false); }},
   };
   return *rows;
 }
