@@ -201,18 +201,25 @@ const char kMqSendCites[] =
     "EAGAIN.\"";
 
 // A Kind whose calls fail ENOSYS here (POSIX message queues under gVisor)
-// lacks a feature: an unmet need, not a finding.
+// lacks a feature: an unmet need ("feature:posix-mq", as nonblocking_calls_test
+// names it), not a finding.
+std::string FeatureName(const MessageQueueKind& kind) {
+  std::string m = kind.mechanism;
+  std::replace(m.begin(), m.end(), '_', '-');
+  return "feature:" + m;
+}
+
 std::optional<std::string> MqUnsupported(const MessageQueueKind& kind) {
   auto q = kind.Open();
   if (!q.ok()) {
     if (q.errno_value() == ENOSYS) {
-      return UnmetNeedMessage("feature:" + kind.mechanism, q.error().ToString());
+      return UnmetNeedMessage(FeatureName(kind), q.error().ToString());
     }
     return std::nullopt;
   }
   auto m = q.value()->Receive(MqReceiveOptions{}, MqWait::NonBlock());
   if (!m.ok() && m.errno_value() == ENOSYS) {
-    return UnmetNeedMessage("feature:" + kind.mechanism, m.error().ToString());
+    return UnmetNeedMessage(FeatureName(kind), m.error().ToString());
   }
   return std::nullopt;
 }
