@@ -191,6 +191,67 @@ PosixError EmptyPipe(Prepared& p, int* r, int* w) {
   return NoError();
 }
 
+// A row whose `call` runs on the read end of an empty pipe (the write end
+// open) and the write end of another pipe.
+Row PipeToPipeRow(std::string name, std::string cites, std::string what,
+                  std::function<PosixError(int from, int to)> call) {
+  return Row{std::move(name), std::move(cites), {},
+             [what, call]() -> PosixErrorOr<std::shared_ptr<Prepared>> {
+               auto p = std::make_shared<Prepared>();
+               int r, w, r2, w2;
+               IPCSPEC_RETURN_IF_ERROR(EmptyPipe(*p, &r, &w));
+               IPCSPEC_RETURN_IF_ERROR(EmptyPipe(*p, &r2, &w2));
+               p->what = what;
+               p->errnos = {EAGAIN};
+               p->call = [call, r, w2] { return call(r, w2); };
+               return p;
+             }};
+}
+
+// A row whose call waits for an empty pipe's read end to be readable with a
+// zero timeout, and must return 0 (nothing ready) at once. `make` gets the
+// read end and returns the call.
+Row ZeroTimeoutRow(std::string name, std::string cites, std::string what,
+                   std::function<PosixErrorOr<NonBlockingCall>(Prepared&, int r)> make) {
+  return Row{std::move(name), std::move(cites), {},
+             [what, make]() -> PosixErrorOr<std::shared_ptr<Prepared>> {
+               auto p = std::make_shared<Prepared>();
+               int r, w;
+               IPCSPEC_RETURN_IF_ERROR(EmptyPipe(*p, &r, &w));
+               IPCSPEC_ASSIGN_OR_RETURN(p->call, make(*p, r));
+               p->what = what;
+               p->errnos = {0};
+               return p;
+             }};
+}
+
+// A row over a file write-locked (F_OFD_SETLK, so that the lock belongs to
+// the open file description) or flock(LOCK_EX)ed through one open: `call`
+// runs on a second open of it.
+Row SecondDescriptionRow(std::string name, std::string cites, std::vector<Need> needs,
+                         std::string what, std::vector<int> errnos,
+                         std::function<PosixError(int fd)> call) {
+  const bool by_flock = name.rfind("flock", 0) == 0;
+  return Row{std::move(name), std::move(cites), std::move(needs),
+             [=]() -> PosixErrorOr<std::shared_ptr<Prepared>> {
+               auto p = std::make_shared<Prepared>();
+               IPCSPEC_ASSIGN_OR_RETURN(std::string path, LockFilePath(*p));
+               struct flock fl = FlockRange(F_WRLCK, 0, 0);
+               if (by_flock ? flock(p->fds[0].get(), LOCK_EX) != 0
+                            : fcntl(p->fds[0].get(), F_OFD_SETLK, &fl) != 0) {
+                 return ErrnoError(by_flock ? "flock(LOCK_EX)" : "fcntl(F_OFD_SETLK)");
+               }
+               IPCSPEC_ASSIGN_OR_RETURN(FileDescriptor other,
+                                        Opened(open(path.c_str(), O_RDWR | O_CLOEXEC), "open"));
+               int fd = other.get();
+               p->fds.push_back(std::move(other));
+               p->what = what;
+               p->errnos = errnos;
+               p->call = [call, fd] { return call(fd); };
+               return p;
+             }};
+}
+
 std::vector<Row> Rows() {
   std::vector<Row> rows;
   rows.push_back(Row{
@@ -220,47 +281,22 @@ std::vector<Row> Rows() {
         };
         return p;
       }});
-  rows.push_back(Row{
+  rows.push_back(SecondDescriptionRow(
       "fcntl_ofd_setlk",
       "man 2 fcntl, F_OFD_SETLK: \"If a conflicting lock is held by another process, this call "
       "returns -1 and sets errno to EAGAIN.\"",
-      {OfdLocks()},
-      []() -> PosixErrorOr<std::shared_ptr<Prepared>> {
-        auto p = std::make_shared<Prepared>();
-        IPCSPEC_ASSIGN_OR_RETURN(std::string path, LockFilePath(*p));
+      {OfdLocks()}, "fcntl(F_OFD_SETLK, F_WRLCK) through another open file description",
+      {EAGAIN}, [](int fd) {
         struct flock fl = FlockRange(F_WRLCK, 0, 0);
-        if (fcntl(p->fds[0].get(), F_OFD_SETLK, &fl) != 0) return ErrnoError("F_OFD_SETLK");
-        IPCSPEC_ASSIGN_OR_RETURN(FileDescriptor other,
-                                 Opened(open(path.c_str(), O_RDWR | O_CLOEXEC), "open"));
-        int fd = other.get();
-        p->fds.push_back(std::move(other));
-        p->what = "fcntl(F_OFD_SETLK, F_WRLCK) through another open file description";
-        p->errnos = {EAGAIN};
-        p->call = [fd] {
-          struct flock fl = FlockRange(F_WRLCK, 0, 0);
-          return FromResult(fcntl(fd, F_OFD_SETLK, &fl), "fcntl(F_OFD_SETLK)");
-        };
-        return p;
-      }});
-  rows.push_back(Row{
+        return FromResult(fcntl(fd, F_OFD_SETLK, &fl), "fcntl(F_OFD_SETLK)");
+      }));
+  rows.push_back(SecondDescriptionRow(
       "flock_lock_nb",
       "man 2 flock: \"To make a nonblocking request, include LOCK_NB (by ORing) with any of the "
       "above operations.\"; \"EWOULDBLOCK The file is locked and the LOCK_NB flag was "
       "selected.\"",
-      {},
-      []() -> PosixErrorOr<std::shared_ptr<Prepared>> {
-        auto p = std::make_shared<Prepared>();
-        IPCSPEC_ASSIGN_OR_RETURN(std::string path, LockFilePath(*p));
-        if (flock(p->fds[0].get(), LOCK_EX) != 0) return ErrnoError("flock(LOCK_EX)");
-        IPCSPEC_ASSIGN_OR_RETURN(FileDescriptor other,
-                                 Opened(open(path.c_str(), O_RDWR | O_CLOEXEC), "open"));
-        int fd = other.get();
-        p->fds.push_back(std::move(other));
-        p->what = "flock(LOCK_EX | LOCK_NB) through another open file description";
-        p->errnos = {EWOULDBLOCK};
-        p->call = [fd] { return FromResult(flock(fd, LOCK_EX | LOCK_NB), "flock(LOCK_NB)"); };
-        return p;
-      }});
+      {}, "flock(LOCK_EX | LOCK_NB) through another open file description", {EWOULDBLOCK},
+      [](int fd) { return FromResult(flock(fd, LOCK_EX | LOCK_NB), "flock(LOCK_NB)"); }));
   rows.push_back(Row{
       "pthread_mutex_trylock",
       "POSIX pthread_mutex_trylock: \"if the mutex object referenced by mutex is currently "
@@ -293,40 +329,22 @@ std::vector<Row> Rows() {
         };
         return p;
       }});
-  rows.push_back(Row{
+  rows.push_back(PipeToPipeRow(
       "splice_nonblock",
       "man 2 splice: \"EAGAIN SPLICE_F_NONBLOCK was specified in flags or one of the file "
       "descriptors had been marked as nonblocking (O_NONBLOCK), and the operation would "
       "block.\"",
-      {},
-      []() -> PosixErrorOr<std::shared_ptr<Prepared>> {
-        auto p = std::make_shared<Prepared>();
-        int r, w, r2, w2;
-        IPCSPEC_RETURN_IF_ERROR(EmptyPipe(*p, &r, &w));
-        IPCSPEC_RETURN_IF_ERROR(EmptyPipe(*p, &r2, &w2));
-        p->what = "splice(empty pipe -> pipe, SPLICE_F_NONBLOCK)";
-        p->errnos = {EAGAIN};
-        p->call = [r, w2] {
-          return FromResult(splice(r, nullptr, w2, nullptr, 4096, SPLICE_F_NONBLOCK), "splice");
-        };
-        return p;
-      }});
-  rows.push_back(Row{
+      "splice(empty pipe -> pipe, SPLICE_F_NONBLOCK)", [](int from, int to) {
+        return FromResult(splice(from, nullptr, to, nullptr, 4096, SPLICE_F_NONBLOCK),
+                          "splice");
+      }));
+  rows.push_back(PipeToPipeRow(
       "tee_nonblock",
       "man 2 tee: \"EAGAIN SPLICE_F_NONBLOCK was specified in flags or one of the file "
       "descriptors had been marked as nonblocking (O_NONBLOCK), and the operation would "
       "block.\"",
-      {},
-      []() -> PosixErrorOr<std::shared_ptr<Prepared>> {
-        auto p = std::make_shared<Prepared>();
-        int r, w, r2, w2;
-        IPCSPEC_RETURN_IF_ERROR(EmptyPipe(*p, &r, &w));
-        IPCSPEC_RETURN_IF_ERROR(EmptyPipe(*p, &r2, &w2));
-        p->what = "tee(empty pipe, pipe, SPLICE_F_NONBLOCK)";
-        p->errnos = {EAGAIN};
-        p->call = [r, w2] { return FromResult(tee(r, w2, 4096, SPLICE_F_NONBLOCK), "tee"); };
-        return p;
-      }});
+      "tee(empty pipe, pipe, SPLICE_F_NONBLOCK)",
+      [](int from, int to) { return FromResult(tee(from, to, 4096, SPLICE_F_NONBLOCK), "tee"); }));
   rows.push_back(Row{
       "accept4_nonblocking_listener",
       "man 2 accept: \"If the socket is marked nonblocking and no pending connections are "
@@ -583,67 +601,49 @@ std::vector<Row> Rows() {
         };
         return p;
       }});
-  rows.push_back(Row{
+  rows.push_back(ZeroTimeoutRow(
       "epoll_wait_zero_timeout",
       "man 2 epoll_wait: \"Specifying a timeout of zero causes epoll_wait() to return "
       "immediately, even if no events are available.\"",
-      {},
-      []() -> PosixErrorOr<std::shared_ptr<Prepared>> {
-        auto p = std::make_shared<Prepared>();
-        int r, w;
-        IPCSPEC_RETURN_IF_ERROR(EmptyPipe(*p, &r, &w));
+      "epoll_wait(timeout 0) on an empty pipe's read end",
+      [](Prepared& p, int r) -> PosixErrorOr<NonBlockingCall> {
         IPCSPEC_ASSIGN_OR_RETURN(FileDescriptor ep,
                                  Opened(epoll_create1(EPOLL_CLOEXEC), "epoll_create1"));
         struct epoll_event ev = {};
         ev.events = EPOLLIN;
         if (epoll_ctl(ep.get(), EPOLL_CTL_ADD, r, &ev) != 0) return ErrnoError("epoll_ctl");
         int e = ep.get();
-        p->fds.push_back(std::move(ep));
-        p->what = "epoll_wait(timeout 0) on an empty pipe's read end";
-        p->errnos = {0};
-        p->call = [e] {
+        p.fds.push_back(std::move(ep));
+        return NonBlockingCall([e] {
           struct epoll_event got;
           return NothingReady(epoll_wait(e, &got, 1, 0), "epoll_wait");
-        };
-        return p;
-      }});
-  rows.push_back(Row{
+        });
+      }));
+  rows.push_back(ZeroTimeoutRow(
       "poll_zero_timeout",
       "man 2 poll: \"Specifying a timeout of zero causes poll() to return immediately, even if "
       "no file descriptors are ready.\"",
-      {},
-      []() -> PosixErrorOr<std::shared_ptr<Prepared>> {
-        auto p = std::make_shared<Prepared>();
-        int r, w;
-        IPCSPEC_RETURN_IF_ERROR(EmptyPipe(*p, &r, &w));
-        p->what = "poll(POLLIN, timeout 0) on an empty pipe's read end";
-        p->errnos = {0};
-        p->call = [r] {
+      "poll(POLLIN, timeout 0) on an empty pipe's read end",
+      [](Prepared&, int r) -> PosixErrorOr<NonBlockingCall> {
+        return NonBlockingCall([r] {
           struct pollfd pf = {r, POLLIN, 0};
           return NothingReady(poll(&pf, 1, 0), "poll");
-        };
-        return p;
-      }});
-  rows.push_back(Row{
+        });
+      }));
+  rows.push_back(ZeroTimeoutRow(
       "select_zero_timeout",
       "man 2 select: \"If both fields of the timeval structure are zero, then select() returns "
       "immediately.\"",
-      {},
-      []() -> PosixErrorOr<std::shared_ptr<Prepared>> {
-        auto p = std::make_shared<Prepared>();
-        int r, w;
-        IPCSPEC_RETURN_IF_ERROR(EmptyPipe(*p, &r, &w));
-        p->what = "select(readfds {empty pipe}, timeout {0, 0})";
-        p->errnos = {0};
-        p->call = [r] {
+      "select(readfds {empty pipe}, timeout {0, 0})",
+      [](Prepared&, int r) -> PosixErrorOr<NonBlockingCall> {
+        return NonBlockingCall([r] {
           fd_set set;
           FD_ZERO(&set);
           FD_SET(r, &set);
           struct timeval zero = {0, 0};
           return NothingReady(select(r + 1, &set, nullptr, nullptr, &zero), "select");
-        };
-        return p;
-      }});
+        });
+      }));
   return rows;
 }
 

@@ -44,6 +44,34 @@ SuiteProperty<Interface> Prop(std::string name, std::string cites,
                                   std::move(run)};
 }
 
+// Fills an object with `one` (one non-blocking call that succeeds while
+// there is room) until a call fails, then checks that the calls up to the
+// next failure never sleep. The fill's last call found the object full, so
+// the check's first call normally fails at once; an object that makes room
+// by itself (TCP moves data on after EAGAIN: not full_stays_full) may take a
+// few more first, and each of those non-blocking calls must return at once
+// too. At most `max_calls` calls each way.
+PropertyOutcome FillThenCheck(const std::string& what, const std::vector<int>& errnos,
+                              int max_calls, const std::function<PosixError()>& one,
+                              const std::string& describe) {
+  int calls = 0;
+  auto until_refused = [&]() -> PosixError {
+    for (int i = 0; i < max_calls; ++i) {
+      PosixError e = one();
+      if (!e.ok()) return e;
+      ++calls;
+    }
+    return NoError();
+  };
+  if (until_refused().ok()) {
+    return SetupFailed("fill", PosixError(ENOSPC, std::to_string(calls) +
+                                                      " non-blocking calls all succeeded"));
+  }
+  const int filled = calls;
+  auto r = CheckNeverSleeps(what, errnos, until_refused);
+  return Judged(r, describe + ", full after " + std::to_string(filled) + " calls");
+}
+
 // ---------------------------------------------------------------- ByteStream
 
 const char kReadCites[] =
@@ -73,28 +101,13 @@ PropertyOutcome StreamWriteFull(const ByteStreamKind& kind) {
   if (!s.ok()) return SetupFailed("Open()", s.error());
   ByteStream& st = s.value();
   std::vector<uint8_t> chunk(65536, 0x5a);
-  // Non-blocking writes until one fails: the first call fills the stream,
-  // the next finds it full. For a stream that is not full_stays_full (TCP
-  // moves data on after EAGAIN) a call may write again; every one of these
-  // non-blocking writes must return at once.
-  size_t total = 0;
-  auto write_until_refused = [&]() -> PosixError {
-    for (int i = 0; i < kMaxFillCalls; ++i) {
-      auto n = st.writer->Write(chunk.data(), chunk.size(), Blocking::kNonBlock);
-      if (!n.ok()) return n.error();
-      total += n.value();
-    }
-    return PosixError(0, "");
-  };
-  PosixError first = write_until_refused();
-  if (first.ok()) {
-    return SetupFailed("fill", PosixError(ENOSPC, "the stream took " + std::to_string(total) +
-                                                      " bytes without refusing a write"));
-  }
-  auto r = CheckNeverSleeps("Write(64 KiB, kNonBlock) to a full stream", {EAGAIN},
-                            write_until_refused);
-  return Judged(r, kind.name + " holding " + std::to_string(total) + " bytes (" +
-                       kind.description + ")");
+  return FillThenCheck(
+      "Write(64 KiB, kNonBlock) to a full stream", {EAGAIN}, kMaxFillCalls,
+      [&] {
+        auto n = st.writer->Write(chunk.data(), chunk.size(), Blocking::kNonBlock);
+        return n.ok() ? NoError() : n.error();
+      },
+      kind.name + " (" + kind.description + ")");
 }
 
 // ------------------------------------------------------------------- Counter
@@ -168,23 +181,13 @@ PropertyOutcome DatagramSendFull(const DatagramKind& kind) {
   if (!c.ok()) return SetupFailed("Open()", c.error());
   DatagramChannel& ch = c.value();
   std::vector<uint8_t> msg(kind.caps.max_message, 0x33);
-  int sent = 0;
-  auto send_until_refused = [&]() -> PosixError {
-    for (int i = 0; i < kMaxFillCalls; ++i) {
-      auto n = ch.a->Send(msg.data(), msg.size(), Blocking::kNonBlock);
-      if (!n.ok()) return n.error();
-      ++sent;
-    }
-    return PosixError(0, "");
-  };
-  PosixError first = send_until_refused();
-  if (first.ok()) {
-    return SetupFailed("fill", PosixError(ENOSPC, "took " + std::to_string(sent) +
-                                                      " messages without refusing one"));
-  }
-  auto r = CheckNeverSleeps("Send(kNonBlock) to a full direction", {EAGAIN}, send_until_refused);
-  return Judged(r, kind.name + " after " + std::to_string(sent) + " messages of " +
-                       std::to_string(msg.size()) + " bytes");
+  return FillThenCheck(
+      "Send(kNonBlock) to a full direction", {EAGAIN}, kMaxFillCalls,
+      [&] {
+        auto n = ch.a->Send(msg.data(), msg.size(), Blocking::kNonBlock);
+        return n.ok() ? NoError() : n.error();
+      },
+      kind.name + ", messages of " + std::to_string(msg.size()) + " bytes");
 }
 
 // -------------------------------------------------------------- MessageQueue
@@ -249,24 +252,10 @@ PropertyOutcome MqSendFull(const MessageQueueKind& kind) {
   }
   std::vector<uint8_t> msg(size, 0x42);
   const long tag = std::max<long>(kind.caps.min_tag, 1);
-  int sent = 0;
-  auto send_until_refused = [&]() -> PosixError {
-    for (int i = 0; i < kMaxFillCalls * 16; ++i) {
-      PosixError e = mq.Send(tag, msg.data(), msg.size(), MqWait::NonBlock());
-      if (!e.ok()) return e;
-      ++sent;
-    }
-    return PosixError(0, "");
-  };
-  PosixError first = send_until_refused();
-  if (first.ok()) {
-    return SetupFailed("fill", PosixError(ENOSPC, "took " + std::to_string(sent) +
-                                                      " messages without refusing one"));
-  }
-  auto r = CheckNeverSleeps("Send(NonBlock) to a full queue", {kind.caps.full_errno},
-                            send_until_refused);
-  return Judged(r, mq.Describe() + " holding " + std::to_string(sent) + " messages of " +
-                       std::to_string(size) + " bytes");
+  return FillThenCheck(
+      "Send(NonBlock) to a full queue", {kind.caps.full_errno}, kMaxFillCalls * 16,
+      [&] { return mq.Send(tag, msg.data(), msg.size(), MqWait::NonBlock()); },
+      mq.Describe() + ", messages of " + std::to_string(size) + " bytes");
 }
 
 // ----------------------------------------------------------------- Semaphore
