@@ -1,0 +1,168 @@
+// The never-sleeps properties' self-test (suites/common/selftest.h): every
+// mutant of impl/mutants/nonblocking fails its non-blocking calls with the
+// right errno but only after waiting (sleeping 30 ms, spinning 30 ms, or
+// napping 100 us), in every non-blocking call of its interface, so every
+// property of that interface must catch it; and the real Kinds they wrap
+// pass the same properties.
+//
+// The napping mutants are caught by the voluntary context switch alone (100
+// us is far under the time bound), so this selftest needs the counter; the
+// spinning ones by the time bound alone.
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <poll.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdint>
+
+#include "gtest/gtest.h"
+#include "impl/core/file_descriptor.h"
+#include "impl/core/needs.h"
+#include "suites/common/selftest.h"
+#include "suites/nonblocking/never_sleeps.h"
+#include "suites/nonblocking/nonblocking_properties.h"
+
+namespace ipcspec {
+namespace {
+
+// The three mutants of `base`, each caught by every one of `props`.
+template <typename Interface>
+SelftestSpec<Interface>* SpecOf(const std::vector<SuiteProperty<Interface>>& properties,
+                                const std::string& base, std::vector<std::string> props) {
+  auto* s = new SelftestSpec<Interface>();
+  s->properties = properties;
+  // Plain checks: rapidcheck's cases do not apply.
+  s->max_success = 1;
+  for (const char* suffix : {"_waits_30ms", "_spins_30ms", "_naps"}) {
+    s->must_catch[base + suffix] = props;
+  }
+  return s;
+}
+
+// The selftest measures the counter's power: without it the napping mutants
+// pass, as they should there.
+class NeedsSwitchCounter : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    IPCSPEC_NEEDS(Need::Feature("voluntary-ctxt-switches", []() -> std::optional<std::string> {
+      if (VoluntarySwitchesVisible()) return std::nullopt;
+      return "neither getrusage(RUSAGE_THREAD) ru_nvcsw nor /proc/thread-self/status counts a "
+             "sleep";
+    }));
+  }
+};
+template <typename Interface>
+class Fixture : public NeedsSwitchCounter,
+                public ::testing::WithParamInterface<Kind<Interface>> {};
+
+const SelftestSpec<ByteStreamInterface>& StreamSpec() {
+  static const auto* s =
+      SpecOf(ByteStreamNonBlockingProperties(), "pipe",
+             {"ReadOfEmptyStreamNeverSleeps", "WriteToFullStreamNeverSleeps"});
+  return *s;
+}
+const SelftestSpec<CounterInterface>& CounterSpec() {
+  static const auto* s = SpecOf(CounterNonBlockingProperties(), "eventfd",
+                                {"TakeAtZeroNeverSleeps", "AddPastTheMaximumNeverSleeps"});
+  return *s;
+}
+const SelftestSpec<DatagramInterface>& DatagramSpec() {
+  static const auto* s =
+      SpecOf(DatagramNonBlockingProperties(), "unix_dgram_socketpair",
+             {"ReceiveWithNothingQueuedNeverSleeps", "SendToAFullDirectionNeverSleeps"});
+  return *s;
+}
+const SelftestSpec<MessageQueueInterface>& QueueSpec() {
+  static const auto* s =
+      SpecOf(MessageQueueNonBlockingProperties(), "sysv_msg",
+             {"ReceiveFromEmptyQueueNeverSleeps", "SendToFullQueueNeverSleeps"});
+  return *s;
+}
+const SelftestSpec<SemaphoreInterface>& SemaphoreSpec() {
+  static const auto* s =
+      SpecOf(SemaphoreNonBlockingProperties(), "sysv_sem",
+             {"TryWaitAtZeroNeverSleeps", "NowaitOperationsThatCannotProceedNeverSleep"});
+  return *s;
+}
+const SelftestSpec<LockInterface>& LockSpec() {
+  static const auto* s =
+      SpecOf(LockNonBlockingProperties(), "flock_ex", {"TryAcquireOfAHeldLockNeverSleeps"});
+  return *s;
+}
+const SelftestSpec<SignalQueueInterface>& SignalSpec() {
+  static const auto* s = SpecOf(SignalQueueNonBlockingProperties(), "sigtimedwait",
+                                {"ReceiveWithZeroTimeoutNeverSleeps"});
+  return *s;
+}
+
+IPCSPEC_SELFTEST_WITH_FIXTURE(StreamNonBlocking, ByteStreamInterface, StreamSpec(),
+                              Fixture<ByteStreamInterface>)
+IPCSPEC_SELFTEST_WITH_FIXTURE(CounterNonBlocking, CounterInterface, CounterSpec(),
+                              Fixture<CounterInterface>)
+IPCSPEC_SELFTEST_WITH_FIXTURE(DatagramNonBlocking, DatagramInterface, DatagramSpec(),
+                              Fixture<DatagramInterface>)
+IPCSPEC_SELFTEST_WITH_FIXTURE(MessageQueueNonBlocking, MessageQueueInterface, QueueSpec(),
+                              Fixture<MessageQueueInterface>)
+IPCSPEC_SELFTEST_WITH_FIXTURE(SemaphoreNonBlocking, SemaphoreInterface, SemaphoreSpec(),
+                              Fixture<SemaphoreInterface>)
+IPCSPEC_SELFTEST_WITH_FIXTURE(LockNonBlocking, LockInterface, LockSpec(),
+                              Fixture<LockInterface>)
+IPCSPEC_SELFTEST_WITH_FIXTURE(SignalQueueNonBlocking, SignalQueueInterface, SignalSpec(),
+                              Fixture<SignalQueueInterface>)
+
+// The measurement against real kernel waits, not only the mutants' own.
+
+// A futex wait that times out after 20 ms: a real sleep in the kernel, over
+// the time bound and counted as a voluntary switch.
+TEST_F(NeedsSwitchCounter, CheckCatchesAKernelWaitThatTimesOut) {
+  uint32_t word = 0;
+  NeverSleepsResult r = CheckNeverSleeps("futex(FUTEX_WAIT, 20 ms)", {ETIMEDOUT}, [&word] {
+    struct timespec t = {0, 20'000'000};
+    long rc = syscall(SYS_futex, &word, FUTEX_WAIT_PRIVATE, 0, &t, nullptr, 0);
+    return rc < 0 ? ErrnoError("futex(FUTEX_WAIT)") : NoError();
+  });
+  EXPECT_FALSE(r.passed);
+  EXPECT_EQ(r.attempts, kNeverSleepsAttempts);
+  EXPECT_GE(r.least_switches, 1);
+  EXPECT_GE(r.least_wall, std::chrono::milliseconds(20));
+  EXPECT_NE(r.message.find("waited before it failed"), std::string::npos) << r.message;
+}
+
+// A 1 ms sleep is under the time bound: the switch count alone catches it.
+TEST_F(NeedsSwitchCounter, CheckCatchesASleepShorterThanTheTimeBound) {
+  ASSERT_GT(NeverSleepsBound(), std::chrono::milliseconds(1));
+  NeverSleepsResult r = CheckNeverSleeps("poll(no fds, 1 ms)", {0}, [] {
+    int rc = poll(nullptr, 0, 1);
+    return rc < 0 ? ErrnoError("poll") : NoError();
+  });
+  EXPECT_FALSE(r.passed);
+  EXPECT_GE(r.least_switches, 1);
+}
+
+// A result outside the documented ones fails at the first attempt, whatever
+// the timing.
+TEST(NeverSleepsCheck, AnUndocumentedResultFailsAtOnce) {
+  NeverSleepsResult r = CheckNeverSleeps("a call that fails EINTR", {EAGAIN},
+                                         [] { return PosixError(EINTR, "the call"); });
+  EXPECT_FALSE(r.passed);
+  EXPECT_EQ(r.attempts, 1);
+  EXPECT_NE(r.message.find("expected it to fail EAGAIN, got"), std::string::npos) << r.message;
+}
+
+// A read of an empty non-blocking pipe passes: the bound and the counter
+// leave room for a real failing system call.
+TEST(NeverSleepsCheck, AnImmediateFailurePasses) {
+  int fds[2];
+  ASSERT_EQ(pipe2(fds, O_NONBLOCK | O_CLOEXEC), 0);
+  FileDescriptor r(fds[0]), w(fds[1]);
+  NeverSleepsResult res = CheckNeverSleeps("read(2) of an empty pipe", {EAGAIN}, [&r] {
+    char c;
+    return read(r.get(), &c, 1) < 0 ? ErrnoError("read") : NoError();
+  });
+  EXPECT_TRUE(res.passed) << res.message;
+}
+
+}  // namespace
+}  // namespace ipcspec
