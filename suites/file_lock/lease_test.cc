@@ -102,22 +102,37 @@ TEST(Lease, GetleaseReportsTheLeaseOfTheDescription) {
   dup_fd = FileDescriptor();
   ro = FileDescriptor();
 
-  FileDescriptor rw(open(f.path().c_str(), O_RDWR | O_CLOEXEC));
-  ASSERT_TRUE(rw.valid());
-  ASSERT_THAT(fcntl(rw.get(), F_SETLEASE, F_WRLCK), SyscallSucceeds())
-      << "a write lease on the file's only open descriptor. " << kSetLease;
-  EXPECT_EQ(fcntl(rw.get(), F_GETLEASE), F_WRLCK);
-  ASSERT_THAT(fcntl(rw.get(), F_SETLEASE, F_UNLCK), SyscallSucceeds());
-  EXPECT_THAT(fcntl(rw.get(), F_SETLEASE, F_RDLCK), SyscallFailsWithErrno(EAGAIN))
-      << "a read lease on a descriptor open for writing. " << kSetLease
-      << ": \"A read lease can be placed only on a file descriptor that is opened read-only.\"";
+  // A write lease on a descriptor of any open mode, alone; refused while
+  // another descriptor of any mode is open.
+  const int modes[3] = {O_RDONLY, O_WRONLY, O_RDWR};
+  const char* names[3] = {"O_RDONLY", "O_WRONLY", "O_RDWR"};
+  for (int i = 0; i < 3; ++i) {
+    FileDescriptor holder(open(f.path().c_str(), modes[i] | O_CLOEXEC));
+    ASSERT_TRUE(holder.valid());
+    EXPECT_THAT(fcntl(holder.get(), F_SETLEASE, F_WRLCK), SyscallSucceeds())
+        << "a write lease on the file's only open descriptor (" << names[i] << "). "
+        << kSetLease;
+    EXPECT_EQ(fcntl(holder.get(), F_GETLEASE), F_WRLCK);
+    ASSERT_THAT(fcntl(holder.get(), F_SETLEASE, F_UNLCK), SyscallSucceeds());
+    for (int j = 0; j < 3; ++j) {
+      FileDescriptor other(open(f.path().c_str(), modes[j] | O_CLOEXEC));
+      ASSERT_TRUE(other.valid());
+      EXPECT_THAT(fcntl(holder.get(), F_SETLEASE, F_WRLCK), SyscallFailsWithErrno(EAGAIN))
+          << "a write lease on " << names[i] << " while another " << names[j]
+          << " descriptor is open. " << kSetLease
+          << ": \"A write lease may be placed on a file only if there are no other open file "
+             "descriptors for the file.\"";
+      EXPECT_EQ(fcntl(holder.get(), F_GETLEASE), F_UNLCK);
+    }
+    if (modes[i] != O_RDONLY) {
+      EXPECT_THAT(fcntl(holder.get(), F_SETLEASE, F_RDLCK), SyscallFailsWithErrno(EAGAIN))
+          << "a read lease on a descriptor opened " << names[i] << ". " << kSetLease
+          << ": \"A read lease can be placed only on a file descriptor that is opened "
+             "read-only.\"";
+    }
+  }
   FileDescriptor other(open(f.path().c_str(), O_RDONLY | O_CLOEXEC));
   ASSERT_TRUE(other.valid());
-  EXPECT_THAT(fcntl(rw.get(), F_SETLEASE, F_WRLCK), SyscallFailsWithErrno(EAGAIN))
-      << "a write lease while another descriptor is open. " << kSetLease
-      << ": \"A write lease may be placed on a file only if there are no other open file "
-         "descriptors for the file.\"";
-  EXPECT_EQ(fcntl(rw.get(), F_GETLEASE), F_UNLCK);
 
   int p[2];
   ASSERT_THAT(pipe2(p, O_CLOEXEC), SyscallSucceeds());
@@ -244,6 +259,61 @@ TEST(Lease, AnOpenForReadingBreaksAWriteLeaseToARead) {
   FileDescriptor after(open(f.path().c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
   EXPECT_TRUE(after.valid()) << "open after the holder removed its lease: " << strerror(errno);
 }
+
+// Every operation that conflicts with a lease is held until the holder
+// removes it, and the holder is signalled: opens of each mode and truncate(2).
+struct BreakParam {
+  const char* name;
+  int lease;         // F_RDLCK (holder opens O_RDONLY) or F_WRLCK (O_RDWR)
+  int open_mode;     // the breaker's open mode, or -1: truncate(2)
+};
+void PrintTo(const BreakParam& p, std::ostream* os) { *os << p.name; }
+
+class LeaseBreak : public ::testing::TestWithParam<BreakParam> {};
+
+TEST_P(LeaseBreak, TheConflictingCallWaitsForTheHolder) {
+  IPCSPEC_NEEDS(Leases());
+  const BreakParam p = GetParam();
+  ASSERT_OK_AND_ASSIGN(LockFile f, LockFile::Create());
+  ASSERT_OK_AND_ASSIGN(SharedObject<HolderSaw> saw, SharedObject<HolderSaw>::Create());
+  ASSERT_OK_AND_ASSIGN(Checkpoint cp, Checkpoint::Create());
+  ASSERT_OK_AND_ASSIGN(
+      Child holder,
+      ForkHolder(f.path(), p.lease == F_RDLCK ? O_RDONLY : O_RDWR, p.lease, saw.get(), &cp));
+  ASSERT_NO_ERRNO(cp.WaitFor(1, Deadline::Default())) << "the holder's step " << saw->step;
+  const std::string path = f.path();
+  ASSERT_OK_AND_ASSIGN(Child breaker, Child::Fork([path, p]() -> int {
+                         if (p.open_mode < 0) return truncate(path.c_str(), 0) == 0 ? 0 : 1;
+                         const int fd = open(path.c_str(), p.open_mode | O_CLOEXEC);
+                         if (fd < 0) return 1;
+                         close(fd);
+                         return 0;
+                       }));
+  ASSERT_NO_ERRNO(cp.WaitFor(2, Deadline::Default()));
+  EXPECT_EQ(saw->got, NotifySignal()) << "the holder's signal. " << kBreak;
+  EXPECT_NO_ERRNO(WaitUntilBlocked(breaker.pid(), {}))
+      << "the conflicting call did not wait for the holder. " << kBreak;
+  EXPECT_TRUE(breaker.running());
+  cp.Signal(3);
+  ASSERT_OK_AND_ASSIGN(WaitStatus hs, holder.Wait());
+  EXPECT_TRUE(hs.ExitedWith(0)) << "the holder: " << hs << ", step " << saw->step;
+  ASSERT_OK_AND_ASSIGN(WaitStatus bs, breaker.Wait());
+  EXPECT_TRUE(bs.ExitedWith(0))
+      << "the breaker after the holder's F_UNLCK: " << bs
+      << ". man 2 fcntl, \"Leases\": \"the kernel permits the lease breaker's system call to "
+         "proceed.\"";
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Conflicts, LeaseBreak,
+    ::testing::Values(BreakParam{"read_lease_open_wronly", F_RDLCK, O_WRONLY},
+                      BreakParam{"read_lease_open_rdwr", F_RDLCK, O_RDWR},
+                      BreakParam{"read_lease_truncate", F_RDLCK, -1},
+                      BreakParam{"write_lease_open_rdonly", F_WRLCK, O_RDONLY},
+                      BreakParam{"write_lease_open_wronly", F_WRLCK, O_WRONLY},
+                      BreakParam{"write_lease_open_rdwr", F_WRLCK, O_RDWR},
+                      BreakParam{"write_lease_truncate", F_WRLCK, -1}),
+    [](const ::testing::TestParamInfo<BreakParam>& i) { return std::string(i.param.name); });
 
 // dnotify.
 struct NotifySaw {

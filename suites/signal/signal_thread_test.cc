@@ -79,11 +79,13 @@ bool PendingHere(int sig) {
 struct Seen {
   int pending_in_main = -1;  // 1: the signal showed in the main thread's sigpending
   int pending_in_thread = -1;
-  int got[4] = {-1, -1, -1, -1};  // sigtimedwait's result per signal, -1: none
-  int code[4] = {};
-  int value[4] = {};
-  int pid[4] = {};
-  int err[4] = {};
+  int got[5] = {-1, -1, -1, -1, -1};  // sigtimedwait's result per signal, -1: none
+  int code[5] = {};
+  int value[5] = {};
+  int pid[5] = {};
+  int err[5] = {};
+  int signo[5] = {};
+  int errnum[5] = {};
 };
 void Take(Seen* s, int i, int sig) {
   siginfo_t si;
@@ -93,6 +95,8 @@ void Take(Seen* s, int i, int sig) {
   s->code[i] = si.si_code;
   s->value[i] = si.si_value.sival_int;
   s->pid[i] = si.si_pid;
+  s->signo[i] = si.si_signo;
+  s->errnum[i] = si.si_errno;
 }
 
 // In a forked child: a second thread that records its id, says stage 1,
@@ -167,6 +171,11 @@ TEST_F(ThreadSignal, TgkillRtTgsigqueueinfoAndPthreadSigqueueReachOnlyTheNamedTh
                                Take(&r->seen, 0, SIGUSR1);
                                Take(&r->seen, 1, rt1);
                                Take(&r->seen, 2, rt2);
+                               // A thread to itself.
+                               siginfo_t self = Info(SI_QUEUE, 44);
+                               if (TgQueueInfo(getpid(), Tid(), rt1, &self) == 0) {
+                                 Take(&r->seen, 4, rt1);
+                               }
                                // The same through glibc's sigwaitinfo.
                                sigset_t one = Set({SIGUSR1});
                                siginfo_t si;
@@ -205,6 +214,8 @@ TEST_F(ThreadSignal, TgkillRtTgsigqueueinfoAndPthreadSigqueueReachOnlyTheNamedTh
   EXPECT_EQ(s.got[1], rt1) << kTgQueue;
   EXPECT_EQ(s.code[1], SI_QUEUE) << kTgQueue;
   EXPECT_EQ(s.value[1], 42) << "si_value of rt_tgsigqueueinfo. " << kTgQueue;
+  EXPECT_EQ(s.got[4], rt1) << "rt_tgsigqueueinfo from a thread to itself. " << kTgQueue;
+  EXPECT_EQ(s.value[4], 44) << "si_value of rt_tgsigqueueinfo to the calling thread";
   EXPECT_EQ(s.got[2], rt2) << kPthreadSigqueue;
   EXPECT_EQ(s.code[2], SI_QUEUE) << kPthreadSigqueue;
   EXPECT_EQ(s.value[2], 43) << "si_value of pthread_sigqueue. " << kPthreadSigqueue;
@@ -223,6 +234,15 @@ TEST_F(ThreadSignal, TgkillAndRtTgsigqueueinfoErrors) {
   EXPECT_THAT(Tgkill(me, 0, 0), SyscallFailsWithErrno(EINVAL))
       << "tgkill with thread ID 0. man 2 tgkill, ERRORS: \"EINVAL An invalid thread ID, "
          "thread group ID, or signal was specified.\"";
+  EXPECT_THAT(Tgkill(me, self, -1), SyscallFailsWithErrno(EINVAL))
+      << "tgkill with signal -1. man 2 tgkill, ERRORS: \"EINVAL An invalid thread ID, thread "
+         "group ID, or signal was specified.\"";
+  EXPECT_THAT(Tgkill(me, -1, 0), SyscallFailsWithErrno(EINVAL))
+      << "tgkill with thread ID -1. man 2 tgkill, ERRORS: \"EINVAL An invalid thread ID, "
+         "thread group ID, or signal was specified.\"";
+  EXPECT_THAT(Tgkill(0, self, 0), SyscallFailsWithErrno(EINVAL))
+      << "tgkill with thread group 0. man 2 tgkill, ERRORS: \"EINVAL An invalid thread ID, "
+         "thread group ID, or signal was specified.\"";
   EXPECT_THAT(Tgkill(-1, self, 0), SyscallFailsWithErrno(EINVAL))
       << "tgkill with thread group -1. man 2 tgkill, ERRORS: \"EINVAL An invalid thread ID, "
          "thread group ID, or signal was specified.\"";
@@ -236,6 +256,10 @@ TEST_F(ThreadSignal, TgkillAndRtTgsigqueueinfoErrors) {
   EXPECT_THAT(Tgkill(me, other.pid(), 0), SyscallFailsWithErrno(ESRCH))
       << "tgkill(our tgid, another process's tid, 0). man 2 tgkill, ERRORS: \"ESRCH No process "
          "with the specified thread ID (and thread group ID) exists.\"";
+  EXPECT_THAT(Tgkill(other.pid(), self, 0), SyscallFailsWithErrno(ESRCH))
+      << "tgkill(another process's tgid, our tid, 0): the thread is not in that group. man 2 "
+         "tgkill, ERRORS: \"ESRCH No process with the specified thread ID (and thread group ID) "
+         "exists.\"";
   EXPECT_THAT(Tgkill(other.pid(), other.pid(), 0), SyscallSucceeds())
       << "tgkill(its tgid, its tid, 0) names the same thread correctly";
   siginfo_t si = Info(SI_QUEUE, 1);
@@ -245,6 +269,14 @@ TEST_F(ThreadSignal, TgkillAndRtTgsigqueueinfoErrors) {
   EXPECT_THAT(TgQueueInfo(me, 0, SIGUSR1, &si), SyscallFailsWithErrno(EINVAL))
       << "rt_tgsigqueueinfo with thread ID 0. man 2 rt_sigqueueinfo, ERRORS: \"EINVAL sig, "
          "tgid, or tid was invalid.\"";
+  EXPECT_THAT(QueueInfo(-1, SIGUSR1, &si), SyscallFailsWithErrno(ESRCH))
+      << "rt_sigqueueinfo to thread group -1. man 2 rt_sigqueueinfo, ERRORS: \"ESRCH "
+         "rt_sigqueueinfo(): No thread group matching tgid was found.\"";
+  EXPECT_THAT(QueueInfo(0, SIGUSR1, &si), SyscallFailsWithErrno(ESRCH))
+      << "rt_sigqueueinfo to thread group 0 (no such group)";
+  EXPECT_THAT(QueueInfo(me, -1, &si), SyscallFailsWithErrno(EINVAL))
+      << "rt_sigqueueinfo with signal -1. man 2 rt_sigqueueinfo, ERRORS: \"EINVAL sig, tgid, "
+         "or tid was invalid.\"";
   EXPECT_THAT(QueueInfo(me, 65, &si), SyscallFailsWithErrno(EINVAL))
       << "rt_sigqueueinfo with signal 65. man 2 rt_sigqueueinfo, ERRORS: \"EINVAL sig, tgid, "
          "or tid was invalid.\"";
@@ -290,6 +322,8 @@ TEST_F(ThreadSignal, RtSigqueueinfoWithAForgedCodeIsEpermForAnotherProcess) {
         << kForged;
   }
   siginfo_t ok = Info(SI_QUEUE, 7);
+  ok.si_signo = SIGUSR2;  // the kernel sets si_signo from sig
+  ok.si_errno = 0x1234;   // passed through as given
   ASSERT_THAT(QueueInfo(target.pid(), rt, &ok), SyscallSucceeds())
       << "rt_sigqueueinfo with SI_QUEUE to a child of the same user";
   cp.Signal(2);
@@ -300,7 +334,11 @@ TEST_F(ThreadSignal, RtSigqueueinfoWithAForgedCodeIsEpermForAnotherProcess) {
          "caller itself\")";
   EXPECT_EQ(r->seen.got[0], rt) << "the legitimate SI_QUEUE signal did not arrive";
   EXPECT_EQ(r->seen.code[0], SI_QUEUE);
-  EXPECT_EQ(r->seen.value[0], 7);
+  EXPECT_EQ(r->seen.value[0], 7) << "si_value of rt_sigqueueinfo";
+  EXPECT_EQ(r->seen.signo[0], rt)
+      << "si_signo sent as SIGUSR2 with signal " << rt << ". man 2 rt_sigqueueinfo: "
+         "\"Internally, the kernel sets the si_signo field to the value specified in sig\"";
+  EXPECT_EQ(r->seen.errnum[0], 0x1234) << "si_errno as the sender set it";
   EXPECT_EQ(r->seen.got[1], -1) << "a second instance arrived (code " << r->seen.code[1]
                                 << "): a forged signal was delivered. " << kForged;
 }
