@@ -24,6 +24,7 @@
 #include <cstring>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -90,6 +91,32 @@ TEST(RobustList, GetGivesTheHeadTheThreadSet) {
   EXPECT_EQ(got, static_cast<void*>(&mine))
       << "man 2 get_robust_list: \"returns the head of the robust futex list of the thread "
          "whose thread ID is specified in pid\" (this thread's own ID)";
+}
+
+// Another thread of the same group: its own head differs, and it reads the
+// first thread's head by that thread's ID.
+TEST(RobustList, AThreadReadsAnotherThreadsHeadByItsId) {
+  void* mine = nullptr;
+  size_t len = 0;
+  ASSERT_THAT(GetList(0, &mine, &len), SyscallSucceeds());
+  const pid_t main_tid = Tid();
+  void* theirs_own = nullptr;
+  void* theirs_of_main = nullptr;
+  long r1 = -1, r2 = -1;
+  std::thread t([&] {
+    size_t l = 0;
+    r1 = GetList(0, &theirs_own, &l);
+    r2 = GetList(main_tid, &theirs_of_main, &l);
+  });
+  t.join();
+  ASSERT_EQ(r1, 0) << "get_robust_list(0) in a second thread";
+  ASSERT_EQ(r2, 0) << "get_robust_list(first thread's ID) in a second thread";
+  EXPECT_NE(theirs_own, mine)
+      << "two threads share one list head. man 2 set_robust_list: \"These system calls deal "
+         "with per-thread robust futex lists.\"";
+  EXPECT_EQ(theirs_of_main, mine)
+      << "man 2 get_robust_list: \"returns the head of the robust futex list of the thread "
+         "whose thread ID is specified in pid\"";
 }
 
 TEST(RobustList, SetWithALengthOtherThanTheHeadSizeIsEinval) {

@@ -485,6 +485,13 @@ TEST_F(ThreadSignal, SigactionRejectsInvalidSignalsAndSigsetSizes) {
         << "sigaction(" << sig << "). man 2 sigaction, ERRORS: \"EINVAL An invalid signal was "
            "specified.\"";
   }
+  struct sigaction act = {};
+  act.sa_handler = SIG_IGN;
+  for (int sig : {0, -1, 65}) {
+    EXPECT_THAT(sigaction(sig, &act, nullptr), SyscallFailsWithErrno(EINVAL))
+        << "sigaction(" << sig << ", SIG_IGN). man 2 sigaction, ERRORS: \"EINVAL An invalid "
+           "signal was specified.\"";
+  }
   // struct kernel_sigaction: handler, flags, restorer, mask (8 bytes on x86_64).
   struct {
     void* handler;
