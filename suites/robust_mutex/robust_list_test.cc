@@ -256,6 +256,20 @@ uint32_t Word(pthread_mutex_t* m) {
   return reinterpret_cast<std::atomic<uint32_t>*>(&m->__data.__lock)->load();
 }
 
+// pthread_mutex_timedlock with an absolute CLOCK_REALTIME time `d` from
+// now: the FUTEX_LOCK_PI path every kernel has (glibc's clocklock on
+// CLOCK_MONOTONIC needs FUTEX_LOCK_PI2, which gVisor lacks).
+int TimedLock(pthread_mutex_t* m, const Deadline& d) {
+  struct timespec now, left = d.RemainingTimespec();
+  clock_gettime(CLOCK_REALTIME, &now);
+  struct timespec abs = {now.tv_sec + left.tv_sec, now.tv_nsec + left.tv_nsec};
+  if (abs.tv_nsec >= 1000000000L) {
+    abs.tv_sec += 1;
+    abs.tv_nsec -= 1000000000L;
+  }
+  return pthread_mutex_timedlock(m, &abs);
+}
+
 void* OwnerThread(void* arg) {
   auto* rig = static_cast<DeathRig*>(arg);
   for (auto& m : rig->m) {
@@ -277,8 +291,7 @@ void* WaiterThread(void* arg) {
   auto* rig = static_cast<DeathRig*>(arg);
   rig->waiter_tid.store(Tid());
   // Shorter than the parent's wait for the whole child.
-  struct timespec abs = Deadline::In(std::chrono::seconds(5)).AbsoluteMonotonic();
-  rig->waiter_result = pthread_mutex_clocklock(&rig->m[0], CLOCK_MONOTONIC, &abs);
+  rig->waiter_result = TimedLock(&rig->m[0], Deadline::In(std::chrono::seconds(5)));
   if (rig->waiter_result == EOWNERDEAD) {
     pthread_mutex_consistent(&rig->m[0]);
     pthread_mutex_unlock(&rig->m[0]);
@@ -306,8 +319,7 @@ int ThreadDeathChild(DeathRig* rig, const MutexDeathParam& p) {
   pthread_join(waiter, nullptr);
   for (int i = 1; i < kHeld; ++i) rig->word_after[i] = Word(&rig->m[i]);
   for (int i = 1; i < kHeld; ++i) {
-    struct timespec abs = Deadline::In(std::chrono::seconds(1)).AbsoluteMonotonic();
-    rig->lock_after[i] = pthread_mutex_clocklock(&rig->m[i], CLOCK_MONOTONIC, &abs);
+    rig->lock_after[i] = TimedLock(&rig->m[i], Deadline::In(std::chrono::seconds(1)));
     if (rig->lock_after[i] == EOWNERDEAD) pthread_mutex_consistent(&rig->m[i]);
     if (rig->lock_after[i] == 0 || rig->lock_after[i] == EOWNERDEAD) {
       pthread_mutex_unlock(&rig->m[i]);
@@ -350,7 +362,7 @@ TEST_P(RobustThreadDeath, OwnerDiedIsSetInEveryHeldMutexAndAWaiterWakes) {
         << r->owner_tid.load() << ") exited: 0x" << std::hex << r->word_after[i] << std::dec
         << " (FUTEX_OWNER_DIED is 0x40000000, and no owner's id). " << kPurpose;
     EXPECT_EQ(r->lock_after[i], EOWNERDEAD)
-        << "pthread_mutex_clocklock of held mutex " << i << ": "
+        << "pthread_mutex_timedlock of held mutex " << i << ": "
         << PthreadResultName(r->lock_after[i])
         << ". man 3 pthread_mutexattr_setrobust: \"its owner dies without unlocking it, any "
            "future attempts to call pthread_mutex_lock(3) on this mutex will succeed and "

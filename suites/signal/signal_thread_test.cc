@@ -391,11 +391,13 @@ TEST_F(ThreadSignal, SignalfdReadsProcessSignalsInAnyThreadButNotAnotherThreadsS
   EXPECT_EQ(r->seen.got[1], -1)
       << "the second thread read signal " << r->seen.got[1]
       << ", which was sent to the main thread. " << kThreads;
-  EXPECT_EQ(r->seen.err[1], EAGAIN);
+  EXPECT_EQ(r->seen.err[1], EAGAIN) << "the second thread's read of the main thread's signal "
+                                       "should fail EAGAIN (a non-blocking signalfd with nothing "
+                                       "for this thread)";
   EXPECT_EQ(r->seen.got[2], SIGUSR1)
       << "the main thread could not read its own SIGUSR1 (errno " << r->seen.err[2] << "). "
       << kThreads;
-  EXPECT_EQ(r->seen.code[2], SI_TKILL);
+  EXPECT_EQ(r->seen.code[2], SI_TKILL) << "ssi_code of the main thread's own tgkill signal";
 }
 
 // sigtimedwait and sigwaitinfo with a signal whose disposition is SIG_IGN.
