@@ -25,6 +25,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -448,6 +449,58 @@ TEST(RobustList, ExecveCountsAsTheOwnerDying) {
          "extended to include the case where the owner performs an execve(2).\"";
   if (r == EOWNERDEAD) m.Consistent();
   if (r == 0 || r == EOWNERDEAD) m.Unlock();
+}
+
+// A process-shared barrier (POSIX pthread_barrierattr_setpshared,
+// pthread_barrier_wait; the "3p" pages are not installed here, so POSIX is
+// quoted): processes block until the last one arrives, then all go on, and
+// exactly one is told it is the serial thread. The barrier is never
+// destroyed (a process may still be leaving it); its mapping goes.
+TEST(SharedBarrier, TheLastArrivalWakesEveryProcessAndOneIsSerial) {
+  constexpr int kCount = 3;
+  struct Rig {
+    pthread_barrier_t b;
+  };
+  ASSERT_OK_AND_ASSIGN(SharedObject<Rig> rig, SharedObject<Rig>::Create());
+  pthread_barrierattr_t a;
+  pthread_barrierattr_init(&a);
+  ASSERT_EQ(pthread_barrierattr_setpshared(&a, PTHREAD_PROCESS_SHARED), 0);
+  ASSERT_EQ(pthread_barrier_init(&rig->b, &a, kCount), 0);
+  pthread_barrierattr_destroy(&a);
+  pthread_barrier_t* b = &rig->b;
+  // 0: released and not serial, 1: released as the serial thread.
+  auto arrive = [b]() -> int {
+    const int r = pthread_barrier_wait(b);
+    return r == PTHREAD_BARRIER_SERIAL_THREAD ? 1 : r == 0 ? 0 : 2;
+  };
+  std::vector<Child> children;
+  for (int i = 0; i < kCount - 1; ++i) {
+    ASSERT_OK_AND_ASSIGN(Child c, Child::Fork(arrive));
+    children.push_back(std::move(c));
+    EXPECT_NO_ERRNO(WaitUntilBlocked(children.back().pid(), {SYS_futex}))
+        << "process " << i << " did not wait at the barrier. POSIX pthread_barrier_wait: \"The "
+           "calling thread shall block until the required number of threads have called "
+           "pthread_barrier_wait() specifying the barrier.\"";
+  }
+  ASSERT_OK_AND_ASSIGN(Child last, Child::Fork(arrive));
+  children.push_back(std::move(last));
+  int serial = 0;
+  for (int i = 0; i < kCount; ++i) {
+    auto st = children[static_cast<size_t>(i)].Wait(Deadline::Default());
+    ASSERT_TRUE(st.ok())
+        << "process " << i << " was not released by the last arrival: " << st.error()
+        << ". POSIX pthread_barrierattr_setpshared: PTHREAD_PROCESS_SHARED \"permit[s] a "
+           "barrier to be operated upon by any thread that has access to the memory where the "
+           "barrier is allocated\"; pthread_barrier_wait: the threads are released when the "
+           "required number have called it";
+    ASSERT_TRUE(st.value().exited() && st.value().exit_code() < 2) << st.value();
+    serial += st.value().exit_code();
+  }
+  EXPECT_EQ(serial, 1)
+      << "processes told PTHREAD_BARRIER_SERIAL_THREAD. POSIX pthread_barrier_wait: \"the "
+         "pthread_barrier_wait() function shall return PTHREAD_BARRIER_SERIAL_THREAD for a "
+         "single (arbitrary) thread synchronized at the barrier and zero for each of the other "
+         "threads.\"";
 }
 
 }  // namespace
