@@ -199,7 +199,9 @@ TEST(LeakAudit, CatchesUnixSocketsInFlightInACycle) {
         << " " << inodes[1];
     std::vector<std::string> stuck = Reclaim(leaks);
     EXPECT_TRUE(stuck.empty()) << stuck[0];
-    if (stuck.empty()) EXPECT_TRUE(Leaks(before, TakeInventory()).empty());
+    if (stuck.empty()) {
+      EXPECT_TRUE(Leaks(before, TakeInventory()).empty());
+    }
     return;
   }
   FAIL() << "the cycle was collected before the audit looked, 5 times in a row";
