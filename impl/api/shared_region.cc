@@ -49,11 +49,6 @@ int SharedRegion::Find(const void* p) const {
   return -1;
 }
 
-size_t PageSize() {
-  static const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
-  return page;
-}
-
 size_t RoundUpToPage(size_t n) {
   size_t p = PageSize();
   return (n + p - 1) / p * p;

@@ -27,6 +27,7 @@
 #include "impl/api/kind.h"
 #include "impl/core/file_descriptor.h"
 #include "impl/core/posix_error.h"
+#include "impl/core/shared_memory.h"  // PageSize
 
 namespace ipcspec {
 
@@ -171,7 +172,6 @@ struct SharedRegionInterface {
 
 using SharedRegionKind = Kind<SharedRegionInterface>;
 
-size_t PageSize();
 size_t RoundUpToPage(size_t n);
 
 // Copies bytes through a pipe, so that a page that cannot be read or written

@@ -4,11 +4,19 @@
 // so no child outlives its test even when the test fails early. Children die
 // with their parent too (PR_SET_PDEATHSIG), so a killed test leaves none.
 //
-// The child runs `fn` and exits with its return value. Children run
-// async-signal-safe code only: plain system calls, the Kinds' operations
-// (thin syscall wrappers), writes to shared memory. No gtest assertions and no
-// RC_ASSERT in a child: report by exit code or through shared memory, and let
-// the parent assert on the wait status.
+// What a child reports to its parent (one convention, child_report.h):
+// - Values go through a record in shared memory: each call the child makes
+//   is a CallRecord (return value, errno, an extra value) in a
+//   SharedObject<CallRecord> or SharedObject<CallRecords<N>> made before the
+//   fork; CallInChild / CallsInChild make it, fork, wait with a deadline and
+//   hand the records back.
+// - The exit code only says whether the child reached its end: 0 when it did.
+//   It never carries an errno or a count. A child killed by a signal, or
+//   exiting otherwise (kChildThrew when its function threw), did not, and its
+//   records are no report (ReachedEnd() is the error that says so).
+// - No gtest assertions and no RC_ASSERT in a child: it runs async-signal-safe
+//   code only (plain system calls, the Kinds' operations, writes to shared
+//   memory), and the parent asserts on the records and the wait status.
 #pragma once
 
 #include <signal.h>

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <sstream>
 #include <string>
 
 #include "gtest/gtest.h"
@@ -163,3 +164,14 @@ void CheckProperty(const std::string& description, Testable&& testable) {
 }
 
 }  // namespace ipcspec
+
+// Inside a rapidcheck property: fails the case with a streamed message unless
+// `cond` holds ("check failed: COND" and the message).
+#define IPCSPEC_RC_CHECK(cond, msg)                          \
+  do {                                                       \
+    if (!(cond)) {                                           \
+      std::ostringstream ipcspec_rc_os_;                     \
+      ipcspec_rc_os_ << "check failed: " #cond "\n" << msg;  \
+      RC_FAIL(ipcspec_rc_os_.str());                         \
+    }                                                        \
+  } while (0)

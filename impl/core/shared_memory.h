@@ -3,13 +3,21 @@
 #pragma once
 
 #include <sys/mman.h>
+#include <unistd.h>
 
+#include <cstddef>
 #include <new>
 #include <utility>
 
 #include "impl/core/posix_error.h"
 
 namespace ipcspec {
+
+// sysconf(_SC_PAGESIZE), read once.
+inline size_t PageSize() {
+  static const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  return page;
+}
 
 template <typename T>
 class SharedObject {

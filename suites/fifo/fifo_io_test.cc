@@ -61,7 +61,7 @@ TEST_F(FifoIo, HoldsNoDataOnTheFilesystem) {
       "filesystem.  Thus, the FIFO special file has no contents on the filesystem\"";
   FileDescriptor rw = Open(O_RDWR | O_NONBLOCK);
   ASSERT_TRUE(rw.valid()) << ErrnoName(errno);
-  const std::vector<uint8_t> data = pipetest::Pattern(31, 1000);
+  const std::vector<uint8_t> data = Pattern(31, 1000);
   ASSERT_THAT(write(rw.get(), data.data(), data.size()), SyscallSucceedsWithValue(1000));
   struct stat by_path, by_fd;
   ASSERT_THAT(stat(path_.c_str(), &by_path), SyscallSucceeds());
@@ -71,7 +71,7 @@ TEST_F(FifoIo, HoldsNoDataOnTheFilesystem) {
   EXPECT_EQ(by_path.st_blocks, 0) << cite << ": st_blocks";
   EXPECT_TRUE(S_ISFIFO(by_fd.st_mode)) << cite;
   // The data is in the kernel's pipe, not lost.
-  EXPECT_THAT(pipetest::Fionread(rw.get()), SyscallSucceedsWithValue(1000)) << cite;
+  EXPECT_THAT(Fionread(rw.get()), SyscallSucceedsWithValue(1000)) << cite;
 }
 
 // man 2 truncate, ERRORS for ftruncate(): "EINVAL fd does not reference a
@@ -93,14 +93,14 @@ TEST_F(FifoIo, TruncateIsEinvalAndOTruncIsIgnored) {
   EXPECT_THAT(truncate(path_.c_str(), 0), SyscallFailsWithErrno(EINVAL))
       << "man 2 truncate lists no truncate() error for a FIFO path; Linux returns EINVAL for a "
          "non-regular file (as ftruncate(): \"EINVAL fd does not reference a regular file\")";
-  EXPECT_THAT(pipetest::Fionread(rw.get()), SyscallSucceedsWithValue(5))
+  EXPECT_THAT(Fionread(rw.get()), SyscallSucceedsWithValue(5))
       << fcite << ": the failed truncations must not drop data";
   FileDescriptor again = Open(O_RDWR | O_TRUNC | O_NONBLOCK);
   EXPECT_TRUE(again.valid())
       << "man 2 open: \"If the file is a FIFO or terminal device file, the O_TRUNC flag is "
          "ignored.\": "
       << ErrnoName(errno);
-  EXPECT_THAT(pipetest::Fionread(rw.get()), SyscallSucceedsWithValue(5))
+  EXPECT_THAT(Fionread(rw.get()), SyscallSucceedsWithValue(5))
       << "man 2 open: \"If the file is a FIFO or terminal device file, the O_TRUNC flag is "
          "ignored.\": the data must still be there";
 }
@@ -112,12 +112,12 @@ TEST_F(FifoIo, HasTheDefaultPipeCapacity) {
   const char* cite =
       "man 7 pipe: \"I/O on pipes and FIFOs has exactly the same semantics.\" and \"Since Linux "
       "2.6.35, the default pipe capacity is 16 pages\"";
-  IPCSPEC_NEEDS(pipetest::DefaultCapacityNeeds());
-  const size_t cap = pipetest::DocumentedDefaultCapacity();
+  IPCSPEC_NEEDS(DefaultCapacityNeeds());
+  const size_t cap = DocumentedDefaultCapacity();
   FileDescriptor rw = Open(O_RDWR | O_NONBLOCK);
   ASSERT_TRUE(rw.valid()) << ErrnoName(errno);
   EXPECT_THAT(fcntl(rw.get(), F_GETPIPE_SZ), SyscallSucceedsWithValue(cap)) << cite;
-  ASSERT_OK_AND_ASSIGN(size_t filled, pipetest::FillNonBlocking(rw.get(), 512, 4 * cap));
+  ASSERT_OK_AND_ASSIGN(size_t filled, FillNonBlocking(rw.get(), 512, 4 * cap));
   EXPECT_EQ(filled, cap) << cite << ": exactly the capacity must fit";
 }
 
@@ -134,7 +134,7 @@ TEST_F(FifoIo, AllOpensShareOnePipeObjectThatEndsWithTheLastClose) {
   FileDescriptor b = Open(O_RDWR | O_NONBLOCK);
   ASSERT_TRUE(a.valid() && b.valid()) << ErrnoName(errno);
   ASSERT_THAT(write(a.get(), "shared", 6), SyscallSucceedsWithValue(6));
-  EXPECT_THAT(pipetest::Fionread(b.get()), SyscallSucceedsWithValue(6)) << cite;
+  EXPECT_THAT(Fionread(b.get()), SyscallSucceedsWithValue(6)) << cite;
   char buf[16];
   EXPECT_THAT(read(b.get(), buf, 3), SyscallSucceedsWithValue(3)) << cite;
   EXPECT_THAT(read(a.get(), buf + 3, sizeof buf - 3), SyscallSucceedsWithValue(3)) << cite;
@@ -144,7 +144,7 @@ TEST_F(FifoIo, AllOpensShareOnePipeObjectThatEndsWithTheLastClose) {
   b.reset();
   FileDescriptor c = Open(O_RDWR | O_NONBLOCK);
   ASSERT_TRUE(c.valid()) << ErrnoName(errno);
-  EXPECT_THAT(pipetest::Fionread(c.get()), SyscallSucceedsWithValue(0))
+  EXPECT_THAT(Fionread(c.get()), SyscallSucceedsWithValue(0))
       << cite << ": after the last close there was no pipe object; the data left in it must "
       << "be gone";
   EXPECT_THAT(read(c.get(), buf, sizeof buf), SyscallFailsWithErrno(EAGAIN)) << cite;
@@ -165,8 +165,8 @@ TEST_F(FifoIo, DataArrivesInOrderThenEndOfFileWhenTheWriterExits) {
       "attempt to read(2) from the pipe will see end-of-file\"";
   FileDescriptor r = Open(O_RDONLY | O_NONBLOCK);
   ASSERT_TRUE(r.valid()) << ErrnoName(errno);
-  const size_t total = 4 * pipetest::DocumentedDefaultCapacity();
-  const std::vector<uint8_t> data = pipetest::Pattern(41, total);
+  const size_t total = 4 * DocumentedDefaultCapacity();
+  const std::vector<uint8_t> data = Pattern(41, total);
   ASSERT_OK_AND_ASSIGN(Checkpoint opened, Checkpoint::Create());
   const char* path = path_.c_str();
   ASSERT_OK_AND_ASSIGN(Child writer, Child::Fork([&] {
@@ -187,7 +187,7 @@ TEST_F(FifoIo, DataArrivesInOrderThenEndOfFileWhenTheWriterExits) {
   }));
   ASSERT_NO_ERRNO(opened.WaitFor(1, Deadline::Default()));
   ASSERT_OK_AND_ASSIGN(std::vector<uint8_t> got,
-                       pipetest::ReadToEof(r.get(), total, Deadline::Default()));
+                       ReadToEof(r.get(), total, Deadline::Default()));
   ASSERT_OK_AND_ASSIGN(WaitStatus st, writer.Wait());
   EXPECT_TRUE(st.ExitedWith(0)) << st;
   EXPECT_EQ(got.size(), total) << cite << ": end of file came after " << got.size() << " bytes";
@@ -298,9 +298,9 @@ TEST_F(FifoIo, UnlinkedWhileOpenTheEndsKeepWorkingAndANewFifoIsSeparate) {
 
   ASSERT_THAT(write(w.get(), "old2", 4), SyscallSucceedsWithValue(4));
   ASSERT_THAT(write(w2.get(), "new!!", 5), SyscallSucceedsWithValue(5));
-  EXPECT_THAT(pipetest::Fionread(r.get()), SyscallSucceedsWithValue(4))
+  EXPECT_THAT(Fionread(r.get()), SyscallSucceedsWithValue(4))
       << new_cite << ": the old FIFO holds only the old writer's bytes";
-  EXPECT_THAT(pipetest::Fionread(r2.get()), SyscallSucceedsWithValue(5))
+  EXPECT_THAT(Fionread(r2.get()), SyscallSucceedsWithValue(5))
       << new_cite << ": the new FIFO holds only the new writer's bytes";
   EXPECT_THAT(read(r.get(), b, sizeof b), SyscallSucceedsWithValue(4)) << new_cite;
   EXPECT_EQ(std::string(b, 4), "old2") << new_cite;

@@ -1,6 +1,7 @@
 // Making and opening FIFOs: mkfifo(3), the blocking and non-blocking open
 // rules of man 7 fifo and man 2 open.
 #include <fcntl.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -115,18 +116,17 @@ TEST_F(FifoOpen, ReadOnlyOpenBlocksUntilAWriterOpens) {
       "opens the same FIFO for writing\"; man 7 fifo: \"Normally, opening the FIFO blocks until "
       "the other end is opened also.\"";
   ASSERT_THAT(mkfifo(path_.c_str(), 0600), SyscallSucceeds());
-  ASSERT_OK_AND_ASSIGN(auto opened, SharedObject<pipetest::ChildCallResult>::Create());
-  ASSERT_OK_AND_ASSIGN(auto got, SharedObject<pipetest::ChildCallResult>::Create());
+  ASSERT_OK_AND_ASSIGN(auto opened, SharedObject<CallRecord>::Create());
+  ASSERT_OK_AND_ASSIGN(auto got, SharedObject<CallRecord>::Create());
   const char* path = path_.c_str();
   ASSERT_OK_AND_ASSIGN(Child reader, Child::Fork([&] {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    opened->ret = fd;
-    opened->err = errno;
-    if (fd < 0) return 1;
+    *opened = Record("open(O_RDONLY)", fd);
+    if (fd < 0) return 0;
     char b[8];
-    got->ret = read(fd, b, sizeof b);
-    got->err = errno;
-    return got->ret == 5 && b[0] == 'h' && b[4] == 'o' ? 0 : 2;
+    *got = Record("read", read(fd, b, sizeof b));
+    got->extra = got->ret == 5 && memcmp(b, "hello", 5) == 0;  // 1: it read "hello"
+    return 0;
   }));
   ASSERT_THAT((WaitUntilBlocked(reader.pid(), {SYS_openat, SYS_open})), SyscallSucceeds())
       << cite;
@@ -138,9 +138,9 @@ TEST_F(FifoOpen, ReadOnlyOpenBlocksUntilAWriterOpens) {
                          << (hung ? " (it blocked)" : "") << "; " << cite;
   ASSERT_THAT(write(w.get(), "hello", 5), SyscallSucceedsWithValue(5));
   ASSERT_OK_AND_ASSIGN(WaitStatus st, reader.Wait());
-  EXPECT_TRUE(st.ExitedWith(0)) << st << "; open " << opened->ToString() << ", read "
-                                << got->ToString() << "; " << cite;
-  EXPECT_GE(opened->ret, 0) << cite;
+  EXPECT_TRUE(st.ExitedWith(0)) << st << "; " << *opened << ", " << *got << "; " << cite;
+  EXPECT_GE(opened->ret, 0) << *opened << "; " << cite;
+  EXPECT_EQ(got->extra, 1) << *got << " (then 1: the bytes were \"hello\"); " << cite;
 }
 
 // man 7 fifo (as above), the other way round: a writer's open blocks until a
@@ -151,14 +151,14 @@ TEST_F(FifoOpen, WriteOnlyOpenBlocksUntilAReaderOpens) {
       "opens the same FIFO for writing, and vice versa.\"; man 7 fifo: \"Normally, opening the "
       "FIFO blocks until the other end is opened also.\"";
   ASSERT_THAT(mkfifo(path_.c_str(), 0600), SyscallSucceeds());
-  ASSERT_OK_AND_ASSIGN(auto opened, SharedObject<pipetest::ChildCallResult>::Create());
+  ASSERT_OK_AND_ASSIGN(auto opened, SharedObject<CallRecord>::Create());
+  ASSERT_OK_AND_ASSIGN(auto wrote, SharedObject<CallRecord>::Create());
   const char* path = path_.c_str();
   ASSERT_OK_AND_ASSIGN(Child writer, Child::Fork([&] {
     int fd = open(path, O_WRONLY | O_CLOEXEC);
-    opened->ret = fd;
-    opened->err = errno;
-    if (fd < 0) return 1;
-    return write(fd, "hello", 5) == 5 ? 0 : 2;
+    *opened = Record("open(O_WRONLY)", fd);
+    if (fd >= 0) *wrote = Record("write", write(fd, "hello", 5));
+    return 0;
   }));
   ASSERT_THAT((WaitUntilBlocked(writer.pid(), {SYS_openat, SYS_open})), SyscallSucceeds())
       << cite;
@@ -169,12 +169,13 @@ TEST_F(FifoOpen, WriteOnlyOpenBlocksUntilAReaderOpens) {
   ASSERT_TRUE(r.valid()) << "open(O_RDONLY) with a writer waiting: " << ErrnoName(errno)
                          << (hung ? " (it blocked)" : "") << "; " << cite;
   char b[8] = {};
-  ASSERT_OK_AND_ASSIGN(size_t n, pipetest::ReadWithDeadline(
+  ASSERT_OK_AND_ASSIGN(size_t n, ReadWithDeadline(
                                      r.get(), reinterpret_cast<uint8_t*>(b), 5,
                                      Deadline::Default()));
   EXPECT_EQ(std::string(b, n), "hello") << cite;
   ASSERT_OK_AND_ASSIGN(WaitStatus st, writer.Wait());
-  EXPECT_TRUE(st.ExitedWith(0)) << st << "; open " << opened->ToString() << "; " << cite;
+  EXPECT_TRUE(st.ExitedWith(0)) << st << "; " << *opened << ", " << *wrote << "; " << cite;
+  EXPECT_EQ(wrote->ret, 5) << *opened << ", " << *wrote << "; " << cite;
 }
 
 // man 7 fifo: "A process can open a FIFO in nonblocking mode.  In this case,

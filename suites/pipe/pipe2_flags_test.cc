@@ -26,13 +26,13 @@ TEST(Pipe2Flags, OCloexecSetsFdCloexecOnBothEnds) {
   const char* cite =
       "man 2 pipe: \"O_CLOEXEC Set the close-on-exec (FD_CLOEXEC) flag on the two new file "
       "descriptors.\"";
-  ASSERT_OK_AND_ASSIGN(auto with, pipetest::MakePipe(O_CLOEXEC, /*exact=*/true));
+  ASSERT_OK_AND_ASSIGN(auto with, MakePipe(O_CLOEXEC, /*exact=*/true));
   for (int fd : {with.read_end.get(), with.write_end.get()}) {
     int fdfl = fcntl(fd, F_GETFD);
     ASSERT_THAT(fdfl, SyscallSucceeds());
     EXPECT_TRUE(fdfl & FD_CLOEXEC) << cite << " (fd " << fd << ", F_GETFD " << fdfl << ")";
   }
-  ASSERT_OK_AND_ASSIGN(auto without, pipetest::MakePipe(0, /*exact=*/true));
+  ASSERT_OK_AND_ASSIGN(auto without, MakePipe(0, /*exact=*/true));
   for (int fd : {without.read_end.get(), without.write_end.get()}) {
     int fdfl = fcntl(fd, F_GETFD);
     ASSERT_THAT(fdfl, SyscallSucceeds());
@@ -48,7 +48,7 @@ TEST(Pipe2Flags, ONonblockSetsONonblockOnBothEnds) {
   const char* cite =
       "man 2 pipe: \"O_NONBLOCK Set the O_NONBLOCK file status flag on the open file "
       "descriptions referred to by the new file descriptors.\"";
-  ASSERT_OK_AND_ASSIGN(auto with, pipetest::MakePipe(O_NONBLOCK));
+  ASSERT_OK_AND_ASSIGN(auto with, MakePipe(O_NONBLOCK));
   for (int fd : {with.read_end.get(), with.write_end.get()}) {
     int fl = fcntl(fd, F_GETFL);
     ASSERT_THAT(fl, SyscallSucceeds());
@@ -58,7 +58,7 @@ TEST(Pipe2Flags, ONonblockSetsONonblockOnBothEnds) {
   // And it acts: a read of the empty pipe does not block.
   char b;
   EXPECT_THAT(read(with.read_end.get(), &b, 1), SyscallFailsWithErrno(EAGAIN)) << cite;
-  ASSERT_OK_AND_ASSIGN(auto without, pipetest::MakePipe(0));
+  ASSERT_OK_AND_ASSIGN(auto without, MakePipe(0));
   for (int fd : {without.read_end.get(), without.write_end.get()}) {
     int fl = fcntl(fd, F_GETFL);
     ASSERT_THAT(fl, SyscallSucceeds());
@@ -118,7 +118,7 @@ TEST(PipePacketMode, EachWriteIsOnePacketAndAReadReadsOnePacket) {
   const char* cite =
       "man 2 pipe, O_DIRECT: \"Each write(2) to the pipe is dealt with as a separate packet, "
       "and read(2)s from the pipe will read one packet at a time.\"";
-  ASSERT_OK_AND_ASSIGN(auto p, pipetest::MakePipe(O_DIRECT | O_NONBLOCK));
+  ASSERT_OK_AND_ASSIGN(auto p, MakePipe(O_DIRECT | O_NONBLOCK));
   ASSERT_THAT(write(p.write_end.get(), "abc", 3), SyscallSucceedsWithValue(3));
   ASSERT_THAT(write(p.write_end.get(), "defgh", 5), SyscallSucceedsWithValue(5));
   char b[100];
@@ -138,13 +138,13 @@ TEST(PipePacketMode, AShortReadDiscardsTheRestOfThePacket) {
       "man 2 pipe, O_DIRECT: \"If a read(2) specifies a buffer size that is smaller than the "
       "next packet, then the requested number of bytes are read, and the excess bytes in the "
       "packet are discarded.\"";
-  ASSERT_OK_AND_ASSIGN(auto p, pipetest::MakePipe(O_DIRECT | O_NONBLOCK));
+  ASSERT_OK_AND_ASSIGN(auto p, MakePipe(O_DIRECT | O_NONBLOCK));
   ASSERT_THAT(write(p.write_end.get(), "0123456789", 10), SyscallSucceedsWithValue(10));
   ASSERT_THAT(write(p.write_end.get(), "xy", 2), SyscallSucceedsWithValue(2));
   char b[100];
   EXPECT_THAT(read(p.read_end.get(), b, 4), SyscallSucceedsWithValue(4)) << cite;
   EXPECT_EQ(std::string(b, 4), "0123") << cite;
-  EXPECT_THAT(pipetest::Fionread(p.read_end.get()), SyscallSucceedsWithValue(2))
+  EXPECT_THAT(Fionread(p.read_end.get()), SyscallSucceedsWithValue(2))
       << cite << ": only the second packet may remain";
   EXPECT_THAT(read(p.read_end.get(), b, sizeof b), SyscallSucceedsWithValue(2)) << cite;
   EXPECT_EQ(std::string(b, 2), "xy") << cite << ": \"456789\" must have been discarded";
@@ -158,8 +158,8 @@ TEST(PipePacketMode, WritesAbovePipeBufAreSplitIntoPackets) {
   const char* cite =
       "man 2 pipe, O_DIRECT: \"Writes of greater than PIPE_BUF bytes (see pipe(7)) will be "
       "split into multiple packets.\"";
-  ASSERT_OK_AND_ASSIGN(auto p, pipetest::MakePipe(O_DIRECT | O_NONBLOCK));
-  const std::vector<uint8_t> data = pipetest::Pattern(21, PIPE_BUF + 10);
+  ASSERT_OK_AND_ASSIGN(auto p, MakePipe(O_DIRECT | O_NONBLOCK));
+  const std::vector<uint8_t> data = Pattern(21, PIPE_BUF + 10);
   ASSERT_THAT(write(p.write_end.get(), data.data(), data.size()),
               SyscallSucceedsWithValue(data.size()));
   std::vector<uint8_t> b(2 * PIPE_BUF);
@@ -178,7 +178,7 @@ TEST(PipePacketMode, ZeroLengthReadIsANoOpAndZeroLengthWritesMakeNoPacket) {
   const char* cite =
       "man 2 pipe, O_DIRECT: \"Zero-length packets are not supported.  (A read(2) that "
       "specifies a buffer size of zero is a no-op, and returns 0.)\"";
-  ASSERT_OK_AND_ASSIGN(auto p, pipetest::MakePipe(O_DIRECT | O_NONBLOCK));
+  ASSERT_OK_AND_ASSIGN(auto p, MakePipe(O_DIRECT | O_NONBLOCK));
   char b[8];
   EXPECT_THAT(write(p.write_end.get(), b, 0), SyscallSucceedsWithValue(0)) << cite;
   EXPECT_THAT(read(p.read_end.get(), b, sizeof b), SyscallFailsWithErrno(EAGAIN))
@@ -198,7 +198,7 @@ TEST(PipePacketMode, FcntlCanTurnPacketModeOn) {
   const char* cite =
       "man 2 pipe, O_DIRECT: \"Since Linux 4.5, it is possible to change the O_DIRECT setting "
       "of a pipe file descriptor using fcntl(2).\"";
-  ASSERT_OK_AND_ASSIGN(auto p, pipetest::MakePipe(O_NONBLOCK));
+  ASSERT_OK_AND_ASSIGN(auto p, MakePipe(O_NONBLOCK));
   int fl = fcntl(p.write_end.get(), F_GETFL);
   ASSERT_THAT(fl, SyscallSucceeds());
   ASSERT_THAT(fcntl(p.write_end.get(), F_SETFL, fl | O_DIRECT), SyscallSucceeds()) << cite;
@@ -232,8 +232,8 @@ TEST(PipePacketMode, RandomWritesAndReadsFollowThePacketModel) {
       [] {
         const auto ops = *rc::gen::container<std::vector<std::pair<bool, int>>>(
             rc::gen::pair(rc::gen::arbitrary<bool>(), rc::gen::inRange(0, 2 * PIPE_BUF + 1)));
-        auto p = pipetest::MakePipe(O_DIRECT | O_NONBLOCK);
-        PIPETEST_RC_CHECK(p.ok(), p.error());
+        auto p = MakePipe(O_DIRECT | O_NONBLOCK);
+        IPCSPEC_RC_CHECK(p.ok(), p.error());
         const int r = p.value().read_end.get(), w = p.value().write_end.get();
         std::deque<std::vector<uint8_t>> packets;
         uint32_t seed = 100;
@@ -245,9 +245,9 @@ TEST(PipePacketMode, RandomWritesAndReadsFollowThePacketModel) {
             // Stay far below the capacity (16 pages): the model has no
             // notion of a full pipe.
             if (packets.size() + new_packets > 8) continue;
-            std::vector<uint8_t> data = pipetest::Pattern(++seed, n);
+            std::vector<uint8_t> data = Pattern(++seed, n);
             ssize_t k = write(w, data.data(), n);
-            PIPETEST_RC_CHECK(k == static_cast<ssize_t>(n),
+            IPCSPEC_RC_CHECK(k == static_cast<ssize_t>(n),
                               "step " << step << ": write(" << n << ") returned " << k
                                       << (k < 0 ? " " + ErrnoName(errno) : ""));
             for (size_t off = 0; off < n; off += PIPE_BUF) {
@@ -258,29 +258,29 @@ TEST(PipePacketMode, RandomWritesAndReadsFollowThePacketModel) {
             std::vector<uint8_t> buf(n + 1);
             ssize_t k = read(r, buf.data(), n);
             if (n == 0) {
-              PIPETEST_RC_CHECK(k == 0, "man 2 pipe: \"A read(2) that specifies a buffer size "
+              IPCSPEC_RC_CHECK(k == 0, "man 2 pipe: \"A read(2) that specifies a buffer size "
                                         "of zero is a no-op, and returns 0.\" step "
                                             << step << " returned " << k);
             } else if (packets.empty()) {
-              PIPETEST_RC_CHECK(k == -1 && errno == EAGAIN,
+              IPCSPEC_RC_CHECK(k == -1 && errno == EAGAIN,
                                 "step " << step << ": read of an empty pipe returned " << k);
             } else {
               const std::vector<uint8_t>& front = packets.front();
               const size_t want = std::min(n, front.size());
-              PIPETEST_RC_CHECK(k == static_cast<ssize_t>(want),
+              IPCSPEC_RC_CHECK(k == static_cast<ssize_t>(want),
                                 "man 2 pipe, O_DIRECT: \"read(2)s from the pipe will read one "
                                 "packet at a time\": step "
                                     << step << ", read(" << n << ") with a " << front.size()
                                     << "-byte packet next returned " << k);
-              PIPETEST_RC_CHECK(std::equal(front.begin(), front.begin() + k, buf.begin()),
+              IPCSPEC_RC_CHECK(std::equal(front.begin(), front.begin() + k, buf.begin()),
                                 "step " << step << ": the bytes read are not the packet's");
               packets.pop_front();  // "the excess bytes in the packet are discarded"
             }
           }
           size_t held = 0;
           for (const auto& pk : packets) held += pk.size();
-          auto fion = pipetest::Fionread(r);
-          PIPETEST_RC_CHECK(fion.ok() && fion.value() == static_cast<int>(held),
+          auto fion = Fionread(r);
+          IPCSPEC_RC_CHECK(fion.ok() && fion.value() == static_cast<int>(held),
                             "after step " << step << " FIONREAD is " << fion << ", the packets "
                                           << "left hold " << held << " bytes");
         }

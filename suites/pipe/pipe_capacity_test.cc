@@ -21,11 +21,8 @@
 namespace ipcspec {
 namespace {
 
-using pipetest::DocumentedDefaultCapacity;
-using pipetest::DocumentedRoundedPipeSize;
-using pipetest::PageSize;
 
-constexpr const char* kMaxSizeFile = pipetest::kPipeMaxSizeFile;
+constexpr const char* kMaxSizeFile = kPipeMaxSizeFile;
 
 // man 7 pipe, "Pipe capacity": "Since Linux 2.6.35, the default pipe
 // capacity is 16 pages, but the capacity can be queried and set using the
@@ -39,8 +36,8 @@ TEST(PipeCapacity, DefaultIsSixteenPagesAndExactlyThatMuchFits) {
       "man 7 pipe, \"Pipe capacity\": \"Since Linux 2.6.35, the default pipe capacity is 16 "
       "pages\"";
   const size_t cap = DocumentedDefaultCapacity();
-  IPCSPEC_NEEDS(pipetest::DefaultCapacityNeeds());
-  ASSERT_OK_AND_ASSIGN(auto p, pipetest::MakePipe(O_NONBLOCK));
+  IPCSPEC_NEEDS(DefaultCapacityNeeds());
+  ASSERT_OK_AND_ASSIGN(auto p, MakePipe(O_NONBLOCK));
   EXPECT_THAT(fcntl(p.write_end.get(), F_GETPIPE_SZ), SyscallSucceedsWithValue(cap)) << cite;
   EXPECT_THAT(fcntl(p.read_end.get(), F_GETPIPE_SZ), SyscallSucceedsWithValue(cap)) << cite;
   if (PageSize() == 4096) {
@@ -50,13 +47,13 @@ TEST(PipeCapacity, DefaultIsSixteenPagesAndExactlyThatMuchFits) {
   // used in full: man 2 fcntl warns that "the number of bytes that can be
   // written may be less than the nominal size, depending on the size of the
   // writes").
-  ASSERT_OK_AND_ASSIGN(size_t filled, pipetest::FillNonBlocking(p.write_end.get(), 512, 4 * cap));
+  ASSERT_OK_AND_ASSIGN(size_t filled, FillNonBlocking(p.write_end.get(), 512, 4 * cap));
   EXPECT_EQ(filled, cap) << cite << ": exactly the capacity must fit";
   char one = 'x';
   EXPECT_THAT(write(p.write_end.get(), &one, 1), SyscallFailsWithErrno(EAGAIN))
       << cite << "; man 7 pipe, \"O_NONBLOCK enabled, n <= PIPE_BUF\": \"otherwise write(2) "
       << "fails, with errno set to EAGAIN\"";
-  EXPECT_THAT(pipetest::Fionread(p.read_end.get()), SyscallSucceedsWithValue(cap))
+  EXPECT_THAT(Fionread(p.read_end.get()), SyscallSucceedsWithValue(cap))
       << "man 7 pipe: FIONREAD places \"a count of the number of unread bytes in the pipe\"";
 }
 
@@ -91,7 +88,7 @@ TEST(PipeSetSize, RoundsUpToAPowerOfTwoNumberOfPages) {
   };
   for (const Case& c : cases) {
     SCOPED_TRACE("F_SETPIPE_SZ(" + std::to_string(c.ask) + ")");
-    ASSERT_OK_AND_ASSIGN(auto p, pipetest::MakePipe(O_NONBLOCK));
+    ASSERT_OK_AND_ASSIGN(auto p, MakePipe(O_NONBLOCK));
     EXPECT_THAT(fcntl(p.write_end.get(), F_SETPIPE_SZ, static_cast<int>(c.ask)),
                 SyscallSucceedsWithValue(c.want))
         << cite;
@@ -121,22 +118,22 @@ TEST(PipeSetSize, RandomRequestsRoundUpAndTheCapacityIsReal) {
         const size_t ask = *rc::gen::inRange<size_t>(1, top + 1);
         const size_t want = DocumentedRoundedPipeSize(ask);
         RC_PRE(want <= top);
-        auto p = pipetest::MakePipe(O_NONBLOCK);
-        PIPETEST_RC_CHECK(p.ok(), p.error());
+        auto p = MakePipe(O_NONBLOCK);
+        IPCSPEC_RC_CHECK(p.ok(), p.error());
         int set = fcntl(p.value().write_end.get(), F_SETPIPE_SZ, static_cast<int>(ask));
-        PIPETEST_RC_CHECK(set == static_cast<int>(want),
+        IPCSPEC_RC_CHECK(set == static_cast<int>(want),
                           "man 2 fcntl: \"The actual capacity (in bytes) that is set is returned "
                           "as the function result\" and is \"the next higher power-of-two "
                           "page-size multiple of the requested size\": asked "
                           << ask << ", want " << want << ", got " << set
                           << (set < 0 ? " " + ErrnoName(errno) : ""));
         int got = fcntl(p.value().read_end.get(), F_GETPIPE_SZ);
-        PIPETEST_RC_CHECK(got == static_cast<int>(want),
+        IPCSPEC_RC_CHECK(got == static_cast<int>(want),
                           "man 2 fcntl, F_GETPIPE_SZ: \"Return ... the capacity of the pipe\": "
                           "want " << want << ", got " << got);
-        auto filled = pipetest::FillNonBlocking(p.value().write_end.get(), page, 4 * want);
-        PIPETEST_RC_CHECK(filled.ok(), filled.error());
-        PIPETEST_RC_CHECK(filled.value() == want,
+        auto filled = FillNonBlocking(p.value().write_end.get(), page, 4 * want);
+        IPCSPEC_RC_CHECK(filled.ok(), filled.error());
+        IPCSPEC_RC_CHECK(filled.value() == want,
                           "man 7 pipe, \"Pipe capacity\": a pipe of capacity "
                           << want << " took " << filled.value()
                           << " bytes in page-sized non-blocking writes before EAGAIN");
@@ -157,26 +154,25 @@ TEST(PipeSetSize, AboveMaxSizeWithoutCapSysResourceIsEperm) {
   // A request above the limit must fit F_SETPIPE_SZ's int argument.
   IPCSPEC_NEEDS(Need::SysctlBelow(kMaxSizeFile, 1ULL << 30));
   ASSERT_OK_AND_ASSIGN(long max_size, ReadProcLong(kMaxSizeFile));
-  ASSERT_OK_AND_ASSIGN(auto p, pipetest::MakePipe(O_NONBLOCK));
-  ASSERT_OK_AND_ASSIGN(auto above, SharedObject<pipetest::ChildCallResult>::Create());
-  ASSERT_OK_AND_ASSIGN(auto at_limit, SharedObject<pipetest::ChildCallResult>::Create());
+  ASSERT_OK_AND_ASSIGN(auto p, MakePipe(O_NONBLOCK));
+  ASSERT_OK_AND_ASSIGN(auto above, SharedObject<CallRecord>::Create());
+  ASSERT_OK_AND_ASSIGN(auto at_limit, SharedObject<CallRecord>::Create());
   ASSERT_OK_AND_ASSIGN(auto drop, SharedObject<int>::Create(-1));
   const int fd = p.write_end.get();
   const int ask_above = static_cast<int>(max_size) + 1;
   const int ask_limit = static_cast<int>(max_size);
   ASSERT_OK_AND_ASSIGN(WaitStatus st, ForkAndWait([&] {
     *drop = DropCapability(CAP_SYS_RESOURCE);
-    if (*drop != 0) return 2;
-    above->ret = fcntl(fd, F_SETPIPE_SZ, ask_above);
-    above->err = errno;
+    if (*drop != 0) return 0;  // reported as *drop
+    *above = Record("fcntl(F_SETPIPE_SZ)", fcntl(fd, F_SETPIPE_SZ, ask_above));
     above->extra = fcntl(fd, F_GETPIPE_SZ);
-    at_limit->ret = fcntl(fd, F_SETPIPE_SZ, ask_limit);
-    at_limit->err = errno;
+    *at_limit = Record("fcntl(F_SETPIPE_SZ)", fcntl(fd, F_SETPIPE_SZ, ask_limit));
     at_limit->extra = fcntl(fd, F_GETPIPE_SZ);
     return 0;
   }));
-  ASSERT_TRUE(st.ExitedWith(0)) << st << "; dropping CAP_SYS_RESOURCE: "
-                                << (*drop > 0 ? ErrnoName(*drop) : std::to_string(*drop));
+  ASSERT_TRUE(st.ExitedWith(0)) << st;
+  ASSERT_EQ(*drop, 0) << "dropping CAP_SYS_RESOURCE: "
+                      << (*drop > 0 ? ErrnoName(*drop) : std::to_string(*drop));
   EXPECT_TRUE(above->ret == -1 && above->err == EPERM)
       << cite << ": F_SETPIPE_SZ(" << ask_above << ") without CAP_SYS_RESOURCE "
       << above->ToString() << " (pipe-max-size " << max_size << ")";
@@ -200,7 +196,7 @@ TEST(PipeSetSize, AboveMaxSizeWithCapSysResourceIsAllowed) {
   IPCSPEC_NEEDS(Need::CapabilityInInitialUserNs(CAP_SYS_RESOURCE),
                 Need::SysctlBelow(kMaxSizeFile, 1ULL << 26));
   ASSERT_OK_AND_ASSIGN(long max_size, ReadProcLong(kMaxSizeFile));
-  ASSERT_OK_AND_ASSIGN(auto p, pipetest::MakePipe(O_NONBLOCK));
+  ASSERT_OK_AND_ASSIGN(auto p, MakePipe(O_NONBLOCK));
   const int ask = static_cast<int>(max_size) + 1;
   const size_t want = DocumentedRoundedPipeSize(ask);
   EXPECT_THAT(fcntl(p.write_end.get(), F_SETPIPE_SZ, ask), SyscallSucceedsWithValue(want))
@@ -218,9 +214,9 @@ TEST(PipeSetSize, ShrinkingBelowTheDataHeldIsEbusy) {
       "EBUSY.\"";
   const size_t page = PageSize();
   const size_t cap = DocumentedDefaultCapacity();
-  ASSERT_OK_AND_ASSIGN(auto p, pipetest::MakePipe(O_NONBLOCK));
+  ASSERT_OK_AND_ASSIGN(auto p, MakePipe(O_NONBLOCK));
   // Two pages and one byte: three pages of buffer space in use.
-  const std::vector<uint8_t> data = pipetest::Pattern(7, 2 * page + 1);
+  const std::vector<uint8_t> data = Pattern(7, 2 * page + 1);
   ASSERT_THAT(write(p.write_end.get(), data.data(), data.size()),
               SyscallSucceedsWithValue(data.size()));
   EXPECT_THAT(fcntl(p.write_end.get(), F_SETPIPE_SZ, static_cast<int>(2 * page)),

@@ -31,8 +31,6 @@
 namespace ipcspec {
 namespace {
 
-using pipetest::DocumentedDefaultCapacity;
-using pipetest::PageSize;
 
 // ---------------------------------------------------------------------------
 // PIPE_BUF atomicity with concurrent writers.
@@ -121,7 +119,7 @@ TEST(PipeAtomicity, ConcurrentPipeBufWritesAreNeverInterleaved) {
   constexpr uint32_t kWriters = 4;
   const uint32_t per_writer =
       static_cast<uint32_t>(10 * DocumentedDefaultCapacity() / (kWriters * kRecord));
-  ASSERT_OK_AND_ASSIGN(auto p, pipetest::MakePipe());
+  ASSERT_OK_AND_ASSIGN(auto p, MakePipe());
   ASSERT_OK_AND_ASSIGN(auto failures, SharedObject<std::atomic<int>>::Create(0));
   std::vector<Child> writers;
   for (uint32_t w = 0; w < kWriters; ++w) {
@@ -145,7 +143,7 @@ TEST(PipeAtomicity, ConcurrentPipeBufWritesAreNeverInterleaved) {
   p.write_end.reset();
   const size_t total = static_cast<size_t>(kWriters) * per_writer * kRecord;
   ASSERT_OK_AND_ASSIGN(std::vector<uint8_t> stream,
-                       pipetest::ReadToEof(p.read_end.get(), total, Deadline::Default()));
+                       ReadToEof(p.read_end.get(), total, Deadline::Default()));
   for (auto& c : writers) {
     ASSERT_OK_AND_ASSIGN(WaitStatus st, c.Wait());
     EXPECT_TRUE(st.ExitedWith(0))
@@ -164,7 +162,7 @@ TEST(PipeAtomicity, ConcurrentPipeBufWritesAreNeverInterleaved) {
 // holds capacity-k bytes (room for k); a write of n in (k, PIPE_BUF] fails
 // EAGAIN and writes nothing, and a write of exactly k succeeds whole.
 TEST(PipeAtomicity, NonBlockingSmallWriteWithoutRoomFailsEagainAndWritesNothing) {
-  IPCSPEC_NEEDS(pipetest::DefaultCapacityNeeds());
+  IPCSPEC_NEEDS(DefaultCapacityNeeds());
   const size_t cap = DocumentedDefaultCapacity();
   CheckProperty(
       "man 7 pipe, \"O_NONBLOCK enabled, n <= PIPE_BUF\": \"If there is room to write n bytes "
@@ -173,29 +171,29 @@ TEST(PipeAtomicity, NonBlockingSmallWriteWithoutRoomFailsEagainAndWritesNothing)
       [&] {
         const size_t room = *rc::gen::inRange<size_t>(0, PIPE_BUF);
         const size_t n = *rc::gen::inRange<size_t>(room + 1, PIPE_BUF + 1);
-        auto p = pipetest::MakePipe(O_NONBLOCK);
-        PIPETEST_RC_CHECK(p.ok(), p.error());
+        auto p = MakePipe(O_NONBLOCK);
+        IPCSPEC_RC_CHECK(p.ok(), p.error());
         const int r = p.value().read_end.get(), w = p.value().write_end.get();
-        std::vector<uint8_t> fill = pipetest::Pattern(1, cap - room);
+        std::vector<uint8_t> fill = Pattern(1, cap - room);
         ssize_t put = write(w, fill.data(), fill.size());
-        PIPETEST_RC_CHECK(put == static_cast<ssize_t>(fill.size()),
+        IPCSPEC_RC_CHECK(put == static_cast<ssize_t>(fill.size()),
                           "setup: a write of " << fill.size() << " bytes into an empty pipe of "
                           << cap << " returned " << put);
         std::vector<uint8_t> small(n, 0xee);
         ssize_t got = write(w, small.data(), n);
         int err = errno;
-        PIPETEST_RC_CHECK(got == -1 && err == EAGAIN,
+        IPCSPEC_RC_CHECK(got == -1 && err == EAGAIN,
                           "man 7 pipe, \"O_NONBLOCK enabled, n <= PIPE_BUF\": room for "
                           << room << " bytes, write(" << n << ") must fail EAGAIN; returned "
                           << got << (got < 0 ? " " + ErrnoName(err) : ""));
-        auto held = pipetest::Fionread(r);
-        PIPETEST_RC_CHECK(held.ok() && held.value() == static_cast<int>(cap - room),
+        auto held = Fionread(r);
+        IPCSPEC_RC_CHECK(held.ok() && held.value() == static_cast<int>(cap - room),
                           "man 7 pipe: the failed write must write nothing; FIONREAD says "
                           << held << ", expected " << cap - room);
         if (room > 0) {
           std::vector<uint8_t> fits(room, 0xdd);
           ssize_t ok = write(w, fits.data(), room);
-          PIPETEST_RC_CHECK(ok == static_cast<ssize_t>(room),
+          IPCSPEC_RC_CHECK(ok == static_cast<ssize_t>(room),
                             "man 7 pipe, \"O_NONBLOCK enabled, n <= PIPE_BUF\": \"If there is "
                             "room to write n bytes to the pipe, then write(2) succeeds "
                             "immediately, writing all n bytes\": room "
@@ -215,7 +213,7 @@ TEST(PipeAtomicity, NonBlockingSmallWriteWithoutRoomFailsEagainAndWritesNothing)
 // from 1 to n bytes, never more than the room, and the bytes written are the
 // first ones of the buffer; with m = 16 (full) it fails EAGAIN.
 TEST(PipePartialWrite, NonBlockingLargeWriteIsPartialOrEagainWhenFull) {
-  IPCSPEC_NEEDS(pipetest::DefaultCapacityNeeds());
+  IPCSPEC_NEEDS(DefaultCapacityNeeds());
   const size_t cap = DocumentedDefaultCapacity();
   const size_t page = PageSize();
   CheckProperty(
@@ -226,50 +224,50 @@ TEST(PipePartialWrite, NonBlockingLargeWriteIsPartialOrEagainWhenFull) {
         const size_t n = *rc::gen::inRange<size_t>(PIPE_BUF + 1, cap + 2 * page);
         const size_t fill_bytes = pages * page;
         const size_t room = cap - fill_bytes;
-        auto p = pipetest::MakePipe(O_NONBLOCK);
-        PIPETEST_RC_CHECK(p.ok(), p.error());
+        auto p = MakePipe(O_NONBLOCK);
+        IPCSPEC_RC_CHECK(p.ok(), p.error());
         const int r = p.value().read_end.get(), w = p.value().write_end.get();
-        std::vector<uint8_t> fill = pipetest::Pattern(2, fill_bytes);
+        std::vector<uint8_t> fill = Pattern(2, fill_bytes);
         if (fill_bytes > 0) {
           ssize_t put = write(w, fill.data(), fill.size());
-          PIPETEST_RC_CHECK(put == static_cast<ssize_t>(fill_bytes),
+          IPCSPEC_RC_CHECK(put == static_cast<ssize_t>(fill_bytes),
                             "setup: a write of " << fill_bytes << " bytes into an empty pipe of "
                             << cap << " returned " << put);
         }
-        std::vector<uint8_t> big = pipetest::Pattern(3, n);
+        std::vector<uint8_t> big = Pattern(3, n);
         ssize_t got = write(w, big.data(), n);
         int err = errno;
         if (room == 0) {
-          PIPETEST_RC_CHECK(got == -1 && err == EAGAIN,
+          IPCSPEC_RC_CHECK(got == -1 && err == EAGAIN,
                             "man 7 pipe, \"O_NONBLOCK enabled, n > PIPE_BUF\": \"If the pipe is "
                             "full, then write(2) fails, with errno set to EAGAIN.\" write("
                             << n << ") into a full pipe returned " << got << " "
                             << ErrnoName(err));
         } else {
-          PIPETEST_RC_CHECK(got >= 1 && static_cast<size_t>(got) <= std::min(n, room),
+          IPCSPEC_RC_CHECK(got >= 1 && static_cast<size_t>(got) <= std::min(n, room),
                             "man 7 pipe, \"O_NONBLOCK enabled, n > PIPE_BUF\": \"from 1 to n "
                             "bytes may be written\" (and no more than the room, "
                             << room << "): write(" << n << ") returned " << got << " "
                             << (got < 0 ? ErrnoName(err) : ""));
           if (n > room) {
-            PIPETEST_RC_CHECK(static_cast<size_t>(got) < n,
+            IPCSPEC_RC_CHECK(static_cast<size_t>(got) < n,
                               "man 7 pipe: a write larger than the room must be partial");
           }
         }
         const size_t written = got > 0 ? static_cast<size_t>(got) : 0;
-        auto held = pipetest::Fionread(r);
-        PIPETEST_RC_CHECK(held.ok() && held.value() == static_cast<int>(fill_bytes + written),
+        auto held = Fionread(r);
+        IPCSPEC_RC_CHECK(held.ok() && held.value() == static_cast<int>(fill_bytes + written),
                           "man 7 pipe: FIONREAD (unread bytes) is " << held << ", expected "
                           << fill_bytes + written);
         // The stream is the fill followed by the first `written` bytes.
         std::vector<uint8_t> back(fill_bytes + written + 1);
-        auto rd = pipetest::ReadWithDeadline(r, back.data(), fill_bytes + written,
+        auto rd = ReadWithDeadline(r, back.data(), fill_bytes + written,
                                              Deadline::Default());
-        PIPETEST_RC_CHECK(rd.ok() && rd.value() == fill_bytes + written, rd);
+        IPCSPEC_RC_CHECK(rd.ok() && rd.value() == fill_bytes + written, rd);
         back.resize(fill_bytes + written);
         std::vector<uint8_t> want = fill;
         want.insert(want.end(), big.begin(), big.begin() + written);
-        PIPETEST_RC_CHECK(back == want,
+        IPCSPEC_RC_CHECK(back == want,
                           "man 7 pipe: a partial write writes the first bytes of the buffer, "
                           "in order (the pipe is a byte stream)");
       });
@@ -288,21 +286,20 @@ TEST(PipeBlockingWrite, LargeWriteBlocksUntilTheReaderDrains) {
       "man 7 pipe, \"O_NONBLOCK disabled, n > PIPE_BUF\": \"the write(2) blocks until n bytes "
       "have been written.\"";
   const size_t cap = DocumentedDefaultCapacity();
-  ASSERT_OK_AND_ASSIGN(auto p, pipetest::MakePipe());
+  ASSERT_OK_AND_ASSIGN(auto p, MakePipe());
   const size_t prefill = cap - 1000;
-  const std::vector<uint8_t> fill = pipetest::Pattern(4, prefill);
+  const std::vector<uint8_t> fill = Pattern(4, prefill);
   {
     Watchdog wd(Deadline::Default());  // the room is there: it must not block
     ASSERT_THAT(write(p.write_end.get(), fill.data(), fill.size()),
                 SyscallSucceedsWithValue(prefill));
   }
   const size_t n = 3 * PIPE_BUF + 123;
-  const std::vector<uint8_t> big = pipetest::Pattern(5, n);
-  ASSERT_OK_AND_ASSIGN(auto result, SharedObject<pipetest::ChildCallResult>::Create());
+  const std::vector<uint8_t> big = Pattern(5, n);
+  ASSERT_OK_AND_ASSIGN(auto result, SharedObject<CallRecord>::Create());
   ASSERT_OK_AND_ASSIGN(Child writer, Child::Fork([&] {
     p.read_end.reset();
-    result->ret = write(p.write_end.get(), big.data(), n);
-    result->err = errno;
+    *result = Record("write", write(p.write_end.get(), big.data(), n));
     return 0;
   }));
   ASSERT_THAT(WaitUntilBlocked(writer.pid(), {SYS_write}), SyscallSucceeds())
@@ -312,7 +309,7 @@ TEST(PipeBlockingWrite, LargeWriteBlocksUntilTheReaderDrains) {
   std::vector<uint8_t> want = fill;
   want.insert(want.end(), big.begin(), big.end());
   ASSERT_OK_AND_ASSIGN(std::vector<uint8_t> got,
-                       pipetest::ReadToEof(p.read_end.get(), want.size(), Deadline::Default()));
+                       ReadToEof(p.read_end.get(), want.size(), Deadline::Default()));
   ASSERT_OK_AND_ASSIGN(WaitStatus st, writer.Wait());
   EXPECT_TRUE(st.ExitedWith(0)) << st;
   EXPECT_EQ(result->ret, static_cast<long>(n))
@@ -331,9 +328,9 @@ TEST(PipeBlockingWrite, PipeBufWriteBlocksWholeWhenThereIsNoRoom) {
       "atomically; write(2) may block if there is not room for n bytes to be written "
       "immediately\"";
   const size_t cap = DocumentedDefaultCapacity();
-  ASSERT_OK_AND_ASSIGN(auto p, pipetest::MakePipe());
+  ASSERT_OK_AND_ASSIGN(auto p, MakePipe());
   const size_t prefill = cap - 1000;
-  const std::vector<uint8_t> fill = pipetest::Pattern(6, prefill);
+  const std::vector<uint8_t> fill = Pattern(6, prefill);
   {
     Watchdog wd(Deadline::Default());
     ASSERT_THAT(write(p.write_end.get(), fill.data(), fill.size()),
@@ -341,22 +338,21 @@ TEST(PipeBlockingWrite, PipeBufWriteBlocksWholeWhenThereIsNoRoom) {
   }
   std::vector<uint8_t> rec(PIPE_BUF);
   FillRecord(rec.data(), 9, 9);
-  ASSERT_OK_AND_ASSIGN(auto result, SharedObject<pipetest::ChildCallResult>::Create());
+  ASSERT_OK_AND_ASSIGN(auto result, SharedObject<CallRecord>::Create());
   ASSERT_OK_AND_ASSIGN(Child writer, Child::Fork([&] {
     p.read_end.reset();
-    result->ret = write(p.write_end.get(), rec.data(), rec.size());
-    result->err = errno;
+    *result = Record("write", write(p.write_end.get(), rec.data(), rec.size()));
     return 0;
   }));
   ASSERT_THAT(WaitUntilBlocked(writer.pid(), {SYS_write}), SyscallSucceeds())
       << cite << ": a write of PIPE_BUF bytes with 1000 bytes of room must block";
-  EXPECT_THAT(pipetest::Fionread(p.read_end.get()), SyscallSucceedsWithValue(prefill))
+  EXPECT_THAT(Fionread(p.read_end.get()), SyscallSucceedsWithValue(prefill))
       << cite << ": the blocked writer must not have written part of its data";
   p.write_end.reset();
   std::vector<uint8_t> want = fill;
   want.insert(want.end(), rec.begin(), rec.end());
   ASSERT_OK_AND_ASSIGN(std::vector<uint8_t> got,
-                       pipetest::ReadToEof(p.read_end.get(), want.size(), Deadline::Default()));
+                       ReadToEof(p.read_end.get(), want.size(), Deadline::Default()));
   ASSERT_OK_AND_ASSIGN(WaitStatus st, writer.Wait());
   EXPECT_TRUE(st.ExitedWith(0)) << st;
   EXPECT_EQ(result->ret, static_cast<long>(PIPE_BUF)) << cite << ": " << result->ToString();
@@ -372,14 +368,13 @@ TEST(PipeRead, EmptyPipeBlocksUntilDataIsAvailable) {
   const char* cite =
       "man 7 pipe, \"I/O on pipes and FIFOs\": \"If a process attempts to read from an empty "
       "pipe, then read(2) will block until data is available.\"";
-  ASSERT_OK_AND_ASSIGN(auto p, pipetest::MakePipe());
-  ASSERT_OK_AND_ASSIGN(auto result, SharedObject<pipetest::ChildCallResult>::Create());
+  ASSERT_OK_AND_ASSIGN(auto p, MakePipe());
+  ASSERT_OK_AND_ASSIGN(auto result, SharedObject<CallRecord>::Create());
   using Buf16 = std::array<char, 16>;
   ASSERT_OK_AND_ASSIGN(auto data, SharedObject<Buf16>::Create());
   ASSERT_OK_AND_ASSIGN(Child reader, Child::Fork([&] {
     p.write_end.reset();
-    result->ret = read(p.read_end.get(), data->data(), data->size());
-    result->err = errno;
+    *result = Record("read", read(p.read_end.get(), data->data(), data->size()));
     return 0;
   }));
   ASSERT_THAT(WaitUntilBlocked(reader.pid(), {SYS_read}), SyscallSucceeds())
@@ -401,7 +396,7 @@ TEST(PipeRead, EmptyPipeWithONonblockFailsEagain) {
   const char* cite =
       "man 2 read: \"EAGAIN The file descriptor fd refers to a file other than a socket and has "
       "been marked nonblocking (O_NONBLOCK), and the read would block.\"";
-  ASSERT_OK_AND_ASSIGN(auto p, pipetest::MakePipe());
+  ASSERT_OK_AND_ASSIGN(auto p, MakePipe());
   int fl = fcntl(p.read_end.get(), F_GETFL);
   ASSERT_THAT(fl, SyscallSucceeds());
   ASSERT_THAT(fcntl(p.read_end.get(), F_SETFL, fl | O_NONBLOCK), SyscallSucceeds());
@@ -422,7 +417,7 @@ TEST(PipeRead, NoWriterLeftGivesEndOfFileAfterTheData) {
       "man 7 pipe, \"I/O on pipes and FIFOs\": \"If all file descriptors referring to the write "
       "end of a pipe have been closed, then an attempt to read(2) from the pipe will see "
       "end-of-file (read(2) will return 0).\"";
-  ASSERT_OK_AND_ASSIGN(auto p, pipetest::MakePipe());
+  ASSERT_OK_AND_ASSIGN(auto p, MakePipe());
   ASSERT_THAT(write(p.write_end.get(), "abc", 3), SyscallSucceedsWithValue(3));
   p.write_end.reset();
   char b[8];
@@ -441,13 +436,12 @@ TEST(PipeRead, BlockedReaderSeesEndOfFileWhenTheLastWriterCloses) {
       "man 7 pipe, \"I/O on pipes and FIFOs\": \"If all file descriptors referring to the write "
       "end of a pipe have been closed, then an attempt to read(2) from the pipe will see "
       "end-of-file (read(2) will return 0).\"";
-  ASSERT_OK_AND_ASSIGN(auto p, pipetest::MakePipe());
-  ASSERT_OK_AND_ASSIGN(auto result, SharedObject<pipetest::ChildCallResult>::Create());
+  ASSERT_OK_AND_ASSIGN(auto p, MakePipe());
+  ASSERT_OK_AND_ASSIGN(auto result, SharedObject<CallRecord>::Create());
   ASSERT_OK_AND_ASSIGN(Child reader, Child::Fork([&] {
     p.write_end.reset();  // the child's copy of the write end
     char b[8];
-    result->ret = read(p.read_end.get(), b, sizeof b);
-    result->err = errno;
+    *result = Record("read", read(p.read_end.get(), b, sizeof b));
     return 0;
   }));
   ASSERT_THAT(WaitUntilBlocked(reader.pid(), {SYS_read}), SyscallSucceeds())
@@ -475,7 +469,7 @@ TEST(PipeWrite, NoReaderFailsEpipeAndRaisesSigpipe) {
       "When this happens the writing process will also receive a SIGPIPE signal.\"";
   for (int flags : {0, O_NONBLOCK}) {
     SCOPED_TRACE(flags ? "O_NONBLOCK" : "blocking");
-    ASSERT_OK_AND_ASSIGN(auto p, pipetest::MakePipe(flags));
+    ASSERT_OK_AND_ASSIGN(auto p, MakePipe(flags));
     p.read_end.reset();
     ScopedBlockSigpipe blocked;
     ASSERT_FALSE(blocked.ConsumePending()) << "SIGPIPE was pending before the write";
@@ -496,7 +490,7 @@ TEST(PipeWrite, NoReaderKillsAWriterWithDefaultSigpipe) {
       "man 7 pipe, \"I/O on pipes and FIFOs\": \"If all file descriptors referring to the read "
       "end of a pipe have been closed, then a write(2) will cause a SIGPIPE signal to be "
       "generated for the calling process.\" (default action: terminate, man 7 signal)";
-  ASSERT_OK_AND_ASSIGN(auto p, pipetest::MakePipe());
+  ASSERT_OK_AND_ASSIGN(auto p, MakePipe());
   p.read_end.reset();
   ASSERT_OK_AND_ASSIGN(WaitStatus st, ForkAndWait([&] {
     struct sigaction sa = {};
@@ -522,7 +516,7 @@ TEST(PipeSeek, LseekFailsEspipeOnBothEnds) {
   const char* cite =
       "man 2 lseek: \"ESPIPE fd is associated with a pipe, socket, or FIFO.\"; man 7 pipe: \"It "
       "is not possible to apply lseek(2) to a pipe.\"";
-  ASSERT_OK_AND_ASSIGN(auto p, pipetest::MakePipe());
+  ASSERT_OK_AND_ASSIGN(auto p, MakePipe());
   ASSERT_THAT(write(p.write_end.get(), "abcdef", 6), SyscallSucceedsWithValue(6));
   for (int fd : {p.read_end.get(), p.write_end.get()}) {
     for (int whence : {SEEK_SET, SEEK_CUR, SEEK_END}) {
@@ -543,7 +537,7 @@ TEST(PipeSeek, LseekFailsEspipeOnBothEnds) {
 // file descriptor or is not open for writing." man 2 read: "EBADF fd is not a
 // valid file descriptor or is not open for reading."
 TEST(PipeEnds, WrongEndIsEbadf) {
-  ASSERT_OK_AND_ASSIGN(auto p, pipetest::MakePipe());
+  ASSERT_OK_AND_ASSIGN(auto p, MakePipe());
   char b[4] = {'a', 'b', 'c', 'd'};
   EXPECT_THAT(write(p.read_end.get(), b, sizeof b), SyscallFailsWithErrno(EBADF))
       << "man 2 write: \"EBADF fd is not a valid file descriptor or is not open for writing.\" "
@@ -552,7 +546,7 @@ TEST(PipeEnds, WrongEndIsEbadf) {
   EXPECT_THAT(read(p.write_end.get(), b, sizeof b), SyscallFailsWithErrno(EBADF))
       << "man 2 read: \"EBADF fd is not a valid file descriptor or is not open for reading.\" "
          "(the write end, man 2 pipe: \"pipefd[1] refers to the write end of the pipe\")";
-  EXPECT_THAT(pipetest::Fionread(p.read_end.get()), SyscallSucceedsWithValue(4))
+  EXPECT_THAT(Fionread(p.read_end.get()), SyscallSucceedsWithValue(4))
       << "man 2 read: the failed read on the write end must not consume data";
 }
 
@@ -572,8 +566,8 @@ TEST(PipeFionread, CountsTheUnreadBytesOnBothEnds) {
       [] {
         const auto ops = *rc::gen::container<std::vector<std::pair<bool, int>>>(
             rc::gen::pair(rc::gen::arbitrary<bool>(), rc::gen::inRange(0, 3 * PIPE_BUF)));
-        auto p = pipetest::MakePipe(O_NONBLOCK);
-        PIPETEST_RC_CHECK(p.ok(), p.error());
+        auto p = MakePipe(O_NONBLOCK);
+        IPCSPEC_RC_CHECK(p.ok(), p.error());
         const int r = p.value().read_end.get(), w = p.value().write_end.get();
         std::deque<uint8_t> model;
         size_t written_total = 0;
@@ -581,9 +575,9 @@ TEST(PipeFionread, CountsTheUnreadBytesOnBothEnds) {
         for (size_t step = 0; step < ops.size(); ++step) {
           const auto [is_write, size] = ops[step];
           if (is_write) {
-            buf = pipetest::Pattern(11, static_cast<size_t>(size), written_total);
+            buf = Pattern(11, static_cast<size_t>(size), written_total);
             ssize_t k = write(w, buf.data(), buf.size());
-            PIPETEST_RC_CHECK(k >= 0 || errno == EAGAIN,
+            IPCSPEC_RC_CHECK(k >= 0 || errno == EAGAIN,
                               "step " << step << ": write(" << size << "): " << ErrnoName(errno));
             if (k > 0) {
               model.insert(model.end(), buf.begin(), buf.begin() + k);
@@ -593,23 +587,23 @@ TEST(PipeFionread, CountsTheUnreadBytesOnBothEnds) {
             buf.assign(static_cast<size_t>(size), 0);
             ssize_t k = read(r, buf.data(), buf.size());
             if (size == 0) {
-              PIPETEST_RC_CHECK(k == 0, "step " << step << ": read(0) returned " << k);
+              IPCSPEC_RC_CHECK(k == 0, "step " << step << ": read(0) returned " << k);
             } else if (model.empty()) {
-              PIPETEST_RC_CHECK(k == -1 && errno == EAGAIN,
+              IPCSPEC_RC_CHECK(k == -1 && errno == EAGAIN,
                                 "step " << step << ": read of an empty pipe returned " << k);
             } else {
               const size_t want = std::min(model.size(), static_cast<size_t>(size));
-              PIPETEST_RC_CHECK(k == static_cast<ssize_t>(want),
+              IPCSPEC_RC_CHECK(k == static_cast<ssize_t>(want),
                                 "step " << step << ": read(" << size << ") with " << model.size()
                                         << " bytes held returned " << k);
-              PIPETEST_RC_CHECK(std::equal(buf.begin(), buf.begin() + k, model.begin()),
+              IPCSPEC_RC_CHECK(std::equal(buf.begin(), buf.begin() + k, model.begin()),
                                 "step " << step << ": read returned bytes out of order");
               model.erase(model.begin(), model.begin() + k);
             }
           }
           for (int fd : {r, w}) {
-            auto n = pipetest::Fionread(fd);
-            PIPETEST_RC_CHECK(n.ok() && n.value() == static_cast<int>(model.size()),
+            auto n = Fionread(fd);
+            IPCSPEC_RC_CHECK(n.ok() && n.value() == static_cast<int>(model.size()),
                               "man 7 pipe: FIONREAD on " << (fd == r ? "the read" : "the write")
                                                          << " end after step " << step << " is "
                                                          << n << ", the model holds "

@@ -32,11 +32,11 @@ namespace {
 // turns a zero slot count into -EINVAL before the pipe-max-size check); LTP
 // fcntl37 asserts the same. This tests Linux, not the page.
 TEST(PipeSetSize, AboveTwoGibibytesIsEinval) {
-  ASSERT_OK_AND_ASSIGN(auto p, pipetest::MakePipe());
-  ASSERT_OK_AND_ASSIGN(int before, pipetest::GetPipeSize(p.write_end.get()));
+  ASSERT_OK_AND_ASSIGN(auto p, MakePipe());
+  ASSERT_OK_AND_ASSIGN(int before, GetPipeSize(p.write_end.get()));
   const unsigned int absurd = (1U << 31) + 1;
   EXPECT_THAT(fcntl(p.write_end.get(), F_SETPIPE_SZ, absurd), SyscallFailsWithErrno(EINVAL));
-  ASSERT_OK_AND_ASSIGN(int after, pipetest::GetPipeSize(p.write_end.get()));
+  ASSERT_OK_AND_ASSIGN(int after, GetPipeSize(p.write_end.get()));
   EXPECT_EQ(after, before) << "a rejected F_SETPIPE_SZ changes nothing";
 }
 
@@ -45,7 +45,7 @@ TEST(PipeSetSize, AboveTwoGibibytesIsEinval) {
 // or lseek(2)"; man 2 lseek: "ESPIPE fd is associated with a pipe, socket,
 // or FIFO." The same holds for preadv/pwritev (man 2 readv).
 TEST(PipeOffsets, PreadPwriteAndTheirVectorFormsAreEspipe) {
-  ASSERT_OK_AND_ASSIGN(auto p, pipetest::MakePipe(O_NONBLOCK));
+  ASSERT_OK_AND_ASSIGN(auto p, MakePipe(O_NONBLOCK));
   char buf[8] = "abcdefg";
   struct iovec iov = {buf, sizeof buf};
   EXPECT_THAT(pwrite(p.write_end.get(), buf, sizeof buf, 0), SyscallFailsWithErrno(ESPIPE));
@@ -53,7 +53,7 @@ TEST(PipeOffsets, PreadPwriteAndTheirVectorFormsAreEspipe) {
   ASSERT_THAT(write(p.write_end.get(), buf, sizeof buf), SyscallSucceedsWithValue(sizeof buf));
   EXPECT_THAT(pread(p.read_end.get(), buf, sizeof buf, 0), SyscallFailsWithErrno(ESPIPE));
   EXPECT_THAT(preadv(p.read_end.get(), &iov, 1, 0), SyscallFailsWithErrno(ESPIPE));
-  ASSERT_OK_AND_ASSIGN(int left, pipetest::Fionread(p.read_end.get()));
+  ASSERT_OK_AND_ASSIGN(int left, Fionread(p.read_end.get()));
   EXPECT_EQ(left, static_cast<int>(sizeof buf)) << "the failed preads consumed nothing";
 }
 
@@ -62,7 +62,7 @@ TEST(PipeOffsets, PreadPwriteAndTheirVectorFormsAreEspipe) {
 // ends are one pipe object: one inode of type FIFO, the read end open
 // O_RDONLY and the write end O_WRONLY.
 TEST(PipeEnds, BothEndsAreOneFifoInodeOpenForReadingAndForWriting) {
-  ASSERT_OK_AND_ASSIGN(auto p, pipetest::MakePipe());
+  ASSERT_OK_AND_ASSIGN(auto p, MakePipe());
   struct stat r = {}, w = {};
   ASSERT_THAT(fstat(p.read_end.get(), &r), SyscallSucceeds());
   ASSERT_THAT(fstat(p.write_end.get(), &w), SyscallSucceeds());
@@ -85,7 +85,7 @@ TEST(PipeEnds, BothEndsAreOneFifoInodeOpenForReadingAndForWriting) {
 // same pipe (the FIFO open path), so data written through the reopened
 // write end is read from the original read end.
 TEST(PipeProcFd, ReopeningAnEndGivesTheSamePipe) {
-  ASSERT_OK_AND_ASSIGN(auto p, pipetest::MakePipe(O_NONBLOCK));
+  ASSERT_OK_AND_ASSIGN(auto p, MakePipe(O_NONBLOCK));
   std::string path = "/proc/self/fd/" + std::to_string(p.write_end.get());
   int fd = open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
   ASSERT_THAT(fd, SyscallSucceeds()) << path;
@@ -112,20 +112,19 @@ TEST(PipeProcFd, ReopeningAnEndGivesTheSamePipe) {
 // written; gVisor's PipeTest.BlockPartialWriteClosed asserts the same), and
 // the next write fails EPIPE. The page does not describe the partial count.
 TEST(PipeWrite, BlockedWriterGetsThePartialCountThenEpipeWhenTheReaderCloses) {
-  ASSERT_OK_AND_ASSIGN(auto p, pipetest::MakePipe());
+  ASSERT_OK_AND_ASSIGN(auto p, MakePipe());
   const int page = static_cast<int>(sysconf(_SC_PAGESIZE));
   ASSERT_THAT(fcntl(p.write_end.get(), F_SETPIPE_SZ, page), SyscallSucceeds());
-  ASSERT_OK_AND_ASSIGN(int cap, pipetest::GetPipeSize(p.write_end.get()));
+  ASSERT_OK_AND_ASSIGN(int cap, GetPipeSize(p.write_end.get()));
   const size_t n = static_cast<size_t>(cap) * 3;
-  const std::vector<uint8_t> big = pipetest::Pattern(16, n);
-  ASSERT_OK_AND_ASSIGN(auto result, SharedObject<pipetest::ChildCallResult>::Create());
+  const std::vector<uint8_t> big = Pattern(16, n);
+  ASSERT_OK_AND_ASSIGN(auto result, SharedObject<CallRecord>::Create());
   ASSERT_OK_AND_ASSIGN(Child writer, Child::Fork([&] {
     struct sigaction sa = {};
     sa.sa_handler = SIG_IGN;
     sigaction(SIGPIPE, &sa, nullptr);
     p.read_end.reset();
-    result->ret = write(p.write_end.get(), big.data(), n);
-    result->err = errno;
+    *result = Record("write", write(p.write_end.get(), big.data(), n));
     char c = 0;
     result->extra = write(p.write_end.get(), &c, 1) == -1 ? errno : 0;
     return 0;
@@ -133,7 +132,7 @@ TEST(PipeWrite, BlockedWriterGetsThePartialCountThenEpipeWhenTheReaderCloses) {
   p.write_end.reset();
   ASSERT_THAT(WaitUntilBlocked(writer.pid(), {SYS_write}), SyscallSucceeds())
       << "a write of three times the capacity must block";
-  ASSERT_OK_AND_ASSIGN(int held, pipetest::Fionread(p.read_end.get()));
+  ASSERT_OK_AND_ASSIGN(int held, Fionread(p.read_end.get()));
   EXPECT_EQ(held, cap);
   p.read_end.reset();
   ASSERT_OK_AND_ASSIGN(WaitStatus st, writer.Wait());
@@ -147,7 +146,7 @@ TEST(PipeWrite, BlockedWriterGetsThePartialCountThenEpipeWhenTheReaderCloses) {
 // get_pipe_inode: S_IFIFO | S_IRUSR | S_IWUSR, current_fsuid/fsgid);
 // gVisor's PipeTest.Permissions asserts the same. This tests Linux.
 TEST(PipeEnds, InodeModeIsFifo0600OwnedByTheCaller) {
-  ASSERT_OK_AND_ASSIGN(auto p, pipetest::MakePipe());
+  ASSERT_OK_AND_ASSIGN(auto p, MakePipe());
   struct stat st = {};
   ASSERT_THAT(fstat(p.read_end.get(), &st), SyscallSucceeds());
   EXPECT_EQ(st.st_mode, static_cast<mode_t>(S_IFIFO | 0600)) << std::oct << st.st_mode;
@@ -163,14 +162,14 @@ TEST(PipeEnds, InodeModeIsFifo0600OwnedByTheCaller) {
 // pipe a zero-length write returns 0 and adds nothing (fs/pipe.c,
 // pipe_write: "if (unlikely(total_len == 0)) return 0;").
 TEST(PipeZeroLength, ZeroLengthReadAndWriteReturnZeroAndMoveNothing) {
-  ASSERT_OK_AND_ASSIGN(auto p, pipetest::MakePipe(O_NONBLOCK));
+  ASSERT_OK_AND_ASSIGN(auto p, MakePipe(O_NONBLOCK));
   char c = 'x';
   EXPECT_THAT(write(p.write_end.get(), &c, 0), SyscallSucceedsWithValue(0));
-  ASSERT_OK_AND_ASSIGN(int held, pipetest::Fionread(p.read_end.get()));
+  ASSERT_OK_AND_ASSIGN(int held, Fionread(p.read_end.get()));
   EXPECT_EQ(held, 0);
   ASSERT_THAT(write(p.write_end.get(), &c, 1), SyscallSucceedsWithValue(1));
   EXPECT_THAT(read(p.read_end.get(), &c, 0), SyscallSucceedsWithValue(0));
-  ASSERT_OK_AND_ASSIGN(held, pipetest::Fionread(p.read_end.get()));
+  ASSERT_OK_AND_ASSIGN(held, Fionread(p.read_end.get()));
   EXPECT_EQ(held, 1) << "a zero-length read consumed data";
 }
 

@@ -28,8 +28,8 @@ namespace {
 
 constexpr unsigned kNb = SPLICE_F_NONBLOCK;
 
-pipetest::Pipe NbPipe() {
-  auto p = pipetest::MakePipe(O_NONBLOCK);
+Pipe NbPipe() {
+  auto p = MakePipe(O_NONBLOCK);
   EXPECT_TRUE(p.ok()) << p.error();
   return std::move(p).value();
 }
@@ -58,12 +58,12 @@ std::vector<uint8_t> DrainNonBlocking(int fd, size_t n) {
 TEST(Splice, PipeToPipeMovesTheDataIntact) {
   auto a = NbPipe();
   auto b = NbPipe();
-  auto data = pipetest::Pattern(1, 3000);
+  auto data = Pattern(1, 3000);
   WriteAll(a.write_end.get(), data);
   ASSERT_THAT(splice(a.read_end.get(), nullptr, b.write_end.get(), nullptr, data.size(), kNb),
               SyscallSucceedsWithValue(static_cast<ssize_t>(data.size())));
   EXPECT_EQ(DrainNonBlocking(b.read_end.get(), 2 * data.size()), data);
-  ASSERT_OK_AND_ASSIGN(int left, pipetest::Fionread(a.read_end.get()));
+  ASSERT_OK_AND_ASSIGN(int left, Fionread(a.read_end.get()));
   EXPECT_EQ(left, 0) << "man 2 splice: the data is moved, so the source pipe is empty";
 }
 
@@ -76,7 +76,7 @@ TEST(Splice, FileToPipeToFileWithAndWithoutOffsets) {
   auto p = NbPipe();
   FileDescriptor src = Memfd();
   FileDescriptor dst = Memfd();
-  auto data = pipetest::Pattern(2, 2000);
+  auto data = Pattern(2, 2000);
   WriteAll(src.get(), data);
   ASSERT_THAT(lseek(src.get(), 0, SEEK_SET), SyscallSucceeds());
 
@@ -125,7 +125,7 @@ TEST(Splice, ReturnsZeroAtEndOfInput) {
 TEST(Splice, PartialTransfers) {
   auto a = NbPipe();
   auto b = NbPipe();
-  auto data = pipetest::Pattern(3, 1000);
+  auto data = Pattern(3, 1000);
   WriteAll(a.write_end.get(), data);
   ASSERT_THAT(splice(a.read_end.get(), nullptr, b.write_end.get(), nullptr, 1 << 20, kNb),
               SyscallSucceedsWithValue(1000));
@@ -134,10 +134,10 @@ TEST(Splice, PartialTransfers) {
   // Destination of one page already holding all but 100 bytes.
   const long page = sysconf(_SC_PAGESIZE);
   ASSERT_THAT(fcntl(b.write_end.get(), F_SETPIPE_SZ, page), SyscallSucceeds());
-  auto filler = pipetest::Pattern(4, page - 100);
+  auto filler = Pattern(4, page - 100);
   WriteAll(b.write_end.get(), filler);
   // Source content in one page-aligned buffer larger than the room left.
-  auto big = pipetest::Pattern(5, 300);
+  auto big = Pattern(5, 300);
   WriteAll(a.write_end.get(), big);
   ssize_t moved = splice(a.read_end.get(), nullptr, b.write_end.get(), nullptr, 300, kNb);
   // Linux moves whole pipe buffers between pipes: with one buffer slot and it
@@ -167,7 +167,7 @@ TEST(Splice, PipeToSocketAndSocketToPipe) {
   FileDescriptor s0(sv[0]), s1(sv[1]);
   auto a = NbPipe();
   auto b = NbPipe();
-  auto data = pipetest::Pattern(15, 2500);
+  auto data = Pattern(15, 2500);
   WriteAll(a.write_end.get(), data);
   ASSERT_THAT(splice(a.read_end.get(), nullptr, s0.get(), nullptr, data.size(), kNb),
               SyscallSucceedsWithValue(static_cast<ssize_t>(data.size())));
@@ -184,23 +184,23 @@ TEST(Splice, PipeToSocketAndSocketToPipe) {
 // and the operation would block."
 TEST(Splice, NonBlockOnAnEmptyOrFullPipeIsEagain) {
   // Blocking descriptors: only the flag makes the calls non-blocking.
-  ASSERT_OK_AND_ASSIGN(auto a, pipetest::MakePipe());
-  ASSERT_OK_AND_ASSIGN(auto b, pipetest::MakePipe());
+  ASSERT_OK_AND_ASSIGN(auto a, MakePipe());
+  ASSERT_OK_AND_ASSIGN(auto b, MakePipe());
   EXPECT_THAT(splice(a.read_end.get(), nullptr, b.write_end.get(), nullptr, 10, kNb),
               SyscallFailsWithErrno(EAGAIN))
       << "empty source pipe";
   // Fill b (its write end made non-blocking only for the fill).
   ASSERT_THAT(fcntl(b.write_end.get(), F_SETFL, O_NONBLOCK), SyscallSucceeds());
-  ASSERT_OK_AND_ASSIGN(size_t filled, pipetest::FillNonBlocking(b.write_end.get(), 4096, 1 << 22));
+  ASSERT_OK_AND_ASSIGN(size_t filled, FillNonBlocking(b.write_end.get(), 4096, 1 << 22));
   ASSERT_GT(filled, 0u);
   ASSERT_THAT(fcntl(b.write_end.get(), F_SETFL, 0), SyscallSucceeds());
-  WriteAll(a.write_end.get(), pipetest::Pattern(6, 10));
+  WriteAll(a.write_end.get(), Pattern(6, 10));
   EXPECT_THAT(splice(a.read_end.get(), nullptr, b.write_end.get(), nullptr, 10, kNb),
               SyscallFailsWithErrno(EAGAIN))
       << "full destination pipe";
   EXPECT_THAT(tee(a.read_end.get(), b.write_end.get(), 10, kNb), SyscallFailsWithErrno(EAGAIN))
       << "man 2 tee: tee into a full pipe with SPLICE_F_NONBLOCK";
-  ASSERT_OK_AND_ASSIGN(auto c, pipetest::MakePipe());
+  ASSERT_OK_AND_ASSIGN(auto c, MakePipe());
   EXPECT_THAT(tee(c.read_end.get(), a.write_end.get(), 10, kNb), SyscallFailsWithErrno(EAGAIN))
       << "man 2 tee: tee from an empty pipe with SPLICE_F_NONBLOCK";
 }
@@ -217,8 +217,8 @@ TEST(SpliceErrors, Table) {
   auto q = NbPipe();
   FileDescriptor f = Memfd();
   FileDescriptor g = Memfd();
-  WriteAll(f.get(), pipetest::Pattern(7, 100));
-  WriteAll(p.write_end.get(), pipetest::Pattern(8, 100));
+  WriteAll(f.get(), Pattern(7, 100));
+  WriteAll(p.write_end.get(), Pattern(8, 100));
   loff_t off = 0;
 
   EXPECT_THAT(splice(f.get(), &off, g.get(), nullptr, 10, kNb), SyscallFailsWithErrno(EINVAL))
@@ -251,7 +251,7 @@ TEST(SpliceErrors, Table) {
               SyscallFailsWithErrno(EBADF))
       << "fd_in open write-only";
   // Nothing above moved data: the pipe still holds its 100 bytes.
-  ASSERT_OK_AND_ASSIGN(int left, pipetest::Fionread(p.read_end.get()));
+  ASSERT_OK_AND_ASSIGN(int left, Fionread(p.read_end.get()));
   EXPECT_EQ(left, 100);
 }
 
@@ -262,7 +262,7 @@ TEST(SpliceErrors, Table) {
 TEST(Tee, DuplicatesWithoutConsuming) {
   auto a = NbPipe();
   auto b = NbPipe();
-  auto data = pipetest::Pattern(9, 1500);
+  auto data = Pattern(9, 1500);
   WriteAll(a.write_end.get(), data);
   ASSERT_THAT(tee(a.read_end.get(), b.write_end.get(), 1 << 20, kNb),
               SyscallSucceedsWithValue(1500))
@@ -282,9 +282,9 @@ TEST(TeeErrors, NotAPipeOrTheSamePipeIsEinval) {
   IPCSPEC_NEEDS(Need::MemfdCreate());
   auto a = NbPipe();
   FileDescriptor f = Memfd();
-  WriteAll(f.get(), pipetest::Pattern(10, 10));
+  WriteAll(f.get(), Pattern(10, 10));
   ASSERT_THAT(lseek(f.get(), 0, SEEK_SET), SyscallSucceeds());
-  WriteAll(a.write_end.get(), pipetest::Pattern(11, 10));
+  WriteAll(a.write_end.get(), Pattern(11, 10));
   EXPECT_THAT(tee(f.get(), a.write_end.get(), 10, kNb), SyscallFailsWithErrno(EINVAL))
       << "fd_in a file";
   EXPECT_THAT(tee(a.read_end.get(), f.get(), 10, kNb), SyscallFailsWithErrno(EINVAL))
@@ -296,10 +296,10 @@ TEST(TeeErrors, NotAPipeOrTheSamePipeIsEinval) {
 // man 2 vmsplice: "The vmsplice() system call maps nr_segs ranges of user
 // memory described by iov into a pipe."
 TEST(Vmsplice, UserMemoryIntoAPipeAndOnToAFile) {
-  IPCSPEC_NEEDS(Need::MemfdCreate(), pipetest::VmspliceWorks());
+  IPCSPEC_NEEDS(Need::MemfdCreate(), VmspliceWorks());
   auto p = NbPipe();
-  auto one = pipetest::Pattern(12, 700);
-  auto two = pipetest::Pattern(13, 300);
+  auto one = Pattern(12, 700);
+  auto two = Pattern(13, 300);
   struct iovec iov[2] = {{one.data(), one.size()}, {two.data(), two.size()}};
   ASSERT_THAT(vmsplice(p.write_end.get(), iov, 2, kNb), SyscallSucceedsWithValue(1000));
   FileDescriptor f = Memfd();
@@ -315,9 +315,9 @@ TEST(Vmsplice, UserMemoryIntoAPipeAndOnToAFile) {
 // man 2 vmsplice: "if fd is opened for reading, the vmsplice() call fills
 // nr_segs ranges of user memory described by iov from a pipe."
 TEST(Vmsplice, FromAPipeIntoUserMemory) {
-  IPCSPEC_NEEDS(pipetest::VmspliceWorks());
+  IPCSPEC_NEEDS(VmspliceWorks());
   auto p = NbPipe();
-  auto data = pipetest::Pattern(14, 600);
+  auto data = Pattern(14, 600);
   WriteAll(p.write_end.get(), data);
   std::vector<uint8_t> buf(600);
   struct iovec iov = {buf.data(), buf.size()};
@@ -329,8 +329,8 @@ TEST(Vmsplice, FromAPipeIntoUserMemory) {
 // and the operation would block." / "EBADF fd either not valid, or doesn't
 // refer to a pipe." / "EINVAL nr_segs is greater than IOV_MAX".
 TEST(VmspliceErrors, Table) {
-  IPCSPEC_NEEDS(Need::MemfdCreate(), pipetest::VmspliceWorks());
-  ASSERT_OK_AND_ASSIGN(auto p, pipetest::MakePipe());  // blocking fds
+  IPCSPEC_NEEDS(Need::MemfdCreate(), VmspliceWorks());
+  ASSERT_OK_AND_ASSIGN(auto p, MakePipe());  // blocking fds
   uint8_t byte = 1;
   struct iovec iov = {&byte, 1};
   EXPECT_THAT(vmsplice(-1, &iov, 1, 0), SyscallFailsWithErrno(EBADF)) << "invalid fd";
@@ -341,7 +341,7 @@ TEST(VmspliceErrors, Table) {
   EXPECT_THAT(vmsplice(p.read_end.get(), &iov, 1, kNb), SyscallFailsWithErrno(EAGAIN))
       << "read from an empty pipe with SPLICE_F_NONBLOCK";
   ASSERT_THAT(fcntl(p.write_end.get(), F_SETFL, O_NONBLOCK), SyscallSucceeds());
-  ASSERT_OK_AND_ASSIGN(size_t filled, pipetest::FillNonBlocking(p.write_end.get(), 4096, 1 << 22));
+  ASSERT_OK_AND_ASSIGN(size_t filled, FillNonBlocking(p.write_end.get(), 4096, 1 << 22));
   ASSERT_GT(filled, 0u);
   ASSERT_THAT(fcntl(p.write_end.get(), F_SETFL, 0), SyscallSucceeds());
   EXPECT_THAT(vmsplice(p.write_end.get(), &iov, 1, kNb), SyscallFailsWithErrno(EAGAIN))

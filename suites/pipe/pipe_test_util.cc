@@ -13,9 +13,6 @@
 #include <cstdlib>
 
 namespace ipcspec {
-namespace pipetest {
-
-size_t PageSize() { return static_cast<size_t>(sysconf(_SC_PAGESIZE)); }
 
 size_t DocumentedDefaultCapacity() { return 16 * PageSize(); }
 
@@ -117,14 +114,6 @@ std::vector<uint8_t> Pattern(uint32_t seed, size_t n, size_t offset) {
 }
 
 
-std::string ChildCallResult::ToString() const {
-  if (ret == -2) return "the child did not reach the call";
-  std::string s = "returned " + std::to_string(ret);
-  if (ret == -1) s += " errno " + ErrnoName(err);
-  if (extra != -2) s += ", then " + std::to_string(extra);
-  return s;
-}
-
 // A zero-segment vmsplice into a pipe does nothing and returns 0 where it runs.
 Need VmspliceWorks() {
   return Need::Feature("vmsplice", []() -> std::optional<std::string> {
@@ -137,5 +126,4 @@ Need VmspliceWorks() {
   });
 }
 
-}  // namespace pipetest
 }  // namespace ipcspec

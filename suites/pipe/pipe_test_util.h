@@ -15,16 +15,14 @@
 #include <string>
 #include <vector>
 
+#include "impl/core/child_report.h"  // what children report
 #include "impl/core/deadline.h"
 #include "impl/core/file_descriptor.h"
 #include "impl/core/needs.h"
 #include "impl/core/posix_error.h"
+#include "impl/core/shared_memory.h"  // PageSize
 
 namespace ipcspec {
-namespace pipetest {
-
-// sysconf(_SC_PAGESIZE).
-size_t PageSize();
 
 // man 7 pipe, "Pipe capacity": "Since Linux 2.6.35, the default pipe
 // capacity is 16 pages".
@@ -79,29 +77,9 @@ inline uint8_t PatternByte(uint32_t seed, size_t i) {
 }
 std::vector<uint8_t> Pattern(uint32_t seed, size_t n, size_t offset = 0);
 
-// A result a child reports through shared memory.
-struct ChildCallResult {
-  long ret = -2;   // the call's return value (-2: not reached)
-  int err = 0;     // errno when ret == -1
-  long extra = -2; // a second value (e.g. F_GETPIPE_SZ afterwards)
-  std::string ToString() const;
-};
-
 // `feature:vmsplice`: vmsplice(2) runs here. gVisor does not implement it
 // (ENOSYS) and a container runtime's seccomp profile may refuse it (EPERM,
 // podman's default profile): the vmsplice tests skip for this need.
 Need VmspliceWorks();
 
-}  // namespace pipetest
 }  // namespace ipcspec
-
-// Inside a rapidcheck property: fails the case with a message (streamed)
-// unless `cond` holds.
-#define PIPETEST_RC_CHECK(cond, msg)                                       \
-  do {                                                                     \
-    if (!(cond)) {                                                         \
-      std::ostringstream pipetest_os_;                                     \
-      pipetest_os_ << "check failed: " #cond "\n" << msg;                  \
-      RC_FAIL(pipetest_os_.str());                                         \
-    }                                                                      \
-  } while (0)

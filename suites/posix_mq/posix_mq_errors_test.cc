@@ -20,6 +20,7 @@
 
 #include "gtest/gtest.h"
 #include "impl/core/blocked.h"
+#include "impl/core/child_report.h"
 #include "impl/core/cleanup.h"
 #include "impl/core/deadline.h"
 #include "impl/core/needs.h"
@@ -261,21 +262,18 @@ TEST(PosixMqErrors, FileTypeBitsInModeAreIgnored) {
 // RLIMIT_NOFILE in getrlimit(2))."
 TEST(PosixMqErrors, OpenAtTheDescriptorLimitIsEmfile) {
   PosixMqName name(UniqueMqName("emfile"));  // the parent unlinks what the child made
-  ASSERT_OK_AND_ASSIGN(WaitStatus st, ForkAndWait([&] {
-                         int lowest = LowestFreeFd();
-                         if (lowest < 0) return 101;
-                         struct rlimit rl = {static_cast<rlim_t>(lowest),
-                                             static_cast<rlim_t>(lowest)};
-                         if (setrlimit(RLIMIT_NOFILE, &rl) != 0) return 102;
-                         struct mq_attr a = {0, 2, 8, 0};
-                         mqd_t q = mq_open(name.c_str(), O_RDWR | O_CREAT, 0600, &a);
-                         return q == static_cast<mqd_t>(-1) ? errno : 0;
-                       }));
-  EXPECT_TRUE(st.ExitedWith(EMFILE))
+  ASSERT_OK_AND_ASSIGN(auto calls, CallsInChild<2>([&](CallRecords<2>& r) {
+    const int lowest = LowestFreeFd();
+    struct rlimit rl = {static_cast<rlim_t>(lowest), static_cast<rlim_t>(lowest)};
+    r[0] = Record("setrlimit(RLIMIT_NOFILE)", lowest < 0 ? -1 : setrlimit(RLIMIT_NOFILE, &rl));
+    if (r[0].failed()) return;
+    struct mq_attr a = {0, 2, 8, 0};
+    r[1] = Record("mq_open", mq_open(name.c_str(), O_RDWR | O_CREAT, 0600, &a));
+  }));
+  EXPECT_TRUE(calls[1].FailedWith(EMFILE))
       << "man 3 mq_open: \"EMFILE The per-process limit on the number of open file and message "
-         "queue descriptors has been reached\" (RLIMIT_NOFILE = the lowest free descriptor; "
-         "the child's exit code is the errno): "
-      << st;
+         "queue descriptors has been reached\" (RLIMIT_NOFILE = the lowest free descriptor): "
+      << ToString(calls);
 }
 
 // man 3 mq_open: "ENOSPC Insufficient space for the creation of a new message
@@ -289,28 +287,30 @@ TEST(PosixMqErrors, CreateBeyondQueuesMaxIsEnospc) {
   ASSERT_NO_ERRNO(WriteProcLong(kQueuesMax, 1));
   ASSERT_OK_AND_ASSIGN(Queue q, MakeQueue(2, 8));  // the namespace's one queue
   PosixMqName second(UniqueMqName("second"));
-  ASSERT_OK_AND_ASSIGN(WaitStatus st, ForkAndWait([&] {
-                         if (DropCapability(CAP_SYS_RESOURCE) != 0) return 101;
-                         struct mq_attr a = {0, 2, 8, 0};
-                         mqd_t m = mq_open(second.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600, &a);
-                         return m == static_cast<mqd_t>(-1) ? errno : 0;
-                       }));
-  EXPECT_TRUE(st.ExitedWith(ENOSPC))
+  ASSERT_OK_AND_ASSIGN(auto calls, CallsInChild<2>([&](CallRecords<2>& r) {
+    // DropCapability returns the errno of its capset(2).
+    r[0] = Record("capset(drop CAP_SYS_RESOURCE)",
+                  (errno = DropCapability(CAP_SYS_RESOURCE)) == 0 ? 0 : -1);
+    if (r[0].failed()) return;
+    struct mq_attr a = {0, 2, 8, 0};
+    r[1] = Record("mq_open", mq_open(second.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600, &a));
+  }));
+  EXPECT_TRUE(calls[1].FailedWith(ENOSPC))
       << "man 3 mq_open: \"ENOSPC Insufficient space for the creation of a new message queue. "
          "This probably occurred because the queues_max limit was encountered\" (queues_max 1, "
-         "one queue; child without CAP_SYS_RESOURCE; exit code is the errno): "
-      << st;
+         "one queue; child without CAP_SYS_RESOURCE): "
+      << ToString(calls);
 }
 
 // Opens `n` (O_CREAT | O_EXCL, attr `a` or NULL) in a child whose
-// RLIMIT_MSGQUEUE is `limit`: the child's exit code is 0 or the errno.
-PosixErrorOr<WaitStatus> OpenUnderMsgqueueLimit(rlim_t limit, const PosixMqName& n,
-                                                const struct mq_attr* a) {
-  return ForkAndWait([limit, &n, a] {
+// RLIMIT_MSGQUEUE is `limit`: records [0] setrlimit, [1] mq_open.
+PosixErrorOr<CallRecords<2>> OpenUnderMsgqueueLimit(rlim_t limit, const PosixMqName& n,
+                                                    const struct mq_attr* a) {
+  return CallsInChild<2>([limit, &n, a](CallRecords<2>& r) {
     struct rlimit rl = {limit, limit};
-    if (setrlimit(RLIMIT_MSGQUEUE, &rl) != 0) return 101;
-    mqd_t q = mq_open(n.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600, a);
-    return q == static_cast<mqd_t>(-1) ? errno : 0;
+    r[0] = Record("setrlimit(RLIMIT_MSGQUEUE)", setrlimit(RLIMIT_MSGQUEUE, &rl));
+    if (r[0].failed()) return;
+    r[1] = Record("mq_open", mq_open(n.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600, a));
   });
 }
 
@@ -328,17 +328,17 @@ TEST(PosixMqErrors, CreateBeyondRlimitMsgqueueIsEmfile) {
   PosixMqName name(UniqueMqName("rlimit"));
   PosixMqName huge(UniqueMqName("rlimit_huge"));
   struct mq_attr small = {0, 8, 1024, 0};  // 8 KiB of messages
-  ASSERT_OK_AND_ASSIGN(WaitStatus st, OpenUnderMsgqueueLimit(4096, name, &small));
-  EXPECT_TRUE(st.ExitedWith(EMFILE))
+  ASSERT_OK_AND_ASSIGN(auto calls, OpenUnderMsgqueueLimit(4096, name, &small));
+  EXPECT_TRUE(calls[1].FailedWith(EMFILE))
       << "man 2 getrlimit: RLIMIT_MSGQUEUE \"is enforced for mq_open(3)\": a queue of 8 x 1024 "
-         "bytes under a 4096-byte limit is refused (Linux: EMFILE; exit code is the errno): "
-      << st;
+         "bytes under a 4096-byte limit is refused (Linux: EMFILE): "
+      << ToString(calls);
   struct mq_attr big = {0, 65536, 65536, 0};
-  ASSERT_OK_AND_ASSIGN(st, OpenUnderMsgqueueLimit(4096, huge, &big));
-  EXPECT_TRUE(st.ExitedWith(EMFILE) || st.ExitedWith(EINVAL))
+  ASSERT_OK_AND_ASSIGN(auto huge_calls, OpenUnderMsgqueueLimit(4096, huge, &big));
+  EXPECT_TRUE(huge_calls[1].FailedWith(EMFILE) || huge_calls[1].FailedWith(EINVAL))
       << "a queue of 65536 x 65536 bytes is refused: EINVAL above msg_max without "
          "CAP_SYS_RESOURCE (man 3 mq_open), EMFILE under RLIMIT_MSGQUEUE with it: "
-      << st;
+      << ToString(huge_calls);
 }
 
 // man 2 getrlimit: RLIMIT_MSGQUEUE: "Each message queue that the user creates
@@ -352,12 +352,12 @@ TEST(PosixMqErrors, DefaultSizedQueueCountsAgainstRlimitMsgqueue) {
   ASSERT_OK_AND_ASSIGN(long msgsize_default, ReadProcLong(kMsgsizeDefault));
   PosixMqName name(UniqueMqName("rlimit_defaults"));
   rlim_t half = static_cast<rlim_t>(msg_default * msgsize_default / 2);
-  ASSERT_OK_AND_ASSIGN(WaitStatus st, OpenUnderMsgqueueLimit(half, name, nullptr));
-  EXPECT_TRUE(st.ExitedWith(EMFILE))
+  ASSERT_OK_AND_ASSIGN(auto calls, OpenUnderMsgqueueLimit(half, name, nullptr));
+  EXPECT_TRUE(calls[1].FailedWith(EMFILE))
       << "man 2 getrlimit: RLIMIT_MSGQUEUE counts a queue made with the default attributes "
          "(attr NULL: "
       << msg_default << " x " << msgsize_default << " bytes) under a limit of half that "
-      << "(Linux: EMFILE; exit code is the errno): " << st;
+      << "(Linux: EMFILE): " << ToString(calls);
 }
 
 // man 3 mq_send: "If the message queue is already full ... If the O_NONBLOCK
@@ -412,25 +412,30 @@ TEST(PosixMqErrors, OneQueueOpenedReadOnlySeveralTimes) {
 TEST(PosixMqErrors, ExclusiveCreationIsAtomicAcrossProcesses) {
   PosixMqName name(UniqueMqName("race"));
   constexpr int kRacers = 8;
+  ASSERT_OK_AND_ASSIGN(auto opens, SharedObject<CallRecords<kRacers>>::Create());
   std::vector<Child> racers;
   for (int i = 0; i < kRacers; ++i) {
-    ASSERT_OK_AND_ASSIGN(Child c, Child::Fork([&] {
+    ASSERT_OK_AND_ASSIGN(Child c, Child::Fork([&, i] {
                            struct mq_attr a = {0, 2, 8, 0};
-                           mqd_t q = mq_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600, &a);
-                           return q == static_cast<mqd_t>(-1) ? errno : 0;
+                           (*opens)[i] = Record(
+                               "mq_open", mq_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600, &a));
+                           return 0;
                          }));
     racers.push_back(std::move(c));
   }
-  int created = 0, eexist = 0;
   for (Child& c : racers) {
     ASSERT_OK_AND_ASSIGN(WaitStatus st, c.Wait());
-    if (st.ExitedWith(0)) ++created;
-    if (st.ExitedWith(EEXIST)) ++eexist;
+    ASSERT_NO_ERRNO(ReachedEnd(st, "a racing child"));
+  }
+  int created = 0, eexist = 0;
+  for (const CallRecord& r : *opens) {
+    if (r.ret >= 0) ++created;
+    if (r.FailedWith(EEXIST)) ++eexist;
   }
   EXPECT_EQ(created, 1) << "POSIX mq_open: the check and the creation \"shall be atomic\": "
                            "exactly one of "
-                        << kRacers << " O_CREAT|O_EXCL opens creates the queue";
-  EXPECT_EQ(eexist, kRacers - 1) << "man 3 mq_open: the others fail EEXIST";
+                        << kRacers << " O_CREAT|O_EXCL opens creates the queue: " << ToString(*opens);
+  EXPECT_EQ(eexist, kRacers - 1) << "man 3 mq_open: the others fail EEXIST: " << ToString(*opens);
 }
 
 // --- mq_unlink --------------------------------------------------------------
@@ -585,28 +590,33 @@ TEST(PosixMqErrors, BlockedCallsInterruptedBySignalsFailEintrOrRestart) {
   ASSERT_OK_AND_ASSIGN(Queue empty, MakeQueue(1, 16));
   ASSERT_OK_AND_ASSIGN(auto handled, SharedObject<std::atomic<int>>::Create(0));
 
-  // The child installs the handler (SA_RESTART or not), then makes `call`.
-  auto run = [&](bool restart, std::function<int()> call) {
+  ASSERT_OK_AND_ASSIGN(auto rec, SharedObject<CallRecord>::Create());
+
+  // The child installs the handler (SA_RESTART or not), then makes `call`
+  // and records it in *rec.
+  auto run = [&](bool restart, std::function<CallRecord()> call) {
+    *rec = CallRecord{};
     return Child::Fork([&, restart, call] {
       g_handled = handled.get();
       struct sigaction sa = {};
       sa.sa_handler = CountSignal;
       sa.sa_flags = restart ? SA_RESTART : 0;
       sigemptyset(&sa.sa_mask);
-      if (sigaction(SIGUSR1, &sa, nullptr) != 0) return 101;
-      return call();
+      *rec = Record("sigaction(SIGUSR1)", sigaction(SIGUSR1, &sa, nullptr));
+      if (!rec->failed()) *rec = call();
+      return 0;
     });
   };
   // Priority 3: only the children send with it (a mutant may single them out).
-  auto send = [&] { return mq_send(full.fd(), "b", 1, 3) == 0 ? 0 : errno; };
+  auto send = [&] { return Record("mq_send", mq_send(full.fd(), "b", 1, 3)); };
   auto receive = [&] {
     char buf[16];
-    return mq_receive(empty.fd(), buf, sizeof buf, nullptr) >= 0 ? 0 : errno;
+    return Record("mq_receive", mq_receive(empty.fd(), buf, sizeof buf, nullptr));
   };
   struct Case {
     const char* what;
     long nr;
-    std::function<int()> call;
+    std::function<CallRecord()> call;
   };
   for (const Case& c : {Case{"mq_send on a full queue", SYS_mq_timedsend, send},
                         Case{"mq_receive on an empty queue", SYS_mq_timedreceive, receive}}) {
@@ -614,9 +624,10 @@ TEST(PosixMqErrors, BlockedCallsInterruptedBySignalsFailEintrOrRestart) {
     ASSERT_NO_ERRNO(WaitUntilBlocked(child.pid(), {c.nr})) << c.what;
     ASSERT_NO_ERRNO(child.Signal(SIGUSR1));
     ASSERT_OK_AND_ASSIGN(WaitStatus st, child.Wait());
-    EXPECT_TRUE(st.ExitedWith(EINTR))
+    EXPECT_TRUE(st.ExitedWith(0)) << st;
+    EXPECT_TRUE(rec->FailedWith(EINTR))
         << "man 7 signal: without SA_RESTART a blocked " << c.what
-        << " \"fails with the error EINTR\" (child's exit code is the errno): " << st;
+        << " \"fails with the error EINTR\": " << *rec;
   }
   struct mq_attr a;
   ASSERT_THAT(mq_getattr(full.fd(), &a), SyscallSucceeds());
@@ -636,9 +647,10 @@ TEST(PosixMqErrors, BlockedCallsInterruptedBySignalsFailEintrOrRestart) {
   char buf[16];
   ASSERT_THAT(mq_receive(full.fd(), buf, sizeof buf, nullptr), SyscallSucceedsWithValue(1));
   ASSERT_OK_AND_ASSIGN(WaitStatus st, child.Wait());
-  EXPECT_TRUE(st.ExitedWith(0)) << "man 7 signal: with SA_RESTART the send is restarted, not "
-                                   "failed EINTR (child's exit code is the errno): "
-                                << st;
+  EXPECT_TRUE(st.ExitedWith(0)) << st;
+  EXPECT_EQ(rec->ret, 0) << "man 7 signal: with SA_RESTART the send is restarted, not "
+                            "failed EINTR: "
+                         << *rec;
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "gtest/gtest.h"
+#include "impl/core/child_report.h"
 #include "impl/core/cleanup.h"
 #include "impl/core/process.h"
 #include "impl/core/syscall_matchers.h"
@@ -43,12 +44,12 @@ struct sigevent NoneEvent() {
   return ev;
 }
 
-// A child of this process tries to register (SIGEV_NONE) on `fd`: its exit
-// code is 0 or the errno.
-PosixErrorOr<WaitStatus> ChildRegisters(int fd) {
-  return ForkAndWait([fd] {
+// A child of this process tries to register (SIGEV_NONE) on `fd`: the record
+// of its mq_notify.
+PosixErrorOr<CallRecord> ChildRegisters(int fd) {
+  return CallInChild([fd] {
     struct sigevent ev = NoneEvent();
-    return mq_notify(fd, &ev) == 0 ? 0 : errno;
+    return Record("mq_notify", mq_notify(fd, &ev));
   });
 }
 
@@ -90,19 +91,19 @@ TEST(PosixMqNotify, SigevNoneRegistersButSendsNothing) {
   struct sigevent ev = NoneEvent();
   ev.sigev_signo = SIGUSR1;  // ignored for SIGEV_NONE
   ASSERT_THAT(mq_notify(q.fd(), &ev), SyscallSucceeds());
-  ASSERT_OK_AND_ASSIGN(WaitStatus st, ChildRegisters(q.fd()));
-  EXPECT_TRUE(st.ExitedWith(EBUSY))
+  ASSERT_OK_AND_ASSIGN(CallRecord other, ChildRegisters(q.fd()));
+  EXPECT_TRUE(other.FailedWith(EBUSY))
       << "man 3 mq_notify: SIGEV_NONE: \"the calling process is registered as the target for "
-         "notification\" (another process's mq_notify is EBUSY; exit code is the errno): "
-      << st;
+         "notification\" (another process's mq_notify is EBUSY): the child's "
+      << other;
   ASSERT_THAT(mq_send(q.fd(), "m", 1, 0), SyscallSucceeds());
   EXPECT_FALSE(usr1.Take(nullptr)) << "man 3 mq_notify: SIGEV_NONE: \"when a message arrives, "
                                       "no notification is sent\"";
-  ASSERT_OK_AND_ASSIGN(st, ChildRegisters(q.fd()));
-  EXPECT_TRUE(st.ExitedWith(0))
+  ASSERT_OK_AND_ASSIGN(other, ChildRegisters(q.fd()));
+  EXPECT_EQ(other.ret, 0)
       << "Linux: the SIGEV_NONE registration ends when the message arrives (man 3 mq_notify: "
-         "\"Notification occurs once\"), so another process can register: "
-      << st;
+         "\"Notification occurs once\"), so another process can register: the child's "
+      << other;
 }
 
 // man 3 mq_notify: "EBUSY Another process has already registered to receive
@@ -143,8 +144,8 @@ TEST(PosixMqNotify, InvalidSigeventIsEinval) {
            "sevp->sigev_signo is not a valid signal number.\" (sigev_signo "
         << signo << ")";
   }
-  ASSERT_OK_AND_ASSIGN(WaitStatus st, ChildRegisters(q.fd()));
-  EXPECT_TRUE(st.ExitedWith(0)) << "a refused mq_notify registers nothing: " << st;
+  ASSERT_OK_AND_ASSIGN(CallRecord other, ChildRegisters(q.fd()));
+  EXPECT_EQ(other.ret, 0) << "a refused mq_notify registers nothing: the child's " << other;
 }
 
 // man 3 mq_notify: "If sevp is NULL, and the calling process is currently
@@ -160,16 +161,17 @@ TEST(PosixMqNotify, NullRequestRemovesOnlyTheCallersRegistration) {
          "EINVAL)";
   struct sigevent ev = NoneEvent();
   ASSERT_THAT(mq_notify(q.fd(), &ev), SyscallSucceeds());
-  ASSERT_OK_AND_ASSIGN(WaitStatus st, ForkAndWait([&] {
-                         if (mq_notify(q.fd(), nullptr) != 0) return 100 + errno;
+  ASSERT_OK_AND_ASSIGN(auto child, CallsInChild<2>([&](CallRecords<2>& r) {
+                         r[0] = Record("mq_notify(NULL)", mq_notify(q.fd(), nullptr));
+                         if (r[0].failed()) return;
                          struct sigevent e = NoneEvent();
-                         return mq_notify(q.fd(), &e) == 0 ? 0 : errno;
+                         r[1] = Record("mq_notify", mq_notify(q.fd(), &e));
                        }));
-  EXPECT_TRUE(st.ExitedWith(EBUSY))
+  EXPECT_TRUE(child[0].ret == 0 && child[1].FailedWith(EBUSY))
       << "man 3 mq_notify: NULL removes the registration only if \"the calling process is "
          "currently registered\": another process's mq_notify(NULL) succeeds and leaves ours "
-         "(its next registration is EBUSY): "
-      << st;
+         "(its next registration is EBUSY): the child's "
+      << ToString(child);
 }
 
 // man 3 mq_notify: SIGEV_SIGNAL "Notify the process by sending the signal
@@ -272,20 +274,21 @@ TEST(PosixMqNotify, MqCloseRemovesTheCallersRegistration) {
   ASSERT_OK_AND_ASSIGN(MqDescriptor second, OpenMq(q.name.get(), O_RDWR | O_CLOEXEC));
   struct sigevent ev = NoneEvent();
   ASSERT_THAT(mq_notify(second.get(), &ev), SyscallSucceeds());
-  ASSERT_OK_AND_ASSIGN(WaitStatus st, ForkAndWait([&] {
-                         if (mq_close(second.get()) != 0) return 100;
+  ASSERT_OK_AND_ASSIGN(auto child, CallsInChild<2>([&](CallRecords<2>& r) {
+                         r[0] = Record("mq_close", mq_close(second.get()));
+                         if (r[0].failed()) return;
                          struct sigevent e = NoneEvent();
-                         return mq_notify(q.fd(), &e) == 0 ? 0 : errno;
+                         r[1] = Record("mq_notify", mq_notify(q.fd(), &e));
                        }));
-  EXPECT_TRUE(st.ExitedWith(EBUSY))
+  EXPECT_TRUE(child[0].ret == 0 && child[1].FailedWith(EBUSY))
       << "man 3 mq_close: only \"the calling process\"'s request is removed: a child's "
-         "mq_close of its copy leaves ours (its mq_notify is EBUSY): "
-      << st;
+         "mq_close of its copy leaves ours (its mq_notify is EBUSY): the child's "
+      << ToString(child);
   ASSERT_THAT(mq_close(second.release()), SyscallSucceeds());
-  ASSERT_OK_AND_ASSIGN(st, ChildRegisters(q.fd()));
-  EXPECT_TRUE(st.ExitedWith(0)) << "man 3 mq_close: the request \"is removed, and another "
-                                   "process can now attach a notification request\": "
-                                << st;
+  ASSERT_OK_AND_ASSIGN(CallRecord other, ChildRegisters(q.fd()));
+  EXPECT_EQ(other.ret, 0) << "man 3 mq_close: the request \"is removed, and another "
+                             "process can now attach a notification request\": the child's "
+                          << other;
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 
 #include "gtest/gtest.h"
 #include "impl/core/blocked.h"
+#include "impl/core/child_report.h"
 #include "impl/core/cleanup.h"
 #include "impl/core/needs.h"
 #include "impl/core/privilege.h"
@@ -466,11 +467,11 @@ TEST(PosixMq, BlockingSendWaitsUntilAReceiveMakesRoom) {
 // open message queue description."
 TEST(PosixMq, SetattrChangesOnlyONonblockAndForkSharesIt) {
   ASSERT_OK_AND_ASSIGN(Queue q, MakeQueue(3, 16));
-  ASSERT_OK_AND_ASSIGN(WaitStatus st, ForkAndWait([&] {
+  ASSERT_OK_AND_ASSIGN(CallRecord set, CallInChild([&] {
                          struct mq_attr a = {O_NONBLOCK, 99, 99, 99};
-                         return mq_setattr(q.fd(), &a, nullptr) == 0 ? 0 : errno;
+                         return Record("mq_setattr", mq_setattr(q.fd(), &a, nullptr));
                        }));
-  ASSERT_TRUE(st.ExitedWith(0)) << "child's mq_setattr: " << st;
+  ASSERT_EQ(set.ret, 0) << "the child's " << set;
   ASSERT_OK_AND_ASSIGN(struct mq_attr a, GetMqAttr(q.fd()));
   EXPECT_EQ(a.mq_flags & O_NONBLOCK, O_NONBLOCK)
       << "man 7 mq_overview: after fork the descriptors \"share the flags (mq_flags)\": the "
@@ -495,22 +496,22 @@ TEST(PosixMq, NotifyHasOnlyOneRegistrant) {
   none.sigev_notify = SIGEV_NONE;
   ASSERT_THAT(mq_notify(q.fd(), &none), SyscallSucceeds());
   auto child_registers = [&] {
-    return ForkAndWait([&] {
+    return CallInChild([&] {
       struct sigevent ev = {};
       ev.sigev_notify = SIGEV_NONE;
-      return mq_notify(q.fd(), &ev) == 0 ? 0 : errno;
+      return Record("mq_notify", mq_notify(q.fd(), &ev));
     });
   };
-  ASSERT_OK_AND_ASSIGN(WaitStatus st, child_registers());
-  EXPECT_TRUE(st.ExitedWith(EBUSY))
+  ASSERT_OK_AND_ASSIGN(CallRecord r, child_registers());
+  EXPECT_TRUE(r.FailedWith(EBUSY))
       << "man 3 mq_notify: \"EBUSY Another process has already registered to receive "
-         "notification for this message queue.\" (child exit code is the errno): "
-      << st;
+         "notification for this message queue.\": the child's "
+      << r;
   ASSERT_THAT(mq_notify(q.fd(), nullptr), SyscallSucceeds());
-  ASSERT_OK_AND_ASSIGN(st, child_registers());
-  EXPECT_TRUE(st.ExitedWith(0)) << "man 3 mq_notify: after the registration is removed "
-                                   "\"another process can then register\": "
-                                << st;
+  ASSERT_OK_AND_ASSIGN(r, child_registers());
+  EXPECT_EQ(r.ret, 0) << "man 3 mq_notify: after the registration is removed "
+                         "\"another process can then register\": the child's "
+                      << r;
 }
 
 // man 3 mq_notify: "Notification occurs once: after a notification is
@@ -580,18 +581,21 @@ TEST(PosixMq, NoNotificationWhileAReceiverIsBlocked) {
   BlockedSignal usr1(SIGUSR1);
   struct sigevent ev = SignalEvent(SIGUSR1);
   ASSERT_THAT(mq_notify(q.fd(), &ev), SyscallSucceeds());
+  ASSERT_OK_AND_ASSIGN(auto got, SharedObject<CallRecord>::Create());
   ASSERT_OK_AND_ASSIGN(Child c, Child::Fork([&] {
-                         char buf[16];
-                         ssize_t n = mq_receive(q.fd(), buf, sizeof buf, nullptr);
-                         if (n < 0) return errno;
-                         return n == 4 && std::memcmp(buf, "wake", 4) == 0 ? 0 : 200;
+                         char buf[16] = {};
+                         *got = Record("mq_receive", mq_receive(q.fd(), buf, sizeof buf, nullptr));
+                         got->extra = std::memcmp(buf, "wake", 4) == 0;  // 1: it read "wake"
+                         return 0;
                        }));
   ASSERT_NO_ERRNO(WaitUntilBlocked(c.pid(), {SYS_mq_timedreceive}));
   ASSERT_THAT(mq_send(q.fd(), "wake", 4, 0), SyscallSucceeds());
   ASSERT_OK_AND_ASSIGN(WaitStatus st, c.Wait());
-  EXPECT_TRUE(st.ExitedWith(0)) << "man 3 mq_notify: \"the message is delivered to the process "
-                                   "... calling mq_receive(3)\": "
-                                << st;
+  EXPECT_TRUE(st.ExitedWith(0)) << st;
+  EXPECT_TRUE(got->ret == 4 && got->extra == 1)
+      << "man 3 mq_notify: \"the message is delivered to the process ... calling "
+         "mq_receive(3)\": the child's "
+      << *got << " (then 1: the message was \"wake\")";
   EXPECT_FALSE(usr1.Take(nullptr))
       << "man 3 mq_notify: with a receiver waiting \"any message notification registration is "
          "ignored\"";
@@ -634,14 +638,16 @@ TEST(PosixMq, UnlinkRemovesTheNameAtOnceAndTheQueueAtLastClose) {
 // shut down." (Here: until this test's IPC namespace goes.)
 TEST(PosixMq, QueueOutlivesItsCreator) {
   PosixMqName name(UniqueMqName("persist"));  // owner from the start: unlinks at the end
-  ASSERT_OK_AND_ASSIGN(WaitStatus st, ForkAndWait([&] {
+  ASSERT_OK_AND_ASSIGN(auto made, CallsInChild<2>([&](CallRecords<2>& r) {
                          struct mq_attr a = {0, 2, 16, 0};
                          mqd_t q = mq_open(name.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600, &a);
-                         if (q == static_cast<mqd_t>(-1)) return errno;
-                         return mq_send(q, "persist", 7, 7) == 0 ? 0 : errno;
+                         r[0] = Record("mq_open", q);
+                         if (q != static_cast<mqd_t>(-1)) {
+                           r[1] = Record("mq_send", mq_send(q, "persist", 7, 7));
+                         }
                          // exits without mq_close or mq_unlink
                        }));
-  ASSERT_TRUE(st.ExitedWith(0)) << "creator child: " << st;
+  ASSERT_EQ(made[1].ret, 0) << "creator child: " << ToString(made);
   ASSERT_OK_AND_ASSIGN(MqDescriptor q, OpenMq(name.get(), O_RDONLY | O_CLOEXEC));
   char buf[16];
   unsigned prio = 0;

@@ -16,6 +16,7 @@
 
 #include "gtest/gtest.h"
 #include "impl/core/blocked.h"
+#include "impl/core/child_report.h"
 #include "impl/core/cleanup.h"
 #include "impl/core/process.h"
 #include "impl/core/shared_memory.h"
@@ -83,21 +84,18 @@ TEST(PosixSemErrors, NameLengthsAndForms) {
 TEST(PosixSemErrors, OpenAtTheDescriptorLimitIsEmfile) {
   const std::string name = UniqueSemName("emfile");
   Cleanup unlink = UnlinkAtExit(name);
-  ASSERT_OK_AND_ASSIGN(WaitStatus st, ForkAndWait([&] {
-                         int lowest = open("/dev/null", O_RDONLY | O_CLOEXEC);
-                         if (lowest < 0) return 101;
-                         close(lowest);
-                         struct rlimit rl = {static_cast<rlim_t>(lowest),
-                                             static_cast<rlim_t>(lowest)};
-                         if (setrlimit(RLIMIT_NOFILE, &rl) != 0) return 102;
-                         sem_t* s = sem_open(name.c_str(), O_CREAT, 0600, 1);
-                         return s == SEM_FAILED ? errno : 0;
-                       }));
-  EXPECT_TRUE(st.ExitedWith(EMFILE))
+  ASSERT_OK_AND_ASSIGN(auto calls, CallsInChild<2>([&](CallRecords<2>& r) {
+    const int lowest = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (lowest >= 0) close(lowest);
+    struct rlimit rl = {static_cast<rlim_t>(lowest), static_cast<rlim_t>(lowest)};
+    r[0] = Record("setrlimit(RLIMIT_NOFILE)", lowest < 0 ? -1 : setrlimit(RLIMIT_NOFILE, &rl));
+    if (r[0].failed()) return;
+    r[1] = Record("sem_open", sem_open(name.c_str(), O_CREAT, 0600, 1) == SEM_FAILED ? -1 : 0);
+  }));
+  EXPECT_TRUE(calls[1].FailedWith(EMFILE))
       << "man 3 sem_open: \"EMFILE The per-process limit on the number of open file "
-         "descriptors has been reached.\" (RLIMIT_NOFILE = the lowest free descriptor; exit "
-         "code is the errno): "
-      << st;
+         "descriptors has been reached.\" (RLIMIT_NOFILE = the lowest free descriptor): "
+      << ToString(calls);
 }
 
 // POSIX sem_open: "If a process makes multiple successful calls to sem_open()
@@ -160,24 +158,28 @@ TEST(PosixSemErrors, TimedwaitInterruptedBySignalFailsEintr) {
   ASSERT_OK_AND_ASSIGN(auto mem, SharedObject<sem_t>::Create());
   ASSERT_THAT(sem_init(mem.get(), 1, 0), SyscallSucceeds());
   Cleanup destroy([&] { sem_destroy(mem.get()); });
+  ASSERT_OK_AND_ASSIGN(auto rec, SharedObject<CallRecord>::Create());
   ASSERT_OK_AND_ASSIGN(Child c, Child::Fork([&] {
                          struct sigaction sa = {};
                          sa.sa_handler = Nothing;
                          sigemptyset(&sa.sa_mask);
-                         if (sigaction(SIGUSR1, &sa, nullptr) != 0) return 101;
+                         *rec = Record("sigaction(SIGUSR1)", sigaction(SIGUSR1, &sa, nullptr));
+                         if (rec->failed()) return 0;
                          struct timespec until;
                          clock_gettime(CLOCK_REALTIME, &until);
                          until.tv_sec += 8;
-                         return sem_timedwait(mem.get(), &until) == 0 ? 0 : errno;
+                         *rec = Record("sem_timedwait", sem_timedwait(mem.get(), &until));
+                         return 0;
                        }));
   ASSERT_NO_ERRNO(WaitUntilBlocked(c.pid(), {SYS_futex}))
       << "man 3 sem_wait: sem_timedwait on a zero semaphore blocks";
   ASSERT_NO_ERRNO(c.Signal(SIGUSR1));
   ASSERT_OK_AND_ASSIGN(WaitStatus st, c.Wait());
-  EXPECT_TRUE(st.ExitedWith(EINTR))
+  EXPECT_TRUE(st.ExitedWith(0)) << st;
+  EXPECT_TRUE(rec->FailedWith(EINTR))
       << "man 3 sem_wait: \"EINTR The call was interrupted by a signal handler\" (handler "
-         "without SA_RESTART; exit code is the errno, 110 = ETIMEDOUT): "
-      << st;
+         "without SA_RESTART): "
+      << *rec;
   EXPECT_EQ(ValueOf(mem.get()), 0) << "the interrupted wait took nothing";
 }
 
@@ -188,21 +190,24 @@ TEST(PosixSemErrors, WaitInterruptedBySignalFailsEintr) {
   ASSERT_OK_AND_ASSIGN(auto mem, SharedObject<sem_t>::Create());
   ASSERT_THAT(sem_init(mem.get(), 1, 0), SyscallSucceeds());
   Cleanup destroy([&] { sem_destroy(mem.get()); });
+  ASSERT_OK_AND_ASSIGN(auto rec, SharedObject<CallRecord>::Create());
   ASSERT_OK_AND_ASSIGN(Child c, Child::Fork([&] {
                          struct sigaction sa = {};
                          sa.sa_handler = Nothing;
                          sigemptyset(&sa.sa_mask);
-                         if (sigaction(SIGUSR1, &sa, nullptr) != 0) return 101;
-                         return sem_wait(mem.get()) == 0 ? 0 : errno;
+                         *rec = Record("sigaction(SIGUSR1)", sigaction(SIGUSR1, &sa, nullptr));
+                         if (!rec->failed()) *rec = Record("sem_wait", sem_wait(mem.get()));
+                         return 0;
                        }));
   ASSERT_NO_ERRNO(WaitUntilBlocked(c.pid(), {SYS_futex}))
       << "man 3 sem_wait: sem_wait on a zero semaphore blocks";
   ASSERT_NO_ERRNO(c.Signal(SIGUSR1));
   ASSERT_OK_AND_ASSIGN(WaitStatus st, c.Wait());
-  EXPECT_TRUE(st.ExitedWith(EINTR))
+  EXPECT_TRUE(st.ExitedWith(0)) << st;
+  EXPECT_TRUE(rec->FailedWith(EINTR))
       << "man 3 sem_wait: \"EINTR The call was interrupted by a signal handler\" (sem_wait, "
-         "handler without SA_RESTART; exit code is the errno): "
-      << st;
+         "handler without SA_RESTART): "
+      << *rec;
   EXPECT_EQ(ValueOf(mem.get()), 0) << "the interrupted wait took nothing";
 }
 

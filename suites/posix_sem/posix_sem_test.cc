@@ -20,6 +20,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "impl/core/blocked.h"
+#include "impl/core/child_report.h"
 #include "impl/core/cleanup.h"
 #include "impl/core/deadline.h"
 #include "impl/core/needs.h"
@@ -239,6 +240,14 @@ TEST(PosixSemNames, OpenExclusiveOfExistingNameFailsEEXIST) {
          "characters.\"";
 }
 
+// Forks a child that waits on `s` (sem_wait) and records the call in *rec.
+PosixErrorOr<Child> ForkWaiter(sem_t* s, CallRecord* rec) {
+  return Child::Fork([s, rec] {
+    *rec = Record("sem_wait", sem_wait(s));
+    return 0;
+  });
+}
+
 // man 3 sem_unlink: "sem_unlink() removes the named semaphore referred to by
 // name. The semaphore name is removed immediately. The semaphore is destroyed
 // once all other processes that have the semaphore open close it."
@@ -249,7 +258,8 @@ TEST(PosixSemNames, UnlinkIsDeferredUntilTheLastClose) {
       << "man 7 sem_overview: named semaphores live in /dev/shm as sem.somename";
   sem_t* s = sem->get();
   // A child has it open (inherited mapping) and waits on it.
-  ASSERT_OK_AND_ASSIGN(Child waiter, Child::Fork([s] { return sem_wait(s) == 0 ? 0 : errno; }));
+  ASSERT_OK_AND_ASSIGN(auto waited, SharedObject<CallRecord>::Create());
+  ASSERT_OK_AND_ASSIGN(Child waiter, ForkWaiter(s, waited.get()));
   ASSERT_NO_ERRNO(WaitUntilBlocked(waiter.pid(), kFutex));
 
   ASSERT_NO_ERRNO(sem->Unlink());
@@ -264,9 +274,10 @@ TEST(PosixSemNames, UnlinkIsDeferredUntilTheLastClose) {
       << "man 3 sem_unlink: \"The semaphore is destroyed once all other processes that have "
          "the semaphore open close it.\"";
   ASSERT_OK_AND_ASSIGN(WaitStatus st, waiter.Wait());
-  EXPECT_TRUE(st.ExitedWith(0)) << "man 3 sem_unlink: the unlinked semaphore still wakes its "
-                                   "waiter (sem_post(3)); the child "
-                                << st;
+  EXPECT_TRUE(st.ExitedWith(0)) << st;
+  EXPECT_EQ(waited->ret, 0) << "man 3 sem_unlink: the unlinked semaphore still wakes its "
+                               "waiter (sem_post(3)); the child's "
+                            << *waited;
   EXPECT_THAT(sem_post(s), SyscallSucceeds())
       << "man 3 sem_unlink: the unlinked, still open semaphore works";
   EXPECT_THAT(sem_trywait(s), SyscallSucceeds())
@@ -350,23 +361,25 @@ TEST(PosixSemNames, NamedSemaphorePersistsAfterItsCreatorExits) {
 TEST(PosixSemShared, ProcessSharedSemaphoreWorksAcrossFork) {
   ASSERT_OK_AND_ASSIGN(auto sem, UnnamedPosixSemaphore::Create(0, true));
   sem_t* s = sem->get();
-  ASSERT_OK_AND_ASSIGN(Child waiter, Child::Fork([s] { return sem_wait(s) == 0 ? 0 : errno; }));
+  ASSERT_OK_AND_ASSIGN(auto waited, SharedObject<CallRecord>::Create());
+  ASSERT_OK_AND_ASSIGN(Child waiter, ForkWaiter(s, waited.get()));
   // man 7 sem_overview: "If the value of a semaphore is currently zero, then a
   // sem_wait(3) operation will block".
   ASSERT_NO_ERRNO(WaitUntilBlocked(waiter.pid(), kFutex));
   ASSERT_THAT(sem_post(s), SyscallSucceeds());
   ASSERT_OK_AND_ASSIGN(WaitStatus st, waiter.Wait());
-  EXPECT_TRUE(st.ExitedWith(0)) << "man 3 sem_init: a child \"can also access the semaphore\": "
-                                   "the parent's sem_post woke the child's sem_wait; the child "
-                                << st;
+  EXPECT_TRUE(st.ExitedWith(0)) << st;
+  EXPECT_EQ(waited->ret, 0) << "man 3 sem_init: a child \"can also access the semaphore\": "
+                               "the parent's sem_post woke the child's sem_wait; the child's "
+                            << *waited;
   EXPECT_EQ(ValueOf(s), 0) << "man 3 sem_wait: the child's sem_wait took the posted unit";
 
   // And the other way: the child's posts reach the parent.
-  ASSERT_OK_AND_ASSIGN(WaitStatus st2, ForkAndWait([s] {
-                         if (sem_post(s) != 0) return errno;
-                         return sem_post(s) == 0 ? 0 : errno;
+  ASSERT_OK_AND_ASSIGN(auto posts, CallsInChild<2>([s](CallRecords<2>& r) {
+                         r[0] = Record("sem_post", sem_post(s));
+                         r[1] = Record("sem_post", sem_post(s));
                        }));
-  ASSERT_TRUE(st2.ExitedWith(0)) << st2;
+  ASSERT_TRUE(posts[0].ret == 0 && posts[1].ret == 0) << "the child's " << ToString(posts);
   EXPECT_EQ(ValueOf(s), 2) << "man 3 sem_init: \"Any process that can access the shared memory "
                               "region can operate on the semaphore\"";
 }
@@ -380,8 +393,9 @@ TEST(PosixSemShared, ProcessSharedSemaphoreWorksAcrossFork) {
 TEST(PosixSemShared, GetvalueIsZeroNotNegativeWhileProcessesWait) {
   ASSERT_OK_AND_ASSIGN(auto sem, UnnamedPosixSemaphore::Create(0, true));
   sem_t* s = sem->get();
-  ASSERT_OK_AND_ASSIGN(Child a, Child::Fork([s] { return sem_wait(s) == 0 ? 0 : errno; }));
-  ASSERT_OK_AND_ASSIGN(Child b, Child::Fork([s] { return sem_wait(s) == 0 ? 0 : errno; }));
+  ASSERT_OK_AND_ASSIGN(auto waited, SharedObject<CallRecords<2>>::Create());
+  ASSERT_OK_AND_ASSIGN(Child a, ForkWaiter(s, &(*waited)[0]));
+  ASSERT_OK_AND_ASSIGN(Child b, ForkWaiter(s, &(*waited)[1]));
   ASSERT_NO_ERRNO(WaitUntilBlocked(a.pid(), kFutex));
   ASSERT_NO_ERRNO(WaitUntilBlocked(b.pid(), kFutex));
   EXPECT_EQ(ValueOf(s), 0) << "man 3 sem_getvalue: with waiters \"Linux adopts the former "
@@ -392,6 +406,8 @@ TEST(PosixSemShared, GetvalueIsZeroNotNegativeWhileProcessesWait) {
   ASSERT_OK_AND_ASSIGN(WaitStatus sb, b.Wait());
   EXPECT_TRUE(sa.ExitedWith(0)) << sa;
   EXPECT_TRUE(sb.ExitedWith(0)) << sb;
+  EXPECT_TRUE((*waited)[0].ret == 0 && (*waited)[1].ret == 0)
+      << "the waiters' " << ToString(*waited);
   EXPECT_EQ(ValueOf(s), 0) << "man 3 sem_post: each post woke one waiter, which took it";
 }
 

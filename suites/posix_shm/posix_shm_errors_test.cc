@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "impl/core/child_report.h"
 #include "impl/core/cleanup.h"
 #include "impl/core/file_descriptor.h"
 #include "impl/core/process.h"
@@ -75,21 +76,18 @@ TEST(ShmErrors, NameLengthsAndForms) {
 TEST(ShmErrors, OpenAtTheDescriptorLimitIsEmfile) {
   const std::string name = UniqueShmName("emfile");
   Cleanup unlink = UnlinkAtExit(name);
-  ASSERT_OK_AND_ASSIGN(WaitStatus st, ForkAndWait([&] {
-                         int lowest = open("/dev/null", O_RDONLY | O_CLOEXEC);
-                         if (lowest < 0) return 101;
-                         close(lowest);
-                         struct rlimit rl = {static_cast<rlim_t>(lowest),
-                                             static_cast<rlim_t>(lowest)};
-                         if (setrlimit(RLIMIT_NOFILE, &rl) != 0) return 102;
-                         int fd = shm_open(name.c_str(), O_RDWR | O_CREAT, 0600);
-                         return fd < 0 ? errno : 0;
-                       }));
-  EXPECT_TRUE(st.ExitedWith(EMFILE))
+  ASSERT_OK_AND_ASSIGN(auto calls, CallsInChild<2>([&](CallRecords<2>& r) {
+    const int lowest = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (lowest >= 0) close(lowest);
+    struct rlimit rl = {static_cast<rlim_t>(lowest), static_cast<rlim_t>(lowest)};
+    r[0] = Record("setrlimit(RLIMIT_NOFILE)", lowest < 0 ? -1 : setrlimit(RLIMIT_NOFILE, &rl));
+    if (r[0].failed()) return;
+    r[1] = Record("shm_open", shm_open(name.c_str(), O_RDWR | O_CREAT, 0600));
+  }));
+  EXPECT_TRUE(calls[1].FailedWith(EMFILE))
       << "man 3 shm_open: \"EMFILE The per-process limit on the number of open file "
-         "descriptors has been reached.\" (RLIMIT_NOFILE = the lowest free descriptor; exit "
-         "code is the errno): "
-      << st;
+         "descriptors has been reached.\" (RLIMIT_NOFILE = the lowest free descriptor): "
+      << ToString(calls);
 }
 
 // man 3 shm_open: the returned file descriptor "is guaranteed to be the
@@ -207,24 +205,30 @@ TEST(ShmErrors, ExclusiveCreationIsAtomicAcrossProcesses) {
   const std::string name = UniqueShmName("race");
   Cleanup unlink = UnlinkAtExit(name);
   constexpr int kRacers = 8;
+  ASSERT_OK_AND_ASSIGN(auto opens, SharedObject<CallRecords<kRacers>>::Create());
   std::vector<Child> racers;
   for (int i = 0; i < kRacers; ++i) {
-    ASSERT_OK_AND_ASSIGN(Child c, Child::Fork([&] {
-                           int fd = shm_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600);
-                           return fd < 0 ? errno : 0;
+    ASSERT_OK_AND_ASSIGN(Child c, Child::Fork([&, i] {
+                           (*opens)[i] = Record(
+                               "shm_open", shm_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600));
+                           return 0;
                          }));
     racers.push_back(std::move(c));
   }
-  int created = 0, eexist = 0;
   for (Child& c : racers) {
     ASSERT_OK_AND_ASSIGN(WaitStatus st, c.Wait());
-    if (st.ExitedWith(0)) ++created;
-    if (st.ExitedWith(EEXIST)) ++eexist;
+    ASSERT_NO_ERRNO(ReachedEnd(st, "a racing child"));
+  }
+  int created = 0, eexist = 0;
+  for (const CallRecord& r : *opens) {
+    if (r.ret >= 0) ++created;
+    if (r.FailedWith(EEXIST)) ++eexist;
   }
   EXPECT_EQ(created, 1) << "POSIX shm_open: the check and the creation are \"atomic\": exactly "
                            "one of "
-                        << kRacers << " O_CREAT|O_EXCL opens creates the object";
-  EXPECT_EQ(eexist, kRacers - 1) << "man 3 shm_open: the others fail EEXIST";
+                        << kRacers << " O_CREAT|O_EXCL opens creates the object: "
+                        << ToString(*opens);
+  EXPECT_EQ(eexist, kRacers - 1) << "man 3 shm_open: the others fail EEXIST: " << ToString(*opens);
 }
 
 // man 3 shm_open: O_CREAT "Create the shared memory object if it does not

@@ -15,6 +15,7 @@
 
 #include "gtest/gtest.h"
 #include "impl/core/blocked.h"
+#include "impl/core/child_report.h"
 #include "impl/core/cleanup.h"
 #include "impl/core/needs.h"
 #include "impl/core/privilege.h"
@@ -208,13 +209,13 @@ TEST(SysvMsg, BlockingSendWaitsUntilAReceiveMakesRoom) {
 // ... A message of the desired type is placed in the queue."
 TEST(SysvMsg, BlockedReceiverWaitsForItsType) {
   ASSERT_OK_AND_ASSIGN(SysvMsgId q, CreateSysvMsgId());
+  ASSERT_OK_AND_ASSIGN(auto got, SharedObject<CallRecord>::Create());
   ASSERT_OK_AND_ASSIGN(Child c, Child::Fork([&] {
-                         Msg<16> m;
-                         ssize_t n = msgrcv(q.get(), &m, sizeof m.mtext, 5, 0);
-                         if (n < 0) return errno;
-                         return n == 4 && m.mtype == 5 && std::memcmp(m.mtext, "five", 4) == 0
-                                    ? 0
-                                    : 200;
+                         Msg<16> m{};
+                         *got = Record("msgrcv(type 5)", msgrcv(q.get(), &m, sizeof m.mtext, 5, 0));
+                         // 1: the message was type 5, "five"
+                         got->extra = m.mtype == 5 && std::memcmp(m.mtext, "five", 4) == 0;
+                         return 0;
                        }));
   ASSERT_NO_ERRNO(WaitUntilBlocked(c.pid(), {SYS_msgrcv}));
   ASSERT_THAT(Send(q.get(), 3, "three", IPC_NOWAIT), SyscallSucceeds());
@@ -227,10 +228,11 @@ TEST(SysvMsg, BlockedReceiverWaitsForItsType) {
                              "message";
   ASSERT_THAT(Send(q.get(), 5, "five", IPC_NOWAIT), SyscallSucceeds());
   ASSERT_OK_AND_ASSIGN(WaitStatus st, c.Wait());
-  EXPECT_TRUE(st.ExitedWith(0))
+  EXPECT_TRUE(st.ExitedWith(0)) << st;
+  EXPECT_TRUE(got->ret == 4 && got->extra == 1)
       << "man 2 msgop: blocked \"until ... A message of the desired type is placed in the "
-         "queue\": "
-      << st;
+         "queue\": the child's "
+      << *got << " (then 1: it was type 5, \"five\")";
   ASSERT_OK_AND_ASSIGN(ds, SysvMsgStat(q.get()));
   EXPECT_EQ(ds.msg_qnum, 1u) << "the type-3 message is still there";
 }
@@ -289,16 +291,19 @@ TEST(SysvMsg, RemovalFailsABlockedSenderWithEidrm) {
   ASSERT_OK_AND_ASSIGN(SysvMsgId q, SmallQueue(8));
   ASSERT_THAT(Send(q.get(), 1, "12345678", IPC_NOWAIT), SyscallSucceeds());
   int id = q.get();
+  ASSERT_OK_AND_ASSIGN(auto sent, SharedObject<CallRecord>::Create());
   ASSERT_OK_AND_ASSIGN(Child c, Child::Fork([&] {
-                         return Send(id, 1, "more", 0) == 0 ? 0 : errno;
+                         *sent = Record("msgsnd", Send(id, 1, "more", 0));
+                         return 0;
                        }));
   ASSERT_NO_ERRNO(WaitUntilBlocked(c.pid(), {SYS_msgsnd}));
   ASSERT_NO_ERRNO(q.reset());
   ASSERT_OK_AND_ASSIGN(WaitStatus st, c.Wait());
-  EXPECT_TRUE(st.ExitedWith(EIDRM))
+  EXPECT_TRUE(st.ExitedWith(0)) << st;
+  EXPECT_TRUE(sent->FailedWith(EIDRM))
       << "man 2 msgop: a blocked msgsnd() \"fails with errno set to EIDRM\" when the queue is "
-         "removed (child exit code is the errno): "
-      << st;
+         "removed: the child's "
+      << *sent;
 }
 
 // man 2 msgop: "The message queue is removed from the system. In this case,
@@ -306,17 +311,20 @@ TEST(SysvMsg, RemovalFailsABlockedSenderWithEidrm) {
 TEST(SysvMsg, RemovalFailsABlockedReceiverWithEidrm) {
   ASSERT_OK_AND_ASSIGN(SysvMsgId q, CreateSysvMsgId());
   int id = q.get();
+  ASSERT_OK_AND_ASSIGN(auto got, SharedObject<CallRecord>::Create());
   ASSERT_OK_AND_ASSIGN(Child c, Child::Fork([&] {
                          Msg<8> m;
-                         return msgrcv(id, &m, sizeof m.mtext, 0, 0) < 0 ? errno : 0;
+                         *got = Record("msgrcv", msgrcv(id, &m, sizeof m.mtext, 0, 0));
+                         return 0;
                        }));
   ASSERT_NO_ERRNO(WaitUntilBlocked(c.pid(), {SYS_msgrcv}));
   ASSERT_NO_ERRNO(q.reset());
   ASSERT_OK_AND_ASSIGN(WaitStatus st, c.Wait());
-  EXPECT_TRUE(st.ExitedWith(EIDRM))
+  EXPECT_TRUE(st.ExitedWith(0)) << st;
+  EXPECT_TRUE(got->FailedWith(EIDRM))
       << "man 2 msgop: \"EIDRM While the process was sleeping to receive a message, the message "
-         "queue was removed.\" (child exit code is the errno): "
-      << st;
+         "queue was removed.\": the child's "
+      << *got;
 }
 
 // man 2 msgop: "Upon successful completion the message queue data structure
@@ -335,13 +343,16 @@ TEST(SysvMsg, IpcStatCountsMessagesBytesAndLastPids) {
   EXPECT_EQ(ds.msg_lrpid, 0) << "man 2 msgget: msg_lrpid is set to 0";
   EXPECT_EQ(ds.msg_stime, 0) << "man 2 msgget: msg_stime is set to 0";
 
+  ASSERT_OK_AND_ASSIGN(auto sends, SharedObject<CallRecords<2>>::Create());
   ASSERT_OK_AND_ASSIGN(Child sender, Child::Fork([&] {
-                         if (Send(id, 1, "abc", IPC_NOWAIT) != 0) return errno;
-                         return Send(id, 2, "defgh", IPC_NOWAIT) != 0 ? errno : 0;
+                         (*sends)[0] = Record("msgsnd", Send(id, 1, "abc", IPC_NOWAIT));
+                         (*sends)[1] = Record("msgsnd", Send(id, 2, "defgh", IPC_NOWAIT));
+                         return 0;
                        }));
   pid_t sender_pid = sender.pid();
   ASSERT_OK_AND_ASSIGN(WaitStatus st, sender.Wait());
   ASSERT_TRUE(st.ExitedWith(0)) << st;
+  ASSERT_TRUE((*sends)[0].ret == 0 && (*sends)[1].ret == 0) << "the child's " << ToString(*sends);
   ASSERT_OK_AND_ASSIGN(ds, SysvMsgStat(id));
   EXPECT_EQ(ds.msg_qnum, 2u) << "man 2 msgop: \"msg_qnum is incremented by 1\" per msgsnd";
   EXPECT_EQ(ds.__msg_cbytes, 8u) << "man 2 msgctl: msg_cbytes \"Number of bytes in all messages "
@@ -433,14 +444,16 @@ TEST(SysvMsg, QueueOutlivesItsCreatorUntilIpcRmid) {
     int id = msgget(key, 0);
     if (id >= 0) msgctl(id, IPC_RMID, nullptr);
   });
-  ASSERT_OK_AND_ASSIGN(WaitStatus st, ForkAndWait([&] {
+  ASSERT_OK_AND_ASSIGN(auto made, CallsInChild<3>([&](CallRecords<3>& r) {
                          int id = msgget(key, IPC_CREAT | IPC_EXCL | 0600);
-                         if (id < 0) return errno;
-                         if (Send(id, 9, "kept", IPC_NOWAIT) != 0) return errno;
-                         if (Send(id, 8, "also", IPC_NOWAIT) != 0) return errno;
-                         return 0;  // exits without IPC_RMID
+                         r[0] = Record("msgget", id);
+                         if (id < 0) return;
+                         r[1] = Record("msgsnd", Send(id, 9, "kept", IPC_NOWAIT));
+                         r[2] = Record("msgsnd", Send(id, 8, "also", IPC_NOWAIT));
+                         // exits without IPC_RMID
                        }));
-  ASSERT_TRUE(st.ExitedWith(0)) << "creator child: " << st;
+  ASSERT_TRUE(made[0].ret >= 0 && made[1].ret == 0 && made[2].ret == 0)
+      << "creator child: " << ToString(made);
   int id = msgget(key, 0);
   ASSERT_THAT(id, SyscallSucceeds())
       << "man 2 msgget: the queue made by the exited child is still found by its key";

@@ -17,6 +17,7 @@
 
 #include "gtest/gtest.h"
 #include "impl/core/blocked.h"
+#include "impl/core/child_report.h"
 #include "impl/core/needs.h"
 #include "impl/core/process.h"
 #include "impl/core/syscall_matchers.h"
@@ -159,26 +160,30 @@ TEST(SysvSemErrors, SignalInterruptsAWaitForZero) {
   ASSERT_THAT(id, SyscallSucceeds());
   Sets sets{{id}};
   ASSERT_THAT(semctl(id, 0, SETVAL, 2), SyscallSucceeds());
-  ASSERT_OK_AND_ASSIGN(Child c, Child::Fork([id] {
+  ASSERT_OK_AND_ASSIGN(auto rec, SharedObject<CallRecord>::Create());
+  ASSERT_OK_AND_ASSIGN(Child c, Child::Fork([id, &rec] {
                          struct sigaction sa = {};
                          sa.sa_handler = NoteSignal;
                          sigemptyset(&sa.sa_mask);
                          sa.sa_flags = SA_RESTART;
-                         if (sigaction(SIGUSR1, &sa, nullptr) != 0) return 201;
+                         *rec = Record("sigaction(SIGUSR1)", sigaction(SIGUSR1, &sa, nullptr));
+                         if (rec->failed()) return 0;
                          struct sembuf op = {0, 0, 0};
                          const struct timespec deadline = {30, 0};
-                         return semtimedop(id, &op, 1, &deadline) == 0 ? 0 : errno;
+                         *rec = Record("semtimedop", semtimedop(id, &op, 1, &deadline));
+                         return 0;
                        }));
   ASSERT_NO_ERRNO(WaitUntilBlocked(c.pid(), {SYS_semop, SYS_semtimedop}));
   EXPECT_THAT(semctl(id, 0, GETZCNT), SyscallSucceedsWithValue(1))
       << "man 2 semop: \"semzcnt ... is incremented by one and the thread sleeps\"";
   ASSERT_NO_ERRNO(c.Signal(SIGUSR1));
   ASSERT_OK_AND_ASSIGN(WaitStatus st, c.Wait());
-  EXPECT_TRUE(st.ExitedWith(EINTR))
+  EXPECT_TRUE(st.ExitedWith(0)) << st;
+  EXPECT_TRUE(rec->FailedWith(EINTR))
       << "man 2 semop: a wait-for-zero whose thread \"catches a signal: the value of semzcnt is "
          "decremented and semop() fails, with errno set to EINTR\" (handler with SA_RESTART); "
-         "the child "
-      << st << " (exit code = errno)";
+         "the child's "
+      << *rec;
   EXPECT_THAT(semctl(id, 0, GETZCNT), SyscallSucceedsWithValue(0))
       << "man 2 semop: \"the value of semzcnt is decremented\"";
   EXPECT_THAT(semctl(id, 0, GETVAL), SyscallSucceedsWithValue(2)) << "nothing was performed";

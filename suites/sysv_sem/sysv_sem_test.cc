@@ -24,6 +24,7 @@
 #include "gtest/gtest.h"
 #include "impl/core/blocked.h"
 #include "impl/core/checkpoint.h"
+#include "impl/core/child_report.h"
 #include "impl/core/cleanup.h"
 #include "impl/core/deadline.h"
 #include "impl/core/needs.h"
@@ -45,6 +46,16 @@ constexpr int kChildBroke = 201;
 int SemopErrno(int semid, short delta, short flags) {
   struct sembuf op = {0, delta, flags};
   return semop(semid, &op, 1) == 0 ? 0 : errno;
+}
+
+// Forks a child that makes semop(semid, {0, delta, flags}) and records it in
+// *rec.
+PosixErrorOr<Child> ForkSemop(int semid, short delta, short flags, CallRecord* rec) {
+  return Child::Fork([=] {
+    struct sembuf op = {0, delta, flags};
+    *rec = Record("semop", semop(semid, &op, 1));
+    return 0;
+  });
 }
 
 PosixErrorOr<SysvSemSet> NewSet(int nsems = 1) { return SysvSemSet::Create(IPC_PRIVATE, nsems); }
@@ -163,11 +174,13 @@ TEST(SysvSemLimits, LimitsBelongToTheIpcNamespace) {
   struct Text {
     char buf[128];
     std::atomic<int> len{-1};
+    CallRecord unshared;
   };
   ASSERT_OK_AND_ASSIGN(auto text, SharedObject<Text>::Create());
   Text* t = text.get();
   ASSERT_OK_AND_ASSIGN(WaitStatus st, ForkAndWait([t] {
-                         if (unshare(CLONE_NEWIPC) != 0) return errno;
+                         t->unshared = Record("unshare(CLONE_NEWIPC)", unshare(CLONE_NEWIPC));
+                         if (t->unshared.failed()) return 0;
                          int fd = open("/proc/sys/kernel/sem", O_RDONLY | O_CLOEXEC);
                          if (fd < 0) return kChildBroke;
                          ssize_t n = read(fd, t->buf, sizeof t->buf - 1);
@@ -178,6 +191,7 @@ TEST(SysvSemLimits, LimitsBelongToTheIpcNamespace) {
                          return 0;
                        }));
   ASSERT_TRUE(st.ExitedWith(0)) << st;
+  ASSERT_EQ(t->unshared.ret, 0) << "the child's " << t->unshared;
   long msl = 0, mns = 0, opm = 0, mni = 0;
   ASSERT_EQ(std::sscanf(t->buf, "%ld %ld %ld %ld", &msl, &mns, &opm, &mni), 4) << t->buf;
   EXPECT_EQ(opm, defaults.semopm)
@@ -397,9 +411,10 @@ TEST(SysvSemCounts, GetncntGetzcntAndGetpid) {
       << "man 2 semop: \"the sempid value ... is set to the caller's process ID\"";
 
   // At value 1: a taker of 2 waits for an increase, a zero-waiter for 0.
-  ASSERT_OK_AND_ASSIGN(Child taker, Child::Fork([id] { return SemopErrno(id, -2, 0); }));
+  ASSERT_OK_AND_ASSIGN(auto ops, SharedObject<CallRecords<2>>::Create());  // taker, zero
+  ASSERT_OK_AND_ASSIGN(Child taker, ForkSemop(id, -2, 0, &(*ops)[0]));
   ASSERT_NO_ERRNO(WaitUntilBlocked(taker.pid(), kSemopCalls));
-  ASSERT_OK_AND_ASSIGN(Child zero, Child::Fork([id] { return SemopErrno(id, 0, 0); }));
+  ASSERT_OK_AND_ASSIGN(Child zero, ForkSemop(id, 0, 0, &(*ops)[1]));
   ASSERT_NO_ERRNO(WaitUntilBlocked(zero.pid(), kSemopCalls));
   EXPECT_THAT(semctl(id, 0, GETNCNT), SyscallSucceedsWithValue(1))
       << "man 2 semop: \"semncnt (the counter of threads waiting for this semaphore's value to "
@@ -413,10 +428,11 @@ TEST(SysvSemCounts, GetncntGetzcntAndGetpid) {
   // Take the 1: the value becomes 0 and the zero-waiter proceeds.
   ASSERT_EQ(SemopErrno(id, -1, IPC_NOWAIT), 0);
   ASSERT_OK_AND_ASSIGN(WaitStatus zst, zero.Wait());
-  EXPECT_TRUE(zst.ExitedWith(0)) << "man 2 semop: the zero-waiter sleeps until \"semval "
-                                    "becomes 0, at which time the value of semzcnt is "
-                                    "decremented\"; "
-                                 << zst;
+  EXPECT_TRUE(zst.ExitedWith(0)) << zst;
+  EXPECT_EQ((*ops)[1].ret, 0) << "man 2 semop: the zero-waiter sleeps until \"semval "
+                                 "becomes 0, at which time the value of semzcnt is "
+                                 "decremented\"; its "
+                              << (*ops)[1];
   EXPECT_THAT(semctl(id, 0, GETZCNT), SyscallSucceedsWithValue(0))
       << "man 2 semop: \"semval becomes 0, at which time the value of semzcnt is decremented\"";
   EXPECT_THAT(semctl(id, 0, GETNCNT), SyscallSucceedsWithValue(1))
@@ -426,10 +442,11 @@ TEST(SysvSemCounts, GetncntGetzcntAndGetpid) {
   const pid_t taker_pid = taker.pid();
   ASSERT_EQ(SemopErrno(id, 2, 0), 0);
   ASSERT_OK_AND_ASSIGN(WaitStatus tst, taker.Wait());
-  EXPECT_TRUE(tst.ExitedWith(0)) << "man 2 semop: the taker sleeps until \"semval becomes "
-                                    "greater than or equal to the absolute value of sem_op: the "
-                                    "operation now proceeds\"; "
-                                 << tst;
+  EXPECT_TRUE(tst.ExitedWith(0)) << tst;
+  EXPECT_EQ((*ops)[0].ret, 0) << "man 2 semop: the taker sleeps until \"semval becomes "
+                                 "greater than or equal to the absolute value of sem_op: the "
+                                 "operation now proceeds\"; its "
+                              << (*ops)[0];
   EXPECT_THAT(semctl(id, 0, GETNCNT), SyscallSucceedsWithValue(0))
       << "man 2 semctl: GETNCNT counts only the processes still waiting";
   EXPECT_THAT(semctl(id, 0, GETVAL), SyscallSucceedsWithValue(0))
@@ -449,23 +466,28 @@ void NoteSignal(int) {}
 TEST(SysvSemCounts, SignalInterruptsSemopEvenWithSaRestart) {
   ASSERT_OK_AND_ASSIGN(SysvSemSet set, NewSet());
   const int id = set.id();
-  ASSERT_OK_AND_ASSIGN(Child c, Child::Fork([id] {
+  ASSERT_OK_AND_ASSIGN(auto rec, SharedObject<CallRecord>::Create());
+  ASSERT_OK_AND_ASSIGN(Child c, Child::Fork([id, &rec] {
                          struct sigaction sa = {};
                          sa.sa_handler = NoteSignal;
                          sigemptyset(&sa.sa_mask);
                          sa.sa_flags = SA_RESTART;
-                         if (sigaction(SIGUSR1, &sa, nullptr) != 0) return kChildBroke;
-                         return SemopErrno(id, -1, 0);
+                         *rec = Record("sigaction(SIGUSR1)", sigaction(SIGUSR1, &sa, nullptr));
+                         if (rec->failed()) return 0;
+                         struct sembuf op = {0, -1, 0};
+                         *rec = Record("semop", semop(id, &op, 1));
+                         return 0;
                        }));
   ASSERT_NO_ERRNO(WaitUntilBlocked(c.pid(), kSemopCalls));
   EXPECT_THAT(semctl(id, 0, GETNCNT), SyscallSucceedsWithValue(1))
       << "man 2 semop: \"semncnt ... is incremented by one and the thread sleeps\"";
   ASSERT_NO_ERRNO(c.Signal(SIGUSR1));
   ASSERT_OK_AND_ASSIGN(WaitStatus st, c.Wait());
-  EXPECT_TRUE(st.ExitedWith(EINTR))
+  EXPECT_TRUE(st.ExitedWith(0)) << st;
+  EXPECT_TRUE(rec->FailedWith(EINTR))
       << "man 2 semop: \"semop() is never automatically restarted after being interrupted by a "
-         "signal handler, regardless of the setting of the SA_RESTART flag\"; the child "
-      << st << " (exit code = errno)";
+         "signal handler, regardless of the setting of the SA_RESTART flag\"; the child's "
+      << *rec;
   EXPECT_THAT(semctl(id, 0, GETNCNT), SyscallSucceedsWithValue(0))
       << "man 2 semop: \"the value of semncnt is decremented and semop() fails, with errno set "
          "to EINTR\"";
@@ -485,21 +507,24 @@ TEST(SysvSemRemoval, WaitersGetEIDRM) {
   ASSERT_OK_AND_ASSIGN(SysvSemSet set, NewSet());
   const int id = set.id();
   ASSERT_NO_ERRNO(set.SetVal(0, 1));
-  ASSERT_OK_AND_ASSIGN(Child taker, Child::Fork([id] { return SemopErrno(id, -2, 0); }));
-  ASSERT_OK_AND_ASSIGN(Child zero, Child::Fork([id] { return SemopErrno(id, 0, 0); }));
+  ASSERT_OK_AND_ASSIGN(auto ops, SharedObject<CallRecords<2>>::Create());  // taker, zero
+  ASSERT_OK_AND_ASSIGN(Child taker, ForkSemop(id, -2, 0, &(*ops)[0]));
+  ASSERT_OK_AND_ASSIGN(Child zero, ForkSemop(id, 0, 0, &(*ops)[1]));
   ASSERT_NO_ERRNO(WaitUntilBlocked(taker.pid(), kSemopCalls));
   ASSERT_NO_ERRNO(WaitUntilBlocked(zero.pid(), kSemopCalls));
   ASSERT_NO_ERRNO(set.Remove());
   ASSERT_OK_AND_ASSIGN(WaitStatus t, taker.Wait());
-  EXPECT_TRUE(t.ExitedWith(EIDRM))
+  EXPECT_TRUE(t.ExitedWith(0)) << t;
+  EXPECT_TRUE((*ops)[0].FailedWith(EIDRM))
       << "man 2 semop: \"The semaphore set is removed from the system: semop() fails, with "
-         "errno set to EIDRM.\" (a waiting decrement); the child "
-      << t << " (exit code = errno)";
+         "errno set to EIDRM.\" (a waiting decrement); the child's "
+      << (*ops)[0];
   ASSERT_OK_AND_ASSIGN(WaitStatus z, zero.Wait());
-  EXPECT_TRUE(z.ExitedWith(EIDRM)) << "man 2 semop: \"The semaphore set is removed: semop() "
-                                      "fails, with errno set to EIDRM.\" (a wait-for-zero); the "
-                                      "child "
-                                   << z;
+  EXPECT_TRUE(z.ExitedWith(0)) << z;
+  EXPECT_TRUE((*ops)[1].FailedWith(EIDRM)) << "man 2 semop: \"The semaphore set is removed: semop() "
+                                              "fails, with errno set to EIDRM.\" (a wait-for-zero); "
+                                              "the child's "
+                                           << (*ops)[1];
   EXPECT_THAT(semctl(id, 0, GETVAL), SyscallFails())
       << "man 2 semctl: IPC_RMID removes the set \"Immediately\"";
 }

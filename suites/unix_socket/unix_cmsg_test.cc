@@ -33,7 +33,6 @@
 namespace ipcspec {
 namespace {
 
-using unixtest::MakeSocketPair;
 
 constexpr const char* kRightsCite =
     "man 7 unix: \"SCM_RIGHTS Send or receive a set of open file descriptors from another "
@@ -177,7 +176,7 @@ bool SamePipe(int received, const Pipe& p) {
 
 class UnixCmsg : public ::testing::TestWithParam<int> {
  protected:
-  PosixErrorOr<unixtest::SocketPair> Pair() { return MakeSocketPair(GetParam() | SOCK_NONBLOCK); }
+  PosixErrorOr<SocketPair> Pair() { return MakeSocketPair(GetParam() | SOCK_NONBLOCK); }
 };
 
 // kRightsCite: one, two and three descriptors in one message arrive, in
@@ -218,9 +217,9 @@ TEST_P(UnixCmsg, NoRoomForTheDescriptorsSetsMsgCtrunc) {
   for (Case c : {Case{"msg_control NULL", 64, true}, Case{"msg_controllen 0", 0, false},
                  Case{"msg_controllen CMSG_LEN(0)", CMSG_LEN(0), false}}) {
     ASSERT_THAT(Send(sp.a.get(), "d", {p.r.get()}, true), SyscallSucceedsWithValue(1));
-    ASSERT_OK_AND_ASSIGN(int before, unixtest::CountOpenFds());
+    ASSERT_OK_AND_ASSIGN(int before, CountOpenFds());
     Got g = Recv(sp.b.get(), 16, c.control, 0, c.null);
-    ASSERT_OK_AND_ASSIGN(int after, unixtest::CountOpenFds());
+    ASSERT_OK_AND_ASSIGN(int after, CountOpenFds());
     EXPECT_EQ(g.data, "d") << kCtruncCite << ": " << c.what << ": " << g.ToString();
     EXPECT_EQ(g.controllen, 0u) << kCtruncCite << ": " << c.what << ": " << g.ToString();
     EXPECT_NE(g.flags & MSG_CTRUNC, 0) << kCtruncCite << ": " << c.what << ": " << g.ToString();
@@ -400,11 +399,11 @@ TEST_P(UnixCmsg, ReadDropsTheDescriptors) {
   ASSERT_OK_AND_ASSIGN(Pipe p, MakePipe());
   ASSERT_THAT(Send(sp.a.get(), "withfd", {p.r.get()}, true), SyscallSucceedsWithValue(6));
   ASSERT_THAT(send(sp.a.get(), "plain", 5, 0), SyscallSucceedsWithValue(5));
-  ASSERT_OK_AND_ASSIGN(int before, unixtest::CountOpenFds());
+  ASSERT_OK_AND_ASSIGN(int before, CountOpenFds());
   char buf[6];
   ASSERT_THAT(read(sp.b.get(), buf, sizeof buf), SyscallSucceedsWithValue(6)) << kCite;
   EXPECT_EQ(std::string(buf, 6), "withfd") << kCite;
-  ASSERT_OK_AND_ASSIGN(int after, unixtest::CountOpenFds());
+  ASSERT_OK_AND_ASSIGN(int after, CountOpenFds());
   EXPECT_EQ(after, before) << kCite << ": read(2) installed a descriptor";
   Got g = Recv(sp.b.get(), 64, CMSG_SPACE(sizeof(int)));
   EXPECT_EQ(g.data, "plain") << kCite << ": " << g.ToString();
@@ -486,7 +485,7 @@ TEST(UnixCmsgBlocked, ASocketReceivedByABlockedReceiverWorks) {
   ASSERT_OK_AND_ASSIGN(Child receiver, Child::Fork([&] {
     Watchdog wd(Deadline::Default());
     char b[16];
-    int fd = unixtest::RecvOneFd(carrier.a.get(), b, sizeof b, nullptr);
+    int fd = RecvOneFd(carrier.a.get(), b, sizeof b, nullptr);
     if (fd < 0) return 2;
     char m[32];
     ssize_t k = read(fd, m, sizeof m);
@@ -496,12 +495,12 @@ TEST(UnixCmsgBlocked, ASocketReceivedByABlockedReceiverWorks) {
   ASSERT_NO_ERRNO(WaitUntilBlocked(receiver.pid(), {SYS_recvmsg}))
       << kRightsCite << ": the receiver must wait in recvmsg";
   const int one[] = {passed.b.get()};
-  ASSERT_THAT(unixtest::SendFds(carrier.b.get(), "s", 1, one), SyscallSucceedsWithValue(1));
+  ASSERT_THAT(SendFds(carrier.b.get(), "s", 1, one), SyscallSucceedsWithValue(1));
   passed.b.reset();
   ASSERT_THAT(send(passed.a.get(), "ping over a passed socket", 25, 0),
               SyscallSucceedsWithValue(25));
-  ASSERT_OK_AND_ASSIGN(unixtest::Received echo,
-                       unixtest::Receive(passed.a.get(), unixtest::RecvOptions{.buffer = 64}));
+  ASSERT_OK_AND_ASSIGN(Received echo,
+                       Receive(passed.a.get(), RecvOptions{.buffer = 64}));
   EXPECT_EQ(echo.data, "ping over a passed socket") << kRightsCite << ": " << echo.ToString();
   ASSERT_OK_AND_ASSIGN(WaitStatus st, receiver.Wait());
   EXPECT_TRUE(st.ExitedWith(0)) << kRightsCite << ": the receiver " << st
@@ -537,23 +536,23 @@ TEST(UnixPassrights, AReceiverWithoutSoPassrightsRefusesDescriptors) {
     int v = -1;
     socklen_t len = sizeof v;
     ASSERT_THAT(getsockopt(sp.a.get(), SOL_SOCKET, kSoPassrights, &v, &len), SyscallSucceeds());
-    EXPECT_EQ(v, 1) << kCite << ": on by default, " << unixtest::TypeName(type);
+    EXPECT_EQ(v, 1) << kCite << ": on by default, " << TypeName(type);
     ASSERT_THAT(setsockopt(sp.a.get(), SOL_SOCKET, kSoPassrights, &zero, sizeof zero),
                 SyscallSucceeds());
     EXPECT_THAT(Send(sp.b.get(), "r", {p.r.get()}, true), SyscallFailsWithErrno(EPERM))
-        << kCite << ": " << unixtest::TypeName(type);
+        << kCite << ": " << TypeName(type);
     EXPECT_THAT(Send(sp.b.get(), "d", {}, false), SyscallSucceedsWithValue(1))
-        << kCite << ": plain data still passes, " << unixtest::TypeName(type);
+        << kCite << ": plain data still passes, " << TypeName(type);
   }
-  const unixtest::UnixAddress srv =
-      unixtest::AbstractAddress(unixtest::UniqueAbstractName("passrights"));
-  ASSERT_OK_AND_ASSIGN(auto listener, unixtest::MakeSocket(SOCK_STREAM | SOCK_NONBLOCK));
-  ASSERT_NO_ERRNO(unixtest::Bind(listener.get(), srv));
+  const UnixAddress srv =
+      AbstractAddress(UniqueAbstractName("passrights"));
+  ASSERT_OK_AND_ASSIGN(auto listener, MakeSocket(SOCK_STREAM | SOCK_NONBLOCK));
+  ASSERT_NO_ERRNO(Bind(listener.get(), srv));
   ASSERT_THAT(listen(listener.get(), 4), SyscallSucceeds());
   ASSERT_THAT(setsockopt(listener.get(), SOL_SOCKET, kSoPassrights, &zero, sizeof zero),
               SyscallSucceeds());
-  ASSERT_OK_AND_ASSIGN(auto client, unixtest::MakeSocket(SOCK_STREAM | SOCK_NONBLOCK));
-  ASSERT_NO_ERRNO(unixtest::Connect(client.get(), srv));
+  ASSERT_OK_AND_ASSIGN(auto client, MakeSocket(SOCK_STREAM | SOCK_NONBLOCK));
+  ASSERT_NO_ERRNO(Connect(client.get(), srv));
   EXPECT_THAT(Send(client.get(), "r", {p.r.get()}, true), SyscallFailsWithErrno(EPERM))
       << kCite << ": to a connection the listener has not accepted yet";
 }
@@ -922,7 +921,7 @@ TEST_P(UnixGc, CyclesOfSocketsInFlightAreCollected) {
     // here until it is classified (a finding to report, not Linux's
     // documented behaviour).
     if (k.type == SOCK_DGRAM && std::string(sc.name) == "cycle in a cycle") continue;
-    ASSERT_OK_AND_ASSIGN(auto out, SharedObject<unixtest::CallResult>::Create());
+    ASSERT_OK_AND_ASSIGN(auto out, SharedObject<CallRecord>::Create());
     ASSERT_OK_AND_ASSIGN(WaitStatus st, ForkAndWait([&]() -> int {
       if (unshare(CLONE_NEWNET) != 0 && unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0) return 3;
       if (UnixSocketsInUse() != 0) return 4;
@@ -965,7 +964,7 @@ TEST_P(UnixGc, CyclesOfSocketsInFlightAreCollected) {
       }
       for (int i = 0; i < 2 * sc.sockets; ++i) close(fd[i]);
       const bool freed = PollUntil([] { return UnixSocketsInUse() == 0; }, Deadline::Default());
-      out->ret = UnixSocketsInUse();
+      *out = Record("UnixSocketsInUse", UnixSocketsInUse());
       return freed ? 0 : 1;
     }));
     EXPECT_TRUE(st.ExitedWith(0))
@@ -991,15 +990,15 @@ TEST(UnixPasscred, AnAcceptedSocketInheritsSoPasscred) {
   constexpr const char* kCite =
       "man 7 unix: \"SO_PASSCRED Enabling this socket option causes receipt of the credentials "
       "of the sending process\" [Linux: an accepted socket inherits it from its listener]";
-  const unixtest::UnixAddress srv =
-      unixtest::AbstractAddress(unixtest::UniqueAbstractName("passcred"));
-  ASSERT_OK_AND_ASSIGN(auto listener, unixtest::MakeSocket(SOCK_STREAM | SOCK_NONBLOCK));
+  const UnixAddress srv =
+      AbstractAddress(UniqueAbstractName("passcred"));
+  ASSERT_OK_AND_ASSIGN(auto listener, MakeSocket(SOCK_STREAM | SOCK_NONBLOCK));
   ASSERT_THAT(SetPasscred(listener.get(), 1), SyscallSucceeds());
-  ASSERT_NO_ERRNO(unixtest::Bind(listener.get(), srv));
+  ASSERT_NO_ERRNO(Bind(listener.get(), srv));
   ASSERT_THAT(listen(listener.get(), 1), SyscallSucceeds());
-  ASSERT_OK_AND_ASSIGN(auto client, unixtest::MakeSocket(SOCK_STREAM | SOCK_NONBLOCK));
-  ASSERT_NO_ERRNO(unixtest::Connect(client.get(), srv));
-  ASSERT_NO_ERRNO(unixtest::WaitReadable(listener.get(), Deadline::Default()));
+  ASSERT_OK_AND_ASSIGN(auto client, MakeSocket(SOCK_STREAM | SOCK_NONBLOCK));
+  ASSERT_NO_ERRNO(Connect(client.get(), srv));
+  ASSERT_NO_ERRNO(WaitReadable(listener.get(), Deadline::Default()));
   int fd = accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC);
   ASSERT_THAT(fd, SyscallSucceeds());
   FileDescriptor accepted(fd);

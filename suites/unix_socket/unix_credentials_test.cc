@@ -20,10 +20,6 @@
 namespace ipcspec {
 namespace {
 
-using unixtest::Receive;
-using unixtest::Received;
-using unixtest::RecvOptions;
-using unixtest::SendCreds;
 
 constexpr const char* kPasscredCite =
     "man 7 unix, SO_PASSCRED: \"Enabling this socket option causes receipt of the credentials "
@@ -80,10 +76,10 @@ struct Ids {
 // child first makes its real ids differ from its effective ones, so that
 // "real" is what is checked.
 TEST(ScmCredentials, DefaultCredentialsAreTheSendersPidAndRealIds) {
-  ASSERT_OK_AND_ASSIGN(auto sp, unixtest::MakeSocketPair(SOCK_DGRAM));
+  ASSERT_OK_AND_ASSIGN(auto sp, MakeSocketPair(SOCK_DGRAM));
   ASSERT_NO_ERRNO(EnablePasscred(sp.b.get()));
-  const auto other_uid = unixtest::MappedIdOtherThan("/proc/self/uid_map", {getuid(), geteuid()});
-  const auto other_gid = unixtest::MappedIdOtherThan("/proc/self/gid_map", {getgid(), getegid()});
+  const auto other_uid = MappedIdOtherThan("/proc/self/uid_map", {getuid(), geteuid()});
+  const auto other_gid = MappedIdOtherThan("/proc/self/gid_map", {getgid(), getegid()});
   ASSERT_OK_AND_ASSIGN(auto ids, SharedObject<Ids>::Create());
   ASSERT_OK_AND_ASSIGN(WaitStatus st, ForkAndWait([&] {
     sp.b.reset();
@@ -116,7 +112,7 @@ TEST(ScmCredentials, DefaultCredentialsAreTheSendersPidAndRealIds) {
 // man 7 unix, SO_PASSCRED: "The value given as an argument to setsockopt(2)
 // and returned as the result of getsockopt(2) is an integer boolean flag."
 TEST(ScmCredentials, ExplicitOwnCredentialsAreAccepted) {
-  ASSERT_OK_AND_ASSIGN(auto sp, unixtest::MakeSocketPair(SOCK_DGRAM | SOCK_NONBLOCK));
+  ASSERT_OK_AND_ASSIGN(auto sp, MakeSocketPair(SOCK_DGRAM | SOCK_NONBLOCK));
   ASSERT_NO_ERRNO(EnablePasscred(sp.b.get()));
   int flag = -1;
   socklen_t len = sizeof flag;
@@ -140,7 +136,7 @@ TEST(ScmCredentials, WithoutSoPasscredNoCredentialsAreReceived) {
   const char* cite =
       "man 7 unix, SCM_CREDENTIALS: \"To receive a struct ucred message, the SO_PASSCRED "
       "option must be enabled on the socket.\"";
-  ASSERT_OK_AND_ASSIGN(auto sp, unixtest::MakeSocketPair(SOCK_DGRAM | SOCK_NONBLOCK));
+  ASSERT_OK_AND_ASSIGN(auto sp, MakeSocketPair(SOCK_DGRAM | SOCK_NONBLOCK));
   const struct ucred own = {getpid(), getuid(), getgid()};
   ASSERT_THAT(SendCreds(sp.a.get(), "o", 1, own), SyscallSucceedsWithValue(1));
   ASSERT_THAT(send(sp.a.get(), "p", 1, 0), SyscallSucceedsWithValue(1));
@@ -155,14 +151,14 @@ TEST(ScmCredentials, WithoutSoPasscredNoCredentialsAreReceived) {
 // What the unprivileged child got from each attempt.
 struct UnprivilegedSends {
   int drop_errno = -1;
-  unixtest::CallResult own, other_pid, other_uid, other_gid;
+  CallRecord own, other_pid, other_uid, other_gid;
 };
 
 // A child drops CAP_SYS_ADMIN, CAP_SETUID and CAP_SETGID (capset(2)) and
 // sends on `sp.a`: with the parent's PID, with `other_uid` and with
 // `other_gid` (those given), then with its own credentials, last.
 PosixErrorOr<SharedObject<UnprivilegedSends>> SendWithoutPrivilege(
-    unixtest::SocketPair& sp, std::optional<unsigned> other_uid,
+    SocketPair& sp, std::optional<unsigned> other_uid,
     std::optional<unsigned> other_gid) {
   const pid_t parent = getpid();
   IPCSPEC_ASSIGN_OR_RETURN(auto res, SharedObject<UnprivilegedSends>::Create());
@@ -170,11 +166,10 @@ PosixErrorOr<SharedObject<UnprivilegedSends>> SendWithoutPrivilege(
     sp.b.reset();
     const int caps[] = {CAP_SYS_ADMIN, CAP_SETUID, CAP_SETGID};
     res->drop_errno = DropCapabilities(caps, 3);
-    if (res->drop_errno != 0) return 2;
-    auto attempt = [&](unixtest::CallResult* out, pid_t pid, uid_t uid, gid_t gid) {
+    if (res->drop_errno != 0) return 0;  // reported as drop_errno
+    auto attempt = [&](CallRecord* out, pid_t pid, uid_t uid, gid_t gid) {
       const struct ucred c = {pid, uid, gid};
-      out->ret = SendCreds(sp.a.get(), "u", 1, c, MSG_DONTWAIT);
-      out->err = errno;
+      *out = Record("sendmsg(SCM_CREDENTIALS)", SendCreds(sp.a.get(), "u", 1, c, MSG_DONTWAIT));
     };
     attempt(&res->other_pid, parent, getuid(), getgid());
     if (other_uid) attempt(&res->other_uid, getpid(), *other_uid, getgid());
@@ -185,13 +180,13 @@ PosixErrorOr<SharedObject<UnprivilegedSends>> SendWithoutPrivilege(
   if (res->drop_errno != 0) {
     return PosixError(res->drop_errno, "capset(2) in the child");
   }
-  if (!st.ExitedWith(0)) return PosixError(ECHILD, "the sending child: " + st.ToString());
+  IPCSPEC_RETURN_IF_ERROR(ReachedEnd(st, "the sending child"));
   return res;
 }
 
 // Exactly one message arrived on `sp.b`: the one with the child's own
 // credentials (every refused send delivered nothing).
-void ExpectOnlyTheOwnCredentialsArrived(unixtest::SocketPair& sp, pid_t parent) {
+void ExpectOnlyTheOwnCredentialsArrived(SocketPair& sp, pid_t parent) {
   ASSERT_OK_AND_ASSIGN(Received r, Receive(sp.b.get(), RecvOptions{.buffer = 8,
                                                                    .control = kCredControl}));
   ASSERT_TRUE(r.creds.has_value()) << kPasscredCite << ": " << r.ToString();
@@ -205,7 +200,7 @@ void ExpectOnlyTheOwnCredentialsArrived(unixtest::SocketPair& sp, pid_t parent) 
 // existing process's PID (the parent's) fails with EPERM; only the message
 // with its own credentials arrives.
 TEST(ScmCredentials, AnotherPidWithoutCapSysAdminFailsEperm) {
-  ASSERT_OK_AND_ASSIGN(auto sp, unixtest::MakeSocketPair(SOCK_DGRAM));
+  ASSERT_OK_AND_ASSIGN(auto sp, MakeSocketPair(SOCK_DGRAM));
   ASSERT_NO_ERRNO(EnablePasscred(sp.b.get()));
   const pid_t parent = getpid();
   ASSERT_OK_AND_ASSIGN(auto res, SendWithoutPrivilege(sp, std::nullopt, std::nullopt));
@@ -223,11 +218,11 @@ TEST(ScmCredentials, AnotherPidWithoutCapSysAdminFailsEperm) {
 // user namespace (Bazel's linux-sandbox maps one uid and one gid only).
 TEST(ScmCredentials, AnotherUidOrGidWithoutCapSetidFailsEperm) {
   IPCSPEC_NEEDS(Need::SecondMappedIds());
-  ASSERT_OK_AND_ASSIGN(auto sp, unixtest::MakeSocketPair(SOCK_DGRAM));
+  ASSERT_OK_AND_ASSIGN(auto sp, MakeSocketPair(SOCK_DGRAM));
   ASSERT_NO_ERRNO(EnablePasscred(sp.b.get()));
   const pid_t parent = getpid();
-  const auto other_uid = unixtest::MappedIdOtherThan("/proc/self/uid_map", {getuid(), geteuid()});
-  const auto other_gid = unixtest::MappedIdOtherThan("/proc/self/gid_map", {getgid(), getegid()});
+  const auto other_uid = MappedIdOtherThan("/proc/self/uid_map", {getuid(), geteuid()});
+  const auto other_gid = MappedIdOtherThan("/proc/self/gid_map", {getgid(), getegid()});
   ASSERT_TRUE(other_uid && other_gid) << "the need second-uid was met, yet no other id is mapped";
   ASSERT_OK_AND_ASSIGN(auto res, SendWithoutPrivilege(sp, other_uid, other_gid));
   EXPECT_EQ(res->own.ret, 1) << kCheckedCite << ": its own credentials: " << res->own.ToString();
@@ -253,9 +248,9 @@ TEST(ScmCredentials, WithCapSysAdminAnyExistingPidMayBeNamed) {
       "(SCM_CREDENTIALS), the caller specified a PID that does not match any existing "
       "process.\"";
   IPCSPEC_NEEDS(Need::CapabilityOverPidNamespace(CAP_SYS_ADMIN));
-  ASSERT_OK_AND_ASSIGN(auto sp, unixtest::MakeSocketPair(SOCK_DGRAM | SOCK_NONBLOCK));
+  ASSERT_OK_AND_ASSIGN(auto sp, MakeSocketPair(SOCK_DGRAM | SOCK_NONBLOCK));
   ASSERT_NO_ERRNO(EnablePasscred(sp.b.get()));
-  ASSERT_OK_AND_ASSIGN(auto stop, unixtest::MakeSocketPair(SOCK_STREAM));
+  ASSERT_OK_AND_ASSIGN(auto stop, MakeSocketPair(SOCK_STREAM));
   // A child that lives until the parent closes its end of `stop`.
   ASSERT_OK_AND_ASSIGN(Child live, Child::Fork([&] {
     stop.a.reset();
@@ -288,8 +283,8 @@ TEST(ScmCredentials, WithCapSysAdminAnyExistingPidMayBeNamed) {
 // at the other end.
 TEST(SoPeercred, SocketpairReportsTheProcessThatCreatedIt) {
   for (int type : {SOCK_STREAM, SOCK_DGRAM}) {
-    SCOPED_TRACE(unixtest::TypeName(type));
-    ASSERT_OK_AND_ASSIGN(auto sp, unixtest::MakeSocketPair(type));
+    SCOPED_TRACE(TypeName(type));
+    ASSERT_OK_AND_ASSIGN(auto sp, MakeSocketPair(type));
     ASSERT_OK_AND_ASSIGN(auto seen, SharedObject<struct ucred>::Create());
     ASSERT_OK_AND_ASSIGN(WaitStatus st, ForkAndWait([&] {
       sp.a.reset();
@@ -324,12 +319,12 @@ struct Connector {
 // connect(2), not the later ones. The child's own socket names the parent,
 // which owned the listening socket.
 TEST(SoPeercred, ConnectedStreamReportsThePeerAsOfConnect) {
-  ASSERT_OK_AND_ASSIGN(auto listener, unixtest::MakeSocket(SOCK_STREAM | SOCK_NONBLOCK));
-  const auto name = unixtest::AbstractAddress(unixtest::UniqueAbstractName("peercred"));
-  ASSERT_NO_ERRNO(unixtest::Bind(listener.get(), name));
+  ASSERT_OK_AND_ASSIGN(auto listener, MakeSocket(SOCK_STREAM | SOCK_NONBLOCK));
+  const auto name = AbstractAddress(UniqueAbstractName("peercred"));
+  ASSERT_NO_ERRNO(Bind(listener.get(), name));
   ASSERT_THAT(listen(listener.get(), 4), SyscallSucceeds());
-  const auto other_uid = unixtest::MappedIdOtherThan("/proc/self/uid_map", {getuid(), geteuid()});
-  const auto other_gid = unixtest::MappedIdOtherThan("/proc/self/gid_map", {getgid(), getegid()});
+  const auto other_uid = MappedIdOtherThan("/proc/self/uid_map", {getuid(), geteuid()});
+  const auto other_gid = MappedIdOtherThan("/proc/self/gid_map", {getgid(), getegid()});
   ASSERT_OK_AND_ASSIGN(auto rep, SharedObject<Connector>::Create());
   ASSERT_OK_AND_ASSIGN(Child child, Child::Fork([&] {
     listener.reset();
@@ -351,7 +346,7 @@ TEST(SoPeercred, ConnectedStreamReportsThePeerAsOfConnect) {
   }));
   ASSERT_OK_AND_ASSIGN(WaitStatus st, child.Wait());
   ASSERT_TRUE(st.ExitedWith(0)) << st << "; connect: " << ErrnoName(rep->connect_errno);
-  ASSERT_NO_ERRNO(unixtest::WaitReadable(listener.get(), Deadline::Default()))
+  ASSERT_NO_ERRNO(WaitReadable(listener.get(), Deadline::Default()))
       << "the child's connection is not in the listen queue";
   FileDescriptor accepted(accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
   ASSERT_TRUE(accepted.valid()) << "accept4: " << ErrnoName(errno);

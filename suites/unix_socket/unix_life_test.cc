@@ -40,14 +40,6 @@
 namespace ipcspec {
 namespace {
 
-using unixtest::AbstractAddress;
-using unixtest::Bind;
-using unixtest::Connect;
-using unixtest::MakeSocket;
-using unixtest::Receive;
-using unixtest::Received;
-using unixtest::RecvOptions;
-using unixtest::UnixAddress;
 
 // ---------------------------------------------------------------------------
 // Man page sentences.
@@ -155,17 +147,17 @@ std::string KindParamName(const ::testing::TestParamInfo<LifeKind>& i) { return 
 // Two connected non-blocking ends, with the names getsockname and
 // getpeername must give for each.
 struct Conn {
-  std::optional<unixtest::SocketDir> dir;
+  std::optional<SocketDir> dir;
   FileDescriptor a, b;
   UnixAddress a_name, b_name;  // getsockname of a and of b
   std::string kind;
   std::string Where() const { return " [" + kind + "]"; }
 };
 
-UnixAddress Unnamed() { return unixtest::FamilyOnlyAddress(); }
+UnixAddress Unnamed() { return FamilyOnlyAddress(); }
 
 PosixErrorOr<FileDescriptor> AcceptOne(int listener) {
-  IPCSPEC_RETURN_IF_ERROR(unixtest::WaitReadable(listener, Deadline::Default()));
+  IPCSPEC_RETURN_IF_ERROR(WaitReadable(listener, Deadline::Default()));
   int fd = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
   if (fd < 0) return ErrnoError("accept4");
   return FileDescriptor(fd);
@@ -175,18 +167,18 @@ PosixErrorOr<Conn> Open(const LifeKind& k) {
   Conn c;
   c.kind = k.Name();
   if (k.how == How::kPair) {
-    IPCSPEC_ASSIGN_OR_RETURN(auto sp, unixtest::MakeSocketPair(k.type | SOCK_NONBLOCK));
+    IPCSPEC_ASSIGN_OR_RETURN(auto sp, MakeSocketPair(k.type | SOCK_NONBLOCK));
     c.a = std::move(sp.a);
     c.b = std::move(sp.b);
     c.a_name = Unnamed();
     c.b_name = Unnamed();
   } else {
     auto name = [&](const std::string& tag) -> PosixErrorOr<UnixAddress> {
-      if (k.how == How::kAbstract) return AbstractAddress(unixtest::UniqueAbstractName(tag));
-      return unixtest::PathAddress(c.dir->Join(tag));
+      if (k.how == How::kAbstract) return AbstractAddress(UniqueAbstractName(tag));
+      return PathAddress(c.dir->Join(tag));
     };
     if (k.how == How::kPath) {
-      IPCSPEC_ASSIGN_OR_RETURN(auto d, unixtest::MakeSocketDir());
+      IPCSPEC_ASSIGN_OR_RETURN(auto d, MakeSocketDir());
       c.dir = std::move(d);
     }
     if (k.type == SOCK_DGRAM) {
@@ -328,7 +320,7 @@ TEST_P(UnixEnds, GetsocknameAndGetpeernameGiveTheBoundNames) {
   };
   for (const End& e : {End{c.a.get(), c.a_name, c.b_name, "a"},
                        End{c.b.get(), c.b_name, c.a_name, "b"}}) {
-    ASSERT_OK_AND_ASSIGN(UnixAddress self, unixtest::SockName(e.fd));
+    ASSERT_OK_AND_ASSIGN(UnixAddress self, SockName(e.fd));
     EXPECT_TRUE(self == e.self) << kGetsocknameCite << c.Where() << ": end " << e.name
                                 << " getsockname " << self.ToString() << ", want "
                                 << e.self.ToString();
@@ -652,7 +644,7 @@ std::string TypeParamName(const ::testing::TestParamInfo<int>& i) {
 // error"); a second client polls POLLHUP and POLLERR (epoll: EPOLLHUP and
 // EPOLLERR), its first receive fails ECONNRESET and the next returns 0.
 TEST_P(UnixListener, ClosingAListenerResetsItsPendingConnections) {
-  const UnixAddress srv = AbstractAddress(unixtest::UniqueAbstractName("pending"));
+  const UnixAddress srv = AbstractAddress(UniqueAbstractName("pending"));
   ASSERT_OK_AND_ASSIGN(auto listener, MakeSocket(GetParam() | SOCK_NONBLOCK));
   ASSERT_NO_ERRNO(Bind(listener.get(), srv));
   ASSERT_THAT(listen(listener.get(), 4), SyscallSucceeds());
@@ -699,7 +691,7 @@ TEST_P(UnixListener, ClosingAListenerResetsItsPendingConnections) {
 // the next non-blocking connect fails EAGAIN; once the first is accepted,
 // there is room again.
 TEST_P(UnixListener, BacklogZeroQueuesOneConnection) {
-  const UnixAddress srv = AbstractAddress(unixtest::UniqueAbstractName("backlog0"));
+  const UnixAddress srv = AbstractAddress(UniqueAbstractName("backlog0"));
   ASSERT_OK_AND_ASSIGN(auto listener, MakeSocket(GetParam() | SOCK_NONBLOCK));
   ASSERT_NO_ERRNO(Bind(listener.get(), srv));
   ASSERT_THAT(listen(listener.get(), 0), SyscallSucceeds());
@@ -717,12 +709,12 @@ TEST_P(UnixListener, BacklogZeroQueuesOneConnection) {
 // man 2 accept (kAcceptEinvalCite): accept on a bound socket that is not
 // listening fails EINVAL, and so does accept on a connected socketpair end.
 TEST_P(UnixListener, AcceptOnASocketNotListeningFailsEinval) {
-  const UnixAddress srv = AbstractAddress(unixtest::UniqueAbstractName("notlistening"));
+  const UnixAddress srv = AbstractAddress(UniqueAbstractName("notlistening"));
   ASSERT_OK_AND_ASSIGN(auto s, MakeSocket(GetParam() | SOCK_NONBLOCK));
   ASSERT_NO_ERRNO(Bind(s.get(), srv));
   EXPECT_THAT(accept4(s.get(), nullptr, nullptr, SOCK_CLOEXEC), SyscallFailsWithErrno(EINVAL))
       << kAcceptEinvalCite << ": bound, not listening";
-  ASSERT_OK_AND_ASSIGN(auto sp, unixtest::MakeSocketPair(GetParam() | SOCK_NONBLOCK));
+  ASSERT_OK_AND_ASSIGN(auto sp, MakeSocketPair(GetParam() | SOCK_NONBLOCK));
   EXPECT_THAT(accept4(sp.a.get(), nullptr, nullptr, SOCK_CLOEXEC), SyscallFailsWithErrno(EINVAL))
       << kAcceptEinvalCite << ": a connected socketpair end";
 }
@@ -732,19 +724,19 @@ TEST_P(UnixListener, AcceptOnASocketNotListeningFailsEinval) {
 // unbound socket fails EINVAL on Linux (man 2 listen lists no EINVAL; Linux
 // neither autobinds nor listens on an unbound AF_UNIX socket).
 TEST_P(UnixListener, ListenOnAConnectedOrUnboundSocketFailsEinval) {
-  ASSERT_OK_AND_ASSIGN(auto sp, unixtest::MakeSocketPair(GetParam() | SOCK_NONBLOCK));
+  ASSERT_OK_AND_ASSIGN(auto sp, MakeSocketPair(GetParam() | SOCK_NONBLOCK));
   EXPECT_THAT(listen(sp.a.get(), 1), SyscallFailsWithErrno(EINVAL))
       << kUnixEinvalCite << " [Linux; man 2 listen lists no EINVAL]: a connected end";
   ASSERT_OK_AND_ASSIGN(auto s, MakeSocket(GetParam() | SOCK_NONBLOCK));
   EXPECT_THAT(listen(s.get(), 1), SyscallFailsWithErrno(EINVAL))
       << kUnixEinvalCite << " [Linux; man 2 listen lists no EINVAL]: an unbound socket";
   // Bound, then connected to a listener: not in a state to listen either.
-  const UnixAddress srv = AbstractAddress(unixtest::UniqueAbstractName("lsrv"));
+  const UnixAddress srv = AbstractAddress(UniqueAbstractName("lsrv"));
   ASSERT_OK_AND_ASSIGN(auto server, MakeSocket(GetParam() | SOCK_NONBLOCK));
   ASSERT_NO_ERRNO(Bind(server.get(), srv));
   ASSERT_THAT(listen(server.get(), 4), SyscallSucceeds());
   ASSERT_OK_AND_ASSIGN(auto c, MakeSocket(GetParam() | SOCK_NONBLOCK));
-  ASSERT_NO_ERRNO(Bind(c.get(), AbstractAddress(unixtest::UniqueAbstractName("lcli"))));
+  ASSERT_NO_ERRNO(Bind(c.get(), AbstractAddress(UniqueAbstractName("lcli"))));
   ASSERT_NO_ERRNO(Connect(c.get(), srv));
   EXPECT_THAT(listen(c.get(), 1), SyscallFailsWithErrno(EINVAL))
       << kUnixEinvalCite << " [Linux; man 2 listen lists no EINVAL]: a bound, connected socket";
@@ -758,7 +750,7 @@ TEST_P(UnixListener, ListeningAgainSucceeds) {
       "man 2 listen: \"listen() marks the socket referred to by sockfd as a passive socket, "
       "that is, as a socket that will be used to accept incoming connection requests using "
       "accept(2).\"";
-  const UnixAddress srv = AbstractAddress(unixtest::UniqueAbstractName("relisten"));
+  const UnixAddress srv = AbstractAddress(UniqueAbstractName("relisten"));
   ASSERT_OK_AND_ASSIGN(auto s, MakeSocket(GetParam() | SOCK_NONBLOCK));
   ASSERT_NO_ERRNO(Bind(s.get(), srv));
   ASSERT_THAT(listen(s.get(), 8), SyscallSucceeds()) << kCite << ": a bound socket";
@@ -786,7 +778,7 @@ TEST_P(UnixListener, SoAcceptconnIsOneOnlyOnTheListener) {
     EXPECT_EQ(get(c.a.get()), 0) << kCite << c.Where() << ": the connecting/first end";
     EXPECT_EQ(get(c.b.get()), 0) << kCite << c.Where() << ": the accepted/second end";
   }
-  const UnixAddress srv = AbstractAddress(unixtest::UniqueAbstractName("acceptconn"));
+  const UnixAddress srv = AbstractAddress(UniqueAbstractName("acceptconn"));
   ASSERT_OK_AND_ASSIGN(auto listener, MakeSocket(GetParam() | SOCK_NONBLOCK));
   ASSERT_NO_ERRNO(Bind(listener.get(), srv));
   EXPECT_EQ(get(listener.get()), 0) << kCite << ": bound, before listen";
@@ -805,7 +797,7 @@ TEST(UnixDatagramListen, ListenAndAcceptFailEopnotsupp) {
       << kListenEopnotsuppCite << ": unbound SOCK_DGRAM";
   EXPECT_THAT(accept4(s.get(), nullptr, nullptr, SOCK_CLOEXEC), SyscallFailsWithErrno(EOPNOTSUPP))
       << kAcceptEopnotsuppCite << ": unbound SOCK_DGRAM";
-  ASSERT_NO_ERRNO(Bind(s.get(), AbstractAddress(unixtest::UniqueAbstractName("dglisten"))));
+  ASSERT_NO_ERRNO(Bind(s.get(), AbstractAddress(UniqueAbstractName("dglisten"))));
   EXPECT_THAT(listen(s.get(), 1), SyscallFailsWithErrno(EOPNOTSUPP))
       << kListenEopnotsuppCite << ": bound SOCK_DGRAM";
   EXPECT_THAT(accept4(s.get(), nullptr, nullptr, SOCK_CLOEXEC), SyscallFailsWithErrno(EOPNOTSUPP))
@@ -818,7 +810,7 @@ TEST(UnixDatagramListen, ListenAndAcceptFailEopnotsupp) {
 // kDgramConnectCite: a bound datagram socket may connect to its own name;
 // what it sends then comes back to itself, and getpeername gives its name.
 TEST(UnixDatagramConnect, SelfConnect) {
-  const UnixAddress me = AbstractAddress(unixtest::UniqueAbstractName("self"));
+  const UnixAddress me = AbstractAddress(UniqueAbstractName("self"));
   ASSERT_OK_AND_ASSIGN(auto s, MakeSocket(SOCK_DGRAM | SOCK_NONBLOCK));
   ASSERT_NO_ERRNO(Bind(s.get(), me));
   ASSERT_THAT(connect(s.get(), me.get(), me.len), SyscallSucceeds())
@@ -838,9 +830,9 @@ TEST(UnixDatagramConnect, SelfConnect) {
 // peer's datagrams are no longer received (its send fails EPERM on Linux,
 // which man 7 unix does not list).
 TEST(UnixDatagramConnect, ReconnectMovesTheAssociation) {
-  const UnixAddress me = AbstractAddress(unixtest::UniqueAbstractName("me"));
-  const UnixAddress p1 = AbstractAddress(unixtest::UniqueAbstractName("p1"));
-  const UnixAddress p2 = AbstractAddress(unixtest::UniqueAbstractName("p2"));
+  const UnixAddress me = AbstractAddress(UniqueAbstractName("me"));
+  const UnixAddress p1 = AbstractAddress(UniqueAbstractName("p1"));
+  const UnixAddress p2 = AbstractAddress(UniqueAbstractName("p2"));
   ASSERT_OK_AND_ASSIGN(auto s, MakeSocket(SOCK_DGRAM | SOCK_NONBLOCK));
   ASSERT_OK_AND_ASSIGN(auto r1, MakeSocket(SOCK_DGRAM | SOCK_NONBLOCK));
   ASSERT_OK_AND_ASSIGN(auto r2, MakeSocket(SOCK_DGRAM | SOCK_NONBLOCK));
@@ -874,8 +866,8 @@ TEST(UnixDatagramConnect, AfUnspecDissolvesTheAssociation) {
   constexpr const char* kSendEnotconn =
       "man 2 send, ERRORS: \"ENOTCONN The socket is not connected, and no target has been "
       "given.\"";
-  const UnixAddress me = AbstractAddress(unixtest::UniqueAbstractName("me"));
-  const UnixAddress p1 = AbstractAddress(unixtest::UniqueAbstractName("p1"));
+  const UnixAddress me = AbstractAddress(UniqueAbstractName("me"));
+  const UnixAddress p1 = AbstractAddress(UniqueAbstractName("p1"));
   ASSERT_OK_AND_ASSIGN(auto s, MakeSocket(SOCK_DGRAM | SOCK_NONBLOCK));
   ASSERT_OK_AND_ASSIGN(auto r1, MakeSocket(SOCK_DGRAM | SOCK_NONBLOCK));
   ASSERT_OK_AND_ASSIGN(auto other, MakeSocket(SOCK_DGRAM | SOCK_NONBLOCK));
@@ -909,14 +901,14 @@ TEST(UnixNames, GetpeernameOfAnUnconnectedSocketFailsEnotconn) {
     peer.len = sizeof(peer.addr);
     EXPECT_THAT(getpeername(s.get(), reinterpret_cast<sockaddr*>(&peer.addr), &peer.len),
                 SyscallFailsWithErrno(ENOTCONN))
-        << kEnotconnCite << ": " << unixtest::TypeName(type);
+        << kEnotconnCite << ": " << TypeName(type);
     if (type == SOCK_DGRAM) continue;
-    ASSERT_NO_ERRNO(Bind(s.get(), AbstractAddress(unixtest::UniqueAbstractName("gpn"))));
+    ASSERT_NO_ERRNO(Bind(s.get(), AbstractAddress(UniqueAbstractName("gpn"))));
     ASSERT_THAT(listen(s.get(), 1), SyscallSucceeds());
     peer.len = sizeof(peer.addr);
     EXPECT_THAT(getpeername(s.get(), reinterpret_cast<sockaddr*>(&peer.addr), &peer.len),
                 SyscallFailsWithErrno(ENOTCONN))
-        << kEnotconnCite << ": a listening " << unixtest::TypeName(type);
+        << kEnotconnCite << ": a listening " << TypeName(type);
   }
 }
 

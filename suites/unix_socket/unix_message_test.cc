@@ -25,9 +25,6 @@
 namespace ipcspec {
 namespace {
 
-using unixtest::Receive;
-using unixtest::Received;
-using unixtest::RecvOptions;
 
 // Message i of a test: `size` bytes, each depending on (i, position), so that
 // a lost, repeated, reordered or spliced message cannot pass for another.
@@ -63,14 +60,14 @@ constexpr const char* kRecvFlagTruncCite =
 class MessageSocket : public ::testing::TestWithParam<int> {
  protected:
   int type() const { return GetParam(); }
-  std::string Where() const { return " (" + unixtest::TypeName(type()) + " socketpair)"; }
+  std::string Where() const { return " (" + TypeName(type()) + " socketpair)"; }
 };
 
 // man 7 unix (SOCK_DGRAM / SOCK_SEQPACKET, kBoundariesCite): sends of
 // different sizes come back one message per receive, whole and in order,
 // even with a receive buffer large enough for all of them at once.
 TEST_P(MessageSocket, EachReceiveGetsExactlyOneMessage) {
-  ASSERT_OK_AND_ASSIGN(auto p, unixtest::MakeSocketPair(type() | SOCK_NONBLOCK));
+  ASSERT_OK_AND_ASSIGN(auto p, MakeSocketPair(type() | SOCK_NONBLOCK));
   const std::vector<size_t> sizes = {1, 100, 4096, 7, 2000, 3, 1};
   for (size_t i = 0; i < sizes.size(); ++i) {
     const std::string m = MessageBytes(static_cast<int>(i), sizes[i]);
@@ -96,7 +93,7 @@ TEST_P(MessageSocket, EachReceiveGetsExactlyOneMessage) {
 // its first bytes and MSG_TRUNC in msg_flags; the rest of that message is
 // discarded (the next receive gets the next message, not the remainder).
 TEST_P(MessageSocket, ShortBufferTruncatesWithMsgTruncInMsgFlags) {
-  ASSERT_OK_AND_ASSIGN(auto p, unixtest::MakeSocketPair(type() | SOCK_NONBLOCK));
+  ASSERT_OK_AND_ASSIGN(auto p, MakeSocketPair(type() | SOCK_NONBLOCK));
   const std::string first = MessageBytes(1, 100), second = MessageBytes(2, 5);
   ASSERT_THAT(send(p.a.get(), first.data(), first.size(), 0), SyscallSucceedsWithValue(100));
   ASSERT_THAT(send(p.a.get(), second.data(), second.size(), 0), SyscallSucceedsWithValue(5));
@@ -126,7 +123,7 @@ TEST_P(MessageSocket, ShortBufferTruncatesWithMsgTruncInMsgFlags) {
 // and consumes the message. (man 2 recv names UNIX datagram sockets; on
 // Linux SOCK_SEQPACKET does the same.)
 TEST_P(MessageSocket, MsgTruncFlagReturnsTheRealLength) {
-  ASSERT_OK_AND_ASSIGN(auto p, unixtest::MakeSocketPair(type() | SOCK_NONBLOCK));
+  ASSERT_OK_AND_ASSIGN(auto p, MakeSocketPair(type() | SOCK_NONBLOCK));
   const std::string m = MessageBytes(3, 300);
   ASSERT_THAT(send(p.a.get(), m.data(), m.size(), 0), SyscallSucceedsWithValue(300));
   ASSERT_THAT(send(p.a.get(), "next", 4, 0), SyscallSucceedsWithValue(4));
@@ -174,7 +171,7 @@ TEST_P(MessageSocket, AgreesWithAMessageListModel) {
   const bool dgram = type == SOCK_DGRAM;
   const std::string where = Where();
   CheckProperty(
-      std::string("message-list model of ") + unixtest::TypeName(type) + ": " + kBoundariesCite,
+      std::string("message-list model of ") + TypeName(type) + ": " + kBoundariesCite,
       [&] {
         const auto op_gen = rc::gen::map(
             rc::gen::tuple(rc::gen::inRange(0, 2), rc::gen::inRange(0, 1500),
@@ -191,12 +188,12 @@ TEST_P(MessageSocket, AgreesWithAMessageListModel) {
               return op;
             });
         const auto ops = *rc::gen::resize(40, rc::gen::container<std::vector<MessageOp>>(op_gen));
-        auto pair = unixtest::MakeSocketPair(type | SOCK_NONBLOCK);
-        UNIXTEST_RC_CHECK(pair.ok(), pair.error());
+        auto pair = MakeSocketPair(type | SOCK_NONBLOCK);
+        IPCSPEC_RC_CHECK(pair.ok(), pair.error());
         const int tx = pair.value().a.get(), rx = pair.value().b.get();
         // Room for the model's at most 16 queued messages on any system.
         int sndbuf = 65536;
-        UNIXTEST_RC_CHECK(setsockopt(tx, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf) == 0,
+        IPCSPEC_RC_CHECK(setsockopt(tx, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf) == 0,
                           "setsockopt(SO_SNDBUF): " << ErrnoName(errno));
         std::deque<std::string> model;
         int sent = 0;
@@ -205,23 +202,23 @@ TEST_P(MessageSocket, AgreesWithAMessageListModel) {
           auto r = Receive(rx, RecvOptions{.buffer = static_cast<size_t>(size), .flags = flags,
                                            .wait = false});
           if (model.empty()) {
-            UNIXTEST_RC_CHECK(!r.ok() && r.errno_value() == EAGAIN,
+            IPCSPEC_RC_CHECK(!r.ok() && r.errno_value() == EAGAIN,
                               "step " << step << ": receive with no message queued: " << r
                                       << where);
             return;
           }
-          UNIXTEST_RC_CHECK(r.ok(), "step " << step << ": " << r.error() << where);
+          IPCSPEC_RC_CHECK(r.ok(), "step " << step << ": " << r.error() << where);
           const Received& got = r.value();
           const std::string& m = model.front();
           const size_t fit = std::min(m.size(), static_cast<size_t>(size));
           const ssize_t want_n = flags == MSG_TRUNC ? static_cast<ssize_t>(m.size())
                                                     : static_cast<ssize_t>(fit);
-          UNIXTEST_RC_CHECK(got.n == want_n, "step " << step << ": the oldest message holds "
+          IPCSPEC_RC_CHECK(got.n == want_n, "step " << step << ": the oldest message holds "
                                                      << m.size() << " bytes; " << got.ToString()
                                                      << where);
-          UNIXTEST_RC_CHECK(got.data == m.substr(0, fit),
+          IPCSPEC_RC_CHECK(got.data == m.substr(0, fit),
                             "step " << step << ": not the oldest message's bytes" << where);
-          UNIXTEST_RC_CHECK(((got.msg_flags & MSG_TRUNC) != 0) == (m.size() > fit),
+          IPCSPEC_RC_CHECK(((got.msg_flags & MSG_TRUNC) != 0) == (m.size() > fit),
                             "step " << step << ": MSG_TRUNC in msg_flags must be set exactly "
                                     << "when the message (" << m.size()
                                     << " bytes) was longer than the buffer (" << size << "): "
@@ -236,7 +233,7 @@ TEST_P(MessageSocket, AgreesWithAMessageListModel) {
           if (op.kind == MessageOp::kSend) {
             const std::string m = MessageBytes(sent++, static_cast<size_t>(op.size));
             ssize_t k = send(tx, m.data(), m.size(), 0);
-            UNIXTEST_RC_CHECK(k == static_cast<ssize_t>(m.size()),
+            IPCSPEC_RC_CHECK(k == static_cast<ssize_t>(m.size()),
                               "step " << step << ": send(" << m.size() << ") returned " << k
                                       << (k < 0 ? " " + ErrnoName(errno) : "") << where);
             model.push_back(m);
@@ -245,10 +242,10 @@ TEST_P(MessageSocket, AgreesWithAMessageListModel) {
           }
           if (dgram) {
             int next = -1;
-            UNIXTEST_RC_CHECK(ioctl(rx, FIONREAD, &next) == 0,
+            IPCSPEC_RC_CHECK(ioctl(rx, FIONREAD, &next) == 0,
                               "ioctl(FIONREAD): " << ErrnoName(errno));
             const int want = model.empty() ? 0 : static_cast<int>(model.front().size());
-            UNIXTEST_RC_CHECK(next == want, "step " << step << ": FIONREAD is " << next
+            IPCSPEC_RC_CHECK(next == want, "step " << step << ": FIONREAD is " << next
                                                     << ", the next datagram holds " << want
                                                     << " bytes (man 7 udp: \"Returns the size "
                                                        "of the next pending datagram\")");
@@ -276,7 +273,7 @@ TEST(UnixDatagram, ZeroLengthDatagramIsAMessage) {
       "man 2 recv: \"Datagram sockets in various domains (e.g., the UNIX and Internet domains) "
       "permit zero-length datagrams.  When such a datagram is received, the return value is "
       "0.\"";
-  ASSERT_OK_AND_ASSIGN(auto p, unixtest::MakeSocketPair(SOCK_DGRAM | SOCK_NONBLOCK));
+  ASSERT_OK_AND_ASSIGN(auto p, MakeSocketPair(SOCK_DGRAM | SOCK_NONBLOCK));
   ASSERT_THAT(send(p.a.get(), "", 0, 0), SyscallSucceedsWithValue(0)) << cite;
   ASSERT_THAT(send(p.a.get(), "after", 5, 0), SyscallSucceedsWithValue(5));
   ASSERT_OK_AND_ASSIGN(Received r, Receive(p.b.get(), RecvOptions{.buffer = 100}));
@@ -344,7 +341,7 @@ TEST(UnixDatagram, SndbufBoundsWhatANonBlockingSocketpairAccepts) {
   const int requested[2] = {8192, 32768};
   for (int i = 0; i < 2; ++i) {
     SCOPED_TRACE("SO_SNDBUF " + std::to_string(requested[i]));
-    ASSERT_OK_AND_ASSIGN(auto p, unixtest::MakeSocketPair(SOCK_DGRAM | SOCK_NONBLOCK));
+    ASSERT_OK_AND_ASSIGN(auto p, MakeSocketPair(SOCK_DGRAM | SOCK_NONBLOCK));
     ASSERT_THAT(setsockopt(p.a.get(), SOL_SOCKET, SO_SNDBUF, &requested[i], sizeof(int)),
                 SyscallSucceeds());
     ASSERT_OK_AND_ASSIGN(int doubled, GetSndbuf(p.a.get()));
@@ -386,7 +383,7 @@ TEST(UnixDatagram, DatagramOverDoubledSndbufLess32FailsEmsgsize) {
       "requires that message be sent atomically, and the size of the message to be sent made "
       "this impossible.\"";
   IPCSPEC_NEEDS(WmemMaxAtLeast(16384));
-  ASSERT_OK_AND_ASSIGN(auto p, unixtest::MakeSocketPair(SOCK_DGRAM | SOCK_NONBLOCK));
+  ASSERT_OK_AND_ASSIGN(auto p, MakeSocketPair(SOCK_DGRAM | SOCK_NONBLOCK));
   const int req = 16384;
   ASSERT_THAT(setsockopt(p.a.get(), SOL_SOCKET, SO_SNDBUF, &req, sizeof req), SyscallSucceeds());
   ASSERT_OK_AND_ASSIGN(int doubled, GetSndbuf(p.a.get()));
@@ -419,11 +416,11 @@ TEST(UnixDatagram, SendToAPeerThatClosedFailsEconnrefused) {
       "is not connected.\" (Linux disconnects the socket when it reports the closed peer)";
   {
     SCOPED_TRACE("connect(2) to a bound abstract address");
-    ASSERT_OK_AND_ASSIGN(auto server, unixtest::MakeSocket(SOCK_DGRAM | SOCK_NONBLOCK));
-    const auto name = unixtest::AbstractAddress(unixtest::UniqueAbstractName("dgram-peer"));
-    ASSERT_NO_ERRNO(unixtest::Bind(server.get(), name));
-    ASSERT_OK_AND_ASSIGN(auto client, unixtest::MakeSocket(SOCK_DGRAM | SOCK_NONBLOCK));
-    ASSERT_NO_ERRNO(unixtest::Connect(client.get(), name));
+    ASSERT_OK_AND_ASSIGN(auto server, MakeSocket(SOCK_DGRAM | SOCK_NONBLOCK));
+    const auto name = AbstractAddress(UniqueAbstractName("dgram-peer"));
+    ASSERT_NO_ERRNO(Bind(server.get(), name));
+    ASSERT_OK_AND_ASSIGN(auto client, MakeSocket(SOCK_DGRAM | SOCK_NONBLOCK));
+    ASSERT_NO_ERRNO(Connect(client.get(), name));
     ASSERT_THAT(send(client.get(), "up", 2, 0), SyscallSucceedsWithValue(2));
     server.reset();
     EXPECT_THAT(send(client.get(), "x", 1, MSG_NOSIGNAL), SyscallFailsWithErrno(ECONNREFUSED))
@@ -433,7 +430,7 @@ TEST(UnixDatagram, SendToAPeerThatClosedFailsEconnrefused) {
   }
   {
     SCOPED_TRACE("socketpair(2)");
-    ASSERT_OK_AND_ASSIGN(auto p, unixtest::MakeSocketPair(SOCK_DGRAM | SOCK_NONBLOCK));
+    ASSERT_OK_AND_ASSIGN(auto p, MakeSocketPair(SOCK_DGRAM | SOCK_NONBLOCK));
     p.b.reset();
     EXPECT_THAT(send(p.a.get(), "x", 1, MSG_NOSIGNAL), SyscallFailsWithErrno(ECONNREFUSED))
         << cite << ": the other socket of the pair closed";
@@ -454,13 +451,13 @@ TEST(UnixDatagram, SendtoANameWhoseSocketIsGone) {
   const char* noent =
       "man 7 unix, ERRORS: \"ENOENT The pathname in the remote address specified to connect(2) "
       "did not exist.\"";
-  ASSERT_OK_AND_ASSIGN(auto dir, unixtest::MakeSocketDir());
+  ASSERT_OK_AND_ASSIGN(auto dir, MakeSocketDir());
   const std::string path = dir.Join("gone");
-  ASSERT_OK_AND_ASSIGN(auto addr, unixtest::PathAddress(path));
-  ASSERT_OK_AND_ASSIGN(auto sender, unixtest::MakeSocket(SOCK_DGRAM | SOCK_NONBLOCK));
+  ASSERT_OK_AND_ASSIGN(auto addr, PathAddress(path));
+  ASSERT_OK_AND_ASSIGN(auto sender, MakeSocket(SOCK_DGRAM | SOCK_NONBLOCK));
   {
-    ASSERT_OK_AND_ASSIGN(auto receiver, unixtest::MakeSocket(SOCK_DGRAM | SOCK_NONBLOCK));
-    ASSERT_NO_ERRNO(unixtest::Bind(receiver.get(), addr));
+    ASSERT_OK_AND_ASSIGN(auto receiver, MakeSocket(SOCK_DGRAM | SOCK_NONBLOCK));
+    ASSERT_NO_ERRNO(Bind(receiver.get(), addr));
     ASSERT_THAT(sendto(sender.get(), "live", 4, 0, addr.get(), addr.len), SyscallSucceedsWithValue(4))
         << "sendto a bound datagram socket";
   }
@@ -475,10 +472,10 @@ TEST(UnixDatagram, SendtoANameWhoseSocketIsGone) {
               SyscallFailsWithErrno(ENOENT))
       << noent << " (the socket file was unlinked)";
 
-  const auto abstract = unixtest::AbstractAddress(unixtest::UniqueAbstractName("dgram-gone"));
+  const auto abstract = AbstractAddress(UniqueAbstractName("dgram-gone"));
   {
-    ASSERT_OK_AND_ASSIGN(auto receiver, unixtest::MakeSocket(SOCK_DGRAM | SOCK_NONBLOCK));
-    ASSERT_NO_ERRNO(unixtest::Bind(receiver.get(), abstract));
+    ASSERT_OK_AND_ASSIGN(auto receiver, MakeSocket(SOCK_DGRAM | SOCK_NONBLOCK));
+    ASSERT_NO_ERRNO(Bind(receiver.get(), abstract));
     ASSERT_THAT(sendto(sender.get(), "live", 4, 0, abstract.get(), abstract.len),
                 SyscallSucceedsWithValue(4));
   }

@@ -16,14 +16,6 @@
 namespace ipcspec {
 namespace {
 
-using unixtest::AbstractAddress;
-using unixtest::Bind;
-using unixtest::Connect;
-using unixtest::MakeSocket;
-using unixtest::Receive;
-using unixtest::Received;
-using unixtest::RecvOptions;
-using unixtest::UnixAddress;
 
 constexpr const char* kAbstractCite =
     "man 7 unix, \"abstract\": \"an abstract socket address is distinguished (from a pathname "
@@ -38,7 +30,7 @@ constexpr const char* kEaddrinuseCite =
 
 // Accepts one connection on a non-blocking listener, waiting for it.
 PosixErrorOr<FileDescriptor> AcceptOne(int listener) {
-  IPCSPEC_RETURN_IF_ERROR(unixtest::WaitReadable(listener, Deadline::Default()));
+  IPCSPEC_RETURN_IF_ERROR(WaitReadable(listener, Deadline::Default()));
   int fd = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
   if (fd < 0) return ErrnoError("accept4");
   return FileDescriptor(fd);
@@ -62,7 +54,7 @@ PosixError RoundTrip(int from, int to, const std::string& msg) {
 // contained in the first (addrlen - sizeof(sa_family_t)) bytes of
 // sun_path."), and a client reaches it by that name.
 TEST(AbstractName, BindCreatesNoFileAndTheNameIsReachable) {
-  ASSERT_OK_AND_ASSIGN(auto dir, unixtest::MakeSocketDir());
+  ASSERT_OK_AND_ASSIGN(auto dir, MakeSocketDir());
   const std::string path = dir.Join("abs");
   const UnixAddress name = AbstractAddress(path);
   ASSERT_OK_AND_ASSIGN(auto server, MakeSocket(SOCK_STREAM | SOCK_NONBLOCK));
@@ -70,7 +62,7 @@ TEST(AbstractName, BindCreatesNoFileAndTheNameIsReachable) {
   struct stat st;
   EXPECT_THAT(lstat(path.c_str(), &st), SyscallFailsWithErrno(ENOENT))
       << kAbstractCite << ": a file appeared at " << path;
-  ASSERT_OK_AND_ASSIGN(UnixAddress got, unixtest::SockName(server.get()));
+  ASSERT_OK_AND_ASSIGN(UnixAddress got, SockName(server.get()));
   EXPECT_EQ(got.len, sizeof(sa_family_t) + 1 + path.size())
       << kAbstractCite << ": getsockname gave " << got.ToString();
   EXPECT_TRUE(got == name) << kAbstractCite << ": getsockname gave " << got.ToString()
@@ -91,7 +83,7 @@ TEST(AbstractName, NameIsInUseWhileOpenAndFreeAfterTheLastClose) {
   const char* cite =
       "man 7 unix, \"Abstract sockets\": \"Abstract sockets automatically disappear when all "
       "open references to the socket are closed.\"";
-  const UnixAddress name = AbstractAddress(unixtest::UniqueAbstractName("reuse"));
+  const UnixAddress name = AbstractAddress(UniqueAbstractName("reuse"));
   ASSERT_OK_AND_ASSIGN(auto first, MakeSocket(SOCK_DGRAM));
   ASSERT_NO_ERRNO(Bind(first.get(), name));
   ASSERT_OK_AND_ASSIGN(auto second, MakeSocket(SOCK_DGRAM));
@@ -111,7 +103,7 @@ TEST(AbstractName, NameIsInUseWhileOpenAndFreeAfterTheLastClose) {
 // address length covers, and NUL bytes in it are ordinary bytes: "a\0b",
 // "a\0c", "a" and "a\0" are four different names.
 TEST(AbstractName, NulBytesAndTheLengthArePartOfTheName) {
-  const std::string base = unixtest::UniqueAbstractName("nul");
+  const std::string base = UniqueAbstractName("nul");
   const std::string names[] = {base + std::string("\0b", 2), base + std::string("\0c", 2), base,
                                base + std::string(1, '\0')};
   FileDescriptor socks[4];
@@ -155,10 +147,10 @@ bool IsAutobindName(const UnixAddress& a) {
 TEST(Autobind, BindWithOnlyTheFamilyGivesFiveHexDigits) {
   ASSERT_OK_AND_ASSIGN(auto a, MakeSocket(SOCK_DGRAM | SOCK_NONBLOCK));
   ASSERT_OK_AND_ASSIGN(auto b, MakeSocket(SOCK_DGRAM | SOCK_NONBLOCK));
-  ASSERT_NO_ERRNO(Bind(a.get(), unixtest::FamilyOnlyAddress())) << kAutobindCite;
-  ASSERT_NO_ERRNO(Bind(b.get(), unixtest::FamilyOnlyAddress())) << kAutobindCite;
-  ASSERT_OK_AND_ASSIGN(UnixAddress na, unixtest::SockName(a.get()));
-  ASSERT_OK_AND_ASSIGN(UnixAddress nb, unixtest::SockName(b.get()));
+  ASSERT_NO_ERRNO(Bind(a.get(), FamilyOnlyAddress())) << kAutobindCite;
+  ASSERT_NO_ERRNO(Bind(b.get(), FamilyOnlyAddress())) << kAutobindCite;
+  ASSERT_OK_AND_ASSIGN(UnixAddress na, SockName(a.get()));
+  ASSERT_OK_AND_ASSIGN(UnixAddress nb, SockName(b.get()));
   EXPECT_TRUE(IsAutobindName(na)) << kAutobindCite << ": " << na.ToString();
   EXPECT_TRUE(IsAutobindName(nb)) << kAutobindCite << ": " << nb.ToString();
   EXPECT_FALSE(na == nb) << kAutobindCite << ": two sockets got the same name " << na.ToString();
@@ -180,7 +172,7 @@ TEST(Autobind, ConnectingADatagramSocketWithSoPasscredAutobindsIt) {
   const char* passcred =
       "man 7 unix, SO_PASSCRED: \"When this option is set and the socket is not yet connected, "
       "a unique name in the abstract namespace will be generated automatically.\"";
-  const UnixAddress server_name = AbstractAddress(unixtest::UniqueAbstractName("autobind"));
+  const UnixAddress server_name = AbstractAddress(UniqueAbstractName("autobind"));
   ASSERT_OK_AND_ASSIGN(auto server, MakeSocket(SOCK_DGRAM | SOCK_NONBLOCK));
   ASSERT_NO_ERRNO(Bind(server.get(), server_name));
   for (bool with_passcred : {false, true}) {
@@ -188,10 +180,10 @@ TEST(Autobind, ConnectingADatagramSocketWithSoPasscredAutobindsIt) {
     ASSERT_OK_AND_ASSIGN(auto client, MakeSocket(SOCK_DGRAM | SOCK_NONBLOCK));
     int v = with_passcred ? 1 : 0;
     ASSERT_THAT(setsockopt(client.get(), SOL_SOCKET, SO_PASSCRED, &v, sizeof v), SyscallSucceeds());
-    ASSERT_OK_AND_ASSIGN(UnixAddress before, unixtest::SockName(client.get()));
+    ASSERT_OK_AND_ASSIGN(UnixAddress before, SockName(client.get()));
     EXPECT_TRUE(before.IsUnnamed()) << "a new socket is unnamed: " << before.ToString();
     ASSERT_NO_ERRNO(Connect(client.get(), server_name));
-    ASSERT_OK_AND_ASSIGN(UnixAddress after, unixtest::SockName(client.get()));
+    ASSERT_OK_AND_ASSIGN(UnixAddress after, SockName(client.get()));
     if (with_passcred) {
       EXPECT_TRUE(IsAutobindName(after)) << passcred << "; " << kAutobindCite << ": "
                                          << after.ToString();
@@ -202,7 +194,7 @@ TEST(Autobind, ConnectingADatagramSocketWithSoPasscredAutobindsIt) {
     ASSERT_THAT(send(client.get(), "c", 1, 0), SyscallSucceedsWithValue(1));
     UnixAddress from;
     from.len = sizeof from.addr;
-    ASSERT_NO_ERRNO(unixtest::WaitReadable(server.get(), Deadline::Default()));
+    ASSERT_NO_ERRNO(WaitReadable(server.get(), Deadline::Default()));
     char b[4];
     ASSERT_THAT(recvfrom(server.get(), b, sizeof b, MSG_DONTWAIT,
                          reinterpret_cast<sockaddr*>(&from.addr), &from.len),
@@ -236,9 +228,9 @@ TEST(PathnameSocket, BindCreatesASocketFile) {
       "man 7 unix, NOTES: \"Binding to a socket with a filename creates a socket in the "
       "filesystem\"; \"The socket file has all permissions enabled, other than those that are "
       "turned off by the process umask(2).\"";
-  ASSERT_OK_AND_ASSIGN(auto dir, unixtest::MakeSocketDir());
+  ASSERT_OK_AND_ASSIGN(auto dir, MakeSocketDir());
   const std::string path = dir.Join("sock");
-  ASSERT_OK_AND_ASSIGN(UnixAddress addr, unixtest::PathAddress(path));
+  ASSERT_OK_AND_ASSIGN(UnixAddress addr, PathAddress(path));
   ASSERT_OK_AND_ASSIGN(auto s, MakeSocket(SOCK_STREAM));
   const mode_t mask = umask(0);
   umask(mask);
@@ -248,7 +240,7 @@ TEST(PathnameSocket, BindCreatesASocketFile) {
   EXPECT_TRUE(S_ISSOCK(st.st_mode)) << cite << ": st_mode 0" << std::oct << st.st_mode;
   EXPECT_EQ(st.st_mode & 0777, 0777 & ~mask)
       << cite << ": mode 0" << std::oct << (st.st_mode & 0777) << " with umask 0" << mask;
-  ASSERT_OK_AND_ASSIGN(UnixAddress got, unixtest::SockName(s.get()));
+  ASSERT_OK_AND_ASSIGN(UnixAddress got, SockName(s.get()));
   EXPECT_EQ(got.len, offsetof(sockaddr_un, sun_path) + path.size() + 1)
       << "man 7 unix, \"pathname\": \"its length is offsetof(struct sockaddr_un, sun_path) + "
          "strlen(sun_path) + 1\": "
@@ -263,9 +255,9 @@ TEST(PathnameSocket, BindCreatesASocketFile) {
 // deleted by the caller when it is no longer needed"), and a bind over a
 // regular file; after unlink(2) the path binds again.
 TEST(PathnameSocket, BindToAnExistingPathFailsEaddrinuse) {
-  ASSERT_OK_AND_ASSIGN(auto dir, unixtest::MakeSocketDir());
+  ASSERT_OK_AND_ASSIGN(auto dir, MakeSocketDir());
   const std::string path = dir.Join("taken");
-  ASSERT_OK_AND_ASSIGN(UnixAddress addr, unixtest::PathAddress(path));
+  ASSERT_OK_AND_ASSIGN(UnixAddress addr, PathAddress(path));
   ASSERT_OK_AND_ASSIGN(auto first, MakeSocket(SOCK_DGRAM));
   ASSERT_NO_ERRNO(Bind(first.get(), addr));
   ASSERT_OK_AND_ASSIGN(auto second, MakeSocket(SOCK_DGRAM));
@@ -304,9 +296,9 @@ TEST(PathnameSocket, UnlinkWhileInUse) {
       "man 7 unix, NOTES: \"The usual UNIX close-behind semantics apply; the socket can be "
       "unlinked at any time and will be finally removed from the filesystem when the last "
       "reference to it is closed.\"";
-  ASSERT_OK_AND_ASSIGN(auto dir, unixtest::MakeSocketDir());
+  ASSERT_OK_AND_ASSIGN(auto dir, MakeSocketDir());
   const std::string path = dir.Join("srv");
-  ASSERT_OK_AND_ASSIGN(UnixAddress addr, unixtest::PathAddress(path));
+  ASSERT_OK_AND_ASSIGN(UnixAddress addr, PathAddress(path));
   ASSERT_OK_AND_ASSIGN(auto old_server, MakeSocket(SOCK_STREAM | SOCK_NONBLOCK));
   ASSERT_NO_ERRNO(Bind(old_server.get(), addr));
   ASSERT_THAT(listen(old_server.get(), 4), SyscallSucceeds());
@@ -339,7 +331,7 @@ TEST(PathnameSocket, UnlinkWhileInUse) {
   ASSERT_NO_ERRNO(Connect(fresh.get(), addr));
   ASSERT_OK_AND_ASSIGN(auto fresh_conn, AcceptOne(new_server.get()));
   EXPECT_NO_ERRNO(RoundTrip(fresh.get(), fresh_conn.get(), "to the new socket"));
-  ASSERT_OK_AND_ASSIGN(bool old_has_more, unixtest::ReadableNow(old_server.get()));
+  ASSERT_OK_AND_ASSIGN(bool old_has_more, ReadableNow(old_server.get()));
   EXPECT_FALSE(old_has_more) << close_behind
                              << ": the unlinked listener must get no new connections";
   // The first connection still works after all of this.
@@ -358,15 +350,15 @@ TEST(PathnameSocket, ConnectToANonListeningOrMismatchedSocket) {
   const char* prototype =
       "man 7 unix, ERRORS: \"EPROTOTYPE Remote socket does not match the local socket type "
       "(SOCK_DGRAM versus SOCK_STREAM).\"";
-  ASSERT_OK_AND_ASSIGN(auto dir, unixtest::MakeSocketDir());
-  ASSERT_OK_AND_ASSIGN(UnixAddress quiet_addr, unixtest::PathAddress(dir.Join("quiet")));
+  ASSERT_OK_AND_ASSIGN(auto dir, MakeSocketDir());
+  ASSERT_OK_AND_ASSIGN(UnixAddress quiet_addr, PathAddress(dir.Join("quiet")));
   ASSERT_OK_AND_ASSIGN(auto quiet, MakeSocket(SOCK_STREAM));
   ASSERT_NO_ERRNO(Bind(quiet.get(), quiet_addr));
   ASSERT_OK_AND_ASSIGN(auto c1, MakeSocket(SOCK_STREAM | SOCK_NONBLOCK));
   EXPECT_THAT(Connect(c1.get(), quiet_addr), SyscallFailsWithErrno(ECONNREFUSED))
       << refused << " (bound, no listen(2))";
 
-  ASSERT_OK_AND_ASSIGN(UnixAddress dgram_addr, unixtest::PathAddress(dir.Join("dgram")));
+  ASSERT_OK_AND_ASSIGN(UnixAddress dgram_addr, PathAddress(dir.Join("dgram")));
   ASSERT_OK_AND_ASSIGN(auto dgram, MakeSocket(SOCK_DGRAM));
   ASSERT_NO_ERRNO(Bind(dgram.get(), dgram_addr));
   ASSERT_OK_AND_ASSIGN(auto c2, MakeSocket(SOCK_STREAM | SOCK_NONBLOCK));

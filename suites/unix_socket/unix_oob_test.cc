@@ -64,11 +64,6 @@
 namespace ipcspec {
 namespace {
 
-using unixtest::AbstractAddress;
-using unixtest::Bind;
-using unixtest::MakeSocket;
-using unixtest::MakeSocketPair;
-using unixtest::UnixAddress;
 
 // ---------------------------------------------------------------------------
 // Out-of-band data.
@@ -447,12 +442,12 @@ TEST(UnixOobTypes, MsgOobOnAMessageSocketFailsEopnotsupp) {
     ASSERT_OK_AND_ASSIGN(auto sp, MakeSocketPair(type | SOCK_NONBLOCK));
     EXPECT_THAT(send(sp.a.get(), "x", 1, MSG_OOB | MSG_NOSIGNAL),
                 SyscallFailsWithErrno(EOPNOTSUPP))
-        << kCite << ": send(MSG_OOB) on " << unixtest::TypeName(type);
+        << kCite << ": send(MSG_OOB) on " << TypeName(type);
     ASSERT_THAT(send(sp.a.get(), "x", 1, MSG_NOSIGNAL), SyscallSucceedsWithValue(1));
     char c;
     EXPECT_THAT(recv(sp.b.get(), &c, 1, MSG_OOB | MSG_DONTWAIT),
                 SyscallFailsWithErrno(EOPNOTSUPP))
-        << kCite << ": recv(MSG_OOB) on " << unixtest::TypeName(type);
+        << kCite << ": recv(MSG_OOB) on " << TypeName(type);
   }
 }
 
@@ -519,7 +514,7 @@ struct PidfdMessage {
 // recvmsg(MSG_DONTWAIT) after waiting for readability; every SCM_RIGHTS or
 // SCM_PIDFD descriptor is owned by the result (none leaks).
 PosixErrorOr<PidfdMessage> ReceivePidfd(int fd) {
-  IPCSPEC_RETURN_IF_ERROR(unixtest::WaitReadable(fd, Deadline::Default()));
+  IPCSPEC_RETURN_IF_ERROR(WaitReadable(fd, Deadline::Default()));
   char buf[16];
   alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(struct ucred)) +
                                        CMSG_SPACE(sizeof(int)) * 2];
@@ -679,7 +674,7 @@ TEST(UnixPeerPidfd, SoPeerpidfdRefersToThePeerSoPeercredNames) {
       "[Linux >= 6.5: \"SO_PEERPIDFD: a pidfd of the connected peer\"]; man 7 unix: "
       "\"SO_PEERCRED This read-only socket option returns the credentials of the peer process "
       "connected to this socket.\"";
-  const UnixAddress addr = AbstractAddress(unixtest::UniqueAbstractName("peerpidfd"));
+  const UnixAddress addr = AbstractAddress(UniqueAbstractName("peerpidfd"));
   ASSERT_OK_AND_ASSIGN(auto listener, MakeSocket(SOCK_STREAM | SOCK_NONBLOCK));
   ASSERT_NO_ERRNO(Bind(listener.get(), addr));
   ASSERT_THAT(listen(listener.get(), 4), SyscallSucceeds());
@@ -694,7 +689,7 @@ TEST(UnixPeerPidfd, SoPeerpidfdRefersToThePeerSoPeercredNames) {
     return SendAndHold(fd, 'c', hold_r.get(), 0);
   }));
   hold_r.reset();
-  ASSERT_NO_ERRNO(unixtest::WaitReadable(listener.get(), Deadline::Default()));
+  ASSERT_NO_ERRNO(WaitReadable(listener.get(), Deadline::Default()));
   FileDescriptor conn(accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
   ASSERT_TRUE(conn.valid()) << "accept4: " << strerror(errno);
   struct ucred cred = {};

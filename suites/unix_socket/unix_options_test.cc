@@ -43,15 +43,6 @@
 namespace ipcspec {
 namespace {
 
-using unixtest::AbstractAddress;
-using unixtest::Bind;
-using unixtest::Connect;
-using unixtest::MakeSocket;
-using unixtest::MakeSocketPair;
-using unixtest::Receive;
-using unixtest::Received;
-using unixtest::RecvOptions;
-using unixtest::UnixAddress;
 
 std::string TypeParamName(const ::testing::TestParamInfo<int>& i) {
   return i.param == SOCK_STREAM ? "stream" : i.param == SOCK_SEQPACKET ? "seqpacket" : "dgram";
@@ -163,8 +154,8 @@ TEST(UnixSockopt, SoSndbufIsClampedBetweenAMinimumAndTwiceWmemMax) {
 // man 2 bind, ERRORS: "ENOENT A component in the directory prefix of the
 // socket pathname does not exist."
 TEST(UnixBind, APathInAMissingDirectoryFailsEnoent) {
-  ASSERT_OK_AND_ASSIGN(auto dir, unixtest::MakeSocketDir());
-  ASSERT_OK_AND_ASSIGN(UnixAddress a, unixtest::PathAddress(dir.Join("absent/s")));
+  ASSERT_OK_AND_ASSIGN(auto dir, MakeSocketDir());
+  ASSERT_OK_AND_ASSIGN(UnixAddress a, PathAddress(dir.Join("absent/s")));
   ASSERT_OK_AND_ASSIGN(auto s, MakeSocket(SOCK_SEQPACKET));
   EXPECT_THAT(bind(s.get(), a.get(), a.len), SyscallFailsWithErrno(ENOENT))
       << "man 2 bind, ERRORS: \"ENOENT A component in the directory prefix of the socket "
@@ -176,7 +167,7 @@ TEST(UnixBind, APathInAMissingDirectoryFailsEnoent) {
 // addresses"; man 2 bind: "EINVAL ... addr is not a valid address for this
 // socket's domain."
 TEST(UnixBind, AnotherFamilyFailsEinval) {
-  UnixAddress a = AbstractAddress(unixtest::UniqueAbstractName("family"));
+  UnixAddress a = AbstractAddress(UniqueAbstractName("family"));
   a.addr.sun_family = AF_INET;
   ASSERT_OK_AND_ASSIGN(auto s, MakeSocket(SOCK_STREAM));
   EXPECT_THAT(bind(s.get(), a.get(), a.len), SyscallFailsWithErrno(EINVAL))
@@ -191,9 +182,9 @@ constexpr const char* kEnxioCite = "man 2 open, ERRORS: \"ENXIO The file is a UN
 
 // kEnxioCite: a socket file cannot be opened, with or without O_TRUNC.
 TEST(UnixOpen, OpeningASocketFileFailsEnxio) {
-  ASSERT_OK_AND_ASSIGN(auto dir, unixtest::MakeSocketDir());
+  ASSERT_OK_AND_ASSIGN(auto dir, MakeSocketDir());
   const std::string path = dir.Join("s");
-  ASSERT_OK_AND_ASSIGN(UnixAddress a, unixtest::PathAddress(path));
+  ASSERT_OK_AND_ASSIGN(UnixAddress a, PathAddress(path));
   ASSERT_OK_AND_ASSIGN(auto s, MakeSocket(SOCK_STREAM));
   ASSERT_NO_ERRNO(Bind(s.get(), a));
   for (int flags : {O_RDONLY, O_RDWR | O_TRUNC}) {
@@ -341,7 +332,7 @@ TEST(UnixInq, MessageSocketsRefuseSoInq) {
     EXPECT_THAT(setsockopt(sp.b.get(), SOL_SOCKET, kSoInq, &on, sizeof on),
                 SyscallFailsWithErrno(ENOPROTOOPT))
         << "man 2 setsockopt, ERRORS: \"ENOPROTOOPT The option is unknown at the level "
-           "indicated.\" [SO_INQ on " << unixtest::TypeName(type) << "]";
+           "indicated.\" [SO_INQ on " << TypeName(type) << "]";
   }
 }
 
@@ -356,7 +347,7 @@ constexpr const char* kEisconnCite =
 // kEisconnCite: on a connected SOCK_STREAM socket Linux returns the error.
 TEST(UnixSendto, AnAddressOnAConnectedStreamFailsEisconn) {
   ASSERT_OK_AND_ASSIGN(auto sp, MakeSocketPair(SOCK_STREAM | SOCK_NONBLOCK));
-  const UnixAddress a = AbstractAddress(unixtest::UniqueAbstractName("eisconn"));
+  const UnixAddress a = AbstractAddress(UniqueAbstractName("eisconn"));
   EXPECT_THAT(sendto(sp.a.get(), "x", 1, MSG_NOSIGNAL, a.get(), a.len),
               SyscallFailsWithErrno(EISCONN))
       << kEisconnCite << " [Linux, SOCK_STREAM: the error]";
@@ -367,7 +358,7 @@ TEST(UnixSendto, AnAddressOnAConnectedStreamFailsEisconn) {
 // socket.
 TEST(UnixSendto, AnAddressOnAConnectedSeqpacketIsIgnored) {
   ASSERT_OK_AND_ASSIGN(auto sp, MakeSocketPair(SOCK_SEQPACKET | SOCK_NONBLOCK));
-  const UnixAddress a = AbstractAddress(unixtest::UniqueAbstractName("nobody"));
+  const UnixAddress a = AbstractAddress(UniqueAbstractName("nobody"));
   EXPECT_THAT(sendto(sp.a.get(), "x", 1, MSG_NOSIGNAL, a.get(), a.len), SyscallSucceedsWithValue(1))
       << kEisconnCite << " [Linux, SOCK_SEQPACKET: the recipient is ignored]";
   ASSERT_OK_AND_ASSIGN(Received r, Receive(sp.b.get(), RecvOptions{.buffer = 8, .wait = false}));
@@ -448,14 +439,13 @@ TEST_P(UnixBlocking, RaisingSoSndbufWakesABlockedWriter) {
       break;
     }
   }
-  ASSERT_OK_AND_ASSIGN(auto res, SharedObject<unixtest::CallResult>::Create());
+  ASSERT_OK_AND_ASSIGN(auto res, SharedObject<CallRecord>::Create());
   // A writer that is never woken is interrupted by its watchdog (EINTR) and
   // reported; one that the watchdog's signal does not get out of the call
   // is killed at the parent's later deadline and reported the same way.
   ASSERT_OK_AND_ASSIGN(Child writer, Child::Fork([&] {
     Watchdog wd(Deadline::Default());
-    res->ret = send(sp.a.get(), chunk.data(), chunk.size(), 0);
-    res->err = errno;
+    *res = Record("send", send(sp.a.get(), chunk.data(), chunk.size(), 0));
     return 0;
   }));
   ASSERT_NO_ERRNO(WaitUntilBlocked(writer.pid(), {SYS_sendto}))
@@ -609,11 +599,10 @@ TEST_P(UnixMessageZero, ABlockedTruncPeekWithNoBufferReturnsTheNextLength) {
       "man 2 recv: \"MSG_TRUNC ... return the real length of the packet or datagram, even when "
       "it was longer than the passed buffer.\"";
   ASSERT_OK_AND_ASSIGN(auto sp, MakeSocketPair(GetParam()));
-  ASSERT_OK_AND_ASSIGN(auto res, SharedObject<unixtest::CallResult>::Create());
+  ASSERT_OK_AND_ASSIGN(auto res, SharedObject<CallRecord>::Create());
   ASSERT_OK_AND_ASSIGN(Child reader, Child::Fork([&] {
     Watchdog wd(Deadline::Default());
-    res->ret = recv(sp.b.get(), nullptr, 0, MSG_TRUNC | MSG_PEEK);
-    res->err = errno;
+    *res = Record("recv", recv(sp.b.get(), nullptr, 0, MSG_TRUNC | MSG_PEEK));
     return 0;
   }));
   ASSERT_NO_ERRNO(WaitUntilBlocked(reader.pid(), {SYS_recvfrom}));
@@ -698,7 +687,7 @@ constexpr const char* kPeekOffCite =
 class UnixPeekOff : public ::testing::TestWithParam<int> {
  protected:
   // A blocking pair (for the waiting peeks) with SO_PEEK_OFF 0 on b.
-  PosixErrorOr<unixtest::SocketPair> Pair() {
+  PosixErrorOr<SocketPair> Pair() {
     IPCSPEC_ASSIGN_OR_RETURN(auto sp, MakeSocketPair(GetParam()));
     const int zero = 0;
     if (setsockopt(sp.b.get(), SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof zero) != 0) {
@@ -802,7 +791,7 @@ TEST(UnixStreamAncillary, DescriptorsComeWithTheFirstPartOfAPartialRead) {
   ASSERT_THAT(pipe2(pfd, O_CLOEXEC), SyscallSucceeds());
   FileDescriptor r(pfd[0]), w(pfd[1]);
   const int one[] = {r.get()};
-  ASSERT_THAT(unixtest::SendFds(sp.a.get(), "abcdef", 6, one), SyscallSucceedsWithValue(6));
+  ASSERT_THAT(SendFds(sp.a.get(), "abcdef", 6, one), SyscallSucceedsWithValue(6));
   ASSERT_OK_AND_ASSIGN(Received first, Receive(sp.b.get(), RecvOptions{.buffer = 3,
                                                                        .control = 256}));
   EXPECT_EQ(first.data, "abc") << kCite << ": " << first.ToString();
@@ -827,7 +816,7 @@ TEST(UnixStreamAncillary, DescriptorsWithNoDataAreNotDelivered) {
   ASSERT_THAT(pipe2(pfd, O_CLOEXEC), SyscallSucceeds());
   FileDescriptor r(pfd[0]), w(pfd[1]);
   const int one[] = {r.get()};
-  EXPECT_THAT(unixtest::SendFds(sp.a.get(), "", 0, one), SyscallSucceedsWithValue(0)) << kCite;
+  EXPECT_THAT(SendFds(sp.a.get(), "", 0, one), SyscallSucceedsWithValue(0)) << kCite;
   ASSERT_THAT(send(sp.a.get(), "z", 1, 0), SyscallSucceedsWithValue(1));
   ASSERT_OK_AND_ASSIGN(Received got, Receive(sp.b.get(), RecvOptions{.buffer = 16,
                                                                      .control = 256}));
@@ -881,7 +870,7 @@ PosixErrorOr<struct ucred> PeerCred(int fd) {
 // listener's own process.
 TEST(UnixPeercred, AListenerReportsItsOwnProcess) {
   ASSERT_OK_AND_ASSIGN(auto s, MakeSocket(SOCK_STREAM));
-  ASSERT_NO_ERRNO(Bind(s.get(), AbstractAddress(unixtest::UniqueAbstractName("pclisten"))));
+  ASSERT_NO_ERRNO(Bind(s.get(), AbstractAddress(UniqueAbstractName("pclisten"))));
   ASSERT_THAT(listen(s.get(), 1), SyscallSucceeds());
   ASSERT_OK_AND_ASSIGN(struct ucred c, PeerCred(s.get()));
   EXPECT_TRUE(c.pid == getpid() && c.uid == geteuid() && c.gid == getegid())
@@ -893,7 +882,7 @@ TEST(UnixPeercred, AListenerReportsItsOwnProcess) {
 // connecting process having exited since changes nothing: the accepted end
 // still names its pid.
 TEST(UnixPeercred, ThePeersCredentialsOutliveIt) {
-  const UnixAddress srv = AbstractAddress(unixtest::UniqueAbstractName("pcexit"));
+  const UnixAddress srv = AbstractAddress(UniqueAbstractName("pcexit"));
   ASSERT_OK_AND_ASSIGN(auto listener, MakeSocket(SOCK_STREAM | SOCK_NONBLOCK));
   ASSERT_NO_ERRNO(Bind(listener.get(), srv));
   ASSERT_THAT(listen(listener.get(), 1), SyscallSucceeds());
@@ -906,7 +895,7 @@ TEST(UnixPeercred, ThePeersCredentialsOutliveIt) {
   ASSERT_OK_AND_ASSIGN(WaitStatus st, client.Wait());
   ASSERT_TRUE(st.ExitedWith(0)) << st;
   ASSERT_OK_AND_ASSIGN(FileDescriptor accepted, [&]() -> PosixErrorOr<FileDescriptor> {
-    IPCSPEC_RETURN_IF_ERROR(unixtest::WaitReadable(listener.get(), Deadline::Default()));
+    IPCSPEC_RETURN_IF_ERROR(WaitReadable(listener.get(), Deadline::Default()));
     int fd = accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) return ErrnoError("accept4");
     return FileDescriptor(fd);
@@ -952,7 +941,7 @@ TEST(UnixPeercred, ThePidIsTranslatedIntoTheReadersPidNamespace) {
     if (!st.value().ExitedWith(0)) return std::string("a child cannot unshare(CLONE_NEWPID)");
     return std::nullopt;
   }));
-  const UnixAddress srv = AbstractAddress(unixtest::UniqueAbstractName("pidns"));
+  const UnixAddress srv = AbstractAddress(UniqueAbstractName("pidns"));
   ASSERT_OK_AND_ASSIGN(auto listener, MakeSocket(SOCK_STREAM | SOCK_NONBLOCK));
   ASSERT_NO_ERRNO(Bind(listener.get(), srv));
   ASSERT_THAT(listen(listener.get(), 1), SyscallSucceeds());
@@ -983,7 +972,7 @@ TEST(UnixPeercred, ThePidIsTranslatedIntoTheReadersPidNamespace) {
     return WIFEXITED(status) ? WEXITSTATUS(status) : 9;
   }));
   ASSERT_TRUE(st.ExitedWith(0)) << st << " (3: unshare, 5-7: the grandchild's socket calls)";
-  ASSERT_NO_ERRNO(unixtest::WaitReadable(listener.get(), Deadline::Default()));
+  ASSERT_NO_ERRNO(WaitReadable(listener.get(), Deadline::Default()));
   int fd = accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC);
   ASSERT_THAT(fd, SyscallSucceeds());
   FileDescriptor accepted(fd);
@@ -1012,18 +1001,18 @@ TEST(UnixSendtoUnconnected, ConnectionModeSocketsFailAndCreateNothing) {
       "man 2 send: \"If sendto() is used on a connection-mode (SOCK_STREAM, SOCK_SEQPACKET) "
       "socket, the arguments dest_addr and addrlen are ignored ... and the error ENOTCONN is "
       "returned when the socket was not actually connected.\"";
-  ASSERT_OK_AND_ASSIGN(auto dir, unixtest::MakeSocketDir());
+  ASSERT_OK_AND_ASSIGN(auto dir, MakeSocketDir());
   const std::string path = dir.Join("nobody");
-  ASSERT_OK_AND_ASSIGN(UnixAddress a, unixtest::PathAddress(path));
+  ASSERT_OK_AND_ASSIGN(UnixAddress a, PathAddress(path));
   for (auto [type, want] : {std::pair<int, int>{SOCK_SEQPACKET, ENOTCONN},
                             std::pair<int, int>{SOCK_STREAM, EOPNOTSUPP}}) {
     ASSERT_OK_AND_ASSIGN(auto s, MakeSocket(type | SOCK_NONBLOCK));
     EXPECT_THAT(sendto(s.get(), "x", 1, MSG_NOSIGNAL, a.get(), a.len), SyscallFailsWithErrno(want))
         << kCite << (type == SOCK_STREAM ? " [Linux, SOCK_STREAM: EOPNOTSUPP]" : "") << ": "
-        << unixtest::TypeName(type);
+        << TypeName(type);
     struct stat st;
     EXPECT_THAT(stat(path.c_str(), &st), SyscallFailsWithErrno(ENOENT))
-        << kCite << ": the address was not created: " << unixtest::TypeName(type);
+        << kCite << ": the address was not created: " << TypeName(type);
   }
 }
 
@@ -1038,7 +1027,7 @@ TEST(UnixSendtoUnconnected, ADatagramReachesANameWithTheSendersCredentials) {
       "man 2 send: \"the address of the target is given by dest_addr with addrlen specifying its "
       "size\"; man 7 unix: \"SO_PASSCRED ... or a default that includes the sender's PID, real "
       "user ID, and real group ID\"";
-  const UnixAddress srv = AbstractAddress(unixtest::UniqueAbstractName("dgto"));
+  const UnixAddress srv = AbstractAddress(UniqueAbstractName("dgto"));
   ASSERT_OK_AND_ASSIGN(auto r, MakeSocket(SOCK_DGRAM | SOCK_NONBLOCK));
   ASSERT_NO_ERRNO(Bind(r.get(), srv));
   const int on = 1;
@@ -1062,8 +1051,8 @@ TEST(UnixSendtoUnconnected, ADatagramReachesANameWithTheSendersCredentials) {
 // binding a second socket to it fails EADDRINUSE.
 TEST(UnixNames, AnAutoboundNameIsInUse) {
   ASSERT_OK_AND_ASSIGN(auto a, MakeSocket(SOCK_DGRAM));
-  ASSERT_NO_ERRNO(Bind(a.get(), unixtest::FamilyOnlyAddress()));
-  ASSERT_OK_AND_ASSIGN(UnixAddress name, unixtest::SockName(a.get()));
+  ASSERT_NO_ERRNO(Bind(a.get(), FamilyOnlyAddress()));
+  ASSERT_OK_AND_ASSIGN(UnixAddress name, SockName(a.get()));
   ASSERT_TRUE(name.IsAbstract()) << name.ToString();
   ASSERT_OK_AND_ASSIGN(auto b, MakeSocket(SOCK_DGRAM));
   EXPECT_THAT(bind(b.get(), name.get(), name.len), SyscallFailsWithErrno(EADDRINUSE))
@@ -1080,11 +1069,11 @@ TEST(UnixNames, GetsocknameReturnsTheAbstractLengthBound) {
   constexpr const char* kCite =
       "man 7 unix: \"The socket's address in this namespace is given by the additional bytes in "
       "sun_path that are covered by the specified length of the address structure.\"";
-  UnixAddress a = AbstractAddress(unixtest::UniqueAbstractName("partial"));
+  UnixAddress a = AbstractAddress(UniqueAbstractName("partial"));
   a.len -= 1;
   ASSERT_OK_AND_ASSIGN(auto s, MakeSocket(SOCK_STREAM));
   ASSERT_NO_ERRNO(Bind(s.get(), a));
-  ASSERT_OK_AND_ASSIGN(UnixAddress got, unixtest::SockName(s.get()));
+  ASSERT_OK_AND_ASSIGN(UnixAddress got, SockName(s.get()));
   EXPECT_EQ(got.len, a.len) << kCite << ": " << got.ToString();
 }
 
@@ -1097,7 +1086,7 @@ TEST(UnixNames, FullLengthAbstractNamesAreDistinctToTheLastByte) {
       "man 7 unix: \"The socket's address in this namespace is given by the additional bytes in "
       "sun_path that are covered by the specified length of the address structure.  (Null bytes "
       "in the name have no special significance.)\"";
-  UnixAddress a = AbstractAddress(unixtest::UniqueAbstractName("full"));
+  UnixAddress a = AbstractAddress(UniqueAbstractName("full"));
   a.len = sizeof(sockaddr_un);  // the rest of sun_path (NULs) is part of the name
   UnixAddress b = a;
   b.addr.sun_path[sizeof(b.addr.sun_path) - 1] = '/';
@@ -1121,8 +1110,8 @@ TEST(UnixNames, APathnameEndsAtItsFirstNul) {
   constexpr const char* kCite =
       "man 7 unix: \"pathname: ... sun_path should be a null-terminated pathname\"; man 2 bind: "
       "\"EADDRINUSE The given address is already in use.\"";
-  ASSERT_OK_AND_ASSIGN(auto dir, unixtest::MakeSocketDir());
-  ASSERT_OK_AND_ASSIGN(UnixAddress base, unixtest::PathAddress(dir.Join("p")));
+  ASSERT_OK_AND_ASSIGN(auto dir, MakeSocketDir());
+  ASSERT_OK_AND_ASSIGN(UnixAddress base, PathAddress(dir.Join("p")));
   auto with_tail = [&](char tail) {
     UnixAddress a = base;
     size_t n = strlen(a.addr.sun_path);
@@ -1172,26 +1161,24 @@ TEST_P(UnixNetns, AbstractNamesBelongToTheirNetworkNamespace) {
       "associated with networking: ... the UNIX domain abstract socket namespace\"";
   IPCSPEC_NEEDS(NetnsNeed());
   const int type = GetParam();
-  const UnixAddress srv = AbstractAddress(unixtest::UniqueAbstractName("netns"));
+  const UnixAddress srv = AbstractAddress(UniqueAbstractName("netns"));
   ASSERT_OK_AND_ASSIGN(auto server, MakeSocket(type | SOCK_NONBLOCK));
   ASSERT_NO_ERRNO(Bind(server.get(), srv));
   if (type != SOCK_DGRAM) {
     ASSERT_THAT(listen(server.get(), 4), SyscallSucceeds());
   }
-  ASSERT_OK_AND_ASSIGN(auto res, SharedObject<unixtest::CallResult>::Create());
-  ASSERT_OK_AND_ASSIGN(WaitStatus st, ForkAndWait([&] {
-    if (!EnterNewNetns()) return 3;
-    int fd = socket(AF_UNIX, type | SOCK_NONBLOCK, 0);
-    if (fd < 0) return 4;
-    res->ret = connect(fd, srv.get(), srv.len);
-    res->err = errno;
-    return 0;
+  ASSERT_OK_AND_ASSIGN(auto calls, CallsInChild<3>([&](CallRecords<3>& r) {
+    r[0] = Record("unshare(CLONE_NEWNET)", EnterNewNetns() ? 0 : -1);
+    if (r[0].failed()) return;
+    const int fd = socket(AF_UNIX, type | SOCK_NONBLOCK, 0);
+    r[1] = Record("socket", fd);
+    if (fd >= 0) r[2] = Record("connect", connect(fd, srv.get(), srv.len));
   }));
-  ASSERT_TRUE(st.ExitedWith(0)) << st;
-  EXPECT_TRUE(res->ret == -1 && res->err == ECONNREFUSED)
+  ASSERT_TRUE(calls[1].ret >= 0) << ToString(calls);
+  EXPECT_TRUE(calls[2].FailedWith(ECONNREFUSED))
       << kCite << "; man 7 unix: \"ECONNREFUSED The remote address specified by connect(2) was "
       << "not a listening socket.\": connect from another network namespace: "
-      << res->ToString();
+      << calls[2];
   ASSERT_OK_AND_ASSIGN(auto here, MakeSocket(type | SOCK_NONBLOCK));
   EXPECT_THAT(Connect(here.get(), srv), SyscallSucceeds())
       << kCite << ": the same connect from this namespace (control)";
@@ -1207,26 +1194,25 @@ TEST_P(UnixNetns, PathnameSocketsAreReachableFromAnotherNetworkNamespace) {
       "filesystem pathname using bind(2).\" [the file system, not the network namespace]";
   IPCSPEC_NEEDS(NetnsNeed());
   const int type = GetParam();
-  ASSERT_OK_AND_ASSIGN(auto dir, unixtest::MakeSocketDir());
-  ASSERT_OK_AND_ASSIGN(UnixAddress srv, unixtest::PathAddress(dir.Join("srv")));
+  ASSERT_OK_AND_ASSIGN(auto dir, MakeSocketDir());
+  ASSERT_OK_AND_ASSIGN(UnixAddress srv, PathAddress(dir.Join("srv")));
   ASSERT_OK_AND_ASSIGN(auto server, MakeSocket(type | SOCK_NONBLOCK));
   ASSERT_NO_ERRNO(Bind(server.get(), srv));
   if (type != SOCK_DGRAM) {
     ASSERT_THAT(listen(server.get(), 4), SyscallSucceeds());
   }
-  ASSERT_OK_AND_ASSIGN(auto res, SharedObject<unixtest::CallResult>::Create());
-  ASSERT_OK_AND_ASSIGN(WaitStatus st, ForkAndWait([&] {
-    if (!EnterNewNetns()) return 3;
-    int fd = socket(AF_UNIX, type | SOCK_NONBLOCK, 0);
-    if (fd < 0) return 4;
-    res->ret = connect(fd, srv.get(), srv.len);
-    res->err = errno;
-    if (res->ret == 0 && send(fd, "n", 1, MSG_NOSIGNAL) != 1) res->ret = -3;
-    return 0;
+  ASSERT_OK_AND_ASSIGN(auto calls, CallsInChild<4>([&](CallRecords<4>& r) {
+    r[0] = Record("unshare(CLONE_NEWNET)", EnterNewNetns() ? 0 : -1);
+    if (r[0].failed()) return;
+    const int fd = socket(AF_UNIX, type | SOCK_NONBLOCK, 0);
+    r[1] = Record("socket", fd);
+    if (fd < 0) return;
+    r[2] = Record("connect", connect(fd, srv.get(), srv.len));
+    if (r[2].ret == 0) r[3] = Record("send", send(fd, "n", 1, MSG_NOSIGNAL));
   }));
-  ASSERT_TRUE(st.ExitedWith(0)) << st;
-  EXPECT_EQ(res->ret, 0) << kCite << ": connect and send from another network namespace: "
-                         << res->ToString();
+  ASSERT_TRUE(calls[1].ret >= 0) << ToString(calls);
+  EXPECT_TRUE(calls[2].ret == 0 && calls[3].ret == 1)
+      << kCite << ": connect and send from another network namespace: " << ToString(calls);
   if (type == SOCK_DGRAM) {
     ASSERT_OK_AND_ASSIGN(Received r, Receive(server.get(), RecvOptions{.buffer = 8}));
     EXPECT_EQ(r.data, "n") << kCite;

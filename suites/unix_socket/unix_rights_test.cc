@@ -26,10 +26,6 @@
 namespace ipcspec {
 namespace {
 
-using unixtest::Receive;
-using unixtest::Received;
-using unixtest::RecvOptions;
-using unixtest::SendFds;
 
 struct Pipe {
   FileDescriptor r;
@@ -67,23 +63,21 @@ constexpr const char* kRightsCite =
 // the parent reads the data from the read end, and end of file once the
 // child (the last holder of the passed write end) has exited.
 TEST(ScmRights, PassedPipeEndCarriesDataFromAnotherProcess) {
-  ASSERT_OK_AND_ASSIGN(auto sp, unixtest::MakeSocketPair(SOCK_STREAM));
-  ASSERT_OK_AND_ASSIGN(auto result, SharedObject<unixtest::CallResult>::Create());
+  ASSERT_OK_AND_ASSIGN(auto sp, MakeSocketPair(SOCK_STREAM));
+  ASSERT_OK_AND_ASSIGN(auto result, SharedObject<CallRecord>::Create());
   // Forked before the pipe exists: the child can reach it only through the
   // descriptor it receives.
   ASSERT_OK_AND_ASSIGN(Child child, Child::Fork([&] {
     sp.a.reset();
     char b[8];
     ssize_t got = -1;
-    int fd = unixtest::RecvOneFd(sp.b.get(), b, sizeof b, &got);
+    int fd = RecvOneFd(sp.b.get(), b, sizeof b, &got);
     if (fd < 0) {
-      result->ret = -1;
-      result->err = errno;
-      return 1;
+      *result = Record("recvmsg(SCM_RIGHTS)", -1);
+      return 0;
     }
     static const char kHello[] = "hello through a passed fd";
-    result->ret = write(fd, kHello, sizeof kHello - 1);
-    result->err = errno;
+    *result = Record("write", write(fd, kHello, sizeof kHello - 1));
     return 0;
   }));
   sp.b.reset();
@@ -93,7 +87,7 @@ TEST(ScmRights, PassedPipeEndCarriesDataFromAnotherProcess) {
   p.w.reset();  // the child's received descriptor is now the only write end
   std::string got;
   for (;;) {
-    ASSERT_NO_ERRNO(unixtest::WaitReadable(p.r.get(), Deadline::Default())) << kRightsCite;
+    ASSERT_NO_ERRNO(WaitReadable(p.r.get(), Deadline::Default())) << kRightsCite;
     char b[64];
     ssize_t n = read(p.r.get(), b, sizeof b);
     ASSERT_THAT(n, SyscallSucceeds());
@@ -102,6 +96,7 @@ TEST(ScmRights, PassedPipeEndCarriesDataFromAnotherProcess) {
   }
   ASSERT_OK_AND_ASSIGN(WaitStatus st, child.Wait());
   EXPECT_TRUE(st.ExitedWith(0)) << st << "; the child's call " << result->ToString();
+  EXPECT_FALSE(result->failed()) << "the child's call " << *result;
   EXPECT_EQ(got, "hello through a passed fd")
       << kRightsCite << ": the data written through the received descriptor";
 }
@@ -117,7 +112,7 @@ TEST(ScmRights, ReceivedFdIsANewNumberForTheSameOpenFileDescription) {
   const char* dup_cite =
       "man 2 dup: the two descriptors \"refer to the same open file description (see open(2)) "
       "and thus share file offset and file status flags\"";
-  ASSERT_OK_AND_ASSIGN(auto sp, unixtest::MakeSocketPair(SOCK_DGRAM));
+  ASSERT_OK_AND_ASSIGN(auto sp, MakeSocketPair(SOCK_DGRAM));
   int mfd = memfd_create("ipcspec-unix-rights", MFD_CLOEXEC);
   ASSERT_THAT(mfd, SyscallSucceeds());
   FileDescriptor file(mfd);
@@ -179,7 +174,7 @@ TEST(ScmRights, AtMost253FdsPerMessage) {
       "before Linux 2.6.38).\"";
   // Room to receive 253 fds: the soft limit is raised (up to the hard
   // limit, which needs no privilege) for this test and put back after it.
-  ASSERT_OK_AND_ASSIGN(int open_now, unixtest::CountOpenFds());
+  ASSERT_OK_AND_ASSIGN(int open_now, CountOpenFds());
   const rlim_t want = static_cast<rlim_t>(open_now) + 300;
   IPCSPEC_NEEDS(Need("rlimit:RLIMIT_NOFILE", [want]() -> std::optional<std::string> {
     struct rlimit rl;
@@ -197,7 +192,7 @@ TEST(ScmRights, AtMost253FdsPerMessage) {
     rl.rlim_cur = want;
     ASSERT_THAT(setrlimit(RLIMIT_NOFILE, &rl), SyscallSucceeds());
   }
-  ASSERT_OK_AND_ASSIGN(auto sp, unixtest::MakeSocketPair(SOCK_DGRAM | SOCK_NONBLOCK));
+  ASSERT_OK_AND_ASSIGN(auto sp, MakeSocketPair(SOCK_DGRAM | SOCK_NONBLOCK));
   ASSERT_OK_AND_ASSIGN(Pipe p, MakePipe());
   const std::vector<int> too_many(254, p.r.get());
   EXPECT_THAT(SendFds(sp.a.get(), "F", 1, too_many), SyscallFailsWithErrno(EINVAL))
@@ -238,20 +233,20 @@ constexpr const char* kCtruncCite =
 // closes its copy the pipe's reader sees end of file, so the kernel closed
 // the discarded one.
 TEST(ScmRights, AbsentControlBufferDiscardsAndClosesTheFds) {
-  ASSERT_OK_AND_ASSIGN(auto sp, unixtest::MakeSocketPair(SOCK_DGRAM | SOCK_NONBLOCK));
+  ASSERT_OK_AND_ASSIGN(auto sp, MakeSocketPair(SOCK_DGRAM | SOCK_NONBLOCK));
   ASSERT_OK_AND_ASSIGN(Pipe p, MakePipe());
   const int fds[] = {p.w.get()};
   ASSERT_THAT(SendFds(sp.a.get(), "F", 1, fds), SyscallSucceedsWithValue(1));
-  ASSERT_OK_AND_ASSIGN(int before, unixtest::CountOpenFds());
+  ASSERT_OK_AND_ASSIGN(int before, CountOpenFds());
   ASSERT_OK_AND_ASSIGN(Received r, Receive(sp.b.get(), RecvOptions{.buffer = 8, .control = 0}));
-  ASSERT_OK_AND_ASSIGN(int after, unixtest::CountOpenFds());
+  ASSERT_OK_AND_ASSIGN(int after, CountOpenFds());
   EXPECT_EQ(r.n, 1) << r.ToString();
   EXPECT_NE(r.msg_flags & MSG_CTRUNC, 0) << kCtruncCite << ": " << r.ToString();
   EXPECT_EQ(after, before) << kCtruncCite << ": the receiver's descriptor table grew";
-  ASSERT_OK_AND_ASSIGN(bool early, unixtest::ReadableNow(p.r.get()));
+  ASSERT_OK_AND_ASSIGN(bool early, ReadableNow(p.r.get()));
   EXPECT_FALSE(early) << "the sender still holds a write end: no end of file yet";
   p.w.reset();
-  EXPECT_NO_ERRNO(unixtest::WaitForEof(p.r.get(), Deadline::Default()))
+  EXPECT_NO_ERRNO(WaitForEof(p.r.get(), Deadline::Default()))
       << kCtruncCite << ": the discarded write end must have been closed by the kernel";
 }
 
@@ -265,15 +260,15 @@ TEST(ScmRights, AbsentControlBufferDiscardsAndClosesTheFds) {
 // first arrives, MSG_CTRUNC is set, the table grows by exactly one, and the
 // pipe's reader sees end of file once the sender's copy is closed.
 TEST(ScmRights, ShortControlBufferTruncatesAndClosesTheFdsThatDidNotFit) {
-  ASSERT_OK_AND_ASSIGN(auto sp, unixtest::MakeSocketPair(SOCK_STREAM | SOCK_NONBLOCK));
+  ASSERT_OK_AND_ASSIGN(auto sp, MakeSocketPair(SOCK_STREAM | SOCK_NONBLOCK));
   ASSERT_OK_AND_ASSIGN(Pipe kept, MakePipe());
   ASSERT_OK_AND_ASSIGN(Pipe dropped, MakePipe());
   const int fds[] = {kept.r.get(), dropped.w.get()};
   ASSERT_THAT(SendFds(sp.a.get(), "F", 1, fds), SyscallSucceedsWithValue(1));
-  ASSERT_OK_AND_ASSIGN(int before, unixtest::CountOpenFds());
+  ASSERT_OK_AND_ASSIGN(int before, CountOpenFds());
   ASSERT_OK_AND_ASSIGN(Received r, Receive(sp.b.get(), RecvOptions{.buffer = 8,
                                                                    .control = CMSG_LEN(sizeof(int))}));
-  ASSERT_OK_AND_ASSIGN(int after, unixtest::CountOpenFds());
+  ASSERT_OK_AND_ASSIGN(int after, CountOpenFds());
   EXPECT_NE(r.msg_flags & MSG_CTRUNC, 0) << kCtruncCite << ": " << r.ToString();
   ASSERT_EQ(r.fds.size(), 1u) << kCtruncCite << ": " << r.ToString();
   EXPECT_EQ(r.rights_cmsg_len.at(0), CMSG_LEN(sizeof(int)))
@@ -282,10 +277,10 @@ TEST(ScmRights, ShortControlBufferTruncatesAndClosesTheFdsThatDidNotFit) {
       << kCtruncCite << ": the descriptor that fit is the first one sent";
   EXPECT_EQ(after, before + 1) << kCtruncCite
                                << ": only the descriptor that fit may enter the table";
-  ASSERT_OK_AND_ASSIGN(bool early, unixtest::ReadableNow(dropped.r.get()));
+  ASSERT_OK_AND_ASSIGN(bool early, ReadableNow(dropped.r.get()));
   EXPECT_FALSE(early) << "the sender still holds the write end: no end of file yet";
   dropped.w.reset();
-  EXPECT_NO_ERRNO(unixtest::WaitForEof(dropped.r.get(), Deadline::Default()))
+  EXPECT_NO_ERRNO(WaitForEof(dropped.r.get(), Deadline::Default()))
       << kCtruncCite << ": the write end that did not fit must have been closed by the kernel";
 }
 
@@ -303,7 +298,7 @@ TEST(ScmRights, MsgCmsgCloexecSetsFdCloexec) {
   const char* dup_cite =
       "man 7 unix: \"equivalent to duplicating (dup(2))\"; man 2 dup: \"The close-on-exec flag "
       "(FD_CLOEXEC; see fcntl(2)) for the duplicate descriptor is off.\"";
-  ASSERT_OK_AND_ASSIGN(auto sp, unixtest::MakeSocketPair(SOCK_DGRAM | SOCK_NONBLOCK));
+  ASSERT_OK_AND_ASSIGN(auto sp, MakeSocketPair(SOCK_DGRAM | SOCK_NONBLOCK));
   ASSERT_OK_AND_ASSIGN(Pipe p, MakePipe());  // both ends FD_CLOEXEC
   ASSERT_NE(fcntl(p.r.get(), F_GETFD) & FD_CLOEXEC, 0);
   const int fds[] = {p.r.get(), p.w.get()};
@@ -343,16 +338,16 @@ TEST(ScmRights, FdsInFlightAreReleasedWhenTheReceiverClosesUnread) {
       "been accepted in the recipient process using recvmsg(2)\") must be dropped with the "
       "receiving socket";
   for (int type : {SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET}) {
-    SCOPED_TRACE(unixtest::TypeName(type));
-    ASSERT_OK_AND_ASSIGN(auto sp, unixtest::MakeSocketPair(type | SOCK_NONBLOCK));
+    SCOPED_TRACE(TypeName(type));
+    ASSERT_OK_AND_ASSIGN(auto sp, MakeSocketPair(type | SOCK_NONBLOCK));
     ASSERT_OK_AND_ASSIGN(Pipe p, MakePipe());
     const int fds[] = {p.w.get()};
     ASSERT_THAT(SendFds(sp.a.get(), "F", 1, fds), SyscallSucceedsWithValue(1));
     p.w.reset();  // the only reference left is the one in flight
-    ASSERT_OK_AND_ASSIGN(bool early, unixtest::ReadableNow(p.r.get()));
+    ASSERT_OK_AND_ASSIGN(bool early, ReadableNow(p.r.get()));
     EXPECT_FALSE(early) << cite << ": the write end in flight is still open";
     sp.b.reset();  // the receiver closes without reading
-    EXPECT_NO_ERRNO(unixtest::WaitForEof(p.r.get(), Deadline::Default()))
+    EXPECT_NO_ERRNO(WaitForEof(p.r.get(), Deadline::Default()))
         << cite << ": the write end in flight was not released";
   }
 }
@@ -368,7 +363,7 @@ TEST(ScmRights, SendingAClosedFdFailsEbadf) {
       "descriptor as ancillary data over a UNIX domain socket ... and indicates that the file "
       "descriptor number that is being sent is not valid (e.g., it is not an open file "
       "descriptor).\"";
-  ASSERT_OK_AND_ASSIGN(auto sp, unixtest::MakeSocketPair(SOCK_DGRAM | SOCK_NONBLOCK));
+  ASSERT_OK_AND_ASSIGN(auto sp, MakeSocketPair(SOCK_DGRAM | SOCK_NONBLOCK));
   ASSERT_OK_AND_ASSIGN(Pipe p, MakePipe());
   int closed = dup(p.r.get());
   ASSERT_THAT(closed, SyscallSucceeds());
@@ -392,7 +387,7 @@ TEST(ScmRights, AncillaryDataIsABarrierOnAStream) {
       "forms a kind of barrier for the received data.\" ... \"The first call will receive five "
       "bytes of data, along with the ancillary data sent by the second sendmsg(2) call.  The "
       "next call will receive the remaining four bytes of data.\"";
-  ASSERT_OK_AND_ASSIGN(auto sp, unixtest::MakeSocketPair(SOCK_STREAM | SOCK_NONBLOCK));
+  ASSERT_OK_AND_ASSIGN(auto sp, MakeSocketPair(SOCK_STREAM | SOCK_NONBLOCK));
   ASSERT_OK_AND_ASSIGN(Pipe p, MakePipe());
   const int fds[] = {p.r.get()};
   ASSERT_THAT(SendFds(sp.a.get(), "abcd", 4, {}), SyscallSucceedsWithValue(4));

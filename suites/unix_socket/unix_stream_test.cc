@@ -19,9 +19,6 @@
 namespace ipcspec {
 namespace {
 
-using unixtest::Receive;
-using unixtest::Received;
-using unixtest::RecvOptions;
 
 constexpr const char* kEofCite =
     "man 2 recv, RETURN VALUE: \"When a stream socket peer has performed an orderly shutdown, "
@@ -40,7 +37,7 @@ constexpr const char* kNosignalCite =
 class ConnectedSocket : public ::testing::TestWithParam<int> {
  protected:
   int type() const { return GetParam(); }
-  std::string Where() const { return " (" + unixtest::TypeName(type()) + " socketpair)"; }
+  std::string Where() const { return " (" + TypeName(type()) + " socketpair)"; }
   // Whether a send to a closed peer raises SIGPIPE. man 7 unix promises it
   // for stream sockets ("Remote socket was closed on a stream socket.  If
   // enabled, a SIGPIPE is sent as well."). man 2 send says "connection
@@ -61,7 +58,7 @@ class ConnectedSocket : public ::testing::TestWithParam<int> {
 // man 2 recv (kEofCite). Data sent before the peer closed is read first;
 // then every receive returns 0.
 TEST_P(ConnectedSocket, ReceiveAfterThePeerClosedGivesTheDataThenEndOfFile) {
-  ASSERT_OK_AND_ASSIGN(auto sp, unixtest::MakeSocketPair(type() | SOCK_NONBLOCK));
+  ASSERT_OK_AND_ASSIGN(auto sp, MakeSocketPair(type() | SOCK_NONBLOCK));
   ASSERT_THAT(send(sp.a.get(), "last words", 10, 0), SyscallSucceedsWithValue(10));
   sp.a.reset();
   ASSERT_OK_AND_ASSIGN(Received r, Receive(sp.b.get(), RecvOptions{.buffer = 64}));
@@ -78,13 +75,12 @@ TEST_P(ConnectedSocket, ReceiveAfterThePeerClosedGivesTheDataThenEndOfFile) {
 // its end (seen asleep in the call) returns 0 when the parent closes the
 // other end.
 TEST_P(ConnectedSocket, BlockedReaderWakesWithEndOfFileWhenThePeerCloses) {
-  ASSERT_OK_AND_ASSIGN(auto sp, unixtest::MakeSocketPair(type()));
-  ASSERT_OK_AND_ASSIGN(auto result, SharedObject<unixtest::CallResult>::Create());
+  ASSERT_OK_AND_ASSIGN(auto sp, MakeSocketPair(type()));
+  ASSERT_OK_AND_ASSIGN(auto result, SharedObject<CallRecord>::Create());
   ASSERT_OK_AND_ASSIGN(Child reader, Child::Fork([&] {
     sp.a.reset();  // the child's copy of the parent's end
     char b[16];
-    result->ret = read(sp.b.get(), b, sizeof b);
-    result->err = errno;
+    *result = Record("read", read(sp.b.get(), b, sizeof b));
     return 0;
   }));
   sp.b.reset();
@@ -107,7 +103,7 @@ TEST_P(ConnectedSocket, BlockedReaderWakesWithEndOfFileWhenThePeerCloses) {
 // sigtimedwait, which consumes it); on SOCK_SEQPACKET Linux raises none (see
 // RaisesSigpipe()).
 TEST_P(ConnectedSocket, SendAfterThePeerClosedFailsEpipeWithSigpipeOnStreams) {
-  ASSERT_OK_AND_ASSIGN(auto sp, unixtest::MakeSocketPair(type() | SOCK_NONBLOCK));
+  ASSERT_OK_AND_ASSIGN(auto sp, MakeSocketPair(type() | SOCK_NONBLOCK));
   sp.b.reset();  // closed with nothing unread
   ScopedBlockSigpipe blocked;
   ASSERT_TRUE(blocked.ok()) << "pthread_sigmask(SIG_BLOCK, SIGPIPE)";
@@ -131,7 +127,7 @@ TEST_P(ConnectedSocket, SendAfterThePeerClosedFailsEpipeWithSigpipeOnStreams) {
 // no SIGPIPE pending; on SOCK_STREAM a later send without the flag does raise
 // it (control).
 TEST_P(ConnectedSocket, MsgNosignalGivesEpipeWithoutSigpipe) {
-  ASSERT_OK_AND_ASSIGN(auto sp, unixtest::MakeSocketPair(type() | SOCK_NONBLOCK));
+  ASSERT_OK_AND_ASSIGN(auto sp, MakeSocketPair(type() | SOCK_NONBLOCK));
   sp.b.reset();
   ScopedBlockSigpipe blocked;
   ASSERT_TRUE(blocked.ok());
@@ -139,7 +135,7 @@ TEST_P(ConnectedSocket, MsgNosignalGivesEpipeWithoutSigpipe) {
   EXPECT_THAT(send(sp.a.get(), "x", 1, MSG_NOSIGNAL), SyscallFailsWithErrno(EPIPE))
       << kNosignalCite << Where();
   const char d = 'y';
-  EXPECT_THAT(unixtest::SendFds(sp.a.get(), &d, 1, {}, MSG_NOSIGNAL), SyscallFailsWithErrno(EPIPE))
+  EXPECT_THAT(SendFds(sp.a.get(), &d, 1, {}, MSG_NOSIGNAL), SyscallFailsWithErrno(EPIPE))
       << kNosignalCite << Where() << " (sendmsg)";
   EXPECT_FALSE(blocked.ConsumePending())
       << kNosignalCite << Where() << ": SIGPIPE is pending after sends with MSG_NOSIGNAL";
@@ -154,7 +150,7 @@ TEST_P(ConnectedSocket, MsgNosignalGivesEpipeWithoutSigpipe) {
 // killed by SIGPIPE (on SOCK_SEQPACKET Linux raises none: it sees EPIPE);
 // with MSG_NOSIGNAL it survives and sees EPIPE.
 TEST_P(ConnectedSocket, DefaultSigpipeDispositionAndMsgNosignal) {
-  ASSERT_OK_AND_ASSIGN(auto sp, unixtest::MakeSocketPair(type() | SOCK_NONBLOCK));
+  ASSERT_OK_AND_ASSIGN(auto sp, MakeSocketPair(type() | SOCK_NONBLOCK));
   sp.b.reset();
   auto run = [&](int flags) {
     return ForkAndWait([&, flags] {

@@ -19,7 +19,6 @@
 #include "impl/fifo/fifo.h"
 
 namespace ipcspec {
-namespace unixtest {
 
 std::string TypeName(int type) {
   switch (type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) {
@@ -380,12 +379,4 @@ std::optional<unsigned> MappedIdOtherThan(const std::string& map_file,
   return std::nullopt;
 }
 
-std::string CallResult::ToString() const {
-  if (ret == -2) return "the child did not reach the call";
-  std::string s = "returned " + std::to_string(ret);
-  if (ret == -1) s += ", errno " + ErrnoName(err);
-  return s;
-}
-
-}  // namespace unixtest
 }  // namespace ipcspec

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "impl/core/child_report.h"  // what children report
 #include "impl/core/cleanup.h"
 #include "impl/core/deadline.h"
 #include "impl/core/file_descriptor.h"
@@ -28,7 +29,6 @@
 #include "impl/core/sigpipe.h"
 
 namespace ipcspec {
-namespace unixtest {
 
 // "SOCK_DGRAM", "SOCK_SEQPACKET", "SOCK_STREAM".
 std::string TypeName(int type);
@@ -136,23 +136,5 @@ PosixError WaitForEof(int fd, const Deadline& deadline);
 std::optional<unsigned> MappedIdOtherThan(const std::string& map_file,
                                           std::vector<unsigned> avoid);
 
-// A result a child reports through shared memory.
-struct CallResult {
-  long ret = -2;  // the call's return value (-2: not reached)
-  int err = 0;    // errno when ret == -1
-  std::string ToString() const;
-};
 
-}  // namespace unixtest
 }  // namespace ipcspec
-
-// Inside a rapidcheck property: fails the case with a streamed message unless
-// `cond` holds.
-#define UNIXTEST_RC_CHECK(cond, msg)                          \
-  do {                                                        \
-    if (!(cond)) {                                            \
-      std::ostringstream unixtest_os_;                        \
-      unixtest_os_ << "check failed: " #cond "\n" << msg;     \
-      RC_FAIL(unixtest_os_.str());                            \
-    }                                                         \
-  } while (0)
