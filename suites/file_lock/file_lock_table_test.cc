@@ -25,6 +25,7 @@
 #include "gtest/gtest.h"
 #include "impl/core/blocked.h"
 #include "impl/core/checkpoint.h"
+#include "impl/core/child_report.h"
 #include "impl/core/deadline.h"
 #include "impl/core/file_descriptor.h"
 #include "impl/core/needs.h"
@@ -56,10 +57,59 @@ Need OfdLocks() {
   });
 }
 
+// The name of a lock call in its record: a string literal (child_report.h).
+const char* LockCallName(int cmd) {
+  switch (cmd) {
+    case F_GETLK:
+      return "fcntl(F_GETLK)";
+    case F_SETLK:
+      return "fcntl(F_SETLK)";
+    case F_SETLKW:
+      return "fcntl(F_SETLKW)";
+    case F_OFD_GETLK:
+      return "fcntl(F_OFD_GETLK)";
+    case F_OFD_SETLK:
+      return "fcntl(F_OFD_SETLK)";
+    case F_OFD_SETLKW:
+      return "fcntl(F_OFD_SETLKW)";
+  }
+  return "fcntl";
+}
+
+const char* FlockCallName(int op) {
+  switch (op) {
+    case LOCK_SH:
+      return "flock(LOCK_SH)";
+    case LOCK_EX:
+      return "flock(LOCK_EX)";
+    case LOCK_SH | LOCK_NB:
+      return "flock(LOCK_SH|LOCK_NB)";
+    case LOCK_EX | LOCK_NB:
+      return "flock(LOCK_EX|LOCK_NB)";
+    case LOCK_UN:
+      return "flock(LOCK_UN)";
+  }
+  return "flock";
+}
+
+// Child-safe: one lock call, recorded.
+CallRecord SetLkCall(int fd, int cmd, short type, off_t start, off_t len) {
+  struct flock fl = FlockRange(type, start, len);
+  return Record(LockCallName(cmd), fcntl(fd, cmd, &fl));
+}
+
+CallRecord FlockCall(int fd, int op) { return Record(FlockCallName(op), flock(fd, op)); }
+
+// Another process's lock refused: EAGAIN or EACCES (man 2 fcntl allows both).
+bool RefusedByConflict(const CallRecord& r) {
+  return r.FailedWith(EAGAIN) || r.FailedWith(EACCES);
+}
+
 // F_GETLK (or F_OFD_GETLK) asked by a forked child through its own open of
-// `path`; the child's errno in `err`.
+// `path`: the call's record (or the open's, when that failed) and the lock
+// it reported.
 struct Probe {
-  int err = 0;
+  CallRecord rec;
   struct flock fl = {};
 };
 
@@ -69,26 +119,50 @@ PosixErrorOr<Probe> GetLkElsewhere(const std::string& path, int cmd, struct floc
   IPCSPEC_ASSIGN_OR_RETURN(WaitStatus st, ForkAndWait([&]() -> int {
                              int fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
                              if (fd < 0) {
-                               res->err = errno;
-                               return 1;
+                               res->rec = Record("open", -1);
+                               return 0;
                              }
                              struct flock q = query;
-                             if (fcntl(fd, cmd, &q) != 0) res->err = errno;
+                             res->rec = Record(LockCallName(cmd), fcntl(fd, cmd, &q));
                              res->fl = q;
                              return 0;
                            }));
-  if (!st.exited()) return PosixError(ECHILD, "F_GETLK probe child " + st.ToString());
+  IPCSPEC_RETURN_IF_ERROR(ReachedEnd(st, "the F_GETLK probe"));
   return *res;
 }
 
-// A child that opens `path` and makes one lock call (`call(fd)`: 0 or errno)
-// and exits with its result (100: the open failed).
-PosixErrorOr<Child> ForkLocker(const std::string& path, int flags, std::function<int(int)> call) {
-  return Child::Fork([path, flags, call]() -> int {
-    int fd = open(path.c_str(), flags | O_CLOEXEC);
-    if (fd < 0) return 100;
-    return call(fd);
-  });
+// A child that opens `path` and makes one lock call, `call(fd)`, whose
+// record it leaves in `rec` (the open's record when the open failed). The
+// parent keeps both: it may watch the child block, then Wait() for it.
+struct Locker {
+  Child child;
+  SharedObject<CallRecord> rec;
+
+  // Waits for the child; its record once it reached its end.
+  PosixErrorOr<CallRecord> Wait(const Deadline& deadline = Deadline::Default()) {
+    IPCSPEC_ASSIGN_OR_RETURN(WaitStatus st, child.Wait(deadline));
+    IPCSPEC_RETURN_IF_ERROR(ReachedEnd(st, "the locking child"));
+    return *rec;
+  }
+};
+
+PosixErrorOr<Locker> ForkLocker(const std::string& path, int flags,
+                                std::function<CallRecord(int)> call) {
+  IPCSPEC_ASSIGN_OR_RETURN(auto rec, SharedObject<CallRecord>::Create());
+  CallRecord* out = rec.get();
+  IPCSPEC_ASSIGN_OR_RETURN(Child child, Child::Fork([path, flags, call, out]() -> int {
+                             int fd = open(path.c_str(), flags | O_CLOEXEC);
+                             *out = fd < 0 ? Record("open", -1) : call(fd);
+                             return 0;
+                           }));
+  return Locker{std::move(child), std::move(rec)};
+}
+
+// The same call, waited for at once: its record.
+PosixErrorOr<CallRecord> LockElsewhere(const std::string& path, int flags,
+                                       std::function<CallRecord(int)> call) {
+  IPCSPEC_ASSIGN_OR_RETURN(Locker locker, ForkLocker(path, flags, std::move(call)));
+  return locker.Wait();
 }
 
 // ---------------------------------------------------------------------------
@@ -298,16 +372,17 @@ TEST(FlockTable, LockUnThroughAnotherOpenReleasesNothing) {
   ASSERT_OK_AND_ASSIGN(LockFile f, LockFile::Create());
   ASSERT_OK_AND_ASSIGN(FileDescriptor fd, f.Open());
   ASSERT_EQ(Flock(fd.get(), LOCK_EX | LOCK_NB), 0);
-  ASSERT_OK_AND_ASSIGN(WaitStatus st, ForkAndWait([&]() -> int {
+  ASSERT_OK_AND_ASSIGN(CallRecords<3> calls, CallsInChild<3>([&](CallRecords<3>& r) {
                          int cfd = open(f.path().c_str(), O_RDWR | O_CLOEXEC);
-                         if (cfd < 0) return 100;
-                         if (flock(cfd, LOCK_UN) != 0) return 101;
-                         return Flock(cfd, LOCK_EX | LOCK_NB);
+                         r[0] = Record("open", cfd);
+                         if (cfd < 0) return;
+                         r[1] = FlockCall(cfd, LOCK_UN);
+                         r[2] = FlockCall(cfd, LOCK_EX | LOCK_NB);
                        }));
-  EXPECT_TRUE(st.ExitedWith(EWOULDBLOCK))
+  EXPECT_TRUE(calls[1].ret == 0 && calls[2].FailedWith(EWOULDBLOCK))
       << "another process's LOCK_UN on its own open released the holder's lock, or its "
          "LOCK_UN failed: "
-      << st << " (0: it then got LOCK_EX; 101: LOCK_UN failed). man 2 flock: \"Locks created "
+      << ToString(calls) << ". man 2 flock: \"Locks created "
                "by flock() are associated with an open file description\"";
 }
 
@@ -317,16 +392,16 @@ enum class Blocker { kFlock, kSetlkw, kOfdSetlkw };
 
 void NoteSignal(int) {}
 
-int BlockingCall(Blocker b, int fd) {
+CallRecord BlockingCall(Blocker b, int fd) {
   switch (b) {
     case Blocker::kFlock:
-      return Flock(fd, LOCK_EX);
+      return FlockCall(fd, LOCK_EX);
     case Blocker::kSetlkw:
-      return SetLk(fd, F_SETLKW, F_WRLCK, 0, 0);
+      return SetLkCall(fd, F_SETLKW, F_WRLCK, 0, 0);
     case Blocker::kOfdSetlkw:
-      return SetLk(fd, F_OFD_SETLKW, F_WRLCK, 0, 0);
+      return SetLkCall(fd, F_OFD_SETLKW, F_WRLCK, 0, 0);
   }
-  return EINVAL;
+  return CallRecord{};
 }
 
 int HoldNow(Blocker b, int fd) {
@@ -358,21 +433,22 @@ TEST_P(LockEintr, ABlockedLockFailsEintrWhenACaughtSignalArrives) {
   ASSERT_OK_AND_ASSIGN(LockFile f, LockFile::Create());
   ASSERT_OK_AND_ASSIGN(FileDescriptor held, f.Open());
   ASSERT_EQ(HoldNow(b, held.get()), 0);
-  ASSERT_OK_AND_ASSIGN(Child waiter, ForkLocker(f.path(), O_RDWR, [b](int fd) {
+  ASSERT_OK_AND_ASSIGN(Locker waiter, ForkLocker(f.path(), O_RDWR, [b](int fd) {
                          struct sigaction sa = {};
                          sa.sa_handler = NoteSignal;  // no SA_RESTART
-                         if (sigaction(SIGUSR1, &sa, nullptr) != 0) return 101;
+                         if (sigaction(SIGUSR1, &sa, nullptr) != 0) {
+                           return Record("sigaction", -1);
+                         }
                          return BlockingCall(b, fd);
                        }));
   PosixError blocked =
-      WaitUntilBlocked(waiter.pid(), {b == Blocker::kFlock ? SYS_flock : SYS_fcntl});
+      WaitUntilBlocked(waiter.child.pid(), {b == Blocker::kFlock ? SYS_flock : SYS_fcntl});
   ASSERT_TRUE(blocked.ok()) << "the waiter did not block behind the held lock: " << blocked
                             << ". " << cite;
-  ASSERT_NO_ERRNO(waiter.Signal(SIGUSR1));
-  ASSERT_OK_AND_ASSIGN(WaitStatus st, waiter.Wait());
-  EXPECT_TRUE(st.ExitedWith(EINTR))
-      << "the blocked waiter, after a caught SIGUSR1: " << st << " (0: it got the lock). "
-      << cite;
+  ASSERT_NO_ERRNO(waiter.child.Signal(SIGUSR1));
+  ASSERT_OK_AND_ASSIGN(CallRecord rec, waiter.Wait());
+  EXPECT_TRUE(rec.FailedWith(EINTR))
+      << "the blocked waiter, after a caught SIGUSR1: " << rec << ". " << cite;
 }
 
 INSTANTIATE_TEST_SUITE_P(Calls, LockEintr,
@@ -401,16 +477,16 @@ TEST(FlockTable, BlockedUntilTheIncompatibleLockIsReleased) {
     ASSERT_OK_AND_ASSIGN(FileDescriptor held, f.Open());
     ASSERT_EQ(Flock(held.get(), held_exclusive ? LOCK_EX | LOCK_NB : LOCK_SH | LOCK_NB), 0);
     const int want = held_exclusive ? LOCK_SH : LOCK_EX;
-    ASSERT_OK_AND_ASSIGN(Child waiter, ForkLocker(f.path(), O_RDWR,
-                                                  [want](int fd) { return Flock(fd, want); }));
-    PosixError blocked = WaitUntilBlocked(waiter.pid(), {SYS_flock});
+    ASSERT_OK_AND_ASSIGN(Locker waiter, ForkLocker(f.path(), O_RDWR,
+                                                   [want](int fd) { return FlockCall(fd, want); }));
+    PosixError blocked = WaitUntilBlocked(waiter.child.pid(), {SYS_flock});
     EXPECT_TRUE(blocked.ok())
         << "the flock did not block behind an incompatible lock: " << blocked
         << ". man 2 flock: \"A call to flock() may block if an incompatible lock is held by "
            "another process.\"";
     ASSERT_EQ(Flock(held.get(), LOCK_UN), 0);
-    ASSERT_OK_AND_ASSIGN(WaitStatus st, waiter.Wait());
-    EXPECT_TRUE(st.ExitedWith(0)) << "the waiter after LOCK_UN: " << st;
+    ASSERT_OK_AND_ASSIGN(CallRecord rec, waiter.Wait());
+    EXPECT_EQ(rec.ret, 0) << "the waiter after LOCK_UN: " << rec;
   }
 }
 
@@ -429,11 +505,12 @@ TEST(FcntlTable, SeveralProcessesHoldReadLocks) {
       "man 2 fcntl: \"Any number of processes may hold a read lock (shared lock) on a file "
       "region, but only one process may hold a write lock (exclusive lock).\"";
   ASSERT_OK_AND_ASSIGN(Checkpoint cp, Checkpoint::Create());
-  ASSERT_OK_AND_ASSIGN(Child reader, ForkLocker(f.path(), O_RDONLY, [&cp](int cfd) {
-                         int e = SetLk(cfd, F_SETLK, F_RDLCK, 50, 100);
+  ASSERT_OK_AND_ASSIGN(Locker reader, ForkLocker(f.path(), O_RDONLY, [&cp](int cfd) {
+                         CallRecord r = SetLkCall(cfd, F_SETLK, F_RDLCK, 50, 100);
                          cp.Signal(1);
-                         if (e != 0) return e;
-                         return cp.WaitFor(2, Deadline::Default()).ok() ? 0 : 102;
+                         // Holds the lock until the parent has looked.
+                         if (r.ret == 0 && !cp.WaitFor(2, Deadline::Default()).ok()) _exit(1);
+                         return r;
                        }));
   ASSERT_NO_ERRNO(cp.WaitFor(1, Deadline::Default()));
   // The parent's F_GETLK: a read lock over the child's read lock is free; a
@@ -446,19 +523,16 @@ TEST(FcntlTable, SeveralProcessesHoldReadLocks) {
   ASSERT_THAT(fcntl(fd.get(), F_GETLK, &wq), SyscallSucceeds());
   EXPECT_EQ(wq.l_type, F_RDLCK) << "F_GETLK for a write lock over the child's read lock "
                                 << "reports " << FormatFlock(wq) << ". " << cite;
-  EXPECT_EQ(wq.l_pid, reader.pid()) << "F_GETLK's l_pid for the child's read lock";
-  ASSERT_OK_AND_ASSIGN(WaitStatus writer, ForkAndWait([&]() -> int {
-                         int cfd = open(f.path().c_str(), O_RDWR | O_CLOEXEC);
-                         if (cfd < 0) return 100;
-                         return SetLk(cfd, F_SETLK, F_WRLCK, 60, 1);
+  EXPECT_EQ(wq.l_pid, reader.child.pid()) << "F_GETLK's l_pid for the child's read lock";
+  ASSERT_OK_AND_ASSIGN(CallRecord writer, LockElsewhere(f.path(), O_RDWR, [](int cfd) {
+                         return SetLkCall(cfd, F_SETLK, F_WRLCK, 60, 1);
                        }));
-  EXPECT_TRUE(writer.ExitedWith(EAGAIN) || writer.ExitedWith(EACCES))
-      << "a write lock over two read holders: " << writer
-      << " (exit code: the errno, 0 granted). " << cite;
+  EXPECT_TRUE(RefusedByConflict(writer))
+      << "a write lock over two read holders: " << writer << ". " << cite;
   cp.Signal(2);
-  ASSERT_OK_AND_ASSIGN(WaitStatus st, reader.Wait());
-  EXPECT_TRUE(st.ExitedWith(0)) << "a second process's read lock over the parent's: " << st
-                                << " (exit code: the errno of its F_SETLK). " << cite;
+  ASSERT_OK_AND_ASSIGN(CallRecord rec, reader.Wait());
+  EXPECT_EQ(rec.ret, 0) << "a second process's read lock over the parent's: " << rec << ". "
+                        << cite;
 }
 
 // man 2 fcntl, F_SETLKW: "As for F_SETLK, but if a conflicting lock is held on
@@ -474,24 +548,22 @@ TEST(FcntlTable, SetlkwWaitsForAConflictingLockBothWays) {
     ASSERT_OK_AND_ASSIGN(LockFile f, LockFile::Create());
     ASSERT_OK_AND_ASSIGN(FileDescriptor fd, f.Open());
     ASSERT_EQ(SetLk(fd.get(), F_SETLK, held_type, 0, 10), 0);
-    ASSERT_OK_AND_ASSIGN(WaitStatus nb, ForkAndWait([&]() -> int {
-                           int cfd = open(f.path().c_str(), O_RDWR | O_CLOEXEC);
-                           if (cfd < 0) return 100;
-                           return SetLk(cfd, F_SETLK, want, 5, 10);
+    ASSERT_OK_AND_ASSIGN(CallRecord nb, LockElsewhere(f.path(), O_RDWR, [want](int cfd) {
+                           return SetLkCall(cfd, F_SETLK, want, 5, 10);
                          }));
-    EXPECT_TRUE(nb.ExitedWith(EAGAIN) || nb.ExitedWith(EACCES))
+    EXPECT_TRUE(RefusedByConflict(nb))
         << "F_SETLK of the conflicting type in another process: " << nb
-        << " (exit code: its errno). man 2 fcntl: \"If a conflicting lock is held by another "
+        << ". man 2 fcntl: \"If a conflicting lock is held by another "
            "process, this call returns -1 and sets errno to EACCES or EAGAIN.\"";
-    ASSERT_OK_AND_ASSIGN(Child waiter, ForkLocker(f.path(), O_RDWR, [want](int cfd) {
-                           return SetLk(cfd, F_SETLKW, want, 5, 10);
+    ASSERT_OK_AND_ASSIGN(Locker waiter, ForkLocker(f.path(), O_RDWR, [want](int cfd) {
+                           return SetLkCall(cfd, F_SETLKW, want, 5, 10);
                          }));
-    PosixError blocked = WaitUntilBlocked(waiter.pid(), {SYS_fcntl});
+    PosixError blocked = WaitUntilBlocked(waiter.child.pid(), {SYS_fcntl});
     EXPECT_TRUE(blocked.ok()) << "F_SETLKW did not wait for the conflicting lock: " << blocked
                               << ". " << cite;
     ASSERT_EQ(SetLk(fd.get(), F_SETLK, F_UNLCK, 0, 10), 0);
-    ASSERT_OK_AND_ASSIGN(WaitStatus st, waiter.Wait());
-    EXPECT_TRUE(st.ExitedWith(0)) << "the waiter after the unlock: " << st << ". " << cite;
+    ASSERT_OK_AND_ASSIGN(CallRecord rec, waiter.Wait());
+    EXPECT_EQ(rec.ret, 0) << "the waiter after the unlock: " << rec << ". " << cite;
   }
 }
 
@@ -572,7 +644,7 @@ TEST(FcntlTable, NegativeLengthsAndRangesPastTheEnd) {
       "l_start+l_len up to and including l_start-1\"";
   ASSERT_EQ(SetLk(fd.get(), F_SETLK, F_WRLCK, 10, -4), 0) << neg_cite;
   ASSERT_OK_AND_ASSIGN(Probe p, GetLkElsewhere(f.path(), F_GETLK, FlockRange(F_WRLCK, 0, 0)));
-  ASSERT_EQ(p.err, 0) << ErrnoName(p.err);
+  ASSERT_EQ(p.rec.ret, 0) << p.rec;
   EXPECT_EQ(p.fl.l_type, F_WRLCK) << "the lock [6, 10) is not seen. " << neg_cite;
   EXPECT_EQ(p.fl.l_start, 6) << FormatFlock(p.fl) << ". " << neg_cite;
   EXPECT_EQ(p.fl.l_len, 4) << FormatFlock(p.fl) << ". " << neg_cite;
@@ -625,13 +697,11 @@ TEST(FcntlTable, OwnLocksNeverConflictAndUnlockingNothingSucceeds) {
   EXPECT_EQ(SetLk(fd2.get(), F_SETLK, F_WRLCK, 5, 10), 0)
       << "the process's own write lock refused its second write lock over it";
   ASSERT_EQ(SetLk(fd.get(), F_SETLK, F_RDLCK, 0, 0), 0);
-  ASSERT_OK_AND_ASSIGN(WaitStatus st, ForkAndWait([&]() -> int {
-                         int cfd = open(f.path().c_str(), O_RDONLY | O_CLOEXEC);
-                         if (cfd < 0) return 100;
-                         return SetLk(cfd, F_SETLKW, F_RDLCK, 0, 0);
+  ASSERT_OK_AND_ASSIGN(CallRecord rec, LockElsewhere(f.path(), O_RDONLY, [](int cfd) {
+                         return SetLkCall(cfd, F_SETLKW, F_RDLCK, 0, 0);
                        }));
-  EXPECT_TRUE(st.ExitedWith(0))
-      << "F_SETLKW of a read lock over another process's read lock: " << st
+  EXPECT_EQ(rec.ret, 0)
+      << "F_SETLKW of a read lock over another process's read lock: " << rec
       << ". man 2 fcntl: \"Any number of processes may hold a read lock\"";
 }
 
@@ -701,11 +771,12 @@ TEST(FcntlTable, ACloseReleasesOnlyTheClosingProcessLocks) {
   ASSERT_OK_AND_ASSIGN(FileDescriptor fd, f.Open());
   ASSERT_OK_AND_ASSIGN(FileDescriptor fd2, f.Open());
   ASSERT_OK_AND_ASSIGN(Checkpoint cp, Checkpoint::Create());
-  ASSERT_OK_AND_ASSIGN(Child other, ForkLocker(f.path(), O_RDWR, [&cp](int cfd) {
-                         int e = SetLk(cfd, F_SETLK, F_WRLCK, 20, 10);
+  ASSERT_OK_AND_ASSIGN(Locker other, ForkLocker(f.path(), O_RDWR, [&cp](int cfd) {
+                         CallRecord r = SetLkCall(cfd, F_SETLK, F_WRLCK, 20, 10);
                          cp.Signal(1);
-                         if (e != 0) return e;
-                         return cp.WaitFor(2, Deadline::Default()).ok() ? 0 : 102;
+                         // Holds the lock until the parent has looked.
+                         if (r.ret == 0 && !cp.WaitFor(2, Deadline::Default()).ok()) _exit(1);
+                         return r;
                        }));
   ASSERT_NO_ERRNO(cp.WaitFor(1, Deadline::Default()));
   ASSERT_EQ(SetLk(fd.get(), F_SETLK, F_WRLCK, 0, 10), 0);
@@ -720,10 +791,10 @@ TEST(FcntlTable, ACloseReleasesOnlyTheClosingProcessLocks) {
   EXPECT_EQ(theirs.fl.l_type, F_WRLCK)
       << "the other process's lock is gone after the parent's close: " << FormatFlock(theirs.fl)
       << ". man 2 fcntl: a close releases \"all of the process's locks\", no other process's";
-  EXPECT_EQ(theirs.fl.l_pid, other.pid());
+  EXPECT_EQ(theirs.fl.l_pid, other.child.pid());
   cp.Signal(2);
-  ASSERT_OK_AND_ASSIGN(WaitStatus st, other.Wait());
-  EXPECT_TRUE(st.ExitedWith(0)) << st;
+  ASSERT_OK_AND_ASSIGN(CallRecord rec, other.Wait());
+  EXPECT_EQ(rec.ret, 0) << rec;
 }
 
 // man 2 fcntl, F_SETLKW: "if a conflicting lock is held on the file, then
@@ -733,16 +804,16 @@ TEST(FcntlTable, AWaiterIsWokenWhenTheLockIsSplitAroundItsRange) {
   ASSERT_OK_AND_ASSIGN(LockFile f, LockFile::Create());
   ASSERT_OK_AND_ASSIGN(FileDescriptor fd, f.Open());
   ASSERT_EQ(SetLk(fd.get(), F_SETLK, F_WRLCK, 0, 30), 0);
-  ASSERT_OK_AND_ASSIGN(Child waiter, ForkLocker(f.path(), O_RDWR, [](int cfd) {
-                         return SetLk(cfd, F_SETLKW, F_WRLCK, 10, 10);
+  ASSERT_OK_AND_ASSIGN(Locker waiter, ForkLocker(f.path(), O_RDWR, [](int cfd) {
+                         return SetLkCall(cfd, F_SETLKW, F_WRLCK, 10, 10);
                        }));
-  PosixError blocked = WaitUntilBlocked(waiter.pid(), {SYS_fcntl});
+  PosixError blocked = WaitUntilBlocked(waiter.child.pid(), {SYS_fcntl});
   EXPECT_TRUE(blocked.ok()) << "F_SETLKW did not wait for the write lock over its range: "
                             << blocked;
   ASSERT_EQ(SetLk(fd.get(), F_SETLK, F_UNLCK, 10, 10), 0);
-  ASSERT_OK_AND_ASSIGN(WaitStatus st, waiter.Wait());
-  EXPECT_TRUE(st.ExitedWith(0))
-      << "the waiter on [10, 20) after the holder unlocked [10, 20) of [0, 30): " << st
+  ASSERT_OK_AND_ASSIGN(CallRecord rec, waiter.Wait());
+  EXPECT_EQ(rec.ret, 0)
+      << "the waiter on [10, 20) after the holder unlocked [10, 20) of [0, 30): " << rec
       << ". man 2 fcntl, F_SETLKW: \"wait for that lock to be released\"";
   ASSERT_OK_AND_ASSIGN(Probe left, GetLkElsewhere(f.path(), F_GETLK, FlockRange(F_WRLCK, 0, 10)));
   EXPECT_EQ(left.fl.l_type, F_WRLCK) << "the split left no lock on [0, 10)";
@@ -767,33 +838,35 @@ TEST(FcntlTable, GetLkFromAnotherPidNamespaceGivesThePidItsNamespaceSees) {
   ASSERT_OK_AND_ASSIGN(FileDescriptor fd, f.Open());
   ASSERT_EQ(SetLk(fd.get(), F_SETLK, F_WRLCK, 0, 40), 0);
   struct Out {
-    int err = -1;
+    CallRecords<3> calls;  // unshare, fork, the grandchild's F_GETLK
     struct flock fl = {};
   };
   ASSERT_OK_AND_ASSIGN(auto out, SharedObject<Out>::Create());
   Out* o = out.get();
   const int ifd = fd.get();
   ASSERT_OK_AND_ASSIGN(WaitStatus st, ForkAndWait([o, ifd]() -> int {
-                         if (unshare(CLONE_NEWPID) != 0 &&
-                             unshare(CLONE_NEWUSER | CLONE_NEWPID) != 0) {
-                           return 3;
-                         }
+                         long u = unshare(CLONE_NEWPID);
+                         if (u != 0) u = unshare(CLONE_NEWUSER | CLONE_NEWPID);
+                         o->calls[0] = Record("unshare", u);
+                         if (u != 0) return 0;
                          pid_t g = fork();
-                         if (g < 0) return 4;
+                         o->calls[1] = Record("fork", g < 0 ? -1 : 0);
+                         if (g < 0) return 0;
                          if (g == 0) {
                            // Another process (pid 1 of the new namespace) on the
                            // inherited fd: the parent's lock conflicts.
                            struct flock q = FlockRange(F_WRLCK, 0, 40);
-                           o->err = fcntl(ifd, F_GETLK, &q) == 0 ? 0 : errno;
+                           o->calls[2] = Record("fcntl(F_GETLK)", fcntl(ifd, F_GETLK, &q));
                            o->fl = q;
                            _exit(0);
                          }
+                         // The grandchild makes one call that does not block.
                          int status = 0;
-                         if (waitpid(g, &status, 0) != g) return 5;
-                         return WIFEXITED(status) ? WEXITSTATUS(status) : 6;
+                         if (waitpid(g, &status, 0) != g) return 1;
+                         return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
                        }));
-  ASSERT_TRUE(st.ExitedWith(0)) << st << " (3: unshare)";
-  ASSERT_EQ(o->err, 0) << Err(o->err);
+  ASSERT_NO_ERRNO(ReachedEnd(st)) << ToString(o->calls);
+  ASSERT_EQ(o->calls[2].ret, 0) << ToString(o->calls);
   EXPECT_EQ(o->fl.l_type, F_WRLCK) << "F_GETLK in the new PID namespace: " << FormatFlock(o->fl);
   EXPECT_EQ(o->fl.l_pid, 0)
       << "the holder, outside the caller's PID namespace, reported as pid " << o->fl.l_pid
@@ -825,19 +898,16 @@ TEST(FcntlTable, SeekCurAndSeekEndRangesConflictExactlyWhereTheyOverlap) {
   };
   for (const Case& c : {Case{-160, 10, false}, Case{-160, 11, true}, Case{-141, 1, true},
                         Case{-140, 20, false}, Case{-300, 0, true}}) {
-    ASSERT_OK_AND_ASSIGN(WaitStatus st, ForkAndWait([&]() -> int {
-                           int cfd = open(f.path().c_str(), O_RDWR | O_CLOEXEC);
-                           if (cfd < 0) return 100;
+    ASSERT_OK_AND_ASSIGN(CallRecord rec, LockElsewhere(f.path(), O_RDWR, [c](int cfd) {
                            struct flock fl = FlockRange(F_RDLCK, c.from_end, c.len);
                            fl.l_whence = SEEK_END;
-                           return fcntl(cfd, F_SETLK, &fl) == 0 ? 0 : errno;
+                           return Record("fcntl(F_SETLK)", fcntl(cfd, F_SETLK, &fl));
                          }));
-    const bool refused = st.ExitedWith(EAGAIN) || st.ExitedWith(EACCES);
-    EXPECT_TRUE(c.conflicts ? refused : st.ExitedWith(0))
+    EXPECT_TRUE(c.conflicts ? RefusedByConflict(rec) : rec.ret == 0)
         << "another process's read lock SEEK_END " << c.from_end << " length " << c.len
         << " (bytes [" << 300 + c.from_end << ", " << (c.len ? std::to_string(300 + c.from_end + c.len) : std::string("EOF"))
         << ")) against the write lock SEEK_CUR -50 length 10 at offset 200 (bytes [150, 160)): "
-        << st << " (exit code: its errno), expected " << (c.conflicts ? "a conflict" : "success")
+        << rec << ", expected " << (c.conflicts ? "a conflict" : "success")
         << ". " << cite;
   }
 }
@@ -940,21 +1010,17 @@ TEST(OfdTable, RegionalLocksConflictOnlyWhereTheyOverlap) {
   ASSERT_OK_AND_ASSIGN(FileDescriptor fd, f.Open());
   ASSERT_EQ(SetLk(fd.get(), F_OFD_SETLK, F_WRLCK, 0, 4096), 0);
   ASSERT_EQ(SetLk(fd.get(), F_OFD_SETLK, F_RDLCK, 4096, 0), 0);
-  ASSERT_OK_AND_ASSIGN(WaitStatus whole, ForkAndWait([&]() -> int {
-                         int cfd = open(f.path().c_str(), O_RDONLY | O_CLOEXEC);
-                         if (cfd < 0) return 100;
-                         return SetLk(cfd, F_OFD_SETLK, F_RDLCK, 0, 0);
+  ASSERT_OK_AND_ASSIGN(CallRecord whole, LockElsewhere(f.path(), O_RDONLY, [](int cfd) {
+                         return SetLkCall(cfd, F_OFD_SETLK, F_RDLCK, 0, 0);
                        }));
-  EXPECT_TRUE(whole.ExitedWith(EAGAIN) || whole.ExitedWith(EACCES))
+  EXPECT_TRUE(RefusedByConflict(whole))
       << "another process's OFD read lock on the whole file over a regional write lock: "
-      << whole << " (exit code: its errno). man 2 fcntl: \"only one process may hold a write "
+      << whole << ". man 2 fcntl: \"only one process may hold a write "
                   "lock (exclusive lock)\"";
-  ASSERT_OK_AND_ASSIGN(WaitStatus tail, ForkAndWait([&]() -> int {
-                         int cfd = open(f.path().c_str(), O_RDONLY | O_CLOEXEC);
-                         if (cfd < 0) return 100;
-                         return SetLk(cfd, F_OFD_SETLK, F_RDLCK, 4096, 0);
+  ASSERT_OK_AND_ASSIGN(CallRecord tail, LockElsewhere(f.path(), O_RDONLY, [](int cfd) {
+                         return SetLkCall(cfd, F_OFD_SETLK, F_RDLCK, 4096, 0);
                        }));
-  EXPECT_TRUE(tail.ExitedWith(0)) << "another process's OFD read lock from 4096 over the read "
+  EXPECT_EQ(tail.ret, 0) << "another process's OFD read lock from 4096 over the read "
                                      "lock there: "
                                   << tail << ". man 2 fcntl: \"Any number of processes may "
                                              "hold a read lock\"";

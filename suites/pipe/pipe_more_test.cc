@@ -54,8 +54,6 @@ namespace {
 
 constexpr long kPipefsMagic = 0x50495045;  // man 2 fstatfs: PIPEFS_MAGIC
 
-long Page() { return sysconf(_SC_PAGESIZE); }
-
 // Writes all of `data` to a blocking or non-blocking fd that has room.
 void WriteAll(int fd, const std::vector<uint8_t>& data) {
   ASSERT_THAT(write(fd, data.data(), data.size()), SyscallSucceedsWithValue(data.size()));
@@ -74,8 +72,8 @@ Pipe FullOnePagePipe() {
   auto p = MakePipe();
   EXPECT_TRUE(p.ok()) << p.error();
   Pipe pipe = std::move(p).value();
-  EXPECT_THAT(fcntl(pipe.write_end.get(), F_SETPIPE_SZ, Page()), SyscallSucceeds());
-  auto fill = Pattern(40, Page());
+  EXPECT_THAT(fcntl(pipe.write_end.get(), F_SETPIPE_SZ, static_cast<int>(PageSize())), SyscallSucceeds());
+  auto fill = Pattern(40, PageSize());
   EXPECT_THAT(write(pipe.write_end.get(), fill.data(), fill.size()),
               SyscallSucceedsWithValue(fill.size()));
   return pipe;
@@ -220,12 +218,12 @@ TEST(PipeLimits, PipesCanBeMadeUntilEveryPermittedDescriptorIsOpen) {
 // the read end of the pipe." A page written is read back whole by one read.
 TEST(PipeIo, APageWrittenIsReadBackWholeByOneRead) {
   ASSERT_OK_AND_ASSIGN(auto p, MakePipe(O_NONBLOCK));
-  auto data = Pattern(41, Page());
+  auto data = Pattern(41, PageSize());
   WriteAll(p.write_end.get(), data);
-  std::vector<uint8_t> buf(Page() + 1);
-  ASSERT_THAT(read(p.read_end.get(), buf.data(), buf.size()), SyscallSucceedsWithValue(Page()))
+  std::vector<uint8_t> buf(PageSize() + 1);
+  ASSERT_THAT(read(p.read_end.get(), buf.data(), buf.size()), SyscallSucceedsWithValue(PageSize()))
       << "man 7 pipe: data written to the write end can be read from the read end (one page)";
-  buf.resize(Page());
+  buf.resize(PageSize());
   EXPECT_EQ(buf, data);
 }
 
@@ -409,7 +407,7 @@ TEST(PipeWrite, AWriterBlockedOnAFullPipeIsKilledBySigkill) {
   EXPECT_TRUE(st.KilledBy(SIGKILL))
       << st << ": man 7 signal: SIGKILL cannot be caught, blocked or ignored";
   ASSERT_OK_AND_ASSIGN(int held, Fionread(p.read_end.get()));
-  EXPECT_EQ(held, Page()) << "the killed writer added nothing";
+  EXPECT_EQ(held, PageSize()) << "the killed writer added nothing";
 }
 
 // ---------------------------------------------------------------------------
@@ -537,17 +535,17 @@ TEST(SpliceOffsets, PastTheFileSizeLimitIsEfbig) {
 TEST(SplicePartial, PipeToPipeWithRoomForOnePageMovesOnePage) {
   ASSERT_OK_AND_ASSIGN(auto a, MakePipe(O_NONBLOCK));
   ASSERT_OK_AND_ASSIGN(auto b, MakePipe(O_NONBLOCK));
-  ASSERT_THAT(fcntl(b.write_end.get(), F_SETPIPE_SZ, Page()), SyscallSucceeds());
-  auto data = Pattern(46, 2 * Page());
+  ASSERT_THAT(fcntl(b.write_end.get(), F_SETPIPE_SZ, static_cast<int>(PageSize())), SyscallSucceeds());
+  auto data = Pattern(46, 2 * PageSize());
   WriteAll(a.write_end.get(), data);
-  EXPECT_THAT(splice(a.read_end.get(), nullptr, b.write_end.get(), nullptr, 2 * Page(),
+  EXPECT_THAT(splice(a.read_end.get(), nullptr, b.write_end.get(), nullptr, 2 * PageSize(),
                      SPLICE_F_NONBLOCK),
-              SyscallSucceedsWithValue(Page()))
+              SyscallSucceedsWithValue(PageSize()))
       << "man 2 splice: returns the number of bytes spliced: what fits (partial splice)";
-  EXPECT_EQ(ReadExactly(b.read_end.get(), Page()),
-            std::vector<uint8_t>(data.begin(), data.begin() + Page()));
-  EXPECT_EQ(ReadExactly(a.read_end.get(), Page()),
-            std::vector<uint8_t>(data.begin() + Page(), data.end()));
+  EXPECT_EQ(ReadExactly(b.read_end.get(), PageSize()),
+            std::vector<uint8_t>(data.begin(), data.begin() + PageSize()));
+  EXPECT_EQ(ReadExactly(a.read_end.get(), PageSize()),
+            std::vector<uint8_t>(data.begin() + PageSize(), data.end()));
 }
 
 // man 2 tee: "tee() duplicates up to len bytes of data from the pipe
@@ -557,16 +555,16 @@ TEST(SplicePartial, PipeToPipeWithRoomForOnePageMovesOnePage) {
 TEST(TeePartial, WithRoomForOnePageCopiesOnePage) {
   ASSERT_OK_AND_ASSIGN(auto a, MakePipe(O_NONBLOCK));
   ASSERT_OK_AND_ASSIGN(auto b, MakePipe(O_NONBLOCK));
-  ASSERT_THAT(fcntl(b.write_end.get(), F_SETPIPE_SZ, Page()), SyscallSucceeds());
-  auto data = Pattern(47, 2 * Page());
+  ASSERT_THAT(fcntl(b.write_end.get(), F_SETPIPE_SZ, static_cast<int>(PageSize())), SyscallSucceeds());
+  auto data = Pattern(47, 2 * PageSize());
   WriteAll(a.write_end.get(), data);
-  EXPECT_THAT(tee(a.read_end.get(), b.write_end.get(), 2 * Page(), SPLICE_F_NONBLOCK),
-              SyscallSucceedsWithValue(Page()))
+  EXPECT_THAT(tee(a.read_end.get(), b.write_end.get(), 2 * PageSize(), SPLICE_F_NONBLOCK),
+              SyscallSucceedsWithValue(PageSize()))
       << "man 2 tee: duplicates up to len bytes: what fits (partial tee)";
-  EXPECT_EQ(ReadExactly(b.read_end.get(), Page()),
-            std::vector<uint8_t>(data.begin(), data.begin() + Page()));
+  EXPECT_EQ(ReadExactly(b.read_end.get(), PageSize()),
+            std::vector<uint8_t>(data.begin(), data.begin() + PageSize()));
   ASSERT_OK_AND_ASSIGN(int held, Fionread(a.read_end.get()));
-  EXPECT_EQ(held, 2 * Page()) << "man 2 tee: It does not consume the data";
+  EXPECT_EQ(held, 2 * PageSize()) << "man 2 tee: It does not consume the data";
 }
 
 // man 2 tee: "tee() duplicates up to len bytes". Eight pages in eight
@@ -574,13 +572,13 @@ TEST(TeePartial, WithRoomForOnePageCopiesOnePage) {
 TEST(TeeMultiPage, EightPagesAreCopiedByOneCall) {
   ASSERT_OK_AND_ASSIGN(auto a, MakePipe(O_NONBLOCK));
   ASSERT_OK_AND_ASSIGN(auto b, MakePipe(O_NONBLOCK));
-  auto data = Pattern(48, 8 * Page());
+  auto data = Pattern(48, 8 * PageSize());
   WriteAll(a.write_end.get(), data);
-  EXPECT_THAT(tee(a.read_end.get(), b.write_end.get(), 8 * Page(), SPLICE_F_NONBLOCK),
-              SyscallSucceedsWithValue(8 * Page()))
+  EXPECT_THAT(tee(a.read_end.get(), b.write_end.get(), 8 * PageSize(), SPLICE_F_NONBLOCK),
+              SyscallSucceedsWithValue(8 * PageSize()))
       << "man 2 tee: duplicates up to len bytes (eight pages)";
-  EXPECT_EQ(ReadExactly(b.read_end.get(), 8 * Page()), data);
-  EXPECT_EQ(ReadExactly(a.read_end.get(), 8 * Page()), data);
+  EXPECT_EQ(ReadExactly(b.read_end.get(), 8 * PageSize()), data);
+  EXPECT_EQ(ReadExactly(a.read_end.get(), 8 * PageSize()), data);
 }
 
 // A child makes `call` on blocking pipes and reports its result; the
@@ -638,13 +636,13 @@ TEST(TeeBlocking, FromAnEmptyPipeBlocksUntilDataArrives) {
 TEST(TeeBlocking, IntoAFullPipeBlocksUntilRoomAppears) {
   ASSERT_OK_AND_ASSIGN(auto a, MakePipe());
   auto b = FullOnePagePipe();
-  auto data = Pattern(51, Page());
+  auto data = Pattern(51, PageSize());
   WriteAll(a.write_end.get(), data);
   ExpectBlocksUntil(
-      SYS_tee, [&] { return tee(a.read_end.get(), b.write_end.get(), Page(), 0); },
-      [&] { ReadExactly(b.read_end.get(), Page()); }, Page(),
+      SYS_tee, [&] { return tee(a.read_end.get(), b.write_end.get(), PageSize(), 0); },
+      [&] { ReadExactly(b.read_end.get(), PageSize()); }, PageSize(),
       "man 2 tee without SPLICE_F_NONBLOCK blocks on a full pipe until room appears");
-  EXPECT_EQ(ReadExactly(b.read_end.get(), Page()), data);
+  EXPECT_EQ(ReadExactly(b.read_end.get(), PageSize()), data);
 }
 
 // man 2 vmsplice: "SPLICE_F_NONBLOCK Do not block on I/O; see splice(2)";
@@ -665,7 +663,7 @@ TEST(VmspliceBlocking, IntoAFullPipeBlocksUntilRoomAppears) {
         struct iovec iov = {data.data(), data.size()};
         return vmsplice(b.write_end.get(), &iov, 1, 0);
       },
-      [&] { ReadExactly(b.read_end.get(), Page()); }, 200,
+      [&] { ReadExactly(b.read_end.get(), PageSize()); }, 200,
       "man 2 vmsplice without SPLICE_F_NONBLOCK blocks on a full pipe until room appears");
   EXPECT_EQ(ReadExactly(b.read_end.get(), 200), data);
 }
@@ -705,12 +703,12 @@ void OnUsr1(int) { g_usr1_seen = 1; }
 // returns it).
 TEST(SpliceBlocking, IntoANearlyFullOnePagePipeSleepsUntilASignal) {
   ASSERT_OK_AND_ASSIGN(auto p, MakePipe());
-  ASSERT_THAT(fcntl(p.write_end.get(), F_SETPIPE_SZ, Page()), SyscallSucceeds());
-  WriteAll(p.write_end.get(), Pattern(53, Page() - 128));
+  ASSERT_THAT(fcntl(p.write_end.get(), F_SETPIPE_SZ, static_cast<int>(PageSize())), SyscallSucceeds());
+  WriteAll(p.write_end.get(), Pattern(53, PageSize() - 128));
   int mfd = memfd_create("ipcspec-more", MFD_CLOEXEC);
   ASSERT_THAT(mfd, SyscallSucceeds());
   FileDescriptor file(mfd);
-  WriteAll(file.get(), Pattern(54, Page()));
+  WriteAll(file.get(), Pattern(54, PageSize()));
   ASSERT_THAT(lseek(file.get(), 0, SEEK_SET), SyscallSucceeds());
   ASSERT_OK_AND_ASSIGN(auto res, SharedObject<CallRecord>::Create());
   ASSERT_OK_AND_ASSIGN(Child child, Child::Fork([&] {
@@ -718,7 +716,7 @@ TEST(SpliceBlocking, IntoANearlyFullOnePagePipeSleepsUntilASignal) {
     sa.sa_handler = OnUsr1;
     sa.sa_flags = 0;  // no SA_RESTART
     sigaction(SIGUSR1, &sa, nullptr);
-    *res = Record("splice", splice(file.get(), nullptr, p.write_end.get(), nullptr, Page(), 0));
+    *res = Record("splice", splice(file.get(), nullptr, p.write_end.get(), nullptr, PageSize(), 0));
     res->extra = g_usr1_seen;
     return 0;
   }));
@@ -731,7 +729,7 @@ TEST(SpliceBlocking, IntoANearlyFullOnePagePipeSleepsUntilASignal) {
       << "man 7 signal: a blocked call interrupted by a handler without SA_RESTART fails "
       << "EINTR (splice into a full pipe): " << res->ToString();
   ASSERT_OK_AND_ASSIGN(int held, Fionread(p.read_end.get()));
-  EXPECT_EQ(held, Page() - 128) << "the interrupted splice moved data";
+  EXPECT_EQ(held, PageSize() - 128) << "the interrupted splice moved data";
 }
 
 // man 2 splice moves data between a pipe and another descriptor; two
@@ -996,7 +994,7 @@ TEST(PipeLimits, AUserAtPipeUserPagesSoftGetsSmallPipesThatDoNotHang) {
   ASSERT_OK_AND_ASSIGN(int def, GetPipeSize(probe.write_end.get()));
   probe.read_end.reset();
   probe.write_end.reset();
-  const long def_pages = def / Page();
+  const long def_pages = def / PageSize();
   const long max_pipes = soft / def_pages + 2;
   const uid_t uid = UnusedUid();
   std::vector<uint8_t> buf(def);
@@ -1041,7 +1039,7 @@ TEST(PipeLimits, AUserAtPipeUserPagesSoftGetsSmallPipesThatDoNotHang) {
       << ToString(calls);
   RecordProperty("pipes_made", std::to_string(calls[kPipe2].extra));
   RecordProperty("small_pipe_bytes", std::to_string(small));
-  EXPECT_GE(small, Page()) << "a soft-limited pipe holds at least a page: " << calls[kSize];
+  EXPECT_GE(small, PageSize()) << "a soft-limited pipe holds at least a page: " << calls[kSize];
   EXPECT_LT(small, def) << "man 7 pipe: new pipes of a user at the soft limit are smaller: "
                         << ToString(calls);
 }

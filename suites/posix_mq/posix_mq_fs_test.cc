@@ -22,6 +22,7 @@
 
 #include "gtest/gtest.h"
 #include "impl/core/blocked.h"
+#include "impl/core/child_report.h"
 #include "impl/core/needs.h"
 #include "impl/core/process.h"
 #include "impl/core/sandbox.h"
@@ -175,19 +176,23 @@ TEST(PosixMqFs, PollReportsMessagesAndRoom) {
   char buf[16];
   ASSERT_THAT(mq_receive(q.fd(), buf, sizeof buf, nullptr), SyscallSucceeds());
   ASSERT_THAT(mq_receive(q.fd(), buf, sizeof buf, nullptr), SyscallSucceeds());
+  // The child's poll (0: timed out), then the revents it saw.
+  ASSERT_OK_AND_ASSIGN(auto rec, SharedObject<CallRecord>::Create());
+  CallRecord* r = rec.get();
   ASSERT_OK_AND_ASSIGN(Child c, Child::Fork([&] {
                          struct pollfd p = {q.fd(), POLLIN, 0};
-                         int n = poll(&p, 1, 8000);
-                         if (n < 0) return 100;
-                         if (n == 0) return 101;  // timed out
-                         return (p.revents & POLLIN) ? 0 : 102;
+                         *r = Record("poll", poll(&p, 1, 8000));
+                         r->extra = p.revents;
+                         return 0;
                        }));
   ASSERT_NO_ERRNO(WaitUntilBlocked(c.pid(), {SYS_poll, SYS_ppoll}));
   ASSERT_THAT(mq_send(q.fd(), "c", 1, 0), SyscallSucceeds());
   ASSERT_OK_AND_ASSIGN(WaitStatus st, c.Wait());
-  EXPECT_TRUE(st.ExitedWith(0)) << "man 7 mq_overview: poll(2) on an empty queue's descriptor "
-                                   "wakes with POLLIN when a message arrives (101: timed out): "
-                                << st;
+  ASSERT_NO_ERRNO(ReachedEnd(st, "the polling child"));
+  EXPECT_TRUE(r->ret == 1 && (r->extra & POLLIN))
+      << "man 7 mq_overview: poll(2) on an empty queue's descriptor wakes with POLLIN when a "
+         "message arrives (returned 0: timed out; then: the revents): "
+      << *r;
 }
 
 // man 7 mq_overview: "After the filesystem has been mounted, the message
@@ -240,30 +245,35 @@ TEST(PosixMqFs, QueuesAreFilesThatOpenAndUnlinkReach) {
 TEST(PosixMqFs, DescriptorKeepsWorkingAfterUnshareOfTheIpcNamespace) {
   IPCSPEC_NEEDS(Need::NewIpcNamespace());
   ASSERT_OK_AND_ASSIGN(Queue q, MakeQueue(3, 16));
-  ASSERT_OK_AND_ASSIGN(WaitStatus st, ForkAndWait([&] {
-                         if (unshare(CLONE_NEWIPC) != 0) return 100;
-                         if (mq_send(q.fd(), "moved", 5, 0) != 0) return 101;
+  enum { kUnshare, kSend, kRead, kOpen, kUnlink };
+  ASSERT_OK_AND_ASSIGN(CallRecords<5> calls, CallsInChild<5>([&](CallRecords<5>& r) {
+                         r[kUnshare] = Record("unshare(CLONE_NEWIPC)", unshare(CLONE_NEWIPC));
+                         if (r[kUnshare].failed()) return;
+                         r[kSend] = Record("mq_send", mq_send(q.fd(), "moved", 5, 0));
                          char buf[128];
-                         if (read(q.fd(), buf, sizeof buf) <= 0) return 102;
+                         r[kRead] = Record("read", read(q.fd(), buf, sizeof buf));
                          mqd_t m = mq_open(q.name.c_str(), O_RDWR);
+                         r[kOpen] = Record("mq_open", m == static_cast<mqd_t>(-1) ? -1 : 0);
                          if (m != static_cast<mqd_t>(-1)) {
                            close(m);
-                           return 103;
+                           return;
                          }
-                         if (errno != ENOENT) return 104;
-                         if (mq_unlink(q.name.c_str()) == 0 || errno != ENOENT) return 105;
-                         return 0;
+                         r[kUnlink] = Record("mq_unlink", mq_unlink(q.name.c_str()));
                        }));
-  const char* step = st.ExitedWith(101)   ? "mq_send on the kept descriptor failed"
-                     : st.ExitedWith(102) ? "read(2) of the kept descriptor failed"
-                     : st.ExitedWith(103) ? "the name opened in the new namespace"
-                     : st.ExitedWith(105) ? "mq_unlink of the name did not fail ENOENT"
-                                          : "";
-  EXPECT_TRUE(st.ExitedWith(0))
+  const char* step = calls[kSend].ret != 0   ? "mq_send on the kept descriptor failed. "
+                     : calls[kRead].ret <= 0 ? "read(2) of the kept descriptor failed. "
+                     : calls[kOpen].ret == 0 ? "the name opened in the new namespace. "
+                     : !calls[kUnlink].FailedWith(ENOENT)
+                         ? "mq_unlink of the name did not fail ENOENT. "
+                         : "";
+  const bool kept_and_unnamed = calls[kSend].ret == 0 && calls[kRead].ret > 0 &&
+                                calls[kOpen].FailedWith(ENOENT) &&
+                                calls[kUnlink].FailedWith(ENOENT);
+  EXPECT_TRUE(kept_and_unnamed)
       << "man 7 ipc_namespaces: \"Each IPC namespace has its own ... POSIX message queue "
          "filesystem\": after unshare(CLONE_NEWIPC) the open descriptor works and the name is "
          "not found. "
-      << step << " (" << st << ")";
+      << step << ToString(calls);
   struct mq_attr a;
   ASSERT_THAT(mq_getattr(q.fd(), &a), SyscallSucceeds());
   EXPECT_EQ(a.mq_curmsgs, 1) << "the child's message, sent from the new namespace, is in our "

@@ -221,19 +221,24 @@ TEST(SysvSemErrors, SetsBelongToTheIpcNamespace) {
   int id = semget(key, 1, IPC_CREAT | IPC_EXCL | 0600);
   ASSERT_THAT(id, SyscallSucceeds());
   Sets sets{{id}};
-  ASSERT_OK_AND_ASSIGN(WaitStatus st, ForkAndWait([key] {
-                         if (unshare(CLONE_NEWIPC) != 0) return 201;
-                         if (semget(key, 1, 0600) >= 0 || errno != ENOENT) return 10;
+  enum { kUnshare, kFind, kCreate, kUse };
+  ASSERT_OK_AND_ASSIGN(CallRecords<4> calls, CallsInChild<4>([key](CallRecords<4>& r) {
+                         r[kUnshare] = Record("unshare(CLONE_NEWIPC)", unshare(CLONE_NEWIPC));
+                         if (r[kUnshare].failed()) return;
+                         r[kFind] = Record("semget(key)", semget(key, 1, 0600));
+                         if (!r[kFind].failed()) return;
                          int s = semget(key, 1, IPC_CREAT | IPC_EXCL | 0600);
-                         if (s < 0) return 11;
+                         r[kCreate] = Record("semget(key, IPC_CREAT | IPC_EXCL)", s);
+                         if (s < 0) return;
                          struct sembuf up = {0, 1, IPC_NOWAIT};
-                         if (semop(s, &up, 1) != 0) return 12;
-                         return 0;
+                         r[kUse] = Record("semop(+1)", semop(s, &up, 1));
                        }));
-  EXPECT_TRUE(st.ExitedWith(0))
-      << "man 7 ipc_namespaces: in a new IPC namespace the key is \"not visible\" (10: it was "
-         "found; 11: IPC_CREAT | IPC_EXCL failed; 12: using it failed); the child "
-      << st;
+  const bool unseen_then_made = calls[kFind].FailedWith(ENOENT) && calls[kCreate].ret >= 0 &&
+                                calls[kUse].ret == 0;
+  EXPECT_TRUE(unseen_then_made)
+      << "man 7 ipc_namespaces: in a new IPC namespace the key is \"not visible\" (a semget "
+         "fails ENOENT), then IPC_CREAT | IPC_EXCL makes it there and it is used: "
+      << ToString(calls);
   EXPECT_THAT(semget(key, 1, 0600), SyscallSucceedsWithValue(id))
       << "man 7 ipc_namespaces: this namespace's set is untouched by the other's";
   EXPECT_THAT(semctl(id, 0, GETVAL), SyscallSucceedsWithValue(0))

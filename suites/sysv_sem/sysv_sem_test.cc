@@ -351,12 +351,17 @@ TEST(SysvSemUndo, UndoStopsAtZero) {
   ASSERT_OK_AND_ASSIGN(SysvSemSet set, NewSet());
   ASSERT_OK_AND_ASSIGN(Checkpoint cp, Checkpoint::Create());
   const int id = set.id();
-  ASSERT_OK_AND_ASSIGN(Child c, Child::Fork([id, &cp] {
-                         if (SemopErrno(id, 3, SEM_UNDO) != 0) return kChildBroke;
+  ASSERT_OK_AND_ASSIGN(auto undo, SharedObject<CallRecord>::Create());
+  CallRecord* r = undo.get();
+  ASSERT_OK_AND_ASSIGN(Child c, Child::Fork([id, &cp, r] {
+                         struct sembuf op = {0, 3, SEM_UNDO};
+                         *r = Record("semop(+3, SEM_UNDO)", semop(id, &op, 1));
                          cp.Signal(1);
+                         if (r->failed()) return 0;
                          return cp.WaitFor(2, Deadline::Default()).ok() ? 0 : kChildBroke;
                        }));
   ASSERT_NO_ERRNO(cp.WaitFor(1, Deadline::Default()));
+  ASSERT_EQ(r->ret, 0) << "the child's " << *r;  // written before the checkpoint
   EXPECT_EQ(SemopErrno(id, -2, IPC_NOWAIT), 0);  // without SEM_UNDO: value 1
   EXPECT_THAT(semctl(id, 0, GETVAL), SyscallSucceedsWithValue(1))
       << "man 2 semop: nothing is undone while the child lives";
@@ -375,12 +380,17 @@ TEST(SysvSemUndo, SetvalClearsAdjustments) {
   ASSERT_OK_AND_ASSIGN(SysvSemSet set, NewSet());
   ASSERT_OK_AND_ASSIGN(Checkpoint cp, Checkpoint::Create());
   const int id = set.id();
-  ASSERT_OK_AND_ASSIGN(Child c, Child::Fork([id, &cp] {
-                         if (SemopErrno(id, 2, SEM_UNDO) != 0) return kChildBroke;
+  ASSERT_OK_AND_ASSIGN(auto undo, SharedObject<CallRecord>::Create());
+  CallRecord* r = undo.get();
+  ASSERT_OK_AND_ASSIGN(Child c, Child::Fork([id, &cp, r] {
+                         struct sembuf op = {0, 2, SEM_UNDO};
+                         *r = Record("semop(+2, SEM_UNDO)", semop(id, &op, 1));
                          cp.Signal(1);
+                         if (r->failed()) return 0;
                          return cp.WaitFor(2, Deadline::Default()).ok() ? 0 : kChildBroke;
                        }));
   ASSERT_NO_ERRNO(cp.WaitFor(1, Deadline::Default()));
+  ASSERT_EQ(r->ret, 0) << "the child's " << *r;  // written before the checkpoint
   ASSERT_NO_ERRNO(set.SetVal(0, 5));
   cp.Signal(2);
   ASSERT_OK_AND_ASSIGN(WaitStatus st, c.Wait());

@@ -946,32 +946,41 @@ TEST(UnixPeercred, ThePidIsTranslatedIntoTheReadersPidNamespace) {
   ASSERT_NO_ERRNO(Bind(listener.get(), srv));
   ASSERT_THAT(listen(listener.get(), 1), SyscallSucceeds());
   struct Out {
+    // unshare and fork, then the grandchild's socket, connect and getsockopt
+    CallRecords<5> calls;
     pid_t grandchild = -1;     // as this process's namespace names it
     pid_t seen_inside = -2;    // SO_PEERCRED pid read inside the new namespace
     pid_t self_inside = -2;    // the grandchild's getpid()
   };
   ASSERT_OK_AND_ASSIGN(auto out, SharedObject<Out>::Create());
   ASSERT_OK_AND_ASSIGN(WaitStatus st, ForkAndWait([&]() -> int {
-    if (!UnsharePidns()) return 3;
+    CallRecords<5>& r = out->calls;
+    r[0] = Record("unshare(CLONE_NEWPID)", UnsharePidns() ? 0 : -1);
+    if (r[0].failed()) return 0;
     pid_t g = fork();
-    if (g < 0) return 4;
+    r[1] = Record("fork", g < 0 ? -1 : 0);
+    if (g < 0) return 0;
     if (g == 0) {
       out->self_inside = getpid();
       int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-      if (fd < 0) _exit(5);
-      if (connect(fd, srv.get(), srv.len) != 0) _exit(6);
+      r[2] = Record("socket", fd);
+      if (fd < 0) _exit(0);
+      r[3] = Record("connect", connect(fd, srv.get(), srv.len));
+      if (r[3].failed()) _exit(0);
       struct ucred c = {};
       socklen_t len = sizeof c;
-      if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c, &len) != 0) _exit(7);
+      r[4] = Record("getsockopt(SO_PEERCRED)", getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c, &len));
       out->seen_inside = c.pid;
       _exit(0);
     }
     out->grandchild = g;
+    // The grandchild's calls do not block: the listener's backlog has room.
     int status = 0;
-    if (waitpid(g, &status, 0) != g) return 8;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 9;
+    if (waitpid(g, &status, 0) != g) return 1;
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
   }));
-  ASSERT_TRUE(st.ExitedWith(0)) << st << " (3: unshare, 5-7: the grandchild's socket calls)";
+  ASSERT_NO_ERRNO(ReachedEnd(st)) << ToString(out->calls);
+  ASSERT_EQ(out->calls[4].ret, 0) << ToString(out->calls);
   ASSERT_NO_ERRNO(WaitReadable(listener.get(), Deadline::Default()));
   int fd = accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC);
   ASSERT_THAT(fd, SyscallSucceeds());
