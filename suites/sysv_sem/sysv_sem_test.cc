@@ -175,6 +175,8 @@ TEST(SysvSemLimits, LimitsBelongToTheIpcNamespace) {
     char buf[128];
     std::atomic<int> len{-1};
     CallRecord unshared;
+    CallRecord opened;
+    CallRecord got;
   };
   ASSERT_OK_AND_ASSIGN(auto text, SharedObject<Text>::Create());
   Text* t = text.get();
@@ -182,16 +184,20 @@ TEST(SysvSemLimits, LimitsBelongToTheIpcNamespace) {
                          t->unshared = Record("unshare(CLONE_NEWIPC)", unshare(CLONE_NEWIPC));
                          if (t->unshared.failed()) return 0;
                          int fd = open("/proc/sys/kernel/sem", O_RDONLY | O_CLOEXEC);
-                         if (fd < 0) return kChildBroke;
+                         t->opened = Record("open(/proc/sys/kernel/sem)", fd < 0 ? -1 : 0);
+                         if (fd < 0) return 0;
                          ssize_t n = read(fd, t->buf, sizeof t->buf - 1);
+                         t->got = Record("read(/proc/sys/kernel/sem)", n);
                          close(fd);
-                         if (n < 0) return kChildBroke;
+                         if (n < 0) return 0;
                          t->buf[n] = '\0';
                          t->len.store(static_cast<int>(n));
                          return 0;
                        }));
-  ASSERT_TRUE(st.ExitedWith(0)) << st;
+  ASSERT_NO_ERRNO(ReachedEnd(st));
   ASSERT_EQ(t->unshared.ret, 0) << "the child's " << t->unshared;
+  ASSERT_EQ(t->opened.ret, 0) << "the child's " << t->opened;
+  ASSERT_GE(t->got.ret, 0) << "the child's " << t->got;
   long msl = 0, mns = 0, opm = 0, mni = 0;
   ASSERT_EQ(std::sscanf(t->buf, "%ld %ld %ld %ld", &msl, &mns, &opm, &mni), 4) << t->buf;
   EXPECT_EQ(opm, defaults.semopm)
@@ -551,15 +557,17 @@ TEST(SysvSemPersistence, SetOutlivesItsCreator) {
     int id = semget(key, 0, 0);
     if (id >= 0) semctl(id, 0, IPC_RMID);
   });
-  ASSERT_OK_AND_ASSIGN(WaitStatus st, ForkAndWait([key] {
+  ASSERT_OK_AND_ASSIGN(CallRecords<2> calls, CallsInChild<2>([key](CallRecords<2>& r) {
                          int id = semget(key, 1, IPC_CREAT | IPC_EXCL | 0600);
-                         if (id < 0) return kChildBroke;
+                         r[0] = Record("semget(IPC_CREAT|IPC_EXCL)", id < 0 ? -1 : 0);
+                         if (id < 0) return;
                          SemUn arg;
                          arg.val = 7;
-                         if (semctl(id, 0, SETVAL, arg) != 0) return kChildBroke + 1;
-                         return 0;  // exits without IPC_RMID
+                         r[1] = Record("semctl(SETVAL 7)", semctl(id, 0, SETVAL, arg));
+                         // exits without IPC_RMID
                        }));
-  ASSERT_TRUE(st.ExitedWith(0)) << st;
+  ASSERT_EQ(calls[0].ret, 0) << "the creator's " << ToString(calls);
+  ASSERT_EQ(calls[1].ret, 0) << "the creator's " << ToString(calls);
   int id = semget(key, 0, 0);
   ASSERT_THAT(id, SyscallSucceeds())
       << "man 7 sysvipc: semget(2) obtains \"the ID of an existing set\" after its creator "
