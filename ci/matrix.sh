@@ -6,6 +6,7 @@
 #   ci/matrix.sh --env ENV[,ENV...]|all [--tier quick|thorough] [--out DIR]
 #                [--deadline SECONDS] [--binary-timeout SECONDS] [--bin DIR]
 #   ci/matrix.sh --list
+#   ci/matrix.sh compare OLD NEW   # two runs, behaviour by behaviour (verdict/compare.py)
 #   ci/matrix.sh --help       # every option, variable and exit status
 root=$(cd "$(dirname "$0")/.." && pwd)
 PYTHONPATH="$root/containers${PYTHONPATH:+:$PYTHONPATH}" exec python3 -B -m matrix "$@"

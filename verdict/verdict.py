@@ -75,11 +75,39 @@ def load_results(path):
         with open(path, encoding="utf-8") as fh:
             doc = json.load(fh)
     except (OSError, ValueError) as e:
-        die("cannot read %s: %s" % (path, e))
+        raise gather.BadInput("cannot read %s: %s" % (path, e))
     if not isinstance(doc, dict) or doc.get("format") != "ipcspec-results 1":
-        die("%s is not an ipcspec results document" % path)
+        raise gather.BadInput("%s is not an ipcspec results document (results.json)" % path)
     doc["summary"] = gather.summarize(doc)
     return doc
+
+
+def judge_inputs(testlogs=(), matrix=(), binaries=None, only=()):
+    """The results document of testlogs trees ([LABEL=]DIR) and matrix
+    directories (only the environments in `only`, if given). Raises
+    gather.BadInput."""
+    units, meta, order = [], {}, []
+    for spec in testlogs:
+        label, d = (spec.split("=", 1) if "=" in spec and not os.path.isdir(spec)
+                    else (None, spec))
+        units += gather.units_from_testlogs(d, label or None, binaries)
+        if label:
+            order.append(label)
+    for m in matrix:
+        envs = gather.matrix_envs(m)
+        missing = [e for e in only if e not in envs]
+        if missing:
+            raise gather.BadInput("no environment %s in %s" % (", ".join(missing), m))
+        for env in envs:
+            if only and env not in only:
+                continue
+            d = os.path.join(m, env)
+            meta[env] = gather.read_tsv(os.path.join(d, "env.tsv"))
+            units += gather.units_from_matrix_env(d, env)
+            order.append(env)
+    if not units:
+        raise gather.BadInput("no test results found in %s" % ", ".join(list(testlogs) + list(matrix)))
+    return gather.judge(units, ignore_tables=False, env_meta=meta, env_order=order)
 
 
 def main(argv=None):
@@ -112,29 +140,8 @@ def main(argv=None):
         if a.results:
             doc = load_results(a.results)
         else:
-            units, meta, order = [], {}, []
-            for spec in a.testlogs:
-                label, d = (spec.split("=", 1) if "=" in spec and not os.path.isdir(spec)
-                            else (None, spec))
-                units += gather.units_from_testlogs(d, label or None, a.binary or None)
-                if label:
-                    order.append(label)
             only = [x for e in a.env for x in e.split(",") if x]
-            for m in a.matrix:
-                envs = gather.matrix_envs(m)
-                missing = [e for e in only if e not in envs]
-                if missing:
-                    die("no environment %s in %s" % (", ".join(missing), m))
-                for env in envs:
-                    if only and env not in only:
-                        continue
-                    d = os.path.join(m, env)
-                    meta[env] = gather.read_tsv(os.path.join(d, "env.tsv"))
-                    units += gather.units_from_matrix_env(d, env)
-                    order.append(env)
-            if not units:
-                die("no test results found in %s" % ", ".join(a.testlogs + a.matrix))
-            doc = gather.judge(units, ignore_tables=False, env_meta=meta, env_order=order)
+            doc = judge_inputs(a.testlogs, a.matrix, a.binary or None, only)
         if a.ignore_tables:
             doc = ignore_tables(doc)
     except gather.BadInput as e:

@@ -4,7 +4,14 @@ several kernels and sandboxes, then one side-by-side report.
     ci/matrix.sh --env ENV[,ENV...]|all [--tier quick|thorough] [--out DIR]
                  [--deadline SECONDS] [--binary-timeout SECONDS] [--bin DIR]
     ci/matrix.sh --list
+    ci/matrix.sh compare [--env OLD=NEW] [--md F] [--html F] [--json F] OLD NEW
 
+    compare     two runs' results (matrix output directories, bazel-testlogs
+                trees or results.json files) behaviour by behaviour:
+                regressions, fixes, skips that appeared or went away, expected
+                failures whose signature changed, tests that appeared or
+                disappeared; exit status 1 on a regression, 2 on bad input
+                (verdict/compare.py, `compare --help`)
     --env       environments, comma-separated, or "all":
                   host           the binaries on the running kernel
                   runc           a podman container (runtime runc) on the host

@@ -190,7 +190,17 @@ def run_env(env, o, bindir, cache, out):
     return status
 
 
+def verdict_tool(name):
+    """A module of the reader (verdict/): compare."""
+    d = os.path.join(ROOT, "verdict")
+    if d not in sys.path:
+        sys.path.insert(0, d)
+    return __import__(name)
+
+
 def main(argv):
+    if argv and argv[0] == "compare":
+        return verdict_tool("compare").main(argv[1:])
     try:
         o = parse(argv)
         cache = os.environ.get("IPCSPEC_CACHE") or os.path.expanduser("~/.cache/ipcspec-matrix")

@@ -158,6 +158,25 @@ class Matrix(unittest.TestCase):
         self.assertEqual(got["c_killed"][0], "fail")
         self.assertEqual(doc["summary"]["unfinished_environments"], ["linux-x"])
 
+    def test_compare_subcommand(self):
+        """ci/matrix.sh compare: the reader's comparison of two runs."""
+        from matrix import cli
+        out = os.path.join(self.tmp, "out")
+        d = os.path.join(out, "host")
+        os.makedirs(d)
+        run = environments.Run("host", self.bin, 30, {"IPCSPEC_ENV": "host", "IPCSPEC_ENV_VERSION": "9.9",
+                                                      "RC_PARAMS": ""}, self.tmp, Deadline(60))
+        environments.run_host(run, d)
+        results.write_runner_tsv(d, self.bin, 120, "finished", None, False)
+        results.write_env_tsv(d, [("status", "finished"), ("tier", "quick")])
+        o, e = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(o), contextlib.redirect_stderr(e):
+            same = cli.main(["compare", out, out])
+            bad = cli.main(["compare", out, os.path.join(self.tmp, "nowhere")])
+        self.assertEqual((same, bad), (0, 2), e.getvalue())
+        self.assertTrue(o.getvalue().splitlines()[0].startswith("ipcspec compare: 0 regressions,"))
+        self.assertIn("no such file or directory", e.getvalue())
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
