@@ -16,7 +16,7 @@ import re
 from collections import Counter, OrderedDict
 from xml.sax.saxutils import quoteattr, escape as xml_escape
 
-from gather import cites_list, headline
+from gather import cites_list, headline, strip_where
 
 CELL_CLASS = {"pass": "pass", "fail": "fail", "xfail": "xfail", "xpass": "fail",
               "skip": "skip", "n/a": "na", "broken": "fail", None: "notrun"}
@@ -498,38 +498,78 @@ def write_junit(v, path):
 
 
 def _ktap_desc(s):
-    return re.sub(r"[#\n]", " ", s).strip()
+    """Text for a KTAP description or diagnostic data: one line, no "#"."""
+    return re.sub(r"\s+", " ", re.sub(r"#", " ", str(s or ""))).strip()
+
+
+def _ktap_test(t, j, pad):
+    """The lines of one test's result (diagnostic lines first), and whether
+    it fails its parent."""
+    o = t["outcome"]
+    name = _ktap_desc(t["test"]) or "(unnamed)"
+    reason = _ktap_desc(t.get("reason") or headline(t.get("message")))[:200]
+    if o == "pass":
+        return ["%sok %d %s" % (pad, j, name)], False
+    if o == "xfail":
+        e = t.get("entry") or {}
+        return ["%sok %d %s # XFAIL %s" % (pad, j, name, _ktap_desc(
+            "%s (%s)" % (e.get("reason", ""), e.get("origin", "")))[:200])], False
+    if o == "n/a":
+        return ["%sok %d %s # SKIP not applicable%s" % (pad, j, name, ": " + reason if reason else "")], False
+    if o == "skip" and t.get("need") != "undeclared":
+        return ["%sok %d %s # SKIP unmet need: %s%s" % (
+            pad, j, name, _ktap_desc(t.get("need")), ": " + reason if reason else "")], False
+    # What fails the run: the message as diagnostic lines, then "not ok".
+    what = {"fail": "fail", "xpass": "unexpected pass", "broken": "broken",
+            "skip": "undeclared skip (fails the run)"}.get(o, o)
+    diag = ["%s# %s: %s" % (pad, what, reason)]
+    for line in strip_where(t.get("message") or "").splitlines()[:12]:
+        if line.strip():
+            diag.append("%s#   %s" % (pad, _ktap_desc(line)[:300]))
+    if o == "broken":
+        directive = " # ERROR " + (reason or "could not set up")
+    elif o == "fail" and "hang" in (t.get("signature_seen") or []):
+        directive = " # TIMEOUT " + (reason or "deadline")
+    else:
+        directive = ""
+    return diag + ["%snot ok %d %s%s" % (pad, j, name, directive.rstrip())], True
 
 
 def write_ktap(v, path):
+    """KTAP version 1 (the kernel's Documentation/dev-tools/ktap.rst): one
+    test per environment, one subtest per test binary, one per test below
+    it; two spaces of indentation per level. Expected failures are "ok" with
+    XFAIL, declared skips and n/a "ok" with SKIP, a broken test "not ok" with
+    ERROR, a hang "not ok" with TIMEOUT; what fails the run is "not ok", its
+    message in diagnostic lines before it; stale entries are "not ok" tests
+    of their environment."""
     out = ["KTAP version 1", "1..%d" % len(v.envs)]
     for i, n in enumerate(v.envs, 1):
         ts = [t for t in v.doc["tests"] if t["env"] == n]
+        binaries = sorted(set(t["binary"] for t in ts))
         stale = [e for e in v.stale if e["env"] == n]
-        out += ["    KTAP version 1", "    # Subtest: %s" % n, "    1..%d" % (len(ts) + len(stale))]
-        ok_env = v.env[n].get("status", "finished") == "finished"
-        j = 0
-        for t in ts:
-            j += 1
-            o = t["outcome"]
-            name = _ktap_desc(t["test"])
-            if o == "pass":
-                out.append("    ok %d %s" % (j, name))
-            elif o == "xfail":
-                out.append("    ok %d %s # XFAIL %s" % (j, name, _ktap_desc(
-                    (t.get("entry") or {}).get("reason", ""))[:200]))
-            elif o in ("skip", "n/a") and t.get("need") != "undeclared":
-                out.append("    ok %d %s # SKIP %s" % (j, name, _ktap_desc(
-                    "not applicable" if o == "n/a" else "unmet need: %s" % t.get("need"))))
-            else:
-                ok_env = False
-                out.append("    not ok %d %s # %s: %s" % (j, name, o if o != "skip" else "undeclared skip",
-                                                       _ktap_desc(t.get("reason") or "")[:200]))
-        for e in stale:
-            j += 1
+        out += ["  KTAP version 1", "  # Subtest: %s" % _ktap_desc(n),
+                "  1..%d" % (len(binaries) + len(stale))]
+        status = v.env[n].get("status", "finished")
+        ok_env = status == "finished"
+        for b, binary in enumerate(binaries, 1):
+            mine = [t for t in ts if t["binary"] == binary]
+            out += ["    KTAP version 1", "    # Subtest: %s" % _ktap_desc(binary),
+                    "    1..%d" % len(mine)]
+            ok_bin = True
+            for j, t in enumerate(mine, 1):
+                lines, bad = _ktap_test(t, j, "    ")
+                out += lines
+                ok_bin = ok_bin and not bad
+            out.append("  %s %d %s" % ("ok" if ok_bin else "not ok", b, _ktap_desc(binary)))
+            ok_env = ok_env and ok_bin
+        for j, e in enumerate(stale, len(binaries) + 1):
             ok_env = False
-            out.append("    not ok %d stale entry %s" % (j, _ktap_desc(e["origin"])))
-        out.append("%s %d %s" % ("ok" if ok_env else "not ok", i, n))
+            out += ["  # stale entry: %s (kind %s, %s) applies and matched no test" % (
+                        _ktap_desc(e["test"]), _ktap_desc(e["kind"]), _ktap_desc(e["expect"])),
+                    "  not ok %d stale entry %s" % (j, _ktap_desc(e["origin"]))]
+        directive = "" if status == "finished" else " # ERROR " + _ktap_desc(status)
+        out.append("%s %d %s%s" % ("ok" if ok_env else "not ok", i, _ktap_desc(n), directive))
     _write(path, "\n".join(out) + "\n")
 
 

@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
-# Runs the reader's tests (verdict_test.py, compare_test.py) on the fixtures in
-# testdata/, then
-# the reader itself on the sample matrix, leaving its report in the test's
+# Runs the reader's tests (verdict_test.py, compare_test.py, ktap_test.py) on
+# the fixtures in testdata/, then the reader itself on the sample matrix, leaving its report in the test's
 # undeclared outputs (Bazel 4 zips them into test.outputs/outputs.zip).
 set -euo pipefail
 here=$(dirname "$0")
@@ -10,6 +9,7 @@ if [ -n "${TEST_SRCDIR:-}" ] && [ -d "$TEST_SRCDIR/${TEST_WORKSPACE:-ipcspec}/ve
 fi
 python3 -B "$here/verdict_test.py"
 python3 -B "$here/compare_test.py"
+python3 -B "$here/ktap_test.py"
 out=${TEST_UNDECLARED_OUTPUTS_DIR:-$(mktemp -d)}
 set +e
 python3 -B "$here/verdict.py" --matrix "$here/testdata/matrix" --md "$out/sample_report.md" \
