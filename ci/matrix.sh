@@ -4,9 +4,10 @@
 # side-by-side report from the reader of results (verdict/verdict.py).
 #
 #   ci/matrix.sh --env ENV[,ENV...]|all [--tier quick|thorough] [--out DIR]
-#                [--deadline SECONDS] [--binary-timeout SECONDS] [--bin DIR]
+#                [--deadline SECONDS] [--binary-timeout SECONDS] [--bin DIR] [--shard I/N]
 #   ci/matrix.sh --list
 #   ci/matrix.sh compare OLD NEW   # two runs, behaviour by behaviour (verdict/compare.py)
+#   ci/matrix.sh merge --out DIR CELL...   # cells (--shard) into one report
 #   ci/matrix.sh --help       # every option, variable and exit status
 root=$(cd "$(dirname "$0")/.." && pwd)
 PYTHONPATH="$root/containers${PYTHONPATH:+:$PYTHONPATH}" exec python3 -B -m matrix "$@"

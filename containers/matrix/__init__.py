@@ -3,8 +3,10 @@ several kernels and sandboxes, then one side-by-side report.
 
     ci/matrix.sh --env ENV[,ENV...]|all [--tier quick|thorough] [--out DIR]
                  [--deadline SECONDS] [--binary-timeout SECONDS] [--bin DIR]
+                 [--shard I/N]
     ci/matrix.sh --list
     ci/matrix.sh compare [--env OLD=NEW] [--md F] [--html F] [--json F] OLD NEW
+    ci/matrix.sh merge [--out DIR] CELL...
 
     compare     two runs' results (matrix output directories, bazel-testlogs
                 trees or results.json files) behaviour by behaviour:
@@ -12,6 +14,9 @@ several kernels and sandboxes, then one side-by-side report.
                 failures whose signature changed, tests that appeared or
                 disappeared; exit status 1 on a regression, 2 on bad input
                 (verdict/compare.py, `compare --help`)
+    merge       cells' results directories (e.g. one per --shard) into one,
+                DIR (default matrix-merged), with the reader's report over
+                it (`merge --help`)
     --env       environments, comma-separated, or "all":
                   host           the binaries on the running kernel
                   runc           a podman container (runtime runc) on the host
@@ -46,6 +51,11 @@ several kernels and sandboxes, then one side-by-side report.
                 fails with signature `hang`; the environment goes on
     --bin       use these static binaries instead of building them
                 (containers/build_binaries.sh)
+    --shard I/N run only the I-th of N shards of the binaries (every N-th
+                of their sorted names, from the I-th: the same split on
+                every machine); the tests of the other shards are listed in
+                ENV/not_run.txt, so no table entry is judged stale for them;
+                `merge` puts the N cells back together
 
 Every binary gets IPCSPEC_ENV (the environment's name: the divergence table
 it applies; an environment BASE-HOW with no table of its own, gvisor-podman,
@@ -78,5 +88,5 @@ did not boot, or when the results cannot be read.
 Parts: kernels.py fetches kernels, initramfs.py builds the qemu image,
 loop.py is the loop every environment runs and reads its output back,
 environments.py runs one environment, results.py collects its results for
-the reader, cli.py drives them.
+the reader, cli.py drives them, merge.py merges cells.
 """

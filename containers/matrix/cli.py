@@ -13,12 +13,12 @@ from . import environments as envs_mod
 from . import kernels, results
 from .common import ROOT, Deadline, Usage, read, say
 
-OPTS = ("--env", "--tier", "--out", "--deadline", "--binary-timeout", "--bin")
+OPTS = ("--env", "--tier", "--out", "--deadline", "--binary-timeout", "--bin", "--shard")
 
 
 def parse(argv):
     o = {"env": "", "tier": "quick", "out": "matrix-out", "deadline": "900",
-         "binary-timeout": "300", "bin": ""}
+         "binary-timeout": "300", "bin": "", "shard": ""}
     i = 0
     while i < len(argv):
         a = argv[i]
@@ -46,6 +46,12 @@ def parse(argv):
     for k, what in (("deadline", "--deadline"), ("binary-timeout", "--binary-timeout")):
         if not o[k].isdigit():
             raise Usage("%s wants whole seconds, got '%s'" % (what, o[k]))
+    o["shard_of"] = None
+    if o["shard"]:
+        i, _, n = o["shard"].partition("/")
+        if not (i.isdigit() and n.isdigit() and 1 <= int(i) <= int(n)):
+            raise Usage("--shard wants I/N with 1 <= I <= N (e.g. 2/4), got '%s'" % o["shard"])
+        o["shard_of"] = (int(i), int(n))
     o["envs"] = list(envs_mod.ALL_ENVS) if o["env"] == "all" else o["env"].split(",")
     for e in o["envs"]:
         if not envs_mod.known(e):
@@ -78,24 +84,46 @@ def check_prereqs(env, cache):
                         % (env, kernels.SUITES[env]))
 
 
-def select_binaries(bindir, out, tier):
-    """The binaries this tier runs, as links into the built set."""
-    if tier != "quick":
+def shard_of(names, shard):
+    """The binaries of shard (I, N): every N-th of the sorted names, from
+    the I-th: the same split on every machine."""
+    i, n = shard
+    return [b for k, b in enumerate(sorted(names)) if k % n == i - 1]
+
+
+def select_binaries(bindir, out, tier, shard=None):
+    """The binaries this tier (and shard) runs, as links into the built set."""
+    not_run = os.path.join(out, ".not_run-" + tier + ".txt")
+    if tier != "quick" and not shard:
+        if os.path.exists(not_run):
+            os.remove(not_run)
         return bindir
     sel = os.path.join(out, ".bin-" + tier)
     shutil.rmtree(sel, ignore_errors=True)
     os.makedirs(sel)
-    left_out = []
+    left_out, kept = [], []
     for b in sorted(os.listdir(bindir)):
-        if not b.startswith("suites_selftest_"):
-            os.symlink(os.path.join(bindir, b), os.path.join(sel, b))
-        else:
+        if tier == "quick" and b.startswith("suites_selftest_"):
             left_out += list_tests(os.path.join(bindir, b))
-    # The tests this tier leaves out: a table entry that covers one of them
-    # is not stale for not matching (the reader reads ENV/not_run.txt).
-    with open(os.path.join(out, ".not_run-" + tier + ".txt"), "w") as fh:
+        else:
+            kept.append(b)
+    if shard:
+        mine = shard_of(kept, shard)
+        if not mine:
+            raise Usage("shard %d/%d has no binaries: %d in %s for tier %s"
+                        % (shard[0], shard[1], len(kept), bindir, tier))
+        for b in kept:
+            if b not in mine:
+                left_out += list_tests(os.path.join(bindir, b))
+        kept = mine
+    for b in kept:
+        os.symlink(os.path.join(bindir, b), os.path.join(sel, b))
+    # The tests this tier (or the other shards) leave out: a table entry
+    # that covers one of them is not stale for not matching (the reader
+    # reads ENV/not_run.txt; merge keeps the tests no cell ran).
+    with open(not_run, "w") as fh:
         fh.write("".join(t + "\n" for t in left_out))
-    if not os.listdir(sel):
+    if not kept:
         raise Usage("no binaries left for tier %s in %s" % (tier, bindir))
     return sel
 
@@ -185,9 +213,22 @@ def run_env(env, o, bindir, cache, out):
         ("boot_seconds", oc.figures.get("boot_seconds", "")),
         ("boot_wall_seconds", oc.figures.get("boot_wall_seconds", "")),
         ("seed", "" if o["tier"] != "quick" else o["seed"]),
+        ("shard", o["shard"]),
     ])
     say("%s: %s in %.1fs" % (env, status, wall))
     return status
+
+
+def report(out, envs):
+    """The verdict: the reader over the environments' records in out, its
+    results and reports beside them."""
+    return subprocess.run([sys.executable, os.path.join(ROOT, "verdict", "verdict.py"),
+                           "--matrix", out, "--env", ",".join(envs), "--source-root", ROOT,
+                           "--json", os.path.join(out, "results.json"),
+                           "--md", os.path.join(out, "report.md"),
+                           "--html", os.path.join(out, "report.html"),
+                           "--junit", os.path.join(out, "junit.xml"),
+                           "--ktap", os.path.join(out, "results.ktap")])
 
 
 def verdict_tool(name):
@@ -201,6 +242,9 @@ def verdict_tool(name):
 def main(argv):
     if argv and argv[0] == "compare":
         return verdict_tool("compare").main(argv[1:])
+    if argv and argv[0] == "merge":
+        from . import merge
+        return merge.main(argv[1:])
     try:
         o = parse(argv)
         cache = os.environ.get("IPCSPEC_CACHE") or os.path.expanduser("~/.cache/ipcspec-matrix")
@@ -221,7 +265,7 @@ def main(argv):
         bindir = os.path.abspath(bindir)
         if not os.listdir(bindir):
             raise Usage("no binaries in %s" % bindir)
-        bindir = select_binaries(bindir, out, o["tier"])
+        bindir = select_binaries(bindir, out, o["tier"], o["shard_of"])
         if any(e in ("runc", "gvisor-podman") for e in o["envs"]):
             say("importing the podman image (store: %s/podman)" % cache)
             if not envs_mod.podman_image(cache, bindir):
@@ -247,14 +291,7 @@ def main(argv):
         t.join()
     t_end = time.monotonic()
 
-    # The verdict: the reader over this run's environments' records.
-    r = subprocess.run([sys.executable, os.path.join(ROOT, "verdict", "verdict.py"),
-                        "--matrix", out, "--env", ",".join(o["envs"]), "--source-root", ROOT,
-                        "--json", os.path.join(out, "results.json"),
-                        "--md", os.path.join(out, "report.md"),
-                        "--html", os.path.join(out, "report.html"),
-                        "--junit", os.path.join(out, "junit.xml"),
-                        "--ktap", os.path.join(out, "results.ktap")])
+    r = report(out, o["envs"])
     lines = ["env\tstatus\twall_seconds\tboot_seconds"]
     for e in o["envs"]:
         meta = dict(l.split("\t", 1) for l in read(os.path.join(out, e, "env.tsv")).splitlines() if "\t" in l)

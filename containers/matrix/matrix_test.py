@@ -40,13 +40,16 @@ BINARIES = {
     "b_crash": [RUN % "b_crash", START % "Crash.First", PASS % "Crash.First", START % "Crash.Dies"],
     "c_killed": [RUN % "c_killed", START % "Killed.Hangs"],
 }
+TESTS = {"a_good": ["Good.One"], "b_crash": ["Crash.First", "Crash.Dies"], "c_killed": ["Killed.Hangs"]}
 TAIL = {"a_good": "", "b_crash": "kill -SEGV $$", "c_killed": "kill -KILL $$"}
 
 
 def make_bin(d):
     os.makedirs(d)
     for name, recs in BINARIES.items():
-        lines = ["#!/bin/sh", 'f="$IPCSPEC_RESULTS_DIR/%s.$$.jsonl"' % name, "echo running %s" % name]
+        listing = "".join("%s.\\n  %s\\n" % tuple(t.split(".")) for t in TESTS[name])
+        lines = ["#!/bin/sh", """[ "$1" = --gtest_list_tests ] && { printf '%s'; exit 0; }""" % listing,
+                 'f="$IPCSPEC_RESULTS_DIR/%s.$$.jsonl"' % name, "echo running %s" % name]
         for r in recs:
             lines.append("echo '%s' >> \"$f\"" % r)
         lines.append(TAIL[name])
@@ -176,6 +179,47 @@ class Matrix(unittest.TestCase):
         self.assertEqual((same, bad), (0, 2), e.getvalue())
         self.assertTrue(o.getvalue().splitlines()[0].startswith("ipcspec compare: 0 regressions,"))
         self.assertIn("no such file or directory", e.getvalue())
+
+    def test_shards_merge_to_the_unsharded_verdict(self):
+        """--shard I/N runs every N-th binary; merge of the shards gives the
+        verdict of the unsharded run."""
+        from matrix import cli
+        import json
+        from unittest import mock
+        env = mock.patch.dict(os.environ, {"IPCSPEC_CACHE": os.path.join(self.tmp, "cache")})
+        env.start()
+        self.addCleanup(env.stop)
+        dirs = {n: os.path.join(self.tmp, n) for n in ("whole", "s1", "s2", "merged", "half")}
+        o, e = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(o), contextlib.redirect_stderr(e):
+            rcs = [cli.main(["--env", "host", "--bin", self.bin, "--binary-timeout", "30",
+                             "--out", dirs[d]] + (["--shard", s] if s else []))
+                   for d, s in (("whole", ""), ("s1", "1/2"), ("s2", "2/2"))]
+            merged = cli.main(["merge", "--out", dirs["merged"], dirs["s1"], dirs["s2"]])
+            half = cli.main(["merge", "--out", dirs["half"], dirs["s1"]])
+            bad = [cli.main(["merge", "--out", dirs["half"], self.bin]),
+                   cli.main(["--env", "host", "--bin", self.bin, "--shard", "3/2"]),
+                   cli.main(["--env", "host", "--bin", self.bin, "--out", dirs["half"], "--shard", "4/4"])]
+            same = cli.main(["compare", dirs["whole"], dirs["merged"]])
+        self.assertEqual((rcs, merged, half, bad, same), ([1, 1, 1], 1, 1, [2, 2, 2], 0), e.getvalue())
+        self.assertEqual(sorted(os.listdir(os.path.join(dirs["s1"], ".bin-quick"))), ["a_good", "c_killed"])
+        with open(os.path.join(dirs["s1"], "host", "not_run.txt")) as fh:
+            self.assertEqual(fh.read(), "Crash.First\nCrash.Dies\n")
+        self.assertFalse(os.path.exists(os.path.join(dirs["merged"], "host", "not_run.txt")))
+
+        def verdict_of(d):
+            with open(os.path.join(d, "results.json")) as fh:
+                doc = json.load(fh)
+            tests = sorted((t["test"], t["binary"], t["outcome"], t["signature_seen"], t["reason"])
+                           for t in doc["tests"])
+            s = dict(doc["summary"])
+            return tests, s, [(x["name"], x["status"], x["complete"]) for x in doc["environments"]]
+        self.assertEqual(verdict_of(dirs["merged"]), verdict_of(dirs["whole"]))
+        with open(os.path.join(dirs["merged"], "host", "env.tsv")) as fh:
+            self.assertIn("merged\t2 cells: shards 1/2, 2/2\n", fh.read())
+        # A shard missing: the environment did not finish.
+        with open(os.path.join(dirs["half"], "results.json")) as fh:
+            self.assertEqual(json.load(fh)["environments"][0]["status"], "incomplete: shard 2/2 missing")
 
 
 if __name__ == "__main__":
