@@ -21,7 +21,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import compare  # noqa: E402
 import verdict  # noqa: E402
-from verdict_test import lay_target  # noqa: E402
+from verdict_test import call_main, lay_target  # noqa: E402
 
 DATA = os.path.join(HERE, "testdata")
 OLD = os.path.join(DATA, "compare", "old")
@@ -51,20 +51,7 @@ class Compare(unittest.TestCase):
 
     def run_compare(self, *args):
         """(exit status, stdout, stderr, comparison document or None)."""
-        out, err = io.StringIO(), io.StringIO()
-        js = os.path.join(self.tmp, "compare.json")
-        if os.path.exists(js):
-            os.remove(js)
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            try:
-                rc = compare.main(list(args) + ["--json", js])
-            except SystemExit as e:
-                rc = e.code
-        doc = None
-        if os.path.exists(js):
-            with open(js) as fh:
-                doc = json.load(fh)
-        return rc, out.getvalue(), err.getvalue(), doc
+        return call_main(compare.main, args, os.path.join(self.tmp, "compare.json"))
 
     def results_json(self, run, name):
         """verdict.py --json over a run: its results.json."""

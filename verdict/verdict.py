@@ -30,6 +30,8 @@ undeclared skips and stale entries; "skipped" counts declared skips.
 --ignore-tables (or IPCSPEC_IGNORE_TABLES=1) shows the raw behaviour: every
 xfail becomes fail, every xpass pass, and no entry is stale.
 
+Two runs side by side: compare.py OLD NEW (its --help).
+
 Exit status: 0 when nothing fails the run, 1 when something does (a fail,
 xpass, broken test, undeclared skip, stale entry, or an environment that did
 not finish), 2 on bad input.

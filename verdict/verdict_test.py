@@ -80,6 +80,24 @@ def lay_target(root, target, jsonl=None, zipped=False, xml=None, log="", timed_o
                 fh.write(text)
 
 
+def call_main(main, argv, js):
+    """Runs main(argv + ["--json", js]) in this process: (exit status,
+    stdout, stderr, the JSON document it wrote or None)."""
+    out, err = io.StringIO(), io.StringIO()
+    if os.path.exists(js):
+        os.remove(js)
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            rc = main(list(argv) + ["--json", js])
+        except SystemExit as e:
+            rc = e.code
+    doc = None
+    if os.path.exists(js):
+        with open(js) as fh:
+            doc = json.load(fh)
+    return rc, out.getvalue(), err.getvalue(), doc
+
+
 class Reader(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(dir=os.environ.get("TEST_TMPDIR"))
@@ -89,21 +107,8 @@ class Reader(unittest.TestCase):
 
     def run_reader(self, *args):
         """(exit status, stdout, stderr, results document or None)."""
-        out, err = io.StringIO(), io.StringIO()
-        js = os.path.join(self.tmp, "results.json")
-        if os.path.exists(js):
-            os.remove(js)
-        argv = list(args) + ["--json", js, "--source-root", os.path.join(DATA, "src")]
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            try:
-                rc = verdict.main(argv)
-            except SystemExit as e:
-                rc = e.code
-        doc = None
-        if os.path.exists(js):
-            with open(js) as fh:
-                doc = json.load(fh)
-        return rc, out.getvalue(), err.getvalue(), doc
+        return call_main(verdict.main, list(args) + ["--source-root", os.path.join(DATA, "src")],
+                         os.path.join(self.tmp, "results.json"))
 
     def lay_testlogs(self, *targets):
         root = os.path.join(self.tmp, "testlogs")

@@ -161,28 +161,9 @@ class Matrix(unittest.TestCase):
         self.assertEqual(got["c_killed"][0], "fail")
         self.assertEqual(doc["summary"]["unfinished_environments"], ["linux-x"])
 
-    def test_compare_subcommand(self):
-        """ci/matrix.sh compare: the reader's comparison of two runs."""
-        from matrix import cli
-        out = os.path.join(self.tmp, "out")
-        d = os.path.join(out, "host")
-        os.makedirs(d)
-        run = environments.Run("host", self.bin, 30, {"IPCSPEC_ENV": "host", "IPCSPEC_ENV_VERSION": "9.9",
-                                                      "RC_PARAMS": ""}, self.tmp, Deadline(60))
-        environments.run_host(run, d)
-        results.write_runner_tsv(d, self.bin, 120, "finished", None, False)
-        results.write_env_tsv(d, [("status", "finished"), ("tier", "quick")])
-        o, e = io.StringIO(), io.StringIO()
-        with contextlib.redirect_stdout(o), contextlib.redirect_stderr(e):
-            same = cli.main(["compare", out, out])
-            bad = cli.main(["compare", out, os.path.join(self.tmp, "nowhere")])
-        self.assertEqual((same, bad), (0, 2), e.getvalue())
-        self.assertTrue(o.getvalue().splitlines()[0].startswith("ipcspec compare: 0 regressions,"))
-        self.assertIn("no such file or directory", e.getvalue())
-
     def test_shards_merge_to_the_unsharded_verdict(self):
         """--shard I/N runs every N-th binary; merge of the shards gives the
-        verdict of the unsharded run."""
+        verdict of the unsharded run; compare finds no change between them."""
         from matrix import cli
         import json
         from unittest import mock
@@ -200,8 +181,13 @@ class Matrix(unittest.TestCase):
             bad = [cli.main(["merge", "--out", dirs["half"], self.bin]),
                    cli.main(["--env", "host", "--bin", self.bin, "--shard", "3/2"]),
                    cli.main(["--env", "host", "--bin", self.bin, "--out", dirs["half"], "--shard", "4/4"])]
+            # ci/matrix.sh compare: the reader's comparison of two runs.
             same = cli.main(["compare", dirs["whole"], dirs["merged"]])
-        self.assertEqual((rcs, merged, half, bad, same), ([1, 1, 1], 1, 1, [2, 2, 2], 0), e.getvalue())
+            nowhere = cli.main(["compare", dirs["whole"], os.path.join(self.tmp, "nowhere")])
+        self.assertEqual((rcs, merged, half, bad, same, nowhere), ([1, 1, 1], 1, 1, [2, 2, 2], 0, 2),
+                         e.getvalue())
+        self.assertIn("ipcspec compare: 0 regressions,", o.getvalue())
+        self.assertIn("compare: error: no such file or directory", e.getvalue())
         self.assertEqual(sorted(os.listdir(os.path.join(dirs["s1"], ".bin-quick"))), ["a_good", "c_killed"])
         with open(os.path.join(dirs["s1"], "host", "not_run.txt")) as fh:
             self.assertEqual(fh.read(), "Crash.First\nCrash.Dies\n")
