@@ -6,7 +6,8 @@
     ci/matrix.sh compare ...          (the same program)
 
 OLD and NEW are each a run's results: a matrix output directory
-(ci/matrix.sh --out: subdirectories with an env.tsv), a bazel-testlogs tree,
+(ci/matrix.sh --out: subdirectories with an env.tsv) or one environment's
+directory of it, a bazel-testlogs tree,
 a results.json of the reader (verdict.py --json), or a directory holding one
 (ci/test.sh's test-results/). Both are judged by the reader (verdict.py),
 then every test of every environment is put in one category:
@@ -90,6 +91,10 @@ def load_run(path):
         return verdict.load_results(path)
     if not os.path.isdir(path):
         raise BadInput("no such file or directory: %s" % path)
+    if os.path.isfile(os.path.join(path, "env.tsv")):
+        # One environment's directory of a matrix run.
+        full = os.path.abspath(path).rstrip("/")
+        return verdict.judge_inputs(matrix=[os.path.dirname(full)], only=[os.path.basename(full)])
     if any(os.path.isfile(os.path.join(path, e, "env.tsv")) for e in os.listdir(path)):
         return verdict.judge_inputs(matrix=[path])
     if _has_testlogs(path):

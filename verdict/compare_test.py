@@ -160,6 +160,9 @@ class Compare(unittest.TestCase):
         self.assertEqual((rc, doc["pairs"], doc["only_old_environments"]),
                          (0, [["linux-6.1", "linux-6.1"]], ["linux-6.12"]))
         self.assertIn("environments only in OLD: linux-6.12", out)
+        # One environment's directory of a run.
+        rc, _out, _err, doc = self.run_compare(os.path.join(m, "linux-6.1"), os.path.join(m, "linux-6.12"))
+        self.assertEqual((rc, doc["pairs"]), (1, [["linux-6.1", "linux-6.12"]]))
         # Two environments of one run, paired by hand.
         rc, _out, _err, doc = self.run_compare("--env", "linux-6.1=linux-6.12", m, m)
         self.assertEqual(rc, 1)

@@ -77,7 +77,7 @@ def load_results(path):
         with open(path, encoding="utf-8") as fh:
             doc = json.load(fh)
     except (OSError, ValueError) as e:
-        raise gather.BadInput("cannot read %s: %s" % (path, e))
+        raise gather.BadInput("cannot read %s as a results document (JSON): %s" % (path, e))
     if not isinstance(doc, dict) or doc.get("format") != "ipcspec-results 1":
         raise gather.BadInput("%s is not an ipcspec results document (results.json)" % path)
     doc["summary"] = gather.summarize(doc)
