@@ -177,7 +177,8 @@ TEST_F(FifoMknod, BlockedOpenForWritingFailsEintrWhenAHandlerRuns) {
     sa.sa_handler = OnUsr1;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = 0;  // no SA_RESTART
-    (*r)[kSigaction] = Record("sigaction(SIGUSR1, no SA_RESTART)", sigaction(SIGUSR1, &sa, nullptr));
+    (*r)[kSigaction] =
+        Record("sigaction(SIGUSR1, no SA_RESTART)", sigaction(SIGUSR1, &sa, nullptr));
     if ((*r)[kSigaction].failed()) return 0;
     int fd = open(p, O_WRONLY | O_CLOEXEC);
     (*r)[kOpen] = Record("open(FIFO, O_WRONLY)", fd);
@@ -191,7 +192,8 @@ TEST_F(FifoMknod, BlockedOpenForWritingFailsEintrWhenAHandlerRuns) {
     // sigaction failed; unblock a stuck child with a reader and report.
     FileDescriptor reader(open(p, O_RDONLY | O_NONBLOCK | O_CLOEXEC));
     ASSERT_OK_AND_ASSIGN(WaitStatus st, child.Wait());
-    FAIL() << blocked << "; " << st << "; " << ToString(*r) << "; man 7 fifo: \"Normally, opening the FIFO "
+    FAIL() << blocked << "; " << st << "; " << ToString(*r)
+           << "; man 7 fifo: \"Normally, opening the FIFO "
            << "blocks until the other end is opened also.\"";
   }
   ASSERT_THAT(kill(child.pid(), SIGUSR1), SyscallSucceeds());
