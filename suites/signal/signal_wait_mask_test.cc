@@ -115,9 +115,11 @@ TEST_P(SignalWaitCall, TakesASignalOfTheSetBlockedOrNotAndKeepsTheMask) {
                             << " \"suspends execution of the calling thread\"";
   ASSERT_THAT(kill(child.pid(), SIGUSR1), SyscallSucceeds());
   // SIGRTMIN+1 is blocked all along: sent before the second wait, it would
-  // stay pending and be taken at once, and step 2 holds either way.
+  // stay pending and be taken at once, and step 2 holds either way. (A child
+  // that already ended has reported what it did.)
   blocked = WaitUntilBlocked(child.pid(), {SYS_rt_sigtimedwait});
-  ASSERT_TRUE(blocked.ok()) << blocked << " (the second wait, after SIGUSR1 was sent)";
+  ASSERT_TRUE(blocked.ok() || blocked.errno_value() == ESRCH)
+      << blocked << " (the second wait, after SIGUSR1 was sent)";
   ASSERT_THAT(Queue(child.pid(), rt, 3), SyscallSucceeds());
   auto st = child.Wait();
   ASSERT_TRUE(st.ok()) << st.error() << ": the child did not end; its " << name << " was not "
