@@ -12,14 +12,17 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdint>
+#include <thread>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "impl/core/blocked.h"
+#include "impl/core/checkpoint.h"
+#include "impl/core/cleanup.h"
 #include "impl/core/file_descriptor.h"
 #include "impl/core/process.h"
-#include "impl/core/shared_memory.h"
 #include "impl/core/syscall_matchers.h"
 #include "impl/signal/signal_state.h"
 #include "suites/signal/signal_test_util.h"
@@ -88,50 +91,55 @@ TEST_F(Signal, SignalfdBadDescriptorsAndFlags) {
 }
 
 struct ReadReport {
-  int32_t ret = -2;
-  int32_t err = 0;
-  uint32_t signo = 0;
-  int32_t value = 0;
-  uint32_t pid = 0;
+  long ret = -2;
+  int err = 0;
+  struct signalfd_siginfo ssi = {};
 };
 
 // man 2 signalfd: "If none of the signals in mask is pending for the
 // process, then the read(2) either blocks until one of the signals in mask
 // is generated for the process, or fails with the error EAGAIN if the file
-// descriptor has been made nonblocking." A child blocks SIGUSR2, makes a
-// blocking signalfd for it and reads; the parent sees it asleep in read(2)
-// and queues SIGUSR2 with a value.
+// descriptor has been made nonblocking." SIGUSR2 is blocked (a new thread
+// inherits the mask, and this process has no other thread); a second thread
+// reads a blocking signalfd for it, and once that thread is seen asleep in
+// read(2), sigqueue(3) sends SIGUSR2 with a value to the process.
 TEST_F(Signal, BlockingSignalfdReadSleepsUntilTheSignalComes) {
-  ASSERT_OK_AND_ASSIGN(SharedObject<ReadReport> rep, SharedObject<ReadReport>::Create());
-  ReadReport* r = rep.get();
-  ASSERT_OK_AND_ASSIGN(Child child, Child::Fork([r]() -> int {
-    sigset_t s = MakeSigset({SIGUSR2});
-    if (sigprocmask(SIG_BLOCK, &s, nullptr) != 0) return 1;
-    int fd = signalfd(-1, &s, SFD_CLOEXEC);  // blocking
-    if (fd < 0) return 2;
-    struct signalfd_siginfo ssi = {};
-    // Bounded: the parent kills the child at its deadline anyway.
-    r->ret = static_cast<int32_t>(read(fd, &ssi, sizeof ssi));
-    r->err = errno;
-    r->signo = ssi.ssi_signo;
-    r->value = ssi.ssi_int;
-    r->pid = ssi.ssi_pid;
-    return 0;
-  }));
-  PosixError blocked = WaitUntilBlocked(child.pid(), {SYS_read});
+  ScopedSignals s({SIGUSR2});
+  sigset_t mask = MakeSigset({SIGUSR2});
+  FileDescriptor fd(signalfd(-1, &mask, SFD_CLOEXEC));  // blocking
+  ASSERT_TRUE(fd.valid()) << "signalfd(-1, {SIGUSR2}, SFD_CLOEXEC): " << ErrnoName(errno);
+  ASSERT_OK_AND_ASSIGN(Checkpoint cp, Checkpoint::Create());
+  std::atomic<pid_t> tid{0};
+  ReadReport r;
+  std::thread reader([&] {
+    tid = static_cast<pid_t>(syscall(SYS_gettid));
+    cp.Signal(1);
+    r.ret = read(fd.get(), &r.ssi, sizeof r.ssi);
+    r.err = errno;
+    cp.Signal(2);
+  });
+  // However the test ends, the reader is woken (a plain kill) and joined.
+  Cleanup join([&] {
+    if (cp.stage() < 2) kill(getpid(), SIGUSR2);
+    reader.join();
+  });
+  ASSERT_TRUE(cp.WaitFor(1, Deadline::Default()).ok()) << "the reader thread did not start";
+  PosixError blocked = WaitUntilBlocked(tid.load(), {SYS_read});
   ASSERT_TRUE(blocked.ok()) << blocked << "; man 2 signalfd: with nothing pending the read(2) "
                             << "\"blocks until one of the signals in mask is generated\"";
-  ASSERT_THAT(Queue(child.pid(), SIGUSR2, 31), SyscallSucceeds());
-  auto st = child.Wait();
-  ASSERT_TRUE(st.ok()) << st.error() << ": the child blocked in read(2) of its signalfd did not "
-                       << "wake when SIGUSR2 was queued; man 2 signalfd: the read \"blocks until "
-                       << "one of the signals in mask is generated for the process\"";
-  ASSERT_TRUE(st.value().ExitedWith(0)) << st.value();
-  EXPECT_EQ(r->ret, static_cast<int32_t>(sizeof(struct signalfd_siginfo)))
-      << "read(2) failed " << ErrnoName(r->err) << "; man 2 signalfd";
-  EXPECT_EQ(r->signo, static_cast<uint32_t>(SIGUSR2)) << "man 2 signalfd: ssi_signo";
-  EXPECT_EQ(r->value, 31) << "man 2 signalfd: ssi_int \"Integer sent by sigqueue(3)\"";
-  EXPECT_EQ(r->pid, static_cast<uint32_t>(getpid())) << "man 2 signalfd: ssi_pid \"PID of sender\"";
+  ASSERT_THAT(Queue(getpid(), SIGUSR2, 31), SyscallSucceeds());
+  PosixError woke = cp.WaitFor(2, Deadline::Default());
+  ASSERT_TRUE(woke.ok()) << woke << ": the thread blocked in read(2) of a signalfd did not wake "
+                         << "when SIGUSR2 was sent; man 2 signalfd: the read \"blocks until one "
+                         << "of the signals in mask is generated\"";
+  join.Run();
+  EXPECT_EQ(r.ret, static_cast<long>(sizeof(struct signalfd_siginfo)))
+      << "read(2) failed " << ErrnoName(r.err) << "; man 2 signalfd";
+  EXPECT_EQ(r.ssi.ssi_signo, static_cast<uint32_t>(SIGUSR2)) << "man 2 signalfd: ssi_signo";
+  EXPECT_EQ(r.ssi.ssi_code, SI_QUEUE) << "man 3 sigqueue: si_code \"will be set to SI_QUEUE\"";
+  EXPECT_EQ(r.ssi.ssi_int, 31) << "man 2 signalfd: ssi_int \"Integer sent by sigqueue(3)\"";
+  EXPECT_EQ(r.ssi.ssi_pid, static_cast<uint32_t>(getpid()))
+      << "man 2 signalfd: ssi_pid \"PID of sender\"";
 }
 
 // man 2 signalfd: "It is not possible to receive SIGKILL or SIGSTOP signals
