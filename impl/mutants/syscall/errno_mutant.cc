@@ -61,6 +61,7 @@ const Named kSyscalls[] = {
     SYS(setrlimit), SYS(prlimit64), SYS(setresuid), SYS(setresgid), SYS(wait4), SYS(waitid),
     SYS(pidfd_open), SYS(getdents64), SYS(mkdir), SYS(mkdirat), SYS(chmod), SYS(fchmodat),
     SYS(set_robust_list), SYS(get_robust_list), SYS(rt_tgsigqueueinfo),
+    SYS(rt_sigpending), SYS(rt_sigsuspend),
 };
 #undef SYS
 
