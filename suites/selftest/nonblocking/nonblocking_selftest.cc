@@ -16,6 +16,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "impl/core/file_descriptor.h"
@@ -163,6 +165,81 @@ TEST(NeverSleepsCheck, AnImmediateFailurePasses) {
   });
   EXPECT_TRUE(res.passed) << res.message;
 }
+
+// The same mutants run the way a library adapter's test runs its Kinds
+// (bazel/adapter.bzl: this suite is in ADAPTER_SUITES). Marked as a library's
+// Kind, each goes through RunPropertyFor, the path RunSuiteProperty takes for
+// an adapter's Kind: the property runs in a forked child with a deadline
+// (suites/common/isolated.h), which inherits the switch counter's probe from
+// this process. Every property of the interface must still catch the nappers
+// (caught by the switch counter alone) and the spinners (by the time bound
+// alone), and pass the real Kinds they wrap. The 30 ms sleepers, caught by
+// both, add nothing here.
+template <typename Interface>
+std::vector<Kind<Interface>> AsLibraryKinds() {
+  std::vector<Kind<Interface>> out;
+  const auto& registry = KindRegistry<Interface>::Get();
+  auto ends_with = [](const std::string& s, const std::string& tail) {
+    return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+  };
+  for (Kind<Interface> k : registry.Mutants()) {
+    if (!ends_with(k.name, "_naps") && !ends_with(k.name, "_spins_30ms")) continue;
+    if (const Kind<Interface>* base = registry.Find(k.base)) {
+      bool listed = false;
+      for (const auto& o : out) listed = listed || o.name == base->name;
+      if (!listed) out.push_back(*base);
+    }
+    out.push_back(k);
+  }
+  for (auto& k : out) k.library = "selftest";  // library set: RunPropertyFor isolates it
+  return out;
+}
+
+template <typename Interface>
+void ExpectJudgedAsALibraryKind(const std::vector<SuiteProperty<Interface>>& properties,
+                                const Kind<Interface>& kind) {
+  ASSERT_FALSE(kind.library.empty());
+  int run = 0;
+  for (const auto& p : properties) {
+    if (p.skip_reason && p.skip_reason(kind)) continue;
+    ++run;
+    SuiteVerdict v = RunPropertyFor(p, kind);
+    ASSERT_FALSE(v.skipped) << p.name << " on " << kind.name << ": " << v.skip_message;
+    if (!kind.mutant) {
+      EXPECT_TRUE(v.outcome.passed) << p.name << " on the real " << kind.name << ", isolated: "
+                                    << v.outcome.message;
+      continue;
+    }
+    EXPECT_FALSE(v.outcome.passed) << p.name << " missed " << kind.name << " (" << kind.mutant_bug
+                                   << ") when run isolated, as for a library's Kind";
+    EXPECT_FALSE(v.outcome.broken) << v.outcome.message;
+    EXPECT_NE(v.outcome.message.find("waited before it failed"), std::string::npos)
+        << p.name << " on " << kind.name << ": " << v.outcome.message;
+  }
+  EXPECT_GT(run, 0) << "no property applies to " << kind.name;
+}
+
+#define IPCSPEC_NONBLOCKING_AS_LIBRARY(Prefix, Interface, properties)                       \
+  class Prefix##AsLibrary : public Fixture<Interface> {};                                   \
+  TEST_P(Prefix##AsLibrary, CaughtWhenIsolated) {                                           \
+    ExpectJudgedAsALibraryKind(properties, GetParam());                                     \
+  }                                                                                         \
+  INSTANTIATE_TEST_SUITE_P(Isolated, Prefix##AsLibrary,                                     \
+                           ::testing::ValuesIn(AsLibraryKinds<Interface>()), KindName())
+
+IPCSPEC_NONBLOCKING_AS_LIBRARY(StreamNonBlocking, ByteStreamInterface,
+                               ByteStreamNonBlockingProperties());
+IPCSPEC_NONBLOCKING_AS_LIBRARY(CounterNonBlocking, CounterInterface,
+                               CounterNonBlockingProperties());
+IPCSPEC_NONBLOCKING_AS_LIBRARY(DatagramNonBlocking, DatagramInterface,
+                               DatagramNonBlockingProperties());
+IPCSPEC_NONBLOCKING_AS_LIBRARY(MessageQueueNonBlocking, MessageQueueInterface,
+                               MessageQueueNonBlockingProperties());
+IPCSPEC_NONBLOCKING_AS_LIBRARY(SemaphoreNonBlocking, SemaphoreInterface,
+                               SemaphoreNonBlockingProperties());
+IPCSPEC_NONBLOCKING_AS_LIBRARY(LockNonBlocking, LockInterface, LockNonBlockingProperties());
+IPCSPEC_NONBLOCKING_AS_LIBRARY(SignalQueueNonBlocking, SignalQueueInterface,
+                               SignalQueueNonBlockingProperties());
 
 }  // namespace
 }  // namespace ipcspec
