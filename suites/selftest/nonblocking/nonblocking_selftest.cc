@@ -23,6 +23,7 @@
 #include "impl/core/file_descriptor.h"
 #include "impl/core/needs.h"
 #include "suites/common/selftest.h"
+#include "suites/message_queue/message_queue_properties.h"
 #include "suites/nonblocking/never_sleeps.h"
 #include "suites/nonblocking/nonblocking_properties.h"
 
@@ -77,9 +78,17 @@ const SelftestSpec<DatagramInterface>& DatagramSpec() {
   return *s;
 }
 const SelftestSpec<MessageQueueInterface>& QueueSpec() {
-  static const auto* s =
-      SpecOf(MessageQueueNonBlockingProperties(), "sysv_msg",
-             {"ReceiveFromEmptyQueueNeverSleeps", "SendToFullQueueNeverSleeps"});
+  static const auto* s = [] {
+    auto* spec = SpecOf(MessageQueueNonBlockingProperties(), "sysv_msg",
+                        {"ReceiveFromEmptyQueueNeverSleeps", "SendToFullQueueNeverSleeps"});
+    // Their send at the high-water mark is MessageQueue.HighWaterMark's
+    // (HighWaterMarkCatchesASendThatSleepsAtTheMark below).
+    for (const char* suffix : {"_waits_30ms", "_spins_30ms", "_naps"}) {
+      spec->must_catch[std::string("sysv_msg_high_water") + suffix] = {
+          "ReceiveFromEmptyQueueNeverSleeps"};
+    }
+    return spec;
+  }();
   return *s;
 }
 const SelftestSpec<SemaphoreInterface>& SemaphoreSpec() {
@@ -240,6 +249,40 @@ IPCSPEC_NONBLOCKING_AS_LIBRARY(SemaphoreNonBlocking, SemaphoreInterface,
 IPCSPEC_NONBLOCKING_AS_LIBRARY(LockNonBlocking, LockInterface, LockNonBlockingProperties());
 IPCSPEC_NONBLOCKING_AS_LIBRARY(SignalQueueNonBlocking, SignalQueueInterface,
                                SignalQueueNonBlockingProperties());
+
+// A queue with a high-water mark and no limit the model knows (ZeroMQ, nng:
+// MessageQueueCaps::at_high_water) leaves its send at the mark to
+// MessageQueue.HighWaterMark, which fills it anyway: that property must catch
+// a send that sleeps there, run as a library's Kind is (isolated).
+class HighWaterMarkNonBlocking : public Fixture<MessageQueueInterface> {};
+TEST_P(HighWaterMarkNonBlocking, HighWaterMarkCatchesASendThatSleepsAtTheMark) {
+  Kind<MessageQueueInterface> k = GetParam();
+  k.library = "selftest";
+  const auto properties = MessageQueueProperties();
+  const SuiteProperty<MessageQueueInterface>* p = FindProperty(properties, "HighWaterMark");
+  ASSERT_NE(p, nullptr);
+  ASSERT_FALSE(p->skip_reason && p->skip_reason(k)) << *p->skip_reason(k);
+  const SuiteProperty<MessageQueueInterface>* send =
+      FindProperty(MessageQueueNonBlockingProperties(), "SendToFullQueueNeverSleeps");
+  ASSERT_NE(send, nullptr);
+  ASSERT_TRUE(send->skip_reason && send->skip_reason(k)) << "SendToFullQueueNeverSleeps applies";
+  auto pinned = PinnedSelftestParams(1);
+  SuiteVerdict v = RunPropertyFor(*p, k);
+  ASSERT_FALSE(v.skipped) << v.skip_message;
+  EXPECT_FALSE(v.outcome.passed) << "HighWaterMark missed " << k.name << " (" << k.mutant_bug
+                                 << ")";
+  EXPECT_NE(v.outcome.message.find("waited before it failed"), std::string::npos)
+      << v.outcome.message;
+}
+INSTANTIATE_TEST_SUITE_P(
+    Mutants, HighWaterMarkNonBlocking, ::testing::ValuesIn([] {
+      std::vector<Kind<MessageQueueInterface>> out;
+      for (const auto& k : KindRegistry<MessageQueueInterface>::Get().Mutants()) {
+        if (k.name.rfind("sysv_msg_high_water", 0) == 0) out.push_back(k);
+      }
+      return out;
+    }()),
+    KindName());
 
 }  // namespace
 }  // namespace ipcspec
