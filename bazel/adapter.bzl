@@ -29,6 +29,7 @@ ADAPTER_SUITES = [
     "//suites/datagram:datagram_test_suite",
     "//suites/lock:lock_test_suite",
     "//suites/message_queue:message_queue_test_suite",
+    "//suites/nonblocking:nonblocking_kinds_test_suite",
     "//suites/rpc:rpc_test_suite",
     "//suites/semaphore:semaphore_test_suite",
     "//suites/shared_region:shared_region_test_suite",

@@ -10,6 +10,10 @@
 //   <base>_naps         sleeps 100 us before it fails: well under the time
 //                       bound, caught by the voluntary context switch alone.
 //
+// sysv_msg_high_water_* are the sysv_msg mutants claiming a high-water mark
+// and no limit (ZeroMQ's and nng's caps): MessageQueue.HighWaterMark checks
+// their send at the mark.
+//
 // A mutant waits only when the call fails (the fills before the check run
 // at full speed). suites/selftest/nonblocking proves that the never-sleeps
 // properties (suites/nonblocking) catch every one.
@@ -274,6 +278,25 @@ MessageQueueKind SysvMsgMutant(Stall s) {
       });
 }
 
+// A queue with a high-water mark and no capacity the model knows, as ZeroMQ's
+// and nng's are (MessageQueueCaps::at_high_water): System V underneath,
+// claiming no limit. Its non-blocking send at the mark is checked by
+// MessageQueue.HighWaterMark, which fills it (suites/selftest/nonblocking
+// runs that property against these mutants too).
+MessageQueueKind SysvMsgHighWaterMutant(Stall s) {
+  MessageQueueCaps c = SysvMsgCaps(0);
+  c.limits_count = false;
+  c.limits_bytes = false;
+  c.at_high_water = MessageQueueCaps::Overflow::kBlocks;
+  c.high_water_bound_bytes = size_t{1} << 20;  // far over the queue's msg_qbytes
+  MessageQueueKind k = SysvMsgMutant(s);
+  k.name = std::string("sysv_msg_high_water") + Suffix(s);
+  k.description = "mutant of sysv_msg claiming a high-water mark and no limit: " +
+                  std::string(Bug(s));
+  k.caps = c;
+  return k;
+}
+
 // ----------------------------------------------------------------- Semaphore
 
 class StallingSemaphore : public Semaphore {
@@ -400,6 +423,8 @@ bool RegisterStalling(Kind<Interface> (*factory)(Stall)) {
 [[maybe_unused]] const bool kEventFdMutants = RegisterStalling<CounterInterface>(EventFdMutant);
 [[maybe_unused]] const bool kDgramMutants = RegisterStalling<DatagramInterface>(UnixDgramMutant);
 [[maybe_unused]] const bool kMsgMutants = RegisterStalling<MessageQueueInterface>(SysvMsgMutant);
+[[maybe_unused]] const bool kMsgHighWaterMutants =
+    RegisterStalling<MessageQueueInterface>(SysvMsgHighWaterMutant);
 [[maybe_unused]] const bool kSemMutants = RegisterStalling<SemaphoreInterface>(SysvSemMutant);
 [[maybe_unused]] const bool kLockMutants = RegisterStalling<LockInterface>(FlockMutant);
 [[maybe_unused]] const bool kSignalMutants =

@@ -16,11 +16,14 @@
 
 #include <atomic>
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "impl/core/file_descriptor.h"
 #include "impl/core/needs.h"
 #include "suites/common/selftest.h"
+#include "suites/message_queue/message_queue_properties.h"
 #include "suites/nonblocking/never_sleeps.h"
 #include "suites/nonblocking/nonblocking_properties.h"
 
@@ -75,9 +78,17 @@ const SelftestSpec<DatagramInterface>& DatagramSpec() {
   return *s;
 }
 const SelftestSpec<MessageQueueInterface>& QueueSpec() {
-  static const auto* s =
-      SpecOf(MessageQueueNonBlockingProperties(), "sysv_msg",
-             {"ReceiveFromEmptyQueueNeverSleeps", "SendToFullQueueNeverSleeps"});
+  static const auto* s = [] {
+    auto* spec = SpecOf(MessageQueueNonBlockingProperties(), "sysv_msg",
+                        {"ReceiveFromEmptyQueueNeverSleeps", "SendToFullQueueNeverSleeps"});
+    // Their send at the high-water mark is MessageQueue.HighWaterMark's
+    // (HighWaterMarkCatchesASendThatSleepsAtTheMark below).
+    for (const char* suffix : {"_waits_30ms", "_spins_30ms", "_naps"}) {
+      spec->must_catch[std::string("sysv_msg_high_water") + suffix] = {
+          "ReceiveFromEmptyQueueNeverSleeps"};
+    }
+    return spec;
+  }();
   return *s;
 }
 const SelftestSpec<SemaphoreInterface>& SemaphoreSpec() {
@@ -163,6 +174,115 @@ TEST(NeverSleepsCheck, AnImmediateFailurePasses) {
   });
   EXPECT_TRUE(res.passed) << res.message;
 }
+
+// The same mutants run the way a library adapter's test runs its Kinds
+// (bazel/adapter.bzl: this suite is in ADAPTER_SUITES). Marked as a library's
+// Kind, each goes through RunPropertyFor, the path RunSuiteProperty takes for
+// an adapter's Kind: the property runs in a forked child with a deadline
+// (suites/common/isolated.h), which inherits the switch counter's probe from
+// this process. Every property of the interface must still catch the nappers
+// (caught by the switch counter alone) and the spinners (by the time bound
+// alone), and pass the real Kinds they wrap. The 30 ms sleepers, caught by
+// both, add nothing here.
+template <typename Interface>
+std::vector<Kind<Interface>> AsLibraryKinds() {
+  std::vector<Kind<Interface>> out;
+  const auto& registry = KindRegistry<Interface>::Get();
+  auto ends_with = [](const std::string& s, const std::string& tail) {
+    return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+  };
+  for (Kind<Interface> k : registry.Mutants()) {
+    if (!ends_with(k.name, "_naps") && !ends_with(k.name, "_spins_30ms")) continue;
+    if (const Kind<Interface>* base = registry.Find(k.base)) {
+      bool listed = false;
+      for (const auto& o : out) listed = listed || o.name == base->name;
+      if (!listed) out.push_back(*base);
+    }
+    out.push_back(k);
+  }
+  for (auto& k : out) k.library = "selftest";  // library set: RunPropertyFor isolates it
+  return out;
+}
+
+template <typename Interface>
+void ExpectJudgedAsALibraryKind(const std::vector<SuiteProperty<Interface>>& properties,
+                                const Kind<Interface>& kind) {
+  ASSERT_FALSE(kind.library.empty());
+  int run = 0;
+  for (const auto& p : properties) {
+    if (p.skip_reason && p.skip_reason(kind)) continue;
+    ++run;
+    SuiteVerdict v = RunPropertyFor(p, kind);
+    ASSERT_FALSE(v.skipped) << p.name << " on " << kind.name << ": " << v.skip_message;
+    if (!kind.mutant) {
+      EXPECT_TRUE(v.outcome.passed) << p.name << " on the real " << kind.name << ", isolated: "
+                                    << v.outcome.message;
+      continue;
+    }
+    EXPECT_FALSE(v.outcome.passed) << p.name << " missed " << kind.name << " (" << kind.mutant_bug
+                                   << ") when run isolated, as for a library's Kind";
+    EXPECT_FALSE(v.outcome.broken) << v.outcome.message;
+    EXPECT_NE(v.outcome.message.find("waited before it failed"), std::string::npos)
+        << p.name << " on " << kind.name << ": " << v.outcome.message;
+  }
+  EXPECT_GT(run, 0) << "no property applies to " << kind.name;
+}
+
+#define IPCSPEC_NONBLOCKING_AS_LIBRARY(Prefix, Interface, properties)                       \
+  class Prefix##AsLibrary : public Fixture<Interface> {};                                   \
+  TEST_P(Prefix##AsLibrary, CaughtWhenIsolated) {                                           \
+    ExpectJudgedAsALibraryKind(properties, GetParam());                                     \
+  }                                                                                         \
+  INSTANTIATE_TEST_SUITE_P(Isolated, Prefix##AsLibrary,                                     \
+                           ::testing::ValuesIn(AsLibraryKinds<Interface>()), KindName())
+
+IPCSPEC_NONBLOCKING_AS_LIBRARY(StreamNonBlocking, ByteStreamInterface,
+                               ByteStreamNonBlockingProperties());
+IPCSPEC_NONBLOCKING_AS_LIBRARY(CounterNonBlocking, CounterInterface,
+                               CounterNonBlockingProperties());
+IPCSPEC_NONBLOCKING_AS_LIBRARY(DatagramNonBlocking, DatagramInterface,
+                               DatagramNonBlockingProperties());
+IPCSPEC_NONBLOCKING_AS_LIBRARY(MessageQueueNonBlocking, MessageQueueInterface,
+                               MessageQueueNonBlockingProperties());
+IPCSPEC_NONBLOCKING_AS_LIBRARY(SemaphoreNonBlocking, SemaphoreInterface,
+                               SemaphoreNonBlockingProperties());
+IPCSPEC_NONBLOCKING_AS_LIBRARY(LockNonBlocking, LockInterface, LockNonBlockingProperties());
+IPCSPEC_NONBLOCKING_AS_LIBRARY(SignalQueueNonBlocking, SignalQueueInterface,
+                               SignalQueueNonBlockingProperties());
+
+// A queue with a high-water mark and no limit the model knows (ZeroMQ, nng:
+// MessageQueueCaps::at_high_water) leaves its send at the mark to
+// MessageQueue.HighWaterMark, which fills it anyway: that property must catch
+// a send that sleeps there, run as a library's Kind is (isolated).
+class HighWaterMarkNonBlocking : public Fixture<MessageQueueInterface> {};
+TEST_P(HighWaterMarkNonBlocking, HighWaterMarkCatchesASendThatSleepsAtTheMark) {
+  Kind<MessageQueueInterface> k = GetParam();
+  k.library = "selftest";
+  const auto properties = MessageQueueProperties();
+  const SuiteProperty<MessageQueueInterface>* p = FindProperty(properties, "HighWaterMark");
+  ASSERT_NE(p, nullptr);
+  ASSERT_FALSE(p->skip_reason && p->skip_reason(k)) << *p->skip_reason(k);
+  const SuiteProperty<MessageQueueInterface>* send =
+      FindProperty(MessageQueueNonBlockingProperties(), "SendToFullQueueNeverSleeps");
+  ASSERT_NE(send, nullptr);
+  ASSERT_TRUE(send->skip_reason && send->skip_reason(k)) << "SendToFullQueueNeverSleeps applies";
+  auto pinned = PinnedSelftestParams(1);
+  SuiteVerdict v = RunPropertyFor(*p, k);
+  ASSERT_FALSE(v.skipped) << v.skip_message;
+  EXPECT_FALSE(v.outcome.passed) << "HighWaterMark missed " << k.name << " (" << k.mutant_bug
+                                 << ")";
+  EXPECT_NE(v.outcome.message.find("waited before it failed"), std::string::npos)
+      << v.outcome.message;
+}
+INSTANTIATE_TEST_SUITE_P(
+    Mutants, HighWaterMarkNonBlocking, ::testing::ValuesIn([] {
+      std::vector<Kind<MessageQueueInterface>> out;
+      for (const auto& k : KindRegistry<MessageQueueInterface>::Get().Mutants()) {
+        if (k.name.rfind("sysv_msg_high_water", 0) == 0) out.push_back(k);
+      }
+      return out;
+    }()),
+    KindName());
 
 }  // namespace
 }  // namespace ipcspec
