@@ -23,6 +23,10 @@ packages=(
   manpages
   manpages-dev
   python3              # ci/bench.sh and the report tools
+  python3-yaml         # the workflow lint and the LAVA job test read YAML
+  yamllint             # //ci:workflow_lint_test: the GitHub Actions workflow
+  python3-jsonschema   # //ci:workflow_lint_test: ci/github-workflow.schema.json
+  lava-common          # //containers:matrix_test: LAVA's job schema (lava-job)
   # The IPC libraries behind impl/adapters/ (issue 7)
   libboost-dev         # Boost.Interprocess (header-only)
   libzmq3-dev          # ZeroMQ
