@@ -20,7 +20,8 @@
       are skip, fail, xpass and broken are fail). URLs: http, https or file.
       --timeout bounds the test action (default 120 minutes).
 
-Exit status: 0 written, 2 bad usage (a missing or malformed option)."""
+Exit status: 0 written, 1 the file could not be written, 2 bad usage (a
+missing or malformed option, a missing prerequisite)."""
 
 import json
 import os
@@ -205,3 +206,6 @@ def main(argv, what):
     except Usage as e:
         print("matrix: ERROR: %s" % e, file=sys.stderr)
         return 2
+    except OSError as e:
+        print("matrix: ERROR: %s: %s" % (what, e), file=sys.stderr)
+        return 1
