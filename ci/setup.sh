@@ -69,8 +69,18 @@ need=$(missing "${packages[@]}")
 need_bp=""
 [ "$want_matrix" = 1 ] && need_bp=$(missing "${backports_packages[@]}")
 
+# GitHub's workflow schema for //ci:workflow_lint_test: a file of Debian's
+# python3-check-jsonschema (sid only), fetched through a private apt
+# configuration into /usr/local/share/ipcspec/ (ci/workflow_lint.py).
+root=$(cd "$(dirname "$0")/.." && pwd)
+workflow_schema() {
+  python3 "$root/ci/workflow_lint.py" --fetch-schema \
+    || die "could not fetch GitHub's workflow schema (python3-check-jsonschema from sid)"
+}
+
 if [ -z "$need" ] && [ -z "$need_bp" ]; then
   say "all packages present: ${packages[*]}"
+  workflow_schema
   exit 0
 fi
 
@@ -115,4 +125,5 @@ done
 
 left=$(missing "${packages[@]}")
 [ -z "$left" ] || die "still missing after install: $left"
+workflow_schema
 say "done"

@@ -1,8 +1,12 @@
 #!/usr/bin/env python3
 """Lints the GitHub Actions workflows, since no runner is reachable from
-here: yamllint (ci/yamllint.yml), the workflow schema
-(ci/github-workflow.schema.json, python3-jsonschema), and what a schema
-cannot see:
+here: yamllint (ci/yamllint.yml), two schemas (python3-jsonschema): GitHub's
+workflow schema as check-jsonschema vendors it (from SchemaStore; Debian
+ships it in python3-check-jsonschema, in sid only, whose program needs a
+newer jsonschema than bookworm's: `--fetch-schema`, run by ci/setup.sh,
+takes the schema file out of that package into SCHEMA_DIR) and ipcspec's
+stricter ci/github-workflow.schema.json (closed mappings, versioned actions),
+and what a schema cannot see:
 
   - every job a job needs exists, and every needs.X it reads is one it needs;
   - every matrix.X a job reads is an axis of its matrix, every steps.X it
@@ -13,6 +17,8 @@ cannot see:
   - every script a step runs (bash ci/X.sh, containers/X.sh) exists.
 
   python3 ci/workflow_lint.py [WORKFLOW...]   (default .github/workflows/*.yml)
+  python3 ci/workflow_lint.py --fetch-schema  (once; SCHEMA_DIR is
+      $IPCSPEC_WORKFLOW_SCHEMA_DIR or /usr/local/share/ipcspec/github-workflows)
 
 Exit status: 0 clean, 1 a problem (each printed as FILE:LINE: message or
 FILE: message), 2 bad usage or a missing linter package."""
@@ -22,9 +28,13 @@ import glob
 import json
 import os
 import re
+import shutil
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SCHEMA_DIR = os.environ.get("IPCSPEC_WORKFLOW_SCHEMA_DIR") or "/usr/local/share/ipcspec/github-workflows"
+SCHEMA_PACKAGE, SCHEMA_SUITE = "python3-check-jsonschema", "sid"
+VENDOR = "usr/lib/python3/dist-packages/check_jsonschema/builtin_schemas/vendor"
 EXPR = re.compile(r"\$\{\{(.*?)\}\}", re.S)
 
 
@@ -48,14 +58,78 @@ def yamllint_problems(path):
 
 def schema_problems(path, doc):
     import jsonschema
-    with open(os.path.join(ROOT, "ci", "github-workflow.schema.json")) as fh:
-        schema = json.load(fh)
-    v = jsonschema.Draft7Validator(schema)
     out = []
-    for e in sorted(v.iter_errors(doc), key=lambda e: list(map(str, e.absolute_path))):
-        where = "/".join(str(p) for p in e.absolute_path) or "(top)"
-        out.append("%s: schema: at %s: %s" % (path, where, e.message))
+    github = os.path.join(SCHEMA_DIR, "github-workflows.json")
+    if not os.path.isfile(github):
+        return ["%s: no GitHub workflow schema at %s: run bash ci/setup.sh "
+                "(python3 ci/workflow_lint.py --fetch-schema)" % (path, github)]
+    for what, f in (("schema", os.path.join(ROOT, "ci", "github-workflow.schema.json")),
+                    ("GitHub schema", github)):
+        with open(f) as fh:
+            schema = json.load(fh)
+        v = jsonschema.Draft7Validator(schema)
+        for e in sorted(v.iter_errors(doc), key=lambda e: list(map(str, e.absolute_path))):
+            where = "/".join(str(p) for p in e.absolute_path) or "(top)"
+            out.append("%s: %s: at %s: %s" % (path, what, where, e.message[:300]))
     return out
+
+
+def fetch_schema():
+    """GitHub's workflow schema out of Debian's python3-check-jsonschema
+    (sid), through a private apt configuration (containers/matrix/kernels.py:
+    the host's mirror, the suite's signed Release; the host's packages are
+    not touched), checked against the sha256 the package ships with it."""
+    import hashlib
+    import subprocess
+    import tempfile
+    if os.path.isfile(os.path.join(SCHEMA_DIR, "github-workflows.json")):
+        print("workflow_lint: GitHub workflow schema present in %s" % SCHEMA_DIR)
+        return 0
+    sys.path.insert(0, os.path.join(ROOT, "containers"))
+    from matrix import kernels
+    cache = os.environ.get("IPCSPEC_CACHE") or os.path.expanduser("~/.cache/ipcspec-matrix")
+    mirror = kernels.debian_mirror()
+    if not mirror:
+        print("workflow_lint: cannot find the Debian mirror in the apt configuration", file=sys.stderr)
+        return 1
+    a = os.path.join(cache, "apt", SCHEMA_SUITE)
+    for p in (os.path.join(a, "lists", "partial"), os.path.join(a, "cache", "archives", "partial")):
+        os.makedirs(p, exist_ok=True)
+    with open(os.path.join(a, "sources.list"), "w") as fh:
+        fh.write("deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s %s main\n"
+                 % (mirror, SCHEMA_SUITE))
+    opts = kernels.apt_opts(cache, SCHEMA_SUITE)
+    tmp = tempfile.mkdtemp()
+    try:
+        print("workflow_lint: apt-get download %s (%s)" % (SCHEMA_PACKAGE, SCHEMA_SUITE))
+        if not (kernels._run_logged(["apt-get"] + opts + ["update", "-qq"], os.path.join(tmp, "update.log"))
+                and kernels._run_logged(["apt-get"] + opts + ["download", SCHEMA_PACKAGE],
+                                        os.path.join(tmp, "download.log"), cwd=tmp)):
+            print("workflow_lint: could not download %s from %s" % (SCHEMA_PACKAGE, SCHEMA_SUITE),
+                  file=sys.stderr)
+            return 1
+        deb = glob.glob(os.path.join(tmp, "*.deb"))[0]
+        x = os.path.join(tmp, "x")
+        subprocess.run(["dpkg-deb", "-x", deb, x], check=True)
+        src = os.path.join(x, VENDOR)
+        with open(os.path.join(src, "github-workflows.json"), "rb") as fh:
+            digest = hashlib.sha256(fh.read()).hexdigest()
+        with open(os.path.join(src, "github-workflows.sha256")) as fh:
+            if fh.read().split()[0] != digest:
+                print("workflow_lint: github-workflows.json does not match its sha256", file=sys.stderr)
+                return 1
+        version = SCHEMA_PACKAGE + " " + subprocess.run(["dpkg-deb", "-f", deb, "Version"],
+                                                        capture_output=True, text=True).stdout.strip()
+        os.makedirs(SCHEMA_DIR, exist_ok=True)
+        for f in ("github-workflows.json", "LICENSE.schemastore", "README.md"):
+            if os.path.isfile(os.path.join(src, f)):
+                shutil.copy(os.path.join(src, f), os.path.join(SCHEMA_DIR, f))
+        with open(os.path.join(SCHEMA_DIR, "source"), "w") as fh:
+            fh.write("from the Debian package %s (%s), %s\n" % (version, SCHEMA_SUITE, VENDOR))
+        print("workflow_lint: GitHub workflow schema in %s (%s)" % (SCHEMA_DIR, version))
+        return 0
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def expressions(node):
@@ -159,6 +233,8 @@ def main(argv):
     if argv and argv[0] in ("-h", "--help"):
         print(__doc__.strip("\n"))
         return 0
+    if argv == ["--fetch-schema"]:
+        return fetch_schema()
     paths = argv or sorted(glob.glob(os.path.join(ROOT, ".github", "workflows", "*.yml")))
     if not paths:
         print("workflow_lint: no workflow in .github/workflows/", file=sys.stderr)

@@ -23,6 +23,8 @@ PLANTED = [
      "      image: debian:bookworm\n      # The tests",
      "    runs_on: ubuntu-latest\n    timeout-minutes: 60\n    container:\n"
      "      image: debian:bookworm\n      # The tests", "schema: at jobs/test: Additional properties"),
+    ("a misspelt job key, to GitHub's schema", "    runs-on: ubuntu-latest\n    timeout-minutes: 60\n",
+     "    runs_on: ubuntu-latest\n    timeout-minutes: 60\n", "GitHub schema: at jobs/test:"),
     ("a step with run and uses", "      - name: setup\n        run: bash ci/setup.sh\n      - name: bazel",
      "      - name: setup\n        uses: actions/setup-python@v5\n        run: bash ci/setup.sh\n"
      "      - name: bazel", "schema: at jobs/test/steps/1:"),
