@@ -74,7 +74,7 @@ need_bp=""
 # configuration into /usr/local/share/ipcspec/ (ci/workflow_lint.py).
 root=$(cd "$(dirname "$0")/.." && pwd)
 workflow_schema() {
-  python3 "$root/ci/workflow_lint.py" --fetch-schema \
+  $SUDO python3 "$root/ci/workflow_lint.py" --fetch-schema \
     || die "could not fetch GitHub's workflow schema (python3-check-jsonschema from sid)"
 }
 
