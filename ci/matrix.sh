@@ -8,6 +8,8 @@
 #   ci/matrix.sh --list
 #   ci/matrix.sh compare OLD NEW   # two runs, behaviour by behaviour (verdict/compare.py)
 #   ci/matrix.sh merge --out DIR CELL...   # cells (--shard) into one report
+#   ci/matrix.sh initramfs --bin DIR --out FILE   # the qemu environments' initramfs
+#   ci/matrix.sh lava-job --kernel URL --initramfs URL [--out FILE]   # a LAVA job
 #   ci/matrix.sh --help       # every option, variable and exit status
 root=$(cd "$(dirname "$0")/.." && pwd)
 PYTHONPATH="$root/containers${PYTHONPATH:+:$PYTHONPATH}" exec python3 -B -m matrix "$@"

@@ -23,6 +23,10 @@ packages=(
   manpages
   manpages-dev
   python3              # ci/bench.sh and the report tools
+  python3-yaml         # the workflow lint and the LAVA job test read YAML
+  yamllint             # //ci:workflow_lint_test: the GitHub Actions workflow
+  python3-jsonschema   # //ci:workflow_lint_test: ci/github-workflow.schema.json
+  lava-common          # //containers:matrix_test: LAVA's job schema (lava-job)
   # The IPC libraries behind impl/adapters/ (issue 7)
   libboost-dev         # Boost.Interprocess (header-only)
   libzmq3-dev          # ZeroMQ
@@ -65,8 +69,18 @@ need=$(missing "${packages[@]}")
 need_bp=""
 [ "$want_matrix" = 1 ] && need_bp=$(missing "${backports_packages[@]}")
 
+# GitHub's workflow schema for //ci:workflow_lint_test: a file of Debian's
+# python3-check-jsonschema (sid only), fetched through a private apt
+# configuration into /usr/local/share/ipcspec/ (ci/workflow_lint.py).
+root=$(cd "$(dirname "$0")/.." && pwd)
+workflow_schema() {
+  $SUDO python3 "$root/ci/workflow_lint.py" --fetch-schema \
+    || die "could not fetch GitHub's workflow schema (python3-check-jsonschema from sid)"
+}
+
 if [ -z "$need" ] && [ -z "$need_bp" ]; then
   say "all packages present: ${packages[*]}"
+  workflow_schema
   exit 0
 fi
 
@@ -111,4 +125,5 @@ done
 
 left=$(missing "${packages[@]}")
 [ -z "$left" ] || die "still missing after install: $left"
+workflow_schema
 say "done"

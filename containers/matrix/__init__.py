@@ -7,6 +7,8 @@ several kernels and sandboxes, then one side-by-side report.
     ci/matrix.sh --list
     ci/matrix.sh compare [--env OLD=NEW] [--md F] [--html F] [--json F] OLD NEW
     ci/matrix.sh merge [--out DIR] CELL...
+    ci/matrix.sh initramfs --bin DIR --out FILE [--env NAME] [--tier T]
+    ci/matrix.sh lava-job --kernel URL --initramfs URL [--out FILE]
 
     compare     two runs' results (matrix output directories, bazel-testlogs
                 trees or results.json files) behaviour by behaviour:
@@ -17,6 +19,11 @@ several kernels and sandboxes, then one side-by-side report.
     merge       cells' results directories (e.g. one per --shard) into one,
                 DIR (default matrix-merged), with the reader's report over
                 it (`merge --help`)
+    initramfs   the initramfs the qemu environments boot, written to FILE
+                for a lab or a VM of one's own (`initramfs --help`)
+    lava-job    a LAVA job definition that boots a kernel with that
+                initramfs on a qemu device and reads each test's verdict off
+                the serial console (containers/matrix/lava.py, `lava-job --help`)
     --env       environments, comma-separated, or "all":
                   host           the binaries on the running kernel
                   runc           a podman container (runtime runc) on the host

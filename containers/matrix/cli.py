@@ -245,6 +245,9 @@ def main(argv):
     if argv and argv[0] == "merge":
         from . import merge
         return merge.main(argv[1:])
+    if argv and argv[0] in ("lava-job", "initramfs"):
+        from . import lava
+        return lava.main(argv[1:], argv[0])
     try:
         o = parse(argv)
         cache = os.environ.get("IPCSPEC_CACHE") or os.path.expanduser("~/.cache/ipcspec-matrix")

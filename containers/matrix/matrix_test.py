@@ -131,6 +131,13 @@ class Matrix(unittest.TestCase):
         with open(os.path.join(d, "b_crash.log")) as fh:
             self.assertIn("running b_crash", fh.read())
         self.check_env(out, "linux-x")
+        # What a LAVA job's monitor reads off the same console (lava-job).
+        import re
+        from matrix import lava
+        with open(stream) as fh:
+            seen = [m.groupdict() for m in re.finditer(lava.PATTERN, fh.read())]
+        self.assertEqual([(m["test_case_id"], lava.FIXUP[m["result"]]) for m in seen],
+                         [("Good.One", "pass"), ("Crash.First", "pass")])
 
     def test_a_stream_cut_short_keeps_the_records_up_to_the_cut(self):
         stream = os.path.join(self.tmp, "console.log")
@@ -206,6 +213,108 @@ class Matrix(unittest.TestCase):
         # A shard missing: the environment did not finish.
         with open(os.path.join(dirs["half"], "results.json")) as fh:
             self.assertEqual(json.load(fh)["environments"][0]["status"], "incomplete: shard 2/2 missing")
+
+
+class Lava(unittest.TestCase):
+    """ci/matrix.sh lava-job and initramfs (containers/matrix/lava.py)."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(dir=os.environ.get("TEST_TMPDIR"))
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp)
+
+    def run_cli(self, argv):
+        from matrix import cli
+        o, e = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(o), contextlib.redirect_stderr(e):
+            rc = cli.main(argv)
+        return rc, o.getvalue(), e.getvalue()
+
+    def test_jobs_validate_with_lavas_own_schema(self):
+        """The job, written as YAML and read back, passes LAVA's job schema
+        (lava_common.schemas.validate, Debian's lava-common) for several
+        argument sets; the schema does reject a broken job."""
+        try:
+            import yaml
+            from lava_common import schemas
+        except ImportError as e:
+            self.fail("%s: apt-get install lava-common python3-yaml (ci/setup.sh)" % e)
+        cases = [  # (arguments, job name, test minutes, kernel URL, initramfs URL)
+            (["--kernel", "https://lab.example/k/bzImage", "--initramfs", "https://lab.example/i.cpio.gz"],
+             "ipcspec", 120, "https://lab.example/k/bzImage", "https://lab.example/i.cpio.gz"),
+            (["--kernel=file:///srv/vmlinuz-6.1", "--initramfs=file:///srv/ipcspec.cpio.gz",
+              "--name", 'ipcspec: linux 6.1 "rc" #2', "--timeout", "45"],
+             'ipcspec: linux 6.1 "rc" #2', 45, "file:///srv/vmlinuz-6.1", "file:///srv/ipcspec.cpio.gz"),
+            (["--initramfs", "http://h/i", "--timeout=600", "--kernel", "http://10.0.0.1:8080/a?b=c"],
+             "ipcspec", 600, "http://10.0.0.1:8080/a?b=c", "http://h/i"),
+        ]
+        for k, (args, name, minutes, kernel, initrd) in enumerate(cases):
+            out = os.path.join(self.tmp, "job%d.yaml" % k)
+            rc, _, err = self.run_cli(["lava-job", "--out", out] + args)
+            self.assertEqual(rc, 0, err)
+            with open(out) as fh:
+                job = yaml.safe_load(fh)
+            schemas.validate(job)
+            self.assertEqual((job["device_type"], job["job_name"]), ("qemu", name))
+            deploy, boot, test = (a[next(iter(a))] for a in job["actions"])
+            self.assertEqual((deploy["to"], boot["method"], boot["media"]), ("tmpfs", "qemu", "tmpfs"))
+            self.assertEqual((deploy["images"]["kernel"]["url"], deploy["images"]["initrd"]["url"]),
+                             (kernel, initrd))
+            self.assertEqual(test["timeout"], {"minutes": minutes})
+            from matrix import lava
+            self.assertEqual(test["monitors"][0]["pattern"], lava.PATTERN)
+        # Standard output without --out; the schema is not a rubber stamp.
+        rc, text, _ = self.run_cli(["lava-job", "--kernel", "https://h/k", "--initramfs", "https://h/i"])
+        job = yaml.safe_load(text)
+        schemas.validate(job)
+        del job["actions"][0]["deploy"]["to"]
+        with self.assertRaises(Exception):
+            schemas.validate(job)
+
+    def test_wrong_input_exits_2_with_a_clear_message(self):
+        k, i = ["--kernel", "https://h/bzImage"], ["--initramfs", "https://h/i.cpio.gz"]
+        for argv, msg in [
+                (["lava-job"] + i, "--kernel URL is required"),
+                (["lava-job"] + k, "--initramfs URL is required"),
+                (["lava-job", "--kernel", "bzImage"] + i, "--kernel wants a URL"),
+                (["lava-job", "--kernel", "ftp://h/bzImage"] + i, "--kernel wants a URL"),
+                (["lava-job", "--kernel", "https://"] + i, "--kernel wants a URL"),
+                (["lava-job"] + k + ["--initramfs", "/srv/i.cpio.gz"], "--initramfs wants a URL"),
+                (["lava-job"] + k + i + ["--timeout", "0"], "--timeout wants whole minutes"),
+                (["lava-job"] + k + i + ["--device", "x"], "unknown option '--device'"),
+                (["lava-job"] + k + i + ["--out"], "--out wants a value"),
+                (["initramfs", "--out", os.path.join(self.tmp, "i")], "--bin wants a directory"),
+                (["initramfs", "--bin", self.tmp, "--out", "x"], "--bin wants a directory"),
+                (["initramfs", "--bin", HERE], "--out FILE is required"),
+                (["initramfs", "--bin", HERE, "--out", "x", "--tier", "deep"], "unknown tier 'deep'")]:
+            rc, out, err = self.run_cli(argv)
+            self.assertEqual((rc, out), (2, ""), argv)
+            self.assertIn(msg, err, argv)
+            self.assertTrue(err.startswith("matrix: ERROR: "), err)
+
+    def test_initramfs_holds_the_binaries_and_an_init_that_runs_them(self):
+        static = subprocess.run(["readelf", "-l", "/bin/busybox"], capture_output=True)
+        if static.returncode != 0 or b"program interpreter" in static.stdout or not shutil.which("cpio"):
+            self.skipTest("unmet need: a static /bin/busybox and cpio (ci/setup.sh --matrix)")
+        bindir = os.path.join(self.tmp, "bin")
+        make_bin(bindir)
+        shutil.copy(os.path.join(bindir, "a_good"), os.path.join(bindir, "suites_selftest_x"))
+        img = os.path.join(self.tmp, "ipcspec.cpio.gz")
+        rc, _, err = self.run_cli(["initramfs", "--bin", bindir, "--out", img, "--env", "linux-6.1"])
+        self.assertEqual(rc, 0, err)
+        x = os.path.join(self.tmp, "x")
+        os.makedirs(x)
+        with open(img, "rb") as fh:
+            cpio = subprocess.run("gzip -dc | cpio -id --quiet", shell=True, stdin=fh, cwd=x)
+        self.assertEqual(cpio.returncode, 0)
+        # The quick tier leaves the selftests out.
+        self.assertEqual(sorted(os.listdir(os.path.join(x, "tests"))), sorted(BINARIES))
+        with open(os.path.join(x, "init")) as fh:
+            init = fh.read()
+        for want in ("export IPCSPEC_ENV=linux-6.1", "export RC_PARAMS='max_success=25 seed=1'",
+                     "@@IPCSPEC-BOOTED", "sh /loop.sh /tests - 3000", "@@IPCSPEC-DONE"):
+            self.assertIn(want, init)
 
 
 if __name__ == "__main__":
