@@ -55,12 +55,9 @@ TEST_F(Signal, RlimitSigpendingLimitsSigqueue) {
   constexpr rlim_t kLimit = 8;
   const uid_t uid = UnusedUid();
   ASSERT_OK_AND_ASSIGN(WaitStatus st, ForkAndWait([r, uid]() -> int {
-    if (setresuid(uid, uid, uid) == 0) {
-      r->how = 1;
-    } else if (unshare(CLONE_NEWUSER) == 0) {
-      r->how = 2;
-    } else {
-      r->setup_err = errno;
+    r->how = EnterOwnSignalAccount(uid);
+    if (r->how < 0) {
+      r->setup_err = -r->how;
       return 3;
     }
     struct rlimit rl = {kLimit, kLimit};

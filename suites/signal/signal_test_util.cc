@@ -1,5 +1,8 @@
 #include "suites/signal/signal_test_util.h"
 
+#include <sched.h>
+#include <unistd.h>
+
 #include <cerrno>
 
 namespace ipcspec {
@@ -21,6 +24,12 @@ int Queue(pid_t pid, int sig, int value) {
   union sigval v = {};
   v.sival_int = value;
   return sigqueue(pid, sig, v);
+}
+
+int EnterOwnSignalAccount(uid_t uid) {
+  if (setresuid(uid, uid, uid) == 0) return 1;
+  if (unshare(CLONE_NEWUSER) == 0) return 2;
+  return -errno;
 }
 
 struct timespec Left(const Deadline& d) { return d.RemainingTimespec(); }

@@ -47,6 +47,14 @@ bool IsPending(int sig);
 // sigqueue(pid, sig) with the integer `value`.
 int Queue(pid_t pid, int sig, int value);
 
+// In a forked child, before it lowers RLIMIT_SIGPENDING: makes sure only
+// its own signals count against the limit (Linux counts queued signals per
+// user namespace and user ID; user_namespaces(7)). Takes `uid` (a user ID no
+// other process has) or, where that fails (Bazel's sandbox maps only user
+// ID 0), enters a user namespace of its own. Returns 1 or 2 for the way
+// taken, or -errno when neither worked. Child-safe.
+int EnterOwnSignalAccount(uid_t uid);
+
 // A relative timespec for the time left before `d`.
 struct timespec Left(const Deadline& d);
 
