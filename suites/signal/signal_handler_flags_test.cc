@@ -294,7 +294,7 @@ TEST_F(Signal, RtTgsigqueueinfoFromOneNonMainThreadReachesAnotherNamedThread) {
     sender.join();
     target.join();
     return rc;
-  }));
+  }, OuterDeadline()));
   ASSERT_TRUE(st.ExitedWith(0)) << st << " (2: the sender, 3: the target did not finish)";
   constexpr char kTgQueue[] =
       "man 2 rt_tgsigqueueinfo: \"The rt_tgsigqueueinfo() system call is like "

@@ -90,12 +90,13 @@ TEST_F(Signal, KillOfPidZeroReachesEveryProcessOfTheCallersGroupAndNoOther) {
     r->kill_errno = errno;
     r->pending[0] = IsPending(SIGUSR1) ? 1 : 0;
     c->Signal(1);
+    const Deadline d = Deadline::Default();
     for (auto* m : {&m1, &m2, &out}) {
-      auto w = m->value().Wait();
+      auto w = m->value().Wait(d);
       if (!w.ok() || !w.value().ExitedWith(0)) return 5;
     }
     return 0;
-  }));
+  }, OuterDeadline()));
   ASSERT_TRUE(st.ExitedWith(0)) << st << " (2: setpgid(0, 0), 3: fork, 4: setpgid of the "
                                 << "outsider, 5: a member did not report)";
   EXPECT_EQ(r->kill_ret, 0) << "kill(0, SIGUSR1) failed " << ErrnoName(r->kill_errno) << ". "
@@ -151,15 +152,17 @@ void KillAGroup(int sig, bool resist, GroupKillReport* r, WaitStatus* caller) {
     // A failed kill leaves the members running: _exit without the Childs'
     // kill-and-wait; PR_SET_PDEATHSIG ends them.
     if (r->kill_ret != 0) _exit(4);
-    auto a = leader.value().Wait();
-    auto b = member.value().Wait();
-    if (!a.ok() || !b.ok()) _exit(5);
+    const Deadline d = Deadline::Default();  // one for both
+    auto a = leader.value().Wait(d);
+    if (!a.ok()) _exit(5);
+    auto b = member.value().Wait(d);
+    if (!b.ok()) _exit(5);
     r->status[0] = a.value().raw;
     r->status[1] = b.value().raw;
     r->outsider_alive = waitpid(outsider.value().pid(), nullptr, WNOHANG) == 0 &&
                         kill(outsider.value().pid(), 0) == 0;
     return 0;
-  }));
+  }, OuterDeadline()));
 }
 
 // kill06: kill(-pgid, sig) with a signal whose default action is to
@@ -269,12 +272,13 @@ TEST_F(Signal, SignalsSentBetweenProcessGroupsAllArrive) {
       r->in_group[i] = getpgid(members.back().pid());
     }
     c->Signal(1);
+    const Deadline d = Deadline::Default();
     for (Child& m : members) {
-      auto w = m.Wait();
+      auto w = m.Wait(d);
       if (!w.ok() || !w.value().ExitedWith(0)) _exit(5);
     }
     return 0;
-  }));
+  }, OuterDeadline()));
   ASSERT_TRUE(st.ExitedWith(0)) << st << " (3: fork, 4: setpgid, 5: a member did not report)";
   EXPECT_TRUE(r->in_group[0] == r->in_group[1] && r->in_group[2] == r->in_group[3] &&
               r->in_group[0] != r->in_group[2])

@@ -121,7 +121,7 @@ void SigchldOfAReapedChild(bool with_handler) {
     if (!w.ok() || !w.value().ExitedWith(kCode)) return 4;
     TakeWithin(t, SIGCHLD);
     return 0;
-  }));
+  }, OuterDeadline()));
   ASSERT_TRUE(st.ExitedWith(0)) << st << " (2: sigaction, 3: fork, 4: waitpid)";
   const char* how = with_handler ? " with a handler installed" : " with its default action";
   EXPECT_EQ(t->ret, SIGCHLD) << "sigtimedwait returned " << t->ret << " (" << ErrnoName(t->err)
@@ -186,7 +186,7 @@ TEST_F(Signal, AnIntervalTimersSigalrmEndsASigtimedwait) {
     struct itimerval off = {};
     setitimer(ITIMER_REAL, &off, nullptr);
     return 0;
-  }));
+  }, OuterDeadline()));
   ASSERT_TRUE(st.ExitedWith(0)) << st << " (2: setitimer)";
   EXPECT_EQ(t->ret, SIGALRM)
       << "sigtimedwait for a blocked SIGALRM with a 1 ms interval timer running returned "
@@ -235,7 +235,7 @@ TEST_F(Signal, AnInterruptedNanosleepWritesBackTheRequestLessTheTimeSlept) {
     r->rem_ns = Ns(rem);
     r->elapsed_ns = Ns(t1) - Ns(t0);
     return 0;
-  }));
+  }, OuterDeadline()));
   ASSERT_TRUE(st.ExitedWith(0)) << st << " (2: sigaction, 3: setitimer)";
   constexpr char kRem[] =
       "man 2 nanosleep: \"If the call is interrupted by a signal handler, nanosleep() returns "

@@ -32,6 +32,8 @@ int EnterOwnSignalAccount(uid_t uid) {
   return -errno;
 }
 
+Deadline OuterDeadline() { return Deadline::In(std::chrono::seconds(20)); }
+
 struct timespec Left(const Deadline& d) { return d.RemainingTimespec(); }
 
 Seen g_seen[kMaxSeen];

@@ -55,6 +55,12 @@ int Queue(pid_t pid, int sig, int value);
 // taken, or -errno when neither worked. Child-safe.
 int EnterOwnSignalAccount(uid_t uid);
 
+// The deadline for waiting on a forked child that itself waits with the
+// default deadline (for a grandchild, a checkpoint, a signal): twice the
+// default, so that the child's own wait ends first and the child reports
+// what it was waiting for.
+Deadline OuterDeadline();
+
 // A relative timespec for the time left before `d`.
 struct timespec Left(const Deadline& d);
 

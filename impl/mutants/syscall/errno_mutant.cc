@@ -60,7 +60,8 @@ const Named kSyscalls[] = {
     SYS(rt_sigaction), SYS(rt_sigprocmask), SYS(rt_sigtimedwait), SYS(mount), SYS(umount2),
     SYS(setrlimit), SYS(prlimit64), SYS(setresuid), SYS(setresgid), SYS(wait4), SYS(waitid),
     SYS(pidfd_open), SYS(getdents64), SYS(mkdir), SYS(mkdirat), SYS(chmod), SYS(fchmodat),
-    SYS(set_robust_list), SYS(get_robust_list), SYS(rt_tgsigqueueinfo),
+    SYS(set_robust_list), SYS(get_robust_list), SYS(rt_tgsigqueueinfo), SYS(setitimer),
+    SYS(nanosleep),
 };
 #undef SYS
 
