@@ -320,7 +320,7 @@ struct TgkillLimitReport {
 };
 
 // LTP's tgkill02: with RLIMIT_SIGPENDING at 4 (in a child with a signal
-// account of its own: EnterOwnSignalAccount), tgkill of a blocked real-time
+// account of its own: LimitOwnSigpending), tgkill of a blocked real-time
 // signal to the calling thread queues 4 instances and the fifth fails EAGAIN.
 TEST_F(Signal, TgkillOfARealTimeSignalAtRlimitSigpendingIsEagain) {
   IPCSPEC_NEEDS(Need::AnyOf({Need::SecondUid(), Need::UserNamespace()}));
@@ -331,16 +331,8 @@ TEST_F(Signal, TgkillOfARealTimeSignalAtRlimitSigpendingIsEagain) {
   const uid_t uid = UnusedUid();
   const int rt = SIGRTMIN + 1;
   ASSERT_OK_AND_ASSIGN(WaitStatus st, ForkAndWait([r, uid, rt]() -> int {
-    r->how = EnterOwnSignalAccount(uid);
-    if (r->how < 0) {
-      r->setup_err = -r->how;
-      return 3;
-    }
-    struct rlimit rl = {kLimit, kLimit};
-    if (setrlimit(RLIMIT_SIGPENDING, &rl) != 0) {
-      r->setup_err = errno;
-      return 2;
-    }
+    r->how = LimitOwnSigpending(uid, kLimit, &r->setup_err);
+    if (r->how < 0) return -r->how;
     sigset_t s = MakeSigset({rt});
     sigprocmask(SIG_BLOCK, &s, nullptr);
     const pid_t tid = Tid();

@@ -55,16 +55,8 @@ TEST_F(Signal, RlimitSigpendingLimitsSigqueue) {
   constexpr rlim_t kLimit = 8;
   const uid_t uid = UnusedUid();
   ASSERT_OK_AND_ASSIGN(WaitStatus st, ForkAndWait([r, uid]() -> int {
-    r->how = EnterOwnSignalAccount(uid);
-    if (r->how < 0) {
-      r->setup_err = -r->how;
-      return 3;
-    }
-    struct rlimit rl = {kLimit, kLimit};
-    if (setrlimit(RLIMIT_SIGPENDING, &rl) != 0) {
-      r->setup_err = errno;
-      return 2;
-    }
+    r->how = LimitOwnSigpending(uid, kLimit, &r->setup_err);
+    if (r->how < 0) return -r->how;
     sigset_t s = MakeSigset({SIGUSR1, SIGUSR2, SIGRTMIN});
     sigprocmask(SIG_BLOCK, &s, nullptr);
     r->standard_ok = Queue(getpid(), SIGUSR2, 1) == 0;  // a standard signal counts too

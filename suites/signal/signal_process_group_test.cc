@@ -165,48 +165,41 @@ void KillAGroup(int sig, bool resist, GroupKillReport* r, WaitStatus* caller) {
   }, OuterDeadline()));
 }
 
-// kill06: kill(-pgid, sig) with a signal whose default action is to
-// terminate: both members end, killed by it; the caller's other child, in
-// another group, runs on.
-TEST_F(Signal, KillOfMinusPgidKillsEveryProcessOfThatGroupAndNoOther) {
+// Runs KillAGroup and checks that both members were killed by `sig` and
+// the outsider was not; `why` says why `sig` kills the members.
+void KillAGroupAndCheck(int sig, bool resist, const std::string& why) {
   ASSERT_OK_AND_ASSIGN(SharedObject<GroupKillReport> rep,
                        SharedObject<GroupKillReport>::Create());
   WaitStatus st;
-  KillAGroup(SIGTERM, false, rep.get(), &st);
-  if (HasFatalFailure()) return;
+  KillAGroup(sig, resist, rep.get(), &st);
+  if (::testing::Test::HasFatalFailure()) return;
   const GroupKillReport& r = *rep;
-  ASSERT_TRUE(st.ExitedWith(0)) << st << " (2: fork, 3: setpgid, 4: kill(-pgid, SIGTERM) failed "
-                                << ErrnoName(r.kill_errno) << ": " << kPidMinus
+  ASSERT_TRUE(st.ExitedWith(0)) << st << " (2: fork, 3: setpgid, 4: kill(-pgid, "
+                                << SignalName(sig) << ") failed " << ErrnoName(r.kill_errno)
+                                << ": " << kPidMinus
                                 << "; 5: a member was not killed before the deadline)";
   for (int i = 0; i < 2; ++i) {
     WaitStatus m{r.status[i]};
-    EXPECT_TRUE(m.KilledBy(SIGTERM)) << "group member " << i << ": " << m << ". " << kPidMinus
-                                     << " man 7 signal: SIGTERM's default action is Term.";
+    EXPECT_TRUE(m.KilledBy(sig)) << "group member " << i
+                                 << (resist ? " (blocking and ignoring all it can)" : "") << ": "
+                                 << m << ". " << kPidMinus << " " << why;
   }
   EXPECT_EQ(r.outsider_alive, 1) << "a process outside the group did not survive. " << kPidMinus;
 }
 
+// kill06: kill(-pgid, sig) with a signal whose default action is to
+// terminate: both members end, killed by it; the caller's other child, in
+// another group, runs on.
+TEST_F(Signal, KillOfMinusPgidKillsEveryProcessOfThatGroupAndNoOther) {
+  KillAGroupAndCheck(SIGTERM, false, "man 7 signal: SIGTERM's default action is Term.");
+}
+
 // kill08: SIGKILL to a process group kills each member, although every
-// member blocks and ignores all the signals it can. man 7 signal: "The
-// signals SIGKILL and SIGSTOP cannot be caught, blocked, or ignored."
+// member blocks and ignores all the signals it can.
 TEST_F(Signal, SigkillToAProcessGroupKillsEachMember) {
-  ASSERT_OK_AND_ASSIGN(SharedObject<GroupKillReport> rep,
-                       SharedObject<GroupKillReport>::Create());
-  WaitStatus st;
-  KillAGroup(SIGKILL, true, rep.get(), &st);
-  if (HasFatalFailure()) return;
-  const GroupKillReport& r = *rep;
-  ASSERT_TRUE(st.ExitedWith(0)) << st << " (2: fork, 3: setpgid, 4: kill(-pgid, SIGKILL) failed "
-                                << ErrnoName(r.kill_errno) << ": " << kPidMinus
-                                << "; 5: a member was not killed before the deadline)";
-  for (int i = 0; i < 2; ++i) {
-    WaitStatus m{r.status[i]};
-    EXPECT_TRUE(m.KilledBy(SIGKILL))
-        << "group member " << i << " (blocking and ignoring all it can): " << m << ". "
-        << kPidMinus << " man 7 signal: \"The signals SIGKILL and SIGSTOP cannot be caught, "
-        << "blocked, or ignored.\"";
-  }
-  EXPECT_EQ(r.outsider_alive, 1) << "a process outside the group did not survive. " << kPidMinus;
+  KillAGroupAndCheck(SIGKILL, true,
+                     "man 7 signal: \"The signals SIGKILL and SIGSTOP cannot be caught, "
+                     "blocked, or ignored.\"");
 }
 
 constexpr int kPerDirection = 40;

@@ -26,10 +26,21 @@ int Queue(pid_t pid, int sig, int value) {
   return sigqueue(pid, sig, v);
 }
 
-int EnterOwnSignalAccount(uid_t uid) {
-  if (setresuid(uid, uid, uid) == 0) return 1;
-  if (unshare(CLONE_NEWUSER) == 0) return 2;
-  return -errno;
+int LimitOwnSigpending(uid_t uid, rlim_t limit, int* err) {
+  int how = 1;
+  if (setresuid(uid, uid, uid) != 0) {
+    how = 2;
+    if (unshare(CLONE_NEWUSER) != 0) {
+      *err = errno;
+      return -3;
+    }
+  }
+  struct rlimit rl = {limit, limit};
+  if (setrlimit(RLIMIT_SIGPENDING, &rl) != 0) {
+    *err = errno;
+    return -2;
+  }
+  return how;
 }
 
 Deadline OuterDeadline() { return Deadline::In(std::chrono::seconds(20)); }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -47,13 +48,14 @@ bool IsPending(int sig);
 // sigqueue(pid, sig) with the integer `value`.
 int Queue(pid_t pid, int sig, int value);
 
-// In a forked child, before it lowers RLIMIT_SIGPENDING: makes sure only
-// its own signals count against the limit (Linux counts queued signals per
-// user namespace and user ID; user_namespaces(7)). Takes `uid` (a user ID no
-// other process has) or, where that fails (Bazel's sandbox maps only user
-// ID 0), enters a user namespace of its own. Returns 1 or 2 for the way
-// taken, or -errno when neither worked. Child-safe.
-int EnterOwnSignalAccount(uid_t uid);
+// In a forked child: sets RLIMIT_SIGPENDING to `limit`, having first made
+// sure only the child's own signals count against it (Linux counts queued
+// signals per user namespace and user ID; user_namespaces(7)): takes `uid`
+// (a user ID no other process has) or, where that fails (Bazel's sandbox
+// maps only user ID 0), enters a user namespace of its own. Returns 1 or 2
+// for the way taken; or -3 (neither way worked) or -2 (setrlimit failed)
+// with the errno in *err. Child-safe.
+int LimitOwnSigpending(uid_t uid, rlim_t limit, int* err);
 
 // The deadline for waiting on a forked child that itself waits with the
 // default deadline (for a grandchild, a checkpoint, a signal): twice the
