@@ -202,7 +202,7 @@ TEST_F(Signal, SigkillToAProcessGroupKillsEachMember) {
                      "blocked, or ignored.\"");
 }
 
-constexpr int kPerDirection = 40;
+constexpr int kPerDirection = 16;
 
 struct BetweenGroupsReport {
   std::atomic<int> senders_done{0};
@@ -216,7 +216,8 @@ struct BetweenGroupsReport {
 
 // kill10, kept small: two groups of two processes; the leader of each sends
 // kPerDirection instances of a real-time signal and of SIGUSR2 to the other
-// group (kill(-pgid)), both at once. Every member of each group then holds
+// group (kill(-pgid)), both at once. kPerDirection stays under the queue
+// POSIX promises (_POSIX_SIGQUEUE_MAX, 32; gVisor queues no more). Every member of each group then holds
 // kPerDirection instances of the real-time signal and one of SIGUSR2 (both
 // blocked, inherited at fork).
 TEST_F(Signal, SignalsSentBetweenProcessGroupsAllArrive) {
@@ -372,23 +373,27 @@ TEST_F(Signal, AChildKilledByASignalReportsItAndTheCoreDumpBitToWait) {
   const std::string pattern = CorePattern();
   struct rlimit rl = {};
   ASSERT_THAT(getrlimit(RLIMIT_CORE, &rl), SyscallSucceeds());
-  const bool cores = !pattern.empty() && pattern.find('/') == std::string::npos &&
-                     pattern.find('|') == std::string::npos &&
-                     (rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= (1 << 20));
+  bool cores = !pattern.empty() && pattern.find('/') == std::string::npos &&
+               pattern.find('|') == std::string::npos &&
+               (rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= (1 << 20));
   std::string dir;
   if (cores) {
     const char* tmp = getenv("TEST_TMPDIR");
     std::string templ = std::string(tmp && *tmp ? tmp : "/tmp") + "/ipcspec-core.XXXXXX";
     std::vector<char> buf(templ.begin(), templ.end());
     buf.push_back('\0');
-    ASSERT_NE(mkdtemp(buf.data()), nullptr) << "mkdtemp(" << templ << ")";
-    dir = buf.data();
-  } else {
+    if (mkdtemp(buf.data()) != nullptr) {
+      dir = buf.data();
+    } else {
+      cores = false;
+    }
+  }
+  if (!cores) {
     RecordProperty("core_dumps",
                    "not written: core_pattern \"" + pattern +
-                       "\" is not a plain file name in the working directory, or RLIMIT_CORE's "
-                       "hard limit is under 1 MiB; only the no-core half (RLIMIT_CORE 0) is "
-                       "checked");
+                       "\" is not a plain file name in the working directory, RLIMIT_CORE's "
+                       "hard limit is under 1 MiB, or no directory could be made for them; "
+                       "only the no-core half (RLIMIT_CORE 0) is checked");
   }
   // Removes the cores and the directories, whatever happens.
   struct RemoveDir {

@@ -215,15 +215,17 @@ int64_t Ns(const struct timespec& t) { return t.tv_sec * 1000000000LL + t.tv_nse
 // rem of the whole request fails.
 TEST_F(Signal, AnInterruptedNanosleepWritesBackTheRequestLessTheTimeSlept) {
   constexpr int64_t kRequest = 5 * 1000000000LL;
-  constexpr int64_t kAlarm = 80 * 1000000LL;
-  constexpr int64_t kSlack = 60 * 1000000LL;
+  // Both scaled for slow environments (IPCSPEC_TIMEOUT_SCALE: qemu under TCG).
+  const int64_t kAlarm = static_cast<int64_t>(80e6 * TimeoutScale());
+  const int64_t kSlack = static_cast<int64_t>(60e6 * TimeoutScale());
   ASSERT_OK_AND_ASSIGN(SharedObject<Slept> rep, SharedObject<Slept>::Create());
   Slept* r = rep.get();
-  ASSERT_OK_AND_ASSIGN(WaitStatus st, ForkAndWait([r]() -> int {
+  ASSERT_OK_AND_ASSIGN(WaitStatus st, ForkAndWait([r, kAlarm]() -> int {
     struct sigaction sa = {};
     sa.sa_handler = Nothing;
     if (sigaction(SIGALRM, &sa, nullptr) != 0) return 2;
-    struct itimerval once = {{0, 0}, {0, static_cast<suseconds_t>(kAlarm / 1000)}};
+    struct itimerval once = {{0, 0}, {static_cast<time_t>(kAlarm / 1000000000LL),
+                                      static_cast<suseconds_t>(kAlarm % 1000000000LL / 1000)}};
     if (setitimer(ITIMER_REAL, &once, nullptr) != 0) return 3;
     struct timespec req = {kRequest / 1000000000LL, 0};
     struct timespec rem = {0, 0};
@@ -241,8 +243,8 @@ TEST_F(Signal, AnInterruptedNanosleepWritesBackTheRequestLessTheTimeSlept) {
       "man 2 nanosleep: \"If the call is interrupted by a signal handler, nanosleep() returns "
       "-1, sets errno to EINTR, and writes the remaining time into the structure pointed to by "
       "rem unless rem is NULL.\"";
-  ASSERT_EQ(r->ret, -1) << "nanosleep(5 s) with a SIGALRM handler and a timer due in 80 ms. "
-                        << kRem;
+  ASSERT_EQ(r->ret, -1) << "nanosleep(5 s) with a SIGALRM handler and a timer due in "
+                        << kAlarm / 1000000 << " ms. " << kRem;
   EXPECT_EQ(r->err, EINTR) << ErrnoName(r->err) << ". " << kRem;
   const int64_t expected = kRequest - r->elapsed_ns;
   EXPECT_GE(r->rem_ns, expected - 1000000)
