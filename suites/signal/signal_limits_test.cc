@@ -55,19 +55,8 @@ TEST_F(Signal, RlimitSigpendingLimitsSigqueue) {
   constexpr rlim_t kLimit = 8;
   const uid_t uid = UnusedUid();
   ASSERT_OK_AND_ASSIGN(WaitStatus st, ForkAndWait([r, uid]() -> int {
-    if (setresuid(uid, uid, uid) == 0) {
-      r->how = 1;
-    } else if (unshare(CLONE_NEWUSER) == 0) {
-      r->how = 2;
-    } else {
-      r->setup_err = errno;
-      return 3;
-    }
-    struct rlimit rl = {kLimit, kLimit};
-    if (setrlimit(RLIMIT_SIGPENDING, &rl) != 0) {
-      r->setup_err = errno;
-      return 2;
-    }
+    r->how = LimitOwnSigpending(uid, kLimit, &r->setup_err);
+    if (r->how < 0) return -r->how;
     sigset_t s = MakeSigset({SIGUSR1, SIGUSR2, SIGRTMIN});
     sigprocmask(SIG_BLOCK, &s, nullptr);
     r->standard_ok = Queue(getpid(), SIGUSR2, 1) == 0;  // a standard signal counts too

@@ -1,5 +1,8 @@
 #include "suites/signal/signal_test_util.h"
 
+#include <sched.h>
+#include <unistd.h>
+
 #include <cerrno>
 
 namespace ipcspec {
@@ -22,6 +25,25 @@ int Queue(pid_t pid, int sig, int value) {
   v.sival_int = value;
   return sigqueue(pid, sig, v);
 }
+
+int LimitOwnSigpending(uid_t uid, rlim_t limit, int* err) {
+  int how = 1;
+  if (setresuid(uid, uid, uid) != 0) {
+    how = 2;
+    if (unshare(CLONE_NEWUSER) != 0) {
+      *err = errno;
+      return -3;
+    }
+  }
+  struct rlimit rl = {limit, limit};
+  if (setrlimit(RLIMIT_SIGPENDING, &rl) != 0) {
+    *err = errno;
+    return -2;
+  }
+  return how;
+}
+
+Deadline OuterDeadline() { return Deadline::In(std::chrono::seconds(20)); }
 
 struct timespec Left(const Deadline& d) { return d.RemainingTimespec(); }
 

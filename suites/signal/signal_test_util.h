@@ -5,6 +5,7 @@
 #pragma once
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -46,6 +47,21 @@ bool IsPending(int sig);
 
 // sigqueue(pid, sig) with the integer `value`.
 int Queue(pid_t pid, int sig, int value);
+
+// In a forked child: sets RLIMIT_SIGPENDING to `limit`, having first made
+// sure only the child's own signals count against it (Linux counts queued
+// signals per user namespace and user ID; user_namespaces(7)): takes `uid`
+// (a user ID no other process has) or, where that fails (Bazel's sandbox
+// maps only user ID 0), enters a user namespace of its own. Returns 1 or 2
+// for the way taken; or -3 (neither way worked) or -2 (setrlimit failed)
+// with the errno in *err. Child-safe.
+int LimitOwnSigpending(uid_t uid, rlim_t limit, int* err);
+
+// The deadline for waiting on a forked child that itself waits with the
+// default deadline (for a grandchild, a checkpoint, a signal): twice the
+// default, so that the child's own wait ends first and the child reports
+// what it was waiting for.
+Deadline OuterDeadline();
 
 // A relative timespec for the time left before `d`.
 struct timespec Left(const Deadline& d);

@@ -62,6 +62,8 @@ const Named kSyscalls[] = {
     SYS(pidfd_open), SYS(getdents64), SYS(mkdir), SYS(mkdirat), SYS(chmod), SYS(fchmodat),
     SYS(set_robust_list), SYS(get_robust_list), SYS(rt_tgsigqueueinfo),
     SYS(rt_sigpending), SYS(rt_sigsuspend),
+    SYS(set_robust_list), SYS(get_robust_list), SYS(rt_tgsigqueueinfo), SYS(setitimer),
+    SYS(nanosleep),
 };
 #undef SYS
 
