@@ -205,7 +205,7 @@ def run_env(env, o, bindir, cache, out):
         with open(os.path.join(d, "noboot"), "w") as fh:
             fh.write(oc.noboot + "\n")
     elif oc.figures.get("console_problem"):
-        status = "%s (console log: %s/console.log)" % (oc.figures["console_problem"], env)
+        status = oc.figures["console_problem"]
     elif deadline.expired or oc.rc is None:
         status = "killed at deadline (%ss)" % o["deadline"]
     elif oc.rc != 0 and custom_kernel.is_vm(env):
@@ -234,8 +234,11 @@ def run_env(env, o, bindir, cache, out):
         ("seed", "" if o["tier"] != "quick" else o["seed"]),
         ("shard", o["shard"]), ("filter", o["filter"]),
         ("kernel_config", oc.figures.get("kernel_config", "")),
+        ("console_log", env + "/console.log" if status != "finished"
+         and os.path.exists(os.path.join(d, "console.log")) else ""),
     ])
-    say("%s: %s in %.1fs" % (env, status, wall))
+    say("%s: %s in %.1fs%s" % (env, status, wall, "" if status == "finished" or not os.path.exists(
+        os.path.join(d, "console.log")) else " (console log: %s/console.log)" % d))
     return status
 
 

@@ -467,7 +467,7 @@ def read_console(text):
             if m:
                 if what == "kernel BUG" and "soft lockup" in c:
                     what = "hang"
-                if (what, m.group(0)) not in found:
+                if not any(f[0] == what for f in found):  # the first of each kind
                     found.append((what, m.group(0).strip()))
                 break
     return found

@@ -244,7 +244,9 @@ def run_qemu(run, d):
                 if why:
                     run.deadline.kill(p, at_deadline=False)
                     seen = custom_kernel.console_problem(console)
-                    o.rc, o.noboot = 1, ("%s (%s)" % (seen, why) if seen else why)
+                    if seen:
+                        why = seen + ", before userspace"
+                    o.rc, o.noboot = 1, why
                     return o
                 time.sleep(0.2)  # polling the console file for the boot marker; not test synchronisation
             o.figures["boot_wall_seconds"] = "%.2f" % (time.monotonic() - t0)
@@ -258,6 +260,11 @@ def run_qemu(run, d):
         if os.path.exists(img):
             os.remove(img)
         o.cut_short = split_markers(console, d)
+    if o.cut_short is None and b"@@IPCSPEC-DONE" not in _bytes(console):
+        # The loop prints a binary's markers when it ends: the one running
+        # when the kernel stopped is the first with no exit status.
+        o.cut_short = next((b for b in sorted(os.listdir(bindir))
+                            if not os.path.exists(os.path.join(d, b + ".rc"))), None)
     booted = read(os.path.join(d, "booted")).split()
     if booted:
         o.figures["boot_seconds"] = booted[0]
