@@ -101,6 +101,12 @@ def parse_config(text):
     return opts
 
 
+def shown(value):
+    """What a config says of an option, in words."""
+    return {"n": "not set", "absent": "absent", "m": "=m (a module: the initramfs loads none)"}.get(
+        value, "=" + value)
+
+
 def check_config(opts):
     """(essential missing, needs missing): [(option, value, why)], value
     being what the config says ('m', 'n' or 'absent')."""
@@ -359,11 +365,12 @@ def prepare(k, cache, kernel_config=""):
            len(ESSENTIAL) + len(NEEDS)))
     for opt, v, why in needs:
         say("%s: %s is %s, not built in (=y): %s; the binaries that need it are skipped"
-            % (k.name, opt, "=m (a module: the initramfs loads none)" if v == "m" else v, why))
+            % (k.name, opt, shown(v), why))
     if essential:
         raise Usage("%s: refused before boot: the kernel's configuration (%s) lacks %s"
                     % (k.name, k.config_from, "; ".join(
-                        "%s (%s; needed built in: %s)" % (o, v, why) for o, v, why in essential)))
+                        "%s (%s; needed built in: %s)" % (o, shown(v), why)
+                        for o, v, why in essential)))
     k.missing = needs
 
 
