@@ -149,11 +149,16 @@ def _decompressors():
     out = [(b"\x1f\x8b\x08", gz), (b"\xfd7zXZ\x00", xz), (b"\x5d\x00\x00", lzma_alone),
            (b"BZh", bzip)]
     try:
-        import zstandard  # python3-zstandard, if installed
+        import zstandard  # the zstandard module, where this Python has it
         out.append((b"\x28\xb5\x2f\xfd",
                     lambda b: zstandard.ZstdDecompressor().decompressobj().decompress(b)))
     except ImportError:
-        pass
+        if shutil.which("zstd"):
+            # Debian's zstd: it writes the first frame out, then stops at
+            # what follows it (the kernel's appended size).
+            out.append((b"\x28\xb5\x2f\xfd",
+                        lambda b: subprocess.run(["zstd", "-dcq"], input=b, capture_output=True,
+                                                 timeout=60).stdout))
     return out
 
 
@@ -185,7 +190,8 @@ def embedded_config(data):
             while i >= 0 and tries < 4:
                 try:
                     found = _ikconfig_in(fn(blob[i:]))
-                except (OSError, EOFError, lzma.LZMAError, ValueError, zlib.error):
+                except (OSError, EOFError, lzma.LZMAError, ValueError, zlib.error,
+                        subprocess.TimeoutExpired):
                     found = None
                 except Exception:  # noqa: BLE001 - zstandard's errors
                     found = None
@@ -410,8 +416,9 @@ def select(k, bindir, d):
         for t in tests:
             recs.append({"record": "test", "test": t, "property": "", "kind": "-",
                          "outcome": "skip", "need": opt, "signature_seen": [],
-                         "message": "unmet need: %s: the kernel's configuration lacks it (=y; "
-                                    "checked before boot, the binary was not run)" % opt,
+                         "message": "unmet need: %s: %s in the kernel's configuration, not built "
+                                    "in (checked before boot; the binary was not run)"
+                                    % (opt, shown(dict((o, v) for o, v, _w in k.missing)[opt])),
                          "entry": None, "unmatched_entries": [], "duration_ms": 0})
         recs.append({"record": "end", "tests": len(tests), "exit": 0})
         write(os.path.join(d, b + ".1.jsonl"), "".join(json.dumps(r) + "\n" for r in recs))

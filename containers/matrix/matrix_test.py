@@ -262,7 +262,11 @@ class CustomKernel(unittest.TestCase):
         import lzma
         cfg = "# comment\nCONFIG_SYSVIPC=y\n# CONFIG_AIO is not set\n"
         blob = b"code" + b"IKCFG_ST" + gzip.compress(cfg.encode()) + b"IKCFG_ED" + b"more"
-        for comp in (lzma.compress, gzip.compress, lambda b: b):
+        comps = [lzma.compress, gzip.compress, lambda b: b]
+        if shutil.which("zstd"):
+            comps.append(lambda b: subprocess.run(["zstd", "-q", "-c"], input=b, capture_output=True,
+                                                  check=True).stdout + b"\x10\x20\x30\x40")
+        for comp in comps:
             img = fake_bzimage(os.path.join(self.tmp, "bzImage"), comp(blob))
             with open(img, "rb") as fh:
                 data = fh.read()
