@@ -5,6 +5,7 @@
 #
 #   ci/matrix.sh --env ENV[,ENV...]|all [--tier quick|thorough] [--out DIR]
 #                [--deadline SECONDS] [--binary-timeout SECONDS] [--bin DIR] [--shard I/N]
+#                [--filter GTEST_FILTER] [--kernel-config FILE]   # ENV may be kernel:PATH
 #   ci/matrix.sh --list
 #   ci/matrix.sh compare OLD NEW   # two runs, behaviour by behaviour (verdict/compare.py)
 #   ci/matrix.sh merge --out DIR CELL...   # cells (--shard) into one report

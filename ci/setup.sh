@@ -35,6 +35,7 @@ packages=(
 matrix_packages=(
   podman runc
   qemu-system-x86 busybox-static cpio
+  zstd                 # --env kernel:PATH: a zstd-compressed image's embedded config
   chromium
 )
 backports_packages=(runsc)

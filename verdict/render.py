@@ -213,6 +213,8 @@ def write_md(v, path):
         vals = []
         for k, _t in META_COLS:
             vals.append(md_escape(e.get(k) or e.get("meta", {}).get(k, "")))
+            if k == "status" and e.get("meta", {}).get("console_log"):
+                vals[-1] += " ([console log](%s))" % e["meta"]["console_log"]
         L.append("| **%s** | %s | %d (%d with records) |" % (
             n, " | ".join(vals), e["binaries"], e["binaries_with_records"]))
     L += ["", "| outcome | " + " | ".join(v.envs) + " |", "|---|" + "---|" * len(v.envs)]
@@ -371,7 +373,10 @@ def write_html(v, path):
         for k, _t in META_COLS:
             val = e.get(k) or e.get("meta", {}).get(k, "")
             bad = k == "status" and val not in ("", "finished")
-            cells.append('<td%s>%s</td>' % (' class="fail"' if bad else "", esc(str(val))))
+            link = e.get("meta", {}).get("console_log") if k == "status" else ""
+            cells.append('<td%s>%s%s</td>' % (' class="fail"' if bad else "", esc(str(val)),
+                                              ' (<a href="%s">console log</a>)' % esc(link)
+                                              if link else ""))
         p.append("<tr><td><b>%s</b></td>%s<td>%d (%d with records)</td></tr>"
                  % (esc(n), "".join(cells), e["binaries"], e["binaries_with_records"]))
     p.append("</table><table><tr><th>outcome</th>%s</tr>"

@@ -3,7 +3,7 @@ several kernels and sandboxes, then one side-by-side report.
 
     ci/matrix.sh --env ENV[,ENV...]|all [--tier quick|thorough] [--out DIR]
                  [--deadline SECONDS] [--binary-timeout SECONDS] [--bin DIR]
-                 [--shard I/N]
+                 [--shard I/N] [--filter GTEST_FILTER] [--kernel-config FILE]
     ci/matrix.sh --list
     ci/matrix.sh compare [--env OLD=NEW] [--md F] [--html F] [--json F] OLD NEW
     ci/matrix.sh merge [--out DIR] CELL...
@@ -35,6 +35,15 @@ several kernels and sandboxes, then one side-by-side report.
                   linux-6.12     Debian bookworm-backports' kernel| else TCG) from an
                   linux-sid      the newest kernel in Debian sid /  initramfs of
                                  busybox-static + the binaries
+                  kernel:PATH    your kernel, booted the same way: a bzImage/
+                                 vmlinuz, a kernel .deb, or a version under
+                                 /boot (kernel:6.1.0-28-amd64); the environment
+                                 is kernel-<basename of PATH>. Its configuration
+                                 is checked before boot (custom_kernel.py): a
+                                 missing essential option (serial console,
+                                 initrd, ...) refuses it (exit 2), another
+                                 (CONFIG_SYSVIPC, ...) leaves out the binaries
+                                 that need it, reported as skips of that need
     --tier      quick (the default): RC_PARAMS="max_success=25 seed=S", and
                 the selftest binaries (suites_selftest_*: they judge the suite
                 against mutants, which does not depend on the environment, and
@@ -63,6 +72,12 @@ several kernels and sandboxes, then one side-by-side report.
                 every machine); the tests of the other shards are listed in
                 ENV/not_run.txt, so no table entry is judged stale for them;
                 `merge` puts the N cells back together
+    --filter    a gtest filter (POS[:POS...][-NEG[:NEG...]]) for every binary
+                in every environment (GTEST_FILTER); a binary with no selected
+                test is not run, its tests are listed in ENV/not_run.txt
+    --kernel-config  the configuration to check the kernel: environments
+                against (default: the .deb's or /boot's config file, else the
+                one embedded in the image, CONFIG_IKCONFIG)
 
 Every binary gets IPCSPEC_ENV (the environment's name: the divergence table
 it applies; an environment BASE-HOW with no table of its own, gvisor-podman,
@@ -78,6 +93,10 @@ Environments run in parallel, as many at once as there are cores (at least
 IPCSPEC_QEMU_ACCEL=tcg|kvm|auto (default auto: KVM if a probe boot reaches
 userspace within 20 s, else TCG; nested KVM hangs on some machines).
 IPCSPEC_BOOT_TIMEOUT (default 180) seconds for a kernel to reach userspace.
+IPCSPEC_KERNEL_APPEND: more kernel command line for every qemu environment
+(e.g. rdinit=/nonexistent, to see a panic reported). A panic, an oops, a
+BUG, a tainting warning or a hang read off a kernel's console is the
+environment's status (the console log is ENV/console.log).
 IPCSPEC_CACHE (default ~/.cache/ipcspec-matrix) keeps the downloaded kernels,
 their apt lists and podman's image store.
 Kernels come from the Debian mirror the host's apt already uses (read from
@@ -94,6 +113,8 @@ did not boot, or when the results cannot be read.
 
 Parts: kernels.py fetches kernels, initramfs.py builds the qemu image,
 loop.py is the loop every environment runs and reads its output back,
+custom_kernel.py the kernel:PATH environments and the console reader,
+gtest_filter.py --filter,
 environments.py runs one environment, results.py collects its results for
 the reader, cli.py drives them, merge.py merges cells.
 """

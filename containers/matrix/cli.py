@@ -10,15 +10,16 @@ import time
 
 from . import __doc__ as USAGE
 from . import environments as envs_mod
-from . import kernels, results
+from . import custom_kernel, gtest_filter, kernels, results
 from .common import ROOT, Deadline, Usage, read, say
 
-OPTS = ("--env", "--tier", "--out", "--deadline", "--binary-timeout", "--bin", "--shard")
+OPTS = ("--env", "--tier", "--out", "--deadline", "--binary-timeout", "--bin", "--shard",
+        "--filter", "--kernel-config")
 
 
 def parse(argv):
     o = {"env": "", "tier": "quick", "out": "matrix-out", "deadline": "900",
-         "binary-timeout": "300", "bin": "", "shard": ""}
+         "binary-timeout": "300", "bin": "", "shard": "", "filter": "", "kernel-config": ""}
     i = 0
     while i < len(argv):
         a = argv[i]
@@ -53,6 +54,12 @@ def parse(argv):
             raise Usage("--shard wants I/N with 1 <= I <= N (e.g. 2/4), got '%s'" % o["shard"])
         o["shard_of"] = (int(i), int(n))
     o["envs"] = list(envs_mod.ALL_ENVS) if o["env"] == "all" else o["env"].split(",")
+    o["envs"] = custom_kernel.expand(o["envs"])
+    if o["filter"] or any(a == "--filter" or a.startswith("--filter=") for a in argv):
+        gtest_filter.check(o["filter"])
+    if o["kernel-config"] and not (os.path.isfile(o["kernel-config"]) and custom_kernel.KERNELS):
+        raise Usage("--kernel-config wants an existing file and a --env kernel:PATH to check, got '%s'"
+                    % o["kernel-config"])
     for e in o["envs"]:
         if not envs_mod.known(e):
             raise Usage("unknown environment '%s' (known: %s, or all)" % (e, " ".join(envs_mod.ALL_ENVS)))
@@ -63,7 +70,7 @@ def parse(argv):
     return o
 
 
-def check_prereqs(env, cache):
+def check_prereqs(env, cache, o_kernel_config=""):
     def need(cmd, how):
         if not shutil.which(cmd):
             raise Usage("environment %s needs %s: %s" % (env, cmd, how))
@@ -72,14 +79,16 @@ def check_prereqs(env, cache):
         need("runc", "apt-get install runc (ci/setup.sh --matrix)")
     if env.startswith("gvisor"):
         need("runsc", "apt-get install -t bookworm-backports runsc (ci/setup.sh --matrix)")
-    if env.startswith("linux-"):
+    if custom_kernel.is_vm(env):
         need("qemu-system-x86_64", "apt-get install qemu-system-x86")
         static = os.access("/bin/busybox", os.X_OK) and b"program interpreter" not in \
             subprocess.run(["readelf", "-l", "/bin/busybox"], capture_output=True).stdout
         if not static:
             raise Usage("environment %s needs a static /bin/busybox: apt-get install busybox-static" % env)
         need("cpio", "apt-get install cpio")
-        if not kernels.fetch_kernel(cache, env):
+        if custom_kernel.get(env):
+            custom_kernel.prepare(custom_kernel.get(env), cache, o_kernel_config)
+        elif not kernels.fetch_kernel(cache, env):
             raise Usage("environment %s: kernel package not found (linux-image-amd64 of Debian %s)"
                         % (env, kernels.SUITES[env]))
 
@@ -91,10 +100,11 @@ def shard_of(names, shard):
     return [b for k, b in enumerate(sorted(names)) if k % n == i - 1]
 
 
-def select_binaries(bindir, out, tier, shard=None):
-    """The binaries this tier (and shard) runs, as links into the built set."""
+def select_binaries(bindir, out, tier, shard=None, filt=""):
+    """The binaries this tier (and shard, and filter) runs, as links into
+    the built set."""
     not_run = os.path.join(out, ".not_run-" + tier + ".txt")
-    if tier != "quick" and not shard:
+    if tier != "quick" and not shard and not filt:
         if os.path.exists(not_run):
             os.remove(not_run)
         return bindir
@@ -107,6 +117,12 @@ def select_binaries(bindir, out, tier, shard=None):
             left_out += list_tests(os.path.join(bindir, b))
         else:
             kept.append(b)
+    if filt:
+        kept, unselected = gtest_filter.split(
+            filt, {b: list_tests(os.path.join(bindir, b)) for b in kept})
+        left_out += unselected
+        if not kept:
+            raise Usage("--filter '%s' selects no test of the binaries in %s" % (filt, bindir))
     if shard:
         mine = shard_of(kept, shard)
         if not mine:
@@ -164,14 +180,15 @@ def run_env(env, o, bindir, cache, out):
     d = os.path.join(out, env)
     shutil.rmtree(d, ignore_errors=True)
     os.makedirs(d)
-    scale = os.environ.get("IPCSPEC_TIMEOUT_SCALE") or ("10" if env.startswith("linux-") else "1")
+    scale = os.environ.get("IPCSPEC_TIMEOUT_SCALE") or ("10" if custom_kernel.is_vm(env) else "1")
     btimeout = int(o["binary-timeout"]) * int(float(scale))
     rc_params = ""
     if o["tier"] == "quick":
         rc_params = "max_success=25" + ("" if o["seed"] == "random" else " seed=" + o["seed"])
     version = envs_mod.env_version(env, cache)
     variables = {"IPCSPEC_ENV": table_env(env), "IPCSPEC_ENV_VERSION": version,
-                 "IPCSPEC_TIMEOUT_SCALE": scale, "RC_PARAMS": rc_params}
+                 "IPCSPEC_TIMEOUT_SCALE": scale, "RC_PARAMS": rc_params,
+                 "GTEST_FILTER": o["filter"]}
     deadline = Deadline(int(o["deadline"]))
     run = envs_mod.Run(env, bindir, btimeout, variables, cache, deadline)
     t0 = time.monotonic()
@@ -183,13 +200,15 @@ def run_env(env, o, bindir, cache, out):
         with open(os.path.join(d, "run.log"), "a") as fh:
             fh.write("runner error: %s\n" % e)
     wall = time.monotonic() - t0
-    if deadline.expired or oc.rc is None:
-        status = "killed at deadline (%ss)" % o["deadline"]
-    elif oc.noboot:
+    if oc.noboot:
         status = "kernel did not boot: " + oc.noboot
         with open(os.path.join(d, "noboot"), "w") as fh:
             fh.write(oc.noboot + "\n")
-    elif oc.rc != 0 and env.startswith("linux-"):
+    elif oc.figures.get("console_problem"):
+        status = oc.figures["console_problem"]
+    elif deadline.expired or oc.rc is None:
+        status = "killed at deadline (%ss)" % o["deadline"]
+    elif oc.rc != 0 and custom_kernel.is_vm(env):
         status = "kernel run did not complete (status %s)" % oc.rc
     elif oc.rc != 0:
         status = "runner failed (status %s, see the logs in %s)" % (oc.rc, d)
@@ -213,9 +232,13 @@ def run_env(env, o, bindir, cache, out):
         ("boot_seconds", oc.figures.get("boot_seconds", "")),
         ("boot_wall_seconds", oc.figures.get("boot_wall_seconds", "")),
         ("seed", "" if o["tier"] != "quick" else o["seed"]),
-        ("shard", o["shard"]),
+        ("shard", o["shard"]), ("filter", o["filter"]),
+        ("kernel_config", oc.figures.get("kernel_config", "")),
+        ("console_log", env + "/console.log" if status != "finished"
+         and os.path.exists(os.path.join(d, "console.log")) else ""),
     ])
-    say("%s: %s in %.1fs" % (env, status, wall))
+    say("%s: %s in %.1fs%s" % (env, status, wall, "" if status == "finished" or not os.path.exists(
+        os.path.join(d, "console.log")) else " (console log: %s/console.log)" % d))
     return status
 
 
@@ -252,7 +275,7 @@ def main(argv):
         o = parse(argv)
         cache = os.environ.get("IPCSPEC_CACHE") or os.path.expanduser("~/.cache/ipcspec-matrix")
         for e in o["envs"]:
-            check_prereqs(e, cache)
+            check_prereqs(e, cache, o["kernel-config"])
         t_start = time.monotonic()
         os.makedirs(o["out"], exist_ok=True)
         out = os.path.abspath(o["out"])
@@ -268,7 +291,7 @@ def main(argv):
         bindir = os.path.abspath(bindir)
         if not os.listdir(bindir):
             raise Usage("no binaries in %s" % bindir)
-        bindir = select_binaries(bindir, out, o["tier"], o["shard_of"])
+        bindir = select_binaries(bindir, out, o["tier"], o["shard_of"], o["filter"])
         if any(e in ("runc", "gvisor-podman") for e in o["envs"]):
             say("importing the podman image (store: %s/podman)" % cache)
             if not envs_mod.podman_image(cache, bindir):

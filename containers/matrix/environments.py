@@ -13,7 +13,7 @@ import subprocess
 import tempfile
 import time
 
-from . import initramfs, kernels
+from . import custom_kernel, initramfs, kernels
 from .common import Deadline, nonempty, popen, read, say, write
 from .loop import LOOP, split_markers
 
@@ -23,7 +23,8 @@ IMAGE = "localhost/ipcspec-matrix:latest"
 
 
 def known(env):
-    return env in ("host", "runc", "gvisor", "gvisor-podman") or env in kernels.SUITES
+    return (env in ("host", "runc", "gvisor", "gvisor-podman") or env in kernels.SUITES
+            or custom_kernel.get(env) is not None)
 
 
 class Run:
@@ -74,6 +75,8 @@ def env_version(env, cache):
         # Debian's "0.0~20240729.0": the release date is gVisor's version
         # (tables compare it: version>=20240729).
         return first[2].split("~")[-1] if len(first) > 2 else ""
+    if custom_kernel.get(env):
+        return custom_kernel.get(env).version
     pkg = read(os.path.join(cache, "kernels", env, "package")).split()
     return pkg[1] if len(pkg) > 1 else ""
 
@@ -199,7 +202,8 @@ def qemu_accel(cache, vmlinuz):
 
 def run_qemu(run, d):
     o = Outcome()
-    vm = kernels.fetch_kernel(run.cache, run.env)
+    custom = custom_kernel.get(run.env)
+    vm = custom.vmlinuz if custom else kernels.fetch_kernel(run.cache, run.env)
     if not vm:
         o.rc = 1
         o.noboot = "kernel package not found"
@@ -207,8 +211,13 @@ def run_qemu(run, d):
     accel = qemu_accel(run.cache, vm)
     o.figures["accel"] = accel
     o.figures["kernel"] = read(os.path.join(run.cache, "kernels", run.env, "package")).strip()
+    bindir = run.bindir
+    if custom:
+        o.figures["kernel"] = custom.describe
+        o.figures["kernel_config"] = custom.config_from or "not found: not checked"
+        bindir = custom_kernel.select(custom, run.bindir, d)
     img = tempfile.mktemp(suffix=".img")
-    initramfs.make_initramfs(img, run.bindir, run.variables, run.btimeout)
+    initramfs.make_initramfs(img, bindir, run.variables, run.btimeout)
     console = os.path.join(d, "console.log")
     boot_to = float(os.environ.get("IPCSPEC_BOOT_TIMEOUT", "180"))
     t0 = time.monotonic()
@@ -216,8 +225,8 @@ def run_qemu(run, d):
         with open(console, "wb") as out, open(os.path.join(d, "qemu.stderr"), "wb") as err:
             p = popen(["qemu-system-x86_64", "-accel", accel, "-m", "1024", "-smp", "1",
                        "-nographic", "-no-reboot", "-kernel", vm, "-initrd", img, "-append",
-                       "console=ttyS0 panic=-1 quiet"], run.deadline,
-                      stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+                       "console=ttyS0 panic=-1 quiet " + os.environ.get("IPCSPEC_KERNEL_APPEND", "")],
+                      run.deadline, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
             # Wait for userspace; a kernel that does not get there is killed.
             while b"@@IPCSPEC-BOOTED" not in _bytes(console):
                 why = ""
@@ -234,15 +243,28 @@ def run_qemu(run, d):
                     return o
                 if why:
                     run.deadline.kill(p, at_deadline=False)
+                    seen = custom_kernel.console_problem(console)
+                    if seen:
+                        why = seen + ", before userspace"
                     o.rc, o.noboot = 1, why
                     return o
                 time.sleep(0.2)  # polling the console file for the boot marker; not test synchronisation
             o.figures["boot_wall_seconds"] = "%.2f" % (time.monotonic() - t0)
             o.rc = run.deadline.wait(p)
+            silent = time.time() - os.path.getmtime(console)
+            hang = ("qemu killed at the deadline with the console silent for %ds, longer than "
+                    "a binary may run (%ds)" % (silent, run.btimeout)
+                    if o.rc is None and silent > run.btimeout else "")
+            o.figures["console_problem"] = custom_kernel.console_problem(console, hang)
     finally:
         if os.path.exists(img):
             os.remove(img)
         o.cut_short = split_markers(console, d)
+    if o.cut_short is None and b"@@IPCSPEC-DONE" not in _bytes(console):
+        # The loop prints a binary's markers when it ends: the one running
+        # when the kernel stopped is the first with no exit status.
+        o.cut_short = next((b for b in sorted(os.listdir(bindir))
+                            if not os.path.exists(os.path.join(d, b + ".rc"))), None)
     booted = read(os.path.join(d, "booted")).split()
     if booted:
         o.figures["boot_seconds"] = booted[0]

@@ -62,6 +62,10 @@ ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
 echo "@@IPCSPEC-BOOTED $(cut -d' ' -f1 /proc/uptime) $(uname -r)"
 %s
 sh /loop.sh /tests - %d
+# Warnings the quiet console did not show, and the taint: read by
+# containers/matrix/custom_kernel.py (read_console).
+dmesg | grep -E 'WARNING: CPU:|BUG: |Oops: |INFO: task .* blocked|detected stall' | sed 's/^/@@IPCSPEC-KMSG /'
+echo "@@IPCSPEC-TAINTED $(cat /proc/sys/kernel/tainted)"
 echo "@@IPCSPEC-DONE $(cut -d' ' -f1 /proc/uptime)"
 poweroff -f
 """ % ("\n".join(exports), btimeout)

@@ -14,10 +14,11 @@ import subprocess
 import sys
 import tempfile
 import unittest
+from unittest import mock
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
-from matrix import environments, loop, results  # noqa: E402
+from matrix import custom_kernel, environments, loop, results  # noqa: E402
 from matrix.common import Deadline  # noqa: E402
 
 VERDICT = os.environ.get("VERDICT_PY") or os.path.join(
@@ -315,6 +316,186 @@ class Lava(unittest.TestCase):
         for want in ("export IPCSPEC_ENV=linux-6.1", "export RC_PARAMS='max_success=25 seed=1'",
                      "@@IPCSPEC-BOOTED", "sh /loop.sh /tests - 3000", "@@IPCSPEC-DONE"):
             self.assertIn(want, init)
+
+
+CONFIG_OK = "".join("%s=y\n" % o for o, _w in custom_kernel.ESSENTIAL) + "".join(
+    "%s=y\n" % o for o, _w, _p in custom_kernel.NEEDS)
+
+
+def fake_bzimage(path, payload=b"", version=b"9.9.9-test"):
+    """A file with a bzImage's setup header: HdrS, setup_sects 1, the
+    kernel_version string and PAYLOAD where payload_offset says."""
+    import struct
+    data = bytearray(1024)
+    data[0x1f1] = 1
+    data[0x202:0x206] = b"HdrS"
+    struct.pack_into("<H", data, 0x20e, 0x300 - 0x200)
+    data[0x300:0x300 + len(version)] = version
+    struct.pack_into("<II", data, 0x248, 16, len(payload))
+    data += b"\0" * 16 + payload
+    with open(path, "wb") as fh:
+        fh.write(bytes(data))
+    return path
+
+
+class CustomKernel(unittest.TestCase):
+    """--env kernel:PATH without booting: the image, the package and the
+    configuration; the console reader over canned console logs."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(dir=os.environ.get("TEST_TMPDIR"))
+        self.bin = os.path.join(self.tmp, "bin")
+        make_bin(self.bin)
+        p = mock.patch.dict(os.environ, {"IPCSPEC_CACHE": os.path.join(self.tmp, "cache")})
+        p.start()
+        self.addCleanup(p.stop)
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp)
+
+    def main(self, *argv):
+        from matrix import cli
+        o, e = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(o), contextlib.redirect_stderr(e):
+            rc = cli.main(list(argv))
+        return rc, e.getvalue()
+
+    def config(self, text):
+        p = os.path.join(self.tmp, "config-%d" % len(os.listdir(self.tmp)))
+        with open(p, "w") as fh:
+            fh.write(text)
+        return p
+
+    def test_the_embedded_config_is_found_in_a_compressed_payload(self):
+        import gzip
+        import lzma
+        cfg = "# comment\nCONFIG_SYSVIPC=y\n# CONFIG_AIO is not set\n"
+        blob = b"code" + b"IKCFG_ST" + gzip.compress(cfg.encode()) + b"IKCFG_ED" + b"more"
+        comps = [lzma.compress, gzip.compress, lambda b: b]
+        if shutil.which("zstd"):
+            comps.append(lambda b: subprocess.run(["zstd", "-q", "-c"], input=b, capture_output=True,
+                                                  check=True).stdout + b"\x10\x20\x30\x40")
+        for comp in comps:
+            img = fake_bzimage(os.path.join(self.tmp, "bzImage"), comp(blob))
+            with open(img, "rb") as fh:
+                data = fh.read()
+            self.assertEqual(custom_kernel.embedded_config(data), cfg)
+            self.assertEqual(custom_kernel.image_version(data), "9.9.9-test")
+        self.assertIsNone(custom_kernel.embedded_config(b"no config here"))
+        self.assertEqual(custom_kernel.parse_config(cfg), {"CONFIG_SYSVIPC": "y", "CONFIG_AIO": "n"})
+
+    def test_a_kernel_package_gives_its_image_and_its_config(self):
+        root = os.path.join(self.tmp, "pkg")
+        os.makedirs(os.path.join(root, "DEBIAN"))
+        os.makedirs(os.path.join(root, "boot"))
+        with open(os.path.join(root, "DEBIAN", "control"), "w") as fh:
+            fh.write("Package: linux-image-9.9-test\nVersion: 9.9-1\nArchitecture: amd64\n"
+                     "Maintainer: nobody <nobody@localhost>\nDescription: a test\n")
+        fake_bzimage(os.path.join(root, "boot", "vmlinuz-9.9-test"))
+        with open(os.path.join(root, "boot", "config-9.9-test"), "w") as fh:
+            fh.write(CONFIG_OK.replace("CONFIG_AIO=y", "CONFIG_AIO=m"))
+        deb = os.path.join(self.tmp, "linux-image-9.9-test_9.9-1_amd64.deb")
+        subprocess.run(["dpkg-deb", "-Znone", "--build", root, deb], check=True, capture_output=True)
+        envs = custom_kernel.expand(["host", "kernel:" + deb, "kernel:/x/" + os.path.basename(deb)])
+        self.assertEqual(envs, ["host", "kernel-linux-image-9.9-test_9.9-1_amd64",
+                                "kernel-linux-image-9.9-test_9.9-1_amd64-2"])
+        k = custom_kernel.get(envs[1])
+        e = io.StringIO()
+        with contextlib.redirect_stderr(e):
+            custom_kernel.prepare(k, os.path.join(self.tmp, "cache"))
+        self.assertEqual((k.version, k.describe), ("9.9-1", "linux-image-9.9-test 9.9-1"))
+        self.assertEqual([m[:2] for m in k.missing], [("CONFIG_AIO", "m")])
+        self.assertIn("CONFIG_AIO is =m (a module: the initramfs loads none)", e.getvalue())
+        self.assertTrue(environments.known(envs[1]))
+
+    def test_a_missing_option_refuses_or_skips_before_boot(self):
+        img = fake_bzimage(os.path.join(self.tmp, "bzImage"))
+        # No serial console: refused, with the option's name (exit 2).
+        rc, err = self.main("--env", "kernel:" + img, "--bin", self.bin, "--out", self.tmp + "/o",
+                            "--kernel-config", self.config(
+                                CONFIG_OK.replace("CONFIG_SERIAL_8250_CONSOLE=y\n", "")))
+        self.assertEqual(rc, 2, err)
+        self.assertIn("kernel-bzImage: refused before boot: the kernel's configuration", err)
+        self.assertIn("CONFIG_SERIAL_8250_CONSOLE (absent;", err)
+        # No System V IPC: the binaries that need it are skips of that need.
+        k = custom_kernel.get(custom_kernel.expand(["kernel:" + img])[0])
+        with contextlib.redirect_stderr(io.StringIO()):
+            custom_kernel.prepare(k, self.tmp + "/cache", self.config(
+                CONFIG_OK.replace("CONFIG_SYSVIPC=y", "# CONFIG_SYSVIPC is not set")))
+        shutil.copy(os.path.join(self.bin, "a_good"), os.path.join(self.bin, "suites_sysv_msg_t"))
+        out = os.path.join(self.tmp, "out")
+        d = os.path.join(out, k.name)
+        os.makedirs(d)
+        with contextlib.redirect_stderr(io.StringIO()):
+            sel = custom_kernel.select(k, self.bin, d)
+        self.assertEqual(sorted(os.listdir(sel)), ["a_good", "b_crash", "c_killed"])
+        with open(os.path.join(d, "config-check.tsv")) as fh:
+            self.assertIn("CONFIG_SYSVIPC\tn\tSystem V IPC\tsuites_sysv_msg_t\n", fh.read())
+        only = os.path.join(self.tmp, "only")
+        os.makedirs(only)
+        shutil.copy(os.path.join(self.bin, "a_good"), os.path.join(only, "suites_sysv_msg_t"))
+        results.write_runner_tsv(d, only, 30, "finished", None, False)
+        results.write_env_tsv(d, [("status", "finished")])
+        r = Matrix.verdict(self, out, k.name)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        import json
+        with open(os.path.join(out, "results.json")) as fh:
+            t = json.load(fh)["tests"]
+        self.assertEqual([(x["test"], x["outcome"], x["need"]) for x in t],
+                         [("Good.One", "skip", "CONFIG_SYSVIPC")])
+
+    def test_bad_input_exits_2(self):
+        text = self.config("not a kernel\n")
+        img = fake_bzimage(os.path.join(self.tmp, "bzImage"))
+        for argv, says in (
+                (["--env", "kernel:"], "got nothing after 'kernel:'"),
+                (["--env", "kernel:/nowhere/bzImage"], "no such kernel: /nowhere/bzImage"),
+                (["--env", "kernel:no-such-version"], "no such kernel: no-such-version"),
+                (["--env", "kernel:" + text], "is not a kernel image"),
+                (["--env", "kernel:" + img, "--kernel-config", text], "is not a kernel configuration"),
+                (["--env", "host", "--kernel-config", text], "--kernel-config wants an existing file"),
+                (["--env", "host", "--filter", "a b"], "--filter wants gtest's syntax"),
+                (["--env", "host", "--filter="], "--filter wants gtest's syntax"),
+                (["--env", "host", "--filter", "A*-B-C"], "one '-' at most"),
+                (["--env", "host", "--filter", ":-:"], "--filter has no pattern"),
+                (["--env", "host", "--filter", "Nothing.*"], "--filter 'Nothing.*' selects no test")):
+            rc, err = self.main(*argv, "--bin", self.bin, "--out", os.path.join(self.tmp, "o"))
+            self.assertEqual(rc, 2, (argv, err))
+            self.assertIn(says, err, argv)
+
+    def test_filter_reaches_the_binaries_and_leaves_out_the_unselected(self):
+        from matrix import gtest_filter
+        self.assertTrue(gtest_filter.selects("Good.*:Crash.*-*.Dies", "Crash.First"))
+        self.assertFalse(gtest_filter.selects("Good.*:Crash.*-*.Dies", "Crash.Dies"))
+        self.assertTrue(gtest_filter.selects("-Crash.*", "Good.One"))
+        out = os.path.join(self.tmp, "out")
+        rc, err = self.main("--env", "host", "--bin", self.bin, "--out", out, "--filter", "Good.*",
+                            "--binary-timeout", "30")
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(os.listdir(os.path.join(out, ".bin-quick")), ["a_good"])
+        with open(os.path.join(out, "host", "not_run.txt")) as fh:
+            self.assertEqual(fh.read(), "Crash.First\nCrash.Dies\nKilled.Hangs\n")
+        with open(os.path.join(out, "host", "env.tsv")) as fh:
+            self.assertIn("filter\tGood.*\n", fh.read())
+
+    def test_the_console_tells_panics_oopses_warnings_and_hangs(self):
+        def problem(name, hang=""):
+            return custom_kernel.console_problem(os.path.join(HERE, "testdata", name), hang)
+        self.assertEqual(problem("console-panic.log"),
+                         "kernel panic: Kernel panic - not syncing: sysrq triggered crash")
+        self.assertEqual(problem("console-oops.log"),
+                         "oops: Oops: 0000 [#1] PREEMPT SMP NOPTI (and 2 more: kernel BUG, tainted)")
+        self.assertEqual(problem("console-warning.log"),
+                         "kernel warning: WARNING: CPU: 0 PID: 77 at ipc/mqueue.c:1234 "
+                         "do_mq_timedsend+0x1a/0x200 (and 1 more: tainted)")
+        self.assertEqual(problem("console-hung.log"),
+                         "hang: INFO: task a_good:88 blocked for more than 120 seconds.")
+        self.assertEqual(problem("console-clean.log"), "")
+        self.assertEqual(problem("console-clean.log", "silent for 999s"),
+                         "hang: silent for 999s; last console line: @@IPCSPEC-DONE 32.35")
+        with open(os.path.join(HERE, "testdata", "console-oops.log")) as fh:
+            found = custom_kernel.read_console(fh.read())
+        self.assertIn(("tainted", "kernel tainted at the end of the run: 640 (DW)"), found)
 
 
 if __name__ == "__main__":
