@@ -228,6 +228,14 @@ class EintrView:
             return "skip"
         return "fail" if x["not_ref"] else "xfail" if x["not_page"] else "pass"
 
+    def tables(self):
+        """(title, whether it has a SA_RESTART column, rows) of each table
+        that has rows: the handler table, then the stop-signal table."""
+        return [(t, how, self.rows[k]) for k, t, how in (
+            ("handler", "Interrupted by a signal handler", True),
+            ("stop", "Stopped and continued (SIGSTOP, SIGCONT), no handler", False))
+            if self.rows[k]]
+
     def count_labels(self):
         """(key, title) of the counts; no "differs from" with one column."""
         return [(k, t % self.ref if "%s" in t else t) for k, t in EINTR_COUNTS
@@ -432,11 +440,7 @@ def _eintr_md(x):
     for e in x.envs:
         L.append("| **%s** | %s |" % (e, " | ".join(str(x.counts[e][k]) for k, _t in x.count_labels())))
     L.append("")
-    for table, title, how in (("handler", "Interrupted by a signal handler", "SA_RESTART"),
-                              ("stop", "Stopped and continued (SIGSTOP, SIGCONT), no handler", None)):
-        rows = x.rows[table]
-        if not rows:
-            continue
+    for title, how, rows in x.tables():
         L += ["### " + title, "", "| call | %sman 7 signal | table expects | %s |"
               % ("SA_RESTART | " if how else "", " | ".join(x.envs)),
               "|---|" + ("---|" if how else "") + "---|---|" + "---|" * len(x.envs)]
@@ -511,11 +515,7 @@ def _eintr_html(x):
         p.append("<tr><td><b>%s</b></td>%s</tr>" % (
             esc(e), "".join("<td>%d</td>" % x.counts[e][k] for k, _t in x.count_labels())))
     p.append("</table>")
-    for table, title, how in (("handler", "Interrupted by a signal handler", "SA_RESTART"),
-                              ("stop", "Stopped and continued (SIGSTOP, SIGCONT), no handler", None)):
-        rows = x.rows[table]
-        if not rows:
-            continue
+    for title, how, rows in x.tables():
         p.append("<h3>%s</h3><table><tr><th>call</th>%s<th>man 7 signal</th><th>table expects</th>%s</tr>"
                  % (esc(title), "<th>SA_RESTART</th>" if how else "",
                     "".join("<th>%s</th>" % esc(e) for e in x.envs)))
