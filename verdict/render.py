@@ -167,7 +167,8 @@ class EintrView:
     """The EINTR table per environment: rows (table, call, how) in the
     table's order, one cell per environment. A cell is what the environment
     did; "not run" when it has no eintr_test result for the row, "no result"
-    when the test ran and wrote no cell (its harness failed). `not_page`: the
+    when the test ran and wrote no cell (it stopped before the interruption:
+    the call unsupported, its harness failed). `not_page`: the
     behaviour differs from what man 7 signal says; `not_ref`: it differs from
     the reference column's behaviour (host, else the first environment)."""
 
@@ -253,7 +254,8 @@ EINTR_INTRO = (
     "\"≠ page\": the behaviour differs from what the page says. %s"
     "*not reproducible*: the call cannot be made to block there; "
     "*unverified*: no /proc/PID/syscall to see that the child slept in the call again; "
-    "*no result*: the test ran and its harness failed; *not run*: no eintr_test result "
+    "*no result*: the test ran and stopped before the call was interrupted (its verdict in "
+    "parentheses: the call unsupported, the harness broken); *not run*: no eintr_test result "
     "for the row in that environment. The verdicts are in the sections above "
     "(containers/divergences/ lists the expected differences).")
 
