@@ -13,8 +13,9 @@ The records' format is verdict/README.md's. Two places hold them:
   records.
 
 judge() turns them into the results document (results.json): one record per
-test and environment, the table entries with their staleness, and each
-environment's figures. Nothing here renders anything.
+test and environment, the table entries with their staleness, each
+environment's figures, and the cells of the EINTR table as each environment
+ran them (eintr_test's "eintr" records). Nothing here renders anything.
 """
 
 import fnmatch
@@ -31,6 +32,15 @@ RESULTS_FILE = "ipcspec_results.jsonl"
 SHARD_RE = re.compile(r"^(shard|run)_\d+_of_\d+$")
 GTEST_WHERE_RE = re.compile(r"^\S+\.(cc|h|cpp):\d+$")
 MAN_RE = re.compile(r"\bman ([1-8][a-z]*) ([A-Za-z_][A-Za-z0-9_.+-]*[A-Za-z0-9_])")
+
+
+# An "eintr" record's fields (faults/eintr/eintr_test.cc, HandlerCell,
+# StopCell, RecordCell): the test, the table (handler, stop), the call, how it
+# was interrupted, what the table expects, what man 7 signal says, and, once
+# the test ran, what this environment did ("seen"; absent in the declaration
+# written before the tests) and why.
+EINTR_FIELDS = ("test", "table", "call", "how", "expected", "page", "seen", "detail", "data",
+                "note", "sentence")
 
 
 class BadInput(Exception):
@@ -574,6 +584,7 @@ def judge(units, ignore_tables=False, env_meta=None, env_order=None):
     """The results document from units of binaries."""
     envs = {}
     tests = {}
+    eintr = {}   # (env, test) -> the cell of the EINTR table that test ran
 
     def env_of(name):
         if name not in envs:
@@ -678,6 +689,15 @@ def judge(units, ignore_tables=False, env_meta=None, env_order=None):
                 if started is not None:
                     died(started)
                     started = None
+            elif kind == "eintr":
+                # A cell of the EINTR table: declared before the tests (no
+                # "seen"), then what eintr_test saw of it, beside its verdict.
+                if not r.get("test") or not r.get("call"):
+                    raise BadInput("%s: an eintr record without test or call" % u.source)
+                cell = {k: str(r.get(k) or "") for k in EINTR_FIELDS}
+                cell.update(env=name, binary=u.binary)
+                if cell["seen"] or (name, cell["test"]) not in eintr:
+                    eintr[(name, cell["test"])] = cell
             elif kind != "run":
                 raise BadInput("%s: unknown record %r" % (u.source, kind))
         if started is not None:
@@ -802,6 +822,7 @@ def judge(units, ignore_tables=False, env_meta=None, env_order=None):
             agg = dict(e.entries[origin])
             agg["env"] = n
             doc["entries"].append(agg)
+    doc["eintr"] = sorted(eintr.values(), key=lambda c: env_names.index(c["env"]))
     doc["tests"] = sorted(tests.values(), key=lambda t: (
         env_names.index(t["env"]), t["group"], t["test"], t["binary"]))
     doc["summary"] = summarize(doc)

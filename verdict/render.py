@@ -6,8 +6,8 @@ headed by the man pages they cite; columns are environments. Sections, in
 order: findings (failures, and expected failures whose entry records a
 finding), what else fails the run (unexpected passes, broken tests,
 undeclared skips, stale entries, unfinished environments), documented
-divergences, flaky entries, skips by need, degraded modes, then every
-behaviour.
+divergences, flaky entries, skips by need, degraded modes, the EINTR table
+per environment (when eintr_test wrote its cells), then every behaviour.
 """
 
 import html
@@ -132,6 +132,7 @@ class View:
                            and t.get("need") == "undeclared"]
         self.stale = [e for e in self.entries if e.get("stale")]
         self.flaky = [e for e in self.entries if e.get("flaky") and e.get("applies")]
+        self.eintr = EintrView(doc, self.envs)
         self.skips = OrderedDict()
         for t in sorted((t for t in tests if t["outcome"] == "skip"),
                         key=lambda t: (t.get("need") != "undeclared", t.get("need"), t["test"])):
@@ -139,6 +140,124 @@ class View:
 
     def cite_of(self, t):
         return self.cites.get((t.get("group") or "(unknown)", t["test"]), [])
+
+
+# ------------------------------------------------------- the EINTR table
+# What a cell's text may say besides a behaviour (faults/eintr/eintr_test.cc).
+EINTR_NOT_RUN = "not run"
+EINTR_NO_BEHAVIOUR = ("not reproducible here", "unverified")
+EINTR_BEHAVIOURS = ("restarted", "EINTR", "partial count", "success, time remaining")
+EINTR_COUNTS = (("page", "as the page"), ("not_page", "differs from the page"),
+                ("not_ref", "differs from %s"), ("not reproducible here", "not reproducible"),
+                ("unverified", "unverified"), ("no result", "no result"),
+                (EINTR_NOT_RUN, "not run"))
+
+
+def eintr_behaviour(seen):
+    """What a cell says the call did ("restarted", "EINTR", ..., or the text
+    of another result), for comparing cells; None when it says no behaviour:
+    not run, not reproducible here, unverified, no result."""
+    if not seen or seen == EINTR_NOT_RUN or seen in EINTR_NO_BEHAVIOUR or \
+            seen.startswith("no result"):
+        return None
+    return next((b for b in EINTR_BEHAVIOURS if seen.startswith(b)), seen)
+
+
+class EintrView:
+    """The EINTR table per environment: rows (table, call, how) in the
+    table's order, one cell per environment. A cell is what the environment
+    did; "not run" when it has no eintr_test result for the row, "no result"
+    when the test ran and wrote no cell (it stopped before the interruption:
+    the call unsupported, its harness failed). `not_page`: the
+    behaviour differs from what man 7 signal says; `not_ref`: it differs from
+    the reference column's behaviour (host, else the first environment)."""
+
+    def __init__(self, doc, envs):
+        self.envs = envs
+        self.ref = "" if len(envs) < 2 else "host" if "host" in envs else envs[0]
+        by_row = OrderedDict()
+        for c in doc.get("eintr") or []:
+            by_row.setdefault((c["table"], c["call"], c["how"]), {})[c["env"]] = c
+        keys = sorted(by_row, key=lambda k: k[0] == "stop")   # stable: the table's order
+        tests = {(t["env"], t["test"]): t for t in doc["tests"]}
+        self.rows = {"handler": [], "stop": []}
+        self.counts = {e: Counter() for e in envs}
+        for k in keys:
+            cells = by_row[k]
+            row = next(iter(cells.values()))
+            out = {}
+            for e in envs:
+                c = cells.get(e)
+                t = tests.get((e, c["test"] if c else row["test"]))
+                if c and c["seen"]:
+                    seen = c["seen"]
+                    text = "not reproducible" if seen == "not reproducible here" else seen
+                    if c.get("data"):
+                        text += " (data: %s)" % c["data"]
+                elif t:
+                    seen = text = "no result (%s)" % t["outcome"]
+                else:
+                    seen = text = EINTR_NOT_RUN
+                out[e] = {"seen": seen, "text": text, "test": t, "cell": c,
+                          "behaviour": eintr_behaviour(seen)}
+            ref = out.get(self.ref, {}).get("behaviour")
+            for e, x in out.items():
+                b = x["behaviour"]
+                x["not_page"] = b is not None and b != row["page"]
+                x["not_ref"] = e != self.ref and b is not None and ref is not None and b != ref
+                cnt = self.counts[e]
+                if b is None:
+                    cnt["no result" if x["seen"].startswith("no result") else x["seen"]] += 1
+                else:
+                    cnt["not_page" if x["not_page"] else "page"] += 1
+                    cnt["not_ref"] += x["not_ref"]
+            self.rows[row["table"] if row["table"] in self.rows else "handler"].append((row, out))
+
+    def __bool__(self):
+        return bool(self.rows["handler"] or self.rows["stop"])
+
+    def marks(self, x):
+        m = (["≠ page"] if x["not_page"] else []) + (["≠ " + self.ref] if x["not_ref"] else [])
+        return m
+
+    def css(self, x):
+        if x["seen"] == EINTR_NOT_RUN:
+            return "notrun"
+        if x["seen"].startswith("no result"):
+            return CELL_CLASS.get(x["test"]["outcome"], "fail")
+        if x["behaviour"] is None:
+            return "skip"
+        return "fail" if x["not_ref"] else "xfail" if x["not_page"] else "pass"
+
+    def tables(self):
+        """(title, whether it has a SA_RESTART column, rows) of each table
+        that has rows: the handler table, then the stop-signal table."""
+        return [(t, how, self.rows[k]) for k, t, how in (
+            ("handler", "Interrupted by a signal handler", True),
+            ("stop", "Stopped and continued (SIGSTOP, SIGCONT), no handler", False))
+            if self.rows[k]]
+
+    def count_labels(self):
+        """(key, title) of the counts; no "differs from" with one column."""
+        return [(k, t % self.ref if "%s" in t else t) for k, t in EINTR_COUNTS
+                if self.ref or k != "not_ref"]
+
+    def intro(self):
+        ref = ('"≠ %s": it differs from %s\'s. ' % (self.ref, self.ref)) if self.ref else ""
+        return EINTR_INTRO % ref
+
+
+EINTR_INTRO = (
+    "man 7 signal, \"Interruption of system calls and library functions by signal handlers\" "
+    "(a handler, with and without SA_RESTART) and \"... by stop signals\" (SIGSTOP, then "
+    "SIGCONT, no handler): what each environment did (faults/eintr/eintr_test.cc). "
+    "\"≠ page\": the behaviour differs from what the page says. %s"
+    "*not reproducible*: the call cannot be made to block there; "
+    "*unverified*: no /proc/PID/syscall to see that the child slept in the call again; "
+    "*no result*: the test ran and stopped before the call was interrupted (its verdict in "
+    "parentheses: the call unsupported, the harness broken); *not run*: no eintr_test result "
+    "for the row in that environment. The verdicts are in the sections above "
+    "(containers/divergences/ lists the expected differences).")
 
 
 def closing_lines(s):
@@ -299,6 +418,8 @@ def write_md(v, path):
             md_escape(e["reason"])))
     L.append("")
 
+    if v.eintr:
+        L += _eintr_md(v.eintr)
     L.append("## All behaviours, by mechanism")
     group = None
     for k, cells in v.rows.items():
@@ -314,6 +435,37 @@ def write_md(v, path):
                                         " | ".join(md_escape(short(cells.get(e))) for e in v.envs)))
     L.append("")
     _write(path, "\n".join(L))
+
+
+def _eintr_md(x):
+    L = ["## EINTR table per environment", "", md_escape(x.intro()), "",
+         "| environment | " + " | ".join(t for _k, t in x.count_labels()) + " |",
+         "|---|" + "---|" * len(x.count_labels())]
+    for e in x.envs:
+        L.append("| **%s** | %s |" % (e, " | ".join(str(x.counts[e][k]) for k, _t in x.count_labels())))
+    L.append("")
+    for title, how, rows in x.tables():
+        L += ["### " + title, "", "| call | %sman 7 signal | table expects | %s |"
+              % ("SA_RESTART | " if how else "", " | ".join(x.envs)),
+              "|---|" + ("---|" if how else "") + "---|---|" + "---|" * len(x.envs)]
+        notes = []
+        for row, out in rows:
+            cells = []
+            for e in x.envs:
+                c = out[e]
+                m = x.marks(c)
+                cells.append(("**%s** (%s)" % (md_escape(c["text"]), ", ".join(m))) if m
+                             else md_escape(c["text"]))
+            L.append("| %s | %s%s | %s | %s |" % (
+                md_escape(row["call"]),
+                (md_escape(row["how"].replace(" SA_RESTART", "")) + " | ") if how else "",
+                md_escape(row["page"]), md_escape(row["expected"]), " | ".join(cells)))
+            if row.get("note") and row["call"] not in (n[0] for n in notes):
+                notes.append((row["call"], row["note"]))
+        if notes:
+            L += ["", "Notes:"] + ["- %s: %s" % (md_escape(c), md_escape(n)) for c, n in notes]
+        L.append("")
+    return L
 
 
 CSS = """
@@ -355,6 +507,46 @@ def html_cell(t):
         return '<td class="%s">%s</td>' % (cls, esc(text))
     return ('<td class="%s"><details><summary>%s</summary><pre>%s</pre></details></td>'
             % (cls, esc(text[:160]), esc(body)))
+
+
+def _eintr_html(x):
+    esc = html.escape
+    p = ["<h2>EINTR table per environment</h2>",
+         "<p>%s</p>" % esc(x.intro().replace("*", "")),
+         "<table><tr><th>environment</th>%s</tr>"
+         % "".join("<th>%s</th>" % esc(t) for _k, t in x.count_labels())]
+    for e in x.envs:
+        p.append("<tr><td><b>%s</b></td>%s</tr>" % (
+            esc(e), "".join("<td>%d</td>" % x.counts[e][k] for k, _t in x.count_labels())))
+    p.append("</table>")
+    for title, how, rows in x.tables():
+        p.append("<h3>%s</h3><table><tr><th>call</th>%s<th>man 7 signal</th><th>table expects</th>%s</tr>"
+                 % (esc(title), "<th>SA_RESTART</th>" if how else "",
+                    "".join("<th>%s</th>" % esc(e) for e in x.envs)))
+        for row, out in rows:
+            name = esc(row["call"])
+            if row.get("note") or row.get("sentence"):
+                name = "<details><summary>%s</summary><pre>%s</pre></details>" % (name, esc(
+                    "\n\n".join(s for s in (row.get("sentence"), row.get("note")) if s)))
+            cells = []
+            for e in x.envs:
+                c = out[e]
+                text = c["text"] + "".join(" [%s]" % m for m in x.marks(c))
+                t = c["test"]
+                body = []
+                if t:
+                    body.append("%s: %s" % (t["test"], short(t).replace("**", "")))
+                detail = (c["cell"] or {}).get("detail")
+                if detail and not any(detail in b for b in body):
+                    body.append(detail)
+                inner = esc(text) if not body else "<details><summary>%s</summary><pre>%s</pre></details>" % (
+                    esc(text), esc("\n\n".join(body)))
+                cells.append('<td class="%s">%s</td>' % (x.css(c), inner))
+            p.append('<tr><td class="name">%s</td>%s<td>%s</td><td>%s</td>%s</tr>' % (
+                name, "<td>%s</td>" % esc(row["how"].replace(" SA_RESTART", "")) if how else "",
+                esc(row["page"]), esc(row["expected"]), "".join(cells)))
+        p.append("</table>")
+    return p
 
 
 def write_html(v, path):
@@ -439,7 +631,10 @@ def write_html(v, path):
         if not v.env[n]["complete"] and v.env[n]["incomplete"]:
             p.append("<li><b>%s</b>: incomplete run, stale entries not judged: %s</li>" % (
                 esc(n), esc("; ".join(v.env[n]["incomplete"][:5]))))
-    p.append("</ul><h2>All behaviours, by mechanism</h2>")
+    p.append("</ul>")
+    if v.eintr:
+        p += _eintr_html(v.eintr)
+    p.append("<h2>All behaviours, by mechanism</h2>")
     head = ("<tr><th>test</th><th>man page</th>" +
             "".join("<th>%s</th>" % esc(e) for e in v.envs) + "</tr>")
     group = None

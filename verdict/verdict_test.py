@@ -2,9 +2,10 @@
 """Tests of the reader (verdict.py) on the hand-written records in
 verdict/testdata: every outcome, a signature mismatch, a stale entry, a
 crashed and a killed binary, a flaky entry, an undeclared skip, degraded
-modes, and the planted entries of an environment table and of a library
-table (a different signature is a finding; a `fails` entry whose test passes
-fails the run).
+modes, the planted entries of an environment table and of a library table
+(a different signature is a finding; a `fails` entry whose test passes fails
+the run), and the EINTR table per environment (verdict/testdata/matrix_eintr:
+two environments whose cells differ, and one that ran no eintr_test).
 
     python3 verdict/verdict_test.py        (or bazel test //verdict:verdict_test)
 """
@@ -398,6 +399,92 @@ class Reader(unittest.TestCase):
         self.assertEqual((rc1, out1), (rc2, out2))
         self.assertEqual(read(md1), read(md2))
 
+    # --------------------------------------------------------- EINTR table
+    EINTR_HEAD = "| call | SA_RESTART | man 7 signal | table expects | %s |"
+
+    def test_eintr_table_per_environment(self):
+        """Three environments: host and gvisor ran eintr_test and differ,
+        linux-6.1 ran no eintr_test (its column is "not run", never a pass)."""
+        md, ht = os.path.join(self.tmp, "r.md"), os.path.join(self.tmp, "r.html")
+        rc, out, _err, doc = self.run_reader("--matrix", os.path.join(DATA, "matrix_eintr"),
+                                             "--md", md, "--html", ht)
+        self.assertEqual(rc, 1)   # gvisor's getrandom row failed
+        self.assertEqual(sorted((c["env"], c["seen"]) for c in doc["eintr"]
+                                if c["call"] == "read(2) on an empty pipe"),
+                         [("gvisor", "EINTR"), ("gvisor", "unverified"),
+                          ("host", "EINTR"), ("host", "restarted")])
+        self.assertEqual({c["env"] for c in doc["eintr"]}, {"host", "gvisor"})
+        text = read(md)
+        sec = text[text.index("## EINTR table per environment"):text.index("## All behaviours")]
+        self.assertIn("| environment | as the page | differs from the page | differs from host | "
+                      "not reproducible | unverified | no result | not run |", sec)
+        self.assertIn("| **host** | 3 | 1 | 0 | 1 | 0 | 0 | 0 |", sec)
+        self.assertIn("| **gvisor** | 2 | 1 | 2 | 0 | 1 | 1 | 0 |", sec)
+        self.assertIn("| **linux-6.1** | 0 | 0 | 0 | 0 | 0 | 0 | 5 |", sec)
+        self.assertIn(self.EINTR_HEAD % "host | gvisor | linux-6.1", sec)
+        for row in (
+                "| read(2) on an empty pipe | with | restarted | restarted | restarted | unverified | not run |",
+                "| read(2) on an empty pipe | without | EINTR | EINTR | EINTR | EINTR | not run |",
+                # The table expects Linux's behaviour, which differs from the page.
+                "| recvmmsg(2) with a timeout argument | with | EINTR | restarted | **restarted** (≠ page) "
+                "| **EINTR** (≠ host) | not run |",
+                "| getrandom(2) blocking on the entropy pool | with | restarted | restarted | "
+                "not reproducible | no result (fail) | not run |",
+                "| recv(2) on an empty stream socket | restarted | restarted | restarted | "
+                "**EINTR** (≠ page, ≠ host) | not run |"):
+            self.assertIn(row, sec)
+        self.assertIn("- recvmmsg(2) with a timeout argument: Linux restarts it", sec)
+        self.assertLess(sec.index("### Interrupted by a signal handler"),
+                        sec.index("### Stopped and continued"))
+        h = read(ht)
+        hsec = h[h.index("<h2>EINTR table per environment</h2>"):h.index("<h2>All behaviours")]
+        self.assertIn('<td class="fail"><details><summary>EINTR [≠ page] [≠ host]</summary>', hsec)
+        self.assertIn('<td class="xfail"><details><summary>restarted [≠ page]</summary>', hsec)
+        self.assertIn("[containers/divergences/gvisor.tsv:80]", hsec)
+        self.assertEqual(hsec.count('<td class="notrun">not run</td>'), 5)
+        self.assertNotIn('<td class="pass">not run', hsec)
+        # Rendered again from results.json alone: the same section.
+        saved = os.path.join(self.tmp, "saved.json")
+        shutil.copy(os.path.join(self.tmp, "results.json"), saved)
+        md2 = os.path.join(self.tmp, "r2.md")
+        self.run_reader("--results", saved, "--md", md2)
+        self.assertEqual(read(md2), text)
+
+    def test_eintr_table_of_one_environment(self):
+        """One environment (--env, or a single --testlogs tree): its column
+        alone, and no differences from another."""
+        md = os.path.join(self.tmp, "r.md")
+        _rc, _out, _err, doc = self.run_reader("--matrix", os.path.join(DATA, "matrix_eintr"),
+                                               "--env", "gvisor", "--md", md)
+        sec = read(md)[read(md).index("## EINTR table per environment"):]
+        self.assertIn(self.EINTR_HEAD % "gvisor", sec)
+        self.assertIn("| recv(2) on an empty stream socket | restarted | restarted | "
+                      "**EINTR** (≠ page) |", sec)
+        self.assertNotIn("≠ gvisor", sec)
+        # Declared, and its test failed before it wrote the cell.
+        self.assertIn("| getrandom(2) blocking on the entropy pool | with | restarted | restarted | "
+                      "no result (fail) |", sec)
+        # Bazel's testlogs: the records of eintr_test's target.
+        root = os.path.join(self.tmp, "testlogs")
+        d = os.path.join(root, "faults", "eintr", "eintr_test")
+        os.makedirs(os.path.join(d, "test.outputs"))
+        shutil.copy(os.path.join(DATA, "matrix_eintr", "host", "faults_eintr_eintr_test.100.jsonl"),
+                    os.path.join(d, "test.outputs", "ipcspec_results.jsonl"))
+        with open(os.path.join(d, "test.xml"), "w") as fh:
+            fh.write(sh_xml("eintr_test", True))
+        rc, _out, _err, doc = self.run_reader("--testlogs", root, "--md", md)
+        self.assertEqual(rc, 0)
+        sec = read(md)[read(md).index("## EINTR table per environment"):]
+        self.assertIn(self.EINTR_HEAD % "host", sec)
+        self.assertIn("| read(2) on an empty pipe | with | restarted | restarted | restarted |", sec)
+        self.assertIn("| getrandom(2) blocking on the entropy pool | with | restarted | restarted | "
+                      "not reproducible |", sec)
+
+    def test_no_eintr_records_no_eintr_section(self):
+        md = os.path.join(self.tmp, "r.md")
+        self.run_reader("--matrix", os.path.join(DATA, "matrix"), "--md", md)
+        self.assertNotIn("EINTR table", read(md))
+
     def test_bad_input_exits_2(self):
         bad = os.path.join(self.tmp, "bad", "host")
         os.makedirs(bad)
@@ -406,6 +493,8 @@ class Reader(unittest.TestCase):
         self.assertEqual(self.run_reader("--matrix", os.path.join(self.tmp, "bad"))[0], 2)
         open(os.path.join(bad, "x.1.jsonl"), "w").write(
             '{"record":"run"}\n{"record":"test","test":"A.B","outcome":"maybe"}\n')
+        self.assertEqual(self.run_reader("--matrix", os.path.join(self.tmp, "bad"))[0], 2)
+        open(os.path.join(bad, "x.1.jsonl"), "w").write('{"record":"run"}\n{"record":"eintr","seen":"EINTR"}\n')
         self.assertEqual(self.run_reader("--matrix", os.path.join(self.tmp, "bad"))[0], 2)
         self.assertEqual(self.run_reader("--matrix", os.path.join(self.tmp, "nowhere"))[0], 2)
         self.assertEqual(self.run_reader()[0], 2)

@@ -2,8 +2,9 @@
 """Tests of the matrix's parts that need no sandbox: the loop every
 environment runs (directory mode, as on the host and in podman, and marker
 mode, as on qemu's serial console and runsc do's output), the splitting of a
-marker stream (a binary cut short included), runner.tsv, and the reader's
-verdict over the result. The test binaries are shell scripts that write
+marker stream (a binary cut short included), runner.tsv, the reader's
+verdict over the result, and the EINTR table per environment from eintr_test's
+"eintr" records in both modes. The test binaries are shell scripts that write
 records the way the C++ binaries do."""
 
 import contextlib
@@ -69,14 +70,14 @@ class Matrix(unittest.TestCase):
     def tearDown(self):
         shutil.rmtree(self.tmp)
 
-    def verdict(self, out, env):
+    def verdict(self, out, env, *more):
         """The reader, in this process (a Python start-up costs more than
         the rest of the test on a loaded machine)."""
         o, e = io.StringIO(), io.StringIO()
         with contextlib.redirect_stdout(o), contextlib.redirect_stderr(e):
             try:
                 rc = verdict.main(["--matrix", out, "--env", env,
-                                   "--json", os.path.join(out, "results.json")])
+                                   "--json", os.path.join(out, "results.json")] + list(more))
             except SystemExit as x:
                 rc = x.code
         return subprocess.CompletedProcess([], rc, o.getvalue(), e.getvalue())
@@ -169,6 +170,56 @@ class Matrix(unittest.TestCase):
         self.assertEqual(got["c_killed"][0], "fail")
         self.assertEqual(doc["summary"]["unfinished_environments"], ["linux-x"])
 
+    def test_eintr_cells_reach_the_report_from_both_modes(self):
+        """eintr_test's cells, written to its records file, come back from
+        the host's directory and from a serial console's stream, and the
+        report puts them side by side: here the two environments differ."""
+        b = os.path.join(self.tmp, "eintr_bin")
+        os.makedirs(b)
+        name = "faults_eintr_eintr_test"
+        tests = ("Table/Eintr.FollowsTheTable/read_2_on_an_empty_pipe__SA_RESTART",
+                 "Table/Eintr.FollowsTheTable/read_2_on_an_empty_pipe__no_SA_RESTART")
+        cell = ('{"record":"eintr","test":"%s","table":"handler","call":"read(2) on an empty pipe",'
+                '"how":"%s SA_RESTART","expected":"%s","page":"%s","note":"","sentence":"man 7 signal"%s}')
+        decl = [cell % (tests[0], "with", "restarted", "restarted", ""),
+                cell % (tests[1], "without", "EINTR", "EINTR", "")]
+        seen = ',"seen":"\'"$seen"\'","detail":"","data":""'
+        recs = [RUN % name] + decl + [
+            START % tests[0], cell % (tests[0], "with", "restarted", "restarted", seen), PASS % tests[0],
+            START % tests[1], cell % (tests[1], "without", "EINTR", "EINTR",
+                                      seen.replace('\'"$seen"\'', "EINTR")), PASS % tests[1],
+            '{"record":"end","tests":2,"exit":0}']
+        with open(os.path.join(b, name), "w") as fh:
+            fh.write("#!/bin/sh\nf=\"$IPCSPEC_RESULTS_DIR/%s.$$.jsonl\"\n" % name)
+            # A SA_RESTART handler: the call restarts on the host, not here.
+            fh.write('seen=restarted; [ "$IPCSPEC_ENV" = host ] || seen=EINTR\n')
+            fh.write("".join("echo '%s' >> \"$f\"\n" % r for r in recs))
+        os.chmod(os.path.join(b, name), 0o755)
+        out = os.path.join(self.tmp, "out")
+        host, other = os.path.join(out, "host"), os.path.join(out, "linux-x")
+        os.makedirs(host)
+        os.makedirs(other)
+        run = environments.Run("host", b, 30, {"IPCSPEC_ENV": "host", "IPCSPEC_ENV_VERSION": "",
+                                               "RC_PARAMS": ""}, self.tmp, Deadline(60))
+        self.assertEqual(environments.run_host(run, host).rc, 0)
+        stream = os.path.join(self.tmp, "console.log")
+        env = dict(os.environ, IPCSPEC_ENV="linux-x", IPCSPEC_ENV_VERSION="", TMPDIR=self.tmp)
+        with open(stream, "wb") as fh:
+            fh.write(subprocess.run(["sh", "-c", loop.LOOP, "loop", b, "-", "30"], env=env,
+                                    capture_output=True).stdout.replace(b"\n", b"\r\n"))
+        self.assertIsNone(loop.split_markers(stream, other))
+        for d in (host, other):
+            results.write_runner_tsv(d, b, 120, "finished", None, False)
+            results.write_env_tsv(d, [("status", "finished"), ("tier", "quick")])
+        md = os.path.join(out, "report.md")
+        r = self.verdict(out, "host,linux-x", "--md", md)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(md) as fh:
+            text = fh.read()
+        self.assertIn("| call | SA_RESTART | man 7 signal | table expects | host | linux-x |", text)
+        self.assertIn("| read(2) on an empty pipe | with | restarted | restarted | restarted | "
+                      "**EINTR** (≠ page, ≠ host) |", text)
+        self.assertIn("| read(2) on an empty pipe | without | EINTR | EINTR | EINTR | EINTR |", text)
     def test_shards_merge_to_the_unsharded_verdict(self):
         """--shard I/N runs every N-th binary; merge of the shards gives the
         verdict of the unsharded run; compare finds no change between them."""

@@ -26,6 +26,7 @@
 #include "impl/core/process.h"
 #include "impl/core/shared_memory.h"
 #include "impl/core/syscall_matchers.h"
+#include "impl/verdict/verdict.h"
 
 namespace ipcspec {
 namespace {
@@ -49,10 +50,10 @@ std::string NameOf(const std::string& call) {
   return s;
 }
 
-std::string Name(const ::testing::TestParamInfo<Param>& info) {
-  return NameOf(EintrTable()[info.param.row].call) +
-         (info.param.sa_restart ? "__SA_RESTART" : "__no_SA_RESTART");
+std::string ParamName(const Param& p) {
+  return NameOf(EintrTable()[p.row].call) + (p.sa_restart ? "__SA_RESTART" : "__no_SA_RESTART");
 }
+std::string Name(const ::testing::TestParamInfo<Param>& info) { return ParamName(info.param); }
 
 std::vector<Param> AllParams() {
   std::vector<Param> v;
@@ -239,6 +240,33 @@ void RunOnce(BlockingCall& call, const std::string& name, const std::vector<long
   if (!killed) out.data = call.CheckAfter(ret, out.got);
 }
 
+// A cell of the tables, as an "eintr" record's fields: what the matrix report
+// shows of it (verdict/README.md, "The EINTR table per environment").
+using Fields = std::vector<std::pair<std::string, std::string>>;
+Fields HandlerCell(const Param& p) {
+  const EintrRow& r = EintrTable()[p.row];
+  const Interrupted expected = p.sa_restart ? r.with_sa_restart : r.without_sa_restart;
+  const Interrupted page = !r.page ? expected : p.sa_restart ? r.page->first : r.page->second;
+  return {{"test", "Table/Eintr.FollowsTheTable/" + ParamName(p)}, {"table", "handler"},
+          {"call", r.call}, {"how", p.sa_restart ? "with SA_RESTART" : "without SA_RESTART"},
+          {"expected", ToString(expected)}, {"page", ToString(page)}, {"note", r.note},
+          {"sentence", r.man_sentence}};
+}
+Fields StopCell(size_t i) {
+  const StopRow& r = StopSignalTable()[i];
+  return {{"test", "StopTable/StopEintr.FollowsTheTable/" + NameOf(r.call)}, {"table", "stop"},
+          {"call", r.call}, {"how", "SIGSTOP + SIGCONT"}, {"expected", ToString(r.after_stop)},
+          {"page", ToString(r.page ? *r.page : r.after_stop)}, {"note", r.note},
+          {"sentence", r.man_sentence}};
+}
+
+// Writes what this environment did in a cell into the results file, which
+// the matrix collects from every environment as it collects the verdicts.
+void RecordCell(Fields cell, const Outcome& run) {
+  cell.insert(cell.end(), {{"seen", run.what}, {"detail", run.skip}, {"data", run.data}});
+  WriteRecord("eintr", cell);
+}
+
 // Reports a run: a skip for "not reproducible here" and "unverified" (each
 // its own need, counted apart, never a pass), else the comparison.
 void Judge(const Outcome& run, const std::string& call, const std::string& how, Interrupted expected,
@@ -265,6 +293,7 @@ TEST_P(Eintr, FollowsTheTable) {
           restart ? Interruption::kHandlerSaRestart : Interruption::kHandlerNoSaRestart, expected, run);
   if (::testing::Test::HasFatalFailure()) return;
   Seen()[{GetParam().row, restart}] = run.what;
+  RecordCell(HandlerCell(GetParam()), run);
   Judge(run, row.call,
         std::string("interrupted by a handler ") + (restart ? "with" : "without") + " SA_RESTART",
         expected, row.man_sentence,
@@ -284,6 +313,7 @@ TEST_P(StopEintr, FollowsTheTable) {
   RunOnce(*call, row.call, row.syscalls, Interruption::kStopCont, row.after_stop, run);
   if (::testing::Test::HasFatalFailure()) return;
   StopSeen()[{GetParam(), kStopKey}] = run.what;
+  RecordCell(StopCell(GetParam()), run);
   Judge(run, row.call, "stopped (SIGSTOP) and continued (SIGCONT) with no handler",
         row.after_stop, row.man_sentence,
         "Interruption of system calls and library functions by stop signals");
@@ -326,10 +356,17 @@ struct Tally {
   }
 };
 
-// Prints the tables with what this environment did, and saves them for reports.
+// Prints the tables with what this environment did, and saves them for
+// reports. Before the tests, declares every cell ("eintr" records without
+// "seen"), so that a report shows a cell this run did not reach as not run.
 class PrintTable : public ::testing::Environment {
  public:
   void SetUp() override {
+    for (size_t i = 0; i < EintrTable().size(); ++i) {
+      WriteRecord("eintr", HandlerCell({i, true}));
+      WriteRecord("eintr", HandlerCell({i, false}));
+    }
+    for (size_t i = 0; i < StopSignalTable().size(); ++i) WriteRecord("eintr", StopCell(i));
     if (ActiveMutant() != HarnessMutant::kNone) {
       std::printf("IPCSPEC_EINTR_MUTANT=%s: a mutant of the harness is active; this run "
                   "judges nothing about the environment\n",

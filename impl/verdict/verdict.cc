@@ -179,6 +179,20 @@ class Engine : public ::testing::EmptyTestEventListener {
           ",\"covering\":" + JsonList(Covering(test, a.property, a.kind, a.library)) + "}");
   }
 
+  // WriteRecord: one record of the binary's own.
+  void OwnRecord(const std::string& record,
+                 const std::vector<std::pair<std::string, std::string>>& fields) {
+    std::string line = "{\"record\":" + JsonString(record);
+    bool named = false;
+    for (const auto& [k, v] : fields) {
+      line += "," + JsonString(k) + ":" + JsonString(v);
+      named |= k == "test";
+    }
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    if (!named && info) line += ",\"test\":" + JsonString(Name(*info));
+    Write(line + "}");
+  }
+
   void OnTestStart(const ::testing::TestInfo& info) override {
     Current() = Annotation();
     Write("{\"record\":\"start\",\"test\":" + JsonString(Name(info)) +
@@ -460,6 +474,11 @@ bool OutcomeFailsRun(const Judgement& j) {
     default:
       return false;
   }
+}
+
+void WriteRecord(const std::string& record,
+                 const std::vector<std::pair<std::string, std::string>>& fields) {
+  if (TheEngine()) TheEngine()->OwnRecord(record, fields);
 }
 
 void DescribeRun(const std::string& isolation, const std::string& blocked_detection) {

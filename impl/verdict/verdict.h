@@ -10,6 +10,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "impl/verdict/table.h"
@@ -29,6 +30,16 @@ inline constexpr const char kNotApplicablePrefix[] = "not applicable: ";
 // the test body (suites/common/suite.h does it for every interface property).
 void AnnotateTest(const std::string& property, const std::string& kind,
                   const std::string& library, const std::string& cites);
+
+// Writes a record of the binary's own into the results file, beside the
+// verdicts: {"record":RECORD,"test":"Suite.Test",NAME:"VALUE",...}, every
+// value a string; "test" is the running test's unless `fields` names one.
+// For what a report shows besides outcomes: eintr_test's "eintr" records,
+// the EINTR table as this environment ran it. The reader
+// (verdict/gather.py) accepts only the records it knows. No-op without the
+// engine or a results file.
+void WriteRecord(const std::string& record,
+                 const std::vector<std::pair<std::string, std::string>>& fields);
 
 enum class Outcome { kPass, kFail, kXfail, kXpass, kSkip, kNotApplicable, kBroken };
 const char* OutcomeName(Outcome o);
