@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,6 +19,7 @@
 #include "impl/core/blocked.h"
 #include "impl/core/child_report.h"
 #include "impl/core/cleanup.h"
+#include "impl/core/deadline.h"
 #include "impl/core/process.h"
 #include "impl/core/shared_memory.h"
 #include "impl/core/syscall_matchers.h"
@@ -266,6 +268,103 @@ TEST(PosixSemErrors, PostFromASignalHandlerWakesAWaiter) {
          "the waiter (exit code is the errno, 110 = ETIMEDOUT): "
       << st;
   EXPECT_EQ(ValueOf(mem.get()), 0) << "the woken waiter took the one post";
+}
+
+// What the child of PostInterruptedByAPostingHandlerCountsEveryPost saw.
+struct ReentrantPosts {
+  sem_t sem;
+  long posts = 0;          // the main loop's sem_posts that succeeded
+  long handler_runs = 0;   // handler sem_posts that succeeded
+  long handler_fails = 0;  // handler sem_posts that failed
+  long inside = 0;         // handler runs that came while the loop was in sem_post
+  CallRecord setup;        // the setup call that failed, if one did
+};
+ReentrantPosts* g_reentrant = nullptr;
+volatile sig_atomic_t g_in_post = 0;
+volatile sig_atomic_t g_handler_runs = 0, g_handler_fails = 0, g_inside = 0;
+
+void PostAgainFromHandler(int) {
+  const int saved = errno;
+  if (sem_post(&g_reentrant->sem) == 0) {
+    g_handler_runs = g_handler_runs + 1;
+  } else {
+    g_handler_fails = g_handler_fails + 1;
+  }
+  if (g_in_post) g_inside = g_inside + 1;
+  errno = saved;
+}
+
+// man 7 signal-safety: "An async-signal-safe function is one that can be
+// safely called from within a signal handler. ... nonreentrant functions are
+// generally unsafe", and sem_post(3) is in its list of safe functions: a
+// handler's sem_post may interrupt a sem_post in progress on the same
+// semaphore (what the Open POSIX Test Suite's sem_post 5-1 aims at, with a
+// single alarm). A child posts in a
+// loop while an interval timer (ITIMER_REAL, 10 us) runs a SIGALRM handler
+// that posts too, until at least kInside handler runs came while the loop was
+// inside its sem_post call (between two marks around it), within a deadline.
+// No post is lost or doubled: the value is the loop's posts plus the
+// handler's, and no sem_post fails.
+TEST(PosixSemErrors, PostInterruptedByAPostingHandlerCountsEveryPost) {
+  constexpr long kInside = 100;
+  constexpr const char* kCite =
+      "man 7 signal-safety: \"An async-signal-safe function is one that can be safely called "
+      "from within a signal handler.\" (sem_post(3) is listed): a handler's sem_post "
+      "interrupting a sem_post in progress";
+  ASSERT_OK_AND_ASSIGN(auto mem, SharedObject<ReentrantPosts>::Create());
+  ReentrantPosts* r = mem.get();
+  ASSERT_THAT(sem_init(&r->sem, 1, 0), SyscallSucceeds());
+  Cleanup destroy([&] { sem_destroy(&r->sem); });
+  ASSERT_OK_AND_ASSIGN(WaitStatus st, ForkAndWait([r]() -> int {
+    g_reentrant = r;
+    struct sigaction sa = {};
+    sa.sa_handler = PostAgainFromHandler;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGALRM, &sa, nullptr) != 0) {
+      r->setup = Record("sigaction(SIGALRM)", -1);
+      return 0;
+    }
+    const Deadline deadline = Deadline::In(std::chrono::milliseconds(2000));
+    struct itimerval every = {{0, 10}, {0, 10}};
+    if (setitimer(ITIMER_REAL, &every, nullptr) != 0) {
+      r->setup = Record("setitimer(ITIMER_REAL, 10 us)", -1);
+      return 0;
+    }
+    long posts = 0;
+    while (g_inside < kInside) {
+      g_in_post = 1;
+      const int ret = sem_post(&r->sem);
+      g_in_post = 0;
+      if (ret != 0) {
+        r->setup = Record("sem_post in the loop", -1);
+        break;
+      }
+      ++posts;
+      if ((posts & 1023) == 0 && deadline.Expired()) break;
+    }
+    // The counts are read with SIGALRM blocked and the timer stopped: every
+    // handler that ran has finished, and none runs after.
+    sigset_t alrm;
+    sigemptyset(&alrm);
+    sigaddset(&alrm, SIGALRM);
+    sigprocmask(SIG_BLOCK, &alrm, nullptr);
+    struct itimerval stop = {};
+    setitimer(ITIMER_REAL, &stop, nullptr);
+    r->posts = posts;
+    r->handler_runs = g_handler_runs;
+    r->handler_fails = g_handler_fails;
+    r->inside = g_inside;
+    return 0;
+  }));
+  ASSERT_NO_ERRNO(ReachedEnd(st));
+  ASSERT_FALSE(r->setup.reached()) << kCite << ": " << r->setup;
+  EXPECT_GE(r->inside, kInside)
+      << kCite << ": handler runs inside sem_post: " << r->inside << " (of " << r->handler_runs
+      << " handler runs, " << r->posts << " posts of the loop) before the deadline";
+  EXPECT_EQ(r->handler_fails, 0) << kCite << ": handler sem_posts that failed";
+  EXPECT_EQ(ValueOf(&r->sem), r->posts + r->handler_runs)
+      << kCite << ": no post is lost or doubled: the value is the loop's " << r->posts
+      << " posts plus the handler's " << r->handler_runs;
 }
 
 }  // namespace

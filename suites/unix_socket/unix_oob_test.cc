@@ -76,36 +76,6 @@ constexpr const char* kTcpUrgent =
     "recv(2)\"; \"SIOCATMARK Returns true ... if the inbound data stream is at the urgent "
     "mark\"";
 
-// `feature:unix-oob`: one byte sent with MSG_OOB on a fresh stream pair is
-// accepted and the receiving end has an urgent mark to ask about
-// (SIOCATMARK). A kernel without CONFIG_AF_UNIX_OOB refuses the send
-// (EOPNOTSUPP); gVisor accepts the flag but has no mark (SIOCATMARK fails
-// ENOTTY): neither has the feature.
-Need UnixOobNeed() {
-  return Need::Feature("unix-oob", []() -> std::optional<std::string> {
-    int sv[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) != 0) {
-      return std::nullopt;  // the test fails on it
-    }
-    FileDescriptor a(sv[0]), b(sv[1]);
-    if (send(a.get(), "x", 1, MSG_OOB | MSG_NOSIGNAL) != 1) {
-      int err = errno;
-      if (err == EOPNOTSUPP || err == EINVAL || err == ENOSYS) {
-        return std::string("send(MSG_OOB) on an AF_UNIX stream pair: ") + strerror(err);
-      }
-      return std::nullopt;
-    }
-    int answ = 0;
-    if (ioctl(b.get(), SIOCATMARK, &answ) != 0) {
-      int err = errno;
-      if (err == ENOTTY || err == EINVAL || err == EOPNOTSUPP) {
-        return std::string("send(MSG_OOB) accepted but SIOCATMARK fails: ") + strerror(err);
-      }
-    }
-    return std::nullopt;
-  });
-}
-
 // A stream pair with the receiving end watched by an epoll instance for
 // EPOLLPRI, and a script of steps run on it. Each step is checked, then the
 // state after it (SIOCATMARK, EPOLLPRI, POLLPRI) when the step says so.

@@ -5,6 +5,7 @@
 #include <linux/capability.h>
 #include <poll.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -377,6 +378,31 @@ std::optional<unsigned> MappedIdOtherThan(const std::string& map_file,
     }
   }
   return std::nullopt;
+}
+
+Need UnixOobNeed() {
+  return Need::Feature("unix-oob", []() -> std::optional<std::string> {
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) != 0) {
+      return std::nullopt;  // the test fails on it
+    }
+    FileDescriptor a(sv[0]), b(sv[1]);
+    if (send(a.get(), "x", 1, MSG_OOB | MSG_NOSIGNAL) != 1) {
+      int err = errno;
+      if (err == EOPNOTSUPP || err == EINVAL || err == ENOSYS) {
+        return std::string("send(MSG_OOB) on an AF_UNIX stream pair: ") + strerror(err);
+      }
+      return std::nullopt;
+    }
+    int answ = 0;
+    if (ioctl(b.get(), SIOCATMARK, &answ) != 0) {
+      int err = errno;
+      if (err == ENOTTY || err == EINVAL || err == EOPNOTSUPP) {
+        return std::string("send(MSG_OOB) accepted but SIOCATMARK fails: ") + strerror(err);
+      }
+    }
+    return std::nullopt;
+  });
 }
 
 }  // namespace ipcspec

@@ -24,6 +24,7 @@
 #include "impl/core/cleanup.h"
 #include "impl/core/deadline.h"
 #include "impl/core/file_descriptor.h"
+#include "impl/core/needs.h"
 #include "impl/core/posix_error.h"
 #include "impl/core/privilege.h"
 #include "impl/core/sigpipe.h"
@@ -136,5 +137,11 @@ PosixError WaitForEof(int fd, const Deadline& deadline);
 std::optional<unsigned> MappedIdOtherThan(const std::string& map_file,
                                           std::vector<unsigned> avoid);
 
+// `feature:unix-oob`: one byte sent with MSG_OOB on a fresh stream pair is
+// accepted and the receiving end has an urgent mark to ask about
+// (SIOCATMARK). A kernel without CONFIG_AF_UNIX_OOB refuses the send
+// (EOPNOTSUPP); gVisor accepts the flag but has no mark (SIOCATMARK fails
+// ENOTTY): neither has the feature.
+Need UnixOobNeed();
 
 }  // namespace ipcspec
