@@ -3,7 +3,7 @@ several kernels and sandboxes, then one side-by-side report.
 
     ci/matrix.sh --env ENV[,ENV...]|all [--tier quick|thorough] [--out DIR]
                  [--deadline SECONDS] [--binary-timeout SECONDS] [--bin DIR]
-                 [--shard I/N]
+                 [--shard I/N] [--seccomp NAME|FILE[,...]]
     ci/matrix.sh --list
     ci/matrix.sh compare [--env OLD=NEW] [--md F] [--html F] [--json F] OLD NEW
     ci/matrix.sh merge [--out DIR] CELL...
@@ -21,6 +21,9 @@ several kernels and sandboxes, then one side-by-side report.
                   host           the binaries on the running kernel
                   runc           a podman container (runtime runc) on the host
                                  kernel, image imported from a tar of the binaries
+                  crun           the same image under crun (runtime:/usr/bin/crun;
+                                 the hybrid cgroup layout's cgroup2 mount hidden
+                                 from it, see runtimes.py)
                   gvisor         gVisor: all binaries under `runsc --network=none do`
                   gvisor-podman  gVisor as podman's runtime (same image as runc)
                   linux-5.10     Debian bullseye's kernel        \\  booted by qemu
@@ -28,6 +31,10 @@ several kernels and sandboxes, then one side-by-side report.
                   linux-6.12     Debian bookworm-backports' kernel| else TCG) from an
                   linux-sid      the newest kernel in Debian sid /  initramfs of
                                  busybox-static + the binaries
+                  runtime:PATH[:FLAG...]  the podman image under the OCI runtime
+                                 PATH, each FLAG a --runtime-flag; its column is
+                                 runtime:BASENAME[:FLAG...] ("=" as "-"); runsc
+                                 inherits gVisor's table
     --tier      quick (the default): RC_PARAMS="max_success=25 seed=S", and
                 the selftest binaries (suites_selftest_*: they judge the suite
                 against mutants, which does not depend on the environment, and
@@ -56,6 +63,13 @@ several kernels and sandboxes, then one side-by-side report.
                 every machine); the tests of the other shards are listed in
                 ENV/not_run.txt, so no table entry is judged stale for them;
                 `merge` puts the N cells back together
+    --seccomp   profiles, comma-separated: podman (Debian's
+                /usr/share/containers/seccomp.json), docker (moby's default,
+                taken from golang-github-docker-docker-dev with apt-get
+                download) or a profile FILE (named after it); every podman
+                environment ENV then runs as ENV+seccomp:unconfined (the
+                baseline) and ENV+seccomp:NAME per profile, and
+                DIR/seccomp.md compares each with the baseline
 
 Every binary gets IPCSPEC_ENV (the environment's name: the divergence table
 it applies; an environment BASE-HOW with no table of its own, gvisor-podman,
@@ -88,5 +102,6 @@ did not boot, or when the results cannot be read.
 Parts: kernels.py fetches kernels, initramfs.py builds the qemu image,
 loop.py is the loop every environment runs and reads its output back,
 environments.py runs one environment, results.py collects its results for
-the reader, cli.py drives them, merge.py merges cells.
+the reader, cli.py drives them, merge.py merges cells, runtimes.py adds
+runtime:PATH, crun and --seccomp.
 """
