@@ -248,6 +248,16 @@ class Runtimes(unittest.TestCase):
         self.assertEqual(runtimes.kernel(col, "20240729.0"), "gVisor 20240729.0")
         self.assertIs(environments.runner_of(col), environments.run_podman)
         self.assertEqual(runtimes.wrapper(col), [])   # only crun needs the cgroup2 mount hidden
+        # A table of its own (named after the runtime or the column) adds to the inherited one.
+        tables = os.path.join(self.tmp, "tables")
+        os.makedirs(tables)
+        self.assertEqual(runtimes.table_env(col, tables), "runsc")
+        self.file("tables/gvisor.tsv", "")
+        self.assertEqual(runtimes.table_env(col, tables), "gvisor")
+        self.file("tables/runsc.tsv", "")
+        self.assertEqual(runtimes.table_env(col, tables), "runsc,gvisor")
+        self.file("tables/%s.tsv" % col, "")
+        self.assertEqual(runtimes.table_env(col, tables), col + ",gvisor")
         other = self.script("myrt", 'echo "myrt version 0.3"')
         o = cli.parse(["--env", "runtime:" + other])
         self.assertEqual(o["envs"], ["runtime:myrt"])

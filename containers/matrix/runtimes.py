@@ -8,9 +8,10 @@
 
 A column's name is its spec with the path cut to its basename
 (runtime:/opt/bin/runsc:network=none is the column runtime:runsc:network-none). Its
-divergence table (IPCSPEC_ENV): a table named after the column or after the
-runtime's basename (containers/divergences/crun.tsv) if there is one, else
-its base's: runsc is gVisor (gvisor.tsv), crun and runc are runc. Seccomp
+divergence tables (IPCSPEC_ENV, a comma-separated list the binaries apply
+together): its own, named after the column or after the runtime's basename
+(containers/divergences/crun.tsv), if there is one, and the one it inherits:
+runsc is gVisor (gvisor.tsv), crun and runc are runc (runc.tsv). Seccomp
 columns are judged by their environment's table: what the profile changes is
 what the comparison is for.
 
@@ -188,13 +189,12 @@ def table_env(env, tables):
     if base in ("runc", "gvisor-podman"):
         return None   # the caller's rule for the built-in environments
     exe = os.path.basename(spec["path"])
-    for own in (base, exe):
-        if os.path.exists(os.path.join(tables, own + ".tsv")):
-            return own
-    inherited = {"runsc": "gvisor", "crun": "runc", "runc": "runc"}.get(exe)
-    if inherited and os.path.exists(os.path.join(tables, inherited + ".tsv")):
-        return inherited
-    return exe
+    have = [t for t in (base, exe, {"runsc": "gvisor", "crun": "runc", "runc": "runc"}.get(exe))
+            if t and os.path.exists(os.path.join(tables, t + ".tsv"))]
+    own = [t for t in have[:2] if t in (base, exe)][:1]
+    inherited = [t for t in have if t not in (base, exe)][:1]
+    # Both apply: the binaries read IPCSPEC_ENV as a list of tables.
+    return ",".join(own + inherited) or exe
 
 
 def env_version(env):
