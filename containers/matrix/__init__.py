@@ -34,7 +34,8 @@ several kernels and sandboxes, then one side-by-side report.
                   runtime:PATH[:FLAG...]  the podman image under the OCI runtime
                                  PATH, each FLAG a --runtime-flag; its column is
                                  runtime:BASENAME[:FLAG...] ("=" as "-"); runsc
-                                 inherits gVisor's table
+                                 inherits gVisor's table; a table named after
+                                 the column or the runtime applies too
     --tier      quick (the default): RC_PARAMS="max_success=25 seed=S", and
                 the selftest binaries (suites_selftest_*: they judge the suite
                 against mutants, which does not depend on the environment, and
