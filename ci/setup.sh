@@ -4,7 +4,7 @@
 # is missing. Exits non-zero naming the package that could not be installed.
 #
 #   ci/setup.sh            # build and test dependencies
-#   ci/setup.sh --matrix   # also what the environment matrix needs (podman, runsc, qemu)
+#   ci/setup.sh --matrix   # also what the environment matrix needs (podman, runc, crun, runsc, qemu)
 set -euo pipefail
 
 say() { printf 'ipcspec setup: %s\n' "$*"; }
@@ -33,7 +33,7 @@ packages=(
   libnng-dev           # nng
 )
 matrix_packages=(
-  podman runc
+  podman runc crun
   qemu-system-x86 busybox-static cpio
   zstd                 # --env kernel:PATH: a zstd-compressed image's embedded config
   chromium

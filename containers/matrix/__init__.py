@@ -4,6 +4,7 @@ several kernels and sandboxes, then one side-by-side report.
     ci/matrix.sh --env ENV[,ENV...]|all [--tier quick|thorough] [--out DIR]
                  [--deadline SECONDS] [--binary-timeout SECONDS] [--bin DIR]
                  [--shard I/N] [--filter GTEST_FILTER] [--kernel-config FILE]
+                 [--seccomp NAME|FILE[,...]]
     ci/matrix.sh --list
     ci/matrix.sh compare [--env OLD=NEW] [--md F] [--html F] [--json F] OLD NEW
     ci/matrix.sh merge [--out DIR] CELL...
@@ -28,6 +29,9 @@ several kernels and sandboxes, then one side-by-side report.
                   host           the binaries on the running kernel
                   runc           a podman container (runtime runc) on the host
                                  kernel, image imported from a tar of the binaries
+                  crun           the same image under crun (runtime:/usr/bin/crun;
+                                 the hybrid cgroup layout's cgroup2 mount hidden
+                                 from it, see runtimes.py)
                   gvisor         gVisor: all binaries under `runsc --network=none do`
                   gvisor-podman  gVisor as podman's runtime (same image as runc)
                   linux-5.10     Debian bullseye's kernel        \\  booted by qemu
@@ -44,6 +48,11 @@ several kernels and sandboxes, then one side-by-side report.
                                  initrd, ...) refuses it (exit 2), another
                                  (CONFIG_SYSVIPC, ...) leaves out the binaries
                                  that need it, reported as skips of that need
+                  runtime:PATH[:FLAG...]  the podman image under the OCI runtime
+                                 PATH, each FLAG a --runtime-flag; its column is
+                                 runtime:BASENAME[:FLAG...] ("=" as "-"); runsc
+                                 inherits gVisor's table; a table named after
+                                 the column or the runtime applies too
     --tier      quick (the default): RC_PARAMS="max_success=25 seed=S", and
                 the selftest binaries (suites_selftest_*: they judge the suite
                 against mutants, which does not depend on the environment, and
@@ -78,6 +87,13 @@ several kernels and sandboxes, then one side-by-side report.
     --kernel-config  the configuration to check the kernel: environments
                 against (default: the .deb's or /boot's config file, else the
                 one embedded in the image, CONFIG_IKCONFIG)
+    --seccomp   profiles, comma-separated: podman (Debian's
+                /usr/share/containers/seccomp.json), docker (moby's default,
+                taken from golang-github-docker-docker-dev with apt-get
+                download) or a profile FILE (named after it); every podman
+                environment ENV then runs as ENV+seccomp:unconfined (the
+                baseline) and ENV+seccomp:NAME per profile, and
+                DIR/seccomp.md compares each with the baseline
 
 Every binary gets IPCSPEC_ENV (the environment's name: the divergence table
 it applies; an environment BASE-HOW with no table of its own, gvisor-podman,
@@ -116,5 +132,6 @@ loop.py is the loop every environment runs and reads its output back,
 custom_kernel.py the kernel:PATH environments and the console reader,
 gtest_filter.py --filter,
 environments.py runs one environment, results.py collects its results for
-the reader, cli.py drives them, merge.py merges cells.
+the reader, cli.py drives them, merge.py merges cells, runtimes.py adds
+runtime:PATH, crun and --seccomp.
 """

@@ -10,16 +10,17 @@ import time
 
 from . import __doc__ as USAGE
 from . import environments as envs_mod
-from . import custom_kernel, gtest_filter, kernels, results
+from . import custom_kernel, gtest_filter, kernels, results, runtimes
 from .common import ROOT, Deadline, Usage, read, say
 
 OPTS = ("--env", "--tier", "--out", "--deadline", "--binary-timeout", "--bin", "--shard",
-        "--filter", "--kernel-config")
+        "--filter", "--kernel-config", "--seccomp")
 
 
 def parse(argv):
     o = {"env": "", "tier": "quick", "out": "matrix-out", "deadline": "900",
-         "binary-timeout": "300", "bin": "", "shard": "", "filter": "", "kernel-config": ""}
+         "binary-timeout": "300", "bin": "", "shard": "", "filter": "", "kernel-config": "",
+         "seccomp": ""}
     i = 0
     while i < len(argv):
         a = argv[i]
@@ -54,6 +55,8 @@ def parse(argv):
             raise Usage("--shard wants I/N with 1 <= I <= N (e.g. 2/4), got '%s'" % o["shard"])
         o["shard_of"] = (int(i), int(n))
     o["envs"] = list(envs_mod.ALL_ENVS) if o["env"] == "all" else o["env"].split(",")
+    # runtime:PATH[:FLAG...], crun and --seccomp's columns (runtimes.py)
+    o["envs"], o["seccomp_pairs"] = runtimes.expand(o["envs"], o["seccomp"], cache_dir())
     o["envs"] = custom_kernel.expand(o["envs"])
     if o["filter"] or any(a == "--filter" or a.startswith("--filter=") for a in argv):
         gtest_filter.check(o["filter"])
@@ -70,11 +73,15 @@ def parse(argv):
     return o
 
 
+def cache_dir():
+    return os.environ.get("IPCSPEC_CACHE") or os.path.expanduser("~/.cache/ipcspec-matrix")
+
+
 def check_prereqs(env, cache, o_kernel_config=""):
     def need(cmd, how):
         if not shutil.which(cmd):
             raise Usage("environment %s needs %s: %s" % (env, cmd, how))
-    if env in ("runc", "gvisor-podman"):
+    if envs_mod.uses_podman(env):
         need("podman", "apt-get install podman runc (ci/setup.sh --matrix)")
         need("runc", "apt-get install runc (ci/setup.sh --matrix)")
     if env.startswith("gvisor"):
@@ -149,6 +156,11 @@ def table_env(env):
     environment BASE-HOW (gvisor-podman) with no table of its own is BASE
     run another way and judged by BASE's table (containers/divergences/)."""
     tables = os.path.join(ROOT, "containers", "divergences")
+    if env in runtimes.COLUMNS:
+        own = runtimes.table_env(env, tables)
+        if own:
+            return own
+        env = runtimes.COLUMNS[env]["base"]
     base = env.split("-", 1)[0]
     if (not os.path.exists(os.path.join(tables, env + ".tsv"))
             and base != env and os.path.exists(os.path.join(tables, base + ".tsv"))):
@@ -273,7 +285,7 @@ def main(argv):
         return lava.main(argv[1:], argv[0])
     try:
         o = parse(argv)
-        cache = os.environ.get("IPCSPEC_CACHE") or os.path.expanduser("~/.cache/ipcspec-matrix")
+        cache = cache_dir()
         for e in o["envs"]:
             check_prereqs(e, cache, o["kernel-config"])
         t_start = time.monotonic()
@@ -292,7 +304,7 @@ def main(argv):
         if not os.listdir(bindir):
             raise Usage("no binaries in %s" % bindir)
         bindir = select_binaries(bindir, out, o["tier"], o["shard_of"], o["filter"])
-        if any(e in ("runc", "gvisor-podman") for e in o["envs"]):
+        if any(envs_mod.uses_podman(e) for e in o["envs"]):
             say("importing the podman image (store: %s/podman)" % cache)
             if not envs_mod.podman_image(cache, bindir):
                 raise Usage("podman import of the test image failed")
@@ -333,6 +345,9 @@ def main(argv):
             status = 2
         elif statuses.get(e) != "finished" and status == 0:
             status = 1
+    if o["seccomp_pairs"] and runtimes.compare_seccomp(out, o["seccomp_pairs"],
+                                                       verdict_tool("compare").main) == 2:
+        status = 2
     if r.returncode == 2:
         status = 2
     elif r.returncode != 0 and status == 0:

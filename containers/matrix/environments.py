@@ -8,23 +8,25 @@ killed, a kernel that did not boot).
 """
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
 import time
 
-from . import custom_kernel, initramfs, kernels
+from . import custom_kernel, initramfs, kernels, runtimes
 from .common import Deadline, nonempty, popen, read, say, write
 from .loop import LOOP, split_markers
 
-ALL_ENVS = ["host", "runc", "gvisor", "gvisor-podman",
+ALL_ENVS = ["host", "runc", "crun", "gvisor", "gvisor-podman",
             "linux-5.10", "linux-6.1", "linux-6.12", "linux-sid"]
 IMAGE = "localhost/ipcspec-matrix:latest"
 
 
 def known(env):
     return (env in ("host", "runc", "gvisor", "gvisor-podman") or env in kernels.SUITES
-            or custom_kernel.get(env) is not None)
+            or custom_kernel.get(env) is not None
+            or runtimes.is_runtime_env(env))
 
 
 class Run:
@@ -64,6 +66,11 @@ def podman_cmd(cache, *args):
 
 def env_version(env, cache):
     """The environment's own version: IPCSPEC_ENV_VERSION."""
+    if env in runtimes.COLUMNS:
+        v = runtimes.env_version(env)
+        if v is not None:
+            return v
+        env = runtimes.COLUMNS[env]["base"]
     if env in ("host", "runc"):
         return os.uname().release
     if env.startswith("gvisor"):
@@ -125,7 +132,8 @@ def podman_image(cache, bindir):
     imported from a tar (offline: nothing is pulled). Done once."""
     os.makedirs(os.path.join(cache, "podman"), exist_ok=True)
     # The sandbox this runs in forbids raising RLIMIT_NOFILE/NPROC, which
-    # podman does by default; runc (not crun) works with the hybrid cgroup layout.
+    # podman does by default. runc is the default runtime; crun runs too, with the
+    # cgroup2 mount hidden (runtimes.wrapper: it refuses the hybrid layout here).
     write(os.path.join(cache, "podman", "containers.conf"),
           '[containers]\ndefault_ulimits = []\n\n[engine]\nruntime = "runc"\n')
     r = tempfile.mkdtemp()
@@ -152,26 +160,38 @@ def podman_image(cache, bindir):
 
 def run_podman(run, d):
     o = Outcome()
-    name = "ipcspec-%s-%d" % (run.env, os.getpid())
-    rt = (["--runtime", "runc"] if run.env == "runc"
-          else ["--runtime", "/usr/bin/runsc", "--runtime-flag", "network=none"])
+    name = "ipcspec-%s-%d" % (re.sub(r"[^A-Za-z0-9_.-]", "_", run.env), os.getpid())
+    rt = runtimes.podman_args(run.env)
+    wrap = runtimes.wrapper(run.env)
+    if run.env in runtimes.COLUMNS:
+        o.figures["kernel"] = runtimes.kernel(run.env, run.variables.get("IPCSPEC_ENV_VERSION", ""))
     envs = []
     for k, v in sorted(run.variables.items()):
         if v:
             envs += ["-e", "%s=%s" % (k, v)]
     # Killed at the deadline: take the container down too.
     run.deadline.on_kill.append(lambda: subprocess.run(
-        podman_cmd(run.cache, "rm", "-f", "-t", "0", name), capture_output=True))
+        wrap + podman_cmd(run.cache, "rm", "-f", "-t", "0", name), capture_output=True))
     with open(os.path.join(d, "podman.log"), "wb") as log:
-        p = popen(podman_cmd(run.cache, *rt, "run", "--rm", "--name", name, "--network=none",
-                             *envs, "-v", "%s:/out" % d, IMAGE,
+        if runtimes.describe(run.env):
+            log.write(("ipcspec: %s\n" % runtimes.describe(run.env)).encode())
+            log.flush()
+        p = popen(wrap + podman_cmd(run.cache, *rt, "run", "--rm", "--name", name, "--network=none",
+                                    *runtimes.security_opts(run.env),
+                                    *envs, *_out_volume(d), IMAGE,
                              "/bin/sh", "/loop.sh", "/tests", "/out", str(run.btimeout)),
                   run.deadline, stdout=log, stderr=subprocess.STDOUT)
         o.rc = run.deadline.wait(p)
-    subprocess.run(podman_cmd(run.cache, "rm", "-f", "-t", "0", name), capture_output=True)
+    subprocess.run(wrap + podman_cmd(run.cache, "rm", "-f", "-t", "0", name), capture_output=True)
     if o.rc is None:
         o.cut_short = _running_dir_mode(run.bindir, d)
     return o
+
+
+def _out_volume(d):
+    """The results directory as /out (a column's name may hold a ':', which
+    -v would read as a separator)."""
+    return ["--mount", "type=bind,src=%s,dst=/out" % d] if ":" in d else ["-v", "%s:/out" % d]
 
 
 def qemu_accel(cache, vmlinuz):
@@ -287,4 +307,8 @@ RUNNERS = {"host": run_host, "gvisor": run_gvisor, "runc": run_podman,
 
 
 def runner_of(env):
-    return RUNNERS.get(env) or run_qemu
+    return RUNNERS.get(env) or (run_podman if runtimes.is_runtime_env(env) else run_qemu)
+
+
+def uses_podman(env):
+    return env in ("runc", "gvisor-podman") or runtimes.is_runtime_env(env)

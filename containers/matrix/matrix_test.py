@@ -549,5 +549,111 @@ class CustomKernel(unittest.TestCase):
         self.assertIn(("tainted", "kernel tainted at the end of the run: 640 (DW)"), found)
 
 
+class Runtimes(unittest.TestCase):
+    """--env runtime:PATH[:FLAG...], crun and --seccomp: the columns, what
+    podman is given, the tables inherited, and bad input (exit status 2)."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(dir=os.environ.get("TEST_TMPDIR"))
+        self.runsc = self.script("runsc", 'echo "runsc version 0.0~20240729.0"; echo "spec: 1.1.0"')
+        self.profile = self.file("deny-eventfd.json", '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": '
+                                 '[{"names": ["eventfd2"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}')
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp)
+
+    def file(self, name, text):
+        p = os.path.join(self.tmp, name)
+        with open(p, "w") as fh:
+            fh.write(text)
+        return p
+
+    def script(self, name, body):
+        p = self.file(name, "#!/bin/sh\n%s\n" % body)
+        os.chmod(p, 0o755)
+        return p
+
+    def test_a_runtime_by_path_with_flags(self):
+        from matrix import cli, runtimes
+        o = cli.parse(["--env", "host,runtime:%s:--network=none:debug" % self.runsc])
+        col = "runtime:runsc:network-none:debug"
+        self.assertEqual(o["envs"], ["host", col])
+        self.assertEqual(o["seccomp_pairs"], [])
+        self.assertEqual(runtimes.podman_args(col), ["--runtime", self.runsc, "--runtime-flag", "network=none",
+                                                     "--runtime-flag", "debug"])
+        self.assertEqual(runtimes.security_opts(col), [])
+        # runsc is gVisor: its table is gvisor.tsv; its version runsc's release.
+        self.assertEqual(cli.table_env(col), "gvisor")
+        self.assertEqual(environments.env_version(col, self.tmp), "20240729.0")
+        self.assertEqual(runtimes.kernel(col, "20240729.0"), "gVisor 20240729.0")
+        self.assertIs(environments.runner_of(col), environments.run_podman)
+        self.assertEqual(runtimes.wrapper(col), [])   # only crun needs the cgroup2 mount hidden
+        # A table of its own (named after the runtime or the column) adds to the inherited one.
+        tables = os.path.join(self.tmp, "tables")
+        os.makedirs(tables)
+        self.assertEqual(runtimes.table_env(col, tables), "runsc")
+        self.file("tables/gvisor.tsv", "")
+        self.assertEqual(runtimes.table_env(col, tables), "gvisor")
+        self.file("tables/runsc.tsv", "")
+        self.assertEqual(runtimes.table_env(col, tables), "runsc,gvisor")
+        self.file("tables/%s.tsv" % col, "")
+        self.assertEqual(runtimes.table_env(col, tables), col + ",gvisor")
+        other = self.script("myrt", 'echo "myrt version 0.3"')
+        o = cli.parse(["--env", "runtime:" + other])
+        self.assertEqual(o["envs"], ["runtime:myrt"])
+        self.assertEqual(cli.table_env("runtime:myrt"), "myrt")   # no table: nothing excused
+        self.assertEqual(environments.env_version("runtime:myrt", self.tmp), "0.3")
+
+    def test_seccomp_columns_and_their_baseline(self):
+        from matrix import cli, runtimes
+        o = cli.parse(["--env", "runc,gvisor-podman,runtime:" + self.runsc, "--seccomp", self.profile])
+        self.assertEqual(o["envs"], ["runc+seccomp:unconfined", "runc+seccomp:deny-eventfd",
+                                     "gvisor-podman+seccomp:unconfined", "gvisor-podman+seccomp:deny-eventfd",
+                                     "runtime:runsc+seccomp:unconfined", "runtime:runsc+seccomp:deny-eventfd"])
+        self.assertEqual(o["seccomp_pairs"][0], ("runc+seccomp:unconfined", "runc+seccomp:deny-eventfd"))
+        self.assertEqual(runtimes.podman_args("runc+seccomp:deny-eventfd"), ["--runtime", "runc"])
+        self.assertEqual(runtimes.security_opts("runc+seccomp:deny-eventfd"),
+                         ["--security-opt", "seccomp=" + self.profile])
+        self.assertEqual(runtimes.security_opts("runc+seccomp:unconfined"),
+                         ["--security-opt", "seccomp=unconfined"])
+        # runsc applies an OCI profile only with --oci-seccomp.
+        self.assertEqual(runtimes.podman_args("gvisor-podman+seccomp:deny-eventfd")[-2:],
+                         ["--runtime-flag", "oci-seccomp"])
+        self.assertEqual(runtimes.podman_args("runtime:runsc+seccomp:deny-eventfd"),
+                         ["--runtime", self.runsc, "--runtime-flag", "oci-seccomp"])
+        self.assertNotIn("oci-seccomp", runtimes.podman_args("runtime:runsc+seccomp:unconfined"))
+        # A profile's column is judged by its environment's table.
+        self.assertEqual(cli.table_env("gvisor-podman+seccomp:deny-eventfd"), "gvisor")
+        self.assertEqual(cli.table_env("runtime:runsc+seccomp:deny-eventfd"), "gvisor")
+        self.assertEqual(cli.table_env("runc+seccomp:deny-eventfd"), "runc")
+        self.assertEqual(environments.env_version("runc+seccomp:deny-eventfd", self.tmp), os.uname().release)
+
+    def test_bad_input_is_refused_with_status_2(self):
+        from matrix import cli
+        bad = {
+            "runtime:" + os.path.join(self.tmp, "nowhere"): "unknown runtime",
+            "runtime:" + self.script("broken", "exit 1"): "does not answer as an OCI runtime",
+            "runtime:": "wants a path",
+            "runtime:%s::x" % self.runsc: "an empty flag",
+            "host,host": "named twice",
+        }
+        seccomp = {
+            self.file("notjson.json", "{ nope"): "not JSON",
+            self.file("list.json", "[1, 2]"): "not a seccomp profile",
+            os.path.join(self.tmp, "missing.json"): "no such file",
+            "unconfined": "baseline already",
+        }
+        cases = [(["--env", e], why) for e, why in bad.items()]
+        cases += [(["--env", "runc", "--seccomp", p], why) for p, why in seccomp.items()]
+        cases.append((["--env", "host", "--seccomp", self.profile], "cannot take a seccomp profile"))
+        for argv, why in cases:
+            e = io.StringIO()
+            with contextlib.redirect_stderr(e):
+                rc = cli.main(argv + ["--bin", self.tmp, "--out", os.path.join(self.tmp, "out")])
+            self.assertEqual(rc, 2, argv)
+            self.assertIn(why, e.getvalue(), argv)
+            self.assertIn("matrix: ERROR:", e.getvalue())
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -254,7 +254,17 @@ bool VersionsHold(const TableEntry& e, const std::string& kernel, const std::str
 }
 
 bool TableApplies(const TableEntry& e, const std::string& env, const std::string& library) {
-  return e.library ? (!library.empty() && e.table == library) : e.table == env;
+  if (e.library) return !library.empty() && e.table == library;
+  // IPCSPEC_ENV may name several tables, comma-separated: an environment's
+  // own and the one it inherits (the matrix's runtime:PATH environments).
+  size_t at = 0;
+  while (at <= env.size()) {
+    size_t end = env.find(',', at);
+    if (end == std::string::npos) end = env.size();
+    if (env.compare(at, end - at, e.table) == 0 && end > at) return true;
+    at = end + 1;
+  }
+  return false;
 }
 
 bool EntryCovers(const TableEntry& e, const std::vector<std::string>& test_ids,

@@ -86,7 +86,8 @@ bool VersionsHold(const TableEntry& e, const std::string& kernel, const std::str
 int CompareVersions(const std::string& a, const std::string& b);
 
 // The entry's table is in force for this test: the environment's table for
-// IPCSPEC_ENV, or the library's table for a Kind of that library.
+// IPCSPEC_ENV (or one of them: "crun,runc" applies both tables), or the
+// library's table for a Kind of that library.
 bool TableApplies(const TableEntry& e, const std::string& env, const std::string& library);
 
 // The entry covers the test by name and Kind (not yet by signature).

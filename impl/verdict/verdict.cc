@@ -293,7 +293,7 @@ class Engine : public ::testing::EmptyTestEventListener {
 
   // The entry's table is one this binary judges by: the environment's, or a
   // library's (compiled into that library's adapter binary only).
-  bool InForce(const TableEntry& e) const { return e.library || e.table == env_; }
+  bool InForce(const TableEntry& e) const { return e.library || TableApplies(e, env_, ""); }
 
   void OpenResults() {
     std::string path;

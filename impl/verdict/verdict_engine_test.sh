@@ -51,6 +51,12 @@ run LibraryMatching 1 fail IPCSPEC_IGNORE_TABLES=1 >/dev/null
 # Another environment's table does not apply.
 run MatchingFailure 1 fail IPCSPEC_ENV=host >/dev/null
 run TabledButPasses 0 pass IPCSPEC_ENV=host >/dev/null
+# A list of environments (a runtime's own table and the one it inherits):
+# each one's table applies, and the run record names it.
+run MatchingFailure 0 xfail IPCSPEC_ENV=mine,planted >/dev/null
+run TabledButPasses 0 pass IPCSPEC_ENV=mine,host >/dev/null
+grep -hq '"record":"run".*"env":"mine,planted".*"tables":\[[^]]*planted' "$out"/MatchingFailure.*/*.jsonl \
+  || fail "IPCSPEC_ENV=mine,planted: the run record must list the planted table"
 
 # The reader judges the dead tests against their entries: each crash run
 # alone (it kills the binary), the records gathered as a matrix environment.

@@ -161,6 +161,17 @@ TEST(Judge, AnotherEnvironmentsTableDoesNotApply) {
   EXPECT_EQ(JudgeOn(Passed("PosixMq.Send"), e, "host").outcome, Outcome::kPass);
 }
 
+// IPCSPEC_ENV=own,base: an environment's own table and the one it inherits.
+TEST(Judge, EveryTableOfAListOfEnvironmentsApplies) {
+  auto e = Parse(false, kEnvTable);
+  for (const char* env : {"mine,gvisor", "gvisor,mine", "gvisor"})
+    EXPECT_EQ(JudgeOn(Failed("PosixMq.Send", "mq_send: ENOSYS"), e, env).outcome, Outcome::kXfail)
+        << env;
+  for (const char* env : {"mine,host", "gvis,or", "", ",", "gvisor2"})
+    EXPECT_EQ(JudgeOn(Failed("PosixMq.Send", "mq_send: ENOSYS"), e, env).outcome, Outcome::kFail)
+        << env;
+}
+
 TEST(Judge, FlakyEntryAllowsAPassButNotAnotherFailure) {
   auto e = Parse(false, kEnvTable);
   EXPECT_EQ(JudgeOn(Passed("Pipe.Flaky"), e).outcome, Outcome::kPass);
