@@ -11,7 +11,8 @@ and what a schema cannot see:
   - every job a job needs exists, and every needs.X it reads is one it needs;
   - every matrix.X a job reads is an axis of its matrix, every steps.X it
     reads is the id of one of its earlier steps;
-  - a matrix axis "env" holds environments of ci/matrix.sh (--list), and an
+  - a matrix axis "env" holds every environment of ci/matrix.sh (--list) and
+    no other, and an
     axis "shard" the numbers 1..SHARDS of the workflow's env;
   - every artifact a job downloads is uploaded by a job it needs;
   - every script a step runs (bash ci/X.sh, containers/X.sh) exists.
@@ -201,6 +202,9 @@ def job_problems(path, doc):
                 for e in matrix["env"]:
                     if e not in known:
                         bad("matrix env '%s' is no environment of ci/matrix.sh (%s)" % (e, " ".join(known)))
+                for e in known:
+                    if e not in matrix["env"]:
+                        bad("matrix env has no cell for '%s', an environment of ci/matrix.sh" % e)
             if "shard" in matrix:
                 if not shards.isdigit():
                     bad("a shard axis needs the workflow's env SHARDS (the number of shards)")

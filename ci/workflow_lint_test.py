@@ -35,6 +35,8 @@ PLANTED = [
     ("a job that needs no job", "needs: binaries", "needs: binary", "needs 'binary', which is no job"),
     ("an environment the matrix does not know", "linux-5.10, linux-6.1", "linux-5.11, linux-6.1",
      "matrix env 'linux-5.11' is no environment of ci/matrix.sh"),
+    ("an environment of the matrix with no cell", "host, runc, crun, gvisor", "host, runc, gvisor",
+     "matrix env has no cell for 'crun'"),
     ("a shard missing", "shard: [1, 2]", "shard: [1]", "matrix shard [1] is not 1..SHARDS (2)"),
     ("an artifact nobody uploads", "pattern: cell-*", "pattern: cells-*", "downloads 'cells-*', which no job"),
     ("a step output of no step", "steps.merge.outputs.status", "steps.merged.outputs.status",
