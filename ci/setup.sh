@@ -31,6 +31,16 @@ packages=(
   libboost-dev         # Boost.Interprocess (header-only)
   libzmq3-dev          # ZeroMQ
   libnng-dev           # nng
+  # The IPC libraries of issue 16
+  libgrpc++-dev        # gRPC C++ over unix: addresses
+  protobuf-compiler    # protoc, driven by bazel/proto.bzl (offline)
+  protobuf-compiler-grpc  # grpc_cpp_plugin
+  libprotobuf-dev
+  dbus-daemon          # a private bus per D-Bus test
+  dbus-broker          # the second bus implementation, where it runs without systemd
+  libsystemd-dev       # sd-bus
+  libpoco-dev          # POCO (NamedMutex, NamedEvent, SharedMemory, Pipe)
+  libuv1-dev           # libuv (uv_pipe_t)
 )
 matrix_packages=(
   podman runc crun
