@@ -29,6 +29,11 @@ then every test of every environment is put in one category:
   appeared          only in NEW (and does not fail the run)
   disappeared       only in OLD
 
+A run made with a gtest filter (ci/matrix.sh --filter, run.sh --filter: the
+filter column of its env.tsv) is compared on what it selected: a test only
+in the other run that its filter does not select is left out of the
+comparison and counted ("N tests not compared: left out by NEW's filter").
+
 Environments are paired by name; when each run has exactly one environment
 they are paired whatever their names (linux-6.1 against linux-6.12);
 --env OLD=NEW pairs them by hand (comma-separated or repeated), e.g. two
@@ -152,6 +157,16 @@ def category(o, n):
     return None if oo == no else "other_changes"
 
 
+def filter_selects(filt, test):
+    """Whether gtest's filter FILT (POS[:POS...][-NEG[:NEG...]]) selects TEST."""
+    import fnmatch
+    pos, _, neg = filt.partition("-")
+    pats = [p for p in pos.split(":") if p] or ["*"]
+    if not any(fnmatch.fnmatchcase(test, p) for p in pats):
+        return False
+    return not any(fnmatch.fnmatchcase(test, n) for n in neg.split(":") if n)
+
+
 def pair_envs(old, new, pairs):
     """[(old env, new env)] to compare, the environments only in OLD, only in NEW."""
     olds = [e["name"] for e in old["environments"]]
@@ -180,6 +195,7 @@ def compare(old, new, pairs=()):
     got, only_old, only_new = pair_envs(old, new, pairs)
     cats = {k: [] for k, _t in CATEGORIES}
     unchanged = 0
+    left_out = {}   # why -> how many tests were not compared
     env_regressions = []
     oenv = {e["name"]: e for e in old["environments"]}
     nenv = {e["name"]: e for e in new["environments"]}
@@ -187,9 +203,19 @@ def compare(old, new, pairs=()):
         label = a if a == b else "%s -> %s" % (a, b)
         ot = {_key(t): t for t in old["tests"] if t["env"] == a}
         nt = {_key(t): t for t in new["tests"] if t["env"] == b}
+        ofilt = (oenv[a].get("meta") or {}).get("filter", "")
+        nfilt = (nenv[b].get("meta") or {}).get("filter", "")
         for k in sorted(set(ot) | set(nt), key=lambda k: (
                 (nt.get(k) or ot.get(k)).get("group", ""), k[1], k[0])):
             o, n = ot.get(k), nt.get(k)
+            if n is None and nfilt and not filter_selects(nfilt, k[1]):
+                left_out.setdefault("NEW's filter '%s'" % nfilt, 0)
+                left_out["NEW's filter '%s'" % nfilt] += 1
+                continue
+            if o is None and ofilt and not filter_selects(ofilt, k[1]):
+                left_out.setdefault("OLD's filter '%s'" % ofilt, 0)
+                left_out["OLD's filter '%s'" % ofilt] += 1
+                continue
             c = category(o, n)
             if c is None:
                 unchanged += 1
@@ -214,6 +240,7 @@ def compare(old, new, pairs=()):
         "only_old_environments": only_old,
         "only_new_environments": only_new,
         "environment_regressions": env_regressions,
+        "left_out": left_out,
         "categories": cats,
         "counts": counts,
         "exit": 1 if counts["regressions"] else 0,
@@ -236,12 +263,18 @@ def closing_line(c):
         "%d %s" % (n[k], title.lower()) for k, title in CATEGORIES) + ", %d unchanged" % n["unchanged"]
 
 
+def left_out_lines(c):
+    return ["%d tests not compared: left out by %s" % (n, why)
+            for why, n in sorted((c.get("left_out") or {}).items())]
+
+
 def text_lines(c):
     L = []
     if c["only_old_environments"]:
         L.append("environments only in OLD: " + ", ".join(c["only_old_environments"]))
     if c["only_new_environments"]:
         L.append("environments only in NEW: " + ", ".join(c["only_new_environments"]))
+    L += left_out_lines(c)
     for k, title in CATEGORIES:
         items = c["categories"][k]
         extra = c["environment_regressions"] if k == "regressions" else []
@@ -263,6 +296,7 @@ def write_md(c, path):
     for k in ("only_old_environments", "only_new_environments"):
         if c[k]:
             L += ["Environments only in %s: %s" % ("OLD" if "old" in k else "NEW", ", ".join(c[k])), ""]
+    L += [x + "" for x in left_out_lines(c)] + ([""] if left_out_lines(c) else [])
     L += [closing_line(c), ""]
     for k, title in CATEGORIES:
         items = c["categories"][k]
@@ -286,6 +320,7 @@ def write_html(c, path):
          "<p>Pairs of environments (OLD &rarr; NEW): %s</p>" % esc(", ".join(
              a if a == b else "%s -> %s" % (a, b) for a, b in c["pairs"])),
          '<pre class="closing">%s</pre>' % esc(closing_line(c))]
+    p += ["<p>%s</p>" % esc(x) for x in left_out_lines(c)]
     for k in ("only_old_environments", "only_new_environments"):
         if c[k]:
             p.append("<p>Environments only in %s: %s</p>" % (

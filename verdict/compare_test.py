@@ -168,6 +168,31 @@ class Compare(unittest.TestCase):
         self.assertEqual(rc, 1)
         self.assertEqual(self.by_category(doc), WANT)
 
+    def test_a_filtered_run_is_compared_on_what_it_selected(self):
+        # NEW ran with a filter that leaves out the test only OLD has, OLD
+        # with one that leaves out the test only NEW has (the filter column
+        # of env.tsv, as ci/matrix.sh --filter and run.sh --filter write it).
+        old, new = os.path.join(self.tmp, "old"), os.path.join(self.tmp, "new")
+        shutil.copytree(OLD, old)
+        shutil.copytree(NEW, new)
+        with open(os.path.join(new, "linux-6.12", "env.tsv"), "a") as fh:
+            fh.write("filter\tPipeIo.*-*.Disappears\n")
+        with open(os.path.join(old, "linux-6.1", "env.tsv"), "a") as fh:
+            fh.write("filter\t-PipeIo.Appears\n")
+        rc, out, err, doc = self.run_compare(old, new)
+        self.assertEqual(rc, 1, err)
+        want = dict(WANT, appeared=[], disappeared=[])
+        self.assertEqual(self.by_category(doc), want)
+        self.assertEqual(doc["left_out"], {"NEW's filter 'PipeIo.*-*.Disappears'": 1,
+                                           "OLD's filter '-PipeIo.Appears'": 1})
+        self.assertIn("1 tests not compared: left out by NEW's filter 'PipeIo.*-*.Disappears'", out)
+        # A filter that selects the test: it is compared (and disappears).
+        with open(os.path.join(new, "linux-6.12", "env.tsv"), "a") as fh:
+            fh.write("filter\tPipeIo.*\n")
+        rc, out, err, doc = self.run_compare(old, new)
+        self.assertEqual(self.by_category(doc)["disappeared"], ["PipeIo.Disappears"])
+        self.assertEqual(self.by_category(doc)["appeared"], [])
+
     def test_bad_input_exits_2(self):
         empty = os.path.join(self.tmp, "empty")
         os.makedirs(empty)

@@ -274,12 +274,30 @@ def verdict_tool(name):
     return __import__(name)
 
 
+def kernel_path(argv):
+    """kernel-path ENV: the file path of a matrix kernel's vmlinuz (fetched
+    into the cache if it is not there yet), for --env kernel:PATH."""
+    if len(argv) != 1 or argv[0] in ("-h", "--help") or argv[0] not in kernels.SUITES:
+        print("usage: ci/matrix.sh kernel-path ENV   (ENV one of: %s)" % " ".join(sorted(kernels.SUITES)),
+              file=sys.stderr)
+        return 0 if argv[:1] in (["-h"], ["--help"]) else 2
+    vm = kernels.fetch_kernel(cache_dir(), argv[0])
+    if not vm:
+        print("matrix: ERROR: %s: kernel package not found (linux-image-amd64 of Debian %s)"
+              % (argv[0], kernels.SUITES[argv[0]]), file=sys.stderr)
+        return 2
+    print(vm)
+    return 0
+
+
 def main(argv):
     if argv and argv[0] == "compare":
         return verdict_tool("compare").main(argv[1:])
     if argv and argv[0] == "merge":
         from . import merge
         return merge.main(argv[1:])
+    if argv and argv[0] == "kernel-path":
+        return kernel_path(argv[1:])
     if argv and argv[0] in ("lava-job", "initramfs"):
         from . import lava
         return lava.main(argv[1:], argv[0])

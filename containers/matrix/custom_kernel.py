@@ -339,6 +339,9 @@ def prepare(k, cache, kernel_config=""):
                 c = os.path.join(os.path.dirname(spec), "config-" + b[len("vmlinuz-"):])
                 if os.path.isfile(c):
                     config = c
+            elif b == "vmlinuz" and os.path.isfile(os.path.join(os.path.dirname(spec), "config")):
+                # A kernel the matrix cached (ci/matrix.sh kernel-path ENV).
+                config = os.path.join(os.path.dirname(spec), "config")
     elif "/" not in spec and os.path.isfile("/boot/vmlinuz-" + spec):
         k.spec = "/boot/vmlinuz-" + spec
         return prepare(k, cache, kernel_config)

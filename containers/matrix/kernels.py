@@ -66,7 +66,10 @@ def fetch_kernel(cache, env):
     d = os.path.join(cache, "kernels", env)
     vm = os.path.join(d, "vmlinuz")
     pkgfile = os.path.join(d, "package")
-    if nonempty(vm) and nonempty(pkgfile):
+    # The package's config-VER is kept beside it as "config" (kernel:PATH of
+    # this file checks it before boot); "config.none" when it has none.
+    cfg = os.path.join(d, "config")
+    if nonempty(vm) and nonempty(pkgfile) and (nonempty(cfg) or os.path.exists(cfg + ".none")):
         return vm
     suite = SUITES.get(env)
     if not suite:
@@ -118,14 +121,24 @@ def fetch_kernel(cache, env):
     x = tempfile.mkdtemp()
     try:
         tar = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", deb], stdout=subprocess.PIPE)
-        subprocess.run(["tar", "-x", "-C", x, "--wildcards", "./boot/vmlinuz-*",
-                        "./usr/lib/modules/*/vmlinuz"], stdin=tar.stdout, stderr=subprocess.DEVNULL)
+        subprocess.run(["tar", "-x", "-C", x, "--wildcards", "./boot/vmlinuz-*", "./boot/config-*",
+                        "./usr/lib/modules/*/vmlinuz", "./usr/lib/modules/*/config"],
+                       stdin=tar.stdout, stderr=subprocess.DEVNULL)
         tar.wait()
         found = [os.path.join(r, f) for r, _d, fs in os.walk(x) for f in fs if f.startswith("vmlinuz")]
         if not found:
             say("%s: %s holds no vmlinuz" % (env, pkg))
             return None
         shutil.copy(found[0], vm)
+        configs = [os.path.join(r, f) for r, _d, fs in os.walk(x) for f in fs
+                   if f == "config" or f.startswith("config-")]
+        for old in (cfg, cfg + ".none"):
+            if os.path.exists(old):
+                os.remove(old)
+        if configs:
+            shutil.copy(configs[0], cfg)
+        else:
+            open(cfg + ".none", "w").close()
     finally:
         shutil.rmtree(x, ignore_errors=True)
 
