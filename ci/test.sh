@@ -61,6 +61,45 @@ if [ $fast -eq 0 ] && [ "${IPCSPEC_CI_MATRIX:-1}" != 0 ]; then
 fi
 # ==== end of the environment matrix step ======================================
 
+# ==== a kernel given by path, compared with linux-6.1 (issue 15) ===============
+# The README's walk-through ("Compare two runs"), as it is written there:
+# Debian's 6.12 kernel booted *by its file path* (kernel:PATH, its config
+# checked before boot), the same binaries, a filter to keep CI's cost small,
+# then compare against the linux-6.1 run above. compare's exit status must
+# be the documented one (0 without a regression, 1 with; 2 is bad input),
+# and a regression fails CI. Skipped with the matrix.
+kernel_filter='EventFd*:Pipe*:PosixMq*:SysvMsg*:Memfd*'
+if [ $fast -eq 0 ] && [ "${IPCSPEC_CI_MATRIX:-1}" != 0 ] && [ -f matrix-out/linux-6.1/env.tsv ]; then
+  echo "==== ci/matrix.sh --env kernel:PATH (Debian's 6.12 by its file path), compare with linux-6.1"
+  rm -rf kernel-out
+  vmlinuz=$(bash ci/matrix.sh kernel-path linux-6.12)
+  k=$?
+  if [ $k -eq 0 ]; then
+    bash ci/matrix.sh --env "kernel:$vmlinuz" --bin matrix-out/bin --filter "$kernel_filter" --out kernel-out
+    k=$?
+  fi
+  echo "ipcspec kernel:PATH: exit status $k (kernel-out/report.md)"
+  [ $k -ne 0 ] && [ $rc -eq 0 ] && rc=$k
+  if [ -f kernel-out/kernel-vmlinuz/env.tsv ]; then
+    inputs+=(--matrix kernel-out)
+    bash ci/matrix.sh compare --env linux-6.1=kernel-vmlinuz matrix-out kernel-out \
+      --md kernel-out/compare.md --json kernel-out/compare.json
+    c=$?
+    regressions=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["counts"]["regressions"])' \
+      kernel-out/compare.json 2>/dev/null)
+    want=2
+    [ -n "$regressions" ] && { want=0; [ "$regressions" -gt 0 ] && want=1; }
+    if [ "$c" -ne "$want" ] || [ "$c" -eq 2 ]; then
+      echo "ipcspec compare: exit status $c, not the documented one ($want for ${regressions:-unreadable} regressions)"
+      [ $rc -eq 0 ] && rc=1
+    else
+      echo "ipcspec compare: exit status $c, as documented (${regressions} regressions; kernel-out/compare.md)"
+      [ "$c" -ne 0 ] && [ $rc -eq 0 ] && rc=$c
+    fi
+  fi
+fi
+# ==== end of the kernel:PATH step ==============================================
+
 echo "==== the verdict (verdict/verdict.py)"
 mkdir -p test-results
 python3 verdict/verdict.py "${inputs[@]}" --json test-results/results.json \

@@ -18,6 +18,10 @@ Inputs (any number, at least one):
   --binary GLOB           only these testlogs targets (fnmatch over the
                           target's path, e.g. 'impl/adapters/*').
   --results FILE          a results.json written before: render it again.
+  --divergences [ENV=]FILE  your own table of expected differences (the
+                          format below, README.md) applied to ENV, or to
+                          every environment, on top of the binaries' own
+                          tables (user_tables.py); repeatable.
 Outputs: --json (results.json: one record per test and environment), --md,
 --html, --junit (JUnit XML), --ktap; "-" is standard output. The two closing
 lines always go to standard output, last:
@@ -46,6 +50,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import gather  # noqa: E402
 import render  # noqa: E402
+import user_tables  # noqa: E402
 
 
 def die(msg):
@@ -123,6 +128,7 @@ def main(argv=None):
     ap.add_argument("--env", action="append", default=[],
                     help="only these environments of --matrix (comma-separated or repeated)")
     ap.add_argument("--results")
+    ap.add_argument("--divergences", action="append", default=[], metavar="[ENV=]FILE")
     ap.add_argument("--ignore-tables", action="store_true",
                     default=os.environ.get("IPCSPEC_IGNORE_TABLES", "") not in ("", "0"))
     ap.add_argument("--json")
@@ -144,6 +150,8 @@ def main(argv=None):
         else:
             only = [x for e in a.env for x in e.split(",") if x]
             doc = judge_inputs(a.testlogs, a.matrix, a.binary or None, only)
+        if a.divergences:
+            doc = user_tables.apply(doc, a.divergences)
         if a.ignore_tables:
             doc = ignore_tables(doc)
     except gather.BadInput as e:

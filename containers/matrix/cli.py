@@ -14,13 +14,13 @@ from . import custom_kernel, gtest_filter, kernels, results, runtimes
 from .common import ROOT, Deadline, Usage, read, say
 
 OPTS = ("--env", "--tier", "--out", "--deadline", "--binary-timeout", "--bin", "--shard",
-        "--filter", "--kernel-config", "--seccomp")
+        "--filter", "--kernel-config", "--seccomp", "--divergences")
 
 
 def parse(argv):
     o = {"env": "", "tier": "quick", "out": "matrix-out", "deadline": "900",
          "binary-timeout": "300", "bin": "", "shard": "", "filter": "", "kernel-config": "",
-         "seccomp": ""}
+         "seccomp": "", "divergences": ""}
     i = 0
     while i < len(argv):
         a = argv[i]
@@ -66,6 +66,22 @@ def parse(argv):
     for e in o["envs"]:
         if not envs_mod.known(e):
             raise Usage("unknown environment '%s' (known: %s, or all)" % (e, " ".join(envs_mod.ALL_ENVS)))
+    o["tables"] = [t for t in o["divergences"].split(",") if t]
+    if o["divergences"] or any(a == "--divergences" or a.startswith("--divergences=") for a in argv):
+        if not o["tables"]:
+            raise Usage("--divergences wants [ENV=]FILE[,...]: your table of expected differences")
+        ut = verdict_tool("user_tables")
+        for spec in o["tables"]:
+            env, path = ut.split_spec(spec)
+            if env is not None and env not in o["envs"]:
+                raise Usage("--divergences %s: %s is not an environment of this run (%s)"
+                            % (spec, env, " ".join(o["envs"])))
+            if not os.path.isfile(path):
+                raise Usage("--divergences: no such file: %s" % path)
+            try:
+                ut.parse(path)
+            except ut.gather.BadInput as e:
+                raise Usage(str(e))
     seed = os.environ.get("IPCSPEC_MATRIX_SEED", "1")
     if seed != "random" and not seed.isdigit():
         raise Usage('IPCSPEC_MATRIX_SEED must be a number or "random", not "%s"' % seed)
@@ -254,11 +270,13 @@ def run_env(env, o, bindir, cache, out):
     return status
 
 
-def report(out, envs):
+def report(out, envs, tables=()):
     """The verdict: the reader over the environments' records in out, its
-    results and reports beside them."""
+    results and reports beside them (with the user's tables, --divergences)."""
+    more = [x for t in tables for x in ("--divergences", os.path.abspath(t) if "=" not in t
+                                        or os.path.exists(t) else t)]
     return subprocess.run([sys.executable, os.path.join(ROOT, "verdict", "verdict.py"),
-                           "--matrix", out, "--env", ",".join(envs), "--source-root", ROOT,
+                           "--matrix", out, "--env", ",".join(envs), "--source-root", ROOT] + more + [
                            "--json", os.path.join(out, "results.json"),
                            "--md", os.path.join(out, "report.md"),
                            "--html", os.path.join(out, "report.html"),
@@ -347,7 +365,7 @@ def main(argv):
         t.join()
     t_end = time.monotonic()
 
-    r = report(out, o["envs"])
+    r = report(out, o["envs"], o["tables"])
     lines = ["env\tstatus\twall_seconds\tboot_seconds"]
     for e in o["envs"]:
         meta = dict(l.split("\t", 1) for l in read(os.path.join(out, e, "env.tsv")).splitlines() if "\t" in l)

@@ -514,6 +514,43 @@ class CustomKernel(unittest.TestCase):
             self.assertEqual(rc, 2, (argv, err))
             self.assertIn(says, err, argv)
 
+    def test_a_table_of_ones_own_without_editing_the_repository(self):
+        """--divergences [ENV=]FILE: the user's table applies on top of the
+        environment's own (the reader's user_tables.py), to a kernel:, a
+        runtime: or any environment of the run; bad tables exit 2 before
+        anything runs."""
+        from matrix import cli
+        mine = self.config("# mine\nCrash.Dies\t*\tdocumented\tfails\tcrash\tmy kernel kills it\t"
+                           "my notes\t*\n")
+        img = fake_bzimage(os.path.join(self.tmp, "bzImage"))
+        runsc = os.path.join(self.tmp, "runsc")
+        with open(runsc, "w") as fh:
+            fh.write('#!/bin/sh\necho "runsc version 0.0~20240729.0"\n')
+        os.chmod(runsc, 0o755)
+        o = cli.parse(["--env", "kernel:%s,runtime:%s" % (img, runsc),
+                       "--divergences", "runtime:runsc=%s,%s" % (mine, mine)])
+        self.assertEqual(o["tables"], ["runtime:runsc=" + mine, mine])
+        self.assertEqual(cli.table_env("runtime:runsc"), "gvisor")   # the inherited table stays
+        # A host run: the crash is excused by the user's entry, the hang is not.
+        out = os.path.join(self.tmp, "out")
+        rc, err = self.main("--env", "host", "--bin", self.bin, "--out", out, "--binary-timeout", "30",
+                            "--divergences", mine)
+        self.assertEqual(rc, 1, err)
+        import json
+        with open(os.path.join(out, "results.json")) as fh:
+            doc = json.load(fh)
+        got = {t["test"]: (t["outcome"], (t.get("entry") or {}).get("origin")) for t in doc["tests"]}
+        self.assertEqual(got["Crash.Dies"], ("xfail", os.path.basename(mine) + ":2"))
+        self.assertEqual(got["Killed.Hangs"], ("fail", None))
+        for argv, says in (
+                (["--env", "host", "--divergences", self.tmp + "/none.tsv"], "no such file"),
+                (["--env", "host", "--divergences", self.config("A.B\t*\tdocumented\n")], "not 8"),
+                (["--env", "host", "--divergences", "linux-6.1=" + mine], "not an environment of this run"),
+                (["--env", "host", "--divergences="], "--divergences wants")):
+            rc, err = self.main(*argv, "--bin", self.bin, "--out", os.path.join(self.tmp, "o"))
+            self.assertEqual(rc, 2, (argv, err))
+            self.assertIn(says, err, argv)
+
     def test_filter_reaches_the_binaries_and_leaves_out_the_unselected(self):
         from matrix import gtest_filter
         self.assertTrue(gtest_filter.selects("Good.*:Crash.*-*.Dies", "Crash.First"))
