@@ -97,6 +97,30 @@ if [ $fast -eq 0 ] && [ "${IPCSPEC_CI_MATRIX:-1}" != 0 ] && [ -f matrix-out/linu
       [ "$c" -ne 0 ] && [ $rc -eq 0 ] && rc=$c
     fi
   fi
+  # A kernel that panics is reported as a panic, with its console log: the
+  # same kernel with rdinit= a missing init (README, "Your kernel"); the
+  # matrix must exit 2 and name the panic. About 30 s under TCG.
+  if [ $k -eq 0 ]; then
+    echo "==== kernel:PATH that panics (IPCSPEC_KERNEL_APPEND=rdinit=/nonexistent): reported as a panic"
+    rm -rf kernel-panic
+    IPCSPEC_KERNEL_APPEND=rdinit=/nonexistent bash ci/matrix.sh --env "kernel:$vmlinuz" --bin matrix-out/bin \
+      --filter 'EventFd.Flags' --out kernel-panic > kernel-panic.log 2>&1
+    p=$?
+    status=$(sed -n 's/^status\t//p' kernel-panic/kernel-vmlinuz/env.tsv 2>/dev/null)
+    case $p:$status in
+      "2:kernel did not boot: kernel panic: Kernel panic - not syncing:"*)
+        if [ -s kernel-panic/kernel-vmlinuz/console.log ] && grep -q 'Kernel panic' kernel-panic/kernel-vmlinuz/console.log; then
+          echo "ipcspec kernel panic: reported as such (exit 2): $status; console log kernel-panic/kernel-vmlinuz/console.log"
+        else
+          echo "ipcspec kernel panic: no console log with the panic in kernel-panic/kernel-vmlinuz/"
+          [ $rc -eq 0 ] && rc=1
+        fi ;;
+      *)
+        echo "ipcspec kernel panic: not reported as a panic (exit $p, status '$status'); kernel-panic.log:"
+        tail -n 20 kernel-panic.log
+        [ $rc -eq 0 ] && rc=1 ;;
+    esac
+  fi
 fi
 # ==== end of the kernel:PATH step ==============================================
 
