@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs the project's tests: `bazel test --config=full //...` (the suite and
 # the selftests) plus the suite under AddressSanitizer, then the quick
-# environment matrix; the verdict comes from
+# environment matrix, then the README's walk-through of a kernel given by
+# path compared with the matrix's linux-6.1 (and the same kernel made to
+# panic, which must be reported as a panic); the verdict comes from
 # the one reader of results (verdict/verdict.py) over this run's records, and
 # the last two lines are its closing lines:
 #
@@ -12,7 +14,8 @@
 #   ci/test.sh --fast       # bazel test --config=full //... only
 #
 # Reports: test-results/{results.json,report.md,report.html,junit.xml,results.ktap}
-# (columns: host, host-asan and the matrix's environments).
+# (columns: host, host-asan, the matrix's environments and kernel-vmlinuz);
+# kernel-out/compare.md the comparison.
 # Exit status: 0 when Bazel, the matrix and the reader all pass; else the
 # first non-zero of them (the reader's 1 when anything fails the run: a
 # failure, an unexpected pass, a broken test, an undeclared skip, a stale
