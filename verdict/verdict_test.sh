@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the reader's tests (verdict_test.py, compare_test.py, ktap_test.py,
-# user_tables_test.py) on
+# user_tables_test.py, results_schema_test.py against results.schema.json) on
 # the fixtures in testdata/, then the reader itself on the sample matrix, leaving its report in the test's
 # undeclared outputs (Bazel 4 zips them into test.outputs/outputs.zip).
 set -euo pipefail
@@ -12,6 +12,7 @@ python3 -B "$here/verdict_test.py"
 python3 -B "$here/compare_test.py"
 python3 -B "$here/ktap_test.py"
 python3 -B "$here/user_tables_test.py"
+python3 -B "$here/results_schema_test.py"
 out=${TEST_UNDECLARED_OUTPUTS_DIR:-$(mktemp -d)}
 set +e
 python3 -B "$here/verdict.py" --matrix "$here/testdata/matrix" --md "$out/sample_report.md" \

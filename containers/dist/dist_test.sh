@@ -77,7 +77,10 @@ def walk(t):
 walk(top)
 assert sorted(d.split()[-1] for ok, d in leaves if ok) == [
     "EventFd.Flags", "EventFdNoOffset.PreadPwriteAreEspipe"], leaves
-print("dist_test: results.json and KTAP as expected")
+import jsonschema
+schema = json.load(open(os.path.join(ktap_dir, "results.schema.json")))
+jsonschema.Draft202012Validator(schema).validate(doc)
+print("dist_test: results.json (its schema) and KTAP as expected")
 EOF
 
 # Non-vacuous: planted binaries (shell scripts writing records the way the
