@@ -4,8 +4,9 @@ several kernels and sandboxes, then one side-by-side report.
     ci/matrix.sh --env ENV[,ENV...]|all [--tier quick|thorough] [--out DIR]
                  [--deadline SECONDS] [--binary-timeout SECONDS] [--bin DIR]
                  [--shard I/N] [--filter GTEST_FILTER] [--kernel-config FILE]
-                 [--seccomp NAME|FILE[,...]]
+                 [--seccomp NAME|FILE[,...]] [--divergences [ENV=]FILE[,...]]
     ci/matrix.sh --list
+    ci/matrix.sh kernel-path ENV
     ci/matrix.sh compare [--env OLD=NEW] [--md F] [--html F] [--json F] OLD NEW
     ci/matrix.sh merge [--out DIR] CELL...
     ci/matrix.sh initramfs --bin DIR --out FILE [--env NAME] [--tier T]
@@ -22,6 +23,9 @@ several kernels and sandboxes, then one side-by-side report.
                 it (`merge --help`)
     initramfs   the initramfs the qemu environments boot, written to FILE
                 for a lab or a VM of one's own (`initramfs --help`)
+    kernel-path the file path of a matrix kernel's vmlinuz (linux-6.12, ...),
+                fetched into the cache the first time, its config beside it:
+                --env "kernel:$(ci/matrix.sh kernel-path linux-6.12)"
     lava-job    a LAVA job definition that boots a kernel with that
                 initramfs on a qemu device and reads each test's verdict off
                 the serial console (containers/matrix/lava.py, `lava-job --help`)
@@ -87,6 +91,10 @@ several kernels and sandboxes, then one side-by-side report.
     --kernel-config  the configuration to check the kernel: environments
                 against (default: the .deb's or /boot's config file, else the
                 one embedded in the image, CONFIG_IKCONFIG)
+    --divergences  your own tables of expected differences, comma-separated
+                [ENV=]FILE (verdict/README.md's format), applied by the reader
+                on top of the tables the binaries apply, to ENV or to every
+                environment (verdict/user_tables.py); a bad table exits 2
     --seccomp   profiles, comma-separated: podman (Debian's
                 /usr/share/containers/seccomp.json), docker (moby's default,
                 taken from golang-github-docker-docker-dev with apt-get

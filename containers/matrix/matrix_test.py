@@ -514,6 +514,31 @@ class CustomKernel(unittest.TestCase):
             self.assertEqual(rc, 2, (argv, err))
             self.assertIn(says, err, argv)
 
+    def test_kernel_path_gives_a_cached_kernel_whose_config_is_checked(self):
+        """ci/matrix.sh kernel-path ENV prints the cached vmlinuz (no network
+        when it is there); kernel:THAT_PATH checks the config kept beside it."""
+        from matrix import cli
+        d = os.path.join(self.tmp, "cache", "kernels", "linux-6.12")
+        os.makedirs(d)
+        vm = fake_bzimage(os.path.join(d, "vmlinuz"))
+        with open(os.path.join(d, "package"), "w") as fh:
+            fh.write("linux-image-9.9-test 9.9-1\n")
+        with open(os.path.join(d, "config"), "w") as fh:
+            fh.write(CONFIG_OK.replace("CONFIG_BLK_DEV_INITRD=y\n", ""))
+        o = io.StringIO()
+        with contextlib.redirect_stdout(o):
+            self.assertEqual(cli.main(["kernel-path", "linux-6.12"]), 0)
+        self.assertEqual(o.getvalue(), vm + "\n")
+        rc, err = self.main("--env", "kernel:" + vm, "--bin", self.bin, "--out", self.tmp + "/o")
+        self.assertEqual(rc, 2, err)
+        self.assertIn("kernel-vmlinuz: refused before boot: the kernel's configuration (%s/config)" % d, err)
+        self.assertIn("CONFIG_BLK_DEV_INITRD (absent;", err)
+        for argv in (["kernel-path"], ["kernel-path", "linux-9.9"], ["kernel-path", "a", "b"]):
+            e = io.StringIO()
+            with contextlib.redirect_stderr(e):
+                self.assertEqual(cli.main(argv), 2, argv)
+            self.assertIn("usage: ci/matrix.sh kernel-path ENV", e.getvalue())
+
     def test_a_table_of_ones_own_without_editing_the_repository(self):
         """--divergences [ENV=]FILE: the user's table applies on top of the
         environment's own (the reader's user_tables.py), to a kernel:, a
