@@ -293,6 +293,20 @@ class Output(unittest.TestCase):
             lay_target(r2, "suites/x/x_test", jsonl=name)
             self.ktap("--testlogs", r2)
 
+    def test_a_long_reason_cut_at_a_space_leaves_no_trailing_space(self):
+        # Seen on a real run (eintr_test's getrandom skip on linux-6.1): a
+        # reason cut to 200 characters just after a space ended its line
+        # with a space, which KTAP refuses.
+        import render
+        long = "unmet need: blocking-call: " + "word " * 60
+        for cut in range(190, 206):
+            t = {"test": "A.B", "outcome": "skip", "need": "blocking-call", "reason": long[:cut] + " tail",
+                 "entry": {"reason": long[:cut] + " tail", "origin": "x.tsv:1"}}
+            for o in ("skip", "xfail", "n/a", "fail"):
+                lines, _fails = render._ktap_test(dict(t, outcome=o), 1, "")
+                for line in lines:
+                    self.assertEqual(line, line.rstrip(), (cut, o))
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

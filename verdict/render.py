@@ -707,13 +707,13 @@ def _ktap_test(t, j, pad):
     it fails its parent."""
     o = t["outcome"]
     name = _ktap_desc(t["test"]) or "(unnamed)"
-    reason = _ktap_desc(t.get("reason") or headline(t.get("message")))[:200]
+    reason = _ktap_desc(t.get("reason") or headline(t.get("message")))[:200].rstrip()
     if o == "pass":
         return ["%sok %d %s" % (pad, j, name)], False
     if o == "xfail":
         e = t.get("entry") or {}
         return ["%sok %d %s # XFAIL %s" % (pad, j, name, _ktap_desc(
-            "%s (%s)" % (e.get("reason", ""), e.get("origin", "")))[:200])], False
+            "%s (%s)" % (e.get("reason", ""), e.get("origin", "")))[:200].rstrip())], False
     if o == "n/a":
         return ["%sok %d %s # SKIP not applicable%s" % (pad, j, name, ": " + reason if reason else "")], False
     if o == "skip" and t.get("need") != "undeclared":
