@@ -111,6 +111,17 @@ doc = json.load(open(sys.argv[1]))
 got = sorted((t["test"], t["outcome"], t["signature_seen"]) for t in doc["tests"])
 assert got == [("Planted.Crashes", "fail", ["crash"]), ("Planted.Fails", "fail", ["errno:EINVAL"])], got
 EOF
+# A table of one's own (--divergences): the failure it describes becomes
+# xfail with its origin; the crash it does not describe still fails the run.
+printf 'Planted.Fails\t*\tdocumented\tfails\terrno:EINVAL\tmy board refuses it\tmy notes\t*\n' > "$tmp/mine.tsv"
+set +e
+run ipcspec/run.sh --env board --out "$tmp/out3" --divergences "$tmp/mine.tsv" zz_planted > "$tmp/stdout" 2> "$tmp/stderr"
+rc=$?
+set -e
+[ $rc -eq 1 ] || fail "with a table of one's own: exit $rc, not 1: $(cat "$tmp/stderr")"
+[ "$(tail -n 2 "$tmp/stdout" | head -n 1)" = "ipcspec: 1 xfail, 0 xpass, 0 broken, 0 n/a, 0 flaky-entries" ] ||
+  fail "with a table of one's own: $(tail -n 2 "$tmp/stdout")"
+grep -q 'mine.tsv:1' "$tmp/out3/results.json" || fail "results.json does not name the entry mine.tsv:1"
 rm "$b/bin/zz_planted"
 
 # Bad input: status 2 and a message naming what is wrong.
