@@ -47,6 +47,16 @@ for cfg in "${configs[@]}"; do
   inputs+=(--testlogs "$label=$logs")
 done
 
+# ==== //:dist holds every test binary of the suite (BUILD lists them) =========
+echo "==== //:dist lists every cc_test of the suite"
+want=$(bazel query 'kind(cc_test, //...) except attr(tags, "\bno_static\b", //...) except //suites/selftest/...' 2>/dev/null | sort)
+have=$(bazel query 'labels(tests, //:dist)' 2>/dev/null | sort)
+if [ -z "$want" ] || [ "$want" != "$have" ]; then
+  echo "ipcspec dist: //:dist's tests (root BUILD) differ from the suite's cc_tests:"
+  diff <(echo "$want") <(echo "$have") | sed -n 's/^[<>]/  &/p'
+  [ $rc -eq 0 ] && rc=1
+fi
+
 # ==== environment matrix (issue 6; maintained with ci/matrix.sh) =============
 # A quick matrix over gVisor and one qemu kernel (Debian bookworm's 6.1, the
 # host suite's own kernel, so a new upload elsewhere cannot break CI). Its
