@@ -1,5 +1,5 @@
-"""ipcspec_dist: the distributable bundle (README, "Without Bazel: the
-bundle"): a tarball of statically linked test binaries, the runner that runs
+"""ipcspec_dist: the distributable bundle (README, "Your kernel, and one
+filter everywhere"): a tarball of statically linked test binaries, the runner that runs
 them without Bazel (containers/dist/run.sh, the matrix's own loop), the
 tables of expected differences and the reader of results (verdict/*.py).
 
