@@ -11,16 +11,26 @@ initramfs or a board holds no shared libraries. A binary that still has a
 program interpreter fails the build, naming the target.
 """
 
+def _plain(opts):
+    return [o for o in opts if not o.startswith(("-fsanitize", "-fno-sanitize"))]
+
 def _static_transition_impl(settings, attr):
-    linkopts = list(settings["//command_line_option:linkopt"])
+    # Sanitizers (--config=asan, ubsan) do not link statically and are of no
+    # use in a bundle: they are left out, so that `bazel test --config=asan
+    # //...`, which builds //containers:dist_test's bundle, still builds.
+    plain = _plain
+    linkopts = plain(settings["//command_line_option:linkopt"])
     if "-static" not in linkopts:
         linkopts.append("-static")
-    return {"//command_line_option:linkopt": linkopts}
+    return {
+        "//command_line_option:linkopt": linkopts,
+        "//command_line_option:copt": plain(settings["//command_line_option:copt"]),
+    }
 
 _static_transition = transition(
     implementation = _static_transition_impl,
-    inputs = ["//command_line_option:linkopt"],
-    outputs = ["//command_line_option:linkopt"],
+    inputs = ["//command_line_option:linkopt", "//command_line_option:copt"],
+    outputs = ["//command_line_option:linkopt", "//command_line_option:copt"],
 )
 
 _TestSources = provider(fields = ["srcs"])
