@@ -99,7 +99,7 @@ def judge(name, r, base, rc, sig, text, build_log):
     what = ("shows the finding (exit 1)" if want == 1
             else "finds the behaviour as documented (exit 0)")
     if rc == want:
-        return "pass", "%s %s here.\n%s" % (name, what, text)
+        return "pass", "%s (%s) %s here.\n%s" % (name, r["shows"], what, text)
     if rc is None and sig is None and build_log is not None:
         return "fail", "%s does not compile with its plain command:\n%s" % (name, build_log)
     got = ("killed by signal %d (a hang past its alarm() is SIGALRM, 14)" % sig if sig
@@ -150,7 +150,7 @@ def records_for(env, base, reps, built, out, first, check):
         recs.append({"record": "test", "test": test, "property": "", "kind": "-",
                      "outcome": outcome, "signature_seen": [], "message": msg, "need": "",
                      "entry": None, "unmatched_entries": [], "covering": [],
-                     "cites": reps[n]["shows"], "seed": "", "duration_ms": int(secs * 1000),
+                     "cites": "", "seed": "", "duration_ms": int(secs * 1000),
                      "file": "containers/probes/%s.c" % n, "line": 1})
     if first and check is not None:
         outcome, msg = check
