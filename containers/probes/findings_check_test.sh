@@ -3,7 +3,10 @@
 # is linked to a reproducer (or listed as missing one), and the checker is
 # not vacuous: each planted defect (an unlinked row, a stale link, a link to
 # no program, a program without alarm(), one not built, one with a local
-# header) makes it fail with its message.
+# header) makes it fail with its message. Then the report: a recorded
+# finding of gVisor's table links its reproducer and shows the reproducer's
+# output in that environment (verdict/render.py), and no link once the
+# finding's row is unlinked.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -52,4 +55,43 @@ fresh; rm "$P/msgrcv_overrun.c"
 mutant "a reproducer with no source" "has no source"
 fresh; sed -i 's/^msgrcv_overrun\tgvisor\t/msgrcv_overrun\t-\t/' "$P/reproducers.tsv"
 mutant "a reproducer that fails nowhere" "fails nowhere"
+
+echo "== the report links a recorded finding to its reproducer"
+verdict="$root/verdict/verdict.py"
+row=$(grep -n $'^SysvMsg.LongMessageIsE2bigWithoutMsgNoerrorAndTruncatedWithIt\t' \
+      "$root/containers/divergences/gvisor.tsv" | cut -d: -f1)
+plant() {  # DIR: a matrix directory with that finding as an xfail under gvisor
+  mkdir -p "$1/gvisor"
+  printf 'status\tfinished\n' > "$1/gvisor/env.tsv"
+  local origin="containers/divergences/gvisor.tsv:$row"
+  cat > "$1/gvisor/sysv_msg_test.1.jsonl" <<JSONL
+{"record":"run","binary":"sysv_msg_test","env":"gvisor","tables":["containers/divergences/gvisor.tsv"]}
+{"record":"entry","origin":"$origin","test":"SysvMsg.LongMessageIsE2bigWithoutMsgNoerrorAndTruncatedWithIt","kind":"*","class":"finding","expect":"fails","signature":"text:nothing is copied past msgsz","reason":"overrun","source":"observed","versions":"*","applies":true}
+{"record":"start","test":"SysvMsg.LongMessageIsE2bigWithoutMsgNoerrorAndTruncatedWithIt","covering":["$origin"]}
+{"record":"test","test":"SysvMsg.LongMessageIsE2bigWithoutMsgNoerrorAndTruncatedWithIt","kind":"-","outcome":"xfail","message":"nothing is copied past msgsz","entry":{"origin":"$origin","class":"finding","expect":"fails","signature":"text:nothing is copied past msgsz","reason":"overrun","source":"observed","versions":"*"},"covering":["$origin"]}
+{"record":"end","tests":1,"exit":0}
+JSONL
+  cat > "$1/gvisor/reproducers.jsonl" <<'JSONL'
+{"record":"run","binary":"reproducers","env":"gvisor","tables":[]}
+{"record":"start","test":"Reproducer.msgrcv_overrun","covering":[]}
+{"record":"test","test":"Reproducer.msgrcv_overrun","kind":"-","outcome":"pass","message":"msgrcv_overrun shows the finding (exit 1) here.\nman 2 msgop says PLANTED-OUTPUT","covering":[],"file":"containers/probes/msgrcv_overrun.c","line":1}
+{"record":"end","tests":1,"exit":0}
+JSONL
+}
+m="$tmp/m"; plant "$m"
+python3 -B "$verdict" --matrix "$m" --env gvisor --source-root "$root" --md "$m/report.md" \
+  --html "$m/report.html" > /dev/null || true
+for want in 'reproducer: [`containers/probes/msgrcv_overrun.c`](#reproducer-msgrcv_overrun); here: pass, man 2 msgop says PLANTED-OUTPUT' \
+            '<a id="reproducer-msgrcv_overrun"></a>' 'href="containers/probes/msgrcv_overrun.c"'; do
+  if grep -qF -- "$want" "$m/report.md" "$m/report.html"; then echo "report has: $want"
+  else echo "FAIL: the report lacks: $want"; fails=1; fi
+done
+# Mutant: the row unlinked (a source root whose findings.tsv lacks it): no link.
+fresh; grep -v $'\tmsgrcv_overrun$' "$root/containers/probes/findings.tsv" > "$P/findings.tsv"
+python3 -B "$verdict" --matrix "$m" --env gvisor --source-root "$tmp/t" --md "$m/report2.md" > /dev/null || true
+if [ ! -s "$m/report2.md" ] || ! grep -qF 'SysvMsg.LongMessageIsE2bigWithoutMsgNoerrorAndTruncatedWithIt' "$m/report2.md"; then
+  echo "FAIL: no report of the planted run"; fails=1
+elif grep -qF 'reproducer: [`containers/probes/msgrcv_overrun.c`]' "$m/report2.md"; then
+  echo "FAIL: mutant 'the row unlinked' still shows a link"; fails=1
+else echo "caught: the row unlinked: no link in the report"; fi
 exit $fails
