@@ -177,6 +177,9 @@ def run(out, envs):
                and os.path.isdir(os.path.join(out, e))]
     if not targets:
         return []
+    if not os.path.isfile(os.path.join(PROBES, "reproducers.tsv")):
+        say("reproducers: no %s here, not run" % os.path.join(PROBES, "reproducers.tsv"))
+        return []
     try:
         fc, reps = load()
         errors, s = fc.check(ROOT, "all")
@@ -184,7 +187,7 @@ def run(out, envs):
         fc.write_md(s, os.path.join(out, "reproducers", "findings.md"))
         check = ("fail" if errors else "pass",
                  "\n".join(errors + [fc.summary_line(s)]))
-    except (OSError, ValueError) as e:
+    except (OSError, ValueError, ImportError) as e:
         say("reproducers: cannot read the tables: %s" % e)
         return []
     built = compile_all(reps, out)
