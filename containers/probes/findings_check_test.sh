@@ -94,4 +94,13 @@ if [ ! -s "$m/report2.md" ] || ! grep -qF 'SysvMsg.LongMessageIsE2bigWithoutMsgN
 elif grep -qF 'reproducer: [`containers/probes/msgrcv_overrun.c`]' "$m/report2.md"; then
   echo "FAIL: mutant 'the row unlinked' still shows a link"; fails=1
 else echo "caught: the row unlinked: no link in the report"; fi
+
+echo "== the README shows msgrcv_overrun.c as it is"
+if python3 - "$root/README.md" "$root/containers/probes/msgrcv_overrun.c" <<'PY'
+import sys
+readme, src = (open(f, encoding="utf-8").read() for f in sys.argv[1:3])
+sys.exit(0 if "```c\n" + src + "```\n" in readme else 1)
+PY
+then echo "README: msgrcv_overrun.c in full, as it is"
+else echo "FAIL: README.md's section Reproducers does not hold containers/probes/msgrcv_overrun.c as it is"; fails=1; fi
 exit $fails
