@@ -22,7 +22,7 @@ fresh() {
   rm -rf "$tmp/t"
   mkdir -p "$tmp/t/containers/probes" "$tmp/t/containers/divergences"
   cp "$root"/containers/probes/{BUILD,findings.tsv,reproducers.tsv} "$tmp/t/containers/probes/"
-  cp "$root"/containers/probes/*.c "$tmp/t/containers/probes/"
+  cp "$root"/containers/probes/*.c "$root"/containers/probes/*.cc "$tmp/t/containers/probes/"
   cp "$root"/containers/divergences/gvisor.tsv "$tmp/t/containers/divergences/"
 }
 fails=0
