@@ -66,11 +66,24 @@ def compile_all(reps, out):
         if f.endswith((".c", ".cc")):
             shutil.copy(os.path.join(PROBES, f), src)
     built = {}
-    for name, r in sorted(reps.items()):
-        p = subprocess.run(shlex.split(r["build"]), cwd=src, capture_output=True, text=True)
-        ok = p.returncode == 0 and os.path.isfile(os.path.join(src, name))
-        built[name] = (os.path.join(src, name) if ok else None,
-                       "$ %s\n%s%s" % (r["build"], p.stdout, p.stderr))
+    queue = sorted(reps.items())
+    lock = threading.Lock()
+
+    def worker():
+        while True:
+            with lock:
+                if not queue:
+                    return
+                name, r = queue.pop(0)
+            p = subprocess.run(shlex.split(r["build"]), cwd=src, capture_output=True, text=True)
+            ok = p.returncode == 0 and os.path.isfile(os.path.join(src, name))
+            built[name] = (os.path.join(src, name) if ok else None,
+                           "$ %s\n%s%s" % (r["build"], p.stdout, p.stderr))
+    threads = [threading.Thread(target=worker) for _ in range(os.cpu_count() or 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
     return built
 
 
