@@ -22,6 +22,7 @@ those programs, where each must fail and where pass), or says
 Exit status 0 when all holds (missing reproducers are listed, not errors),
 1 when not, 2 on bad input. The summary line counts the distinct findings
 with a reproducer and the rows they cover.
+
 """
 
 import argparse
@@ -176,9 +177,9 @@ def check(root, which):
 
 
 def summary_line(s):
-    return ("findings: %d distinct findings have a reproducer, covering %d of %d finding rows; "
-            "%d rows still lack one" % (len(s["reproducers"]), s["rows_covered"], s["rows"],
-                                        s["rows_missing"]))
+    return ("findings: %d reproducers (one per finding, or per group of findings with one "
+            "cause) cover %d of %d finding rows; %d rows still lack one"
+            % (len(s["reproducers"]), s["rows_covered"], s["rows"], s["rows_missing"]))
 
 
 def write_md(s, path):
