@@ -92,6 +92,36 @@ class SourceCitations:
         return out[:3]
 
 
+# ----------------------------------------------------------- reproducers
+REPRODUCER_LINKS = "containers/probes/findings.tsv"
+
+
+def reproducer_links(root):
+    """{table origin "TABLE:LINE": reproducer name or "missing: WHY"}: the
+    links of containers/probes/findings.tsv (by table, test pattern and
+    kind) resolved to the lines of the tables, as entries' origins name them."""
+    links, out = {}, {}
+    path = os.path.join(root or "", REPRODUCER_LINKS)
+    if not root or not os.path.isfile(path):
+        return out
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        for line in fh:
+            f = line.rstrip("\n").split("\t")
+            if len(f) == 4 and not line.startswith("#"):
+                links[(f[0], f[1], f[2])] = f[3]
+    for table in sorted(set(k[0] for k in links)):
+        try:
+            with open(os.path.join(root, table), encoding="utf-8", errors="replace") as fh:
+                lines = fh.read().splitlines()
+        except OSError:
+            continue
+        for i, line in enumerate(lines, 1):
+            f = line.split("\t")
+            if len(f) == 8 and not line.startswith("#") and (table, f[0], f[1]) in links:
+                out["%s:%d" % (table, i)] = links[(table, f[0], f[1])]
+    return out
+
+
 # ------------------------------------------------------------------ model
 class View:
     """What every renderer needs, computed once from the document."""
@@ -133,6 +163,14 @@ class View:
         self.stale = [e for e in self.entries if e.get("stale")]
         self.flaky = [e for e in self.entries if e.get("flaky") and e.get("applies")]
         self.eintr = EintrView(doc, self.envs)
+        # Each recorded finding's reproducer (containers/probes), and each
+        # reproducer's run per environment (containers/matrix/probes.py).
+        self.repro_links = reproducer_links(source_root)
+        self.repro_runs = OrderedDict()
+        for t in sorted(tests, key=lambda t: t["test"]):
+            if t.get("binary") == "reproducers" and t["test"].startswith("Reproducer.") \
+                    and t["test"] != "Reproducer.EveryFindingRowIsLinked":
+                self.repro_runs.setdefault(t["test"][len("Reproducer."):], {})[t["env"]] = t
         self.skips = OrderedDict()
         for t in sorted((t for t in tests if t["outcome"] == "skip"),
                         key=lambda t: (t.get("need") != "undeclared", t.get("need"), t["test"])):
@@ -140,6 +178,11 @@ class View:
 
     def cite_of(self, t):
         return self.cites.get((t.get("group") or "(unknown)", t["test"]), [])
+
+    def reproducer_of(self, t):
+        """The reproducer linked to the entry a finding matched: a name, a
+        "missing: WHY", or "" (no link known)."""
+        return self.repro_links.get((t.get("entry") or {}).get("origin", ""), "")
 
 
 # ------------------------------------------------------- the EINTR table
@@ -320,6 +363,20 @@ def _flaky_counts(e):
     return "this run: %d failed as expected, %d passed" % (c.get("xfail", 0), c.get("pass", 0))
 
 
+def _repro_md(v, t):
+    r = v.reproducer_of(t)
+    if not r:
+        return ""
+    if r.startswith("missing:"):
+        return " [reproducer %s]" % r
+    run = v.repro_runs.get(r, {}).get(t["env"])
+    seen = ""
+    if run:
+        lines = [l for l in (run.get("message") or "").splitlines()[1:] if l.strip()]
+        seen = "; here: %s%s" % (run["outcome"], (", " + lines[0]) if lines else "")
+    return " [reproducer: [`containers/probes/%s.c`](#reproducer-%s)%s]" % (r, r, seen)
+
+
 def write_md(v, path):
     L = ["# ipcspec results", ""]
     if v.doc.get("ignore_tables"):
@@ -354,10 +411,24 @@ def write_md(v, path):
         for t in v.findings_recorded:
             e = t["entry"]
             L.append(_test_line(v, t, "%s [%s; %s; source: %s]" % (
-                e.get("reason", ""), e.get("origin", ""), e.get("expect", ""), e.get("source", ""))))
+                e.get("reason", ""), e.get("origin", ""), e.get("expect", ""), e.get("source", ""))
+                + _repro_md(v, t)))
         L.append("")
     if not v.findings_new and not v.findings_recorded:
         L += ["None.", ""]
+    if v.repro_runs:
+        L += ["## Reproducers of the recorded findings", "",
+              "Standalone programs (`containers/probes/NAME.c`, `cc -o NAME NAME.c`): exit 1 "
+              "where the finding shows, 0 where the behaviour is as documented "
+              "(`containers/probes/reproducers.tsv`); their output in each environment:", ""]
+        for name, by_env in v.repro_runs.items():
+            L += ['### <a id="reproducer-%s"></a>`%s`' % (name, name), "",
+                  "[containers/probes/%s.c](containers/probes/%s.c)" % (name, name), ""]
+            for env in v.envs:
+                t = by_env.get(env)
+                if t:
+                    L += ["%s, %s:" % (env, t["outcome"]), "", "```",
+                          (t.get("message") or "").rstrip(), "```", ""]
 
     bad = v.xpass or v.broken or v.undeclared or v.stale or v.s["unfinished_environments"]
     if bad:
@@ -578,22 +649,38 @@ def write_html(v, path):
             CELL_CLASS.get(o, "fail"), esc(o), "".join("<td>%d</td>" % c for c in counts)))
     p.append("</table>")
 
-    def tests_table(title, ts, note=None):
+    def repro_cell(t):
+        r = v.reproducer_of(t)
+        if not r:
+            return "<td></td>"
+        if r.startswith("missing:"):
+            return '<td class="notrun">%s</td>' % esc(r)
+        run = v.repro_runs.get(r, {}).get(t["env"])
+        link = '<a href="containers/probes/%s.c">%s.c</a>' % (esc(r), esc(r))
+        if not run:
+            return "<td>%s</td>" % link
+        return ('<td class="%s">%s<details><summary>%s here</summary><pre>%s</pre></details></td>'
+                % (CELL_CLASS.get(run["outcome"], "fail"), link, esc(run["outcome"]),
+                   esc(run.get("message") or "")))
+
+    def tests_table(title, ts, note=None, repro=False):
         p.append('<h3>%s <span class="count">(%d)</span></h3>' % (esc(title), len(ts)))
         if not ts:
             return
-        p.append("<table><tr><th>test</th><th>environment</th><th>man page</th><th>result</th></tr>")
+        p.append("<table><tr><th>test</th><th>environment</th><th>man page</th><th>result</th>%s</tr>"
+                 % ("<th>reproducer</th>" if repro else ""))
         for t in ts:
             p.append('<tr><td class="name">%s<br><small>%s</small></td><td>%s</td>'
-                     '<td class="cite">%s</td>%s</tr>' % (
+                     '<td class="cite">%s</td>%s%s</tr>' % (
                          esc(t["test"]), esc(t.get("group", "")), esc(t["env"]),
-                         esc(", ".join(v.cite_of(t))), html_cell(t)))
+                         esc(", ".join(v.cite_of(t))), html_cell(t),
+                         repro_cell(t) if repro else ""))
         p.append("</table>")
 
     p.append("<h2>Findings</h2>")
     tests_table("Failures no table entry explains", v.findings_new)
     tests_table("Recorded findings (expected failures whose entry has class finding)",
-                v.findings_recorded)
+                v.findings_recorded, repro=True)
     p.append("<h2>Also failing the run</h2>")
     tests_table("Unexpected passes (stale entries)", v.xpass)
     tests_table("Broken (could not set up)", v.broken)

@@ -365,6 +365,12 @@ def main(argv):
         t.join()
     t_end = time.monotonic()
 
+    # The recorded findings' reproducers (containers/matrix/probes.py): in the
+    # whole run or its first shard, not in a filtered one.
+    if not o["filter"] and (not o["shard_of"] or o["shard_of"][0] == 1) \
+            and os.environ.get("IPCSPEC_MATRIX_REPRODUCERS", "1") != "0":
+        from . import probes
+        probes.run(out, o["envs"])
     r = report(out, o["envs"], o["tables"])
     lines = ["env\tstatus\twall_seconds\tboot_seconds"]
     for e in o["envs"]:
