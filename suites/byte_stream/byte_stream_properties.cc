@@ -52,6 +52,7 @@
 #include "impl/core/process.h"
 #include "impl/core/sigpipe.h"
 #include "impl/core/watchdog.h"
+#include "impl/repro/repro.h"
 #include "rapidcheck/state.h"
 
 namespace ipcspec {
@@ -69,6 +70,156 @@ std::vector<uint8_t> Pattern(uint32_t first, size_t n) {
   std::vector<uint8_t> v(n);
   for (size_t i = 0; i < n; ++i) v[i] = PatternByte(first + static_cast<uint32_t>(i));
   return v;
+}
+
+// ---------------------------------------------------------------------------
+// The commands as C (impl/repro): each step prints the call it makes and the
+// model's check after it. The promises the checks cite:
+constexpr const char* kPromiseRoom =
+    "man 7 pipe: with room for the data, a write completes without blocking "
+    "(\"If there is room to write n bytes to the pipe, then write(2) succeeds immediately\")";
+constexpr const char* kPromiseAtomic =
+    "man 7 pipe, PIPE_BUF: \"POSIX.1 says that writes of less than PIPE_BUF bytes must be "
+    "atomic\"; with O_NONBLOCK and n <= PIPE_BUF, \"If there is room to write n bytes to the "
+    "pipe, then write(2) succeeds immediately, writing all n bytes; otherwise write(2) fails, "
+    "with errno set to EAGAIN\"";
+constexpr const char* kPromiseEpipe =
+    "man 7 pipe: \"If all file descriptors referring to the read end of a pipe have been "
+    "closed, then a write(2) will cause a SIGPIPE signal to be generated for the calling "
+    "process. If the calling process is ignoring this signal, then write(2) fails with the "
+    "error EPIPE\" (man 7 unix, man 2 send for sockets)";
+constexpr const char* kPromiseEagain =
+    "man 2 read: EAGAIN \"The file descriptor fd refers to a file other than a socket and has "
+    "been marked nonblocking (O_NONBLOCK), and the read would block\"; the end of file comes "
+    "only when no writer is left (man 7 pipe)";
+constexpr const char* kPromiseEof =
+    "man 7 pipe: \"If all file descriptors referring to the write end of a pipe have been "
+    "closed, then an attempt to read(2) from the pipe will see end-of-file (read(2) will "
+    "return 0)\"";
+constexpr const char* kPromiseOrder =
+    "man 7 pipe: a pipe is a unidirectional data channel; the bytes written come out of the "
+    "read end in the order written, none lost or repeated; a read of a stream holding data "
+    "returns some of it at once";
+constexpr const char* kPromiseFull =
+    "man 7 pipe: a non-blocking write to a full pipe fails with EAGAIN (\"If O_NONBLOCK is "
+    "enabled ... otherwise write(2) fails, with errno set to EAGAIN\"); the capacity is "
+    "F_GETPIPE_SZ (\"Pipe capacity\")";
+constexpr const char* kPromiseClose = "man 2 close: \"close() returns zero\" on success";
+
+using repro::Lit;
+
+// The helpers every ByteStream reproducer shares.
+void StreamPrelude(repro::Recording& rec) {
+  rec.Include("<sys/socket.h>");
+  rec.Helper("pattern", R"C(/* The bytes ipcspec writes: byte i of the stream is pattern_byte(i). */
+static unsigned char pattern_byte(uint32_t i) { return (unsigned char)((i * 2654435761u) >> 13); }
+static const unsigned char *pattern(uint32_t first, size_t n) {
+  static unsigned char *b;
+  static size_t cap;
+  size_t i;
+  if (n > cap) {
+    free(b);
+    b = malloc(n);
+    cap = n;
+    if (b == NULL) setup_failed("malloc");
+  }
+  for (i = 0; i < n; ++i) b[i] = pattern_byte(first + (uint32_t)i);
+  return b;
+}
+static unsigned char rbuf[1 << 17] __attribute__((unused));
+
+/* One call, as ipcspec makes it: send/recv with MSG_DONTWAIT on a socket;
+   on a pipe or FIFO, O_NONBLOCK set (or cleared) on the open file
+   description for the one call, then the flags restored. */
+static ssize_t stream_io(int fd, int is_write, const void *b, size_t n, int nonblock) {
+  ssize_t r;
+  int fl, saved;
+  if (stream_is_socket) {
+    return is_write ? send(fd, b, n, nonblock ? MSG_DONTWAIT : 0)
+                    : recv(fd, (void *)b, n, nonblock ? MSG_DONTWAIT : 0);
+  }
+  fl = fcntl(fd, F_GETFL);
+  if (fl < 0) setup_failed("fcntl(F_GETFL)");
+  if (fcntl(fd, F_SETFL, nonblock ? (fl | O_NONBLOCK) : (fl & ~O_NONBLOCK)) != 0)
+    setup_failed("fcntl(F_SETFL)");
+  r = is_write ? write(fd, b, n) : read(fd, (void *)b, n);
+  saved = errno;
+  if (fcntl(fd, F_SETFL, fl) != 0) setup_failed("fcntl(F_SETFL)");
+  errno = saved;
+  return r;
+}
+
+/* Consumes a pending SIGPIPE (it is blocked): 1 if there was one. */
+static int sigpipe_pending(void) {
+  sigset_t s;
+  struct timespec zero = {0, 0};
+  sigemptyset(&s);
+  sigaddset(&s, SIGPIPE);
+  return sigtimedwait(&s, NULL, &zero) == SIGPIPE;
+}
+)C");
+  rec.Prologue(
+      "/* SIGPIPE stays blocked, so that a write to a broken stream can be seen to\n"
+      "   raise it (it stays pending) instead of killing the reproducer. */\n"
+      "{\n"
+      "  sigset_t s;\n"
+      "  sigemptyset(&s);\n"
+      "  sigaddset(&s, SIGPIPE);\n"
+      "  sigprocmask(SIG_BLOCK, &s, NULL);\n"
+      "}\n");
+}
+
+std::string U(size_t v) { return std::to_string(v) + "u"; }
+
+// A write of n bytes (pattern from `first`) with room for all of it: it
+// completes without blocking, possibly in several calls above the atomic size.
+std::string CWriteWithRoom(const char* fd, size_t n, uint32_t first, bool nonblock, size_t atomic,
+                           const char* who) {
+  const std::string N = U(n);
+  std::ostringstream c;
+  c << "{\n"
+    << "  const unsigned char *b = pattern(" << first << "u, " << N << ");\n"
+    << "  size_t done = 0;\n"
+    << "  while (done < " << N << ") {\n"
+    << "    ssize_t r = stream_io(" << fd << ", 1, b + done, " << N << " - done, "
+    << (nonblock ? 1 : 0) << ");\n"
+    << "    if (r < 0)\n"
+    << "      broken(" << Lit(kPromiseRoom) << ",\n"
+    << "             \"" << who << "write of %zu bytes with room for all of it failed: %s\", "
+    << "(size_t)(" << N << " - done), strerror(errno));\n";
+  if (n <= atomic) {
+    c << "    if (done == 0 && (size_t)r != " << N << ")\n"
+      << "      broken(" << Lit(kPromiseAtomic) << ",\n"
+      << "             \"" << who << "write of " << n
+      << " bytes (at most PIPE_BUF) was split: %zd bytes written\", r);\n";
+  }
+  c << "    if (r == 0) broken(" << Lit(kPromiseRoom) << ", \"" << who
+    << "write of %zu bytes returned 0\", (size_t)(" << N << " - done));\n"
+    << "    done += (size_t)r;\n"
+    << "  }\n"
+    << "}\n";
+  return c.str();
+}
+
+// A write after every reader closed: EPIPE, and SIGPIPE raised.
+std::string CWriteBroken(size_t n, uint32_t first, bool nonblock, bool sigpipe, const char* who) {
+  std::ostringstream c;
+  c << "{\n"
+    << "  ssize_t r = stream_io(wfd, 1, pattern(" << first << "u, " << U(n) << "), " << U(n)
+    << ", " << (nonblock ? 1 : 0) << ");\n"
+    << "  if (r >= 0) broken(" << Lit(kPromiseEpipe) << ",\n"
+    << "                     \"" << who
+    << "write with no reader left succeeded: %zd bytes written\", r);\n"
+    << "  if (errno != EPIPE) broken(" << Lit(kPromiseEpipe) << ",\n"
+    << "                             \"" << who
+    << "write with no reader left failed with %s, not EPIPE\", strerror(errno));\n";
+  if (sigpipe) {
+    c << "  if (!sigpipe_pending()) broken(" << Lit(kPromiseEpipe) << ",\n"
+      << "                               \"" << who
+      << "write failed EPIPE but raised no SIGPIPE\");\n";
+  }
+  c << "}\n";
+  return c.str();
 }
 
 // ---------------------------------------------------------------------------
@@ -230,6 +381,19 @@ struct Write : StreamCommand {
     if (m.reader_open) m.Append(n);
   }
   void run(const StreamModel& m, StreamSut& sut) const override {
+    if (auto* rec = repro::Active()) {
+      std::ostringstream t;
+      show(t);
+      const bool nb = b == Blocking::kNonBlock;
+      if (!m.reader_open) {
+        rec->Step(t.str(), CWriteBroken(n, m.next_byte, nb, m.sigpipe, ""),
+                  "a write with no reader left fails at once (EPIPE)");
+      } else {
+        rec->Step(t.str(), CWriteWithRoom("wfd", n, m.next_byte, nb, m.atomic, ""),
+                  "the write completes without blocking: the stream has room for it (man 7 "
+                  "pipe)");
+      }
+    }
     std::vector<uint8_t> bytes = Pattern(m.next_byte, n);
     StreamEnd& w = *sut.s.writer;
     if (!m.reader_open) {
@@ -298,7 +462,72 @@ struct Read : StreamCommand {
     RC_PRE(!would_block);
   }
   void apply(StreamModel& m) const override { m.Consume(std::min(n, m.data.size())); }
+  void Record(const StreamModel& m, repro::Recording& rec) const {
+    std::ostringstream t;
+    show(t);
+    const int nb = b == Blocking::kNonBlock ? 1 : 0;
+    const std::string N = U(n);
+    std::ostringstream c;
+    if (m.data.empty() && m.writers() > 0) {
+      c << "{\n"
+        << "  ssize_t r = stream_io(rfd, 0, rbuf, " << N << ", " << nb << ");\n"
+        << "  if (r == 0) broken(" << Lit(kPromiseEagain) << ",\n"
+        << "                     \"non-blocking read of an empty stream returned 0 (end of "
+           "file) while " << m.writers() << " writer(s) still hold the write end; expected "
+           "EAGAIN\");\n"
+        << "  if (r > 0) broken(" << Lit(kPromiseEagain) << ",\n"
+        << "                    \"non-blocking read of an empty stream returned %zd bytes "
+           "from nowhere; expected EAGAIN\", r);\n"
+        << "  if (errno != EAGAIN) broken(" << Lit(kPromiseEagain) << ",\n"
+        << "                              \"non-blocking read of an empty stream failed with "
+           "%s, not EAGAIN\", strerror(errno));\n"
+        << "}\n";
+      rec.Step(t.str(), c.str(), "a non-blocking read returns at once");
+      return;
+    }
+    if (m.data.empty()) {
+      c << "{\n"
+        << "  ssize_t r = stream_io(rfd, 0, rbuf, " << N << ", " << nb << ");\n"
+        << "  if (r != 0) broken(" << Lit(kPromiseEof) << ",\n"
+        << "                     \"read after every writer closed and the data drained "
+           "returned %zd (%s); expected 0 (end of file)\", r, r < 0 ? strerror(errno) : "
+           "\"bytes\");\n"
+        << "}\n";
+      rec.Step(t.str(), c.str(), "a read with no writer left returns 0 at once (end of file)");
+      return;
+    }
+    const size_t want = std::min(n, m.data.size());
+    const uint32_t first = m.next_byte - static_cast<uint32_t>(m.data.size());
+    c << "{\n"
+      << "  /* The stream holds " << m.data.size() << " bytes (pattern from " << first
+      << "): this read must return " << want << ". */\n"
+      << "  size_t done = 0, i;\n"
+      << "  while (done < " << U(want) << ") {\n"
+      << "    ssize_t r = stream_io(rfd, 0, rbuf + done, " << N << " - done, " << nb << ");\n"
+      << "    if (r < 0) broken(" << Lit(kPromiseOrder) << ",\n"
+      << "                      \"read of a stream holding %zu bytes failed: %s\", (size_t)"
+      << m.data.size() << "u - done, strerror(errno));\n"
+      << "    if (r == 0) broken(" << Lit(kPromiseOrder) << ",\n"
+      << "                       \"read returned 0 (end of file) while %zu bytes were still in "
+         "the stream\", (size_t)" << m.data.size() << "u - done);\n"
+      << "    if (done + (size_t)r > " << U(want) << ") broken(" << Lit(kPromiseOrder) << ",\n"
+      << "        \"read returned %zd bytes but only %zu were in the stream (duplicated "
+         "data)\", r, (size_t)" << U(want) << " - done);\n"
+      << "    done += (size_t)r;\n"
+      << "  }\n"
+      << "  for (i = 0; i < " << U(want) << "; ++i)\n"
+      << "    if (rbuf[i] != pattern_byte(" << first << "u + (uint32_t)i))\n"
+      << "      broken(" << Lit(kPromiseOrder) << ",\n"
+      << "             \"byte %zu of this read is 0x%02x, expected 0x%02x: data lost, "
+         "duplicated or reordered\", i, rbuf[i], pattern_byte(" << first
+      << "u + (uint32_t)i));\n"
+      << "}\n";
+    rec.Step(t.str(), c.str(),
+             "a read of a stream holding data returns at once (man 7 pipe: read blocks only "
+             "while the pipe is empty)");
+  }
   void run(const StreamModel& m, StreamSut& sut) const override {
+    if (auto* rec = repro::Active()) Record(m, *rec);
     StreamEnd& r = *sut.s.reader;
     std::vector<uint8_t> buf(n);
     Coverage::ReachedIf(m.data.empty() && m.writers() == 0, kReadSawEof);
@@ -367,6 +596,12 @@ struct CloseWriter : StreamCommand {
   void checkPreconditions(const StreamModel& m) const override { RC_PRE(m.writer_open); }
   void apply(StreamModel& m) const override { m.writer_open = false; }
   void run(const StreamModel&, StreamSut& sut) const override {
+    if (auto* rec = repro::Active()) {
+      rec->Step("close(write end)", std::string("if (close(wfd) != 0) broken(") +
+                                        Lit(kPromiseClose) +
+                                        ", \"close(write end) failed: %s\", strerror(errno));\n"
+                                        "wfd = -1;\n");
+    }
     PosixError e = sut.s.writer->Close();
     if (!e.ok()) RC_FAIL("closing the write end: " + e.ToString());
   }
@@ -381,6 +616,12 @@ struct CloseReader : StreamCommand {
     m.units_used = 0;
   }
   void run(const StreamModel&, StreamSut& sut) const override {
+    if (auto* rec = repro::Active()) {
+      rec->Step("close(read end)", std::string("if (close(rfd) != 0) broken(") +
+                                       Lit(kPromiseClose) +
+                                       ", \"close(read end) failed: %s\", strerror(errno));\n"
+                                       "rfd = -1;\n");
+    }
     PosixError e = sut.s.reader->Close();
     if (!e.ok()) RC_FAIL("closing the read end: " + e.ToString());
   }
@@ -415,6 +656,10 @@ struct ForkWriter : StreamCommand {
   }
   void apply(StreamModel& m) const override { m.child_alive.push_back(true); }
   void run(const StreamModel& m, StreamSut& sut) const override {
+    if (auto* rec = repro::Active()) {
+      rec->Fork(static_cast<int>(m.child_alive.size()), "fork(a child holding the write end)",
+                m.reader_open ? "close(rfd);  /* only the parent reads */\n" : "");
+    }
     Coverage::Reached(kWriterForked);
     int ctl[2], rep[2];
     RC_ASSERT(pipe2(ctl, O_CLOEXEC) == 0);
@@ -475,6 +720,16 @@ struct ChildWrite : StreamCommand {
     if (m.reader_open) m.Append(n);
   }
   void run(const StreamModel& m, StreamSut& sut) const override {
+    if (auto* rec = repro::Active()) {
+      std::ostringstream t;
+      show(t);
+      rec->ChildStep(static_cast<int>(idx), t.str(),
+                     m.reader_open
+                         ? CWriteWithRoom("wfd", n, m.next_byte, false, m.atomic, "child's ")
+                         : CWriteBroken(n, m.next_byte, false, m.sigpipe, "child's "),
+                     m.reader_open ? "the child's write completes: the stream has room for it"
+                                   : "a write with no reader left fails at once (EPIPE)");
+    }
     auto rep = AskChild(sut.children[idx], ChildCmd{1, static_cast<uint32_t>(n), m.next_byte});
     if (!rep.ok()) RC_FAIL("child " + std::to_string(idx) + ": " + rep.error().ToString());
     const ChildReply& r = rep.value();
@@ -526,6 +781,9 @@ struct ChildExit : StreamCommand {
   }
   void apply(StreamModel& m) const override { m.child_alive[idx] = false; }
   void run(const StreamModel&, StreamSut& sut) const override {
+    if (auto* rec = repro::Active()) {
+      rec->ChildExit(static_cast<int>(idx), "child " + std::to_string(idx) + ": exit");
+    }
     WriterChild& wc = sut.children[idx];
     ChildCmd bye{2, 0, 0};
     RC_ASSERT(write(wc.ctl.get(), &bye, sizeof bye) == static_cast<ssize_t>(sizeof bye));
@@ -562,6 +820,76 @@ struct FillAndDrain : StreamCommand {
     std::vector<uint8_t> expect(m.data.begin(), m.data.end());
     // Guaranteed: at least this many whole chunks fit before EAGAIN.
     size_t guaranteed = m.units >= m.units_used ? (m.units - m.units_used) / Units(chunk) : 0;
+    if (auto* rec = repro::Active()) {
+      rec->Helper("fill_and_drain", std::string(R"C(/* Fills the stream with non-blocking writes of `chunk` bytes until EAGAIN,
+   then drains it with non-blocking reads and checks every byte. Byte p of
+   what it holds is pattern_byte(held_first + p) for the `held` bytes there
+   before, pattern_byte(fill_first + p) for the bytes the fill wrote. */
+static void fill_and_drain(size_t chunk, uint32_t held_first, size_t held, uint32_t fill_first,
+                           size_t guaranteed, size_t capacity, size_t atomic) {
+  size_t total = held, whole = 0, done = 0, p;
+  unsigned char *got;
+  ssize_t r;
+  for (;;) {
+    r = stream_io(wfd, 1, pattern(fill_first + (uint32_t)total, chunk), chunk, 1);
+    if (r < 0) {
+      if (errno != EAGAIN)
+        broken(PROMISE_FULL, "non-blocking write into a filling stream failed with %s, not EAGAIN",
+               strerror(errno));
+      break;
+    }
+    if (chunk <= atomic && (size_t)r != chunk)
+      broken(PROMISE_ATOMIC, "non-blocking write of %zu bytes (at most PIPE_BUF) wrote %zd", chunk, r);
+    if (r == 0)
+      broken(PROMISE_FULL, "non-blocking write of %zu bytes returned 0: neither wrote nor failed EAGAIN",
+             chunk);
+    if ((size_t)r == chunk) ++whole;
+    total += (size_t)r;
+    if (total > 8u * 1024 * 1024)
+      broken(PROMISE_FULL, "non-blocking writes never reported a full stream (EAGAIN) after %zu bytes",
+             total);
+  }
+  if (whole < guaranteed)
+    broken(PROMISE_FULL, "EAGAIN after only %zu whole writes of %zu bytes; the stream had room for at least %zu",
+           whole, chunk, guaranteed);
+  if (capacity > 0 && total > capacity)
+    broken(PROMISE_FULL, "the stream took %zu bytes, more than its capacity F_GETPIPE_SZ = %zu", total,
+           capacity);
+  got = malloc(total + 1);
+  if (got == NULL) setup_failed("malloc");
+  while (done < total) {
+    r = stream_io(rfd, 0, got + done, total + 1 - done, 1);
+    if (r <= 0)
+      broken(PROMISE_ORDER, "draining a full stream: read after %zu of %zu bytes gave %s", done, total,
+             r == 0 ? "0 (end of file)" : strerror(errno));
+    done += (size_t)r;
+    if (done > total) broken(PROMISE_ORDER, "draining returned more bytes than were written");
+  }
+  for (p = 0; p < total; ++p) {
+    unsigned char want = p < held ? pattern_byte(held_first + (uint32_t)p)
+                                  : pattern_byte(fill_first + (uint32_t)p);
+    if (got[p] != want)
+      broken(PROMISE_ORDER, "draining a full stream: byte %zu of %zu is 0x%02x, expected 0x%02x: data lost or duplicated",
+             p, total, got[p], want);
+  }
+  free(got);
+  r = stream_io(rfd, 0, rbuf, 1, 1);
+  if (r >= 0 || errno != EAGAIN)
+    broken(PROMISE_EAGAIN, "non-blocking read of the drained stream (writer open) gave %s; expected EAGAIN",
+           r == 0 ? "0 (end of file)" : r > 0 ? "data" : strerror(errno));
+}
+)C") + "#define PROMISE_FULL " + Lit(kPromiseFull) + "\n#define PROMISE_ATOMIC " +
+                                      Lit(kPromiseAtomic) + "\n#define PROMISE_ORDER " +
+                                      Lit(kPromiseOrder) + "\n#define PROMISE_EAGAIN " +
+                                      Lit(kPromiseEagain) + "\n");
+      std::ostringstream t, c;
+      show(t);
+      c << "fill_and_drain(" << U(chunk) << ", "
+        << m.next_byte - static_cast<uint32_t>(m.data.size()) << "u, " << U(m.data.size())
+        << ", " << base << "u,\n               " << U(guaranteed) << ", "
+        << U(sut.s.reported_capacity) << ", " << U(m.atomic) << ");\n";
+      rec->Step(t.str(), c.str(), "non-blocking writes and reads return at once");
+    }
     size_t limit_bytes = 8 * 1024 * 1024;
     size_t whole = 0;
     for (;;) {
@@ -640,10 +968,11 @@ PropertyOutcome ModelSequences(const ByteStreamKind& kind) {
   std::vector<CoverageMinimum> minimums = {{kFilledAndDrained, 10}, {kReadSawEof, 5}};
   if (kind.caps.fork_shares_ends) minimums.push_back({kWriterForked, 20});
   Coverage cov("ModelSequences", kModelSequencesCites, minimums);
-  return cov.Judge(RunProperty(CurrentTestId(), [&kind, &cov] {
+  return cov.Judge(RunProperty(CurrentTestId(), repro::Recorded([&kind, &cov] {
     Coverage::Case counted(cov);
     auto opened = kind.Open();
     if (!opened.ok()) RC_FAIL("opening a " + kind.name + ": " + opened.error().ToString());
+    if (auto* rec = repro::Active()) StreamPrelude(*rec);
     StreamSut sut{&kind, std::move(opened).ValueOrDie(), {}};
     StreamModel m0;
     size_t capacity = kind.caps.empty_capacity;
@@ -662,7 +991,7 @@ PropertyOutcome ModelSequences(const ByteStreamKind& kind) {
                          Write, Write, Write, Read, Read, Read, Read, CloseWriter, CloseWriter,
                          CloseReader, ForkWriter, ForkWriter, ChildWrite, ChildWrite, ChildExit,
                          FillAndDrain>());
-  }));
+  })));
 }
 
 // ---------------------------------------------------------------------------
