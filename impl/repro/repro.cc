@@ -247,6 +247,7 @@ std::string Recording::Render(const Header& h, const CSnippet& kind) const {
   }
   os << " */\n";
   os << "#define _GNU_SOURCE\n";
+  os << "#pragma GCC diagnostic ignored \"-Wunused-function\"  /* not every helper is used */\n";
   std::set<std::string> inc = {"<errno.h>",    "<fcntl.h>",    "<signal.h>",    "<stdarg.h>",
                                "<stdint.h>",   "<stdio.h>",    "<stdlib.h>",    "<string.h>",
                                "<sys/types.h>", "<sys/wait.h>", "<unistd.h>"};

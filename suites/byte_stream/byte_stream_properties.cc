@@ -111,6 +111,15 @@ using repro::Lit;
 // The helpers every ByteStream reproducer shares.
 void StreamPrelude(repro::Recording& rec) {
   rec.Include("<sys/socket.h>");
+  std::string defs = "/* The documented promises the checks hold the environment to. */\n";
+  for (const auto& [name, text] : std::vector<std::pair<const char*, const char*>>{
+           {"PROMISE_ROOM", kPromiseRoom},     {"PROMISE_ATOMIC", kPromiseAtomic},
+           {"PROMISE_EPIPE", kPromiseEpipe},   {"PROMISE_EAGAIN", kPromiseEagain},
+           {"PROMISE_EOF", kPromiseEof},       {"PROMISE_ORDER", kPromiseOrder},
+           {"PROMISE_FULL", kPromiseFull},     {"PROMISE_CLOSE", kPromiseClose}}) {
+    defs += std::string("#define ") + name + " \\\n  " + Lit(text) + "\n";
+  }
+  rec.Helper("promises", defs);
   rec.Helper("pattern", R"C(/* The bytes ipcspec writes: byte i of the stream is pattern_byte(i). */
 static unsigned char pattern_byte(uint32_t i) { return (unsigned char)((i * 2654435761u) >> 13); }
 static const unsigned char *pattern(uint32_t first, size_t n) {
@@ -184,16 +193,16 @@ std::string CWriteWithRoom(const char* fd, size_t n, uint32_t first, bool nonblo
     << "    ssize_t r = stream_io(" << fd << ", 1, b + done, " << N << " - done, "
     << (nonblock ? 1 : 0) << ");\n"
     << "    if (r < 0)\n"
-    << "      broken(" << Lit(kPromiseRoom) << ",\n"
+    << "      broken(" << "PROMISE_ROOM" << ",\n"
     << "             \"" << who << "write of %zu bytes with room for all of it failed: %s\", "
     << "(size_t)(" << N << " - done), strerror(errno));\n";
   if (n <= atomic) {
     c << "    if (done == 0 && (size_t)r != " << N << ")\n"
-      << "      broken(" << Lit(kPromiseAtomic) << ",\n"
+      << "      broken(" << "PROMISE_ATOMIC" << ",\n"
       << "             \"" << who << "write of " << n
       << " bytes (at most PIPE_BUF) was split: %zd bytes written\", r);\n";
   }
-  c << "    if (r == 0) broken(" << Lit(kPromiseRoom) << ", \"" << who
+  c << "    if (r == 0) broken(" << "PROMISE_ROOM" << ", \"" << who
     << "write of %zu bytes returned 0\", (size_t)(" << N << " - done));\n"
     << "    done += (size_t)r;\n"
     << "  }\n"
@@ -207,14 +216,14 @@ std::string CWriteBroken(size_t n, uint32_t first, bool nonblock, bool sigpipe, 
   c << "{\n"
     << "  ssize_t r = stream_io(wfd, 1, pattern(" << first << "u, " << U(n) << "), " << U(n)
     << ", " << (nonblock ? 1 : 0) << ");\n"
-    << "  if (r >= 0) broken(" << Lit(kPromiseEpipe) << ",\n"
+    << "  if (r >= 0) broken(" << "PROMISE_EPIPE" << ",\n"
     << "                     \"" << who
     << "write with no reader left succeeded: %zd bytes written\", r);\n"
-    << "  if (errno != EPIPE) broken(" << Lit(kPromiseEpipe) << ",\n"
+    << "  if (errno != EPIPE) broken(" << "PROMISE_EPIPE" << ",\n"
     << "                             \"" << who
     << "write with no reader left failed with %s, not EPIPE\", strerror(errno));\n";
   if (sigpipe) {
-    c << "  if (!sigpipe_pending()) broken(" << Lit(kPromiseEpipe) << ",\n"
+    c << "  if (!sigpipe_pending()) broken(" << "PROMISE_EPIPE" << ",\n"
       << "                               \"" << who
       << "write failed EPIPE but raised no SIGPIPE\");\n";
   }
@@ -471,14 +480,14 @@ struct Read : StreamCommand {
     if (m.data.empty() && m.writers() > 0) {
       c << "{\n"
         << "  ssize_t r = stream_io(rfd, 0, rbuf, " << N << ", " << nb << ");\n"
-        << "  if (r == 0) broken(" << Lit(kPromiseEagain) << ",\n"
+        << "  if (r == 0) broken(" << "PROMISE_EAGAIN" << ",\n"
         << "                     \"non-blocking read of an empty stream returned 0 (end of "
            "file) while " << m.writers() << " writer(s) still hold the write end; expected "
            "EAGAIN\");\n"
-        << "  if (r > 0) broken(" << Lit(kPromiseEagain) << ",\n"
+        << "  if (r > 0) broken(" << "PROMISE_EAGAIN" << ",\n"
         << "                    \"non-blocking read of an empty stream returned %zd bytes "
            "from nowhere; expected EAGAIN\", r);\n"
-        << "  if (errno != EAGAIN) broken(" << Lit(kPromiseEagain) << ",\n"
+        << "  if (errno != EAGAIN) broken(" << "PROMISE_EAGAIN" << ",\n"
         << "                              \"non-blocking read of an empty stream failed with "
            "%s, not EAGAIN\", strerror(errno));\n"
         << "}\n";
@@ -488,7 +497,7 @@ struct Read : StreamCommand {
     if (m.data.empty()) {
       c << "{\n"
         << "  ssize_t r = stream_io(rfd, 0, rbuf, " << N << ", " << nb << ");\n"
-        << "  if (r != 0) broken(" << Lit(kPromiseEof) << ",\n"
+        << "  if (r != 0) broken(" << "PROMISE_EOF" << ",\n"
         << "                     \"read after every writer closed and the data drained "
            "returned %zd (%s); expected 0 (end of file)\", r, r < 0 ? strerror(errno) : "
            "\"bytes\");\n"
@@ -504,20 +513,20 @@ struct Read : StreamCommand {
       << "  size_t done = 0, i;\n"
       << "  while (done < " << U(want) << ") {\n"
       << "    ssize_t r = stream_io(rfd, 0, rbuf + done, " << N << " - done, " << nb << ");\n"
-      << "    if (r < 0) broken(" << Lit(kPromiseOrder) << ",\n"
+      << "    if (r < 0) broken(" << "PROMISE_ORDER" << ",\n"
       << "                      \"read of a stream holding %zu bytes failed: %s\", (size_t)"
       << m.data.size() << "u - done, strerror(errno));\n"
-      << "    if (r == 0) broken(" << Lit(kPromiseOrder) << ",\n"
+      << "    if (r == 0) broken(" << "PROMISE_ORDER" << ",\n"
       << "                       \"read returned 0 (end of file) while %zu bytes were still in "
          "the stream\", (size_t)" << m.data.size() << "u - done);\n"
-      << "    if (done + (size_t)r > " << U(want) << ") broken(" << Lit(kPromiseOrder) << ",\n"
+      << "    if (done + (size_t)r > " << U(want) << ") broken(" << "PROMISE_ORDER" << ",\n"
       << "        \"read returned %zd bytes but only %zu were in the stream (duplicated "
          "data)\", r, (size_t)" << U(want) << " - done);\n"
       << "    done += (size_t)r;\n"
       << "  }\n"
       << "  for (i = 0; i < " << U(want) << "; ++i)\n"
       << "    if (rbuf[i] != pattern_byte(" << first << "u + (uint32_t)i))\n"
-      << "      broken(" << Lit(kPromiseOrder) << ",\n"
+      << "      broken(" << "PROMISE_ORDER" << ",\n"
       << "             \"byte %zu of this read is 0x%02x, expected 0x%02x: data lost, "
          "duplicated or reordered\", i, rbuf[i], pattern_byte(" << first
       << "u + (uint32_t)i));\n"
@@ -598,7 +607,7 @@ struct CloseWriter : StreamCommand {
   void run(const StreamModel&, StreamSut& sut) const override {
     if (auto* rec = repro::Active()) {
       rec->Step("close(write end)", std::string("if (close(wfd) != 0) broken(") +
-                                        Lit(kPromiseClose) +
+                                        "PROMISE_CLOSE" +
                                         ", \"close(write end) failed: %s\", strerror(errno));\n"
                                         "wfd = -1;\n");
     }
@@ -618,7 +627,7 @@ struct CloseReader : StreamCommand {
   void run(const StreamModel&, StreamSut& sut) const override {
     if (auto* rec = repro::Active()) {
       rec->Step("close(read end)", std::string("if (close(rfd) != 0) broken(") +
-                                       Lit(kPromiseClose) +
+                                       "PROMISE_CLOSE" +
                                        ", \"close(read end) failed: %s\", strerror(errno));\n"
                                        "rfd = -1;\n");
     }
@@ -821,7 +830,7 @@ struct FillAndDrain : StreamCommand {
     // Guaranteed: at least this many whole chunks fit before EAGAIN.
     size_t guaranteed = m.units >= m.units_used ? (m.units - m.units_used) / Units(chunk) : 0;
     if (auto* rec = repro::Active()) {
-      rec->Helper("fill_and_drain", std::string(R"C(/* Fills the stream with non-blocking writes of `chunk` bytes until EAGAIN,
+      rec->Helper("fill_and_drain", (R"C(/* Fills the stream with non-blocking writes of `chunk` bytes until EAGAIN,
    then drains it with non-blocking reads and checks every byte. Byte p of
    what it holds is pattern_byte(held_first + p) for the `held` bytes there
    before, pattern_byte(fill_first + p) for the bytes the fill wrote. */
@@ -878,10 +887,7 @@ static void fill_and_drain(size_t chunk, uint32_t held_first, size_t held, uint3
     broken(PROMISE_EAGAIN, "non-blocking read of the drained stream (writer open) gave %s; expected EAGAIN",
            r == 0 ? "0 (end of file)" : r > 0 ? "data" : strerror(errno));
 }
-)C") + "#define PROMISE_FULL " + Lit(kPromiseFull) + "\n#define PROMISE_ATOMIC " +
-                                      Lit(kPromiseAtomic) + "\n#define PROMISE_ORDER " +
-                                      Lit(kPromiseOrder) + "\n#define PROMISE_EAGAIN " +
-                                      Lit(kPromiseEagain) + "\n");
+)C"));
       std::ostringstream t, c;
       show(t);
       c << "fill_and_drain(" << U(chunk) << ", "
