@@ -400,8 +400,11 @@ void Session::EndCase(bool failed) {
   if (!current_) return;
   if (failed) {
     last_failing_ = std::move(current_);
-  } else {
+  } else if (!last_passing_ || current_->steps() >= last_passing_->steps()) {
+    // On demand (IPCSPEC_REPRO=always), the longest passing case.
     last_passing_ = std::move(current_);
+  } else {
+    current_.reset();
   }
 }
 
@@ -421,7 +424,7 @@ std::string Session::Finish(bool passed, const std::string& failure_message) {
   if (kind_.empty()) {
     return "Reproducer: none: the Kind " + header_.kind + " cannot print itself as C (" +
            (kind_.why_not.empty() ? "it has no C setup" : kind_.why_not) +
-           "); replay it with the RC_PARAMS line above";
+           "); replay the case with the RC_PARAMS line of the failure";
   }
   const Recording* r = passed ? last_passing_.get() : last_failing_.get();
   if (r == nullptr || r->empty()) {
@@ -433,8 +436,8 @@ std::string Session::Finish(bool passed, const std::string& failure_message) {
   if (!passed) {
     h.failure = failure_message;
   } else {
-    h.failure = "(nothing: generated on demand, IPCSPEC_REPRO=always, from the last case run, "
-                "which passed)";
+    h.failure = "(nothing: generated on demand, IPCSPEC_REPRO=always, from the longest case "
+                "run, which passed here)";
   }
   const std::string path = OutputDir() + "/repro-" + SafeFileName(header_.test) + ".c";
   const std::string text = r->Render(h, kind_);
