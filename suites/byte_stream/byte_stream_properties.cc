@@ -1033,9 +1033,129 @@ bool WaitReady(const StreamEnd& e, short events, const Deadline& d) {
   return poll(&p, 1, d.RemainingMs()) > 0;
 }
 
+// The whole case as one C step: the writers forked at once, the parent
+// reading to the end of file, then every record checked.
+void RecordConcurrentWriters(repro::Recording& rec, const std::vector<std::vector<uint16_t>>& sizes,
+                             size_t atomic, bool nb) {
+  StreamPrelude(rec);
+  rec.Include("<poll.h>");
+  rec.Helper("concurrent_writers", R"C(/* Writer w forks and writes its records (sizes[w][q] bytes each: byte 0 is w,
+   bytes 1-2 the record's number q, the rest record_byte(w, q, i)) with one
+   write(2) each; the parent keeps only the read end and reads to the end of
+   file. Every record must come out whole, each writer's in order. */
+static unsigned char record_byte(int w, int q, size_t i) { return (unsigned char)(w * 37 + q * 11 + i * 3 + 1); }
+static void concurrent_writers(int writers, const unsigned short *const *sizes, const size_t *counts,
+                               size_t atomic, int nb) {
+  pid_t pids[8];
+  size_t total = 0, got = 0, pos = 0, next[8] = {0};
+  unsigned char *all, rec[65536];
+  int w, st;
+  for (w = 0; w < writers; ++w) {
+    size_t q;
+    for (q = 0; q < counts[w]; ++q) total += sizes[w][q];
+  }
+  for (w = 0; w < writers; ++w) {
+    pids[w] = fork();
+    if (pids[w] < 0) setup_failed("fork");
+    if (pids[w] == 0) {
+      size_t q, i;
+      in_child = 1;
+      close(rfd);
+      for (q = 0; q < counts[w]; ++q) {
+        size_t n = sizes[w][q];
+        rec[0] = (unsigned char)w;
+        rec[1] = (unsigned char)(q >> 8);
+        rec[2] = (unsigned char)q;
+        for (i = 3; i < n; ++i) rec[i] = record_byte(w, (int)q, i);
+        for (;;) {
+          ssize_t r = stream_io(wfd, 1, rec, n, nb);
+          if (r >= 0) {
+            if ((size_t)r != n) _exit(n <= atomic ? 3 : 4); /* split */
+            break;
+          }
+          if (errno == EINTR) continue;
+          if (errno == EAGAIN && nb) {
+            struct pollfd p = {wfd, POLLOUT, 0};
+            poll(&p, 1, -1);
+            continue;
+          }
+          _exit(4);
+        }
+      }
+      _exit(0);
+    }
+  }
+  close(wfd);
+  wfd = -1;
+  all = malloc(total + 65536);
+  if (all == NULL) setup_failed("malloc");
+  for (;;) {
+    ssize_t r = stream_io(rfd, 0, all + got, 65536, nb);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN && nb) {
+        struct pollfd p = {rfd, POLLIN, 0};
+        poll(&p, 1, -1);
+        continue;
+      }
+      broken(PROMISE_ORDER, "read of the writers' records failed: %s", strerror(errno));
+    }
+    if (r == 0) break;
+    got += (size_t)r;
+    if (got > total) broken(PROMISE_ORDER, "read %zu bytes, more than the %zu the writers wrote", got, total);
+  }
+  for (w = 0; w < writers; ++w) {
+    while (waitpid(pids[w], &st, 0) < 0) {
+      if (errno != EINTR) setup_failed("waitpid");
+    }
+    if (WIFEXITED(st) && WEXITSTATUS(st) == 3)
+      broken(PROMISE_ATOMIC, "writer %d: a write of at most PIPE_BUF bytes was split", w);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+      broken(PROMISE_ROOM, "writer %d: a write failed (wait status 0x%x)", w, st);
+  }
+  if (got != total) broken(PROMISE_ORDER, "got %zu bytes, the writers wrote %zu", got, total);
+  while (pos < got) {
+    int wi = all[pos], seq;
+    size_t size, i;
+    if (pos + 3 > got || wi >= writers)
+      broken(PROMISE_ATOMIC, "at byte %zu: not the start of a record: writes were interleaved", pos);
+    seq = (all[pos + 1] << 8) | all[pos + 2];
+    if ((size_t)seq != next[wi] || (size_t)seq >= counts[wi])
+      broken(PROMISE_ATOMIC, "at byte %zu: writer %d's record %d where record %zu was due: torn or reordered writes",
+             pos, wi, seq, next[wi]);
+    size = sizes[wi][seq];
+    if (pos + size > got) broken(PROMISE_ATOMIC, "a record runs past the end of the data");
+    for (i = 3; i < size; ++i)
+      if (all[pos + i] != record_byte(wi, seq, i))
+        broken(PROMISE_ATOMIC, "writer %d's record %d (%zu bytes) is torn at byte %zu: another write landed inside it",
+               wi, seq, size, i);
+    ++next[wi];
+    pos += size;
+  }
+  free(all);
+}
+)C");
+  std::ostringstream c, t;
+  c << "{\n";
+  for (size_t w = 0; w < sizes.size(); ++w) {
+    c << "  static const unsigned short s" << w << "[] = {";
+    for (size_t q = 0; q < sizes[w].size(); ++q) c << (q ? ", " : "") << sizes[w][q];
+    c << "};\n";
+  }
+  c << "  static const unsigned short *const sizes[] = {";
+  for (size_t w = 0; w < sizes.size(); ++w) c << (w ? ", " : "") << "s" << w;
+  c << "};\n  static const size_t counts[] = {";
+  for (size_t w = 0; w < sizes.size(); ++w) c << (w ? ", " : "") << sizes[w].size() << "u";
+  c << "};\n  concurrent_writers(" << sizes.size() << ", sizes, counts, " << U(atomic) << ", "
+    << (nb ? 1 : 0) << ");\n}\n";
+  t << sizes.size() << " writers at once (records of at most PIPE_BUF bytes), the parent reads "
+    << "to the end of file";
+  rec.Step(t.str(), c.str(), "the writers finish and the reader sees the end of file");
+}
+
 PropertyOutcome ConcurrentWritersAreAtomic(const ByteStreamKind& kind) {
   SigpipeBlocked guard;
-  return RunProperty(CurrentTestId(), [&kind] {
+  return RunProperty(CurrentTestId(), repro::Recorded([&kind] {
     const size_t atomic = kind.caps.atomic_write;
     const bool nb = kind.caps.nonblocking_by_default;
     const Blocking mode = nb ? Blocking::kNonBlock : Blocking::kBlock;
@@ -1051,6 +1171,7 @@ PropertyOutcome ConcurrentWritersAreAtomic(const ByteStreamKind& kind) {
     }
     auto opened = kind.Open();
     if (!opened.ok()) RC_FAIL("opening a " + kind.name + ": " + opened.error().ToString());
+    if (auto* rec = repro::Active()) RecordConcurrentWriters(*rec, sizes, atomic, nb);
     ByteStream s = std::move(opened).ValueOrDie();
     std::vector<Child> children;
     for (int wi = 0; wi < writers; ++wi) {
@@ -1145,7 +1266,7 @@ PropertyOutcome ConcurrentWritersAreAtomic(const ByteStreamKind& kind) {
       ++next[wi];
       pos += size;
     }
-  });
+  }));
 }
 
 std::optional<std::string> NeedsAtomicAndFork(const ByteStreamKind& k) {
