@@ -35,6 +35,7 @@ check() {
   local so="$faults/$fault.so" dir="$work/$fault"
   mkdir -p "$dir"
   echo "== $fault: $filter (seed $seed)"
+  if [ ! -f "$so" ]; then fail "$fault: no $so (a data dependency missing?)"; return; fi
   LD_PRELOAD="$so" IPCSPEC_REPRO_DIR="$dir" RC_PARAMS="seed=$seed" \
     TEST_TARGET=//suites/byte_stream:byte_stream_test TEST_UNDECLARED_OUTPUTS_DIR="$dir" \
     timeout -k 2 60 "$suite" --gtest_filter="$filter" \
@@ -83,6 +84,10 @@ check full_write_returns_zero 'Kinds/StreamSuite.ModelSequences/pipe2_nonblock' 
   "returned 0: neither wrote nor failed EAGAIN" "returned 0: neither wrote nor failed EAGAIN"
 check epipe_without_sigpipe 'Kinds/StreamSuite.ModelSequences/pipe_one_page' 1 \
   "raised no SIGPIPE" "raised no SIGPIPE"
+check short_atomic_write 'Kinds/StreamSuite.ConcurrentWritersAreAtomic/pipe' 1 \
+  "a write of at most PIPE_BUF bytes was split" "a write of at most PIPE_BUF bytes was split"
+check short_atomic_write 'Kinds/StreamSuite.ModelSequences/fifo' 1 \
+  "was split" "was split"
 
 # On demand, on this machine: every printable ByteStream Kind's reproducer
 # compiles and passes; a Kind that cannot print itself says so.

@@ -309,6 +309,9 @@ std::string Recording::Render(const Header& h, const CSnippet& kind) const {
              << "    close(done_fd[" << j << "][0]);\n";
         }
         os << Indent(s.code, "    ");
+        // The fork is done when the child has set up (dropped what it must
+        // not hold): only then may the parent go on, as in the property.
+        os << "    child_done(" << c << ");  /* set up */\n";
         bool exited = false;
         for (size_t k = i + 1; k < steps_.size(); ++k) {
           const Item& t = steps_[k];
@@ -335,6 +338,7 @@ std::string Recording::Render(const Header& h, const CSnippet& kind) const {
         os << "  }\n"
            << "  close(go_fd[" << c << "][0]);\n"
            << "  close(done_fd[" << c << "][1]);\n"
+           << "  parent_await(" << c << ");  /* the child has set up */\n"
            << "  alarm(0);\n";
         break;
       }
