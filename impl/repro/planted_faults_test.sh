@@ -89,6 +89,20 @@ check short_atomic_write 'Kinds/StreamSuite.ConcurrentWritersAreAtomic/pipe' 1 \
 check short_atomic_write 'Kinds/StreamSuite.ModelSequences/fifo' 1 \
   "was split" "was split"
 
+# The README shows the reproducer of eagain_read_is_eof on fifo_nonblock
+# (seed 2) in full, "as generated": it must be what the generator writes now.
+readme_c="$work/readme.c"
+awk '/^## Reproducers/{r=1} r&&/^```c$/{c=1;next} c&&/^```$/{exit} c{print}' "$ws/README.md" > "$readme_c"
+gen=$(ls "$work"/eagain_read_is_eof/repro-*fifo_nonblock.c 2>/dev/null | head -1)
+if [ ! -s "$readme_c" ] || [ -z "$gen" ]; then
+  fail "the README's reproducer or the generated one is missing"
+elif ! diff <(sed "s|$work/eagain_read_is_eof/||g" "$gen") "$readme_c" > "$work/readme.diff"; then
+  fail "README.md, \"Reproducers\": the reproducer shown is not what the generator writes now:"
+  head -40 "$work/readme.diff"
+else
+  echo "== the README's reproducer is what the generator writes"
+fi
+
 # On demand, on this machine: every printable ByteStream Kind's reproducer
 # compiles and passes; a Kind that cannot print itself says so.
 echo "== on demand (IPCSPEC_REPRO=always): every ByteStream Kind, ModelSequences"

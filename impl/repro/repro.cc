@@ -43,6 +43,8 @@ std::string Commented(const std::string& s, size_t max_lines) {
   std::string line;
   size_t n = 0;
   while (std::getline(is, line)) {
+    // The assertion's source text says nothing to the reader of the C file.
+    if (line.rfind("RC_", 0) == 0 || line.rfind("Failure: ", 0) == 0 || line.empty()) continue;
     if (++n > max_lines) {
       os << " *   ...\n";
       break;
@@ -108,6 +110,10 @@ static void step_alarm(const char *what, const char *hang) {
   alarm(STEP_ALARM_SECONDS);
 }
 
+)C";
+
+// Only for reproducers with forked children.
+constexpr const char* kChildRuntime = R"C(
 /* Children: each is driven one step at a time through two pipes. */
 #define MAX_CHILDREN 16
 static int go_fd[MAX_CHILDREN][2], done_fd[MAX_CHILDREN][2];
@@ -243,7 +249,7 @@ std::string Recording::Render(const Header& h, const CSnippet& kind) const {
      << " * Checks:   " << CommentText(h.cites) << "\n";
   if (!h.rerun.empty()) os << " * Found by: " << CommentText(h.rerun) << "\n";
   if (!h.failure.empty()) {
-    os << " *\n * What ipcspec saw:\n" << Commented(h.failure, 12);
+    os << " *\n * What ipcspec saw:\n" << Commented(h.failure, 16);
   }
   os << " */\n";
   os << "#define _GNU_SOURCE\n";
@@ -255,7 +261,11 @@ std::string Recording::Render(const Header& h, const CSnippet& kind) const {
   for (const auto& i : inc) os << "#include " << i << "\n";
   if (!kind.includes.empty()) os << kind.includes << (kind.includes.back() == '\n' ? "" : "\n");
   os << "\n#define STEP_ALARM_SECONDS " << kStepAlarmSeconds << "\n";
-  os << kRuntime << "\n";
+  os << kRuntime;
+  bool children = false;
+  for (const auto& st : steps_) children = children || st.idx >= 0;
+  if (children) os << kChildRuntime;
+  os << "\n";
   os << "/* The " << CommentText(h.kind) << ": " << CommentText(h.kind_description) << ". */\n"
      << kind.globals << (kind.globals.empty() || kind.globals.back() == '\n' ? "" : "\n");
   os << "\nstatic void teardown(void) {\n"
