@@ -419,8 +419,9 @@ void Session::EndCase(bool failed) {
   if (!current_) return;
   if (failed) {
     last_failing_ = std::move(current_);
-  } else if (!last_passing_ || current_->steps() >= last_passing_->steps()) {
-    // On demand (IPCSPEC_REPRO=always), the longest passing case.
+  } else if (current_->unprintable().empty() &&
+             (!last_passing_ || current_->steps() >= last_passing_->steps())) {
+    // On demand (IPCSPEC_REPRO=always), the longest printable passing case.
     last_passing_ = std::move(current_);
   } else {
     current_.reset();
@@ -450,6 +451,10 @@ std::string Session::Finish(bool passed, const std::string& failure_message) {
     return "Reproducer: none: the property " + header_.property +
            " does not print its steps as C (impl/repro covers it for the models listed in "
            "the README, \"Reproducers\")";
+  }
+  if (!r->unprintable().empty()) {
+    return "Reproducer: none: a step of this counterexample does not print itself as C (" +
+           r->unprintable() + "); replay the case with the RC_PARAMS line";
   }
   Recording::Header h = header_;
   if (!passed) {

@@ -59,6 +59,14 @@ class Recording {
   // kill(child, sig) at this point, then reap it.
   void Kill(int idx, int sig, const std::string& title);
 
+  // A step of this case cannot be printed as C (a forked blocked call the
+  // emitter has no form for yet): the case gets no reproducer, and the
+  // failure says why, rather than a reproducer that leaves a step out.
+  void Unprintable(const std::string& why) {
+    if (unprintable_.empty()) unprintable_ = why;
+  }
+  const std::string& unprintable() const { return unprintable_; }
+
   bool empty() const { return steps_.empty(); }
   size_t steps() const { return steps_.size(); }
 
@@ -83,6 +91,7 @@ class Recording {
   std::set<std::string> includes_, libs_;
   std::vector<std::pair<std::string, std::string>> helpers_;
   std::string prologue_;
+  std::string unprintable_;
   std::vector<Item> steps_;
 };
 
