@@ -9,6 +9,7 @@
 set -u
 ws="${TEST_SRCDIR:?}/${TEST_WORKSPACE:-ipcspec}"
 suite="$ws/suites/byte_stream/byte_stream_test"
+mq_suite="$ws/suites/message_queue/message_queue_test"
 faults="$ws/impl/repro/faults"
 out="${TEST_UNDECLARED_OUTPUTS_DIR:-${TEST_TMPDIR:-/tmp}}"
 work="$(mktemp -d "${TEST_TMPDIR:-/tmp}/planted.XXXXXX")"
@@ -29,16 +30,20 @@ run_timed() {
   ms=$(( $(now_ms) - t0 ))
 }
 
-# check FAULT FILTER SEED SUITE_TEXT REPRO_TEXT
+# The link flags a reproducer asks for (its "cc -o repro repro.c ..." line).
+libs_of() { sed -n 's/^ \*   cc -o repro repro\.c\(.*\) && \.\/repro$/\1/p' "$1" | head -1; }
+
+# check FAULT FILTER SEED SUITE_TEXT REPRO_TEXT [BINARY TARGET]
 check() {
   local fault="$1" filter="$2" seed="$3" suite_text="$4" repro_text="$5"
+  local bin="${6:-$suite}" target="${7:-//suites/byte_stream:byte_stream_test}"
   local so="$faults/$fault.so" dir="$work/$fault"
   mkdir -p "$dir"
   echo "== $fault: $filter (seed $seed)"
   if [ ! -f "$so" ]; then fail "$fault: no $so (a data dependency missing?)"; return; fi
   LD_PRELOAD="$so" IPCSPEC_REPRO_DIR="$dir" RC_PARAMS="seed=$seed" \
-    TEST_TARGET=//suites/byte_stream:byte_stream_test TEST_UNDECLARED_OUTPUTS_DIR="$dir" \
-    timeout -k 2 60 "$suite" --gtest_filter="$filter" \
+    TEST_TARGET="$target" TEST_UNDECLARED_OUTPUTS_DIR="$dir" \
+    timeout -k 2 60 "$bin" --gtest_filter="$filter" \
     > "$dir/suite.log" 2>&1
   local src_rc=$?
   if [ "$src_rc" -eq 0 ]; then
@@ -53,8 +58,9 @@ check() {
     fail "$fault: the failure names no reproducer file:"; tail -30 "$dir/suite.log"; return
   fi
   cp "$src" "$out/planted-$fault.c"
-  if ! cc -o "$dir/repro" "$src" > "$dir/cc.log" 2>&1; then
-    fail "$fault: cc -o repro $src failed:"; cat "$dir/cc.log"; return
+  # shellcheck disable=SC2046
+  if ! cc -o "$dir/repro" "$src" $(libs_of "$src") > "$dir/cc.log" 2>&1; then
+    fail "$fault: cc -o repro $src $(libs_of "$src") failed:"; cat "$dir/cc.log"; return
   fi
   run_timed "$dir/with.log" env LD_PRELOAD="$so" "$dir/repro"
   if [ "$rc" -ne 1 ]; then
@@ -88,6 +94,9 @@ check short_atomic_write 'Kinds/StreamSuite.ConcurrentWritersAreAtomic/pipe' 1 \
   "a write of at most PIPE_BUF bytes was split" "a write of at most PIPE_BUF bytes was split"
 check short_atomic_write 'Kinds/StreamSuite.ModelSequences/fifo' 1 \
   "was split" "was split"
+check mq_send_drops_priority 'Kinds/MessageQueueSuite.PriorityOrder/posix_mq' 1 \
+  "expected message" "got an unknown message (tag 0" \
+  "$mq_suite" //suites/message_queue:message_queue_test
 
 # The README shows the reproducer of eagain_read_is_eof on fifo_nonblock
 # (seed 2) in full, "as generated": it must be what the generator writes now.
@@ -120,6 +129,24 @@ for kind in pipe pipe2_nonblock pipe_one_page fifo fifo_nonblock unix_stream_soc
   if [ "$rc" -ne 0 ]; then fail "$kind: its reproducer exited $rc here:"; cat "$dir/$kind.log"
   else echo "   $kind: exit 0 in $ms ms ($(grep -c '^  /\* step ' "$src") steps)"; fi
 done
+echo "== on demand: every POSIX mq Kind, every MessageQueue model property"
+mdir="$work/always-mq"; mkdir -p "$mdir"
+IPCSPEC_REPRO=always IPCSPEC_REPRO_DIR="$mdir" TEST_UNDECLARED_OUTPUTS_DIR="$mdir" \
+  timeout -k 2 120 "$mq_suite" --gtest_filter='Kinds/MessageQueueSuite.*/posix_mq*' > "$mdir/suite.log" 2>&1 \
+  || { fail "the MessageQueue suite failed on this machine"; tail -40 "$mdir/suite.log"; }
+for prop in MessageBoundaries PriorityOrder CapacityLimits ModelSequences; do
+  for kind in posix_mq posix_mq_nonblock posix_mq_default; do
+    src="$mdir/repro-Kinds-MessageQueueSuite.$prop-$kind.c"
+    if [ ! -f "$src" ]; then fail "$prop/$kind: no reproducer written on demand"; continue; fi
+    if ! cc -Wall -Wextra -Werror -o "$mdir/r" "$src" -lrt > "$mdir/cc.log" 2>&1; then
+      fail "$prop/$kind: cc -Wall -Wextra -Werror failed:"; cat "$mdir/cc.log"; continue
+    fi
+    run_timed "$mdir/run.log" "$mdir/r"
+    if [ "$rc" -ne 0 ]; then fail "$prop/$kind: its reproducer exited $rc here:"; cat "$mdir/run.log"
+    else echo "   $prop/$kind: exit 0 in $ms ms"; fi
+  done
+done
+
 grep -q "Reproducer: none: the Kind tcp_loopback cannot print itself" "$dir/suite.log" \
   || fail "tcp_loopback does not say that it cannot print itself"
 # Nothing the reproducers made outlives them (the FIFO's directory).

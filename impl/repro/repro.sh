@@ -13,7 +13,7 @@
 set -u
 usage() {
   echo "usage: repro TEST [--seed S] [--reproduce R] [--out DIR]" >&2
-  echo "  TEST: Kinds/StreamSuite.<Property>/<kind> (the ByteStream suite; see README, \"Reproducers\")" >&2
+  echo "  TEST: Kinds/StreamSuite.<Property>/<kind> or Kinds/MessageQueueSuite.<Property>/<kind> (README, \"Reproducers\")" >&2
   exit 2
 }
 [ $# -ge 1 ] || usage
@@ -32,7 +32,9 @@ runfiles="${RUNFILES_DIR:-$0.runfiles}/ipcspec"
 case "$test_name" in
   */StreamSuite.*) bin="$runfiles/suites/byte_stream/byte_stream_test"
                    target=//suites/byte_stream:byte_stream_test ;;
-  *) echo "repro: no suite with reproducers runs '$test_name' (the ByteStream suite does: Kinds/StreamSuite.*)" >&2
+  */MessageQueueSuite.*) bin="$runfiles/suites/message_queue/message_queue_test"
+                   target=//suites/message_queue:message_queue_test ;;
+  *) echo "repro: no suite with reproducers runs '$test_name' (Kinds/StreamSuite.*, Kinds/MessageQueueSuite.* do)" >&2
      exit 2 ;;
 esac
 params=""
@@ -57,4 +59,5 @@ else
   echo "The property passed here; its longest case is in:"
 fi
 echo "  $src"
-echo "Build and run it anywhere: cc -o repro $src && ./repro"
+libs=$(sed -n 's/^ \*   cc -o repro repro\.c\(.*\) && \.\/repro$/\1/p' "$src" | head -1)
+echo "Build and run it anywhere: cc -o repro $src$libs && ./repro"
