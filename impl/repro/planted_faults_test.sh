@@ -10,6 +10,7 @@ set -u
 ws="${TEST_SRCDIR:?}/${TEST_WORKSPACE:-ipcspec}"
 suite="$ws/suites/byte_stream/byte_stream_test"
 mq_suite="$ws/suites/message_queue/message_queue_test"
+counter_suite="$ws/suites/counter/counter_test"
 faults="$ws/impl/repro/faults"
 out="${TEST_UNDECLARED_OUTPUTS_DIR:-${TEST_TMPDIR:-/tmp}}"
 work="$(mktemp -d "${TEST_TMPDIR:-/tmp}/planted.XXXXXX")"
@@ -97,6 +98,9 @@ check short_atomic_write 'Kinds/StreamSuite.ModelSequences/fifo' 1 \
 check mq_send_drops_priority 'Kinds/MessageQueueSuite.PriorityOrder/posix_mq' 1 \
   "expected message" "got an unknown message (tag 0" \
   "$mq_suite" //suites/message_queue:message_queue_test
+check eventfd_read_keeps_value 'Kinds/CounterSuite.ModelSequences/eventfd' 1 \
+  "expected success, got" "expected success, got EAGAIN" \
+  "$counter_suite" //suites/counter:counter_test
 
 # The README shows the reproducer of eagain_read_is_eof on fifo_nonblock
 # (seed 2) in full, "as generated": it must be what the generator writes now.
@@ -145,6 +149,22 @@ for prop in MessageBoundaries PriorityOrder CapacityLimits ModelSequences; do
     if [ "$rc" -ne 0 ]; then fail "$prop/$kind: its reproducer exited $rc here:"; cat "$mdir/run.log"
     else echo "   $prop/$kind: exit 0 in $ms ms"; fi
   done
+done
+
+echo "== on demand: every eventfd Kind, Counter.ModelSequences"
+cdir="$work/always-counter"; mkdir -p "$cdir"
+IPCSPEC_REPRO=always IPCSPEC_REPRO_DIR="$cdir" TEST_UNDECLARED_OUTPUTS_DIR="$cdir" \
+  timeout -k 2 120 "$counter_suite" --gtest_filter='Kinds/CounterSuite.ModelSequences/*' > "$cdir/suite.log" 2>&1 \
+  || { fail "the Counter suite failed on this machine"; tail -40 "$cdir/suite.log"; }
+for kind in eventfd eventfd_nonblock eventfd_semaphore eventfd_semaphore_nonblock eventfd_initval; do
+  src="$cdir/repro-Kinds-CounterSuite.ModelSequences-$kind.c"
+  if [ ! -f "$src" ]; then fail "$kind: no reproducer written on demand"; continue; fi
+  if ! cc -Wall -Wextra -Werror -o "$cdir/r" "$src" > "$cdir/cc.log" 2>&1; then
+    fail "$kind: cc -Wall -Wextra -Werror failed:"; cat "$cdir/cc.log"; continue
+  fi
+  run_timed "$cdir/run.log" "$cdir/r"
+  if [ "$rc" -ne 0 ]; then fail "$kind: its reproducer exited $rc here:"; cat "$cdir/run.log"
+  else echo "   $kind: exit 0 in $ms ms"; fi
 done
 
 grep -q "Reproducer: none: the Kind tcp_loopback cannot print itself" "$dir/suite.log" \

@@ -13,7 +13,7 @@
 set -u
 usage() {
   echo "usage: repro TEST [--seed S] [--reproduce R] [--out DIR]" >&2
-  echo "  TEST: Kinds/StreamSuite.<Property>/<kind> or Kinds/MessageQueueSuite.<Property>/<kind> (README, \"Reproducers\")" >&2
+  echo "  TEST: Kinds/StreamSuite.<Property>/<kind> Kinds/MessageQueueSuite.<Property>/<kind>, Kinds/CounterSuite.<Property>/<kind> (README, \"Reproducers\")" >&2
   exit 2
 }
 [ $# -ge 1 ] || usage
@@ -34,7 +34,9 @@ case "$test_name" in
                    target=//suites/byte_stream:byte_stream_test ;;
   */MessageQueueSuite.*) bin="$runfiles/suites/message_queue/message_queue_test"
                    target=//suites/message_queue:message_queue_test ;;
-  *) echo "repro: no suite with reproducers runs '$test_name' (Kinds/StreamSuite.*, Kinds/MessageQueueSuite.* do)" >&2
+  */CounterSuite.*) bin="$runfiles/suites/counter/counter_test"
+                   target=//suites/counter:counter_test ;;
+  *) echo "repro: no suite with reproducers runs '$test_name' (Kinds/StreamSuite.*, Kinds/MessageQueueSuite.*, Kinds/CounterSuite.* do)" >&2
      exit 2 ;;
 esac
 params=""
