@@ -112,10 +112,12 @@ class Session {
   void BeginCase();
   void EndCase(bool failed);
 
-  // After the property: on failure (or always, with IPCSPEC_REPRO=always)
-  // writes the reproducer and returns the line for the failure message
-  // ("Reproducer: PATH ..."), or why there is none. Empty when passed and not
-  // asked for.
+  // After the property: on failure writes the reproducer of the last failing
+  // case (the shrunk counterexample) and returns the line for the failure
+  // message ("Reproducer (standalone C, N step(s)): PATH ..."), or why there
+  // is none. With IPCSPEC_REPRO=always a passing property writes its longest
+  // printable case too; IPCSPEC_REPRO=off records and writes nothing. Empty
+  // when passed and not asked for.
   std::string Finish(bool passed, const std::string& failure_message);
 
   static Session* Current();
