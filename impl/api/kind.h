@@ -24,6 +24,22 @@
 
 namespace ipcspec {
 
+// How a Kind prints itself as C, for the standalone reproducers of impl/repro
+// (issue 17): file-scope declarations of what the interface's steps use (for
+// a ByteStream, `int rfd, wfd` and `stream_is_socket`), the statements that
+// create it, and those that remove it (run at exit, also after a failure:
+// close, unlink, rmdir, msgctl... async-signal-safe calls only). Empty setup:
+// the Kind cannot print itself, and why_not says why.
+struct CSnippet {
+  std::string globals;
+  std::string setup;
+  std::string teardown;
+  std::string includes;  // extra #include lines
+  std::string libs;      // link flags: "-lrt"
+  std::string why_not;
+  bool empty() const { return setup.empty(); }
+};
+
 template <typename Interface>
 struct Kind {
   using Caps = typename Interface::Caps;
@@ -47,9 +63,18 @@ struct Kind {
   // that property, not the binary), and its failures are judged against the
   // library's table of known divergences (impl/verdict/table.h, verdict/README.md).
   std::string library;
+  // The Kind as C (impl/repro); empty when it cannot print itself.
+  CSnippet c;
 
   PosixErrorOr<Instance> Open() const { return open(); }
 };
+
+// `IPCSPEC_REGISTER_KIND(I, WithC(MyKind(), snippet))`: a Kind that prints itself.
+template <typename K>
+K WithC(K k, CSnippet c) {
+  k.c = std::move(c);
+  return k;
+}
 
 template <typename Interface>
 void PrintTo(const Kind<Interface>& k, std::ostream* os) {

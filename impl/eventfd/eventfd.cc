@@ -101,9 +101,19 @@ CounterCaps EventFdCaps(uint64_t initval, int flags) {
 }
 
 CounterKind EventFdKind(std::string name, std::string description, uint64_t initval, int flags) {
-  return CounterKind{std::move(name), "eventfd", std::move(description),
-                     EventFdCaps(initval, flags),
-                     [initval, flags] { return OpenEventFd(initval, flags); }};
+  // The same counter as C, for the reproducers (impl/repro): `cfd`, and
+  // `c_default_nonblock` (EFD_NONBLOCK: a call asks for O_NONBLOCK or not).
+  CSnippet c;
+  c.includes = "#include <sys/eventfd.h>\n";
+  c.globals = "static int cfd = -1;  /* the eventfd */\nstatic const int c_default_nonblock = " +
+              std::string((flags & EFD_NONBLOCK) ? "1" : "0") + ";\n";
+  c.setup = "cfd = eventfd(" + std::to_string(initval) + ", " + EventFdFlagsName(flags | EFD_CLOEXEC) +
+            ");\nif (cfd < 0) setup_failed(\"eventfd\");\n";
+  c.teardown = "if (cfd >= 0) close(cfd);\n";
+  return WithC(CounterKind{std::move(name), "eventfd", std::move(description),
+                           EventFdCaps(initval, flags),
+                           [initval, flags] { return OpenEventFd(initval, flags); }},
+               std::move(c));
 }
 
 IPCSPEC_REGISTER_KIND(CounterInterface, EventFdKind("eventfd", "eventfd(0, 0)", 0, 0));

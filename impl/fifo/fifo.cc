@@ -68,13 +68,53 @@ ByteStreamCaps FifoCaps(bool nonblocking) {
   return c;
 }
 
+// The same FIFO as C, for the reproducers (impl/repro): what OpenFifo does,
+// in a directory of its own that the teardown removes (also after a failure
+// or a hang: the reproducer's exit and its alarm run the teardown).
+CSnippet FifoC(bool nonblocking) {
+  CSnippet c;
+  c.includes = "#include <sys/stat.h>\n";
+  c.globals =
+      "static int rfd = -1, wfd = -1;      /* the read end and the write end */\n"
+      "static const int stream_is_socket = 0;\n"
+      "static char fifo_dir[] = \"/tmp/ipcspec-repro.XXXXXX\";\n"
+      "static char fifo_path[64];\n"
+      "static int fifo_dir_made, fifo_made;\n";
+  c.setup =
+      "if (mkdtemp(fifo_dir) == NULL) setup_failed(\"mkdtemp\");\n"
+      "fifo_dir_made = 1;\n"
+      "snprintf(fifo_path, sizeof fifo_path, \"%s/stream\", fifo_dir);\n"
+      "if (mkfifo(fifo_path, 0600) != 0) setup_failed(\"mkfifo\");\n"
+      "fifo_made = 1;\n"
+      "/* man 7 fifo: opening for reading with O_NONBLOCK succeeds without a\n"
+      "   writer; opening for writing then succeeds because a reader exists. */\n"
+      "rfd = open(fifo_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);\n"
+      "if (rfd < 0) setup_failed(\"open(O_RDONLY | O_NONBLOCK)\");\n"
+      "wfd = open(fifo_path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);\n"
+      "if (wfd < 0) setup_failed(\"open(O_WRONLY | O_NONBLOCK)\");\n";
+  if (!nonblocking) {
+    c.setup +=
+        "if (fcntl(rfd, F_SETFL, fcntl(rfd, F_GETFL) & ~O_NONBLOCK) != 0 ||\n"
+        "    fcntl(wfd, F_SETFL, fcntl(wfd, F_GETFL) & ~O_NONBLOCK) != 0)\n"
+        "  setup_failed(\"fcntl(F_SETFL, ~O_NONBLOCK)\");\n";
+  }
+  c.teardown =
+      "if (rfd >= 0) close(rfd);\n"
+      "if (wfd >= 0) close(wfd);\n"
+      "if (fifo_made) unlink(fifo_path);\n"
+      "if (fifo_dir_made) rmdir(fifo_dir);\n";
+  return c;
+}
+
 IPCSPEC_REGISTER_KIND(ByteStreamInterface,
-                      (ByteStreamKind{"fifo", "fifo", "mkfifo(3), blocking ends", FifoCaps(false),
-                                      [] { return OpenFifo(false); }}));
+                      WithC(ByteStreamKind{"fifo", "fifo", "mkfifo(3), blocking ends",
+                                           FifoCaps(false), [] { return OpenFifo(false); }},
+                            FifoC(false)));
 IPCSPEC_REGISTER_KIND(ByteStreamInterface,
-                      (ByteStreamKind{"fifo_nonblock", "fifo",
-                                      "mkfifo(3), both ends opened O_NONBLOCK", FifoCaps(true),
-                                      [] { return OpenFifo(true); }}));
+                      WithC(ByteStreamKind{"fifo_nonblock", "fifo",
+                                           "mkfifo(3), both ends opened O_NONBLOCK",
+                                           FifoCaps(true), [] { return OpenFifo(true); }},
+                            FifoC(true)));
 
 }  // namespace
 }  // namespace ipcspec

@@ -37,20 +37,39 @@ ByteStreamCaps PipeCaps(size_t capacity, bool nonblocking) {
   return c;
 }
 
+// The same pipe as C, for the reproducers (impl/repro): what OpenPipe does.
+CSnippet PipeC(const char* flags, bool one_page) {
+  CSnippet c;
+  c.globals =
+      "static int rfd = -1, wfd = -1;      /* the read end and the write end */\n"
+      "static const int stream_is_socket = 0;\n";
+  c.setup = std::string("{\n  int fds[2];\n  if (pipe2(fds, ") + flags +
+            ") != 0) setup_failed(\"pipe2\");\n  rfd = fds[0];\n  wfd = fds[1];\n}\n";
+  if (one_page) {
+    c.setup +=
+        "if (fcntl(wfd, F_SETPIPE_SZ, (int)sysconf(_SC_PAGESIZE)) < 0)\n"
+        "  setup_failed(\"fcntl(F_SETPIPE_SZ, one page)\");\n";
+  }
+  c.teardown = "if (rfd >= 0) close(rfd);\nif (wfd >= 0) close(wfd);\n";
+  return c;
+}
+
 IPCSPEC_REGISTER_KIND(ByteStreamInterface,
-                      (ByteStreamKind{"pipe", "pipe", "pipe(2), blocking ends",
-                                      PipeCaps(DefaultPipeCapacity(), false),
-                                      [] { return OpenPipe(0); }}));
+                      WithC(ByteStreamKind{"pipe", "pipe", "pipe(2), blocking ends",
+                                           PipeCaps(DefaultPipeCapacity(), false),
+                                           [] { return OpenPipe(0); }},
+                            PipeC("O_CLOEXEC", false)));
 IPCSPEC_REGISTER_KIND(ByteStreamInterface,
-                      (ByteStreamKind{"pipe2_nonblock", "pipe", "pipe2(2) with O_NONBLOCK",
-                                      PipeCaps(DefaultPipeCapacity(), true),
-                                      [] { return OpenPipe(O_NONBLOCK); }}));
+                      WithC(ByteStreamKind{"pipe2_nonblock", "pipe", "pipe2(2) with O_NONBLOCK",
+                                           PipeCaps(DefaultPipeCapacity(), true),
+                                           [] { return OpenPipe(O_NONBLOCK); }},
+                            PipeC("O_CLOEXEC | O_NONBLOCK", false)));
 IPCSPEC_REGISTER_KIND(
     ByteStreamInterface,
-    (ByteStreamKind{"pipe_one_page", "pipe", "pipe(2) shrunk to one page with F_SETPIPE_SZ",
-                    PipeCaps(static_cast<size_t>(sysconf(_SC_PAGESIZE)), false), [] {
-                      return OpenPipe(0, static_cast<size_t>(sysconf(_SC_PAGESIZE)));
-                    }}));
+    WithC(ByteStreamKind{"pipe_one_page", "pipe", "pipe(2) shrunk to one page with F_SETPIPE_SZ",
+                         PipeCaps(static_cast<size_t>(sysconf(_SC_PAGESIZE)), false),
+                         [] { return OpenPipe(0, static_cast<size_t>(sysconf(_SC_PAGESIZE))); }},
+          PipeC("O_CLOEXEC", true)));
 
 }  // namespace
 }  // namespace ipcspec

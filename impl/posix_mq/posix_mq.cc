@@ -184,25 +184,70 @@ PosixErrorOr<MessageQueueInstance> OpenPosix(PosixMqOptions o) {
 }
 
 // Small limits so that a few steps reach them.
+// The same queue as C, for the reproducers (impl/repro): what PosixMq::Create
+// does. `q` is the descriptor of blocking calls, `q_nb` an O_NONBLOCK one.
+CSnippet PosixMqC(const PosixMqOptions& o) {
+  CSnippet c;
+  c.includes = "#include <mqueue.h>\n";
+  c.libs = "-lrt";
+  c.globals =
+      "static mqd_t q = (mqd_t)-1, q_nb = (mqd_t)-1;  /* blocking and O_NONBLOCK descriptors */\n"
+      "static size_t q_msgsize;\n"
+      "static char qname[64];\n"
+      "static int q_made;\n";
+  std::string oflag = std::string("O_RDWR | O_CLOEXEC | O_CREAT | O_EXCL") +
+                      (o.nonblocking ? " | O_NONBLOCK" : "");
+  c.setup = "{\n  struct mq_attr attr;\n  memset(&attr, 0, sizeof attr);\n";
+  if (o.maxmsg > 0 || o.msgsize > 0) {
+    c.setup += "  attr.mq_maxmsg = " + std::to_string(o.maxmsg) + ";\n  attr.mq_msgsize = " +
+               std::to_string(o.msgsize) + ";\n";
+  }
+  c.setup +=
+      "  snprintf(qname, sizeof qname, \"/ipcspec-repro.%d\", (int)getpid());\n"
+      "  q = mq_open(qname, " + oflag + ", 0600, " +
+      ((o.maxmsg > 0 || o.msgsize > 0) ? "&attr" : "NULL") + ");\n"
+      "  if (q == (mqd_t)-1) setup_failed(\"mq_open\");\n"
+      "  q_made = 1;\n";
+  if (o.nonblocking) {
+    c.setup += "  q_nb = q;\n";
+  } else {
+    c.setup +=
+        "  q_nb = mq_open(qname, O_RDWR | O_CLOEXEC | O_NONBLOCK);\n"
+        "  if (q_nb == (mqd_t)-1) setup_failed(\"mq_open(O_NONBLOCK)\");\n";
+  }
+  c.setup +=
+      "  if (mq_getattr(q, &attr) != 0) setup_failed(\"mq_getattr\");\n"
+      "  q_msgsize = (size_t)attr.mq_msgsize;\n"
+      "}\n";
+  c.teardown =
+      "if (q_nb != (mqd_t)-1 && q_nb != q) mq_close(q_nb);\n"
+      "if (q != (mqd_t)-1) mq_close(q);\n"
+      "if (q_made) mq_unlink(qname);\n";
+  return c;
+}
+
 constexpr PosixMqOptions kSmall{4, 32, false};
 constexpr PosixMqOptions kSmallNonBlocking{4, 32, true};
 constexpr PosixMqOptions kDefaults{0, 0, false};
 
 IPCSPEC_REGISTER_KIND(MessageQueueInterface,
-                      (MessageQueueKind{"posix_mq", "posix_mq",
-                                        "mq_open(O_RDWR), mq_maxmsg 4, mq_msgsize 32",
-                                        PosixMqCaps(kSmall), [] { return OpenPosix(kSmall); }}));
+                      WithC(MessageQueueKind{"posix_mq", "posix_mq",
+                                             "mq_open(O_RDWR), mq_maxmsg 4, mq_msgsize 32",
+                                             PosixMqCaps(kSmall), [] { return OpenPosix(kSmall); }},
+                            PosixMqC(kSmall)));
 IPCSPEC_REGISTER_KIND(MessageQueueInterface,
-                      (MessageQueueKind{"posix_mq_nonblock", "posix_mq",
-                                        "mq_open(O_RDWR|O_NONBLOCK), mq_maxmsg 4, mq_msgsize 32",
-                                        PosixMqCaps(kSmallNonBlocking),
-                                        [] { return OpenPosix(kSmallNonBlocking); }}));
+                      WithC(MessageQueueKind{"posix_mq_nonblock", "posix_mq",
+                                             "mq_open(O_RDWR|O_NONBLOCK), mq_maxmsg 4, mq_msgsize 32",
+                                             PosixMqCaps(kSmallNonBlocking),
+                                             [] { return OpenPosix(kSmallNonBlocking); }},
+                            PosixMqC(kSmallNonBlocking)));
 IPCSPEC_REGISTER_KIND(MessageQueueInterface,
-                      (MessageQueueKind{"posix_mq_default", "posix_mq",
-                                        "mq_open(O_RDWR) with attr NULL: the namespace's "
-                                        "msg_default and msgsize_default",
-                                        PosixMqCaps(kDefaults),
-                                        [] { return OpenPosix(kDefaults); }}));
+                      WithC(MessageQueueKind{"posix_mq_default", "posix_mq",
+                                             "mq_open(O_RDWR) with attr NULL: the namespace's "
+                                             "msg_default and msgsize_default",
+                                             PosixMqCaps(kDefaults),
+                                             [] { return OpenPosix(kDefaults); }},
+                            PosixMqC(kDefaults)));
 
 }  // namespace
 }  // namespace ipcspec

@@ -30,10 +30,30 @@ ByteStreamCaps SocketpairCaps() {
   return c;
 }
 
+// The same socket pair as C, for the reproducers (impl/repro).
+CSnippet SocketpairC() {
+  CSnippet c;
+  c.includes = "#include <sys/socket.h>\n";
+  c.globals =
+      "static int rfd = -1, wfd = -1;      /* the reading end and the writing end */\n"
+      "static const int stream_is_socket = 1; /* send/recv, MSG_DONTWAIT */\n";
+  c.setup =
+      "{\n"
+      "  int sv[2];\n"
+      "  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)\n"
+      "    setup_failed(\"socketpair(AF_UNIX, SOCK_STREAM)\");\n"
+      "  rfd = sv[0];\n"
+      "  wfd = sv[1];\n"
+      "}\n";
+  c.teardown = "if (rfd >= 0) close(rfd);\nif (wfd >= 0) close(wfd);\n";
+  return c;
+}
+
 IPCSPEC_REGISTER_KIND(ByteStreamInterface,
-                      (ByteStreamKind{"unix_stream_socketpair", "unix_socket",
-                                      "socketpair(AF_UNIX, SOCK_STREAM)", SocketpairCaps(),
-                                      OpenStreamSocketpair}));
+                      WithC(ByteStreamKind{"unix_stream_socketpair", "unix_socket",
+                                           "socketpair(AF_UNIX, SOCK_STREAM)", SocketpairCaps(),
+                                           OpenStreamSocketpair},
+                            SocketpairC()));
 
 }  // namespace
 }  // namespace ipcspec

@@ -52,6 +52,7 @@
 #include "impl/core/process.h"
 #include "impl/core/sigpipe.h"
 #include "impl/core/watchdog.h"
+#include "impl/repro/repro.h"
 #include "rapidcheck/state.h"
 
 namespace ipcspec {
@@ -69,6 +70,165 @@ std::vector<uint8_t> Pattern(uint32_t first, size_t n) {
   std::vector<uint8_t> v(n);
   for (size_t i = 0; i < n; ++i) v[i] = PatternByte(first + static_cast<uint32_t>(i));
   return v;
+}
+
+// ---------------------------------------------------------------------------
+// The commands as C (impl/repro): each step prints the call it makes and the
+// model's check after it. The promises the checks cite:
+constexpr const char* kPromiseRoom =
+    "man 7 pipe: with room for the data, a write completes without blocking "
+    "(\"If there is room to write n bytes to the pipe, then write(2) succeeds immediately\")";
+constexpr const char* kPromiseAtomic =
+    "man 7 pipe, PIPE_BUF: \"POSIX.1 says that writes of less than PIPE_BUF bytes must be "
+    "atomic\"; with O_NONBLOCK and n <= PIPE_BUF, \"If there is room to write n bytes to the "
+    "pipe, then write(2) succeeds immediately, writing all n bytes; otherwise write(2) fails, "
+    "with errno set to EAGAIN\"";
+constexpr const char* kPromiseEpipe =
+    "man 7 pipe: \"If all file descriptors referring to the read end of a pipe have been "
+    "closed, then a write(2) will cause a SIGPIPE signal to be generated for the calling "
+    "process. If the calling process is ignoring this signal, then write(2) fails with the "
+    "error EPIPE\" (man 7 unix, man 2 send for sockets)";
+constexpr const char* kPromiseEagain =
+    "man 2 read: EAGAIN \"The file descriptor fd refers to a file other than a socket and has "
+    "been marked nonblocking (O_NONBLOCK), and the read would block\"; the end of file comes "
+    "only when no writer is left (man 7 pipe)";
+constexpr const char* kPromiseEof =
+    "man 7 pipe: \"If all file descriptors referring to the write end of a pipe have been "
+    "closed, then an attempt to read(2) from the pipe will see end-of-file (read(2) will "
+    "return 0)\"";
+constexpr const char* kPromiseOrder =
+    "man 7 pipe: a pipe is a unidirectional data channel; the bytes written come out of the "
+    "read end in the order written, none lost or repeated; a read of a stream holding data "
+    "returns some of it at once";
+constexpr const char* kPromiseFull =
+    "man 7 pipe: a non-blocking write to a full pipe fails with EAGAIN (\"If O_NONBLOCK is "
+    "enabled ... otherwise write(2) fails, with errno set to EAGAIN\"); the capacity is "
+    "F_GETPIPE_SZ (\"Pipe capacity\")";
+constexpr const char* kPromiseClose = "man 2 close: \"close() returns zero\" on success";
+
+using repro::Lit;
+
+// The helpers every ByteStream reproducer shares.
+void StreamPrelude(repro::Recording& rec) {
+  rec.Include("<sys/socket.h>");
+  std::string defs = "/* The documented promises the checks hold the environment to. */\n";
+  for (const auto& [name, text] : std::vector<std::pair<const char*, const char*>>{
+           {"PROMISE_ROOM", kPromiseRoom},     {"PROMISE_ATOMIC", kPromiseAtomic},
+           {"PROMISE_EPIPE", kPromiseEpipe},   {"PROMISE_EAGAIN", kPromiseEagain},
+           {"PROMISE_EOF", kPromiseEof},       {"PROMISE_ORDER", kPromiseOrder},
+           {"PROMISE_FULL", kPromiseFull},     {"PROMISE_CLOSE", kPromiseClose}}) {
+    defs += std::string("#define ") + name + " \\\n  " + Lit(text) + "\n";
+  }
+  rec.Helper("promises", defs);
+  rec.Helper("pattern", R"C(/* The bytes ipcspec writes: byte i of the stream is pattern_byte(i). */
+static unsigned char pattern_byte(uint32_t i) { return (unsigned char)((i * 2654435761u) >> 13); }
+static const unsigned char *pattern(uint32_t first, size_t n) {
+  static unsigned char *b;
+  static size_t cap;
+  size_t i;
+  if (n > cap) {
+    free(b);
+    b = malloc(n);
+    cap = n;
+    if (b == NULL) setup_failed("malloc");
+  }
+  for (i = 0; i < n; ++i) b[i] = pattern_byte(first + (uint32_t)i);
+  return b;
+}
+static unsigned char rbuf[1 << 17] __attribute__((unused));
+
+/* One call, as ipcspec makes it: send/recv with MSG_DONTWAIT on a socket;
+   on a pipe or FIFO, O_NONBLOCK set (or cleared) on the open file
+   description for the one call, then the flags restored. */
+static ssize_t stream_io(int fd, int is_write, const void *b, size_t n, int nonblock) {
+  ssize_t r;
+  int fl, saved;
+  if (stream_is_socket) {
+    return is_write ? send(fd, b, n, nonblock ? MSG_DONTWAIT : 0)
+                    : recv(fd, (void *)b, n, nonblock ? MSG_DONTWAIT : 0);
+  }
+  fl = fcntl(fd, F_GETFL);
+  if (fl < 0) setup_failed("fcntl(F_GETFL)");
+  if (fcntl(fd, F_SETFL, nonblock ? (fl | O_NONBLOCK) : (fl & ~O_NONBLOCK)) != 0)
+    setup_failed("fcntl(F_SETFL)");
+  r = is_write ? write(fd, b, n) : read(fd, (void *)b, n);
+  saved = errno;
+  if (fcntl(fd, F_SETFL, fl) != 0) setup_failed("fcntl(F_SETFL)");
+  errno = saved;
+  return r;
+}
+
+/* Consumes a pending SIGPIPE (it is blocked): 1 if there was one. */
+static int sigpipe_pending(void) {
+  sigset_t s;
+  struct timespec zero = {0, 0};
+  sigemptyset(&s);
+  sigaddset(&s, SIGPIPE);
+  return sigtimedwait(&s, NULL, &zero) == SIGPIPE;
+}
+)C");
+  rec.Prologue(
+      "/* SIGPIPE stays blocked, so that a write to a broken stream can be seen to\n"
+      "   raise it (it stays pending) instead of killing the reproducer. */\n"
+      "{\n"
+      "  sigset_t s;\n"
+      "  sigemptyset(&s);\n"
+      "  sigaddset(&s, SIGPIPE);\n"
+      "  sigprocmask(SIG_BLOCK, &s, NULL);\n"
+      "}\n");
+}
+
+std::string U(size_t v) { return std::to_string(v) + "u"; }
+
+// A write of n bytes (pattern from `first`) with room for all of it: it
+// completes without blocking, possibly in several calls above the atomic size.
+std::string CWriteWithRoom(const char* fd, size_t n, uint32_t first, bool nonblock, size_t atomic,
+                           const char* who) {
+  const std::string N = U(n);
+  std::ostringstream c;
+  c << "{\n"
+    << "  const unsigned char *b = pattern(" << first << "u, " << N << ");\n"
+    << "  size_t done = 0;\n"
+    << "  while (done < " << N << ") {\n"
+    << "    ssize_t r = stream_io(" << fd << ", 1, b + done, " << N << " - done, "
+    << (nonblock ? 1 : 0) << ");\n"
+    << "    if (r < 0)\n"
+    << "      broken(" << "PROMISE_ROOM" << ",\n"
+    << "             \"" << who << "write of %zu bytes with room for all of it failed: %s\", "
+    << "(size_t)(" << N << " - done), strerror(errno));\n";
+  if (n <= atomic) {
+    c << "    if (done == 0 && (size_t)r != " << N << ")\n"
+      << "      broken(" << "PROMISE_ATOMIC" << ",\n"
+      << "             \"" << who << "write of " << n
+      << " bytes (at most PIPE_BUF) was split: %zd bytes written\", r);\n";
+  }
+  c << "    if (r == 0) broken(" << "PROMISE_ROOM" << ", \"" << who
+    << "write of %zu bytes returned 0\", (size_t)(" << N << " - done));\n"
+    << "    done += (size_t)r;\n"
+    << "  }\n"
+    << "}\n";
+  return c.str();
+}
+
+// A write after every reader closed: EPIPE, and SIGPIPE raised.
+std::string CWriteBroken(size_t n, uint32_t first, bool nonblock, bool sigpipe, const char* who) {
+  std::ostringstream c;
+  c << "{\n"
+    << "  ssize_t r = stream_io(wfd, 1, pattern(" << first << "u, " << U(n) << "), " << U(n)
+    << ", " << (nonblock ? 1 : 0) << ");\n"
+    << "  if (r >= 0) broken(" << "PROMISE_EPIPE" << ",\n"
+    << "                     \"" << who
+    << "write with no reader left succeeded: %zd bytes written\", r);\n"
+    << "  if (errno != EPIPE) broken(" << "PROMISE_EPIPE" << ",\n"
+    << "                             \"" << who
+    << "write with no reader left failed with %s, not EPIPE\", strerror(errno));\n";
+  if (sigpipe) {
+    c << "  if (!sigpipe_pending()) broken(" << "PROMISE_EPIPE" << ",\n"
+      << "                               \"" << who
+      << "write failed EPIPE but raised no SIGPIPE\");\n";
+  }
+  c << "}\n";
+  return c.str();
 }
 
 // ---------------------------------------------------------------------------
@@ -230,6 +390,19 @@ struct Write : StreamCommand {
     if (m.reader_open) m.Append(n);
   }
   void run(const StreamModel& m, StreamSut& sut) const override {
+    if (auto* rec = repro::Active()) {
+      std::ostringstream t;
+      show(t);
+      const bool nb = b == Blocking::kNonBlock;
+      if (!m.reader_open) {
+        rec->Step(t.str(), CWriteBroken(n, m.next_byte, nb, m.sigpipe, ""),
+                  "a write with no reader left fails at once (EPIPE)");
+      } else {
+        rec->Step(t.str(), CWriteWithRoom("wfd", n, m.next_byte, nb, m.atomic, ""),
+                  "the write completes without blocking: the stream has room for it (man 7 "
+                  "pipe)");
+      }
+    }
     std::vector<uint8_t> bytes = Pattern(m.next_byte, n);
     StreamEnd& w = *sut.s.writer;
     if (!m.reader_open) {
@@ -298,7 +471,72 @@ struct Read : StreamCommand {
     RC_PRE(!would_block);
   }
   void apply(StreamModel& m) const override { m.Consume(std::min(n, m.data.size())); }
+  void Record(const StreamModel& m, repro::Recording& rec) const {
+    std::ostringstream t;
+    show(t);
+    const int nb = b == Blocking::kNonBlock ? 1 : 0;
+    const std::string N = U(n);
+    std::ostringstream c;
+    if (m.data.empty() && m.writers() > 0) {
+      c << "{\n"
+        << "  ssize_t r = stream_io(rfd, 0, rbuf, " << N << ", " << nb << ");\n"
+        << "  if (r == 0) broken(" << "PROMISE_EAGAIN" << ",\n"
+        << "                     \"non-blocking read of an empty stream returned 0 (end of "
+           "file) while " << m.writers() << " writer(s) still hold the write end; expected "
+           "EAGAIN\");\n"
+        << "  if (r > 0) broken(" << "PROMISE_EAGAIN" << ",\n"
+        << "                    \"non-blocking read of an empty stream returned %zd bytes "
+           "from nowhere; expected EAGAIN\", r);\n"
+        << "  if (errno != EAGAIN) broken(" << "PROMISE_EAGAIN" << ",\n"
+        << "                              \"non-blocking read of an empty stream failed with "
+           "%s, not EAGAIN\", strerror(errno));\n"
+        << "}\n";
+      rec.Step(t.str(), c.str(), "a non-blocking read returns at once");
+      return;
+    }
+    if (m.data.empty()) {
+      c << "{\n"
+        << "  ssize_t r = stream_io(rfd, 0, rbuf, " << N << ", " << nb << ");\n"
+        << "  if (r != 0) broken(" << "PROMISE_EOF" << ",\n"
+        << "                     \"read after every writer closed and the data drained "
+           "returned %zd (%s); expected 0 (end of file)\", r, r < 0 ? strerror(errno) : "
+           "\"bytes\");\n"
+        << "}\n";
+      rec.Step(t.str(), c.str(), "a read with no writer left returns 0 at once (end of file)");
+      return;
+    }
+    const size_t want = std::min(n, m.data.size());
+    const uint32_t first = m.next_byte - static_cast<uint32_t>(m.data.size());
+    c << "{\n"
+      << "  /* The stream holds " << m.data.size() << " bytes (pattern from " << first
+      << "): this read must return " << want << ". */\n"
+      << "  size_t done = 0, i;\n"
+      << "  while (done < " << U(want) << ") {\n"
+      << "    ssize_t r = stream_io(rfd, 0, rbuf + done, " << N << " - done, " << nb << ");\n"
+      << "    if (r < 0) broken(" << "PROMISE_ORDER" << ",\n"
+      << "                      \"read of a stream holding %zu bytes failed: %s\", (size_t)"
+      << m.data.size() << "u - done, strerror(errno));\n"
+      << "    if (r == 0) broken(" << "PROMISE_ORDER" << ",\n"
+      << "                       \"read returned 0 (end of file) while %zu bytes were still in "
+         "the stream\", (size_t)" << m.data.size() << "u - done);\n"
+      << "    if (done + (size_t)r > " << U(want) << ") broken(" << "PROMISE_ORDER" << ",\n"
+      << "        \"read returned %zd bytes but only %zu were in the stream (duplicated "
+         "data)\", r, (size_t)" << U(want) << " - done);\n"
+      << "    done += (size_t)r;\n"
+      << "  }\n"
+      << "  for (i = 0; i < " << U(want) << "; ++i)\n"
+      << "    if (rbuf[i] != pattern_byte(" << first << "u + (uint32_t)i))\n"
+      << "      broken(" << "PROMISE_ORDER" << ",\n"
+      << "             \"byte %zu of this read is 0x%02x, expected 0x%02x: data lost, "
+         "duplicated or reordered\", i, rbuf[i], pattern_byte(" << first
+      << "u + (uint32_t)i));\n"
+      << "}\n";
+    rec.Step(t.str(), c.str(),
+             "a read of a stream holding data returns at once (man 7 pipe: read blocks only "
+             "while the pipe is empty)");
+  }
   void run(const StreamModel& m, StreamSut& sut) const override {
+    if (auto* rec = repro::Active()) Record(m, *rec);
     StreamEnd& r = *sut.s.reader;
     std::vector<uint8_t> buf(n);
     Coverage::ReachedIf(m.data.empty() && m.writers() == 0, kReadSawEof);
@@ -367,6 +605,12 @@ struct CloseWriter : StreamCommand {
   void checkPreconditions(const StreamModel& m) const override { RC_PRE(m.writer_open); }
   void apply(StreamModel& m) const override { m.writer_open = false; }
   void run(const StreamModel&, StreamSut& sut) const override {
+    if (auto* rec = repro::Active()) {
+      rec->Step("close(write end)", std::string("if (close(wfd) != 0) broken(") +
+                                        "PROMISE_CLOSE" +
+                                        ", \"close(write end) failed: %s\", strerror(errno));\n"
+                                        "wfd = -1;\n");
+    }
     PosixError e = sut.s.writer->Close();
     if (!e.ok()) RC_FAIL("closing the write end: " + e.ToString());
   }
@@ -381,6 +625,12 @@ struct CloseReader : StreamCommand {
     m.units_used = 0;
   }
   void run(const StreamModel&, StreamSut& sut) const override {
+    if (auto* rec = repro::Active()) {
+      rec->Step("close(read end)", std::string("if (close(rfd) != 0) broken(") +
+                                       "PROMISE_CLOSE" +
+                                       ", \"close(read end) failed: %s\", strerror(errno));\n"
+                                       "rfd = -1;\n");
+    }
     PosixError e = sut.s.reader->Close();
     if (!e.ok()) RC_FAIL("closing the read end: " + e.ToString());
   }
@@ -415,6 +665,10 @@ struct ForkWriter : StreamCommand {
   }
   void apply(StreamModel& m) const override { m.child_alive.push_back(true); }
   void run(const StreamModel& m, StreamSut& sut) const override {
+    if (auto* rec = repro::Active()) {
+      rec->Fork(static_cast<int>(m.child_alive.size()), "fork(a child holding the write end)",
+                m.reader_open ? "close(rfd);  /* only the parent reads */\n" : "");
+    }
     Coverage::Reached(kWriterForked);
     int ctl[2], rep[2];
     RC_ASSERT(pipe2(ctl, O_CLOEXEC) == 0);
@@ -475,6 +729,16 @@ struct ChildWrite : StreamCommand {
     if (m.reader_open) m.Append(n);
   }
   void run(const StreamModel& m, StreamSut& sut) const override {
+    if (auto* rec = repro::Active()) {
+      std::ostringstream t;
+      show(t);
+      rec->ChildStep(static_cast<int>(idx), t.str(),
+                     m.reader_open
+                         ? CWriteWithRoom("wfd", n, m.next_byte, false, m.atomic, "child's ")
+                         : CWriteBroken(n, m.next_byte, false, m.sigpipe, "child's "),
+                     m.reader_open ? "the child's write completes: the stream has room for it"
+                                   : "a write with no reader left fails at once (EPIPE)");
+    }
     auto rep = AskChild(sut.children[idx], ChildCmd{1, static_cast<uint32_t>(n), m.next_byte});
     if (!rep.ok()) RC_FAIL("child " + std::to_string(idx) + ": " + rep.error().ToString());
     const ChildReply& r = rep.value();
@@ -526,6 +790,9 @@ struct ChildExit : StreamCommand {
   }
   void apply(StreamModel& m) const override { m.child_alive[idx] = false; }
   void run(const StreamModel&, StreamSut& sut) const override {
+    if (auto* rec = repro::Active()) {
+      rec->ChildExit(static_cast<int>(idx), "child " + std::to_string(idx) + ": exit");
+    }
     WriterChild& wc = sut.children[idx];
     ChildCmd bye{2, 0, 0};
     RC_ASSERT(write(wc.ctl.get(), &bye, sizeof bye) == static_cast<ssize_t>(sizeof bye));
@@ -562,6 +829,73 @@ struct FillAndDrain : StreamCommand {
     std::vector<uint8_t> expect(m.data.begin(), m.data.end());
     // Guaranteed: at least this many whole chunks fit before EAGAIN.
     size_t guaranteed = m.units >= m.units_used ? (m.units - m.units_used) / Units(chunk) : 0;
+    if (auto* rec = repro::Active()) {
+      rec->Helper("fill_and_drain", (R"C(/* Fills the stream with non-blocking writes of `chunk` bytes until EAGAIN,
+   then drains it with non-blocking reads and checks every byte. Byte p of
+   what it holds is pattern_byte(held_first + p) for the `held` bytes there
+   before, pattern_byte(fill_first + p) for the bytes the fill wrote. */
+static void fill_and_drain(size_t chunk, uint32_t held_first, size_t held, uint32_t fill_first,
+                           size_t guaranteed, size_t capacity, size_t atomic) {
+  size_t total = held, whole = 0, done = 0, p;
+  unsigned char *got;
+  ssize_t r;
+  for (;;) {
+    r = stream_io(wfd, 1, pattern(fill_first + (uint32_t)total, chunk), chunk, 1);
+    if (r < 0) {
+      if (errno != EAGAIN)
+        broken(PROMISE_FULL, "non-blocking write into a filling stream failed with %s, not EAGAIN",
+               strerror(errno));
+      break;
+    }
+    if (chunk <= atomic && (size_t)r != chunk)
+      broken(PROMISE_ATOMIC, "non-blocking write of %zu bytes (at most PIPE_BUF) wrote %zd", chunk, r);
+    if (r == 0)
+      broken(PROMISE_FULL, "non-blocking write of %zu bytes returned 0: neither wrote nor failed EAGAIN",
+             chunk);
+    if ((size_t)r == chunk) ++whole;
+    total += (size_t)r;
+    if (total > 8u * 1024 * 1024)
+      broken(PROMISE_FULL, "non-blocking writes never reported a full stream (EAGAIN) after %zu bytes",
+             total);
+  }
+  if (whole < guaranteed)
+    broken(PROMISE_FULL, "EAGAIN after only %zu whole writes of %zu bytes; the stream had room for at least %zu",
+           whole, chunk, guaranteed);
+  if (capacity > 0 && total > capacity)
+    broken(PROMISE_FULL, "the stream took %zu bytes, more than its capacity F_GETPIPE_SZ = %zu", total,
+           capacity);
+  got = malloc(total + 1);
+  if (got == NULL) setup_failed("malloc");
+  while (done < total) {
+    r = stream_io(rfd, 0, got + done, total + 1 - done, 1);
+    if (r <= 0)
+      broken(PROMISE_ORDER, "draining a full stream: read after %zu of %zu bytes gave %s", done, total,
+             r == 0 ? "0 (end of file)" : strerror(errno));
+    done += (size_t)r;
+    if (done > total) broken(PROMISE_ORDER, "draining returned more bytes than were written");
+  }
+  for (p = 0; p < total; ++p) {
+    unsigned char want = p < held ? pattern_byte(held_first + (uint32_t)p)
+                                  : pattern_byte(fill_first + (uint32_t)p);
+    if (got[p] != want)
+      broken(PROMISE_ORDER, "draining a full stream: byte %zu of %zu is 0x%02x, expected 0x%02x: data lost or duplicated",
+             p, total, got[p], want);
+  }
+  free(got);
+  r = stream_io(rfd, 0, rbuf, 1, 1);
+  if (r >= 0 || errno != EAGAIN)
+    broken(PROMISE_EAGAIN, "non-blocking read of the drained stream (writer open) gave %s; expected EAGAIN",
+           r == 0 ? "0 (end of file)" : r > 0 ? "data" : strerror(errno));
+}
+)C"));
+      std::ostringstream t, c;
+      show(t);
+      c << "fill_and_drain(" << U(chunk) << ", "
+        << m.next_byte - static_cast<uint32_t>(m.data.size()) << "u, " << U(m.data.size())
+        << ", " << base << "u,\n               " << U(guaranteed) << ", "
+        << U(sut.s.reported_capacity) << ", " << U(m.atomic) << ");\n";
+      rec->Step(t.str(), c.str(), "non-blocking writes and reads return at once");
+    }
     size_t limit_bytes = 8 * 1024 * 1024;
     size_t whole = 0;
     for (;;) {
@@ -580,7 +914,11 @@ struct FillAndDrain : StreamCommand {
                 " (man 7 pipe: \"If there is room to write n bytes ... writing all n bytes; "
                 "otherwise write(2) fails, with errno set to EAGAIN\")");
       }
-      RC_ASSERT(res.value() >= 1u);
+      if (res.value() == 0) {
+        RC_FAIL("non-blocking write of " + std::to_string(chunk) +
+                " bytes returned 0: neither wrote nor failed EAGAIN (man 7 pipe: a write to a "
+                "full pipe with O_NONBLOCK \"fails, with errno set to EAGAIN\")");
+      }
       if (res.value() == chunk) ++whole;
       expect.insert(expect.end(), bytes.begin(), bytes.begin() + static_cast<long>(res.value()));
       if (expect.size() > limit_bytes) {
@@ -640,10 +978,11 @@ PropertyOutcome ModelSequences(const ByteStreamKind& kind) {
   std::vector<CoverageMinimum> minimums = {{kFilledAndDrained, 10}, {kReadSawEof, 5}};
   if (kind.caps.fork_shares_ends) minimums.push_back({kWriterForked, 20});
   Coverage cov("ModelSequences", kModelSequencesCites, minimums);
-  return cov.Judge(RunProperty(CurrentTestId(), [&kind, &cov] {
+  return cov.Judge(RunProperty(CurrentTestId(), repro::Recorded([&kind, &cov] {
     Coverage::Case counted(cov);
     auto opened = kind.Open();
     if (!opened.ok()) RC_FAIL("opening a " + kind.name + ": " + opened.error().ToString());
+    if (auto* rec = repro::Active()) StreamPrelude(*rec);
     StreamSut sut{&kind, std::move(opened).ValueOrDie(), {}};
     StreamModel m0;
     size_t capacity = kind.caps.empty_capacity;
@@ -662,7 +1001,7 @@ PropertyOutcome ModelSequences(const ByteStreamKind& kind) {
                          Write, Write, Write, Read, Read, Read, Read, CloseWriter, CloseWriter,
                          CloseReader, ForkWriter, ForkWriter, ChildWrite, ChildWrite, ChildExit,
                          FillAndDrain>());
-  }));
+  })));
 }
 
 // ---------------------------------------------------------------------------
@@ -694,9 +1033,129 @@ bool WaitReady(const StreamEnd& e, short events, const Deadline& d) {
   return poll(&p, 1, d.RemainingMs()) > 0;
 }
 
+// The whole case as one C step: the writers forked at once, the parent
+// reading to the end of file, then every record checked.
+void RecordConcurrentWriters(repro::Recording& rec, const std::vector<std::vector<uint16_t>>& sizes,
+                             size_t atomic, bool nb) {
+  StreamPrelude(rec);
+  rec.Include("<poll.h>");
+  rec.Helper("concurrent_writers", R"C(/* Writer w forks and writes its records (sizes[w][q] bytes each: byte 0 is w,
+   bytes 1-2 the record's number q, the rest record_byte(w, q, i)) with one
+   write(2) each; the parent keeps only the read end and reads to the end of
+   file. Every record must come out whole, each writer's in order. */
+static unsigned char record_byte(int w, int q, size_t i) { return (unsigned char)(w * 37 + q * 11 + i * 3 + 1); }
+static void concurrent_writers(int writers, const unsigned short *const *sizes, const size_t *counts,
+                               size_t atomic, int nb) {
+  pid_t pids[8];
+  size_t total = 0, got = 0, pos = 0, next[8] = {0};
+  unsigned char *all, rec[65536];
+  int w, st;
+  for (w = 0; w < writers; ++w) {
+    size_t q;
+    for (q = 0; q < counts[w]; ++q) total += sizes[w][q];
+  }
+  for (w = 0; w < writers; ++w) {
+    pids[w] = fork();
+    if (pids[w] < 0) setup_failed("fork");
+    if (pids[w] == 0) {
+      size_t q, i;
+      in_child = 1;
+      close(rfd);
+      for (q = 0; q < counts[w]; ++q) {
+        size_t n = sizes[w][q];
+        rec[0] = (unsigned char)w;
+        rec[1] = (unsigned char)(q >> 8);
+        rec[2] = (unsigned char)q;
+        for (i = 3; i < n; ++i) rec[i] = record_byte(w, (int)q, i);
+        for (;;) {
+          ssize_t r = stream_io(wfd, 1, rec, n, nb);
+          if (r >= 0) {
+            if ((size_t)r != n) _exit(n <= atomic ? 3 : 4); /* split */
+            break;
+          }
+          if (errno == EINTR) continue;
+          if (errno == EAGAIN && nb) {
+            struct pollfd p = {wfd, POLLOUT, 0};
+            poll(&p, 1, -1);
+            continue;
+          }
+          _exit(4);
+        }
+      }
+      _exit(0);
+    }
+  }
+  close(wfd);
+  wfd = -1;
+  all = malloc(total + 65536);
+  if (all == NULL) setup_failed("malloc");
+  for (;;) {
+    ssize_t r = stream_io(rfd, 0, all + got, 65536, nb);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN && nb) {
+        struct pollfd p = {rfd, POLLIN, 0};
+        poll(&p, 1, -1);
+        continue;
+      }
+      broken(PROMISE_ORDER, "read of the writers' records failed: %s", strerror(errno));
+    }
+    if (r == 0) break;
+    got += (size_t)r;
+    if (got > total) broken(PROMISE_ORDER, "read %zu bytes, more than the %zu the writers wrote", got, total);
+  }
+  for (w = 0; w < writers; ++w) {
+    while (waitpid(pids[w], &st, 0) < 0) {
+      if (errno != EINTR) setup_failed("waitpid");
+    }
+    if (WIFEXITED(st) && WEXITSTATUS(st) == 3)
+      broken(PROMISE_ATOMIC, "writer %d: a write of at most PIPE_BUF bytes was split", w);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+      broken(PROMISE_ROOM, "writer %d: a write failed (wait status 0x%x)", w, st);
+  }
+  if (got != total) broken(PROMISE_ORDER, "got %zu bytes, the writers wrote %zu", got, total);
+  while (pos < got) {
+    int wi = all[pos], seq;
+    size_t size, i;
+    if (pos + 3 > got || wi >= writers)
+      broken(PROMISE_ATOMIC, "at byte %zu: not the start of a record: writes were interleaved", pos);
+    seq = (all[pos + 1] << 8) | all[pos + 2];
+    if ((size_t)seq != next[wi] || (size_t)seq >= counts[wi])
+      broken(PROMISE_ATOMIC, "at byte %zu: writer %d's record %d where record %zu was due: torn or reordered writes",
+             pos, wi, seq, next[wi]);
+    size = sizes[wi][seq];
+    if (pos + size > got) broken(PROMISE_ATOMIC, "a record runs past the end of the data");
+    for (i = 3; i < size; ++i)
+      if (all[pos + i] != record_byte(wi, seq, i))
+        broken(PROMISE_ATOMIC, "writer %d's record %d (%zu bytes) is torn at byte %zu: another write landed inside it",
+               wi, seq, size, i);
+    ++next[wi];
+    pos += size;
+  }
+  free(all);
+}
+)C");
+  std::ostringstream c, t;
+  c << "{\n";
+  for (size_t w = 0; w < sizes.size(); ++w) {
+    c << "  static const unsigned short s" << w << "[] = {";
+    for (size_t q = 0; q < sizes[w].size(); ++q) c << (q ? ", " : "") << sizes[w][q];
+    c << "};\n";
+  }
+  c << "  static const unsigned short *const sizes[] = {";
+  for (size_t w = 0; w < sizes.size(); ++w) c << (w ? ", " : "") << "s" << w;
+  c << "};\n  static const size_t counts[] = {";
+  for (size_t w = 0; w < sizes.size(); ++w) c << (w ? ", " : "") << sizes[w].size() << "u";
+  c << "};\n  concurrent_writers(" << sizes.size() << ", sizes, counts, " << U(atomic) << ", "
+    << (nb ? 1 : 0) << ");\n}\n";
+  t << sizes.size() << " writers at once (records of at most PIPE_BUF bytes), the parent reads "
+    << "to the end of file";
+  rec.Step(t.str(), c.str(), "the writers finish and the reader sees the end of file");
+}
+
 PropertyOutcome ConcurrentWritersAreAtomic(const ByteStreamKind& kind) {
   SigpipeBlocked guard;
-  return RunProperty(CurrentTestId(), [&kind] {
+  return RunProperty(CurrentTestId(), repro::Recorded([&kind] {
     const size_t atomic = kind.caps.atomic_write;
     const bool nb = kind.caps.nonblocking_by_default;
     const Blocking mode = nb ? Blocking::kNonBlock : Blocking::kBlock;
@@ -712,6 +1171,7 @@ PropertyOutcome ConcurrentWritersAreAtomic(const ByteStreamKind& kind) {
     }
     auto opened = kind.Open();
     if (!opened.ok()) RC_FAIL("opening a " + kind.name + ": " + opened.error().ToString());
+    if (auto* rec = repro::Active()) RecordConcurrentWriters(*rec, sizes, atomic, nb);
     ByteStream s = std::move(opened).ValueOrDie();
     std::vector<Child> children;
     for (int wi = 0; wi < writers; ++wi) {
@@ -806,7 +1266,7 @@ PropertyOutcome ConcurrentWritersAreAtomic(const ByteStreamKind& kind) {
       ++next[wi];
       pos += size;
     }
-  });
+  }));
 }
 
 std::optional<std::string> NeedsAtomicAndFork(const ByteStreamKind& k) {

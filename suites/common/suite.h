@@ -12,6 +12,8 @@
 // one property, naming it.
 #pragma once
 
+#include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <optional>
 #include <string>
@@ -20,6 +22,7 @@
 #include "gtest/gtest.h"
 #include "impl/api/kind.h"
 #include "impl/core/property.h"
+#include "impl/repro/repro.h"
 #include "impl/verdict/table.h"
 #include "impl/verdict/verdict.h"
 #include "suites/common/isolated.h"
@@ -52,14 +55,47 @@ struct SuiteVerdict {
   PropertyOutcome outcome;
 };
 
+// Runs the property with a reproducer Session (impl/repro): on failure the
+// message ends with the path of a standalone C file that replays the shrunk
+// counterexample (or says why there is none).
+template <typename Interface>
+PropertyOutcome RunWithReproducer(const SuiteProperty<Interface>& p, const Kind<Interface>& kind) {
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  std::string test = info == nullptr ? CurrentTestId()
+                                     : std::string(info->test_suite_name()) + "." + info->name();
+  const char* target = std::getenv("TEST_TARGET");
+  repro::Recording::Header h{test,
+                             kind.name,
+                             kind.description,
+                             std::string(Interface::kName) + "." + p.name,
+                             p.cites,
+                             "",
+                             std::string("bazel test ") + (target ? target : "<target>") +
+                                 " --test_filter='" + test + "'"};
+  repro::Session session(h, kind.c);
+  PropertyOutcome o = p.run(kind);
+  if (!o.broken) {
+    std::string line = session.Finish(o.passed, o.message);
+    if (!line.empty()) {
+      if (o.passed) {
+        std::printf("ipcspec: %s\n", line.c_str());
+      } else {
+        o.message += (o.message.empty() || o.message.back() == '\n' ? "" : "\n") + line + "\n";
+      }
+    }
+  }
+  return o;
+}
+
 template <typename Interface>
 SuiteVerdict RunPropertyFor(const SuiteProperty<Interface>& p, const Kind<Interface>& kind) {
   SuiteVerdict v;
   if (kind.library.empty() && !IsolateEveryKind()) {
-    v.outcome = p.run(kind);
+    v.outcome = RunWithReproducer(p, kind);
     return v;
   }
-  IsolatedOutcome io = RunIsolated([&]() { return p.run(kind); }, IsolatedPropertyDeadline());
+  IsolatedOutcome io =
+      RunIsolated([&]() { return RunWithReproducer(p, kind); }, IsolatedPropertyDeadline());
   v.skipped = io.status == IsolatedOutcome::Status::kSkipped;
   v.skip_message = io.skip_message;
   v.outcome = io.outcome;

@@ -35,12 +35,14 @@
 
 #include <algorithm>
 #include <limits>
+#include <sstream>
 
 #include "impl/core/blocked.h"
 #include "impl/core/deadline.h"
 #include "impl/core/process.h"
 #include "impl/core/shared_memory.h"
 #include "impl/core/watchdog.h"
+#include "impl/repro/repro.h"
 #include "rapidcheck/state.h"
 
 namespace ipcspec {
@@ -87,6 +89,38 @@ std::string Hex(uint64_t v) {
 std::string Result(const PosixError& e) { return e.ok() ? "success" : e.ToString(); }
 std::string Result(const PosixErrorOr<uint64_t>& r) {
   return r.ok() ? "the value " + Hex(r.value()) : r.error().ToString();
+}
+
+// The commands as C (impl/repro), for the Kinds that print themselves.
+void CounterPrelude() {
+  repro::Recording* rec = repro::Active();
+  if (rec == nullptr) return;
+  rec->Include("<poll.h>");
+  rec->Helper("counter_io", R"C(/* One write(2) or read(2) of 8 bytes, as ipcspec makes it: O_NONBLOCK set
+   or cleared on the open file description for the one call when it differs
+   from the counter's default, then the flags restored. Returns 0 or errno. */
+static int counter_io(int is_write, uint64_t *v, int nonblock) {
+  int fl = -1, e = 0;
+  ssize_t n;
+  if (nonblock != c_default_nonblock) {
+    fl = fcntl(cfd, F_GETFL);
+    if (fl < 0 || fcntl(cfd, F_SETFL, nonblock ? (fl | O_NONBLOCK) : (fl & ~O_NONBLOCK)) != 0)
+      setup_failed("fcntl");
+  }
+  n = is_write ? write(cfd, v, sizeof *v) : read(cfd, v, sizeof *v);
+  if (n < 0) e = errno;
+  else if (n != (ssize_t)sizeof *v) e = EIO;
+  if (fl >= 0 && fcntl(cfd, F_SETFL, fl) != 0) setup_failed("fcntl");
+  return e;
+}
+static const char *ename(int e) { return e == 0 ? "success" : e == EAGAIN ? "EAGAIN" : e == EINVAL ? "EINVAL" : strerror(e); }
+)C");
+}
+
+std::string U64(uint64_t v) {
+  char b[40];
+  std::snprintf(b, sizeof b, "0x%llxull", static_cast<unsigned long long>(v));
+  return b;
 }
 
 struct CounterModel {
@@ -136,7 +170,21 @@ struct Add : CounterCommand {
   void apply(CounterModel& m) const override {
     if (m.Fits(v)) m.value += v;
   }
+  void Record(const CounterModel& m, repro::Recording& rec) const {
+    std::ostringstream t, c;
+    show(t);
+    const int want = v > m.max ? EINVAL : m.Fits(v) ? 0 : EAGAIN;
+    const char* rule = v > m.max ? kAllOnesRule : m.Fits(v) ? kAddRule : kWriteRule;
+    c << "{\n  uint64_t v = " << U64(v) << ";\n"
+      << "  int e = counter_io(1, &v, " << (b == Blocking::kNonBlock ? 1 : 0) << ");\n"
+      << "  if (e != " << want << ")\n    broken(" << repro::Lit(rule)
+      << ",\n           \"write(" << Hex(v) << ") with the counter at " << Hex(m.value)
+      << " (maximum " << Hex(m.max) << "): expected " << (want == 0 ? "success" : ErrnoName(want))
+      << ", got %s\", ename(e));\n}\n";
+    rec.Step(t.str(), c.str(), std::string("the write returns at once: ") + rule);
+  }
   void run(const CounterModel& m, CounterSut& sut) const override {
+    if (auto* rec = repro::Active()) Record(m, *rec);
     PosixError e;
     {
       Watchdog dog(NoBlockDeadline());
@@ -179,7 +227,27 @@ struct Take : CounterCommand {
     if (m.value == 0) return;
     m.value = m.semaphore ? m.value - 1 : 0;
   }
+  void Record(const CounterModel& m, repro::Recording& rec) const {
+    std::ostringstream t, c;
+    show(t);
+    const char* what = m.value == 0 ? kReadZeroRule : m.semaphore ? kReadSemRule : kReadPlainRule;
+    c << "{\n  uint64_t v = 0;\n"
+      << "  int e = counter_io(0, &v, " << (b == Blocking::kNonBlock ? 1 : 0) << ");\n";
+    if (m.value == 0) {
+      c << "  if (e != EAGAIN)\n    broken(" << repro::Lit(what)
+        << ",\n           \"read with the counter at 0: expected EAGAIN, got %s (value "
+           "0x%llx)\", ename(e), (unsigned long long)v);\n";
+    } else {
+      const uint64_t want = m.semaphore ? 1 : m.value;
+      c << "  if (e != 0 || v != " << U64(want) << ")\n    broken(" << repro::Lit(what)
+        << ",\n           \"read with the counter at " << Hex(m.value) << ": expected "
+        << Hex(want) << ", got %s (value 0x%llx)\", ename(e), (unsigned long long)v);\n";
+    }
+    c << "}\n";
+    rec.Step(t.str(), c.str(), std::string("the read returns at once: ") + what);
+  }
   void run(const CounterModel& m, CounterSut& sut) const override {
+    if (auto* rec = repro::Active()) Record(m, *rec);
     PosixErrorOr<uint64_t> r = PosixError(EINTR, "not run");
     {
       Watchdog dog(NoBlockDeadline());
@@ -208,6 +276,21 @@ struct Poll : CounterCommand {
   explicit Poll(const CounterModel&) {}
   void checkPreconditions(const CounterModel& m) const override { RC_PRE(m.pollable); }
   void run(const CounterModel& m, CounterSut& sut) const override {
+    if (auto* rec = repro::Active()) {
+      std::ostringstream c;
+      c << "{\n  struct pollfd p = {cfd, POLLIN | POLLOUT, 0};\n"
+        << "  if (poll(&p, 1, 0) < 0) setup_failed(\"poll\");\n"
+        << "  if (((p.revents & POLLIN) != 0) != " << (m.value > 0 ? 1 : 0) << ")\n"
+        << "    broken(\"man 2 eventfd: \\\"The file descriptor is readable ... if the counter "
+           "has a value greater than 0.\\\"\", \"poll with the counter at "
+        << Hex(m.value) << ": POLLIN %s\", (p.revents & POLLIN) ? \"set\" : \"clear\");\n"
+        << "  if (((p.revents & POLLOUT) != 0) != " << (m.value < m.max ? 1 : 0) << ")\n"
+        << "    broken(\"man 2 eventfd: \\\"The file descriptor is writable ... if it is "
+           "possible to write a value of at least 1 without blocking.\\\"\", \"poll with the "
+           "counter at " << Hex(m.value) << ": POLLOUT %s\", (p.revents & POLLOUT) ? \"set\" : "
+           "\"clear\");\n}\n";
+      rec->Step("poll(POLLIN|POLLOUT)", c.str(), "poll with a zero timeout returns at once");
+    }
     struct pollfd p = {sut.c->fd(), POLLIN | POLLOUT, 0};
     int n = poll(&p, 1, 0);
     if (n < 0) RC_FAIL("poll(" + sut.c->Describe() + "): " + ErrnoName(errno));
@@ -229,9 +312,10 @@ struct Poll : CounterCommand {
 };
 
 PropertyOutcome ModelSequences(const CounterKind& kind) {
-  return RunProperty(CurrentTestId(), [&kind] {
+  return RunProperty(CurrentTestId(), repro::Recorded([&kind] {
     auto opened = kind.Open();
     if (!opened.ok()) RC_FAIL("opening a " + kind.name + ": " + opened.error().ToString());
+    CounterPrelude();
     CounterInstance c = std::move(opened).ValueOrDie();
     CounterSut sut{c.get()};
     CounterModel m0;
@@ -241,7 +325,7 @@ PropertyOutcome ModelSequences(const CounterKind& kind) {
     m0.pollable = kind.caps.pollable && c->fd() >= 0;
     rc::state::check(m0, sut,
                      rc::state::gen::execOneOfWithArgs<Add, Add, Add, Take, Take, Poll>());
-  });
+  }));
 }
 
 // Takes the counter down to zero (one take, or one per unit in semaphore

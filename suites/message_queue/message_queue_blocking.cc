@@ -1,5 +1,7 @@
 #include "suites/message_queue/message_queue_blocking.h"
 
+#include "impl/repro/repro.h"
+
 #include <algorithm>
 #include <memory>
 
@@ -55,6 +57,7 @@ class BlockedSendCmd : public MqCommand {
   }
 
   void run(const Model& m, MessageQueue& q) const override {
+    if (auto* rec = repro::Active()) rec->Unprintable("a forked blocked call: " + Shown(*this));
     const MessageQueueCaps& c = m.caps();
     CheckCounters(m, q, "before forking a blocked sender");
     std::vector<uint8_t> body = Body(stamp_, size_);
@@ -119,6 +122,7 @@ class BlockedReceiveCmd : public MqCommand {
   }
 
   void run(const Model& m, MessageQueue& q) const override {
+    if (auto* rec = repro::Active()) rec->Unprintable("a forked blocked call: " + Shown(*this));
     const MessageQueueCaps& c = m.caps();
     CheckCounters(m, q, "before forking a blocked receiver");
     std::vector<uint8_t> body = Body(stamp_, size_);

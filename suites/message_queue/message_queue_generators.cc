@@ -1,5 +1,7 @@
 #include "suites/message_queue/message_queue_generators.h"
 
+#include "impl/repro/repro.h"
+
 #include <algorithm>
 #include <memory>
 #include <optional>
@@ -162,11 +164,12 @@ rc::Gen<std::shared_ptr<const MqCommand>> GenCommand(const Model& m, const Mix& 
 
 PropertyOutcome RunModel(const MessageQueueKind& kind, const Mix& mix, Coverage* coverage,
                          int max_cases) {
-  PropertyOutcome o = RunProperty(CurrentTestId(), [&kind, mix, coverage] {
+  PropertyOutcome o = RunProperty(CurrentTestId(), repro::Recorded([&kind, mix, coverage] {
     std::optional<Coverage::Case> counted;
     if (coverage) counted.emplace(*coverage);
     auto inst = kind.Open();
     if (!inst.ok()) RC_FAIL("open a " + kind.name + " queue: " + inst.error().ToString());
+    MqReproPrelude();
     MessageQueue& q = *inst.value();
     auto st = q.Status();
     if (!st.ok()) RC_FAIL("Status() of a new queue: " + st.error().ToString());
@@ -190,7 +193,7 @@ PropertyOutcome RunModel(const MessageQueueKind& kind, const Mix& mix, Coverage*
     m.forks_left = 1;
     const MqCommands ending = *GenBlockedEnding(m, mix);
     rc::state::runAll(ending, m, q);
-  },
+  }),
   // BlockedCallsWake forks in every case, so each shrinking step would fork
   // again: its counterexample is reported unshrunk (as RunForkingProperty
   // does), which keeps the selftest's mutants cheap.

@@ -4,6 +4,7 @@
 
 #include "impl/core/coverage.h"
 #include "impl/core/property.h"
+#include "impl/repro/repro.h"
 #include "rapidcheck.h"
 #include "suites/message_queue/message_queue_cites.h"
 
@@ -79,7 +80,113 @@ void CheckCounters(const Model& m, MessageQueue& q, const std::string& when) {
   }
 }
 
+// ---------------------------------------------------------------------------
+// The commands as C (impl/repro), for the Kinds that print themselves (POSIX
+// queues: `q` blocking, `q_nb` non-blocking, `q_msgsize`).
+
+using repro::Lit;
+
+void MqReproPrelude() {
+  repro::Recording* rec = repro::Active();
+  if (rec == nullptr) return;
+  rec->Include("<mqueue.h>");
+  rec->Include("<time.h>");
+  rec->Link("-lrt");
+  rec->Helper("mq_helpers", R"C(/* The bytes of message #stamp, as ipcspec sends them. */
+static const unsigned char *body(uint32_t stamp, size_t size) {
+  static unsigned char *b;
+  static size_t cap;
+  uint32_t x = stamp * 2654435761u + 0x9e3779b9u;
+  size_t i;
+  if (size + 1 > cap) {
+    free(b);
+    cap = size + 1;
+    b = malloc(cap);
+    if (b == NULL) setup_failed("malloc");
+  }
+  for (i = 0; i < size; ++i) {
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    b[i] = (unsigned char)x;
+  }
+  return b;
+}
+
+static const char *errname(int e) {
+  switch (e) {
+    case 0: return "success";
+    case EAGAIN: return "EAGAIN";
+    case EINVAL: return "EINVAL";
+    case EMSGSIZE: return "EMSGSIZE";
+    case ETIMEDOUT: return "ETIMEDOUT";
+    case E2BIG: return "E2BIG";
+    case ENOMSG: return "ENOMSG";
+    case EINTR: return "EINTR";
+    case EBADF: return "EBADF";
+    default: return strerror(e);
+  }
+}
+
+static struct timespec timeout_in_200us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  ts.tv_nsec += 200000;
+  if (ts.tv_nsec >= 1000000000) {
+    ts.tv_sec += 1;
+    ts.tv_nsec -= 1000000000;
+  }
+  return ts;
+}
+
+/* The messages the queue holds (the model's list), to name the one that came. */
+struct held { uint32_t stamp; size_t size; unsigned tag; };
+static const char *which(const unsigned char *got, ssize_t n, unsigned tag, const struct held *h, size_t count) {
+  static char out[64];
+  size_t i;
+  for (i = 0; i < count; ++i)
+    if (h[i].tag == tag && (size_t)n <= h[i].size && memcmp(got, body(h[i].stamp, h[i].size), (size_t)n) == 0) {
+      snprintf(out, sizeof out, "message #%u", (unsigned)h[i].stamp);
+      return out;
+    }
+  return "an unknown message";
+}
+
+/* mq_getattr: the queue holds `count` messages. */
+static void check_count(long count, const char *promise, const char *when) {
+  struct mq_attr a;
+  if (mq_getattr(q, &a) != 0) setup_failed("mq_getattr");
+  if (a.mq_curmsgs != count)
+    broken(promise, "mq_getattr %s: mq_curmsgs is %ld; the queue holds %ld message(s)", when,
+           (long)a.mq_curmsgs, count);
+}
+)C");
+}
+
 namespace {
+
+std::string CTimeout(Timeout t) {
+  switch (t) {
+    case Timeout::kSoon:
+      return "struct timespec ts = timeout_in_200us();\n";
+    case Timeout::kInvalid:
+      return "struct timespec ts = {0, 1000000000}; /* tv_nsec out of range */\n";
+    default:
+      return "struct timespec ts = {0, 0}; /* long past */\n";
+  }
+}
+
+std::string CHeld(const Model& m) {
+  std::ostringstream c;
+  c << "static const struct held h[] = {";
+  for (size_t i = 0; i < m.queue.size(); ++i) {
+    c << (i ? ", " : "") << "{" << m.queue[i].stamp << "u, " << m.queue[i].size << "u, "
+      << static_cast<unsigned>(m.queue[i].tag) << "u}";
+  }
+  if (m.queue.empty()) c << "{0u, 0u, 0u}";
+  c << "};\n";
+  return c.str();
+}
 
 // --- send ------------------------------------------------------------------
 
@@ -123,7 +230,38 @@ class SendCmd : public MqCommand {
     m.next_stamp = std::max(m.next_stamp, stamp_ + 1);
   }
 
+  void Record(const Model& m, repro::Recording& rec) const {
+    std::string why;
+    const int want = Expected(m, &why);
+    const unsigned prio = tag_ < 0 ? static_cast<unsigned>(-1) : static_cast<unsigned>(tag_);
+    std::ostringstream c;
+    c << "{\n";
+    if (mode_ == MqWait::Mode::kBlock && !m.caps().nonblocking_by_default) {
+      c << "  check_count(" << m.queue.size() << ", " << Lit(CiteCounters(m.caps()))
+        << ", \"before a blocking send\");\n";
+    }
+    const std::string args = "(const char *)body(" + std::to_string(stamp_) + "u, " +
+                             std::to_string(size_) + "u), " + std::to_string(size_) + "u, " +
+                             std::to_string(prio) + "u";
+    if (mode_ == MqWait::Mode::kTimed) {
+      c << "  " << CTimeout(timeout_) << "  int r = mq_timedsend(q, " << args << ", &ts);\n";
+    } else {
+      c << "  int r = mq_send(" << (mode_ == MqWait::Mode::kNonBlock ? "q_nb" : "q") << ", "
+        << args << ");\n";
+    }
+    c << "  int e = r == 0 ? 0 : errno;\n"
+      << "  if (e != " << want << ")\n"
+      << "    broken(" << Lit(why) << ",\n           \"%s: expected %s, got %s\", "
+      << Lit(Shown(*this) + " into " + m.Describe()) << ", " << Lit(ErrnoText(want))
+      << ", errname(e));\n"
+      << "}\n";
+    rec.Step(Shown(*this), c.str(),
+             want == 0 ? "the message fits: the send completes at once"
+                       : "the send fails at once (" + ErrnoText(want) + ")");
+  }
+
   void run(const Model& m, MessageQueue& q) const override {
+    if (auto* rec = repro::Active()) Record(m, *rec);
     std::string why;
     int want = Expected(m, &why);
     if (mode_ == MqWait::Mode::kBlock && !m.caps().nonblocking_by_default) {
@@ -230,7 +368,59 @@ class ReceiveCmd : public MqCommand {
     if (x.err == 0 && x.removes) m.Remove(*x.index);
   }
 
+  void Record(const Model& m, repro::Recording& rec) const {
+    if (o_.type != 0 || o_.except || o_.truncate) {
+      rec.Unprintable("a receive with msgtyp selection or MSG_NOERROR: " + Shown(*this));
+      return;
+    }
+    Expect x = Expected(m);
+    std::ostringstream c;
+    c << "{\n";
+    if (mode_ == MqWait::Mode::kBlock && !m.caps().nonblocking_by_default) {
+      c << "  check_count(" << m.queue.size() << ", " << Lit(CiteCounters(m.caps()))
+        << ", \"before a blocking receive\");\n";
+    }
+    c << "  " << CHeld(m)
+      << "  size_t size = " << (o_.buffer ? std::to_string(*o_.buffer) + "u" : "q_msgsize")
+      << ";\n"
+      << "  unsigned char *buf = malloc(size + 1);\n"
+      << "  unsigned prio = 0;\n"
+      << "  ssize_t r;\n"
+      << "  int e;\n"
+      << "  if (buf == NULL) setup_failed(\"malloc\");\n";
+    if (mode_ == MqWait::Mode::kTimed) {
+      c << "  {\n    " << CTimeout(timeout_)
+        << "    r = mq_timedreceive(q, (char *)buf, size, &prio, &ts);\n  }\n";
+    } else {
+      c << "  r = mq_receive(" << (mode_ == MqWait::Mode::kNonBlock ? "q_nb" : "q")
+        << ", (char *)buf, size, &prio);\n";
+    }
+    const std::string what = Shown(*this) + " from " + m.Describe();
+    const std::string want_text =
+        x.err == 0 ? "message #" + std::to_string(m.queue[*x.index].stamp) : ErrnoText(x.err);
+    c << "  e = r >= 0 ? 0 : errno;\n"
+      << "  if (e != " << x.err << ")\n"
+      << "    broken(" << Lit(x.why) << ",\n           \"%s: expected %s, got %s\", "
+      << Lit(what) << ", " << Lit(want_text)
+      << ", r >= 0 ? which(buf, r, prio, h, sizeof h / sizeof h[0]) : errname(e));\n";
+    if (x.err == 0) {
+      const Stored& st = m.queue[*x.index];
+      c << "  if ((size_t)r != " << x.copied << "u || prio != " << static_cast<unsigned>(st.tag)
+        << "u || memcmp(buf, body(" << st.stamp << "u, " << st.size << "u), " << x.copied
+        << "u) != 0)\n"
+        << "    broken(" << Lit(x.why) << ",\n           \"%s: expected message #" << st.stamp
+        << " (tag " << st.tag << ", " << x.copied << " of " << st.size
+        << " bytes), got %s (tag %u, %zd bytes)\", " << Lit(what)
+        << ", which(buf, r, prio, h, sizeof h / sizeof h[0]), prio, r);\n";
+    }
+    c << "  free(buf);\n}\n";
+    rec.Step(Shown(*this), c.str(),
+             x.err == 0 ? "the queue holds the message: the receive returns at once"
+                        : "the receive fails at once (" + ErrnoText(x.err) + ")");
+  }
+
   void run(const Model& m, MessageQueue& q) const override {
+    if (auto* rec = repro::Active()) Record(m, *rec);
     Expect x = Expected(m);
     if (mode_ == MqWait::Mode::kBlock && !m.caps().nonblocking_by_default) {
       CheckCounters(m, q, "before a blocking receive");
@@ -292,7 +482,25 @@ class ReceiveCmd : public MqCommand {
 
 class StatusCmd : public MqCommand {
  public:
+  void Record(const Model& m, repro::Recording& rec) const {
+    const MqStatus& l = m.limits();
+    std::ostringstream c;
+    c << "{\n"
+      << "  struct mq_attr a;\n"
+      << "  if (mq_getattr(q, &a) != 0) setup_failed(\"mq_getattr\");\n"
+      << "  if (" << (m.caps().reports_count ? "a.mq_curmsgs != " + std::to_string(m.queue.size()) + " || " : "")
+      << "a.mq_maxmsg != " << l.max_count << " || a.mq_msgsize != " << l.max_message
+      << " ||\n      ((a.mq_flags & O_NONBLOCK) != 0) != " << (m.caps().nonblocking_by_default ? 1 : 0)
+      << ")\n"
+      << "    broken(" << Lit(CiteCounters(m.caps()))
+      << ",\n           \"mq_getattr: mq_curmsgs %ld, mq_maxmsg %ld, mq_msgsize %ld, flags 0%lo; "
+         "the model holds %s with limits %s\", (long)a.mq_curmsgs, (long)a.mq_maxmsg, "
+         "(long)a.mq_msgsize, (unsigned long)a.mq_flags, "
+      << Lit(m.Describe()) << ", " << Lit(l.ToString()) << ");\n}\n";
+    rec.Step("status()", c.str());
+  }
   void run(const Model& m, MessageQueue& q) const override {
+    if (auto* rec = repro::Active()) Record(m, *rec);
     auto st = q.Status();
     if (!st.ok()) RC_FAIL("Status(): " + st.error().ToString());
     const MqStatus& s = st.value();

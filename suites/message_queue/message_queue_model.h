@@ -117,6 +117,13 @@ struct Model {
 using MqCommand = rc::state::Command<Model, MessageQueue>;
 using MqCommands = std::vector<std::shared_ptr<const MqCommand>>;
 
+// How a command shows itself ("send(tag=3, 5 bytes #4, non-blocking)").
+inline std::string Shown(const MqCommand& c) {
+  std::ostringstream os;
+  c.show(os);
+  return os.str();
+}
+
 enum class Timeout { kNone, kPast, kSoon, kInvalid };
 
 MqWait MakeWait(MqWait::Mode mode, Timeout t);
@@ -163,6 +170,10 @@ std::shared_ptr<const MqCommand> MakeSend(long tag, size_t size, uint32_t stamp,
 std::shared_ptr<const MqCommand> MakeReceive(MqReceiveOptions o, MqWait::Mode mode,
                                              Timeout timeout);
 std::shared_ptr<const MqCommand> MakeStatus();
+
+// The helpers every MessageQueue reproducer shares (impl/repro): called at
+// the start of each recorded case.
+void MqReproPrelude();
 
 }  // namespace message_queue_internal
 }  // namespace ipcspec

@@ -1,0 +1,65 @@
+#!/bin/bash
+# ipcspec repro: writes the standalone C reproducer of one property test.
+#
+#   bazel run //impl/repro:repro -- TEST [--seed S] [--reproduce R] [--out DIR]
+#
+# TEST is the test's name as a failure prints it
+# (Kinds/StreamSuite.ModelSequences/fifo). With the seed (or the `reproduce=`
+# string) of a failure, the same shrunk counterexample is replayed and written
+# as C; when the property passes here, the longest passing case of the run is
+# written instead (it exits 0 where the environment behaves as documented:
+# run it in the environment you suspect). DIR defaults to the directory you
+# ran bazel from.
+set -u
+usage() {
+  echo "usage: repro TEST [--seed S] [--reproduce R] [--out DIR]" >&2
+  echo "  TEST: Kinds/StreamSuite.<Property>/<kind> Kinds/MessageQueueSuite.<Property>/<kind>, Kinds/CounterSuite.<Property>/<kind> (README, \"Reproducers\")" >&2
+  exit 2
+}
+[ $# -ge 1 ] || usage
+test_name="$1"; shift
+seed="" reproduce="" out="${BUILD_WORKING_DIRECTORY:-$PWD}"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --seed) seed="${2:?}"; shift 2 ;;
+    --reproduce) reproduce="${2:?}"; shift 2 ;;
+    --out) out="${2:?}"; shift 2 ;;
+    *) usage ;;
+  esac
+done
+case "$out" in /*) ;; *) out="${BUILD_WORKING_DIRECTORY:-$PWD}/$out" ;; esac
+runfiles="${RUNFILES_DIR:-$0.runfiles}/ipcspec"
+case "$test_name" in
+  */StreamSuite.*) bin="$runfiles/suites/byte_stream/byte_stream_test"
+                   target=//suites/byte_stream:byte_stream_test ;;
+  */MessageQueueSuite.*) bin="$runfiles/suites/message_queue/message_queue_test"
+                   target=//suites/message_queue:message_queue_test ;;
+  */CounterSuite.*) bin="$runfiles/suites/counter/counter_test"
+                   target=//suites/counter:counter_test ;;
+  *) echo "repro: no suite with reproducers runs '$test_name' (Kinds/StreamSuite.*, Kinds/MessageQueueSuite.*, Kinds/CounterSuite.* do)" >&2
+     exit 2 ;;
+esac
+params=""
+[ -n "$seed" ] && params="seed=$seed"
+[ -n "$reproduce" ] && params="$params reproduce=$reproduce"
+mkdir -p "$out" || exit 2
+log="$(mktemp "${TMPDIR:-/tmp}/ipcspec-repro-log.XXXXXX")"
+trap 'rm -f "$log"' EXIT
+IPCSPEC_REPRO=always IPCSPEC_REPRO_DIR="$out" RC_PARAMS="$params" TEST_TARGET="$target" \
+  "$bin" --gtest_filter="$test_name" > "$log" 2>&1
+rc=$?
+src=$(sed -n 's/^\(ipcspec: \)\{0,1\}Reproducer (standalone C, [0-9]* step(s)): \(.*\.c\)$/\2/p' "$log" | head -1)
+if [ -z "$src" ]; then
+  cat "$log" >&2
+  grep -q "Reproducer: none" "$log" && exit 1
+  echo "repro: no reproducer written (is '$test_name' a test of $target?)" >&2
+  exit 1
+fi
+if [ "$rc" -ne 0 ]; then
+  echo "The property FAILED here; its shrunk counterexample is in:"
+else
+  echo "The property passed here; its longest case is in:"
+fi
+echo "  $src"
+libs=$(sed -n 's/^ \*   cc -o repro repro\.c\(.*\) && \.\/repro$/\1/p' "$src" | head -1)
+echo "Build and run it anywhere: cc -o repro $src$libs && ./repro"
