@@ -25,6 +25,7 @@ class Service final : public IpcSpec::Service {
 
   grpc::Status Call(grpc::ServerContext*, const Request* req, Reply* rep) override {
     rep->set_id(req->id());
+    rep->set_pid(static_cast<uint32_t>(getpid()));
     rep->set_status(kRpcOk);
     const std::string& args = req->args();
     switch (req->method()) {
@@ -255,6 +256,7 @@ PosixErrorOr<RpcReply> Client::CallWithStatus(uint32_t method, const std::vector
   RpcReply out;
   out.status = rep.status();
   out.payload.assign(rep.payload().begin(), rep.payload().end());
+  last_pid_ = rep.pid();
   return out;
 }
 

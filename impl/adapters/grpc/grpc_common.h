@@ -72,11 +72,14 @@ class Client : public RpcClient {
                                         std::chrono::system_clock::time_point deadline,
                                         grpc::Status* status);
   IpcSpec::Stub& stub() { return *stub_; }
+  // The pid of the server process that sent the last reply.
+  uint32_t last_pid() const { return last_pid_; }
 
  private:
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<IpcSpec::Stub> stub_;
   uint32_t next_id_ = 1;
+  uint32_t last_pid_ = 0;
 };
 
 // The byte j of stream reply i (StreamRequest in ipcspec_rpc.proto).
