@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -31,6 +32,7 @@ class Service final : public IpcSpec::Service {
     switch (req->method()) {
       case kRpcEcho:
         rep->set_payload(args);
+        if (Mutant("wrong_id")) rep->set_id(req->id() + 1);
         break;
       case kRpcSum: {
         if (args.size() % 4 != 0) {
@@ -63,6 +65,9 @@ class Service final : public IpcSpec::Service {
           break;
         }
         if (extras_.entered != nullptr) extras_.entered->Signal(extras_.entered->stage() + 1);
+        if (extras_.entered != nullptr && Mutant("gate_twice")) {
+          extras_.entered->Signal(extras_.entered->stage() + 1);
+        }
         char c;
         ssize_t n;
         do {
@@ -81,6 +86,7 @@ class Service final : public IpcSpec::Service {
   grpc::Status Stream(grpc::ServerContext*, const StreamRequest* req,
                       grpc::ServerWriter<Reply>* w) override {
     for (uint32_t i = 0; i < req->count(); ++i) {
+      if (i == 2 && Mutant("stream_skip")) continue;
       Reply r;
       r.set_id(i);
       std::string p(req->size(), '\0');
@@ -128,6 +134,7 @@ int ServerMain(const std::string& path, int ready_fd, int hold_fd, const ServerE
   builder.RegisterService(&service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server) return 10;
+  if (Mutant("unlink_at_listen")) (void)unlink(path.c_str());
   char ok = 'r';
   if (write(ready_fd, &ok, 1) != 1) return 11;
   close(ready_fd);
@@ -136,6 +143,11 @@ int ServerMain(const std::string& path, int ready_fd, int hold_fd, const ServerE
 }
 
 }  // namespace
+
+bool Mutant(const char* name) {
+  const char* m = std::getenv("IPCSPEC_GRPC_MUTANT");
+  return m != nullptr && std::strcmp(m, name) == 0;
+}
 
 std::string SocketPath(const char* stem) {
   static std::atomic<unsigned> counter{0};
@@ -147,6 +159,10 @@ std::string SocketPath(const char* stem) {
 }
 
 PosixErrorOr<RpcServer> StartServer(const std::string& path, const ServerExtras& extras) {
+  struct stat sb;
+  if (Mutant("refuse_bound_path") && lstat(path.c_str(), &sb) == 0) {
+    return PosixError(EADDRINUSE, "mutant refuse_bound_path: " + path + " exists");
+  }
   int ready[2], hold[2];
   if (pipe2(ready, O_CLOEXEC) != 0) return ErrnoError("pipe2(ready)");
   FileDescriptor ready_r(ready[0]), ready_w(ready[1]);
@@ -243,7 +259,14 @@ PosixErrorOr<RpcReply> Client::CallWithStatus(uint32_t method, const std::vector
   req.set_method(method);
   req.set_args(std::string(args.begin(), args.end()));
   Reply rep;
+  if (Mutant("deadline_early")) ctx.set_deadline(deadline - std::chrono::milliseconds(20));
   *status = stub_->Call(&ctx, req, &rep);
+  while (Mutant("retry_unavailable") && status->error_code() == grpc::StatusCode::UNAVAILABLE &&
+         std::chrono::system_clock::now() < deadline) {
+    grpc::ClientContext again;
+    again.set_deadline(deadline);
+    *status = stub_->Call(&again, req, &rep);
+  }
   if (!status->ok()) {
     return PosixError(StatusErrno(status->error_code()),
                       std::string("grpc IpcSpec/Call: ") + StatusCodeName(status->error_code()) +

@@ -39,6 +39,18 @@ constexpr uint32_t kGate = 100;
 // unlimited", default 4 MiB), less the request's own fields.
 constexpr size_t kMaxArgs = 4 * 1024 * 1024 - 64;
 
+// The adapter's mutants (IPCSPEC_GRPC_MUTANT=NAME, inherited by every
+// process of a run): each breaks the adapter the way a scenario test must
+// catch, so that no scenario check is vacuous (grpc_mutants_test.sh):
+//   retry_unavailable  the client retries a call that failed UNAVAILABLE until its deadline
+//   deadline_early     the client gives gRPC a deadline 20 ms earlier than asked
+//   gate_twice         the server runs a kGate procedure twice (a duplicated call)
+//   refuse_bound_path  a server refuses a path where a socket file exists (like bind(2))
+//   unlink_at_listen   a server removes its socket file once it listens
+//   stream_skip        the server's stream leaves out reply 2
+//   wrong_id           the server answers kRpcEcho with another request's id
+bool Mutant(const char* name);
+
 // A unique socket path under the test's temporary directory (or /tmp when
 // that is too long for sun_path).
 std::string SocketPath(const char* stem);
