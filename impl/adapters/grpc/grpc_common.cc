@@ -244,8 +244,17 @@ const char* StatusCodeName(grpc::StatusCode code) {
   }
 }
 
-Client::Client(const std::string& path)
-    : channel_(grpc::CreateChannel("unix:" + path, grpc::InsecureChannelCredentials())),
+namespace {
+grpc::ChannelArguments ChannelArgs(bool local_subchannel_pool) {
+  grpc::ChannelArguments args;
+  if (local_subchannel_pool) args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  return args;
+}
+}  // namespace
+
+Client::Client(const std::string& path, bool local_subchannel_pool)
+    : channel_(grpc::CreateCustomChannel("unix:" + path, grpc::InsecureChannelCredentials(),
+                                         ChannelArgs(local_subchannel_pool))),
       stub_(IpcSpec::NewStub(channel_)) {}
 
 PosixErrorOr<RpcReply> Client::CallWithStatus(uint32_t method, const std::vector<uint8_t>& args,

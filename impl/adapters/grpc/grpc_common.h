@@ -48,6 +48,7 @@ constexpr size_t kMaxArgs = 4 * 1024 * 1024 - 64;
 //   refuse_bound_path  a server refuses a path where a socket file exists (like bind(2))
 //   unlink_at_listen   a server removes its socket file once it listens
 //   stream_skip        the server's stream leaves out reply 2
+//   global_pool        a forked child's channel ignores its local subchannel pool
 //   wrong_id           the server answers kRpcEcho with another request's id
 bool Mutant(const char* name);
 
@@ -76,7 +77,10 @@ const char* StatusCodeName(grpc::StatusCode code);
 // that forked no gRPC-using child before and forks none after (see above).
 class Client : public RpcClient {
  public:
-  explicit Client(const std::string& path);
+  // local_subchannel_pool: the channel keeps its connections to itself
+  // (GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL) instead of sharing them with other
+  // channels to the same target through gRPC's global subchannel pool.
+  explicit Client(const std::string& path, bool local_subchannel_pool = false);
   PosixErrorOr<RpcReply> Call(uint32_t method, const std::vector<uint8_t>& args,
                               const Deadline& deadline) override;
   // The same call with gRPC's status: `*status` is set on every return.

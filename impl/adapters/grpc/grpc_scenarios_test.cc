@@ -91,7 +91,14 @@ void RecordCall(Client& c, uint32_t method, const std::vector<uint8_t>& args, in
   seen->pid = c.last_pid();
   seen->right = r.ok() && r.value().status == kRpcOk &&
                 (method != kRpcEcho && method != kGate ? true : r.value().payload == args);
-  CopyMessage(seen->msg, sizeof seen->msg, st.error_message());
+  if (st.ok() && !r.ok()) {
+    // gRPC's status is OK, the reply is not this call's (EPROTO: its id).
+    CopyMessage(seen->msg, sizeof seen->msg, "another call's reply: " + r.error().ToString());
+  } else if (st.ok() && !seen->right) {
+    CopyMessage(seen->msg, sizeof seen->msg, "a wrong reply: status or payload not the request's");
+  } else {
+    CopyMessage(seen->msg, sizeof seen->msg, st.error_message());
+  }
   seen->done = 1;
 }
 
@@ -385,22 +392,32 @@ TEST(GrpcScenarios, SocketFileAfterACrash) {
   EXPECT_TRUE(seen[1].right) << "the new server: " << seen[1].ToString();
 }
 
-// grpc/fork.h: "gRPC applications should call this [grpc_prefork] before
-// calling fork(). There should be no active gRPC function calls between
-// calling grpc_prefork() and grpc_postfork_parent()/grpc_postfork_child()";
-// doc/fork_support.md: client-side forking with GRPC_ENABLE_FORK_SUPPORT=true
-// and GRPC_POLL_STRATEGY=poll. A process that made a call forks that way;
-// the child makes calls on a new channel, the parent goes on with its own.
-TEST(GrpcScenarios, ForkAsDocumented) {
-  AnnotateTest("Rpc.ForkAsDocumented", kKind, "grpc",
-               "gRPC grpc/fork.h: call grpc_prefork() before fork(), grpc_postfork_parent()/"
-               "grpc_postfork_child() after; doc/fork_support.md: GRPC_ENABLE_FORK_SUPPORT=true, "
-               "GRPC_POLL_STRATEGY=poll");
+// grpc/impl/codegen/fork.h: "gRPC applications should call this
+// [grpc_prefork] before calling fork(). There should be no active gRPC
+// function calls between calling grpc_prefork() and
+// grpc_postfork_parent()/grpc_postfork_child()"; doc/fork_support.md:
+// client-side forking with GRPC_ENABLE_FORK_SUPPORT=true and
+// GRPC_POLL_STRATEGY=poll. A process that made a call forks that way; the
+// child makes calls on a new channel, the parent goes on with its own. Each
+// call must get its own reply (never another call's) by its deadline.
+struct ForkOutcome {
+  bool finished = false;
+  std::string failure;  // empty: every call got its own reply
+};
+
+ForkOutcome ForkScenario(bool local_pool) {
+  ForkOutcome out;
   std::string path = SocketPath("fork");
   auto server = StartServer(path);
-  ASSERT_TRUE(server.ok()) << server.error();
+  if (!server.ok()) {
+    out.failure = "starting the server: " + server.error().ToString();
+    return out;
+  }
   auto board = SharedObject<std::array<CallSeen, 4>>::Create();
-  ASSERT_TRUE(board.ok());
+  if (!board.ok()) {
+    out.failure = board.error().ToString();
+    return out;
+  }
   CallSeen* seen = board.value().get()->data();
   auto user = Child::Fork([&]() -> int {
     setenv("GRPC_ENABLE_FORK_SUPPORT", "true", 1);
@@ -419,34 +436,86 @@ TEST(GrpcScenarios, ForkAsDocumented) {
         c.reset();
         grpc_shutdown_blocking();
       }
-      Client d(path);
-      // A local call takes a few ms; 500 ms (scaled) is ample, and bounds
-      // what the recorded finding costs each run.
+      Client d(path, local_pool && !Mutant("global_pool"));
+      // A local call takes a few ms; these deadlines (scaled) are ample and
+      // bound what the recorded finding costs each run.
       RecordCall(d, kRpcEcho, {2}, 500, &seen[1]);
-      RecordCall(d, kRpcEcho, {3}, 5000, &seen[2]);
+      RecordCall(d, kRpcEcho, {3}, 1000, &seen[2]);
       return 0;
     });
     grpc_postfork_parent();
     if (!kid.ok()) return 1;
-    RecordCall(*c, kRpcEcho, {4}, 5000, &seen[3]);
+    RecordCall(*c, kRpcEcho, {4}, 1000, &seen[3]);
     auto ks = kid.value().Wait();
     return ks.ok() && ks.value().ExitedWith(0) ? 0 : 2;
   });
-  ASSERT_TRUE(user.ok()) << user.error();
+  if (!user.ok()) {
+    out.failure = "fork: " + user.error().ToString();
+    return out;
+  }
   auto st = user.value().Wait();
-  ASSERT_TRUE(st.ok()) << "the forking process did not finish: " << st.error()
-                       << "; its calls: " << seen[0].ToString() << ", " << seen[3].ToString()
-                       << "; the child's: " << seen[1].ToString() << ", " << seen[2].ToString();
-  ASSERT_TRUE(seen[0].right) << "before fork: " << seen[0].ToString();
-  EXPECT_TRUE(seen[1].right) << "the first call on a new channel in the forked child ended "
-                             << seen[1].ToString() << "; its next call ended "
-                             << seen[2].ToString();
-  EXPECT_TRUE(seen[2].right) << "the second call on a new channel in the forked child: "
-                             << seen[2].ToString();
-  EXPECT_TRUE(seen[3].right) << "the parent's call after fork: " << seen[3].ToString();
-  EXPECT_TRUE(st.value().ExitedWith(0)) << "the forking process " << st.value()
-                                        << " (2: its child did not end well)";
+  const std::string calls = "the parent's call before fork: " + seen[0].ToString() +
+                            "; the child's first and second calls on a new channel: " +
+                            seen[1].ToString() + ", " + seen[2].ToString() +
+                            "; the parent's call after fork: " + seen[3].ToString();
+  if (!st.ok() || !st.value().ExitedWith(0)) {
+    out.failure = "the forking process did not finish well (" +
+                  (st.ok() ? st.value().ToString() : st.error().ToString()) + "): " + calls;
+    return out;
+  }
+  out.finished = true;
+  if (!seen[0].right) {
+    out.failure = "the call before fork failed: " + calls;
+    return out;
+  }
+  // What goes wrong when the two processes share one connection: a call
+  // gets the other process's reply, gets none by its deadline, or the
+  // server rejects the interleaved HTTP/2 frames (UNKNOWN).
+  bool any_wrong = false, only_known = true;
+  for (int i = 1; i < 4; ++i) {
+    if (seen[i].right) continue;
+    any_wrong = true;
+    const auto code = static_cast<grpc::StatusCode>(seen[i].code);
+    const bool crossed = code == grpc::StatusCode::OK &&
+                         std::strstr(seen[i].msg, "another call's reply") != nullptr;
+    only_known = only_known && (crossed || code == grpc::StatusCode::DEADLINE_EXCEEDED ||
+                                code == grpc::StatusCode::UNKNOWN);
+  }
+  if (any_wrong) {
+    out.failure = std::string(only_known ? "after fork() as documented, the calls of the parent "
+                                           "and the child interfere (another call's reply, no "
+                                           "reply by the deadline, or a rejected stream): "
+                                         : "after fork() as documented, a call failed: ") +
+                  calls;
+  }
+  return out;
 }
+
+TEST(GrpcScenarios, ForkAsDocumented) {
+  AnnotateTest("Rpc.ForkAsDocumented", kKind, "grpc",
+               "gRPC grpc/fork.h: call grpc_prefork() before fork(), grpc_postfork_parent()/"
+               "grpc_postfork_child() after; doc/fork_support.md: GRPC_ENABLE_FORK_SUPPORT=true, "
+               "GRPC_POLL_STRATEGY=poll");
+  ForkOutcome o = ForkScenario(/*local_pool=*/false);
+  EXPECT_TRUE(o.failure.empty()) << o.failure;
+}
+
+// The same with the child's channel on a subchannel pool of its own
+// (GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, grpc/impl/codegen/grpc_types.h: "If
+// set, uses a local subchannel pool within the channel. Otherwise, uses the
+// global subchannel pool."): it then opens a connection of its own, and
+// every call of both processes gets its own reply. This is what shows that
+// ForkAsDocumented's failures come from the connection the child's new
+// channel takes from the global pool, inherited from the parent.
+TEST(GrpcScenarios, ForkWithALocalSubchannelPool) {
+  AnnotateTest("Rpc.ForkWithALocalSubchannelPool", kKind, "grpc",
+               "gRPC grpc/impl/codegen/grpc_types.h GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL: \"If set, "
+               "uses a local subchannel pool within the channel\"; grpc/fork.h as in "
+               "ForkAsDocumented");
+  ForkOutcome o = ForkScenario(/*local_pool=*/true);
+  EXPECT_TRUE(o.failure.empty()) << o.failure;
+}
+
 
 // grpc.io, "Core concepts": "Server streaming RPCs where the client sends a
 // request to the server and gets a stream to read a sequence of messages
