@@ -1,6 +1,6 @@
 """cc_grpc_proto: C++ message and service code from one .proto file, offline.
 
-    load("//bazel:grpc_proto.bzl", "cc_grpc_proto")
+    load("//bazel:proto.bzl", "cc_grpc_proto")
 
     cc_grpc_proto(
         name = "ipcspec_rpc_proto",     # a cc_library: x.pb.h and x.grpc.pb.h
