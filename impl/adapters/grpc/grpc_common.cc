@@ -76,6 +76,12 @@ class Service final : public IpcSpec::Service {
         rep->set_payload(args);
         break;
       }
+      case kShutdown: {
+        std::unique_lock<std::mutex> l(mu_);
+        shutdown_ = true;
+        cv_.notify_all();
+        break;
+      }
       default:
         rep->set_status(kRpcNoSuchMethod);
         break;
@@ -99,11 +105,18 @@ class Service final : public IpcSpec::Service {
   }
 
   // The main thread: waits (in futex(2)) until a kRpcHold call arrives,
-  // then sleeps in read(2) on `hold_fd` until killed.
-  void ParkMainThread(int hold_fd) {
+  // then sleeps in read(2) on `hold_fd` until killed; or, after a
+  // kShutdown call, shuts the server down and returns.
+  void ParkMainThread(int hold_fd, grpc::Server* server) {
     {
       std::unique_lock<std::mutex> l(mu_);
-      while (!held_) cv_.wait(l);
+      while (!held_ && !shutdown_) cv_.wait(l);
+      if (!held_) {
+        l.unlock();
+        if (Mutant("exit_without_shutdown")) _exit(0);
+        server->Shutdown();
+        return;
+      }
     }
     char c;
     while (read(hold_fd, &c, 1) != 0) {
@@ -116,6 +129,7 @@ class Service final : public IpcSpec::Service {
   std::mutex mu_;
   std::condition_variable cv_;
   bool held_ = false;
+  bool shutdown_ = false;
 };
 
 void NoteSignal(int) {}
@@ -138,8 +152,8 @@ int ServerMain(const std::string& path, int ready_fd, int hold_fd, const ServerE
   char ok = 'r';
   if (write(ready_fd, &ok, 1) != 1) return 11;
   close(ready_fd);
-  service.ParkMainThread(hold_fd);
-  return 12;
+  service.ParkMainThread(hold_fd, server.get());
+  return 0;  // shut down cleanly (kShutdown)
 }
 
 }  // namespace

@@ -32,6 +32,9 @@ namespace grpcadapter {
 // pipe, then replies like kRpcEcho. The EINTR scenario holds a call open
 // with it.
 constexpr uint32_t kGate = 100;
+// The adapter's own method: the server replies, then shuts down cleanly
+// (grpc::Server::Shutdown) and exits 0.
+constexpr uint32_t kShutdown = 101;
 
 // Largest request a server takes: gRPC's default maximum receive message
 // size, 4 MiB (GRPC_DEFAULT_MAX_RECV_MESSAGE_LENGTH, grpc/impl/grpc_types.h:
@@ -49,6 +52,7 @@ constexpr size_t kMaxArgs = 4 * 1024 * 1024 - 64;
 //   unlink_at_listen   a server removes its socket file once it listens
 //   stream_skip        the server's stream leaves out reply 2
 //   global_pool        a forked child's channel ignores its local subchannel pool
+//   exit_without_shutdown  kShutdown exits the server without grpc::Server::Shutdown
 //   wrong_id           the server answers kRpcEcho with another request's id
 bool Mutant(const char* name);
 

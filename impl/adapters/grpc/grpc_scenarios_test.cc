@@ -330,8 +330,10 @@ TEST(GrpcScenarios, SecondServerOnTheSamePathTakesItOver) {
 // listener's shutdown; man 7 unix: the file "must be deleted by the caller
 // when it is no longer needed"). It refuses connections (ECONNREFUSED, man
 // 7 unix), a client's call fails UNAVAILABLE at once (doc/wait-for-ready.md:
-// by default an RPC fails fast "if the channel is in TRANSIENT_FAILURE"),
-// and a new server on the path starts.
+// "If an RPC is issued but the channel is in TRANSIENT_FAILURE ... By
+// default, gRPC implementations SHOULD fail such RPCs immediately"),
+// and a new server on the path starts. A server shut down cleanly
+// (grpc::Server::Shutdown) leaves no file.
 TEST(GrpcScenarios, SocketFileAfterACrash) {
   AnnotateTest("Rpc.SocketFileAfterACrash", kKind, "grpc",
                "man 7 unix: a socket file \"must be deleted by the caller when it is no longer "
@@ -390,6 +392,29 @@ TEST(GrpcScenarios, SocketFileAfterACrash) {
   });
   ASSERT_TRUE(st.ok()) << st.error();
   EXPECT_TRUE(seen[1].right) << "the new server: " << seen[1].ToString();
+  // The contrast: a server that shuts down cleanly removes its file.
+  st = ForkAndWait([&]() -> int {
+    Client c(path);
+    RecordCall(c, kShutdown, {}, 5000, &seen[0]);
+    return 0;
+  });
+  ASSERT_TRUE(st.ok()) << st.error();
+  const pid_t npid = next.value().pid;
+  siginfo_t info = {};
+  ASSERT_TRUE(PollUntil(
+      [&] {
+        info = {};
+        return waitid(P_PID, static_cast<id_t>(npid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+               info.si_pid == npid;
+      },
+      Deadline::Default()))
+      << "the server did not end after Shutdown(): " << seen[0].ToString();
+  EXPECT_TRUE(info.si_code == CLD_EXITED && info.si_status == 0)
+      << "the server did not exit 0 after Shutdown() (si_code " << info.si_code << ", status "
+      << info.si_status << ")";
+  errno = 0;
+  EXPECT_NE(lstat(path.c_str(), &sb), 0)
+      << "a server shut down cleanly (grpc::Server::Shutdown) left its socket file";
 }
 
 // grpc/impl/codegen/fork.h: "gRPC applications should call this
