@@ -77,6 +77,11 @@ PrivateBus::~PrivateBus() {
 }
 
 PosixErrorOr<std::unique_ptr<PrivateBus>> PrivateBus::Start(const BusOptions& o) {
+  // Nothing in this process may find the machine's buses by these either.
+  for (const char* v : {"DBUS_SESSION_BUS_ADDRESS", "DBUS_SYSTEM_BUS_ADDRESS", "DBUS_STARTER_ADDRESS",
+                        "DBUS_STARTER_BUS_TYPE"}) {
+    unsetenv(v);
+  }
   std::unique_ptr<PrivateBus> bus(new PrivateBus());
   std::string tmpl = TempBase() + "/ipcspec_dbus_XXXXXX";
   if (mkdtemp(tmpl.data()) == nullptr) return ErrnoError("mkdtemp(" + tmpl + ")");
@@ -169,7 +174,8 @@ PosixError SdBusError(int r, const sd_bus_error* e, const std::string& call) {
   return PosixError(r < 0 ? -r : EIO, what);
 }
 
-PosixErrorOr<BusPtr> ConnectBus(const std::string& address, const Deadline& deadline) {
+PosixErrorOr<BusPtr> ConnectBus(const std::string& address, const Deadline& deadline,
+                                bool accept_fds) {
   sd_bus* raw = nullptr;
   int r = sd_bus_new(&raw);
   if (r < 0) return SdBusError(r, nullptr, "sd_bus_new");
@@ -178,7 +184,7 @@ PosixErrorOr<BusPtr> ConnectBus(const std::string& address, const Deadline& dead
     return SdBusError(r, nullptr, "sd_bus_set_address(" + address + ")");
   }
   if ((r = sd_bus_set_bus_client(raw, 1)) < 0) return SdBusError(r, nullptr, "sd_bus_set_bus_client");
-  if ((r = sd_bus_negotiate_fds(raw, 1)) < 0) return SdBusError(r, nullptr, "sd_bus_negotiate_fds");
+  if ((r = sd_bus_negotiate_fds(raw, accept_fds ? 1 : 0)) < 0) return SdBusError(r, nullptr, "sd_bus_negotiate_fds");
   if ((r = sd_bus_set_method_call_timeout(raw, UsecLeft(deadline))) < 0) {
     return SdBusError(r, nullptr, "sd_bus_set_method_call_timeout");
   }

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <systemd/sd-bus.h>
+#include <systemd/sd-id128.h>
 #include <sys/types.h>
 
 #include <memory>
@@ -66,7 +67,8 @@ struct SdBusCloser {
   void operator()(sd_bus* b) const;
 };
 using BusPtr = std::unique_ptr<sd_bus, SdBusCloser>;
-PosixErrorOr<BusPtr> ConnectBus(const std::string& address, const Deadline& deadline);
+PosixErrorOr<BusPtr> ConnectBus(const std::string& address, const Deadline& deadline,
+                                bool accept_fds = true);
 
 // An sd-bus error as a PosixError: `r` is the negative errno sd-bus returned,
 // `e` the D-Bus error it filled (may be unset).
