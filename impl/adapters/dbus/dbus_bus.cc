@@ -2,12 +2,16 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
+#include <cstddef>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -20,6 +24,7 @@ namespace ipcspec {
 namespace {
 
 constexpr const char* kDaemon = "/usr/bin/dbus-daemon";
+constexpr const char* kBrokerLaunch = "/usr/bin/dbus-broker-launch";
 
 std::string TempBase() {
   const char* t = std::getenv("TEST_TMPDIR");
@@ -32,7 +37,7 @@ std::string ConfigText(const std::string& listen, const BusOptions& o) {
        " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
        "<busconfig>\n"
        "  <type>ipcspec</type>\n"
-       "  <listen>" << listen << "</listen>\n"
+       << (listen.empty() ? "" : "  <listen>" + listen + "</listen>\n") <<
        "  <auth>EXTERNAL</auth>\n"
        "  <policy context=\"default\">\n"
        "    <allow send_destination=\"*\" eavesdrop=\"true\"/>\n"
@@ -65,10 +70,22 @@ std::string PrivateBus::Log() const {
   return t;
 }
 
-PosixErrorOr<WaitStatus> PrivateBus::Kill() { return daemon_.KillAndWait(); }
+// dbus-broker-launch runs the broker as its child: it goes first (with
+// SIGKILL, as the launcher does; /proc/PID/task/PID/children lists it).
+void KillChildrenOf(pid_t pid) {
+  if (pid <= 0) return;
+  std::ifstream f("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children");
+  long c;
+  while (f >> c) kill(static_cast<pid_t>(c), SIGKILL);
+}
+
+PosixErrorOr<WaitStatus> PrivateBus::Kill() {
+  KillChildrenOf(daemon_.pid());
+  return daemon_.KillAndWait();
+}
 
 PrivateBus::~PrivateBus() {
-  if (daemon_.running()) (void)daemon_.KillAndWait();
+  if (daemon_.running()) (void)Kill();
   if (!dir_.empty()) {
     (void)unlink((dir_ + "/bus.conf").c_str());
     (void)unlink((dir_ + "/daemon.log").c_str());
@@ -92,18 +109,64 @@ PosixErrorOr<std::unique_ptr<PrivateBus>> PrivateBus::Start(const BusOptions& o)
   std::random_device rd;
   std::string name = "/ipcspec/dbus/" + std::to_string(getpid()) + "_" +
                      std::to_string(counter++) + "_" + std::to_string(rd());
+  const bool broker = o.daemon == BusOptions::Daemon::kDbusBroker;
   const std::string conf = bus->dir_ + "/bus.conf";
-  if (!WriteFile(conf, ConfigText("unix:abstract=" + name, o))) {
+  if (!WriteFile(conf, ConfigText(broker ? "" : "unix:abstract=" + name, o))) {
     return PosixError(EIO, "writing the bus configuration " + conf);
   }
   const std::string log = bus->dir_ + "/daemon.log";
   FileDescriptor log_fd(open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
   if (log_fd.get() < 0) return ErrnoError("open(" + log + ")");
+  const int lfd = log_fd.get();
+  const std::string conf_arg = "--config-file=" + conf;
+  if (broker) {
+    // dbus-broker-launch takes its listening socket by socket activation:
+    // fd 3, LISTEN_FDS=1, LISTEN_PID its own pid (sd_listen_fds(3)).
+    FileDescriptor listener(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (listener.get() < 0) return ErrnoError("socket(AF_UNIX)");
+    struct sockaddr_un sa = {};
+    sa.sun_family = AF_UNIX;
+    std::memcpy(sa.sun_path + 1, name.data(), name.size());
+    socklen_t len = static_cast<socklen_t>(offsetof(struct sockaddr_un, sun_path) + 1 + name.size());
+    if (bind(listener.get(), reinterpret_cast<struct sockaddr*>(&sa), len) != 0) {
+      return ErrnoError("bind(@" + name + ")");
+    }
+    if (listen(listener.get(), 64) != 0) return ErrnoError("listen(@" + name + ")");
+    const int sfd = listener.get();
+    auto child = Child::Fork([sfd, lfd, conf_arg]() -> int {
+      int devnull = open("/dev/null", O_RDWR);
+      if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(devnull, 1) < 0 || dup2(lfd, 2) < 0 ||
+          dup2(sfd, 3) < 0) {
+        return 126;
+      }
+      close_range(4, ~0U, 0);
+      char pid_env[32];
+      std::snprintf(pid_env, sizeof pid_env, "LISTEN_PID=%d", static_cast<int>(getpid()));
+      const char* argv[] = {kBrokerLaunch, conf_arg.c_str(), "--scope=user", nullptr};
+      const char* envp[] = {"PATH=/usr/bin:/bin", "LC_ALL=C", "LISTEN_FDS=1", pid_env, nullptr};
+      execve(kBrokerLaunch, const_cast<char* const*>(argv), const_cast<char* const*>(envp));
+      return 127;
+    });
+    if (!child.ok()) return child.error();
+    bus->daemon_ = std::move(child).ValueOrDie();
+    listener.reset();  // the launcher's copy only: its death refuses connections
+    log_fd.reset();
+    bus->address_ = "unix:abstract=" + name;
+    // Ready when a Hello is answered (with a deadline).
+    auto probe = ConnectBus(bus->address_, Deadline::Default());
+    if (!probe.ok()) {
+      auto st = bus->daemon_.Wait(Deadline::In(std::chrono::milliseconds(1000)));
+      return PosixError(probe.errno_value(),
+                        "dbus-broker-launch did not answer a Hello (" + probe.error().ToString() +
+                            ")" + (st.ok() ? ": it " + st.value().ToString() : std::string()) +
+                            ": " + bus->Log());
+    }
+    return bus;
+  }
   int p[2];
   if (pipe2(p, O_CLOEXEC) != 0) return ErrnoError("pipe2(--print-address)");
   FileDescriptor rd_end(p[0]), wr_end(p[1]);
-  const int wfd = wr_end.get(), lfd = log_fd.get();
-  const std::string conf_arg = "--config-file=" + conf;
+  const int wfd = wr_end.get();
   auto child = Child::Fork([wfd, lfd, conf_arg]() -> int {
     // fd 3 carries the address, fd 2 the daemon's complaints; nothing else
     // of the test's is inherited.
@@ -156,6 +219,22 @@ PosixErrorOr<std::unique_ptr<PrivateBus>> PrivateBus::Start(const BusOptions& o)
   }
   bus->address_ = line;
   return bus;
+}
+
+std::optional<std::string> DbusBrokerUnmet() {
+  // sd_booted(3): systemd is the service manager when /run/systemd/system/
+  // exists. dbus-broker-launch opens the journal's socket first
+  // (launcher_open_log: ENOENT without it) and then connects to the service
+  // manager of its --scope (launcher_connect: ENOMEDIUM without one).
+  std::string missing;
+  struct stat st;
+  if (stat("/run/systemd/system", &st) != 0) missing += "/run/systemd/system (systemd is not PID 1)";
+  if (stat("/run/systemd/journal/socket", &st) != 0) {
+    missing += std::string(missing.empty() ? "" : ", ") + "/run/systemd/journal/socket (no journald)";
+  }
+  if (missing.empty()) return std::nullopt;
+  return "dbus-broker-launch logs to the journal and connects to systemd's service manager; "
+         "missing: " + missing;
 }
 
 void SdBusCloser::operator()(sd_bus* b) const { sd_bus_flush_close_unref(b); }

@@ -19,6 +19,7 @@
 #include <sys/types.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "impl/core/deadline.h"
@@ -30,12 +31,25 @@ namespace ipcspec {
 struct BusOptions {
   // <limit name="max_message_size"> in bytes; 0: the daemon's default.
   size_t max_message_size = 0;
+  // The broker: Debian's dbus-daemon (the reference implementation), or
+  // dbus-broker through dbus-broker-launch, which takes its listening socket
+  // by socket activation (LISTEN_FDS, sd_listen_fds(3)) and, unlike
+  // dbus-daemon, needs systemd running: it logs to the journal and connects
+  // to the service manager of its --scope (DbusBrokerNeed()).
+  enum class Daemon { kDbusDaemon, kDbusBroker };
+  Daemon daemon = Daemon::kDbusDaemon;
 };
+
+// What dbus-broker-launch needs: nullopt when this machine runs systemd (the
+// journal's socket and the service manager), else what is missing.
+std::optional<std::string> DbusBrokerUnmet();
 
 class PrivateBus {
  public:
   // Starts dbus-daemon (Debian's dbus-daemon, /usr/bin/dbus-daemon) and
-  // waits, with a deadline, for the address it prints.
+  // waits, with a deadline, for the address it prints; or dbus-broker-launch
+  // on a listening socket made here, and waits, with a deadline, for a Hello
+  // to be answered.
   static PosixErrorOr<std::unique_ptr<PrivateBus>> Start(const BusOptions& o = {});
   ~PrivateBus();
   PrivateBus(const PrivateBus&) = delete;

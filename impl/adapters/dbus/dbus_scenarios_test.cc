@@ -29,6 +29,7 @@
 #include "impl/core/blocked.h"
 #include "impl/core/file_descriptor.h"
 #include "impl/core/leak_audit.h"
+#include "impl/core/needs.h"
 #include "impl/core/process.h"
 #include "impl/core/shared_memory.h"
 #include "impl/verdict/verdict.h"
@@ -660,6 +661,25 @@ TEST(DbusScenarios, UnixFdPassing) {
   // doesn't support that."), which sd-bus maps to EOPNOTSUPP.
   EXPECT_EQ(ename.rfind("org.freedesktop.DBus.Error.NotSupported", 0), 0u) << ename;
   EXPECT_EQ(read(rd.get(), &x, 1), -1) << "the refused call's descriptor was written to";
+}
+
+// The same bus under dbus-broker (dbus-broker-launch), where it can run.
+TEST(DbusBroker, PrivateBusUnderDbusBroker) {
+  IPCSPEC_NEEDS(Need::Feature("systemd", DbusBrokerUnmet));
+  Annotate("a private bus under dbus-broker answers Hello, GetId and a method call",
+           "dbus-broker-launch(1): \"The socket to listen on for client connections must be "
+           "created and passed to dbus-broker-launch by its parent process\"");
+  BusOptions o;
+  o.daemon = BusOptions::Daemon::kDbusBroker;
+  auto bus = PrivateBus::Start(o);
+  ASSERT_TRUE(bus.ok()) << bus.error();
+  auto gate = StartGate(*bus.value());
+  ASSERT_TRUE(gate.ok()) << gate.error();
+  auto b = ConnectBus(bus.value()->address(), Deadline::Default());
+  ASSERT_TRUE(b.ok()) << b.error();
+  auto echo = CallGate(b.value().get(), "Echo", {3, 1, 4}, Deadline::Default());
+  ASSERT_TRUE(echo.ok()) << echo.error();
+  EXPECT_EQ(echo.value(), (std::vector<uint8_t>{3, 1, 4}));
 }
 
 // ---------------------------------------------------------------------------
