@@ -31,6 +31,9 @@ namespace ipcspec {
 struct BusOptions {
   // <limit name="max_message_size"> in bytes; 0: the daemon's default.
   size_t max_message_size = 0;
+  // <limit name="max_outgoing_bytes">: what the bus queues for one
+  // connection; 0: the daemon's default.
+  size_t max_outgoing_bytes = 0;
   // The broker: Debian's dbus-daemon (the reference implementation), or
   // dbus-broker through dbus-broker-launch, which takes its listening socket
   // by socket activation (LISTEN_FDS, sd_listen_fds(3)) and, unlike
@@ -76,7 +79,8 @@ class PrivateBus {
 // A new connection to the bus at `address` as a bus client (Hello sent),
 // for the calling process (an sd_bus object is bound to the process that
 // made it: sd-bus refuses it in a forked child, ECHILD). UNIX_FD passing
-// negotiated. The returned pointer owns the connection (sd_bus_flush_close_unref).
+// negotiated. The returned pointer owns the connection (sd_bus_close_unref: no flush, so that closing never waits on a
+// bus that does not read).
 struct SdBusCloser {
   void operator()(sd_bus* b) const;
 };
