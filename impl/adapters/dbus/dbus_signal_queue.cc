@@ -17,8 +17,9 @@
 // that does not read (dbus-daemon(1), max_outgoing_bytes); a signal above
 // that limit is dropped for that connection, unlike a method call, which
 // gets an error: at its high-water mark this queue drops (Overflow::kDrops).
-// The bus here queues at most kOutgoing bytes for the receiver, so that the
-// HighWaterMark property's volume reaches the mark.
+// The bus keeps dbus-daemon's default limit (127 MiB), far above what the
+// properties send: KilledRemoteSenderLeavesWholeMessages requires that no
+// message be discarded, and its messages reach 256 KiB.
 #include <poll.h>
 #include <sys/syscall.h>
 
@@ -37,7 +38,8 @@ constexpr const char* kPath = "/org/ipcspec/Queue";
 constexpr const char* kIface = "org.ipcspec.Queue";
 constexpr const char* kMember = "Message";
 constexpr size_t kMaxMessage = 1024;
-constexpr size_t kOutgoing = 32 * 1024;
+// The HighWaterMark property's volume of message bodies.
+constexpr size_t kHighWaterVolume = 8 * 1024;
 
 class DbusSignalQueue : public MessageQueue {
  public:
@@ -53,9 +55,7 @@ class DbusSignalQueue : public MessageQueue {
     std::unique_ptr<DbusSignalQueue> q(new DbusSignalQueue());
     q->address_ = address;
     if (address.empty()) {
-      BusOptions o;
-      o.max_outgoing_bytes = kOutgoing;
-      auto bus = PrivateBus::Start(o);
+      auto bus = PrivateBus::Start();
       if (!bus.ok()) return bus.error();
       q->bus_ = std::move(bus).ValueOrDie();
       q->address_ = q->bus_->address();
@@ -252,10 +252,10 @@ MessageQueueKind DbusSignalKind() {
   c.limits_count = false;
   c.limits_bytes = false;
   c.at_high_water = MessageQueueCaps::Overflow::kDrops;
-  // The property's volume
-  // (bodies only: each signal also carries a header of about 150 bytes, so
-  // the small messages' cases pass the bus's mark many times over).
-  c.high_water_bound_bytes = kOutgoing / 2;
+  // The HighWaterMark property sends this much (every send costs a trip
+  // through sd-bus, about 12 us for a 1-byte signal here): below the bus's
+  // mark, so the property checks order and wholeness, not the drop itself.
+  c.high_water_bound_bytes = kHighWaterVolume;
   c.timed = true;
   c.full_errno = EAGAIN;
   c.empty_errno = EAGAIN;
