@@ -47,6 +47,9 @@ std::string ConfigText(const std::string& listen, const BusOptions& o) {
   if (o.max_message_size) {
     c << "  <limit name=\"max_message_size\">" << o.max_message_size << "</limit>\n";
   }
+  if (o.max_outgoing_bytes) {
+    c << "  <limit name=\"max_outgoing_bytes\">" << o.max_outgoing_bytes << "</limit>\n";
+  }
   c << "</busconfig>\n";
   return c.str();
 }

@@ -31,6 +31,9 @@ namespace ipcspec {
 struct BusOptions {
   // <limit name="max_message_size"> in bytes; 0: the daemon's default.
   size_t max_message_size = 0;
+  // <limit name="max_outgoing_bytes">: what the bus queues for one
+  // connection that does not read; 0: the daemon's default (127 MiB).
+  size_t max_outgoing_bytes = 0;
   // The broker: Debian's dbus-daemon (the reference implementation), or
   // dbus-broker through dbus-broker-launch, which takes its listening socket
   // by socket activation (LISTEN_FDS, sd_listen_fds(3)) and, unlike

@@ -604,6 +604,97 @@ TEST(DbusScenarios, MessageAboveTheBusMaximumSize) {
   EXPECT_EQ(after.value(), std::vector<uint8_t>{1});
 }
 
+// Signals to a connection that does not read, beyond the bus's
+// max_outgoing_bytes: the claim behind dbus_sdbus_signal's
+// at_high_water = kDrops.
+TEST(DbusScenarios, SignalsBeyondTheReceiversQueueLimitAreDropped) {
+  constexpr size_t kLimit = 64 * 1024;
+  constexpr int kSignals = 256;  // 1 MiB: far beyond the limit plus the socket buffers
+  constexpr size_t kBody = 4096;
+  const std::string cite =
+      "dbus-daemon(1), <limit>: \"max_outgoing_bytes : total size in bytes of messages queued "
+      "up for a single connection\"";
+  Annotate("signals beyond what the bus queues for a receiver that does not read are dropped; "
+           "what arrives is in order and whole",
+           cite);
+  BusOptions o;
+  o.max_outgoing_bytes = kLimit;
+  auto bus = PrivateBus::Start(o);
+  ASSERT_TRUE(bus.ok()) << bus.error();
+  auto rx = ConnectBus(bus.value()->address(), Deadline::Default());
+  ASSERT_TRUE(rx.ok()) << rx.error();
+  auto tx = ConnectBus(bus.value()->address(), Deadline::Default());
+  ASSERT_TRUE(tx.ok()) << tx.error();
+  std::vector<uint32_t> got;
+  bool torn = false;
+  struct Ctx {
+    std::vector<uint32_t>* got;
+    bool* torn;
+  } ctx{&got, &torn};
+  sd_bus_slot* slot = nullptr;
+  int r = sd_bus_match_signal(
+      rx.value().get(), &slot, nullptr, "/org/ipcspec/Flood", "org.ipcspec.Flood", "Message",
+      [](sd_bus_message* m, void* u, sd_bus_error*) -> int {
+        auto* c = static_cast<Ctx*>(u);
+        const void* p = nullptr;
+        size_t n = 0;
+        if (sd_bus_message_read_array(m, 'y', &p, &n) < 0 || n != kBody) {
+          *c->torn = true;
+          return 0;
+        }
+        uint32_t k;
+        std::memcpy(&k, p, sizeof k);
+        c->got->push_back(k);
+        return 0;
+      },
+      &ctx);
+  ASSERT_GE(r, 0) << "sd_bus_match_signal: " << strerror(-r);
+  // The receiver does not read while the sender sends, each signal written
+  // to the bus before the next (sd_bus_flush).
+  std::vector<uint8_t> body(kBody, 0x77);
+  for (uint32_t k = 0; k < kSignals; ++k) {
+    std::memcpy(body.data(), &k, sizeof k);
+    sd_bus_message* m = nullptr;
+    ASSERT_GE(sd_bus_message_new_signal(tx.value().get(), &m, "/org/ipcspec/Flood",
+                                        "org.ipcspec.Flood", "Message"), 0);
+    r = sd_bus_message_append_array(m, 'y', body.data(), body.size());
+    if (r >= 0) r = sd_bus_send(tx.value().get(), m, nullptr);
+    sd_bus_message_unref(m);
+    ASSERT_GE(r, 0) << "sd_bus_send of signal " << k << ": " << strerror(-r);
+    r = sd_bus_flush(tx.value().get());
+    ASSERT_GE(r, 0) << "sd_bus_flush after signal " << k << ": " << strerror(-r);
+  }
+  // A round trip from the sender after its last signal: the bus has routed
+  // every signal before it answers. Then one from the receiver: the bus
+  // queues its reply after what it kept for the receiver, so all of that is
+  // read (sd-bus keeps the signals it reads meanwhile) when the call returns.
+  sd_id128_t id;
+  ASSERT_GE(sd_bus_get_bus_id(tx.value().get(), &id), 0);
+  sd_bus_error err = SD_BUS_ERROR_NULL;
+  sd_bus_message* reply = nullptr;
+  r = sd_bus_call_method(rx.value().get(), "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                         "org.freedesktop.DBus", "GetId", &err, &reply, "");
+  ASSERT_GE(r, 0) << "GetId from the receiver: " << strerror(-r) << " "
+                  << (err.message ? err.message : "");
+  sd_bus_message_unref(reply);
+  sd_bus_error_free(&err);
+  while ((r = sd_bus_process(rx.value().get(), nullptr)) > 0) {
+  }
+  sd_bus_slot_unref(slot);
+  EXPECT_FALSE(torn) << "a signal arrived torn";
+  for (size_t i = 1; i < got.size(); ++i) {
+    EXPECT_LT(got[i - 1], got[i]) << "signals out of order or duplicated at " << i;
+  }
+  EXPECT_LT(got.size(), static_cast<size_t>(kSignals))
+      << "every one of " << kSignals << " signals of " << kBody << " B reached a receiver that "
+      << "did not read, beyond max_outgoing_bytes = " << kLimit << " (" << cite << ")";
+  // How many are kept varies (0 to 96 of 256 in 20 runs here, 0 in 4 of
+  // them: FINDINGS.md); dbus-daemon(1) promises no number, so none is checked.
+  std::printf("ipcspec-dbus: %zu of %d signals of %zu B kept for a receiver that did not read "
+              "(max_outgoing_bytes %zu); last process %d, open %d\n",
+              got.size(), kSignals, kBody, kLimit, r, sd_bus_is_open(rx.value().get()));
+}
+
 // UNIX_FD passing through the bus.
 TEST(DbusScenarios, UnixFdPassing) {
   const std::string cite =

@@ -14,9 +14,10 @@
 // A signal has no tag, and the bus promises order per sender only (D-Bus
 // specification, "Message Bus Specification": messages from one connection
 // arrive in the order sent). The bus limits what it queues for a connection
-// that does not read (dbus-daemon(1), max_outgoing_bytes); a signal above
-// that limit is dropped for that connection, unlike a method call, which
-// gets an error: at its high-water mark this queue drops (Overflow::kDrops).
+// that does not read (dbus-daemon(1), max_outgoing_bytes); signals beyond it
+// are dropped for that connection, with no error to either side
+// (DbusScenarios.SignalsBeyondTheReceiversQueueLimitAreDropped): at its
+// high-water mark this queue drops (Overflow::kDrops).
 // The bus keeps dbus-daemon's default limit (127 MiB), far above what the
 // properties send: KilledRemoteSenderLeavesWholeMessages requires that no
 // message be discarded, and its messages reach 256 KiB.
