@@ -255,6 +255,32 @@ std::string JudgeSameFile(uint64_t dev_a, uint64_t ino_a, uint64_t dev_b, uint64
   return "";
 }
 
+// What reached a receiver that did not read, of `sent` signals numbered
+// 0, 1, ...: fewer than were sent (the bus dropped some), in order, each once.
+std::string JudgeDropped(const std::vector<uint32_t>& got, uint32_t sent) {
+  for (size_t i = 1; i < got.size(); ++i) {
+    if (got[i - 1] >= got[i]) {
+      return "signal " + std::to_string(got[i]) + " after " + std::to_string(got[i - 1]) +
+             ": out of order or duplicated";
+    }
+  }
+  if (!got.empty() && got.back() >= sent) return "a signal that was never sent";
+  if (got.size() >= sent) {
+    return "every one of the " + std::to_string(sent) + " signals was kept, beyond the limit";
+  }
+  return "";
+}
+
+// A message above the bus's limit: refused at once, the sender's
+// connection closed (ECONNRESET), never delivered.
+std::string JudgeOversized(bool delivered, int err, long ms, bool still_open) {
+  if (delivered) return "the oversized message was delivered";
+  if (err == ETIMEDOUT || ms >= 4000) return "the oversized call hung until its deadline";
+  if (err != ECONNRESET) return "the oversized call failed " + ErrnoName(err) + ", not ECONNRESET";
+  if (still_open) return "the sender's connection is still open after its oversized message";
+  return "";
+}
+
 std::string ReadSmall(const std::string& path) {
   std::ifstream f(path);
   std::stringstream s;
@@ -586,16 +612,14 @@ TEST(DbusScenarios, MessageAboveTheBusMaximumSize) {
   std::string name;
   auto over = CallGate(b.value().get(), "Echo", big, Deadline::In(std::chrono::seconds(5)), &name);
   const long ms = MsSince(t0);
-  ASSERT_FALSE(over.ok()) << "a message of twice max_message_size was delivered (" << cite << ")";
-  EXPECT_NE(over.errno_value(), ETIMEDOUT)
-      << "the oversized call hung until its deadline: " << over.error();
-  EXPECT_LT(ms, 4000) << over.error();
   // What the sender sees: dbus-daemon disconnects a connection that sends
   // a message above the limit (observed; its manual names the limit only),
   // so the call fails ECONNRESET and the connection is closed.
-  EXPECT_EQ(over.errno_value(), ECONNRESET) << over.error();
-  EXPECT_EQ(sd_bus_is_open(b.value().get()), 0)
-      << "the sender's connection is still open after its oversized message";
+  EXPECT_EQ(JudgeOversized(over.ok(), over.ok() ? 0 : over.errno_value(), ms,
+                           sd_bus_is_open(b.value().get()) > 0),
+            "")
+      << "a message of twice max_message_size (" << cite << "): "
+      << (over.ok() ? std::string("delivered") : over.error().ToString());
   // The bus and the server go on: a new connection's call is answered.
   auto b2 = ConnectBus(bus.value()->address(), Deadline::Default());
   ASSERT_TRUE(b2.ok()) << "the bus no longer accepts after an oversized message: " << b2.error();
@@ -682,12 +706,9 @@ TEST(DbusScenarios, SignalsBeyondTheReceiversQueueLimitAreDropped) {
   }
   sd_bus_slot_unref(slot);
   EXPECT_FALSE(torn) << "a signal arrived torn";
-  for (size_t i = 1; i < got.size(); ++i) {
-    EXPECT_LT(got[i - 1], got[i]) << "signals out of order or duplicated at " << i;
-  }
-  EXPECT_LT(got.size(), static_cast<size_t>(kSignals))
-      << "every one of " << kSignals << " signals of " << kBody << " B reached a receiver that "
-      << "did not read, beyond max_outgoing_bytes = " << kLimit << " (" << cite << ")";
+  EXPECT_EQ(JudgeDropped(got, kSignals), "")
+      << kSignals << " signals of " << kBody << " B to a receiver that did not read, beyond "
+      << "max_outgoing_bytes = " << kLimit << " (" << cite << ")";
   // How many are kept varies (0 to 96 of 256 in 20 runs here, 0 in 4 of
   // them: FINDINGS.md); dbus-daemon(1) promises no number, so none is checked.
   std::printf("ipcspec-dbus: %zu of %d signals of %zu B kept for a receiver that did not read "
@@ -818,6 +839,19 @@ TEST(DbusJudges, RejectBrokenOutcomes) {
   fine.handler_ran.store(1);
   fine.reply_ok = 1;
   EXPECT_EQ(JudgeInterruptedCall(fine), "");
+
+  EXPECT_NE(JudgeDropped({0, 1, 2, 3}, 4), "") << "nothing dropped";
+  EXPECT_NE(JudgeDropped({0, 2, 1}, 8), "") << "out of order";
+  EXPECT_NE(JudgeDropped({0, 2, 2}, 8), "") << "duplicated";
+  EXPECT_NE(JudgeDropped({0, 9}, 8), "") << "never sent";
+  EXPECT_EQ(JudgeDropped({0, 2, 5}, 8), "");
+  EXPECT_EQ(JudgeDropped({}, 8), "");
+
+  EXPECT_NE(JudgeOversized(true, 0, 3, true), "") << "delivered";
+  EXPECT_NE(JudgeOversized(false, ETIMEDOUT, 5000, true), "") << "a hang";
+  EXPECT_NE(JudgeOversized(false, EIO, 3, false), "") << "another errno";
+  EXPECT_NE(JudgeOversized(false, ECONNRESET, 3, true), "") << "still open";
+  EXPECT_EQ(JudgeOversized(false, ECONNRESET, 3, false), "");
 
   EXPECT_NE(JudgeSameFile(1, 2, 1, 3), "") << "another inode";
   EXPECT_NE(JudgeSameFile(1, 2, 4, 2), "") << "another device";
