@@ -227,6 +227,24 @@ bool StillExiting(pid_t pid) {
   return !StatField(pid, &state, &ppid).empty() && state != 'Z' && state != 'X' && state != 'x';
 }
 
+// Whether a process has begun to exit and is not yet a zombie: PF_EXITING
+// (0x4, include/linux/sched.h) in the flags of /proc/PID/stat (field 9) is
+// set as do_exit() starts, before its descriptors are closed and before its
+// namespaces go; its sockets are released a little later.
+bool ExitStarted(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string s;
+  std::getline(in, s);
+  size_t rp = s.rfind(')');
+  if (rp == std::string::npos || rp + 2 > s.size()) return false;
+  std::istringstream rest(s.substr(rp + 2));
+  char state = '?';
+  long ppid = 0, pgrp = 0, session = 0, tty = 0, tpgid = 0;
+  unsigned long flags = 0;
+  if (!(rest >> state >> ppid >> pgrp >> session >> tty >> tpgid >> flags)) return false;
+  return (flags & 0x4) != 0 && state != 'Z' && state != 'X' && state != 'x';
+}
+
 // The slow path, for sockets this process's fds do not hold: drops those an
 // fd of another process in this network namespace holds (a child's go with
 // the child). A process whose namespaces are gone but which is not yet a
@@ -249,6 +267,7 @@ void DropHeldElsewhere(std::map<unsigned long, std::string>& socks) {
       continue;
     }
     if (std::string(buf, static_cast<size_t>(n)) != self_ns) continue;
+    if (ExitStarted(pid)) exiting.push_back(pid);
     DIR* fds = opendir((dir + "/fd").c_str());
     if (fds == nullptr) continue;
     while (struct dirent* f = readdir(fds)) {
@@ -260,8 +279,11 @@ void DropHeldElsewhere(std::map<unsigned long, std::string>& socks) {
     closedir(fds);
   }
   closedir(d);
-  if (exiting.empty() || socks.empty()) return;
-  PollUntil(
+  if (socks.empty()) return;
+  // A socket listed before the scan whose holder exited during it (a
+  // daemon killed with its parent by PR_SET_PDEATHSIG, gone from /proc by
+  // the time the scan looked) is gone from the list too: list again below.
+  if (!exiting.empty()) PollUntil(
       [&] {
         for (pid_t p : exiting) {
           if (StillExiting(p)) return false;
