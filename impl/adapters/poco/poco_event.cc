@@ -30,6 +30,7 @@
 
 #include "Poco/NamedEvent.h"
 #include "impl/adapters/poco/poco_common.h"
+#include "impl/adapters/poco/poco_kinds.h"
 #include "impl/api/semaphore.h"
 
 namespace ipcspec {
@@ -109,7 +110,9 @@ class PocoNamedEventSemaphore : public Semaphore {
   std::unique_ptr<Poco::NamedEvent> ev_;
 };
 
-SemaphoreCaps NamedEventCaps() {
+}  // namespace
+
+SemaphoreCaps poco::NamedEventCaps() {
   SemaphoreCaps c;
   c.max_value = 32767;         // SEMVMX (man 2 semop): set() past it throws (ERANGE)
   c.overflow_errno = ERANGE;
@@ -125,12 +128,14 @@ SemaphoreCaps NamedEventCaps() {
   return c;
 }
 
+namespace {
+
 IPCSPEC_REGISTER_KIND(SemaphoreInterface,
                       (SemaphoreKind{"poco_named_event", "poco_named_event",
                                      "Poco::NamedEvent (a System V semaphore keyed by "
                                      "ftok(/tmp/NAME.event)): set() posts, wait() takes; try-wait "
                                      "and the value by semop/semctl on POCO's set",
-                                     NamedEventCaps(), PocoNamedEventSemaphore::Create, false, "",
+                                     poco::NamedEventCaps(), PocoNamedEventSemaphore::Create, false, "",
                                      "poco"}));
 
 }  // namespace

@@ -33,6 +33,7 @@
 
 #include "Poco/NamedMutex.h"
 #include "impl/adapters/poco/poco_common.h"
+#include "impl/adapters/poco/poco_kinds.h"
 #include "impl/api/lock.h"
 
 namespace ipcspec {
@@ -116,7 +117,9 @@ class PocoNamedMutexLock : public Lock {
   std::unique_ptr<Poco::NamedMutex> m_;
 };
 
-LockCaps NamedMutexCaps() {
+}  // namespace
+
+LockCaps poco::NamedMutexCaps() {
   LockCaps c;
   // A semaphore has no owner; the SEM_UNDO adjustment is per process.
   c.owner = LockOwner::kProcess;
@@ -130,12 +133,14 @@ LockCaps NamedMutexCaps() {
   return c;
 }
 
+namespace {
+
 IPCSPEC_REGISTER_KIND(LockInterface,
                       (LockKind{"poco_named_mutex", "poco_named_mutex",
                                 "Poco::NamedMutex (a System V semaphore keyed by "
                                 "ftok(/tmp/NAME.mutex), SEM_UNDO), opened by name in each "
                                 "contender process",
-                                NamedMutexCaps(), PocoNamedMutexLock::Create, false, "", "poco"}));
+                                poco::NamedMutexCaps(), PocoNamedMutexLock::Create, false, "", "poco"}));
 
 }  // namespace
 }  // namespace ipcspec

@@ -42,6 +42,7 @@
 #include "Poco/Pipe.h"
 #include "Poco/Process.h"
 #include "impl/adapters/poco/poco_common.h"
+#include "impl/adapters/poco/poco_kinds.h"
 #include "impl/api/byte_stream.h"
 #include "impl/core/cleanup.h"
 
@@ -163,7 +164,9 @@ PosixErrorOr<ByteStream> OpenPocoProcessPipe() {
   return s;
 }
 
-ByteStreamCaps PocoPipeCaps() {
+}  // namespace
+
+ByteStreamCaps poco::PipeCaps() {
   ByteStreamCaps c;
   c.atomic_write = PIPE_BUF;  // one write(2) per writeBytes: man 7 pipe
   c.empty_capacity = 16 * static_cast<size_t>(sysconf(_SC_PAGESIZE));  // man 7 pipe: 65536
@@ -173,8 +176,8 @@ ByteStreamCaps PocoPipeCaps() {
   return c;
 }
 
-ByteStreamCaps PocoProcessPipeCaps() {
-  ByteStreamCaps c = PocoPipeCaps();
+ByteStreamCaps poco::ProcessPipeCaps() {
+  ByteStreamCaps c = PipeCaps();
   c.atomic_write = 0;               // cat promises nothing about interleaving
   c.epipe_may_be_delayed = true;    // until cat has written into the closed pipe and died
   c.full_stays_full = false;        // cat keeps moving bytes from `in` to `out`
@@ -182,15 +185,17 @@ ByteStreamCaps PocoProcessPipeCaps() {
   return c;
 }
 
+namespace {
+
 IPCSPEC_REGISTER_KIND(ByteStreamInterface,
                       (ByteStreamKind{"poco_pipe", "poco_pipe",
                                       "Poco::Pipe: writeBytes on one end, readBytes on the other",
-                                      PocoPipeCaps(), OpenPocoPipe, false, "", "poco"}));
+                                      poco::PipeCaps(), OpenPocoPipe, false, "", "poco"}));
 IPCSPEC_REGISTER_KIND(ByteStreamInterface,
                       (ByteStreamKind{"poco_process_pipe", "poco_process_pipe",
                                       "Poco::Process::launch(/bin/cat) with an input and an "
                                       "output Pipe: the bytes cross the launched process",
-                                      PocoProcessPipeCaps(), OpenPocoProcessPipe, false, "",
+                                      poco::ProcessPipeCaps(), OpenPocoProcessPipe, false, "",
                                       "poco"}));
 
 }  // namespace

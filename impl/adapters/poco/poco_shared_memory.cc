@@ -42,6 +42,7 @@
 #include "Poco/File.h"
 #include "Poco/SharedMemory.h"
 #include "impl/adapters/poco/poco_common.h"
+#include "impl/adapters/poco/poco_kinds.h"
 #include "impl/api/shared_region.h"
 
 namespace ipcspec {
@@ -246,7 +247,9 @@ class PocoFileRegion : public PocoRegionBase {
   std::string path_;
 };
 
-SharedRegionCaps ShmCaps() {
+}  // namespace
+
+SharedRegionCaps poco::ShmCaps() {
   SharedRegionCaps c;
   c.size_rule = RegionSizeRule::kAsked;  // end() - begin() is the size given
   c.granularity = 0;                     // a mapping: whole pages
@@ -260,18 +263,20 @@ SharedRegionCaps ShmCaps() {
   return c;
 }
 
-SharedRegionCaps FileCaps() {
+SharedRegionCaps poco::FileCaps() {
   SharedRegionCaps c = ShmCaps();
   c.persistence = RegionPersistence::kFilesystem;
   return c;
 }
+
+namespace {
 
 IPCSPEC_REGISTER_KIND(SharedRegionInterface,
                       (SharedRegionKind{"poco_shared_memory", "poco_shared_memory",
                                         "Poco::SharedMemory(name, size, mode): the server object "
                                         "creates (shm_open + ftruncate) and unlinks; each "
                                         "attachment is a client object",
-                                        ShmCaps(), [] {
+                                        poco::ShmCaps(), [] {
                                           return PosixErrorOr<std::unique_ptr<SharedRegion>>(
                                               std::make_unique<PocoShmRegion>());
                                         },
@@ -280,7 +285,7 @@ IPCSPEC_REGISTER_KIND(SharedRegionInterface,
                       (SharedRegionKind{"poco_shared_memory_file", "poco_shared_memory_file",
                                         "Poco::SharedMemory(File, mode): a file mapped "
                                         "MAP_SHARED, one object per attachment",
-                                        FileCaps(), [] {
+                                        poco::FileCaps(), [] {
                                           return PosixErrorOr<std::unique_ptr<SharedRegion>>(
                                               std::make_unique<PocoFileRegion>());
                                         },
