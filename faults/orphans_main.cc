@@ -1,5 +1,5 @@
 // bazel run //faults:orphans -- [--reap] [--match REGEX] [--all-users]
-//                                [--shm-dir DIR] [--mqueue-dir DIR]
+//                                [--shm-dir DIR] [--mqueue-dir DIR] [--key-dir DIR]...
 //
 // Lists orphaned IPC objects (see impl/inject/orphans.h); with --reap, removes
 // exactly what it listed. Other users' objects are left out unless
@@ -17,8 +17,10 @@ int Usage(const char* why) {
   if (why) std::fprintf(stderr, "orphans: %s\n", why);
   std::fprintf(stderr,
                "usage: orphans [--reap] [--match REGEX] [--all-users] [--shm-dir DIR] "
-               "[--mqueue-dir DIR]\n"
-               "  Lists SysV objects whose creator is dead and that nobody holds, and POSIX\n"
+               "[--mqueue-dir DIR] [--key-dir DIR]...\n"
+               "  Lists SysV objects whose creator is dead and that nobody holds, the empty\n"
+               "  files in the key directories (default /tmp; each --key-dir replaces it) whose\n"
+               "  ftok(3) key is such an object's (POCO's /tmp/NAME.mutex and .event), and POSIX\n"
                "  shm, named semaphore and message queue names. --reap removes what is listed.\n");
   return 2;
 }
@@ -28,6 +30,7 @@ int Usage(const char* why) {
 int main(int argc, char** argv) {
   ipcspec::OrphanQuery q;
   bool reap = false;
+  bool key_dir_given = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&](std::string& out) {
@@ -45,6 +48,12 @@ int main(int argc, char** argv) {
       if (!value(q.shm_dir)) return Usage("--shm-dir needs a directory");
     } else if (a == "--mqueue-dir") {
       if (!value(q.mqueue_dir)) return Usage("--mqueue-dir needs a directory");
+    } else if (a == "--key-dir") {
+      std::string dir;
+      if (!value(dir)) return Usage("--key-dir needs a directory");
+      if (!key_dir_given) q.key_dirs.clear();
+      key_dir_given = true;
+      q.key_dirs.push_back(dir);
     } else if (a == "-h" || a == "--help") {
       Usage(nullptr);
       return 0;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "gtest/gtest.h"
 #include "impl/core/cleanup.h"
@@ -189,6 +190,70 @@ TEST_F(Orphans, OtherUsersObjectsAreLeftOutUnlessAsked) {
   EXPECT_TRUE(ReapOrphans(all.value()).empty()) << "root may remove it when asked";
   struct shmid_ds ds;
   EXPECT_THAT(shmctl(id, IPC_STAT, &ds), SyscallFailsWithErrno(EINVAL));
+}
+
+// man 3 ftok: the key of a SysV object may name a file ("uses the identity of
+// the file named by the given pathname ... to generate a key"). A library
+// that keys its objects by a file of its own (POCO's NamedMutex: a semaphore
+// keyed by ftok("/tmp/NAME.mutex", 'p'), the file never removed) leaves both
+// when its user dies: the finder lists the empty key file after the orphan,
+// reaps it with it, and never takes a file with data in it.
+TEST_F(Orphans, ListsTheKeyFileOfAnOrphanAndReapsItWithIt) {
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  std::string dir = std::string(tmp && *tmp ? tmp : "/tmp") + "/orphan-keys-XXXXXX";
+  ASSERT_NE(mkdtemp(dir.data()), nullptr) << ErrnoName(errno);
+  const std::string keyfile = dir + "/lib.mutex", datafile = dir + "/data";
+  Cleanup rm_dir([&] {
+    unlink(keyfile.c_str());
+    unlink(datafile.c_str());
+    rmdir(dir.c_str());
+  });
+  int fd = open(keyfile.c_str(), O_CREAT | O_WRONLY, 0644);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  fd = open(datafile.c_str(), O_CREAT | O_WRONLY, 0644);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(write(fd, "x", 1), 1);
+  close(fd);
+  int fds[2];
+  ASSERT_THAT(pipe(fds), SyscallSucceeds());
+  auto st = ForkAndWait([&] {
+    int ids[2] = {semget(ftok(keyfile.c_str(), 'p'), 1, IPC_CREAT | 0600),
+                  semget(ftok(datafile.c_str(), 'q'), 1, IPC_CREAT | 0600)};
+    struct sembuf op = {0, 1, 0};
+    semop(ids[0], &op, 1);  // the last operator: this soon dead pid
+    semop(ids[1], &op, 1);
+    return write(fds[1], ids, sizeof ids) == sizeof ids ? 0 : 1;
+  });
+  ASSERT_TRUE(st.ok() && st.value().ExitedWith(0));
+  int ids[2];
+  ASSERT_EQ(read(fds[0], ids, sizeof ids), static_cast<ssize_t>(sizeof ids));
+  close(fds[0]);
+  close(fds[1]);
+  ASSERT_GE(ids[0], 0);
+  ASSERT_GE(ids[1], 0);
+  Cleanup rm_sems([&] {
+    semctl(ids[0], 0, IPC_RMID);
+    semctl(ids[1], 0, IPC_RMID);
+  });
+  OrphanQuery q = Here();
+  q.key_dirs = {dir};
+  auto found = FindOrphans(q);
+  ASSERT_TRUE(found.ok()) << found.error();
+  const std::string table = FormatOrphans(found.value());
+  EXPECT_TRUE(Listed(found.value(), Orphan::Sort::kSysvSem, ids[0])) << table;
+  EXPECT_TRUE(Listed(found.value(), Orphan::Sort::kKeyFile, -1, keyfile))
+      << "the empty file whose ftok key is the orphan's is not listed\n" << table;
+  for (const Orphan& o : found.value()) {
+    if (o.sort == Orphan::Sort::kKeyFile && o.name == keyfile) EXPECT_EQ(o.keyed_id, ids[0]);
+  }
+  EXPECT_FALSE(Listed(found.value(), Orphan::Sort::kKeyFile, -1, datafile))
+      << "a file with data in it is never a key file to reap\n" << table;
+  EXPECT_NE(table.find("key-file"), std::string::npos) << table;
+  EXPECT_TRUE(ReapOrphans(found.value()).empty());
+  EXPECT_THAT(access(keyfile.c_str(), F_OK), SyscallFailsWithErrno(ENOENT)) << "reaped";
+  EXPECT_THAT(access(datafile.c_str(), F_OK), SyscallSucceeds()) << "not listed, so not reaped";
+  EXPECT_THAT(semctl(ids[0], 0, GETVAL), SyscallFailsWithErrno(EINVAL)) << "reaped";
 }
 
 }  // namespace

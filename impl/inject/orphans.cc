@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <regex>
@@ -57,6 +58,7 @@ const char* SortName(Orphan::Sort s) {
     case Orphan::Sort::kPosixShm: return "posix-shm";
     case Orphan::Sort::kPosixSem: return "posix-sem";
     case Orphan::Sort::kPosixMq: return "posix-mq";
+    case Orphan::Sort::kKeyFile: return "key-file";
   }
   return "?";
 }
@@ -104,6 +106,38 @@ PosixErrorOr<std::vector<Orphan>> FindOrphans(const OrphanQuery& q) {
     }
     if (!someone && wanted(o)) out.push_back(o);
   }
+  // Key files: an orphan SysV object's key is ftok(file, proj) of an empty
+  // file in a key directory (see orphans.h). Files are looked at only when
+  // some orphan has a key (IPC_PRIVATE objects have none).
+  std::vector<Orphan> keyed;
+  for (const Orphan& o : out) {
+    const long long key = std::strtoll(o.name.c_str(), nullptr, 16);
+    if (key == 0) continue;
+    for (const std::string& dir : q.key_dirs) {
+      DIR* d = opendir(dir.c_str());
+      if (d == nullptr) continue;
+      while (struct dirent* e = readdir(d)) {
+        std::string path = dir + "/" + e->d_name;
+        struct stat st;
+        if (lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size != 0) continue;
+        if (st.st_uid != o.owner) continue;
+        const int proj = static_cast<int>((key >> 24) & 0xff);
+        if (proj == 0) continue;  // ftok(3): proj_id must be nonzero
+        key_t k = ftok(path.c_str(), proj);
+        if (k == -1 || (static_cast<long long>(k) & 0xffffffffLL) != key) continue;
+        Orphan f;
+        f.sort = Orphan::Sort::kKeyFile;
+        f.name = path;
+        f.path = path;
+        f.owner = st.st_uid;
+        f.age_s = Now() - static_cast<long long>(st.st_mtime);
+        f.keyed_id = o.id;
+        keyed.push_back(f);
+      }
+      closedir(d);
+    }
+  }
+  out.insert(out.end(), keyed.begin(), keyed.end());
   auto names = [&](const std::string& dir, bool mq) {
     DIR* d = opendir(dir.c_str());
     if (d == nullptr) return;
@@ -152,7 +186,8 @@ std::vector<std::string> ReapOrphans(const std::vector<Orphan>& orphans) {
       case Orphan::Sort::kSysvSem: r = semctl(static_cast<int>(o.id), 0, IPC_RMID); break;
       case Orphan::Sort::kPosixShm:
       case Orphan::Sort::kPosixSem:
-      case Orphan::Sort::kPosixMq: r = unlink(o.path.c_str()); break;
+      case Orphan::Sort::kPosixMq:
+      case Orphan::Sort::kKeyFile: r = unlink(o.path.c_str()); break;
     }
     if (r != 0) {
       int e = errno;
@@ -178,7 +213,9 @@ std::string FormatOrphans(const std::vector<Orphan>& orphans) {
     std::snprintf(line, sizeof line, "%-10s %-10s %-24s %-10s %12lld %10lld %8s\n",
                   SortName(o.sort), o.id >= 0 ? std::to_string(o.id).c_str() : "-",
                   o.name.c_str(), owner.c_str(), o.size, o.age_s,
-                  o.creator > 0 ? (std::to_string(o.creator) + " dead").c_str() : "?");
+                  o.creator > 0 ? (std::to_string(o.creator) + " dead").c_str()
+                  : o.keyed_id >= 0 ? ("keys " + std::to_string(o.keyed_id)).c_str()
+                                    : "?");
     os << line;
   }
   return os.str();
