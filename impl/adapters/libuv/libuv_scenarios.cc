@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -475,6 +476,66 @@ std::string CheckReaderKilledUnderBlockedWrite(Sabotage s) {
     }
   }
   return "";
+}
+
+namespace {
+bool Exists(const std::string& p) {
+  struct stat st;
+  return lstat(p.c_str(), &st) == 0 && S_ISSOCK(st.st_mode);
+}
+}  // namespace
+
+std::string CheckBindPathAndClose(Sabotage s, std::string* observed) {
+  const std::string dir = UvSocketPath("uvb");
+  if (mkdir(dir.c_str(), 0700) != 0) return "mkdir " + dir;
+  Cleanup rmdir_dir([dir] { (void)rmdir(dir.c_str()); });
+  const std::string shortp = dir + "/s";
+  // sun_path holds 108 bytes with the terminating NUL: libuv 1.44 copies at
+  // most 107 of the name (uv__strscpy).
+  std::string longp = dir + "/";
+  while (longp.size() < 130) longp += 'L';
+  const std::string truncated = longp.substr(0, sizeof(sockaddr_un::sun_path) - 1);
+  Cleanup unlink_all([=] {
+    (void)unlink(shortp.c_str());
+    (void)unlink(truncated.c_str());
+  });
+  std::string fail;
+  Loop l;
+  if (!l.ok) return "uv_loop_init";
+  auto bind_close = [&](const std::string& path, bool* at_bind, bool* after_close) -> int {
+    uv_pipe_t* p = l.Pipe(0);
+    int rc = uv_pipe_bind(p, path.c_str());
+    *at_bind = Exists(path.size() > truncated.size() ? truncated : path);
+    bool closed = false;
+    p->data = &closed;
+    uv_close(H(p), [](uv_handle_t* h) { *static_cast<bool*>(h->data) = true; });
+    (void)l.Run(&closed);
+    *after_close = Exists(path.size() > truncated.size() ? truncated : path);
+    return rc;
+  };
+  bool sb = false, sc = false, lb = false, lc = false;
+  int rs = bind_close(shortp, &sb, &sc);
+  int rl = bind_close(s == Sabotage::kBindTruncatedPath ? truncated : longp, &lb, &lc);
+  std::string obs;
+  {
+    obs = "short path: bind " + std::string(rs ? uv_err_name(rs) : "ok") +
+                ", file " + (sb ? "made" : "absent") + ", after uv_close " +
+                (sc ? "still there" : "removed") + "; " + std::to_string(longp.size()) +
+                "-byte path: bind " + (rl ? uv_err_name(rl) : "ok") + ", file at the " +
+                std::to_string(truncated.size()) + "-byte truncated path " +
+                (lb ? "made" : "absent") + ", after uv_close " + (lc ? "still there" : "removed");
+  }
+  if (observed != nullptr) *observed = obs;
+  if (rs != 0 || !sb || sc) {
+    fail = "uv_pipe_bind of a short path then uv_close: " + obs +
+           "; expected the socket file made, then removed by uv_close";
+  } else if (rl != 0 || !lb || !lc) {
+    fail = "uv_pipe_bind of a path longer than sun_path then uv_close: " + obs +
+           "; libuv 1.44 binds the truncated path (the manual: \"Paths on Unix get truncated "
+           "to sizeof(sockaddr_un.sun_path) bytes\") and leaves it on disk after uv_close: "
+           "libuv changed (a later libuv refuses such a path): update FINDINGS.md";
+  }
+  return fail;
 }
 
 }  // namespace ipcspec

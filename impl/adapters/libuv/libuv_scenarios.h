@@ -18,6 +18,7 @@ enum class Sabotage {
   kLeakADescriptor,       // an error path leaves a dup(2) open
   kRawReadGivesEintr,     // the blocked read is a poll(2)+read(2), not libuv
   kWriterIgnoresError,    // the blocked writer reports success whatever happens
+  kBindTruncatedPath,     // binds the path already cut to sun_path's size
 };
 
 // uv_write2 over an ipc pipe (a socketpair) sends a pipe's write end; the
@@ -41,5 +42,14 @@ std::string CheckSignalIntoBlockedRead(Sabotage s);
 // callback reports UV_EPIPE (and SIGPIPE is raised), at once, never a hang or
 // a success.
 std::string CheckReaderKilledUnderBlockedWrite(Sabotage s);
+
+// uv_pipe_bind and uv_close on the socket file. Short path: the socket file
+// is the path, and uv_close removes it (not documented; the Kinds rely on it).
+// A path longer than sun_path: the manual (1.44) says it is truncated ("Paths
+// on Unix get truncated to sizeof(sockaddr_un.sun_path) bytes"), and libuv
+// 1.44 then leaves the truncated file on disk after uv_close (it unlinks the
+// untruncated name). Checked as libuv 1.44 behaves; the check removes what
+// libuv leaves. Returns "" when libuv behaves so.
+std::string CheckBindPathAndClose(Sabotage s, std::string* observed);
 
 }  // namespace ipcspec

@@ -33,5 +33,10 @@ TEST(LibuvScenarioMutants, WriterHidingEpipeIsCaught) {
                "ended with success");
 }
 
+TEST(LibuvScenarioMutants, RemovedLongPathIsCaught) {
+  std::string observed;
+  ExpectCaught(CheckBindPathAndClose(Sabotage::kBindTruncatedPath, &observed), "libuv changed");
+}
+
 }  // namespace
 }  // namespace ipcspec

@@ -2,6 +2,8 @@
 // adapter's Kinds:
 //   bazel test //impl/adapters/libuv:libuv_test --test_filter='Libuv*'
 // Their mutants: //impl/adapters/libuv:libuv_scenarios_selftest.
+#include <iostream>
+
 #include "gtest/gtest.h"
 #include "impl/adapters/libuv/libuv_scenarios.h"
 #include "impl/verdict/verdict.h"
@@ -41,6 +43,18 @@ TEST(LibuvPeerKilled, ReaderKilledUnderBlockedWriteGivesEpipe) {
                "descriptors referring to the read end of a pipe have been closed, then a "
                "write(2) will cause a SIGPIPE signal ... fails with the error EPIPE\"");
   EXPECT_EQ(CheckReaderKilledUnderBlockedWrite(Sabotage::kNone), "");
+}
+
+TEST(LibuvUnixSocket, BindTruncatesALongPathAndCloseLeavesIt) {
+  AnnotateTest("LibuvUnixSocket.BindTruncatesALongPathAndCloseLeavesIt", "libuv_unix_socket",
+               "libuv",
+               "the libuv manual (1.44), uv_pipe_bind: \"Paths on Unix get truncated to "
+               "sizeof(sockaddr_un.sun_path) bytes, typically between 92 and 108 bytes\"; "
+               "man 7 unix: a socket file \"must be deleted by the caller when it is no longer "
+               "needed\"");
+  std::string observed;
+  EXPECT_EQ(CheckBindPathAndClose(Sabotage::kNone, &observed), "");
+  std::cout << "observed: " << observed << "\n";
 }
 
 }  // namespace
