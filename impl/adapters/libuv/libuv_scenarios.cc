@@ -347,19 +347,54 @@ void NoopHandler(int) {}
 
 }  // namespace
 
-std::string CheckSignalIntoBlockedRead(Sabotage s) {
-  auto opened = OpenUvPipe();
-  if (!opened.ok()) return "opening a libuv pipe: " + opened.error().ToString();
+namespace {
+
+using Opener = PosixErrorOr<ByteStream> (*)();
+
+std::string Named(Opener open) {
+  return open == &OpenUvPipe ? "libuv_pipe" : "libuv_unix_socket";
+}
+
+// Sends SIGUSR1 three times to `pid`, asleep in its loop; after each, waits
+// until it ran the handler and slept again (its voluntary switches grew) or
+// `returned()` says it left the call. Returns how many were sent.
+int SignalThrice(pid_t pid, const std::function<bool()>& returned) {
+  int delivered = 0;
+  for (int i = 0; i < 3; ++i) {
+    auto v0 = VoluntarySwitches(pid);
+    if (kill(pid, SIGUSR1) != 0) break;
+    ++delivered;
+    (void)PollUntil(
+        [&] {
+          auto snap = SnapshotTask(pid);
+          if (!snap.ok() || snap.value().state == 'Z') return true;
+          auto v = VoluntarySwitches(pid);
+          return v0.ok() && v.ok() && v.value() > v0.value() && snap.value().state == 'S';
+        },
+        Deadline::Default());
+    if (returned()) break;
+  }
+  return delivered;
+}
+
+bool InstallNoRestartHandler() {
+  struct sigaction sa {};
+  sa.sa_handler = NoopHandler;  // no SA_RESTART
+  sigemptyset(&sa.sa_mask);
+  return sigaction(SIGUSR1, &sa, nullptr) == 0;
+}
+
+std::string SignalIntoRead(Sabotage s, Opener open) {
+  const std::string what = Named(open);
+  auto opened = open();
+  if (!opened.ok()) return "opening a " + what + ": " + opened.error().ToString();
   ByteStream st = std::move(opened).ValueOrDie();
   auto board = SharedObject<ReadBoard>::Create();
   if (!board.ok()) return "shared memory: " + board.error().ToString();
   ReadBoard* b = board.value().get();
   auto child = Child::Fork([&]() -> int {
     (void)st.writer->Close();
-    struct sigaction sa {};
-    sa.sa_handler = NoopHandler;  // no SA_RESTART
-    sigemptyset(&sa.sa_mask);
-    if (sigaction(SIGUSR1, &sa, nullptr) != 0) return 3;
+    if (!InstallNoRestartHandler()) return 3;
     if (s == Sabotage::kRawReadGivesEintr) {
       struct pollfd p = {st.reader->fd(), POLLIN, 0};
       int pr = poll(&p, 1, 10000);
@@ -379,23 +414,7 @@ std::string CheckSignalIntoBlockedRead(Sabotage s) {
   const std::vector<long> waits = {SYS_epoll_wait, SYS_epoll_pwait, SYS_poll};
   PosixError blocked = WaitUntilBlocked(pid, waits);
   if (!blocked.ok()) return "the reader never blocked: " + blocked.ToString();
-  int delivered = 0;
-  for (int i = 0; i < 3; ++i) {
-    auto v0 = VoluntarySwitches(pid);
-    if (kill(pid, SIGUSR1) != 0) break;
-    ++delivered;
-    // Woken by the signal, it runs the handler and sleeps again (its count
-    // of voluntary switches grows), or it returned from the read.
-    (void)PollUntil(
-        [&] {
-          auto snap = SnapshotTask(pid);
-          if (!snap.ok() || snap.value().state == 'Z') return true;
-          auto v = VoluntarySwitches(pid);
-          return v0.ok() && v.ok() && v.value() > v0.value() && snap.value().state == 'S';
-        },
-        Deadline::Default());
-    if (b->n != -1000) break;  // it returned
-  }
+  int delivered = SignalThrice(pid, [b] { return b->n != -1000; });
   static const char kData[] = "0123456789";
   (void)st.writer->WriteAll(reinterpret_cast<const uint8_t*>(kData), 10);
   (void)st.writer->Close();
@@ -403,12 +422,108 @@ std::string CheckSignalIntoBlockedRead(Sabotage s) {
   if (!status.ok()) return "the reader did not finish after the data came: " + status.error().ToString();
   if (!status.value().ExitedWith(0)) return "the reader " + status.value().ToString();
   if (b->n != 10 || std::memcmp(b->data, kData, 10) != 0) {
-    return "after " + std::to_string(delivered) +
+    return what + ": after " + std::to_string(delivered) +
            " signals (handler, no SA_RESTART) into a read blocked in the loop, then 10 bytes "
            "written, the read returned " +
            (b->n < 0 ? std::string(strerrorname_np(static_cast<int>(-b->n)) ? strerrorname_np(static_cast<int>(-b->n)) : "?")
                      : std::to_string(b->n) + " bytes") +
            "; expected the 10 bytes: a signal must neither fail the read nor lose data";
+  }
+  return "";
+}
+
+struct FillBoard {
+  long filled = -1;
+  int status = -1000;
+};
+
+uint8_t PatternAt(size_t i) { return static_cast<uint8_t>(i * 7 + i / 251); }
+
+std::string SignalIntoWrite(Sabotage s, Opener open) {
+  const std::string what = Named(open);
+  auto opened = open();
+  if (!opened.ok()) return "opening a " + what + ": " + opened.error().ToString();
+  ByteStream st = std::move(opened).ValueOrDie();
+  auto board = SharedObject<FillBoard>::Create();
+  if (!board.ok()) return "shared memory: " + board.error().ToString();
+  FillBoard* b = board.value().get();
+  constexpr size_t kLast = 4096;
+  auto child = Child::Fork([&]() -> int {
+    (void)st.reader->Close();
+    if (!InstallNoRestartHandler()) return 3;
+    std::vector<uint8_t> buf(4096);
+    size_t filled = 0;
+    for (int i = 0; i < 100000; ++i) {
+      for (size_t j = 0; j < buf.size(); ++j) buf[j] = PatternAt(filled + j);
+      auto w = st.writer->Write(buf.data(), buf.size(), Blocking::kNonBlock);
+      if (!w.ok()) break;
+      filled += w.value();
+    }
+    b->filled = static_cast<long>(filled);
+    for (size_t j = 0; j < kLast; ++j) buf[j] = PatternAt(filled + j);
+    if (s == Sabotage::kRawWriteGivesEintr) {
+      struct pollfd p = {st.writer->fd(), POLLOUT, 0};
+      b->status = poll(&p, 1, 10000) < 0 ? errno : 0;
+      return 0;
+    }
+    PosixError e = st.writer->WriteAll(buf.data(), kLast);
+    b->status = e.ok() ? 0 : e.errno_value();
+    return 0;
+  });
+  if (!child.ok()) return "fork: " + child.error().ToString();
+  (void)st.writer->Close();
+  const pid_t pid = child.value().pid();
+  PosixError blocked = WaitUntilBlocked(pid, {SYS_epoll_wait, SYS_epoll_pwait, SYS_poll});
+  if (!blocked.ok() || b->filled < 0) {
+    return what + ": the writer never blocked: " + blocked.ToString();
+  }
+  int delivered = SignalThrice(pid, [b] { return b->status != -1000; });
+  // Drain to end of file: the filled bytes, then the blocked write's.
+  std::vector<uint8_t> got;
+  std::vector<uint8_t> buf(65536);
+  for (;;) {
+    auto r = st.reader->Read(buf.data(), buf.size(), Blocking::kBlock);
+    if (!r.ok()) return what + ": draining: " + r.error().ToString();
+    if (r.value() == 0) break;
+    got.insert(got.end(), buf.begin(), buf.begin() + static_cast<long>(r.value()));
+  }
+  auto status = child.value().Wait(Deadline::Default());
+  if (!status.ok()) {
+    return what + ": the writer did not finish after the drain: " + status.error().ToString();
+  }
+  if (!status.value().ExitedWith(0)) return what + ": the writer " + status.value().ToString();
+  if (b->status != 0) {
+    const char* name = strerrorname_np(b->status);
+    return what + ": after " + std::to_string(delivered) +
+           " signals (handler, no SA_RESTART) into a uv_write blocked on a full stream, the "
+           "write failed " + std::string(name ? name : "?") +
+           "; expected it to complete once the reader drained";
+  }
+  const size_t want = static_cast<size_t>(b->filled) + kLast;
+  bool same = got.size() == want;
+  for (size_t i = 0; same && i < want; ++i) same = got[i] == PatternAt(i);
+  if (!same) {
+    return what + ": after signals into a blocked uv_write the reader got " +
+           std::to_string(got.size()) + " bytes, expected the " + std::to_string(want) +
+           " written (lost, duplicated or reordered)";
+  }
+  return "";
+}
+
+}  // namespace
+
+std::string CheckSignalIntoBlockedRead(Sabotage s) {
+  for (Opener open : {&OpenUvPipe, &OpenUvUnixSocket}) {
+    std::string f = SignalIntoRead(s, open);
+    if (!f.empty()) return f;
+  }
+  return "";
+}
+
+std::string CheckSignalIntoBlockedWrite(Sabotage s) {
+  for (Opener open : {&OpenUvPipe, &OpenUvUnixSocket}) {
+    std::string f = SignalIntoWrite(s, open);
+    if (!f.empty()) return f;
   }
   return "";
 }

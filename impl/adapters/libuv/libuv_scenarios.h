@@ -18,7 +18,8 @@ enum class Sabotage {
   kLeakADescriptor,       // an error path leaves a dup(2) open
   kRawReadGivesEintr,     // the blocked read is a poll(2)+read(2), not libuv
   kWriterIgnoresError,    // the blocked writer reports success whatever happens
-  kBindTruncatedPath,     // binds the path already cut to sun_path's size
+  kBindTruncatedPath,     // (below)
+  kRawWriteGivesEintr,    // the blocked write is a poll(2), not libuv     // binds the path already cut to sun_path's size
 };
 
 // uv_write2 over an ipc pipe (a socketpair) sends a pipe's write end; the
@@ -33,10 +34,15 @@ std::string CheckWrite2PassesADescriptor(Sabotage s);
 // receiver that is not an IPC pipe.
 std::string CheckWrite2ErrorsLeakNothing(Sabotage s);
 
-// A signal (handler without SA_RESTART) into a read blocked in the loop:
+// A signal (handler without SA_RESTART) into a read blocked in the loop, on
+// both Kinds:
 // the read neither fails nor loses or duplicates data; it returns the bytes
 // written afterwards.
 std::string CheckSignalIntoBlockedRead(Sabotage s);
+
+// The same into a uv_write blocked on a full stream: once the reader drains,
+// the write completes and every byte arrives exactly once.
+std::string CheckSignalIntoBlockedWrite(Sabotage s);
 
 // The reader is SIGKILLed while a uv_write waits on a full stream: the write
 // callback reports UV_EPIPE (and SIGPIPE is raised), at once, never a hang or

@@ -28,6 +28,9 @@ TEST(LibuvScenarioMutants, LeakedDescriptorIsCaught) {
 TEST(LibuvScenarioMutants, ReadFailingEintrIsCaught) {
   ExpectCaught(CheckSignalIntoBlockedRead(Sabotage::kRawReadGivesEintr), "returned EINTR");
 }
+TEST(LibuvScenarioMutants, WriteFailingEintrIsCaught) {
+  ExpectCaught(CheckSignalIntoBlockedWrite(Sabotage::kRawWriteGivesEintr), "the write failed EINTR");
+}
 TEST(LibuvScenarioMutants, WriterHidingEpipeIsCaught) {
   ExpectCaught(CheckReaderKilledUnderBlockedWrite(Sabotage::kWriterIgnoresError),
                "ended with success");

@@ -29,12 +29,20 @@ TEST(LibuvFdPassing, Write2ErrorsLeakNothing) {
 }
 
 TEST(LibuvEintr, SignalIntoBlockedReadLosesNothing) {
-  AnnotateTest("LibuvEintr.SignalIntoBlockedReadLosesNothing", "libuv_pipe", "libuv",
+  AnnotateTest("LibuvEintr.SignalIntoBlockedReadLosesNothing", "libuv_*", "libuv",
                "the libuv manual, uv_read_cb: nread is > 0 with data, UV_EOF at the end, an "
                "error otherwise (no EINTR is documented: libuv retries epoll_wait); man 7 "
                "signal, \"Interruption of system calls and library functions by signal "
                "handlers\"");
   EXPECT_EQ(CheckSignalIntoBlockedRead(Sabotage::kNone), "");
+}
+
+TEST(LibuvEintr, SignalIntoBlockedWriteLosesNothing) {
+  AnnotateTest("LibuvEintr.SignalIntoBlockedWriteLosesNothing", "libuv_*", "libuv",
+               "the libuv manual, uv_write: the callback is called after the data was written "
+               "(no EINTR is documented: libuv retries epoll_wait and write(2)); man 7 signal, "
+               "\"Interruption of system calls and library functions by signal handlers\"");
+  EXPECT_EQ(CheckSignalIntoBlockedWrite(Sabotage::kNone), "");
 }
 
 TEST(LibuvPeerKilled, ReaderKilledUnderBlockedWriteGivesEpipe) {
