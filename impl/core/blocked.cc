@@ -4,6 +4,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -125,7 +126,28 @@ std::string BlockedDetection() {
   return mode;
 }
 
+namespace {
+std::vector<long>& AlsoBlocked() {
+  static auto* v = new std::vector<long>();
+  return *v;
+}
+}  // namespace
+
+void AlsoBlockedIn(const std::vector<long>& syscalls) {
+  for (long nr : syscalls) {
+    if (std::find(AlsoBlocked().begin(), AlsoBlocked().end(), nr) == AlsoBlocked().end()) {
+      AlsoBlocked().push_back(nr);
+    }
+  }
+}
+const std::vector<long>& AlsoBlockedInCalls() { return AlsoBlocked(); }
+
 PosixError WaitUntilBlocked(pid_t pid, std::vector<long> syscalls, const Deadline& deadline) {
+  if (!syscalls.empty()) {
+    for (long nr : AlsoBlocked()) {
+      if (std::find(syscalls.begin(), syscalls.end(), nr) == syscalls.end()) syscalls.push_back(nr);
+    }
+  }
   TaskSnapshot last;
   PosixError gone;
   auto blocked = [&] {

@@ -1,5 +1,6 @@
 #include "impl/core/blocked.h"
 
+#include <poll.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -93,6 +94,41 @@ TEST(WaitUntilBlocked, ReportsAProcessThatExitedInstead) {
   ASSERT_TRUE(c.ok());
   PosixError e = WaitUntilBlocked(c.value().pid(), {SYS_read});
   EXPECT_THAT(e, SyscallFailsWithErrno(ESRCH));
+}
+
+// AlsoBlockedIn (a Kind whose blocked calls sleep in an event loop's
+// epoll_wait) widens the calls WaitUntilBlocked accepts in the declaring
+// process and its children only. The declaration is process-wide, so it is
+// made in a child of the test: the test binary's other tests never see it.
+TEST(WaitUntilBlocked, AcceptsTheCallsDeclaredWithAlsoBlockedIn) {
+  IPCSPEC_NEEDS(Need::ProcPidSyscall());
+  auto st = ForkAndWait([]() -> int {
+    int fds[2];
+    if (pipe(fds) != 0) return 10;
+    auto c = Child::Fork([&] {
+      struct pollfd p = {fds[0], POLLIN, 0};
+      return poll(&p, 1, 20000) == 1 ? 0 : 1;  // sleeps in poll until the parent writes
+    });
+    if (!c.ok()) return 11;
+    PosixError any = WaitUntilBlocked(c.value().pid(), {});
+    if (!any.ok()) return 12;
+    // Not declared: poll is not read.
+    PosixError before = WaitUntilBlocked(c.value().pid(), {SYS_read},
+                                         Deadline::In(std::chrono::milliseconds(30)));
+    if (before.errno_value() != ETIMEDOUT) return 13;
+    AlsoBlockedIn({SYS_poll, SYS_ppoll});
+    PosixError after = WaitUntilBlocked(c.value().pid(), {SYS_read});
+    if (!after.ok()) return 14;
+    // An empty list still means any call, and the declaration is listed.
+    if (AlsoBlockedInCalls().size() != 2) return 15;
+    if (write(fds[1], "x", 1) != 1) return 16;
+    auto cs = c.value().Wait();
+    return cs.ok() && cs.value().ExitedWith(0) ? 0 : 17;
+  });
+  ASSERT_TRUE(st.ok()) << st.error();
+  EXPECT_TRUE(st.value().ExitedWith(0)) << st.value();
+  // The declaration stayed in the child.
+  EXPECT_TRUE(AlsoBlockedInCalls().empty());
 }
 
 }  // namespace
