@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/epoll.h>
 #include <sys/file.h>
 #include <sys/inotify.h>
@@ -749,6 +750,13 @@ class SemOpCall : public BlockingCall {
 
 // ---- sleeps: nanosleep, clock_nanosleep, usleep, sleep ------------------------------
 
+// The calling thread's timer slack (prctl(2) PR_GET_TIMERSLACK; the child
+// inherits it across fork), in nanoseconds.
+long long CurrentTimerSlackNs() {
+  int r = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
+  return r < 0 ? 50000 : r;
+}
+
 class SleepCall : public BlockingCall {
  public:
   explicit SleepCall(SleepVia via) : via_(via) {}
@@ -777,15 +785,27 @@ class SleepCall : public BlockingCall {
                                                std::to_string(ret) + ", not the seconds remaining";
     }
     if (ret != -EINTR || (via_ != SleepVia::kNanosleep && via_ != SleepVia::kClockNanosleep)) return "";
+    // The remaining time is at most what was asked, plus, on Linux, the
+    // caller's timer slack: the kernel computes it from the timer's hard
+    // expiry, which is the request plus the slack (kernel/time/hrtimer.c:
+    // do_nanosleep() copies out hrtimer_expires_remaining(), the node's
+    // expiry, not the soft one), so a signal within the slack of the start
+    // leaves up to req + slack (seen here: 60.000002684 s of 60 s, timer
+    // slack 50 us). The bound is the slack the child ran with.
     const timespec r = **rem_;
-    if ((r.tv_sec > 0 || r.tv_nsec > 0) && r.tv_sec < kLongWait + (r.tv_nsec == 0 ? 1 : 0)) return "";
-    return "EINTR with the remaining time " + std::to_string(r.tv_sec) + "." + std::to_string(r.tv_nsec) +
-           " s, not within (0, " + std::to_string(kLongWait) + " s]";
+    const long long rem_ns = static_cast<long long>(r.tv_sec) * 1000000000LL + r.tv_nsec;
+    const long long bound_ns = static_cast<long long>(kLongWait) * 1000000000LL + slack_ns_;
+    if (rem_ns > 0 && rem_ns <= bound_ns) return "";
+    char buf[96];
+    snprintf(buf, sizeof buf, "%lld.%09ld s, not within (0, %d s + the timer slack %lld ns]",
+             static_cast<long long>(r.tv_sec), static_cast<long>(r.tv_nsec), kLongWait, slack_ns_);
+    return std::string("EINTR with the remaining time ") + buf;
   }
 
  private:
   SleepVia via_;
   std::optional<SharedObject<timespec>> rem_;
+  long long slack_ns_ = CurrentTimerSlackNs();
 };
 
 // ---- io_getevents(2) -----------------------------------------------------------
