@@ -46,6 +46,7 @@
 #include <optional>
 #include <sstream>
 
+#include "impl/core/checkpoint.h"
 #include "impl/core/coverage.h"
 #include "impl/core/deadline.h"
 #include "impl/core/file_descriptor.h"
@@ -1173,6 +1174,13 @@ PropertyOutcome ConcurrentWritersAreAtomic(const ByteStreamKind& kind) {
     if (!opened.ok()) RC_FAIL("opening a " + kind.name + ": " + opened.error().ToString());
     if (auto* rec = repro::Active()) RecordConcurrentWriters(*rec, sizes, atomic, nb);
     ByteStream s = std::move(opened).ValueOrDie();
+    // The writers start together (a checkpoint the parent raises once every
+    // one is forked), so that their writes overlap in time: forked one after
+    // the other, each could finish before the next runs, and writes that are
+    // not atomic would go unseen.
+    auto start = Checkpoint::Create();
+    if (!start.ok()) RC_FAIL("checkpoint: " + start.error().ToString());
+    const Checkpoint& go = start.value();
     std::vector<Child> children;
     for (int wi = 0; wi < writers; ++wi) {
       const auto& my = sizes[static_cast<size_t>(wi)];
@@ -1180,6 +1188,7 @@ PropertyOutcome ConcurrentWritersAreAtomic(const ByteStreamKind& kind) {
         (void)s.reader->Close();
         std::vector<uint8_t> rec(atomic);
         Deadline d = Deadline::Default();
+        if (!go.WaitFor(1, d).ok()) return 5;  // never told to start
         for (size_t q = 0; q < my.size(); ++q) {
           FillRecord(static_cast<uint8_t>(wi), static_cast<uint16_t>(q), my[q], rec.data());
           for (;;) {
@@ -1200,6 +1209,7 @@ PropertyOutcome ConcurrentWritersAreAtomic(const ByteStreamKind& kind) {
     }
     // The parent keeps only the read end, so EOF comes when all children end.
     RC_ASSERT(s.writer->Close().ok());
+    start.value().Signal(1);
     size_t total = 0;
     for (const auto& v : sizes) {
       for (uint16_t n : v) total += n;
@@ -1228,8 +1238,9 @@ PropertyOutcome ConcurrentWritersAreAtomic(const ByteStreamKind& kind) {
       if (!st.ok()) RC_FAIL("writer " + std::to_string(wi) + ": " + st.error().ToString());
       if (!st.value().ExitedWith(0)) {
         RC_FAIL("writer " + std::to_string(wi) + " " + st.value().ToString() +
-                (st.value().ExitedWith(3) ? " (a write of at most PIPE_BUF bytes was split)"
-                                          : ""));
+                (st.value().ExitedWith(3)   ? " (a write of at most PIPE_BUF bytes was split)"
+                 : st.value().ExitedWith(5) ? " (never told to start: the checkpoint passed its deadline)"
+                                            : ""));
       }
     }
     if (got.size() != total) {
