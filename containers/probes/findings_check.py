@@ -186,7 +186,8 @@ def write_md(s, path):
     L = ["# Recorded findings and their reproducers", "", summary_line(s), "",
          "| table | test | kind | reproducer |", "|---|---|---|---|"]
     for key, (n, rep) in sorted(s["links"].items()):
-        cell = rep if rep.startswith("missing:") else "[`%s`](containers/probes/%s.c)" % (rep, rep)
+        cell = rep if rep.startswith("missing:") else "[`%s`](containers/probes/%s%s)" % (
+            rep, rep, ".cc" if rep + ".cc" in s["reps"].get(rep, {}).get("build", "") else ".c")
         L.append("| %s:%s | `%s` | `%s` | %s |" % (
             key[0], ",".join(map(str, s["row_lines"].get(key, []))), key[1], key[2],
             cell.replace("|", "\\|")))
