@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "impl/api/kind.h"
 #include "impl/core/cleanup.h"
@@ -55,6 +56,12 @@ struct ByteStreamCaps {
   // non-blocking read that finds nothing although data (or the end of file)
   // was sent then waits for it, under a deadline, instead of failing EAGAIN.
   bool delivery_may_lag = false;
+  // The system calls a blocked Read or Write of this Kind sleeps in besides
+  // the data call itself (read(2)/recvfrom(2), write(2)/sendto(2)), for the
+  // suites' WaitUntilBlocked: a library with an event loop sleeps in the
+  // loop's readiness wait (libuv: {SYS_epoll_wait, SYS_epoll_pwait},
+  // impl/adapters/libuv). Empty: a blocked call is seen only in the data call.
+  std::vector<long> also_blocked_in;
 };
 
 class StreamEnd {

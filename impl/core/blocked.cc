@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <utility>
 
 #include "impl/core/degraded.h"
 #include "impl/core/file_descriptor.h"
@@ -126,25 +127,14 @@ std::string BlockedDetection() {
   return mode;
 }
 
-namespace {
-std::vector<long>& AlsoBlocked() {
-  static auto* v = new std::vector<long>();
-  return *v;
-}
-}  // namespace
-
-void AlsoBlockedIn(const std::vector<long>& syscalls) {
-  for (long nr : syscalls) {
-    if (std::find(AlsoBlocked().begin(), AlsoBlocked().end(), nr) == AlsoBlocked().end()) {
-      AlsoBlocked().push_back(nr);
-    }
-  }
-}
-const std::vector<long>& AlsoBlockedInCalls() { return AlsoBlocked(); }
-
 PosixError WaitUntilBlocked(pid_t pid, std::vector<long> syscalls, const Deadline& deadline) {
+  return WaitUntilBlocked(pid, std::move(syscalls), {}, deadline);
+}
+
+PosixError WaitUntilBlocked(pid_t pid, std::vector<long> syscalls, const std::vector<long>& also,
+                            const Deadline& deadline) {
   if (!syscalls.empty()) {
-    for (long nr : AlsoBlocked()) {
+    for (long nr : also) {
       if (std::find(syscalls.begin(), syscalls.end(), nr) == syscalls.end()) syscalls.push_back(nr);
     }
   }

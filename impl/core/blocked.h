@@ -28,22 +28,19 @@ struct TaskSnapshot {
 // Reads /proc/PID/stat and /proc/PID/syscall (tid: a thread id also works).
 PosixErrorOr<TaskSnapshot> SnapshotTask(pid_t tid);
 
-// Waits until `pid` sleeps in one of `syscalls` (any system call when empty),
-// or in one of the calls declared with AlsoBlockedIn.
+// Waits until `pid` sleeps in one of `syscalls` (any system call when empty).
 // ETIMEDOUT at the deadline, ESRCH if the process ended first; the message
 // says what the process was doing instead.
 PosixError WaitUntilBlocked(pid_t pid, std::vector<long> syscalls,
                             const Deadline& deadline = Deadline::Default());
 
-// For a Kind whose blocking calls sleep in an event loop's readiness wait,
-// not in the data call itself (libuv: uv_write and uv_read_start wait in
-// epoll_wait; impl/adapters/libuv): the Kind's factory declares those calls
-// in the process that opens it, and WaitUntilBlocked accepts them too in
-// that process and its children (a property runs each Kind of an adapter in
-// its own child, suites/common/isolated.h). Empty by default: nothing else is
-// accepted.
-void AlsoBlockedIn(const std::vector<long>& syscalls);
-const std::vector<long>& AlsoBlockedInCalls();
+// The same, also accepting a sleep in one of `also` when `syscalls` is not
+// empty: the calls a Kind's blocked operation sleeps in besides the data
+// call itself, as the Kind declares them (ByteStreamCaps::also_blocked_in,
+// impl/api/byte_stream.h: a libuv read or write sleeps in its loop's
+// epoll_wait, impl/adapters/libuv). Nothing is remembered between calls.
+PosixError WaitUntilBlocked(pid_t pid, std::vector<long> syscalls, const std::vector<long>& also,
+                            const Deadline& deadline = Deadline::Default());
 
 // The task's count of voluntary context switches (/proc/PID/status,
 // voluntary_ctxt_switches): it grows each time the task goes to sleep. A task

@@ -281,7 +281,8 @@ PropertyOutcome FullStreamBlocksUntilDrained(const ByteStreamKind& kind) {
     // man 7 pipe: "If a process attempts to write to a full pipe (see below),
     // then write(2) blocks until sufficient data has been read from the pipe
     // to allow the write to complete."
-    PosixError blocked = WaitUntilBlocked(writer.value().pid(), kWriteSyscalls);
+    PosixError blocked = WaitUntilBlocked(writer.value().pid(), kWriteSyscalls,
+                                          kind.caps.also_blocked_in);
     if (!blocked.ok()) {
       RC_FAIL("a blocking write of " + std::to_string(m) + " bytes to a full " + kind.name +
               " did not block: " + blocked.ToString() +
@@ -338,7 +339,8 @@ PropertyOutcome ReadBlocksUntilDataOrEof(const ByteStreamKind& kind) {
     if (!reader.ok()) RC_FAIL("fork: " + reader.error().ToString());
     // man 7 pipe: "If a process attempts to read from an empty pipe, then
     // read(2) will block until data is available."
-    PosixError blocked = WaitUntilBlocked(reader.value().pid(), kReadSyscalls);
+    PosixError blocked = WaitUntilBlocked(reader.value().pid(), kReadSyscalls,
+                                          kind.caps.also_blocked_in);
     if (!blocked.ok()) {
       RC_FAIL("a blocking read of an empty " + kind.name + " did not block: " + blocked.ToString() +
               " (man 7 pipe: \"read(2) will block until data is available\")");

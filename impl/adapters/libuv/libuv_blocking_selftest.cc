@@ -1,5 +1,6 @@
 // The suites' blocked-detection accepts the libuv Kinds' epoll_wait as the
-// sleep of a blocked call (impl/core/blocked.h, AlsoBlockedIn; libuv_kinds.cc).
+// sleep of a blocked call (ByteStreamCaps::also_blocked_in, declared by
+// libuv_kinds.cc, passed to WaitUntilBlocked by the suite).
 // That must not make the blocking property vacuous for them: a libuv Kind
 // whose blocking read does not block (it returns EAGAIN on an empty stream,
 // as its non-blocking read does) is still caught by ReadBlocksUntilDataOrEof,
@@ -14,7 +15,6 @@
 #include <sys/syscall.h>
 
 #include "impl/adapters/libuv/libuv_stream.h"
-#include "impl/core/blocked.h"
 #include "suites/byte_stream/byte_stream_fault_properties.h"
 #include "suites/common/selftest.h"
 
@@ -56,8 +56,8 @@ ByteStreamKind Mutant(bool eof_is_error) {
                       : "libuv_pipe whose blocking read is uv_run(UV_RUN_NOWAIT): EAGAIN when empty";
   k.caps.empty_capacity = 65536;
   k.caps.fork_shares_ends = true;
+  k.caps.also_blocked_in = {SYS_epoll_wait, SYS_epoll_pwait};  // as libuv_pipe
   k.open = [eof_is_error]() -> PosixErrorOr<ByteStream> {
-    AlsoBlockedIn({SYS_epoll_wait, SYS_epoll_pwait});
     auto s = OpenUvPipe();
     if (!s.ok()) return s.error();
     ByteStream out = std::move(s).ValueOrDie();

@@ -3,21 +3,9 @@
 #include <unistd.h>
 
 #include "impl/adapters/libuv/libuv_stream.h"
-#include "impl/core/blocked.h"
 
 namespace ipcspec {
 namespace {
-
-// A blocking libuv call sleeps in its loop's epoll_wait (libuv 1.44 on
-// Linux: uv__io_poll; the libuv manual, "Design overview": "The event loop
-// ... uses ... epoll on Linux"), not in read(2) or write(2): the suites'
-// blocked-detection is told so in the process that opens the stream
-// (impl/core/blocked.h, AlsoBlockedIn).
-template <PosixErrorOr<ByteStream> (*Open)()>
-PosixErrorOr<ByteStream> OpenDeclared() {
-  AlsoBlockedIn({SYS_epoll_wait, SYS_epoll_pwait});
-  return Open();
-}
 
 ByteStreamCaps UvCaps(size_t empty_capacity) {
   ByteStreamCaps c;
@@ -34,6 +22,11 @@ ByteStreamCaps UvCaps(size_t empty_capacity) {
   // it on each end's loop before its first call in the child).
   c.fork_shares_ends = true;
   c.nonblocking_by_default = false;
+  // A blocking libuv call sleeps in its loop's epoll_wait (libuv 1.44 on
+  // Linux: uv__io_poll; the libuv manual, "Design overview": "The event loop
+  // ... uses ... epoll on Linux"), not in read(2) or write(2): the suites'
+  // blocked-detection accepts that sleep for these Kinds.
+  c.also_blocked_in = {SYS_epoll_wait, SYS_epoll_pwait};
   return c;
 }
 
@@ -44,7 +37,7 @@ ByteStreamKind PipeKind() {
   k.description = "libuv uv_pipe_t over pipe(2) (uv_pipe_open), one loop per end";
   // An empty pipe holds 16 pages (man 7 pipe, "Pipe capacity").
   k.caps = UvCaps(16 * static_cast<size_t>(sysconf(_SC_PAGESIZE)));
-  k.open = OpenDeclared<OpenUvPipe>;
+  k.open = OpenUvPipe;
   k.library = "libuv";
   return k;
 }
@@ -59,7 +52,7 @@ ByteStreamKind UnixSocketKind() {
   // Well under the default SO_SNDBUF (net.core.wmem_default), as for
   // unix_stream_socketpair.
   k.caps = UvCaps(32768);
-  k.open = OpenDeclared<OpenUvUnixSocket>;
+  k.open = OpenUvUnixSocket;
   k.library = "libuv";
   return k;
 }
