@@ -245,7 +245,7 @@ TEST_F(Orphans, ListsTheKeyFileOfAnOrphanAndReapsItWithIt) {
   EXPECT_TRUE(Listed(found.value(), Orphan::Sort::kKeyFile, -1, keyfile))
       << "the empty file whose ftok key is the orphan's is not listed\n" << table;
   for (const Orphan& o : found.value()) {
-    if (o.sort == Orphan::Sort::kKeyFile && o.name == keyfile) EXPECT_EQ(o.keyed_id, ids[0]);
+    if (o.sort == Orphan::Sort::kKeyFile && o.name == keyfile) { EXPECT_EQ(o.keyed_id, ids[0]); }
   }
   EXPECT_FALSE(Listed(found.value(), Orphan::Sort::kKeyFile, -1, datafile))
       << "a file with data in it is never a key file to reap\n" << table;

@@ -249,7 +249,7 @@ TEST_F(Signal, SigpendingAndSigsuspendCheckTheSigsetSize) {
   EXPECT_THAT(RtSigpending(buf, kKernelSigsetSize), SyscallSucceeds())
       << "rt_sigpending with sigsetsize 8, the kernel's";
   for (size_t size : {size_t{4}, size_t{16}}) {
-    if (!IsPending(SIGUSR1)) ASSERT_THAT(raise(SIGUSR1), SyscallSucceeds());
+    if (!IsPending(SIGUSR1)) { ASSERT_THAT(raise(SIGUSR1), SyscallSucceeds()); }
     EXPECT_THAT(RtSigsuspend(none, size), SyscallFailsWithErrno(EINVAL))
         << "rt_sigsuspend(<empty mask>, " << size << "): sigsetsize " << size
         << "; man 2 sigsuspend: sigsetsize \"is currently required to have the value "

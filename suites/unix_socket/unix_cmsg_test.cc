@@ -914,7 +914,7 @@ TEST_P(UnixGc, CyclesOfSocketsInFlightAreCollected) {
     return std::nullopt;
   }));
   const GcKind k = GetParam();
-  if (k.flags & MSG_OOB) IPCSPEC_NEEDS(UnixOobNeed());
+  if (k.flags & MSG_OOB) { IPCSPEC_NEEDS(UnixOobNeed()); }
   struct Scenario {
     const char* name;
     int sockets;                           // pairs (or listener + client)
