@@ -22,7 +22,11 @@ const SelftestSpec<CounterInterface>& Spec() {
         {"mutant_empty_take_returns_zero", {"ModelSequences", "BlockedTakeWokenByAdd"}},
         {"mutant_saturates", {"ModelSequences", "BlockedAddWokenByTake"}},
         {"mutant_semaphore_takes_all", {"ModelSequences", "BlockedAddWokenByTake", "BlockedTakeWokenByAdd"}},
-        {"mutant_take_keeps_value", {"ModelSequences", "BlockedAddWokenByTake:hang", "BlockedTakeWokenByAdd"}},
+        // BlockedAddWokenByTake catches it only when the mutant's write-back
+        // (it reads, which resets the counter, then adds the value again)
+        // runs before the woken adder: a race, seen lost once in CI, so that
+        // catch is optional; the other two are deterministic.
+        {"mutant_take_keeps_value", {"ModelSequences", "BlockedAddWokenByTake?", "BlockedTakeWokenByAdd"}},
     };
     return s;
   }();
