@@ -13,7 +13,7 @@
 set -u
 usage() {
   echo "usage: repro TEST [--seed S] [--reproduce R] [--out DIR]" >&2
-  echo "  TEST: Kinds/StreamSuite.<Property>/<kind> Kinds/MessageQueueSuite.<Property>/<kind>, Kinds/CounterSuite.<Property>/<kind> (README, \"Reproducers\")" >&2
+  echo "  TEST: a property test's name, e.g. Kinds/StreamSuite.ModelSequences/fifo (impl/repro/suites.tsv lists the suites; README, \"Reproducers\")" >&2
   exit 2
 }
 [ $# -ge 1 ] || usage
@@ -29,16 +29,19 @@ while [ $# -gt 0 ]; do
 done
 case "$out" in /*) ;; *) out="${BUILD_WORKING_DIRECTORY:-$PWD}/$out" ;; esac
 runfiles="${RUNFILES_DIR:-$0.runfiles}/ipcspec"
-case "$test_name" in
-  */StreamSuite.*) bin="$runfiles/suites/byte_stream/byte_stream_test"
-                   target=//suites/byte_stream:byte_stream_test ;;
-  */MessageQueueSuite.*) bin="$runfiles/suites/message_queue/message_queue_test"
-                   target=//suites/message_queue:message_queue_test ;;
-  */CounterSuite.*) bin="$runfiles/suites/counter/counter_test"
-                   target=//suites/counter:counter_test ;;
-  *) echo "repro: no suite with reproducers runs '$test_name' (Kinds/StreamSuite.*, Kinds/MessageQueueSuite.*, Kinds/CounterSuite.* do)" >&2
-     exit 2 ;;
-esac
+table="$runfiles/impl/repro/suites.tsv"
+target=""
+while IFS=$'\t' read -r pattern label; do
+  case "$pattern" in ''|'#'*) continue ;; esac
+  # shellcheck disable=SC2254
+  case "$test_name" in $pattern) target="$label"; break ;; esac
+done < "$table"
+if [ -z "$target" ]; then
+  echo "repro: no suite with reproducers runs '$test_name'; these do:" >&2
+  grep -v '^#' "$table" | sed 's/^/  /' >&2
+  exit 2
+fi
+pkg="${target#//}"; bin="$runfiles/${pkg%%:*}/${pkg#*:}"
 params=""
 [ -n "$seed" ] && params="seed=$seed"
 [ -n "$reproduce" ] && params="$params reproduce=$reproduce"
