@@ -66,6 +66,7 @@
 #include "impl/core/file_descriptor.h"
 #include "impl/core/process.h"
 #include "impl/core/shared_memory.h"
+#include "impl/repro/repro.h"
 #include "impl/signal/signal_state.h"
 #include "rapidcheck/state.h"
 
@@ -216,6 +217,8 @@ struct SigSut {
   // cost more than the case): made on first use, with that case's queue
   // (its copy in the helper stays valid: the helper frees nothing).
   std::unique_ptr<Helper>* helper = nullptr;
+  // impl/repro: this case's reproducer has forked its helper child.
+  bool repro_helper = false;
   pid_t helper_pid() const { return *helper ? (*helper)->child.pid() : -1; }
 };
 
@@ -303,6 +306,80 @@ void CheckInfo(const SignalInfo& got, const Sent& want, const SigModel& m, const
 
 using SigCommand = rc::state::Command<SigModel, SigSut>;
 
+// ---------------------------------------------------------------------------
+// The commands as C (impl/repro). The Kind's C (impl/signal/signal_queues.cc)
+// gives q_hold, q_release, q_receive, qsig[] and q_signame; the helper that
+// sends from another process is a forked child (child 0), forked at the
+// first send of the case that needs it.
+
+std::string CInt(int v) {
+  return v == INT_MIN ? std::string("(-2147483647 - 1)") : std::to_string(v);
+}
+std::string CSig(int s) { return "(" + SignalName(s) + ")"; }
+
+void SigPrelude() {
+  repro::Recording* rec = repro::Active();
+  if (rec == nullptr) return;
+  rec->Include("<limits.h>");
+  rec->Include("<time.h>");
+  rec->Helper("q_want", R"C(/* One instance the model expects: the signal, sent with kill(2) (SI_USER)
+   or sigqueue(3) (SI_QUEUE, with its value), and the sender's pid. */
+struct q_want { int signo, queued, value; pid_t pid; };
+/* Checks the siginfo of a received instance (when the Kind reports it). */
+static void q_check_info(const char *rule, const struct q_info *got, const struct q_want *w,
+                         int info) {
+  if (!info) return;
+  if (got->code != (w->queued ? SI_QUEUE : SI_USER) || (w->queued && got->value != w->value) ||
+      got->pid != w->pid || got->uid != getuid())
+    broken(rule,
+           "received %s si_code %d value %d pid %d uid %d; sent: %s %s value %d from pid %d "
+           "(uid %d)",
+           q_signame(got->signo), got->code, got->value, (int)got->pid, (int)got->uid,
+           q_signame(w->signo), w->queued ? "SI_QUEUE" : "SI_USER", w->value, (int)w->pid,
+           (int)getuid());
+}
+/* Checks a received instance: its signal, then its siginfo. */
+static void q_expect(const char *rule, const char *info_rule, int e, const struct q_info *got,
+                     const struct q_want *w, int info) {
+  if (e != 0) broken(rule, "expected %s, got %s", q_signame(w->signo), strerror(e));
+  if (got->signo != w->signo)
+    broken(rule, "received %s, expected %s", q_signame(got->signo), q_signame(w->signo));
+  q_check_info(info_rule, got, w, info);
+}
+)C");
+}
+
+std::string PidOf(Sender s) { return s == Sender::kSelf ? "parent_pid" : "child_pid[0]"; }
+
+std::string WantC(const Sent& s) {
+  return "{" + CSig(s.signo) + ", " + (s.queued ? "1" : "0") + ", " + CInt(s.value) + ", " +
+         PidOf(s.sender) + "}";
+}
+
+std::string InfoRule(const Sent& s) {
+  return repro::Lit(std::string(kSiginfo) +
+                    (IsRealTimeSignal(s.signo) ? "" : std::string("; ") + kFirstInfo));
+}
+
+// One kill(2) or sigqueue(3) to `to`, with its check.
+std::string SendC(const Sent& s, const std::string& to) {
+  std::ostringstream c;
+  if (s.queued) {
+    c << "{\n  union sigval v;\n  v.sival_int = " << CInt(s.value) << ";\n"
+      << "  if (sigqueue(" << to << ", " << CSig(s.signo) << ", v) != 0)\n"
+      << "    broken(\"man 3 sigqueue: \\\"On success, sigqueue() returns 0, indicating that the "
+         "signal was successfully queued to the receiving process.\\\"\",\n"
+      << "           \"sigqueue(" << SignalName(s.signo) << ", value " << s.value
+      << ") failed: %s\", strerror(errno));\n}\n";
+  } else {
+    c << "if (kill(" << to << ", " << CSig(s.signo) << ") != 0)\n"
+      << "  broken(\"man 2 kill: \\\"On success (at least one signal was sent), zero is "
+         "returned.\\\"\",\n"
+      << "         \"kill(" << SignalName(s.signo) << ") failed: %s\", strerror(errno));\n";
+  }
+  return c.str();
+}
+
 rc::Gen<int> AnySignal() { return rc::gen::elementOf(QueueSignals()); }
 
 std::vector<int> RealTimeSignals() {
@@ -336,6 +413,11 @@ struct Send : SigCommand {
   }
   void apply(SigModel& m) const override { m.Generate(s); }
   void run(const SigModel&, SigSut& sut) const override {
+    if (auto* rec = repro::Active()) {
+      std::ostringstream t;
+      show(t);
+      rec->Step(t.str(), SendC(s, "getpid()"), "kill(2)/sigqueue(3) return at once");
+    }
     PosixError e = sut.q->Send(sut.self, s.signo, s.queued ? std::optional<int>(s.value)
                                                            : std::nullopt);
     if (!e.ok()) RC_FAIL("Send(" + Describe(s) + "): " + e.ToString());
@@ -358,6 +440,15 @@ struct HelperSends : SigCommand {
   }
   void apply(SigModel& m) const override { m.Generate(s); }
   void run(const SigModel&, SigSut& sut) const override {
+    if (auto* rec = repro::Active()) {
+      if (!sut.repro_helper) {
+        rec->Fork(0, "fork the helper: a child that sends to this process on request", "");
+        sut.repro_helper = true;
+      }
+      std::ostringstream t;
+      show(t);
+      rec->ChildStep(0, t.str(), SendC(s, "parent_pid"), "kill(2)/sigqueue(3) return at once");
+    }
     PosixError e = HelperSend(sut, s);
     if (!e.ok()) {
       sut.helper->reset();  // out of step with us: the next case makes a new one
@@ -385,6 +476,18 @@ struct Burst : SigCommand {
     for (int i = 0; i < n; ++i) m.Generate(Sent{signo, true, base + i, Sender::kSelf});
   }
   void run(const SigModel&, SigSut& sut) const override {
+    if (auto* rec = repro::Active()) {
+      std::ostringstream t, c;
+      show(t);
+      c << "{\n  int i;\n  for (i = 0; i < " << n << "; i++) {\n    union sigval v;\n"
+        << "    v.sival_int = " << base << " + i;\n"
+        << "    if (sigqueue(getpid(), " << CSig(signo) << ", v) != 0)\n"
+        << "      broken(\"man 3 sigqueue: \\\"On success, sigqueue() returns 0, indicating that "
+           "the signal was successfully queued to the receiving process.\\\"\",\n"
+        << "             \"sigqueue(" << SignalName(signo)
+        << ", value %d) failed: %s\", " << base << " + i, strerror(errno));\n  }\n}\n";
+      rec->Step(t.str(), c.str(), "sigqueue(3) returns at once");
+    }
     for (int i = 0; i < n; ++i) {
       PosixError e = sut.q->Send(sut.self, signo, base + i);
       if (!e.ok()) RC_FAIL("Send(" + SignalName(signo) + ", value " + std::to_string(base + i) +
@@ -406,6 +509,11 @@ struct Hold : SigCommand {
   }
   void apply(SigModel& m) const override { m.held.insert(signo); }
   void run(const SigModel&, SigSut& sut) const override {
+    if (auto* rec = repro::Active()) {
+      std::ostringstream t;
+      show(t);
+      rec->Step(t.str(), "q_hold(" + CSig(signo) + ");\n", "holding a signal returns at once");
+    }
     PosixError e = sut.q->Hold(signo);
     if (!e.ok()) RC_FAIL("Hold(" + SignalName(signo) + "): " + e.ToString());
   }
@@ -424,6 +532,12 @@ struct Release : SigCommand {
   }
   void apply(SigModel& m) const override { m.Release(signo); }
   void run(const SigModel&, SigSut& sut) const override {
+    if (auto* rec = repro::Active()) {
+      std::ostringstream t;
+      show(t);
+      rec->Step(t.str(), "q_release(" + CSig(signo) + ");\n",
+                "releasing a signal returns at once");
+    }
     PosixError e = sut.q->Release(signo);
     if (!e.ok()) RC_FAIL("Release(" + SignalName(signo) + "): " + e.ToString());
   }
@@ -478,7 +592,77 @@ struct Receive : SigCommand {
     return std::chrono::nanoseconds(0);
   }
   PosixErrorOr<SignalInfo> One(SigSut& sut) const { return sut.q->Receive(Timeout()); }
+  void Record(const SigModel& m, repro::Recording& rec) const {
+    std::ostringstream t, c;
+    show(t);
+    const long long ns = static_cast<long long>(Timeout().count());
+    const std::string info = m.info ? "1" : "0";
+    c << "{\n  struct q_info got;\n  int e;\n";
+    if (!m.AnythingReceivable()) {
+      std::string held = FormatSignals(std::vector<int>(m.held.begin(), m.held.end()));
+      c << "  struct timespec t0, t1;\n  long spent;\n"
+        << "  clock_gettime(CLOCK_MONOTONIC, &t0);\n"
+        << "  e = q_receive(" << ns << "L, &got);\n"
+        << "  clock_gettime(CLOCK_MONOTONIC, &t1);\n"
+        << "  spent = (t1.tv_sec - t0.tv_sec) * 1000000000L + (t1.tv_nsec - t0.tv_nsec);\n"
+        << "  if (e == 0)\n    broken("
+        << repro::Lit(std::string(kBlocked) + "; " + kStandardCoalesce) << ",\n"
+        << "           \"received %s although nothing is receivable (held: "
+        << held << ", pending: " << FormatSignals(m.Pending())
+        << "): a signal duplicated, invented, or taken while blocked\", q_signame(got.signo));\n"
+        << "  if (e != EAGAIN)\n    broken(\"man 2 sigtimedwait: \\\"EAGAIN No signal in set "
+           "became pending within the timeout period\\\"\",\n"
+        << "           \"nothing receivable: expected EAGAIN, got %s\", strerror(e));\n";
+      if (wait == Wait::kShort) {
+        c << "  if (spent < " << ns << "L)\n    broken(\"man 2 sigtimedwait: the interval \\\"will "
+             "be rounded up\\\"\",\n"
+          << "           \"a wait of " << ns << " ns gave EAGAIN after %ld ns\", spent);\n";
+      } else {
+        c << "  (void)spent;\n";
+      }
+    } else if (m.eager) {
+      const Sent& w = m.delivered.front();
+      const char* rule = IsRealTimeSignal(w.signo) ? kRtOrder : kStandardCoalesce;
+      c << "  struct q_want w = " << WantC(w) << ";\n"
+        << "  e = q_receive(" << ns << "L, &got);\n"
+        << "  q_expect(" << repro::Lit(std::string(rule) +
+                                       "; man 7 signal, \"Execution of signal handlers\"")
+        << ",\n           " << InfoRule(w) << ",\n           e, &got, &w, " << info << ");\n";
+    } else if (std::vector<int> std_sigs = m.ReceivableStandard(); !std_sigs.empty()) {
+      // Every receivable standard signal, in whatever order they come.
+      c << "  int k, j, taken[" << std_sigs.size() << "] = {0};\n"
+        << "  struct q_want w[" << std_sigs.size() << "] = {";
+      for (size_t i = 0; i < std_sigs.size(); ++i) {
+        c << (i ? ", " : "") << WantC(m.std_pending.at(std_sigs[i]));
+      }
+      c << "};\n"
+        << "  for (k = 0; k < " << std_sigs.size() << "; k++) {\n"
+        << "    e = q_receive(" << ns << "L, &got);\n"
+        << "    if (e != 0)\n      broken(" << repro::Lit(kStandardCoalesce) << ",\n"
+        << "             \"expected one of the pending standard signals "
+        << FormatSignals(std_sigs) << ", got %s\", strerror(e));\n"
+        << "    for (j = 0; j < " << std_sigs.size()
+        << " && (w[j].signo != got.signo || taken[j]); j++) {}\n"
+        << "    if (j == " << std_sigs.size() << ")\n      broken(got.signo >= SIGRTMIN ? "
+        << repro::Lit(kStdFirst) << " : " << repro::Lit(std::string(kStandardCoalesce) + "; " +
+                                                       kBlocked)
+        << ",\n             \"received %s while the receivable standard signals were "
+        << FormatSignals(std_sigs) << " (%d taken)\", q_signame(got.signo), k);\n"
+        << "    taken[j] = 1;\n"
+        << "    q_check_info(" << repro::Lit(std::string(kSiginfo) + "; " + kFirstInfo)
+        << ", &got, &w[j], " << info << ");\n  }\n";
+    } else {
+      const Sent& w = m.rt_pending.at(*m.ReceivableRealTime()).front();
+      c << "  struct q_want w = " << WantC(w) << ";\n"
+        << "  e = q_receive(" << ns << "L, &got);\n"
+        << "  q_expect(" << repro::Lit(kRtOrder) << ",\n           " << InfoRule(w)
+        << ",\n           e, &got, &w, " << info << ");\n";
+    }
+    c << "}\n";
+    rec.Step(t.str(), c.str(), "a receive with something pending, or a timeout, returns at once");
+  }
   void run(const SigModel& m, SigSut& sut) const override {
+    if (auto* rec = repro::Active()) Record(m, *rec);
     if (!m.AnythingReceivable()) {
       auto t0 = std::chrono::steady_clock::now();
       auto got = One(sut);
@@ -559,6 +743,27 @@ struct CheckPending : SigCommand {
   explicit CheckPending(const SigModel& m) {}
   void checkPreconditions(const SigModel& m) const override { RC_PRE(m.pending_observable); }
   void run(const SigModel& m, SigSut& sut) const override {
+    if (auto* rec = repro::Active()) {
+      std::vector<int> want = m.Pending();
+      std::ostringstream c;
+      c << "{\n  sigset_t p;\n  int i, bad = 0;\n  char shows[256] = \"\";\n  const int want[8] = {";
+      for (size_t i = 0; i < QueueSignals().size(); ++i) {
+        const bool in = std::find(want.begin(), want.end(), QueueSignals()[i]) != want.end();
+        c << (i ? ", " : "") << (in ? 1 : 0);
+      }
+      c << "};\n"
+        << "  if (sigpending(&p) != 0) setup_failed(\"sigpending\");\n"
+        << "  for (i = 0; i < 8; i++) {\n"
+        << "    int in = sigismember(&p, qsig[i]) == 1;\n"
+        << "    if (in) { strcat(shows, \" \"); strcat(shows, q_signame(qsig[i])); }\n"
+        << "    if (in != want[i]) bad = 1;\n  }\n"
+        << "  if (bad)\n    broken(\"man 2 sigpending: \\\"sigpending() returns the set of "
+           "signals that are pending for delivery to the calling thread (i.e., the signals which "
+           "have been raised while blocked)\\\"\",\n"
+        << "           \"sigpending shows {%s }, the model says " << FormatSignals(want)
+        << "\", shows);\n}\n";
+      rec->Step("check sigpending", c.str(), "sigpending returns at once");
+    }
     auto got = sut.q->Pending();
     if (!got.ok()) RC_FAIL("Pending(): " + got.error().ToString());
     std::vector<int> want = m.Pending();
@@ -574,9 +779,10 @@ struct CheckPending : SigCommand {
 
 PropertyOutcome ModelSequences(const SignalQueueKind& kind) {
   std::unique_ptr<Helper> helper;
-  return RunProperty(CurrentTestId(), [&kind, &helper] {
+  return RunProperty(CurrentTestId(), repro::Recorded([&kind, &helper] {
     auto opened = kind.Open();
     if (!opened.ok()) RC_FAIL("opening a " + kind.name + ": " + opened.error().ToString());
+    SigPrelude();
     SignalQueueInstance q = std::move(opened).ValueOrDie();
     SigSut sut;
     sut.q = q.get();
@@ -594,7 +800,7 @@ PropertyOutcome ModelSequences(const SignalQueueKind& kind) {
     // The queue takes whatever is still pending.
     PosixError closed = q->Close();
     if (!closed.ok()) RC_FAIL("Close(): " + closed.ToString());
-  });
+  }));
 }
 
 // ---------------------------------------------------------------------------
