@@ -184,32 +184,151 @@ PosixErrorOr<size_t> MappingLength(const void* p) {
   return PosixError(ENOENT, "/proc/self/maps: no mapping starts at the region");
 }
 
+// The Kinds as C (impl/repro): r_create(n) makes the object (setup),
+// r_attach(readonly) maps it once more and r_detach(p) unmaps one mapping
+// (each checks its own call, as Attach/Detach fail here when it fails), the
+// teardown removes the object.
+CSnippet FileRegionC() {
+  CSnippet c;
+  c.includes = "#include <sys/mman.h>\n#include <sys/stat.h>\n";
+  c.globals = std::string(R"C(static size_t r_size, r_len;  /* the size asked; each attachment's length (whole pages) */
+static size_t r_round(size_t n) {
+  size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+  return (n + pg - 1) / pg * pg;
+}
+)C") + R"C(static int r_fd = -1;
+static char r_path[] = "/tmp/ipcspec-repro-region.XXXXXX";
+static int r_made;
+static void r_create(size_t n) {
+  r_fd = mkostemp(r_path, O_CLOEXEC);
+  if (r_fd < 0) setup_failed("mkostemp");
+  r_made = 1;
+  r_size = n;
+  r_len = r_round(n);
+  if (ftruncate(r_fd, (off_t)n) != 0) setup_failed("ftruncate");
+}
+)C" + R"C(static uint8_t *r_attach(int readonly) {
+  void *p = mmap(NULL, r_len, readonly ? PROT_READ : PROT_READ | PROT_WRITE, MAP_SHARED, r_fd, 0);
+  if (p == MAP_FAILED)
+    broken("man 2 mmap: \"On success, mmap() returns a pointer to the mapped area.\"",
+           "mmap(%zu, %s, MAP_SHARED) failed: %s", r_len, readonly ? "PROT_READ" : "PROT_READ|PROT_WRITE",
+           strerror(errno));
+  return (uint8_t *)p;
+}
+static void r_detach(uint8_t *p) {
+  if (munmap(p, r_len) != 0)
+    broken("man 2 munmap: \"On success, munmap() returns 0.\"", "munmap failed: %s", strerror(errno));
+}
+)C";
+  c.setup = "r_create(REGION_SIZE);\n";
+  c.teardown = "if (r_made) unlink(r_path);\nr_made = 0;\nif (r_fd >= 0) close(r_fd);\nr_fd = -1;\n";
+  return c;
+}
+
+CSnippet MemfdRegionC() {
+  CSnippet c;
+  c.includes = "#include <sys/mman.h>\n";
+  c.globals = std::string(R"C(static size_t r_size, r_len;  /* the size asked; each attachment's length (whole pages) */
+static size_t r_round(size_t n) {
+  size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+  return (n + pg - 1) / pg * pg;
+}
+)C") + R"C(static int r_fd = -1;
+static void r_create(size_t n) {
+  r_fd = memfd_create("ipcspec-repro", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (r_fd < 0) setup_failed("memfd_create(MFD_CLOEXEC|MFD_ALLOW_SEALING)");
+  r_size = n;
+  r_len = r_round(n);
+  if (ftruncate(r_fd, (off_t)n) != 0) setup_failed("ftruncate");
+}
+)C" + R"C(static uint8_t *r_attach(int readonly) {
+  void *p = mmap(NULL, r_len, readonly ? PROT_READ : PROT_READ | PROT_WRITE, MAP_SHARED, r_fd, 0);
+  if (p == MAP_FAILED)
+    broken("man 2 mmap: \"On success, mmap() returns a pointer to the mapped area.\"",
+           "mmap(%zu, %s, MAP_SHARED) failed: %s", r_len, readonly ? "PROT_READ" : "PROT_READ|PROT_WRITE",
+           strerror(errno));
+  return (uint8_t *)p;
+}
+static void r_detach(uint8_t *p) {
+  if (munmap(p, r_len) != 0)
+    broken("man 2 munmap: \"On success, munmap() returns 0.\"", "munmap failed: %s", strerror(errno));
+}
+)C";
+  c.setup = "r_create(REGION_SIZE);\n";
+  c.teardown = "if (r_fd >= 0) close(r_fd);\nr_fd = -1;\n";
+  return c;
+}
+
+CSnippet AnonSharedRegionC() {
+  CSnippet c;
+  c.includes = "#include <sys/mman.h>\n";
+  c.globals = std::string(R"C(static size_t r_size, r_len;  /* the size asked; each attachment's length (whole pages) */
+static size_t r_round(size_t n) {
+  size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+  return (n + pg - 1) / pg * pg;
+}
+)C") + R"C(static uint8_t *r_base;  /* the first mapping, kept: the source of the others */
+static void r_create(size_t n) {
+  void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) setup_failed("mmap(MAP_SHARED|MAP_ANONYMOUS)");
+  r_base = (uint8_t *)p;
+  r_size = n;
+  r_len = r_round(n);
+}
+/* One more mapping of the same pages: mremap(old_size 0) duplicates a shared
+   mapping (man 2 mremap: "If the value of old_size is zero, and old_address
+   refers to a shareable mapping ..., then mremap() will create a new mapping
+   of the same pages."), then mprotect for the access asked. */
+static uint8_t *r_attach(int readonly) {
+  void *p = mremap(r_base, 0, r_len, MREMAP_MAYMOVE);
+  if (p == MAP_FAILED)
+    broken("man 2 mremap: \"If the value of old_size is zero, and old_address refers to a "
+           "shareable mapping ..., then mremap() will create a new mapping of the same pages.\"",
+           "mremap(old_size 0, %zu, MREMAP_MAYMOVE) failed: %s", r_len, strerror(errno));
+  if (mprotect(p, r_len, readonly ? PROT_READ : PROT_READ | PROT_WRITE) != 0)
+    broken("man 2 mprotect: \"On success, mprotect() ... return[s] zero.\"", "mprotect failed: %s",
+           strerror(errno));
+  return (uint8_t *)p;
+}
+static void r_detach(uint8_t *p) {
+  if (munmap(p, r_len) != 0)
+    broken("man 2 munmap: \"On success, munmap() returns 0.\"", "munmap failed: %s", strerror(errno));
+}
+)C";
+  c.setup = "r_create(REGION_SIZE);\n";
+  c.teardown = "/* nothing: the mappings go with the process */\n";
+  return c;
+}
+
 namespace {
 
 using RegionPtr = std::unique_ptr<SharedRegion>;
 
 IPCSPEC_REGISTER_KIND(SharedRegionInterface,
-                      (SharedRegionKind{
+                      WithC(SharedRegionKind{
                           "mmap_file", "mmap",
                           "a file under $TEST_TMPDIR, ftruncate + mmap(MAP_SHARED), unlinked",
                           FileRegionCaps(), []() -> PosixErrorOr<RegionPtr> {
                             return RegionPtr(new FileRegion());
-                          }}));
+                          }},
+                            FileRegionC()));
 IPCSPEC_REGISTER_KIND(SharedRegionInterface,
-                      (SharedRegionKind{
+                      WithC(SharedRegionKind{
                           "memfd", "memfd",
                           "memfd_create(MFD_ALLOW_SEALING) + ftruncate + mmap(MAP_SHARED)",
                           MemfdRegionCaps(), []() -> PosixErrorOr<RegionPtr> {
                             return RegionPtr(new MemfdRegion());
-                          }}));
+                          }},
+                            MemfdRegionC()));
 IPCSPEC_REGISTER_KIND(SharedRegionInterface,
-                      (SharedRegionKind{
+                      WithC(SharedRegionKind{
                           "mmap_anon_shared", "mmap",
                           "mmap(MAP_SHARED|MAP_ANONYMOUS), shared across fork; more "
                           "attachments by mremap(old_size 0)",
                           AnonSharedRegionCaps(), []() -> PosixErrorOr<RegionPtr> {
                             return RegionPtr(new AnonSharedRegion());
-                          }}));
+                          }},
+                            AnonSharedRegionC()));
 
 }  // namespace
 }  // namespace ipcspec

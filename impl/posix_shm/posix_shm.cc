@@ -51,13 +51,55 @@ SharedRegionCaps PosixShmCaps() {
 
 namespace {
 
+// The Kind as C (impl/repro): r_create(n) in the setup, r_attach(readonly)
+// and r_detach(p) check their own calls, the teardown unlinks the name.
+CSnippet PosixShmC() {
+  CSnippet c;
+  c.includes = "#include <sys/mman.h>\n#include <sys/stat.h>\n";
+  c.libs = "-lrt";
+  c.globals = std::string(R"C(static size_t r_size, r_len;  /* the size asked; each attachment's length (whole pages) */
+static size_t r_round(size_t n) {
+  size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+  return (n + pg - 1) / pg * pg;
+}
+)C") + R"C(static int r_fd = -1;
+static char r_name[64];
+static int r_made;
+static void r_create(size_t n) {
+  snprintf(r_name, sizeof r_name, "/ipcspec-repro.%d", (int)getpid());
+  r_fd = shm_open(r_name, O_RDWR | O_CREAT | O_EXCL, 0600);
+  if (r_fd < 0) setup_failed("shm_open(O_RDWR|O_CREAT|O_EXCL)");
+  r_made = 1;
+  r_size = n;
+  r_len = r_round(n);
+  if (ftruncate(r_fd, (off_t)n) != 0) setup_failed("ftruncate");
+}
+static uint8_t *r_attach(int readonly) {
+  void *p = mmap(NULL, r_len, readonly ? PROT_READ : PROT_READ | PROT_WRITE, MAP_SHARED, r_fd, 0);
+  if (p == MAP_FAILED)
+    broken("man 2 mmap: \"On success, mmap() returns a pointer to the mapped area.\"",
+           "mmap(%zu, %s, MAP_SHARED) of the shm_open descriptor failed: %s", r_len,
+           readonly ? "PROT_READ" : "PROT_READ|PROT_WRITE", strerror(errno));
+  return (uint8_t *)p;
+}
+static void r_detach(uint8_t *p) {
+  if (munmap(p, r_len) != 0)
+    broken("man 2 munmap: \"On success, munmap() returns 0.\"", "munmap failed: %s", strerror(errno));
+}
+)C";
+  c.setup = "r_create(REGION_SIZE);\n";
+  c.teardown = "if (r_made) shm_unlink(r_name);\nr_made = 0;\nif (r_fd >= 0) close(r_fd);\nr_fd = -1;\n";
+  return c;
+}
+
 IPCSPEC_REGISTER_KIND(SharedRegionInterface,
-                      (SharedRegionKind{
+                      WithC(SharedRegionKind{
                           "posix_shm", "posix_shm",
                           "shm_open(O_CREAT|O_EXCL) + ftruncate + mmap(MAP_SHARED), shm_unlink",
                           PosixShmCaps(), []() -> PosixErrorOr<std::unique_ptr<SharedRegion>> {
                             return std::unique_ptr<SharedRegion>(new PosixShmRegion());
-                          }}));
+                          }},
+                            PosixShmC()));
 
 }  // namespace
 }  // namespace ipcspec

@@ -105,13 +105,49 @@ SharedRegionCaps SysvShmCaps() {
 
 namespace {
 
+// The Kind as C (impl/repro): r_create(n) in the setup, r_attach(readonly)
+// and r_detach(p) check their own calls, the teardown removes the segment.
+CSnippet SysvShmC() {
+  CSnippet c;
+  c.includes = "#include <sys/ipc.h>\n#include <sys/shm.h>\n";
+  c.globals = std::string(R"C(static size_t r_size, r_len;  /* the size asked; each attachment's length (whole pages) */
+static size_t r_round(size_t n) {
+  size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+  return (n + pg - 1) / pg * pg;
+}
+)C") + R"C(static int r_id = -1;
+static void r_create(size_t n) {
+  r_id = shmget(IPC_PRIVATE, n, IPC_CREAT | IPC_EXCL | 0600);
+  if (r_id < 0) setup_failed("shmget(IPC_PRIVATE, IPC_CREAT|IPC_EXCL|0600)");
+  r_size = n;
+  r_len = r_round(n);
+}
+static uint8_t *r_attach(int readonly) {
+  void *p = shmat(r_id, NULL, readonly ? SHM_RDONLY : 0);
+  if (p == (void *)-1)
+    broken("man 2 shmop: \"On success, shmat() returns the address of the attached shared "
+           "memory segment\"",
+           "shmat(%d, %s) failed: %s", r_id, readonly ? "SHM_RDONLY" : "0", strerror(errno));
+  return (uint8_t *)p;
+}
+static void r_detach(uint8_t *p) {
+  if (shmdt(p) != 0)
+    broken("man 2 shmop: \"On success, shmdt() returns 0\"", "shmdt failed: %s", strerror(errno));
+}
+)C";
+  c.setup = "r_create(REGION_SIZE);\n";
+  c.teardown = "if (r_id >= 0) shmctl(r_id, IPC_RMID, NULL);\nr_id = -1;\n";
+  return c;
+}
+
 IPCSPEC_REGISTER_KIND(SharedRegionInterface,
-                      (SharedRegionKind{
+                      WithC(SharedRegionKind{
                           "sysv_shm", "sysv_shm",
                           "shmget(IPC_PRIVATE) + shmat/shmdt, removed with shmctl(IPC_RMID)",
                           SysvShmCaps(), []() -> PosixErrorOr<std::unique_ptr<SharedRegion>> {
                             return std::unique_ptr<SharedRegion>(new SysvShmRegion());
-                          }}));
+                          }},
+                            SysvShmC()));
 
 }  // namespace
 }  // namespace ipcspec

@@ -135,6 +135,42 @@ class ByteModel {
   std::shared_ptr<const std::vector<uint8_t>> bytes_;
 };
 
+// The commands as C (impl/repro): one case's reproducer. The Kind's C
+// (impl/mmap, impl/posix_shm, impl/sysv_shm) gives r_create (its setup, of
+// REGION_SIZE bytes), r_attach and r_detach; this adds the model (a byte
+// array in each process, brought up to date before each of its checks by
+// the writes it has not seen), a fault-safe copy through a pipe, and the
+// attachments by index. Does nothing when no case is recorded.
+class RegionRecorder {
+ public:
+  // `size`: the region's size, REGION_SIZE in the C file.
+  explicit RegionRecorder(size_t size);
+  bool on() const { return rec_ != nullptr; }
+  // Process 0 (the parent) or 1 (the child) writes `pattern` at `off`
+  // through the attachment `att` (a C expression); `read_only`: it must
+  // fault instead.
+  std::string WriteC(int proc, const std::string& att, const std::string& what, size_t off,
+                     const Pattern& pattern, bool read_only, const char* rule);
+  // Process `proc` reads [off, off+n) through `att` and compares it with
+  // the model.
+  std::string ReadC(int proc, const std::string& att, const std::string& what, size_t off,
+                    size_t n, const char* rule);
+  void Step(const std::string& title, const std::string& code, const std::string& hang = "");
+  void ChildStep(const std::string& title, const std::string& code);
+  void Fork(const std::string& title);
+  void Unprintable(const std::string& why);
+
+ private:
+  std::string CatchUp(int proc);
+  struct Written {
+    size_t off;
+    Pattern pattern;
+  };
+  void* rec_;  // repro::Recording
+  std::vector<Written> writes_;
+  size_t applied_[2] = {0, 0};
+};
+
 // The properties' bodies.
 PropertyOutcome RunAttachmentsAlias(const SharedRegionKind& kind);
 PropertyOutcome RunCrossProcessSharing(const SharedRegionKind& kind);

@@ -7,12 +7,14 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "impl/core/deadline.h"
 #include "impl/core/file_descriptor.h"
 #include "impl/core/process.h"
+#include "impl/repro/repro.h"
 #include "rapidcheck/state.h"
 #include "suites/shared_region/shared_region_common.h"
 
@@ -160,10 +162,16 @@ struct Model {
   size_t parent_atts = 1;  // #0 is the run's first attachment, kept
 };
 
+constexpr const char* kCrossRule =
+    "man 2 mmap MAP_SHARED: \"Share this mapping. Updates to the mapping are visible to other "
+    "processes mapping the same region\"; man 7 shm_overview: \"allows processes to "
+    "communicate information by sharing a region of memory\"";
+
 struct Sut {
   SharedRegion* region;
   RegionChild* child;
   std::vector<RegionAttachment> atts;  // atts[0]: the run's first attachment
+  RegionRecorder* c = nullptr;         // impl/repro
   ~Sut() {
     for (size_t i = 1; i < atts.size(); ++i) (void)region->Detach(atts[i]);
   }
@@ -194,6 +202,13 @@ struct ParentWrite : Cmd {
     m.bytes.Write(off, data);
   }
   void run(const Model& m, Sut& s) const override {
+    if (s.c->on()) {
+      std::ostringstream t;
+      show(t);
+      s.c->Step(t.str(), s.c->WriteC(0, "att[" + std::to_string(idx) + "]",
+                                     "parent write through #" + std::to_string(idx), off, pattern,
+                                     false, kCrossRule));
+    }
     std::vector<uint8_t> data = pattern.Bytes();
     size_t copied = Copier().Copy(s.atts[idx].data + off, data.data(), data.size());
     if (copied != data.size()) {
@@ -218,6 +233,13 @@ struct ParentRead : Cmd {
     RC_PRE(off + len <= m.bytes.size());
   }
   void run(const Model& m, Sut& s) const override {
+    if (s.c->on()) {
+      std::ostringstream t;
+      show(t);
+      s.c->Step(t.str(), s.c->ReadC(0, "att[" + std::to_string(idx) + "]",
+                                    "parent read through #" + std::to_string(idx), off, len,
+                                    kCrossRule));
+    }
     CheckRead(s.atts[idx], off, len, m.bytes.data(), "parent read through #" + std::to_string(idx));
   }
   void show(std::ostream& os) const override {
@@ -229,6 +251,14 @@ struct ParentAttach : Cmd {
   void checkPreconditions(const Model& m) const override { RC_PRE(m.parent_atts < 5u); }
   void apply(Model& m) const override { ++m.parent_atts; }
   void run(const Model& m, Sut& s) const override {
+    if (s.c->on()) {
+      std::ostringstream t;
+      show(t);
+      s.c->Step(t.str(), "att_add(r_attach(0));\n" +
+                             s.c->ReadC(0, "att[natt - 1]",
+                                        "parent's new attachment #" + std::to_string(s.atts.size()),
+                                        0, m.bytes.size(), kCrossRule));
+    }
     RegionAttachment a = AttachOrFail(*s.region, RegionAccess::kReadWrite);
     s.atts.push_back(a);
     CheckRead(a, 0, m.bytes.size(), m.bytes.data(),
@@ -248,6 +278,11 @@ struct ParentDetach : Cmd {
   }
   void apply(Model& m) const override { --m.parent_atts; }
   void run(const Model& m, Sut& s) const override {
+    if (s.c->on()) {
+      std::ostringstream t;
+      show(t);
+      s.c->Step(t.str(), "r_detach(att_remove(" + std::to_string(idx) + "));\n");
+    }
     PosixError e = s.region->Detach(s.atts[idx]);
     s.atts.erase(s.atts.begin() + static_cast<long>(idx));
     if (!e.ok()) RC_FAIL("parent Detach(#" + std::to_string(idx) + "): " + e.ToString());
@@ -270,6 +305,12 @@ struct ChildWrite : Cmd {
     m.bytes.Write(off, data);
   }
   void run(const Model& m, Sut& s) const override {
+    if (s.c->on()) {
+      std::ostringstream t;
+      show(t);
+      s.c->ChildStep(t.str(), s.c->WriteC(1, "child_att", "child write", off, pattern, false,
+                                          kCrossRule));
+    }
     std::vector<uint8_t> data = pattern.Bytes();
     static Request rq;
     rq.op = kWrite;
@@ -298,6 +339,11 @@ struct ChildRead : Cmd {
     RC_PRE(off + len <= m.bytes.size());
   }
   void run(const Model& m, Sut& s) const override {
+    if (s.c->on()) {
+      std::ostringstream t;
+      show(t);
+      s.c->ChildStep(t.str(), s.c->ReadC(1, "child_att", "child read", off, len, kCrossRule));
+    }
     static Request rq;
     rq.op = kRead;
     rq.offset = static_cast<uint32_t>(off);
@@ -318,6 +364,11 @@ struct ChildRead : Cmd {
 // The child drops its attachment and makes a new one.
 struct ChildReattach : Cmd {
   void run(const Model& m, Sut& s) const override {
+    if (s.c->on()) {
+      std::ostringstream t;
+      show(t);
+      s.c->ChildStep(t.str(), "if (child_att) r_detach(child_att);\nchild_att = r_attach(0);\n");
+    }
     static Request rq;
     rq.op = kFresh;
     Reply rp = CallOrFail(s, rq, 0, "child re-attach");
@@ -349,17 +400,29 @@ PropertyOutcome RunCrossProcessSharing(const SharedRegionKind& kind) {
   const RegionAttachment p0 = first.value();
   const std::string handle = region->Handle();
 
-  PropertyOutcome o = RunProperty(CurrentTestId(), [&] {
+  PropertyOutcome o = RunProperty(CurrentTestId(), repro::Recorded([&] {
     RC_LOG() << kind.name << ": one region of " << size << " bytes (" << handle
              << "), a child forked after the first Attach; each case zeroes it "
              << "through #0 and has the child attach anew\n";
+    // The reproducer: its own region (the Kind's setup), #0, the child
+    // forked after it, the zeroing, the child's first attachment.
+    RegionRecorder c(size);
+    c.Step("parent: Attach() #0, the run's first attachment", "att_add(r_attach(0));\n");
+    c.Fork("fork the child (after #0, as the property forks it once per run)");
+    c.Step("parent: zero the region through #0",
+           "memset(wbuf, 0, REGION_SIZE);\n"
+           "{\n  size_t z = safe_copy(att[0], wbuf, REGION_SIZE);\n"
+           "  if (z != REGION_SIZE)\n    broken(" + repro::Lit(kCrossRule) +
+               ", \"zeroing through #0: byte at offset %zu cannot be written (the access "
+               "faults)\", z);\n}\n");
+    c.ChildStep("child: Attach()", "child_att = r_attach(0);\n");
     std::vector<uint8_t> zeros(size, 0);
     size_t zeroed = Copier().Copy(p0.data, zeros.data(), size);
     if (zeroed != size) {
       RC_FAIL("zeroing through #0: byte at offset " + std::to_string(zeroed) +
               " cannot be written (the access faults)");
     }
-    Sut s{region.get(), child.get(), {p0}};
+    Sut s{region.get(), child.get(), {p0}, &c};
     static Request fresh;
     fresh.op = kFresh;
     Reply rp = CallOrFail(s, fresh, 0, "child Attach");
@@ -370,7 +433,7 @@ PropertyOutcome RunCrossProcessSharing(const SharedRegionKind& kind) {
         rc::state::gen::execOneOfWithArgs<ParentWrite, ParentWrite, ParentRead, ParentRead,
                                           ChildWrite, ChildWrite, ChildRead, ChildRead,
                                           ParentAttach, ParentDetach, ChildReattach>());
-  });
+  }));
   auto st = child->Finish();
   if (o.passed && (!st.ok() || !st.value().ExitedWith(0))) {
     o.passed = false;

@@ -271,8 +271,16 @@ SharedRegionCaps poco::FileCaps() {
 
 namespace {
 
+// No C reproducer (impl/repro): the steps are calls into the Poco library.
+CSnippet PocoNoC() {
+  CSnippet c;
+  c.why_not = "an external library's Kind: its steps are Poco::SharedMemory calls, not libc "
+              "calls a standalone C file could make";
+  return c;
+}
+
 IPCSPEC_REGISTER_KIND(SharedRegionInterface,
-                      (SharedRegionKind{"poco_shared_memory", "poco_shared_memory",
+                      WithC(SharedRegionKind{"poco_shared_memory", "poco_shared_memory",
                                         "Poco::SharedMemory(name, size, mode): the server object "
                                         "creates (shm_open + ftruncate) and unlinks; each "
                                         "attachment is a client object",
@@ -280,16 +288,18 @@ IPCSPEC_REGISTER_KIND(SharedRegionInterface,
                                           return PosixErrorOr<std::unique_ptr<SharedRegion>>(
                                               std::make_unique<PocoShmRegion>());
                                         },
-                                        false, "", "poco"}));
+                                        false, "", "poco"},
+                            PocoNoC()));
 IPCSPEC_REGISTER_KIND(SharedRegionInterface,
-                      (SharedRegionKind{"poco_shared_memory_file", "poco_shared_memory_file",
+                      WithC(SharedRegionKind{"poco_shared_memory_file", "poco_shared_memory_file",
                                         "Poco::SharedMemory(File, mode): a file mapped "
                                         "MAP_SHARED, one object per attachment",
                                         poco::FileCaps(), [] {
                                           return PosixErrorOr<std::unique_ptr<SharedRegion>>(
                                               std::make_unique<PocoFileRegion>());
                                         },
-                                        false, "", "poco"}));
+                                        false, "", "poco"},
+                            PocoNoC()));
 
 }  // namespace
 }  // namespace ipcspec
