@@ -50,7 +50,7 @@ struct Attach : Cmd {
     if (s.c->on()) {
       std::ostringstream t;
       show(t);
-      const std::string what = "new attachment #" + std::to_string(m.atts.size() + 1);
+      const std::string what = "new attachment #" + std::to_string(m.atts.size());
       // (The attachment's length is the Kind's bookkeeping here: not checked in C.)
       s.c->Step(t.str(), std::string("att_add(r_attach(") +
                              (access == RegionAccess::kReadOnly ? "1" : "0") + "));\n" +
