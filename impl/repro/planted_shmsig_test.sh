@@ -7,6 +7,8 @@
 # reproducer, written on demand (IPCSPEC_REPRO=always) for each recorded
 # property, must compile with -Wall -Wextra -Werror and pass here.
 set -u
+# The suites run here must not write over this test's own JUnit XML.
+unset XML_OUTPUT_FILE
 ws="${TEST_SRCDIR:?}/${TEST_WORKSPACE:-ipcspec}"
 region_suite="$ws/suites/shared_region/shared_region_test"
 signal_suite="$ws/suites/signal_queue/signal_queue_test"
