@@ -49,8 +49,9 @@ size_t GenOffset(size_t size) {
 }
 
 std::ostream& operator<<(std::ostream& os, const Pattern& p) {
-  std::vector<uint8_t> v = p.Bytes();
-  return os << Bytes(v) << " (pattern " << p.seed << ")";
+  // Only the bytes shown (the reproducer names every write by it: cheap).
+  std::vector<uint8_t> head = Pattern{p.seed, std::min<size_t>(p.length, 12)}.Bytes();
+  return os << Bytes(head.data(), p.length) << " (pattern " << p.seed << ")";
 }
 
 Pattern GenPattern(size_t length) { return Pattern{*rc::gen::inRange<uint32_t>(1, 1000), length}; }
