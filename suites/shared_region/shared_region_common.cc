@@ -246,11 +246,21 @@ std::string RegionRecorder::CatchUp(int proc) {
   return c.str();
 }
 
+std::string RegionRecorder::Rule(const char* rule) {
+  for (size_t i = 0; i < rules_.size(); ++i) {
+    if (rules_[i] == rule) return "rule_" + std::to_string(i);
+  }
+  const std::string name = "rule_" + std::to_string(rules_.size());
+  rules_.push_back(rule);
+  Rec(rec_)->Helper(name, "static const char " + name + "[] = " + repro::Lit(rule) + ";\n");
+  return name;
+}
+
 std::string RegionRecorder::WriteC(int proc, const std::string& a, const std::string& what,
                                    size_t off, const Pattern& pattern, bool read_only,
                                    const char* rule) {
   std::ostringstream c;
-  c << CatchUp(proc) << "region_write(" << repro::Lit(rule) << ", " << repro::Lit(what) << ", "
+  c << CatchUp(proc) << "region_write(" << Rule(rule) << ", " << repro::Lit(what) << ", "
     << a << ", " << off << ", " << pattern.seed << ", " << pattern.length << ", "
     << (read_only ? 1 : 0) << ");\n";
   if (!read_only) {
@@ -263,7 +273,7 @@ std::string RegionRecorder::WriteC(int proc, const std::string& a, const std::st
 std::string RegionRecorder::ReadC(int proc, const std::string& a, const std::string& what,
                                   size_t off, size_t n, const char* rule) {
   std::ostringstream c;
-  c << CatchUp(proc) << "region_check(" << repro::Lit(rule) << ", " << repro::Lit(what) << ", "
+  c << CatchUp(proc) << "region_check(" << Rule(rule) << ", " << repro::Lit(what) << ", "
     << a << ", " << off << ", " << n << ");\n";
   return c.str();
 }

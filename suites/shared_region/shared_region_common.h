@@ -162,6 +162,9 @@ class RegionRecorder {
 
  private:
   std::string CatchUp(int proc);
+  // The C name of a rule's text, declared once per case (cheaper than
+  // printing the text into every step).
+  std::string Rule(const char* rule);
   struct Written {
     size_t off;
     Pattern pattern;
@@ -169,6 +172,7 @@ class RegionRecorder {
   void* rec_;  // repro::Recording
   std::vector<Written> writes_;
   size_t applied_[2] = {0, 0};
+  std::vector<const char*> rules_;
 };
 
 // The properties' bodies.

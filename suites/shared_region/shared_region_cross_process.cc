@@ -407,6 +407,7 @@ PropertyOutcome RunCrossProcessSharing(const SharedRegionKind& kind) {
     // The reproducer: its own region (the Kind's setup), #0, the child
     // forked after it, the zeroing, the child's first attachment.
     RegionRecorder c(size);
+    if (c.on()) {
     c.Step("parent: Attach() #0, the run's first attachment", "att_add(r_attach(0));\n");
     c.Fork("fork the child (after #0, as the property forks it once per run)");
     c.Step("parent: zero the region through #0",
@@ -416,6 +417,7 @@ PropertyOutcome RunCrossProcessSharing(const SharedRegionKind& kind) {
                ", \"zeroing through #0: byte at offset %zu cannot be written (the access "
                "faults)\", z);\n}\n");
     c.ChildStep("child: Attach()", "child_att = r_attach(0);\n");
+    }
     std::vector<uint8_t> zeros(size, 0);
     size_t zeroed = Copier().Copy(p0.data, zeros.data(), size);
     if (zeroed != size) {

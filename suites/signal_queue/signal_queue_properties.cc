@@ -217,8 +217,10 @@ struct SigSut {
   // cost more than the case): made on first use, with that case's queue
   // (its copy in the helper stays valid: the helper frees nothing).
   std::unique_ptr<Helper>* helper = nullptr;
-  // impl/repro: this case's reproducer has forked its helper child.
+  // impl/repro: this case's reproducer has forked its helper child; the
+  // rules its steps cite, each declared once in the C file.
   bool repro_helper = false;
+  std::vector<std::string> repro_rules;
   pid_t helper_pid() const { return *helper ? (*helper)->child.pid() : -1; }
 };
 
@@ -349,6 +351,17 @@ static void q_expect(const char *rule, const char *info_rule, int e, const struc
 )C");
 }
 
+// The C name of a rule's text, declared once per case.
+std::string RuleC(SigSut& sut, repro::Recording& rec, const std::string& text) {
+  for (size_t i = 0; i < sut.repro_rules.size(); ++i) {
+    if (sut.repro_rules[i] == text) return "rule_" + std::to_string(i);
+  }
+  const std::string name = "rule_" + std::to_string(sut.repro_rules.size());
+  sut.repro_rules.push_back(text);
+  rec.Helper(name, "static const char " + name + "[] = " + repro::Lit(text) + ";\n");
+  return name;
+}
+
 std::string PidOf(Sender s) { return s == Sender::kSelf ? "parent_pid" : "child_pid[0]"; }
 
 std::string WantC(const Sent& s) {
@@ -357,8 +370,7 @@ std::string WantC(const Sent& s) {
 }
 
 std::string InfoRule(const Sent& s) {
-  return repro::Lit(std::string(kSiginfo) +
-                    (IsRealTimeSignal(s.signo) ? "" : std::string("; ") + kFirstInfo));
+  return std::string(kSiginfo) + (IsRealTimeSignal(s.signo) ? "" : std::string("; ") + kFirstInfo);
 }
 
 // One kill(2) or sigqueue(3) to `to`, with its check.
@@ -592,9 +604,10 @@ struct Receive : SigCommand {
     return std::chrono::nanoseconds(0);
   }
   PosixErrorOr<SignalInfo> One(SigSut& sut) const { return sut.q->Receive(Timeout()); }
-  void Record(const SigModel& m, repro::Recording& rec) const {
+  void Record(const SigModel& m, SigSut& sut, repro::Recording& rec) const {
     std::ostringstream t, c;
     show(t);
+    auto rule = [&](const std::string& text) { return RuleC(sut, rec, text); };
     const long long ns = static_cast<long long>(Timeout().count());
     const std::string info = m.info ? "1" : "0";
     c << "{\n  struct q_info got;\n  int e;\n";
@@ -606,7 +619,7 @@ struct Receive : SigCommand {
         << "  clock_gettime(CLOCK_MONOTONIC, &t1);\n"
         << "  spent = (t1.tv_sec - t0.tv_sec) * 1000000000L + (t1.tv_nsec - t0.tv_nsec);\n"
         << "  if (e == 0)\n    broken("
-        << repro::Lit(std::string(kBlocked) + "; " + kStandardCoalesce) << ",\n"
+        << rule(std::string(kBlocked) + "; " + kStandardCoalesce) << ",\n"
         << "           \"received %s although nothing is receivable (held: "
         << held << ", pending: " << FormatSignals(m.Pending())
         << "): a signal duplicated, invented, or taken while blocked\", q_signame(got.signo));\n"
@@ -622,12 +635,12 @@ struct Receive : SigCommand {
       }
     } else if (m.eager) {
       const Sent& w = m.delivered.front();
-      const char* rule = IsRealTimeSignal(w.signo) ? kRtOrder : kStandardCoalesce;
+      const char* why = IsRealTimeSignal(w.signo) ? kRtOrder : kStandardCoalesce;
       c << "  struct q_want w = " << WantC(w) << ";\n"
         << "  e = q_receive(" << ns << "L, &got);\n"
-        << "  q_expect(" << repro::Lit(std::string(rule) +
-                                       "; man 7 signal, \"Execution of signal handlers\"")
-        << ",\n           " << InfoRule(w) << ",\n           e, &got, &w, " << info << ");\n";
+        << "  q_expect(" << rule(std::string(why) +
+                                 "; man 7 signal, \"Execution of signal handlers\"")
+        << ", " << rule(InfoRule(w)) << ", e, &got, &w, " << info << ");\n";
     } else if (std::vector<int> std_sigs = m.ReceivableStandard(); !std_sigs.empty()) {
       // Every receivable standard signal, in whatever order they come.
       c << "  int k, j, taken[" << std_sigs.size() << "] = {0};\n"
@@ -638,31 +651,30 @@ struct Receive : SigCommand {
       c << "};\n"
         << "  for (k = 0; k < " << std_sigs.size() << "; k++) {\n"
         << "    e = q_receive(" << ns << "L, &got);\n"
-        << "    if (e != 0)\n      broken(" << repro::Lit(kStandardCoalesce) << ",\n"
+        << "    if (e != 0)\n      broken(" << rule(kStandardCoalesce) << ",\n"
         << "             \"expected one of the pending standard signals "
         << FormatSignals(std_sigs) << ", got %s\", strerror(e));\n"
         << "    for (j = 0; j < " << std_sigs.size()
         << " && (w[j].signo != got.signo || taken[j]); j++) {}\n"
         << "    if (j == " << std_sigs.size() << ")\n      broken(got.signo >= SIGRTMIN ? "
-        << repro::Lit(kStdFirst) << " : " << repro::Lit(std::string(kStandardCoalesce) + "; " +
-                                                       kBlocked)
+        << rule(kStdFirst) << " : " << rule(std::string(kStandardCoalesce) + "; " + kBlocked)
         << ",\n             \"received %s while the receivable standard signals were "
         << FormatSignals(std_sigs) << " (%d taken)\", q_signame(got.signo), k);\n"
         << "    taken[j] = 1;\n"
-        << "    q_check_info(" << repro::Lit(std::string(kSiginfo) + "; " + kFirstInfo)
+        << "    q_check_info(" << rule(std::string(kSiginfo) + "; " + kFirstInfo)
         << ", &got, &w[j], " << info << ");\n  }\n";
     } else {
       const Sent& w = m.rt_pending.at(*m.ReceivableRealTime()).front();
       c << "  struct q_want w = " << WantC(w) << ";\n"
         << "  e = q_receive(" << ns << "L, &got);\n"
-        << "  q_expect(" << repro::Lit(kRtOrder) << ",\n           " << InfoRule(w)
-        << ",\n           e, &got, &w, " << info << ");\n";
+        << "  q_expect(" << rule(kRtOrder) << ", " << rule(InfoRule(w)) << ", e, &got, &w, "
+        << info << ");\n";
     }
     c << "}\n";
     rec.Step(t.str(), c.str(), "a receive with something pending, or a timeout, returns at once");
   }
   void run(const SigModel& m, SigSut& sut) const override {
-    if (auto* rec = repro::Active()) Record(m, *rec);
+    if (auto* rec = repro::Active()) Record(m, sut, *rec);
     if (!m.AnythingReceivable()) {
       auto t0 = std::chrono::steady_clock::now();
       auto got = One(sut);
