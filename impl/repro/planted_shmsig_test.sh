@@ -30,6 +30,10 @@ check sigqueue_drops_value 'Kinds/SignalQueueSuite.ModelSequences/sigtimedwait' 
   "SI_QUEUE value=0" "value 0" "$signal_suite" "$signal_target"
 check sigqueue_drops_value 'Kinds/SignalQueueSuite.ModelSequences/signalfd' 1 \
   "SI_QUEUE value=0" "value 0" "$signal_suite" "$signal_target"
+# A receiver blocked in sigtimedwait (a forked child the parent watches
+# asleep in /proc) learns the value sent to it.
+check sigqueue_drops_value 'Kinds/SignalQueueSuite.WakesBlockedReceiver/sigtimedwait' 1 \
+  "SI_QUEUE value=0" "value 0" "$signal_suite" "$signal_target"
 
 # On demand, on this machine: every printable Kind, every recorded property.
 regions="mmap_file memfd mmap_anon_shared posix_shm sysv_shm"
@@ -44,6 +48,8 @@ RC_PARAMS=seed=1 on_demand signal "$signal_suite" 'Kinds/SignalQueueSuite.ModelS
   repro-Kinds-SignalQueueSuite.ModelSequences sigtimedwait signalfd sigaction_siginfo sigaction_plain
 grep -q 'child_pid\[0\]' "$work"/signal/repro-*.c \
   || fail "no SignalQueue reproducer has a helper child (a HelperSends step)"
+on_demand signal-wakes "$signal_suite" 'Kinds/SignalQueueSuite.WakesBlockedReceiver/*' \
+  repro-Kinds-SignalQueueSuite.WakesBlockedReceiver sigtimedwait signalfd sigaction_siginfo sigaction_plain
 
 # Nothing the reproducers made outlives them.
 left=$(ls /dev/shm 2>/dev/null | grep -c '^ipcspec-repro\.' || true)

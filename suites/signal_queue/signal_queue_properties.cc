@@ -52,6 +52,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -832,8 +833,118 @@ struct Round {
   std::optional<int> value;
 };
 
+// The C of one case (impl/repro): the receiver is a forked child that makes
+// its n Receive calls and writes each result to a pipe; the parent waits for
+// it to sleep in one of the Kind's wait calls by polling /proc/PID/stat
+// (state S) and /proc/PID/syscall (the call, where the system shows it)
+// under the step's alarm, sends, and checks the report.
+std::string SyscallC(long nr) {
+  if (nr == SYS_rt_sigtimedwait) return "SYS_rt_sigtimedwait";
+  if (nr == SYS_ppoll) return "SYS_ppoll";
+#ifdef SYS_poll
+  if (nr == SYS_poll) return "SYS_poll";
+#endif
+  if (nr == SYS_read) return "SYS_read";
+  return std::to_string(nr);
+}
+
+constexpr const char* kReceiverC = R"C(/* The receiver: a child that makes its Receive calls and reports each. */
+struct rcv_report { int err; struct q_info info; };
+static pid_t rcv_pid = -1;
+static int rcv_pipe[2] = {-1, -1};
+static void rcv_cleanup(void) {
+  if (rcv_pid > 0 && getpid() == parent_pid) {
+    kill(rcv_pid, SIGKILL);
+    waitpid(rcv_pid, NULL, 0);
+    rcv_pid = -1;
+  }
+}
+static void rcv_start(int n) {
+  if (pipe(rcv_pipe) != 0) setup_failed("pipe");
+  rcv_pid = fork();
+  if (rcv_pid < 0) setup_failed("fork");
+  if (rcv_pid == 0) {
+    int i;
+    in_child = 1;
+    close(rcv_pipe[0]);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    alarm(4 * STEP_ALARM_SECONDS);  /* its own bound: every wait below ends by then */
+    for (i = 0; i < n; i++) {
+      struct rcv_report r;
+      memset(&r, 0, sizeof r);
+      r.err = q_receive(10000000000L, &r.info);  /* up to 10 s */
+      if (write(rcv_pipe[1], &r, sizeof r) != (ssize_t)sizeof r) _exit(3);
+      if (r.err) _exit(1);
+    }
+    _exit(0);
+  }
+  close(rcv_pipe[1]);
+  atexit(rcv_cleanup);
+}
+/* The receiver's state (/proc/PID/stat) and system call (/proc/PID/syscall:
+   -2 when the system does not show it). */
+static char rcv_state(long *nr) {
+  char path[64], buf[512], st = '?', *p;
+  int fd;
+  ssize_t k;
+  *nr = -2;
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)rcv_pid);
+  fd = open(path, O_RDONLY);
+  if (fd < 0) return '?';
+  k = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (k <= 0) return '?';
+  buf[k] = 0;
+  p = strrchr(buf, ')');
+  if (p && p[1] == ' ') st = p[2];
+  snprintf(path, sizeof path, "/proc/%d/syscall", (int)rcv_pid);
+  fd = open(path, O_RDONLY);
+  if (fd >= 0) {
+    k = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (k > 0) { buf[k] = 0; if (buf[0] >= '0' && buf[0] <= '9') *nr = strtol(buf, NULL, 10); else *nr = -1; }
+  }
+  return st;
+}
+/* Until the receiver sleeps in one of the calls (under the step's alarm). */
+static void rcv_wait_blocked(const long *calls, int ncalls) {
+  for (;;) {
+    long nr;
+    int i, st;
+    char s = rcv_state(&nr);
+    if (waitpid(rcv_pid, &st, WNOHANG) == rcv_pid) {
+      struct rcv_report r;
+      memset(&r, 0, sizeof r);
+      if (read(rcv_pipe[0], &r, sizeof r) == (ssize_t)sizeof r && r.err)
+        broken("man 2 sigtimedwait: \"sigwaitinfo() suspends execution of the calling thread "
+               "until one of the signals in set is pending\"",
+               "the receiver did not block with nothing pending: its Receive failed: %s",
+               strerror(r.err));
+      rcv_pid = -1;
+      broken("man 2 sigtimedwait: \"sigwaitinfo() suspends execution of the calling thread "
+             "until one of the signals in set is pending\"",
+             "the receiver ended (wait status 0x%x) instead of blocking", st);
+    }
+    if (s == 'S') {
+      if (nr == -2) return;  /* only the state is shown (gVisor) */
+      for (i = 0; i < ncalls; i++) if (nr == calls[i]) return;
+    }
+    sched_yield();
+  }
+}
+static void rcv_report(struct rcv_report *r) {
+  for (;;) {
+    ssize_t k = read(rcv_pipe[0], r, sizeof *r);
+    if (k == (ssize_t)sizeof *r) return;
+    if (k < 0 && errno == EINTR) continue;
+    broken("man 2 sigtimedwait: it waits \"until one of the signals in set is pending\"",
+           "the receiver ended without reporting (read returned %d)", (int)k);
+  }
+}
+)C";
+
 PropertyOutcome WakesBlockedReceiver(const SignalQueueKind& kind) {
-  return RunForkingProperty(6, [&kind] {
+  return RunForkingProperty(6, repro::Recorded([&kind] {
     // Maybe one held signal, sent before the first round: it must not wake
     // the receiver nor be received.
     const bool with_held = *rc::gen::arbitrary<bool>();
@@ -846,6 +957,55 @@ PropertyOutcome WakesBlockedReceiver(const SignalQueueKind& kind) {
     std::vector<Round> rounds;
     for (int i = 0; i < n; ++i) rounds.push_back(Round{*rc::gen::elementOf(free), *AnyValue()});
     RC_TAG(with_held ? "a held signal first" : "no held signal");
+    if (auto* rec = repro::Active()) {
+      SigPrelude();
+      rec->Include("<sched.h>");
+      rec->Include("<sys/prctl.h>");
+      rec->Include("<sys/syscall.h>");
+      rec->Helper("receiver", kReceiverC);
+      std::string calls = "{";
+      for (size_t i = 0; i < kind.caps.wait_syscalls.size(); ++i) {
+        calls += (i ? ", " : "") + SyscallC(kind.caps.wait_syscalls[i]);
+      }
+      calls += "}";
+      const std::string wait = "{\n  static const long calls[] = " + calls +
+                               ";\n  rcv_wait_blocked(calls, " +
+                               std::to_string(kind.caps.wait_syscalls.size()) + ");\n}\n";
+      const char* kBlocks = "the receiver blocks in Receive() with nothing pending (man 2 "
+                            "sigtimedwait: \"suspends execution of the calling thread until one "
+                            "of the signals in set is pending\")";
+      if (with_held) rec->Step("hold (block) " + SignalName(held), "q_hold(" + CSig(held) + ");\n");
+      rec->Step("fork the receiver: " + std::to_string(n) + " Receive(10 s) call(s), each reported",
+                "rcv_start(" + std::to_string(n) + ");\n");
+      for (int i = 0; i < n; ++i) {
+        const std::string round = "round " + std::to_string(i + 1) + " of " + std::to_string(n);
+        rec->Step(round + ": wait until the receiver sleeps in Receive()", wait, kBlocks);
+        if (with_held && i == 0) {
+          rec->Step("send the held " + SignalName(held) + " (value 99) to the receiver",
+                    SendC(Sent{held, true, 99, Sender::kSelf}, "rcv_pid"));
+          rec->Step("the receiver still sleeps: the held signal does not wake it", wait,
+                    std::string("the held signal leaves the receiver asleep: ") + kBlocked);
+        }
+        const Round& r = rounds[static_cast<size_t>(i)];
+        const Sent sent{r.signo, r.value.has_value(), r.value.value_or(0), Sender::kSelf};
+        rec->Step(round + ": send " + Describe(sent) + " to the receiver", SendC(sent, "rcv_pid"));
+        std::ostringstream c;
+        c << "{\n  struct rcv_report r;\n  struct q_want w = " << WantC(sent) << ";\n"
+          << "  rcv_report(&r);\n"
+          << "  q_expect(\"man 2 sigtimedwait: the blocked receiver returns the signal that "
+             "became pending\", "
+          << repro::Lit(kSiginfo) << ", r.err, &r.info, &w, "
+          << (kind.caps.reports_info ? 1 : 0) << ");\n}\n";
+        rec->Step(round + ": the receiver wakes and reports it", c.str(),
+                  "the blocked receiver returns once a signal in its set is pending (man 2 "
+                  "sigtimedwait)");
+      }
+      rec->Step("the receiver exits after its last round",
+                "{\n  int st;\n  if (waitpid(rcv_pid, &st, 0) != rcv_pid) setup_failed(\"waitpid\");\n"
+                "  rcv_pid = -1;\n  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)\n"
+                "    broken(\"the receiver exits 0 after its last round\", \"wait status 0x%x\", st);\n}\n",
+                "the receiver exits after its last Receive");
+    }
 
     auto opened = kind.Open();
     if (!opened.ok()) RC_FAIL("opening a " + kind.name + ": " + opened.error().ToString());
@@ -935,7 +1095,7 @@ PropertyOutcome WakesBlockedReceiver(const SignalQueueKind& kind) {
     if (!st.value().ExitedWith(0)) RC_FAIL("the receiver " + st.value().ToString());
     PosixError closed = q->Close();
     if (!closed.ok()) RC_FAIL("Close(): " + closed.ToString());
-  });
+  }));
 }
 
 }  // namespace
