@@ -207,6 +207,13 @@ static void r_create(size_t n) {
   r_len = r_round(n);
   if (ftruncate(r_fd, (off_t)n) != 0) setup_failed("ftruncate");
 }
+/* Remove(): the name goes; the descriptor and the mappings stay. */
+static void r_remove(uint8_t *live) {
+  (void)live;
+  if (unlink(r_path) != 0)
+    broken("man 2 unlink: \"On success, zero is returned.\"", "unlink failed: %s", strerror(errno));
+  r_made = 0;
+}
 )C" + R"C(static uint8_t *r_attach(int readonly) {
   void *p = mmap(NULL, r_len, readonly ? PROT_READ : PROT_READ | PROT_WRITE, MAP_SHARED, r_fd, 0);
   if (p == MAP_FAILED)
@@ -240,6 +247,13 @@ static void r_create(size_t n) {
   r_size = n;
   r_len = r_round(n);
   if (ftruncate(r_fd, (off_t)n) != 0) setup_failed("ftruncate");
+}
+/* Remove(): the only descriptor is closed; the mappings stay. */
+static void r_remove(uint8_t *live) {
+  (void)live;
+  if (close(r_fd) != 0)
+    broken("man 2 close: \"close() returns zero on success.\"", "close failed: %s", strerror(errno));
+  r_fd = -1;
 }
 )C" + R"C(static uint8_t *r_attach(int readonly) {
   void *p = mmap(NULL, r_len, readonly ? PROT_READ : PROT_READ | PROT_WRITE, MAP_SHARED, r_fd, 0);
@@ -293,6 +307,13 @@ static uint8_t *r_attach(int readonly) {
 static void r_detach(uint8_t *p) {
   if (munmap(p, r_len) != 0)
     broken("man 2 munmap: \"On success, munmap() returns 0.\"", "munmap failed: %s", strerror(errno));
+}
+/* Remove(): the first mapping goes; a live attachment is the source of the
+   next ones. */
+static void r_remove(uint8_t *live) {
+  if (munmap(r_base, r_len) != 0)
+    broken("man 2 munmap: \"On success, munmap() returns 0.\"", "munmap failed: %s", strerror(errno));
+  r_base = live;
 }
 )C";
   c.setup = "r_create(REGION_SIZE);\n";

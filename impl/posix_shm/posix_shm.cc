@@ -82,6 +82,13 @@ static uint8_t *r_attach(int readonly) {
            readonly ? "PROT_READ" : "PROT_READ|PROT_WRITE", strerror(errno));
   return (uint8_t *)p;
 }
+/* Remove(): the name goes; the descriptor and the mappings stay. */
+static void r_remove(uint8_t *live) {
+  (void)live;
+  if (shm_unlink(r_name) != 0)
+    broken("man 3 shm_unlink: \"returns 0 on success\"", "shm_unlink failed: %s", strerror(errno));
+  r_made = 0;
+}
 static void r_detach(uint8_t *p) {
   if (munmap(p, r_len) != 0)
     broken("man 2 munmap: \"On success, munmap() returns 0.\"", "munmap failed: %s", strerror(errno));

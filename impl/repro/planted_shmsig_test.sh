@@ -25,6 +25,8 @@ check mmap_shared_is_private 'Kinds/SharedRegionSuite.AttachmentsAlias/posix_shm
   "the model says" "the model says" "$region_suite" "$region_target"
 check mmap_shared_is_private 'Kinds/SharedRegionSuite.CrossProcessSharing/memfd' 1 \
   "the model says" "the model says" "$region_suite" "$region_target"
+check mmap_shared_is_private 'Kinds/SharedRegionSuite.RemoveKeepsAttachments/mmap_file' 1 \
+  "the model says" "the model says" "$region_suite" "$region_target"
 # SignalQueue: sigqueue(3) loses its value.
 check sigqueue_drops_value 'Kinds/SignalQueueSuite.ModelSequences/sigtimedwait' 1 \
   "SI_QUEUE value=0" "value 0" "$signal_suite" "$signal_target"
@@ -37,7 +39,7 @@ check sigqueue_drops_value 'Kinds/SignalQueueSuite.WakesBlockedReceiver/sigtimed
 
 # On demand, on this machine: every printable Kind, every recorded property.
 regions="mmap_file memfd mmap_anon_shared posix_shm sysv_shm"
-for prop in AttachmentsAlias CrossProcessSharing; do
+for prop in AttachmentsAlias CrossProcessSharing RemoveKeepsAttachments; do
   # shellcheck disable=SC2086
   on_demand "region-$prop" "$region_suite" "Kinds/SharedRegionSuite.$prop/*" \
     "repro-Kinds-SharedRegionSuite.$prop" $regions

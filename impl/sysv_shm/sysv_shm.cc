@@ -115,7 +115,7 @@ static size_t r_round(size_t n) {
   size_t pg = (size_t)sysconf(_SC_PAGESIZE);
   return (n + pg - 1) / pg * pg;
 }
-)C") + R"C(static int r_id = -1;
+)C") + R"C(static int r_id = -1, r_removed;
 static void r_create(size_t n) {
   r_id = shmget(IPC_PRIVATE, n, IPC_CREAT | IPC_EXCL | 0600);
   if (r_id < 0) setup_failed("shmget(IPC_PRIVATE, IPC_CREAT|IPC_EXCL|0600)");
@@ -130,13 +130,22 @@ static uint8_t *r_attach(int readonly) {
            "shmat(%d, %s) failed: %s", r_id, readonly ? "SHM_RDONLY" : "0", strerror(errno));
   return (uint8_t *)p;
 }
+/* Remove(): IPC_RMID; the attachments stay (and, on Linux, shmat still
+   works: man 2 shmctl NOTES). */
+static void r_remove(uint8_t *live) {
+  (void)live;
+  if (shmctl(r_id, IPC_RMID, NULL) != 0)
+    broken("man 2 shmctl: IPC_RMID \"returns 0\" on success", "shmctl(IPC_RMID) failed: %s",
+           strerror(errno));
+  r_removed = 1;
+}
 static void r_detach(uint8_t *p) {
   if (shmdt(p) != 0)
     broken("man 2 shmop: \"On success, shmdt() returns 0\"", "shmdt failed: %s", strerror(errno));
 }
 )C";
   c.setup = "r_create(REGION_SIZE);\n";
-  c.teardown = "if (r_id >= 0) shmctl(r_id, IPC_RMID, NULL);\nr_id = -1;\n";
+  c.teardown = "if (r_id >= 0 && !r_removed) shmctl(r_id, IPC_RMID, NULL);\nr_id = -1;\n";
   return c;
 }
 

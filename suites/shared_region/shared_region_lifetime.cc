@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "impl/repro/repro.h"
 #include "suites/shared_region/shared_region_common.h"
 
 namespace ipcspec {
@@ -53,28 +54,62 @@ PropertyOutcome RunSizeAndRounding(const SharedRegionKind& kind) {
 
 // ============================================== RemoveKeepsAttachments
 
+constexpr const char* kRemoveRule =
+    "man 2 shmctl IPC_RMID: \"The segment will actually be destroyed only after the last process "
+    "detaches it\"; man 3 shm_open: shm_unlink \"removes a shared memory object name, and, once "
+    "all processes have unmapped the object, deallocates\"; man 2 mmap: \"closing the file "
+    "descriptor does not unmap the region\"";
+
 PropertyOutcome RunRemoveKeepsAttachments(const SharedRegionKind& kind) {
   UseCopier copier;
-  return RunProperty(CurrentTestId(), [&kind] {
+  return RunProperty(CurrentTestId(), repro::Recorded([&kind] {
     const size_t n = (*GenRegionSize(4)).bytes;
     RegionPtr region = CreateRegion(kind, n);
+    RegionRecorder rc(n);
+    rc.Step("Attach() #0", "att_add(r_attach(0));\n");
+    rc.Step("Attach() #1", "att_add(r_attach(0));\n");
     RegionAttachment a = AttachOrFail(*region, RegionAccess::kReadWrite);
     RegionAttachment b = AttachOrFail(*region, RegionAccess::kReadWrite);
     std::vector<uint8_t> model(n, 0);
 
     const size_t off1 = GenOffset(n);
-    const std::vector<uint8_t> d1 = GenPattern(GenLength(n, off1, 512)).Bytes();
+    const Pattern p1 = GenPattern(GenLength(n, off1, 512));
+    const std::vector<uint8_t> d1 = p1.Bytes();
+    if (rc.on()) {
+      rc.Step("Write(#0, offset " + std::to_string(off1) + ", " + std::to_string(p1.length) +
+                 " bytes)",
+             rc.WriteC(0, "att[0]", "write through #0", off1, p1, false, kRemoveRule));
+    }
     RC_LOG() << "Write(#0, offset " << off1 << ", " << Bytes(d1) << ")\n";
     RC_ASSERT(Copier().Copy(a.data + off1, d1.data(), d1.size()) == d1.size());
     std::copy(d1.begin(), d1.end(), model.begin() + static_cast<long>(off1));
 
+    rc.Step("Remove()", "r_remove(att[0]);\n");
+    if (rc.on()) {
+      rc.Step("after Remove(), read all of #1",
+             rc.ReadC(0, "att[1]", "after Remove(), attachment #1", 0, n, kRemoveRule));
+    }
     PosixError e = region->Remove();
     if (!e.ok()) RC_FAIL("Remove(): " + e.ToString());
     RC_LOG() << "Remove()\n";
     CheckRead(b, 0, n, model.data(), "after Remove(), attachment #1");
 
     const size_t off2 = GenOffset(n);
-    const std::vector<uint8_t> d2 = GenPattern(GenLength(n, off2, 512)).Bytes();
+    const Pattern p2 = GenPattern(GenLength(n, off2, 512));
+    const std::vector<uint8_t> d2 = p2.Bytes();
+    if (rc.on()) {
+      rc.Step("after Remove(), Write(#1, offset " + std::to_string(off2) + ", " +
+                 std::to_string(p2.length) + " bytes)",
+             rc.WriteC(0, "att[1]", "after Remove(), write through #1", off2, p2, false,
+                      kRemoveRule));
+      rc.Step("after Remove(), read all of #0",
+             rc.ReadC(0, "att[0]", "after Remove(), attachment #0", 0, n, kRemoveRule));
+      if (kind.caps.attach_after_remove) {
+        rc.Step("Attach() after Remove()",
+               "att_add(r_attach(0));\n" + rc.ReadC(0, "att[2]", "attachment made after Remove()",
+                                                   0, n, kRemoveRule));
+      }
+    }
     RC_LOG() << "Write(#1, offset " << off2 << ", " << Bytes(d2) << ")\n";
     size_t w = Copier().Copy(b.data + off2, d2.data(), d2.size());
     if (w != d2.size()) RC_FAIL("after Remove(), writing through #1 faults at " + std::to_string(off2 + w));
@@ -89,7 +124,7 @@ PropertyOutcome RunRemoveKeepsAttachments(const SharedRegionKind& kind) {
     } else if (c.ok()) {
       RC_FAIL("Attach() after Remove() succeeded, but the Kind claims it cannot");
     }
-  });
+  }));
 }
 
 }  // namespace shared_region
