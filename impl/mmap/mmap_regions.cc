@@ -214,6 +214,13 @@ static void r_remove(uint8_t *live) {
     broken("man 2 unlink: \"On success, zero is returned.\"", "unlink failed: %s", strerror(errno));
   r_made = 0;
 }
+/* Size(): what fstat(2) reports (st_size). */
+static size_t r_reported_size(void) {
+  struct stat st;
+  if (fstat(r_fd, &st) != 0)
+    broken("man 2 fstat: \"On success, zero is returned.\"", "fstat failed: %s", strerror(errno));
+  return (size_t)st.st_size;
+}
 )C" + R"C(static uint8_t *r_attach(int readonly) {
   void *p = mmap(NULL, r_len, readonly ? PROT_READ : PROT_READ | PROT_WRITE, MAP_SHARED, r_fd, 0);
   if (p == MAP_FAILED)
@@ -234,7 +241,7 @@ static void r_detach(uint8_t *p) {
 
 CSnippet MemfdRegionC() {
   CSnippet c;
-  c.includes = "#include <sys/mman.h>\n";
+  c.includes = "#include <sys/mman.h>\n#include <sys/stat.h>\n";
   c.globals = std::string(R"C(static size_t r_size, r_len;  /* the size asked; each attachment's length (whole pages) */
 static size_t r_round(size_t n) {
   size_t pg = (size_t)sysconf(_SC_PAGESIZE);
@@ -254,6 +261,13 @@ static void r_remove(uint8_t *live) {
   if (close(r_fd) != 0)
     broken("man 2 close: \"close() returns zero on success.\"", "close failed: %s", strerror(errno));
   r_fd = -1;
+}
+/* Size(): what fstat(2) reports (st_size). */
+static size_t r_reported_size(void) {
+  struct stat st;
+  if (fstat(r_fd, &st) != 0)
+    broken("man 2 fstat: \"On success, zero is returned.\"", "fstat failed: %s", strerror(errno));
+  return (size_t)st.st_size;
 }
 )C" + R"C(static uint8_t *r_attach(int readonly) {
   void *p = mmap(NULL, r_len, readonly ? PROT_READ : PROT_READ | PROT_WRITE, MAP_SHARED, r_fd, 0);
@@ -314,6 +328,23 @@ static void r_remove(uint8_t *live) {
   if (munmap(r_base, r_len) != 0)
     broken("man 2 munmap: \"On success, munmap() returns 0.\"", "munmap failed: %s", strerror(errno));
   r_base = live;
+}
+/* Size(): a mapping has no size but its length, from /proc/self/maps. */
+static size_t r_reported_size(void) {
+  char line[512];
+  FILE *f = fopen("/proc/self/maps", "r");
+  if (f == NULL) setup_failed("fopen(/proc/self/maps)");
+  while (fgets(line, sizeof line, f) != NULL) {
+    unsigned long start, end;
+    if (sscanf(line, "%lx-%lx", &start, &end) == 2 && start == (unsigned long)r_base) {
+      fclose(f);
+      return (size_t)(end - start);
+    }
+  }
+  fclose(f);
+  broken("man 5 proc: /proc/[pid]/maps \"A file containing the currently mapped memory regions\"",
+         "no mapping starts at the region");
+  return 0;
 }
 )C";
   c.setup = "r_create(REGION_SIZE);\n";

@@ -89,6 +89,13 @@ static void r_remove(uint8_t *live) {
     broken("man 3 shm_unlink: \"returns 0 on success\"", "shm_unlink failed: %s", strerror(errno));
   r_made = 0;
 }
+/* Size(): what fstat(2) reports (st_size). */
+static size_t r_reported_size(void) {
+  struct stat st;
+  if (fstat(r_fd, &st) != 0)
+    broken("man 2 fstat: \"On success, zero is returned.\"", "fstat failed: %s", strerror(errno));
+  return (size_t)st.st_size;
+}
 static void r_detach(uint8_t *p) {
   if (munmap(p, r_len) != 0)
     broken("man 2 munmap: \"On success, munmap() returns 0.\"", "munmap failed: %s", strerror(errno));

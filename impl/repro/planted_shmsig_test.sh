@@ -39,7 +39,7 @@ check sigqueue_drops_value 'Kinds/SignalQueueSuite.WakesBlockedReceiver/sigtimed
 
 # On demand, on this machine: every printable Kind, every recorded property.
 regions="mmap_file memfd mmap_anon_shared posix_shm sysv_shm"
-for prop in AttachmentsAlias CrossProcessSharing RemoveKeepsAttachments; do
+for prop in AttachmentsAlias CrossProcessSharing RemoveKeepsAttachments SizeAndRounding; do
   # shellcheck disable=SC2086
   on_demand "region-$prop" "$region_suite" "Kinds/SharedRegionSuite.$prop/*" \
     "repro-Kinds-SharedRegionSuite.$prop" $regions

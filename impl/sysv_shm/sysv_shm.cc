@@ -139,6 +139,14 @@ static void r_remove(uint8_t *live) {
            strerror(errno));
   r_removed = 1;
 }
+/* Size(): shm_segsz from IPC_STAT. */
+static size_t r_reported_size(void) {
+  struct shmid_ds ds;
+  if (shmctl(r_id, IPC_STAT, &ds) != 0)
+    broken("man 2 shmctl: IPC_STAT \"returns 0\" on success", "shmctl(IPC_STAT) failed: %s",
+           strerror(errno));
+  return (size_t)ds.shm_segsz;
+}
 static void r_detach(uint8_t *p) {
   if (shmdt(p) != 0)
     broken("man 2 shmop: \"On success, shmdt() returns 0\"", "shmdt failed: %s", strerror(errno));

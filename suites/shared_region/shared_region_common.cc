@@ -232,8 +232,9 @@ RegionRecorder::RegionRecorder(size_t size) : rec_(repro::Active()) {
   Rec(rec_)->Helper("REGION_SIZE", "#define REGION_SIZE " + std::to_string(size) + "u\n");
   Rec(rec_)->Helper("region", kRegionC);
   Rec(rec_)->Prologue(
-      "model = calloc(REGION_SIZE + 1, 1);\ncbuf = malloc(REGION_SIZE + 1);\n"
-      "wbuf = malloc(REGION_SIZE + 1);\nif (!model || !cbuf || !wbuf) setup_failed(\"malloc\");\n"
+      "/* r_len: the size rounded up to whole pages, all of it mapped */\n"
+      "model = calloc(r_len + 1, 1);\ncbuf = malloc(r_len + 1);\n"
+      "wbuf = calloc(r_len + 1, 1);\nif (!model || !cbuf || !wbuf) setup_failed(\"malloc\");\n"
       "if (pipe(cp_fd) != 0) setup_failed(\"pipe\");\n");
 }
 

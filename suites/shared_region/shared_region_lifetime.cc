@@ -11,12 +11,50 @@
 namespace ipcspec {
 namespace shared_region {
 
+constexpr const char* kSizeRule =
+    "man 2 shmget: \"A new shared memory segment, with size equal to the value of size rounded up "
+    "to a multiple of PAGE_SIZE\", \"shm_segsz is set to the value of size\", \"its contents are "
+    "initialized to zero values\"; man 2 mmap NOTES: \"A file is mapped in multiples of the page "
+    "size. For a file that is not a multiple of the page size, the remaining bytes in the partial "
+    "page at the end of the mapping are zeroed when mapped\"; man 7 shm_overview: ftruncate(2) "
+    "\"Set the size of the shared memory object\", fstat(2) reports it (st_size)";
+
 PropertyOutcome RunSizeAndRounding(const SharedRegionKind& kind) {
   UseCopier copier;
-  return RunProperty(CurrentTestId(), [&kind] {
+  return RunProperty(CurrentTestId(), repro::Recorded([&kind] {
     const size_t n = (*GenRegionSize(6)).bytes;
     const size_t rounded = AttachedLength(kind.caps.granularity, n);
     RegionPtr region = CreateRegion(kind, n);
+    RegionRecorder rc(n);
+    if (rc.on()) {
+      // The C maps whole pages (r_len); a Kind of another granularity
+      // would need its own.
+      if (kind.caps.granularity > 1 && kind.caps.granularity != PageSize()) {
+        rc.Unprintable("the Kind's granularity is not the page size");
+      }
+      const bool asked = kind.caps.size_rule == RegionSizeRule::kAsked;
+      rc.Step(std::string("Size(): ") + (asked ? "the size asked" : "rounded up to the page size"),
+              std::string("{\n  size_t got = r_reported_size(), want = ") +
+                  (asked ? "REGION_SIZE" : "r_round(REGION_SIZE)") + ";\n" +
+                  "  if (got != want)\n    broken(" + repro::Lit(kSizeRule) +
+                  ", \"a region of %u bytes: the size reported is %zu, not %zu\", REGION_SIZE, "
+                  "got, want);\n}\n");
+      rc.Step("Attach(read-write): every byte up to the end of the last page is there" +
+                  std::string(kind.caps.zero_filled ? ", and zero" : ""),
+              "att_add(r_attach(0));\n" +
+                  (kind.caps.zero_filled
+                       ? rc.ReadC(0, "att[0]", "a new region", 0, rounded, kSizeRule)
+                       : "{\n  size_t k = safe_copy(cbuf, att[0], r_len);\n  if (k != r_len)\n"
+                         "    broken(" + repro::Lit(kSizeRule) + ", \"byte at offset %zu of the "
+                         "%zu-byte mapping cannot be read (SIGBUS/SIGSEGV)\", k, r_len);\n}\n"));
+      if (kind.caps.read_only_attach) {
+        rc.Step("Attach(read-only): all of it readable",
+                "att_add(r_attach(1));\n{\n  size_t k = safe_copy(cbuf, att[1], r_len);\n"
+                "  if (k != r_len)\n    broken(" + repro::Lit(kSizeRule) +
+                    ", \"read-only attachment: byte at offset %zu of %zu cannot be read\", k, "
+                    "r_len);\n}\n");
+      }
+    }
     auto size = region->Size();
     if (!size.ok()) RC_FAIL("Size(): " + size.error().ToString());
     const size_t want = kind.caps.size_rule == RegionSizeRule::kAsked ? n : RoundUpToPage(n);
@@ -49,7 +87,7 @@ PropertyOutcome RunSizeAndRounding(const SharedRegionKind& kind) {
       if (r.length != rounded) RC_FAIL("read-only attachment length " + std::to_string(r.length));
       if (!Copier().Readable(r.data, rounded)) RC_FAIL("read-only attachment: not all readable");
     }
-  });
+  }));
 }
 
 // ============================================== RemoveKeepsAttachments
