@@ -214,6 +214,13 @@ static void r_remove(uint8_t *live) {
     broken("man 2 unlink: \"On success, zero is returned.\"", "unlink failed: %s", strerror(errno));
   r_made = 0;
 }
+/* Adopt(handle): this process finds the object by its path alone. */
+static void r_adopt(void) {
+  r_fd = open(r_path, O_RDWR | O_CLOEXEC);
+  if (r_fd < 0)
+    broken("man 2 open: the file exists, by its path, until it is unlinked", "open(%s, O_RDWR): %s",
+           r_path, strerror(errno));
+}
 /* Size(): what fstat(2) reports (st_size). */
 static size_t r_reported_size(void) {
   struct stat st;

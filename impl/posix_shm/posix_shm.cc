@@ -89,6 +89,14 @@ static void r_remove(uint8_t *live) {
     broken("man 3 shm_unlink: \"returns 0 on success\"", "shm_unlink failed: %s", strerror(errno));
   r_made = 0;
 }
+/* Adopt(handle): this process finds the object by its name alone. */
+static void r_adopt(void) {
+  r_fd = shm_open(r_name, O_RDWR, 0);
+  if (r_fd < 0)
+    broken("man 3 shm_open: \"A POSIX shared memory object is in effect a handle which can be "
+           "used by unrelated processes to mmap(2) the same region of shared memory\"",
+           "shm_open(%s, O_RDWR): %s", r_name, strerror(errno));
+}
 /* Size(): what fstat(2) reports (st_size). */
 static size_t r_reported_size(void) {
   struct stat st;

@@ -27,6 +27,8 @@ check mmap_shared_is_private 'Kinds/SharedRegionSuite.CrossProcessSharing/memfd'
   "the model says" "the model says" "$region_suite" "$region_target"
 check mmap_shared_is_private 'Kinds/SharedRegionSuite.RemoveKeepsAttachments/mmap_file' 1 \
   "the model says" "the model says" "$region_suite" "$region_target"
+check mmap_shared_is_private 'Kinds/SharedRegionSuite.AttachByHandle/posix_shm' 1 \
+  "the model says" "the model says" "$region_suite" "$region_target"
 # SignalQueue: sigqueue(3) loses its value.
 check sigqueue_drops_value 'Kinds/SignalQueueSuite.ModelSequences/sigtimedwait' 1 \
   "SI_QUEUE value=0" "value 0" "$signal_suite" "$signal_target"
@@ -44,6 +46,9 @@ for prop in AttachmentsAlias CrossProcessSharing RemoveKeepsAttachments SizeAndR
   on_demand "region-$prop" "$region_suite" "Kinds/SharedRegionSuite.$prop/*" \
     "repro-Kinds-SharedRegionSuite.$prop" $regions
 done
+# Only the Kinds found by name (id, name, path) have AttachByHandle.
+on_demand region-AttachByHandle "$region_suite" 'Kinds/SharedRegionSuite.AttachByHandle/*' \
+  repro-Kinds-SharedRegionSuite.AttachByHandle mmap_file posix_shm sysv_shm
 # With a fixed seed, so that the longest cases surely include sends from the
 # forked helper (its pid checked as si_pid of what it sent).
 RC_PARAMS=seed=1 on_demand signal "$signal_suite" 'Kinds/SignalQueueSuite.ModelSequences/*' \

@@ -139,6 +139,13 @@ static void r_remove(uint8_t *live) {
            strerror(errno));
   r_removed = 1;
 }
+/* Adopt(handle): the id is the handle; any process may shmat it. */
+static void r_adopt(void) {
+  struct shmid_ds ds;
+  if (shmctl(r_id, IPC_STAT, &ds) != 0)
+    broken("man 7 sysvipc: shmget(2) \"obtain the ID of an existing segment\", shmat(2)",
+           "shmctl(%d, IPC_STAT): %s", r_id, strerror(errno));
+}
 /* Size(): shm_segsz from IPC_STAT. */
 static size_t r_reported_size(void) {
   struct shmid_ds ds;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "impl/core/process.h"
+#include "impl/repro/repro.h"
 #include "suites/shared_region/shared_region_common.h"
 
 namespace ipcspec {
@@ -53,17 +54,46 @@ std::string ChildCodeMeaning(int code) {
 // is forked, but it ignores what it inherited: it makes a new Instance and
 // Adopt()s the handle), sees the creator's bytes, and its writes reach the
 // creator's attachment.
+constexpr const char* kHandleRule =
+    "man 3 shm_open: \"A POSIX shared memory object is in effect a handle which can be used by "
+    "unrelated processes to mmap(2) the same region of shared memory\"; man 7 sysvipc: shmget(2) "
+    "\"obtain the ID of an existing segment\", shmat(2) \"Attach an existing shared memory "
+    "object\"";
+
 PropertyOutcome RunAttachByHandle(const SharedRegionKind& kind) {
   UseCopier copier;
   FewCases few(kForkingCases);
-  return RunProperty(CurrentTestId(), [&kind] {
+  return RunProperty(CurrentTestId(), repro::Recorded([&kind] {
     const size_t n = (*GenRegionSize(4)).bytes;
     RegionPtr region = CreateRegion(kind, n);
     RegionAttachment a = AttachOrFail(*region, RegionAccess::kReadWrite);
     const size_t off1 = GenOffset(n);
-    const std::vector<uint8_t> d1 = GenPattern(GenLength(n, off1, 512)).Bytes();
+    const Pattern p1 = GenPattern(GenLength(n, off1, 512));
+    const std::vector<uint8_t> d1 = p1.Bytes();
     const size_t off2 = GenOffset(n);
-    const std::vector<uint8_t> d2 = GenPattern(GenLength(n, off2, 512)).Bytes();
+    const Pattern p2 = GenPattern(GenLength(n, off2, 512));
+    const std::vector<uint8_t> d2 = p2.Bytes();
+    RegionRecorder rc(n);
+    if (rc.on()) {
+      rc.Step("Attach() #0", "att_add(r_attach(0));\n");
+      rc.Step("Write(#0, offset " + std::to_string(off1) + ", " + std::to_string(p1.length) +
+                  " bytes)",
+              rc.WriteC(0, "att[0]", "write through #0", off1, p1, false, kHandleRule));
+      rc.Fork("fork a process that will use only the handle (it ignores what it inherited)");
+      rc.ChildStep("child: Adopt(handle), Attach()", "r_adopt();\nchild_att = r_attach(0);\n");
+      rc.ChildStep("child: Read(offset " + std::to_string(off1) + ", " +
+                       std::to_string(p1.length) + " bytes)",
+                   rc.ReadC(1, "child_att", "what the child read by handle", off1, p1.length,
+                            kHandleRule));
+      rc.ChildStep("child: Write(offset " + std::to_string(off2) + ", " +
+                       std::to_string(p2.length) + " bytes)",
+                   rc.WriteC(1, "child_att", "the child's write by handle", off2, p2, false,
+                             kHandleRule));
+      rc.ChildExit("the child exits");
+      rc.Step("read all of #0",
+              rc.ReadC(0, "att[0]", "the creator's attachment after the child's write", 0, n,
+                       kHandleRule));
+    }
     RC_ASSERT(Copier().Copy(a.data + off1, d1.data(), d1.size()) == d1.size());
     const std::string handle = region->Handle();
     RC_LOG() << "Write(#0, offset " << off1 << ", " << Bytes(d1) << ")\n"
@@ -99,7 +129,7 @@ PropertyOutcome RunAttachByHandle(const SharedRegionKind& kind) {
     std::copy(d1.begin(), d1.end(), model.begin() + static_cast<long>(off1));
     std::copy(d2.begin(), d2.end(), model.begin() + static_cast<long>(off2));
     CheckRead(a, 0, n, model.data(), "the creator's attachment after the child's write");
-  });
+  }));
 }
 
 // The region outlives the process that created it: a child creates it,
@@ -108,7 +138,11 @@ PropertyOutcome RunAttachByHandle(const SharedRegionKind& kind) {
 PropertyOutcome RunOutlivesItsCreator(const SharedRegionKind& kind) {
   UseCopier copier;
   FewCases few(kForkingCases);
-  return RunProperty(CurrentTestId(), [&kind] {
+  return RunProperty(CurrentTestId(), repro::Recorded([&kind] {
+    if (auto* rec = repro::Active()) {
+      rec->Unprintable("the region is made by a child that exits; the Kind's C makes its region "
+                       "in the reproducer's own setup, which outlives nothing");
+    }
     const size_t n = (*GenRegionSize(4)).bytes;
     const size_t off = GenOffset(n);
     const std::vector<uint8_t> d = GenPattern(GenLength(n, off, 512)).Bytes();
@@ -162,7 +196,7 @@ PropertyOutcome RunOutlivesItsCreator(const SharedRegionKind& kind) {
     std::vector<uint8_t> model(n, 0);
     std::copy(d.begin(), d.end(), model.begin() + static_cast<long>(off));
     CheckRead(a, 0, n, model.data(), "the region after its creator exited");
-  });
+  }));
 }
 
 }  // namespace shared_region

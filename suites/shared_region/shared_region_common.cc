@@ -292,6 +292,9 @@ void RegionRecorder::Fork(const std::string& title) {
   Rec(rec_)->Helper("child_att", "static uint8_t *child_att;  /* the child's own attachment */\n");
   Rec(rec_)->Fork(0, title, "");
 }
+void RegionRecorder::ChildExit(const std::string& title) {
+  if (on()) Rec(rec_)->ChildExit(0, title);
+}
 void RegionRecorder::Unprintable(const std::string& why) {
   if (on()) Rec(rec_)->Unprintable(why);
 }

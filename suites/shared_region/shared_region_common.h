@@ -158,6 +158,7 @@ class RegionRecorder {
   void Step(const std::string& title, const std::string& code, const std::string& hang = "");
   void ChildStep(const std::string& title, const std::string& code);
   void Fork(const std::string& title);
+  void ChildExit(const std::string& title);
   void Unprintable(const std::string& why);
 
  private:
