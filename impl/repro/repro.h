@@ -18,6 +18,7 @@
 // return hangs past its alarm), 2 when it could not set up.
 #pragma once
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <memory>
@@ -89,6 +90,13 @@ class Recording {
   // kill(child, sig) at this point while it is blocked, then reap it: it
   // must die of the signal.
   void KillBlocked(int b, int sig, const std::string& title);
+
+  // The index for the next ForkBlocked of this case (0, 1, ...).
+  int NextBlocked() const {
+    int n = 0;
+    for (const auto& s : steps_) n = std::max(n, s.blocked + 1);
+    return n;
+  }
 
   // A step of this case cannot be printed as C (a forked blocked call the
   // emitter has no form for yet): the case gets no reproducer, and the
