@@ -32,6 +32,11 @@ check mq_blocked_receive_eagain 'Kinds/MessageQueueSuite.BlockedCallsWake/posix_
 check eventfd_blocked_read_eagain 'Kinds/CounterSuite.BlockedTakeWokenByAdd/eventfd' 1 \
   "failed EAGAIN" "expected the value 0x1, got EAGAIN" \
   "$counter_suite" //suites/counter:counter_test
+# A blocked mq_receive interrupted by a handler (no SA_RESTART) takes the
+# next message and still fails EINTR (the message lost).
+check mq_receive_eintr_eats_message 'Kinds/QueueFaults.SignalIntoBlockedReceiveLosesNothing/posix_mq' 1 \
+  "the message is lost" "mq_curmsgs is 0; expected 1" \
+  "$queue_faults" //faults:queue_faults_test
 
 # On demand, every printable Kind of each property with a forked blocked call.
 on_demand counter_add "$counter_suite" '*/CounterSuite.BlockedAddWokenByTake/*' \
@@ -48,5 +53,7 @@ on_demand stream_read "$stream_faults" '*/StreamFaults.ReadBlocksUntilDataOrEof/
 on_demand stream_full "$stream_faults" '*/StreamFaults.FullStreamBlocksUntilDrained/*' \
   repro-Kinds-StreamFaults.FullStreamBlocksUntilDrained \
   pipe pipe2_nonblock pipe_one_page fifo fifo_nonblock unix_stream_socketpair
+on_demand mq_signal "$queue_faults" '*/QueueFaults.SignalIntoBlockedReceiveLosesNothing/posix_mq*' \
+  repro-Kinds-QueueFaults.SignalIntoBlockedReceiveLosesNothing posix_mq posix_mq_default
 
 exit "$failed"

@@ -1,5 +1,8 @@
 #include "suites/message_queue/message_queue_fault_properties.h"
 
+#include <signal.h>
+#include <sys/syscall.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstring>
@@ -9,12 +12,41 @@
 #include "impl/inject/injector.h"
 #include "impl/core/coverage.h"
 #include "impl/core/deadline.h"
+#include "impl/repro/repro.h"
 #include "rapidcheck.h"
 #include "suites/common/crashed_opener.h"
 #include "suites/common/interrupt.h"
+#include "suites/message_queue/message_queue_cites.h"
 
 namespace ipcspec {
 namespace {
+
+// ---------------------------------------------------------------------------
+// As C (impl/repro), for the POSIX queues' Kinds (q, q_nb, q_msgsize: impl/
+// posix_mq); another queue's Kind says why not.
+
+bool PosixMq(const MessageQueueCaps& c) {
+  return std::find(c.send_syscalls.begin(), c.send_syscalls.end(), SYS_mq_timedsend) !=
+         c.send_syscalls.end();
+}
+
+void MqFaultPrelude(repro::Recording& rec) {
+  rec.Include("<mqueue.h>");
+  rec.Link("-lrt");
+  rec.Helper("mq_fault_helpers", R"C(static const char *mq_errname(int e) {
+  return e == 0 ? "success" : e == EAGAIN ? "EAGAIN" : e == EINTR ? "EINTR" : strerror(e);
+}
+
+/* mq_getattr: the queue holds `count` messages. */
+static void mq_holds(long count, const char *promise, const char *when) {
+  struct mq_attr a;
+  if (mq_getattr(q, &a) != 0) setup_failed("mq_getattr");
+  if (a.mq_curmsgs != count)
+    broken(promise, "mq_getattr %s: mq_curmsgs is %ld; expected %ld", when, (long)a.mq_curmsgs,
+           count);
+}
+)C");
+}
 
 // ---------------------------------------------------------------------------
 // SIGKILL at the entry of the Nth send (the ptrace injector, impl/inject/injector.h).
@@ -121,11 +153,92 @@ PropertyOutcome KilledSenderLeavesWholeMessages(const MessageQueueKind& kind) {
 // ---------------------------------------------------------------------------
 // EINTR into a blocked receive (suites/common/interrupt.h).
 
+// The round as C: a forked child (the property blocks a thread: a kernel
+// queue behaves the same for a process) installs the SIGUSR2 handler, blocks
+// in mq_receive, is signalled, and a message is sent; it either fails EINTR
+// (then the message must be in the queue, once) or returns that message (then
+// the queue must be empty); nothing else.
+void RecordInterruptRound(repro::Recording& rec, const MessageQueueCaps& c, bool restart,
+                          long tag) {
+  const std::string promise = kInterruptedCallCite;
+  const unsigned prio = static_cast<unsigned>(tag);
+  const int b = rec.NextBlocked();
+  std::ostringstream child;
+  child << "install_handler(SIGUSR2, " << (restart ? 1 : 0) << ");  /* "
+        << SaRestartText(restart) << " */\n"
+        << "{\n  char *buf = malloc(q_msgsize + 1);\n  unsigned prio = 0;\n  ssize_t n;\n"
+        << "  char outcome;\n"
+        << "  if (buf == NULL) setup_failed(\"malloc\");\n"
+        << "  n = mq_receive(q, buf, q_msgsize, &prio);\n"
+        << "  if (n < 0 && errno != EINTR)\n    broken(" << repro::Lit(promise)
+        << ",\n           \"the interrupted mq_receive failed %s, neither EINTR nor a restart\", "
+           "mq_errname(errno));\n"
+        << "  if (n >= 0 && (n != 4 || prio != " << prio << "u || memcmp(buf, \"intr\", 4) != 0))\n"
+        << "    broken(" << repro::Lit(promise)
+        << ",\n           \"the interrupted mq_receive returned %zd bytes of priority %u, not the "
+           "message sent (\\\"intr\\\", priority " << prio << ")\", n, prio);\n"
+        << "  outcome = n < 0 ? 'E' : 'M';  /* tell the parent: failed EINTR, or the message */\n"
+        << "  if (write(sig_ack[1], &outcome, 1) != 1) setup_failed(\"write\");\n"
+        << "  free(buf);\n}\n";
+  rec.ForkBlocked(b, std::string("child: SIGUSR2 handler ") + SaRestartText(restart) +
+                         "; blocking mq_receive from the empty queue: it blocks",
+                  child.str(), c.receive_syscalls, message_queue_internal::CiteBlocks(c, false),
+                  "the interrupted mq_receive fails EINTR or returns the message sent after the "
+                  "signal: " + promise);
+  rec.SignalBlocked(b, SIGUSR2, "SIGUSR2 into the blocked mq_receive; its handler runs");
+  std::ostringstream send;
+  send << "if (mq_send(q_nb, \"intr\", 4, " << prio << "u) != 0)\n"
+       << "  broken(\"man 3 mq_send: a send into a queue with room succeeds\", \"the send after "
+          "the signal failed %s\", mq_errname(errno));\n";
+  rec.Step("send(\"intr\", priority " + std::to_string(prio) + ") after the signal", send.str(),
+           "a send into a queue with room returns at once");
+  rec.AwaitChild(b, "the interrupted mq_receive returns",
+                 "the interrupted mq_receive fails EINTR or returns the message sent after the "
+                 "signal: " + promise);
+  std::ostringstream after;
+  after << "{\n  char outcome = 0, buf2[64];\n  char *buf = malloc(q_msgsize + 1);\n"
+        << "  unsigned prio = 0;\n  ssize_t n;\n"
+        << "  if (buf == NULL) setup_failed(\"malloc\");\n"
+        << "  if (read(sig_ack[0], &outcome, 1) != 1) setup_failed(\"read(the child's outcome)\");\n"
+        << "  if (outcome == 'E') {\n"
+        << "    mq_holds(1, " << repro::Lit(promise)
+        << ", \"after the receive failed EINTR and one message was sent\");\n"
+        << "    n = mq_receive(q_nb, buf, q_msgsize, &prio);\n"
+        << "    if (n != 4 || memcmp(buf, \"intr\", 4) != 0)\n      broken("
+        << repro::Lit(promise)
+        << ", \"the receive failed EINTR, and the message sent after it is lost: %s\", "
+           "n < 0 ? mq_errname(errno) : \"a different message\");\n"
+        << "  }\n"
+        << "  n = mq_receive(q_nb, buf, q_msgsize, &prio);\n"
+        << "  if (n >= 0)\n    broken(" << repro::Lit(promise)
+        << ", \"the message was delivered twice (the queue still held %zd bytes)\", n);\n"
+        << "  (void)buf2;\n  free(buf);\n}\n";
+  rec.Step("the message was received exactly once", after.str(),
+           "non-blocking receives return at once");
+}
+
 PropertyOutcome SignalIntoBlockedReceiveLosesNothing(const MessageQueueKind& kind) {
   const auto& c = kind.caps;
   std::ostringstream log;
   bool ok = true;
   int rounds = 0;
+  // Not a rapidcheck property: the two rounds are one case of the Session.
+  repro::Session* session = repro::Session::Current();
+  if (session != nullptr) session->BeginCase();
+  if (auto* rec = repro::Active()) {
+    if (PosixMq(c)) {
+      MqFaultPrelude(*rec);
+    } else {
+      rec->Unprintable("a signal into a blocked receive of a queue other than POSIX");
+    }
+  }
+  struct EndCase {
+    repro::Session* s;
+    const bool* ok;
+    ~EndCase() {
+      if (s != nullptr) s->EndCase(!*ok);
+    }
+  } end_case{session, &ok};
   for (bool restart : {false, true}) {
     auto q = kind.Open();
     if (!q.ok()) return {false, rounds, "opening a " + kind.name + ": " + q.error().ToString()};
@@ -133,6 +246,9 @@ PropertyOutcome SignalIntoBlockedReceiveLosesNothing(const MessageQueueKind& kin
     const long tag = std::max<long>(c.min_tag, 1) <= c.max_tag ? std::max<long>(c.min_tag, 1)
                                                                : c.min_tag;
     const std::vector<uint8_t> payload = {'i', 'n', 't', 'r'};
+    if (auto* rec = repro::Active(); rec != nullptr && PosixMq(c)) {
+      RecordInterruptRound(*rec, c, restart, tag);
+    }
     MqMessage got;
     int first = 0;
     std::string problem = InterruptOnce(
