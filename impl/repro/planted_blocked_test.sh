@@ -55,5 +55,11 @@ on_demand stream_full "$stream_faults" '*/StreamFaults.FullStreamBlocksUntilDrai
   pipe pipe2_nonblock pipe_one_page fifo fifo_nonblock unix_stream_socketpair
 on_demand mq_signal "$queue_faults" '*/QueueFaults.SignalIntoBlockedReceiveLosesNothing/posix_mq*' \
   repro-Kinds-QueueFaults.SignalIntoBlockedReceiveLosesNothing posix_mq posix_mq_default
+# kill() at the point where ipcspec's tracer kills the writer / sender.
+on_demand stream_killed "$stream_faults" '*/StreamFaults.KilledWriterLeavesAPrefix/*' \
+  repro-Kinds-StreamFaults.KilledWriterLeavesAPrefix \
+  pipe pipe2_nonblock pipe_one_page fifo fifo_nonblock unix_stream_socketpair
+on_demand mq_killed "$queue_faults" '*/QueueFaults.KilledSenderLeavesWholeMessages/posix_mq*' \
+  repro-Kinds-QueueFaults.KilledSenderLeavesWholeMessages posix_mq posix_mq_default posix_mq_nonblock
 
 exit "$failed"

@@ -91,6 +91,12 @@ class Recording {
   // must die of the signal.
   void KillBlocked(int b, int sig, const std::string& title);
 
+  // Forgets the steps recorded so far in this case (helpers, includes and
+  // the prologue stay): for a case that sweeps independent scenarios (kill
+  // points, each on a fresh object) and keeps only the one being run, so
+  // that a failing case's reproducer is that scenario alone.
+  void DropSteps() { steps_.clear(); }
+
   // The index for the next ForkBlocked of this case (0, 1, ...).
   int NextBlocked() const {
     int n = 0;

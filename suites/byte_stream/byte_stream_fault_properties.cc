@@ -191,8 +191,14 @@ constexpr const char* kEintrFired = "an EINTR was injected";
 PropertyOutcome WriteAllIsExactUnderInjectedFaults(const ByteStreamKind& kind) {
   Coverage cov("WriteAllIsExactUnderInjectedFaults", kInjectedCites,
                {{kFaultFired, 50}, {kShortFired, 25}, {kEintrFired, 25}});
-  return cov.Judge(RunProperty(CurrentTestId(), [&kind, &cov] {
+  return cov.Judge(RunProperty(CurrentTestId(), repro::Recorded([&kind, &cov] {
     Coverage::Case counted(cov);
+    if (auto* rec = repro::Active()) {
+      rec->Unprintable(
+          "its faults (EINTR, short counts, EAGAIN at the Nth write) are injected by ptrace "
+          "into the Kind's own retry loop (StreamEnd::WriteAll), which a C file without "
+          "ipcspec does not have: the finding is about that loop, not the environment");
+    }
     // Small enough to fit an empty stream, so the writer never blocks while
     // the traced child and its tracer (this process) are busy with each other.
     size_t cap = std::max<size_t>(kind.caps.empty_capacity, 1);
@@ -260,7 +266,7 @@ PropertyOutcome WriteAllIsExactUnderInjectedFaults(const ByteStreamKind& kind) {
               std::to_string(st.exit_code()) + "): EINTR and short writes must be retried "
               "(man 7 signal: a write interrupted by a handler fails EINTR or returns a partial count)");
     }
-  }));
+  })));
 }
 
 constexpr const char* kKilledWriterCites =
@@ -278,7 +284,7 @@ PropertyOutcome KilledWriterLeavesAPrefix(const ByteStreamKind& kind) {
   Coverage cov("KilledWriterLeavesAPrefix", kKilledWriterCites,
                {{kKillMidTransfer, 30}, {kKillBeforeAnyByte, 100}},
                /*min_cases_judged=*/20);
-  return cov.Judge(RunProperty(CurrentTestId(), [&kind, &cov] {
+  return cov.Judge(RunProperty(CurrentTestId(), repro::Recorded([&kind, &cov] {
     Coverage::Case counted(cov);
     // The writes must all fit the empty stream, so that the writer never
     // blocks while its tracer (this process) is busy: `each` is drawn within
@@ -299,6 +305,44 @@ PropertyOutcome KilledWriterLeavesAPrefix(const ByteStreamKind& kind) {
       auto opened = kind.Open();
       if (!opened.ok()) RC_FAIL("opening a " + kind.name + ": " + opened.error().ToString());
       ByteStream s = std::move(opened).ValueOrDie();
+      if (auto* rec = repro::Active()) {
+        // This kill point alone (each is a fresh stream): a failing case's
+        // reproducer is the point that failed. ipcspec kills the writer
+        // (ptrace) at the entry of its write #kill_at; the C writer makes
+        // its first kill_at - 1 writes, says so, and is killed there: the
+        // same bytes are in the stream when SIGKILL lands.
+        rec->DropSteps();
+        FaultStreamPrelude(*rec);
+        rec->Fork(0, "fork the writer (it drops the read end)", "close(rfd);\nrfd = -1;\n");
+        if (kill_at > 1) {
+          std::ostringstream w;
+          w << "{\n  int i;\n  for (i = 0; i < " << kill_at - 1 << "; ++i) {\n"
+            << "    unsigned char *d = fdata(7u + (uint32_t)(i * " << each << "), " << Bytes(each)
+            << ");\n    int e = write_all(wfd, d, " << Bytes(each) << ");\n"
+            << "    if (e != 0) broken(" << repro::Lit(kPromiseExact)
+            << ", \"the writer's write #%d of " << each << " bytes failed: %s\", i + 1, "
+               "strerror(e));\n    free(d);\n  }\n}\n";
+          rec->ChildStep(0, "child: writes #1.." + std::to_string(kill_at - 1) + " of " +
+                                std::to_string(each) + " bytes each",
+                         w.str(), "writes that fit the empty stream return at once");
+        }
+        rec->Kill(0, SIGKILL, "SIGKILL the writer at the entry of its write #" +
+                                  std::to_string(kill_at) + " of " + std::to_string(writes));
+        std::ostringstream d;
+        const size_t expect = each * static_cast<size_t>(kill_at - 1);
+        d << "{\n  struct bytes got = {NULL, 0, 0}, want = {NULL, 0, 0};\n"
+          << "  unsigned char *b = fdata(7u, " << Bytes(expect) << ");\n"
+          << "  bytes_add(&want, b, " << Bytes(expect) << ");\n  free(b);\n"
+          << "  close(wfd);  /* the killed writer's copy is closed: no writer is left */\n"
+          << "  wfd = -1;\n  drain_to_eof(&got);\n"
+          << "  same_bytes(&got, &want, " << repro::Lit(kKilledWriterCites)
+          << ", \"after the writer was killed at the entry of write #" << kill_at
+          << "\");\n  free(got.b);\n  free(want.b);\n}\n";
+        rec->Step("close the write end; read to end-of-file: exactly the " +
+                      std::to_string(expect) + " bytes written before the kill",
+                  d.str(), std::string("end-of-file once the killed writer is gone: ") +
+                               kPromiseReadEof);
+      }
       std::vector<InjectRule> rules;
       for (long nr : kWriteCalls) rules.push_back({nr, kill_at, InjectRule::Action::kKill});
       auto out = RunInjected(
@@ -341,7 +385,7 @@ PropertyOutcome KilledWriterLeavesAPrefix(const ByteStreamKind& kind) {
         RC_FAIL("the writer " + out.value().status.ToString());
       }
     }
-  }, 25));
+  }), 25));
 }
 
 const std::vector<long> kWriteSyscalls = {SYS_write, SYS_sendto};

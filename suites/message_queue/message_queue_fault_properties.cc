@@ -33,7 +33,16 @@ bool PosixMq(const MessageQueueCaps& c) {
 void MqFaultPrelude(repro::Recording& rec) {
   rec.Include("<mqueue.h>");
   rec.Link("-lrt");
-  rec.Helper("mq_fault_helpers", R"C(static const char *mq_errname(int e) {
+  rec.Helper("mq_fault_helpers", R"C(/* Message i of n bytes, as ipcspec's fault properties send it: byte 0 is i. */
+static const unsigned char *kmsg(size_t i, size_t n) {
+  static unsigned char m[1 << 16];
+  size_t k;
+  for (k = 0; k < n && k < sizeof m; ++k)
+    m[k] = (unsigned char)(k == 0 ? i : i * 31 + k * 7 + 3);
+  return m;
+}
+
+static const char *mq_errname(int e) {
   return e == 0 ? "success" : e == EAGAIN ? "EAGAIN" : e == EINTR ? "EINTR" : strerror(e);
 }
 
@@ -76,7 +85,7 @@ constexpr const char* kKillAfterMessages = "the sender was killed after queuing 
 
 PropertyOutcome KilledSenderLeavesWholeMessages(const MessageQueueKind& kind) {
   Coverage cov("KilledSenderLeavesWholeMessages", kKilledSenderCites, {{kKillAfterMessages, 40}});
-  return cov.Judge(RunProperty(CurrentTestId(), [&kind, &cov] {
+  return cov.Judge(RunProperty(CurrentTestId(), repro::Recorded([&kind, &cov] {
     Coverage::Case counted(cov);
     const auto& c = kind.caps;
     size_t max_count = c.limits_count && c.capacity_count ? c.capacity_count : 8;
@@ -99,6 +108,57 @@ PropertyOutcome KilledSenderLeavesWholeMessages(const MessageQueueKind& kind) {
       auto q = kind.Open();
       if (!q.ok()) RC_FAIL("opening a " + kind.name + ": " + q.error().ToString());
       MessageQueueInstance inst = std::move(q).ValueOrDie();
+      if (auto* rec = repro::Active()) {
+        if (!PosixMq(c)) {
+          rec->Unprintable("a killed sender on a queue other than POSIX");
+        } else {
+          // This kill point alone (each is a fresh queue). ipcspec kills the
+          // sender (ptrace) at the entry of its send #kill_at; the C sender
+          // makes its first kill_at - 1 sends, says so, and is killed there:
+          // the same messages are queued when SIGKILL lands.
+          rec->DropSteps();
+          MqFaultPrelude(*rec);
+          rec->Fork(0, "fork the sender", "");
+          if (kill_at > 1) {
+            std::ostringstream w;
+            w << "{\n  static const size_t sizes[] = {";
+            for (size_t i = 0; i + 1 < kill_at; ++i) w << (i ? ", " : "") << sizes[i] << "u";
+            w << "};\n  size_t i;\n  for (i = 0; i < " << kill_at - 1 << "u; ++i)\n"
+              << "    if (mq_send(q_nb, (const char *)kmsg(i, sizes[i]), sizes[i], " << tag
+              << "u) != 0)\n      broken(\"man 3 mq_send: a send into a queue with room "
+                 "succeeds\", \"the sender's send #%zu failed %s\", i + 1, "
+                 "mq_errname(errno));\n}\n";
+            rec->ChildStep(0, "child: sends #1.." + std::to_string(kill_at - 1) +
+                                  " (non-blocking; the queue has room)",
+                           w.str(), "sends into a queue with room return at once");
+          }
+          rec->Kill(0, SIGKILL, "SIGKILL the sender at the entry of its send #" +
+                                    std::to_string(kill_at) + " of " + std::to_string(count));
+          std::ostringstream r;
+          r << "{\n  static const size_t sizes[] = {";
+          for (size_t i = 0; i < count; ++i) r << (i ? ", " : "") << sizes[i] << "u";
+          r << "};\n  char *buf = malloc(q_msgsize + 1);\n  size_t got = 0, i;\n"
+            << "  unsigned prio;\n  ssize_t n;\n"
+            << "  if (buf == NULL) setup_failed(\"malloc\");\n"
+            << "  while ((n = mq_receive(q_nb, buf, q_msgsize, &prio)) >= 0) {\n"
+            << "    ++got;\n    i = n > 0 ? (unsigned char)buf[0] : " << count << "u;\n"
+            << "    if (i >= " << kill_at - 1 << "u || (size_t)n != sizes[i] || "
+               "memcmp(buf, kmsg(i, sizes[i]), (size_t)n) != 0)\n"
+            << "      broken(" << repro::Lit(kKilledSenderCites)
+            << ", \"a received message of %zd bytes is not one of the whole messages sent "
+               "before the kill: a torn message\", n);\n"
+            << "    if (got > " << count << "u) broken(" << repro::Lit(kKilledSenderCites)
+            << ", \"more messages than were sent\");\n  }\n"
+            << "  if (errno != EAGAIN) setup_failed(\"mq_receive\");\n"
+            << "  if (got != " << kill_at - 1 << "u)\n    broken("
+            << repro::Lit(kKilledSenderCites)
+            << ", \"the queue holds %zu messages, expected exactly the " << kill_at - 1
+            << " sent before the kill\", got);\n  free(buf);\n}\n";
+          rec->Step("receive everything left (non-blocking): exactly the " +
+                        std::to_string(kill_at - 1) + " whole message(s) sent before the kill",
+                    r.str(), "non-blocking receives return at once");
+        }
+      }
       std::vector<InjectRule> rules;
       for (long nr : c.send_syscalls) rules.push_back({nr, static_cast<int>(kill_at), InjectRule::Action::kKill});
       auto out = RunInjected(
@@ -147,7 +207,7 @@ PropertyOutcome KilledSenderLeavesWholeMessages(const MessageQueueKind& kind) {
         }
       }
     }
-  }, /*max_cases=*/50));
+  }), /*max_cases=*/50));
 }
 
 // ---------------------------------------------------------------------------
