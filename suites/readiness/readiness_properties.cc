@@ -54,9 +54,11 @@
 
 #include "impl/core/blocked.h"
 #include "impl/core/deadline.h"
+#include "impl/repro/repro.h"
 #include "impl/verdict/verdict.h"
 #include "rapidcheck.h"
 #include "suites/readiness/readiness_check.h"
+#include "suites/readiness/readiness_repro.h"
 
 namespace ipcspec {
 namespace {
@@ -171,8 +173,10 @@ class StreamSubject : public Subject {
   std::vector<Watch> Watches() override {
     StreamEnd* r = s_.reader.get();
     StreamEnd* w = s_.writer.get();
-    return {{"reading end", r->fd(), [r] { return r->fd(); }},
-            {"writing end", w->fd(), [w] { return w->fd(); }}};
+    // The Kinds' C setups (impl/pipe, impl/fifo, impl/unix_socket,
+    // impl/inet) name the ends rfd and wfd.
+    return {{"reading end", r->fd(), [r] { return r->fd(); }, "rfd"},
+            {"writing end", w->fd(), [w] { return w->fd(); }, "wfd"}};
   }
   bool Lag() const override { return lag_; }
 
@@ -242,6 +246,7 @@ class StreamSubject : public Subject {
       case 18:
         if (writer_open_) {
           c.Forget(1);
+          RecordClose("wfd", "close the writing end");
           PosixError e = s_.writer->Close();
           if (!e.ok()) RC_FAIL("closing the writing end: " + e.ToString());
           writer_open_ = false;
@@ -252,10 +257,13 @@ class StreamSubject : public Subject {
         if (reader_open_) {
           c.Forget(0);
           unread_at_close_ = count_ > 0;
+          const std::string what =
+              "close the reading end" + std::string(count_ ? " with data unread" : "");
+          RecordClose("rfd", what);
           PosixError e = s_.reader->Close();
           if (!e.ok()) RC_FAIL("closing the reading end: " + e.ToString());
           reader_open_ = false;
-          return "close the reading end" + std::string(count_ ? " with data unread" : "");
+          return what;
         }
         break;
       default:
@@ -264,6 +272,9 @@ class StreamSubject : public Subject {
     std::fill(edges.begin(), edges.end(), Edge::kNone);
     return "nothing (ask again)";
   }
+
+  // Adds the C helpers of a stream's steps (the model's I/O as C).
+  void Prelude(repro::Recording& rec) { readiness_repro::AddStreamHelpers(rec); }
 
   // A write of 1 byte, the reading end closed with it unread (a reset for a
   // socket), the writing end closed.
@@ -299,9 +310,36 @@ class StreamSubject : public Subject {
   }
 
  private:
+  // The C of a close: the descriptor leaves the epoll instances first.
+  void RecordClose(const std::string& fd, const std::string& what) {
+    auto* rec = repro::Active();
+    if (rec == nullptr) return;
+    rec->Step(what,
+              "ready_forget(" + fd + ");\nif (close(" + fd + ") != 0)\n  broken(" +
+                  repro::Lit("man 2 close: \"close() returns zero\" on success") +
+                  ", \"close: %s\", strerror(errno));\n" + fd + " = -1;\n");
+  }
+  // The C of one non-blocking call and the result the model goes on from.
+  void RecordIo(const std::string& title, bool is_write, size_t n,
+                const PosixErrorOr<size_t>& r) {
+    auto* rec = repro::Active();
+    if (rec == nullptr) return;
+    const std::string fd = is_write ? "wfd" : "rfd";
+    const long want = r.ok() ? static_cast<long>(r.value()) : -1;
+    const std::string call = std::string(is_write ? "write" : "read") + "(" + std::to_string(n) +
+                             " bytes, non-blocking)";
+    rec->Step(title,
+              "{\n  ssize_t r = nb_io(" + fd + ", " + (is_write ? "1" : "0") + ", " +
+                  std::to_string(n) + ");\n  io_result(" + repro::Lit(call) + ", r, " +
+                  std::to_string(want) + ");\n  if (r > 0) stream_count " +
+                  (is_write ? "+=" : "-=") + " r;\n}\n",
+              "a non-blocking call returns at once");
+  }
+
   std::string Write(size_t n, std::vector<Edge>& edges) {
     std::vector<uint8_t> buf(n, 'w');
     auto w = s_.writer->Write(buf.data(), n, Blocking::kNonBlock);
+    RecordIo("write(" + std::to_string(n) + ") -> " + Result(w), true, n, w);
     if (w.ok()) {
       count_ += w.value();
       // An arrival is an edge (Linux: one per write). TCP's may wait in the
@@ -315,6 +353,7 @@ class StreamSubject : public Subject {
   std::string Read(size_t n) {
     std::vector<uint8_t> buf(n);
     auto got = s_.reader->Read(buf.data(), n, Blocking::kNonBlock);
+    RecordIo("read(" + std::to_string(n) + ") -> " + Result(got), false, n, got);
     if (got.ok()) {
       count_ -= std::min(count_, got.value());
       if (got.value() > 0 && filled_) read_since_fill_ = true;
@@ -342,8 +381,15 @@ class StreamSubject : public Subject {
     if (total > 0) edges[0] = lag_ ? Edge::kMay : Edge::kMust;
     filled_ = eagain;
     read_since_fill_ = false;
-    return "fill (" + std::to_string(total) + " bytes in writes of " + std::to_string(chunk_) +
-           (eagain ? ", until EAGAIN)" : ", no EAGAIN)");
+    std::string what = "fill (" + std::to_string(total) + " bytes in writes of " +
+                       std::to_string(chunk_) + (eagain ? ", until EAGAIN)" : ", no EAGAIN)");
+    if (auto* rec = repro::Active()) {
+      rec->Step(what,
+                "fill(wfd, " + std::to_string(chunk_) + ", " + (eagain ? "1" : "0") + ", " +
+                    (total > 0 ? "1" : "0") + ");\n",
+                "non-blocking writes return at once");
+    }
+    return what;
   }
   std::string Drain() {
     std::vector<uint8_t> buf(65536);
@@ -363,6 +409,12 @@ class StreamSubject : public Subject {
       poll(&p, 1, std::min(d.RemainingMs(), 50));
     }
     if (count_ == 0) filled_ = read_since_fill_ = false;
+    if (auto* rec = repro::Active()) {
+      rec->Step("drain (" + std::to_string(total) + " bytes)",
+                std::string("drain(rfd, ") + (lag_ ? "1" : "0") + ");\n",
+                "non-blocking reads return at once, and a lagging stream's drain waits at "
+                "most 2 s");
+    }
     return "drain (" + std::to_string(total) + " bytes)";
   }
 
@@ -879,12 +931,15 @@ PropertyOutcome ModelSequences(const Kind<Interface>& kind) {
   std::string why;
   PropertyOutcome o = RunProperty(
       CurrentTestId(),
-      [&] {
+      repro::Recorded([&] {
         const auto ops = *rc::gen::container<std::vector<uint32_t>>(rc::gen::arbitrary<uint32_t>());
         auto s = Family<Interface>::Open(kind, &why);
         if (!s) {
           not_applicable = true;
           return;
+        }
+        if (auto* rec = repro::Active()) {
+          if (auto* st = dynamic_cast<StreamSubject*>(s.get())) st->Prelude(*rec);
         }
         ReadinessChecker checker(s->Watches());
         const size_t n = checker.size();
@@ -899,7 +954,7 @@ PropertyOutcome ModelSequences(const Kind<Interface>& kind) {
           history += "; " + step;
           checker.Check(s->Predict(), edges, "the steps [" + history + "]", s->Lag());
         }
-      },
+      }),
       kModelCases);
   if (not_applicable) SkipNotApplicable(kind.name, why);
   return o;
