@@ -1,0 +1,29 @@
+#!/bin/bash
+# The readiness models' reproducers (issue 17; suites/readiness): under a
+# planted fault (impl/repro/faults/poll_drops_pollhup.c: poll(2) never
+# reports POLLHUP), StreamReadiness.ModelSequences must fail and name its
+# reproducer, which must fail (exit 1) under the same library and pass
+# (exit 0) without it, each run within a second. Then, on demand
+# (IPCSPEC_REPRO=always), every printable Kind's reproducer must compile with
+# -Wall -Wextra -Werror and pass on this machine.
+set -u
+ws="${TEST_SRCDIR:?}/${TEST_WORKSPACE:-ipcspec}"
+suite="$ws/suites/readiness/readiness_test"
+target=//suites/readiness:readiness_test
+faults="$ws/impl/repro/faults"
+work="$(mktemp -d "${TEST_TMPDIR:-/tmp}/planted-readiness.XXXXXX")"
+trap 'rm -rf "$work"' EXIT
+. "$ws/impl/repro/planted_lib.sh"
+
+# A pipe's read end once the write end is closed: man 2 poll, POLLHUP.
+check poll_drops_pollhup 'Kinds/StreamReadiness.ModelSequences/pipe' 1 \
+  "POLLHUP clear (expected yes)" "POLLHUP clear (expected yes)" "$suite" "$target"
+check poll_drops_pollhup 'Kinds/StreamReadiness.ModelSequences/unix_stream_socketpair' 1 \
+  "POLLHUP clear (expected yes)" "POLLHUP clear (expected yes)" "$suite" "$target"
+
+on_demand stream "$suite" 'Kinds/StreamReadiness.ModelSequences/*' \
+  repro-Kinds-StreamReadiness.ModelSequences \
+  pipe pipe2_nonblock pipe_one_page fifo fifo_nonblock unix_stream_socketpair tcp_loopback
+
+[ "$failed" -eq 0 ] && echo "PASS"
+exit "$failed"
