@@ -20,10 +20,16 @@ check poll_drops_pollhup 'Kinds/StreamReadiness.ModelSequences/pipe' 1 \
   "POLLHUP clear (expected yes)" "POLLHUP clear (expected yes)" "$suite" "$target"
 check poll_drops_pollhup 'Kinds/StreamReadiness.ModelSequences/unix_stream_socketpair' 1 \
   "POLLHUP clear (expected yes)" "POLLHUP clear (expected yes)" "$suite" "$target"
+# A SOCK_SEQPACKET endpoint once its peer closed: man 2 poll, POLLHUP.
+check poll_drops_pollhup 'Kinds/DatagramReadiness.ModelSequences/unix_seqpacket_socketpair' 1 \
+  "POLLHUP clear (expected yes)" "POLLHUP clear (expected yes)" "$suite" "$target"
 
 on_demand stream "$suite" 'Kinds/StreamReadiness.ModelSequences/*' \
   repro-Kinds-StreamReadiness.ModelSequences \
   pipe pipe2_nonblock pipe_one_page fifo fifo_nonblock unix_stream_socketpair tcp_loopback
+on_demand datagram "$suite" 'Kinds/DatagramReadiness.ModelSequences/*' \
+  repro-Kinds-DatagramReadiness.ModelSequences \
+  unix_dgram_socketpair unix_seqpacket_socketpair udp_loopback
 
 [ "$failed" -eq 0 ] && echo "PASS"
 exit "$failed"

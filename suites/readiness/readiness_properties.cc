@@ -452,8 +452,9 @@ class DatagramSubject : public Subject {
   std::vector<Watch> Watches() override {
     DatagramEndpoint* a = ch_.a.get();
     DatagramEndpoint* b = ch_.b.get();
-    return {{"endpoint A", a->fd(), [a] { return a->fd(); }},
-            {"endpoint B", b->fd(), [b] { return b->fd(); }}};
+    // The Kinds' C setups (impl/unix_socket, impl/inet) name them afd, bfd.
+    return {{"endpoint A", a->fd(), [a] { return a->fd(); }, "afd"},
+            {"endpoint B", b->fd(), [b] { return b->fd(); }, "bfd"}};
   }
   bool Lag() const override { return type_ == FdType::kUdp; }
   std::vector<Expect> Predict() const override {
@@ -484,6 +485,12 @@ class DatagramSubject : public Subject {
         if (open_[0] && open_[1] && queued_[1 - i] < queue_limit_) {
           size_t n = 1 + (r >> 8) % max_;
           std::vector<uint8_t> buf(n, 'd');
+          if (auto* rec = repro::Active()) {
+            rec->Step(std::string("send(") + name + ", " + std::to_string(n) + " bytes)",
+                      std::string("dgram_send(") + (i == 0 ? "afd" : "bfd") + ", " +
+                          std::to_string(n) + ");\n",
+                      "a non-blocking send returns at once");
+          }
           auto s = End(i)->Send(buf.data(), n, Blocking::kNonBlock);
           if (!s.ok() || s.value() != n) {
             RC_FAIL(std::string("send from ") + name + " of " + std::to_string(n) + " bytes: " +
@@ -505,7 +512,16 @@ class DatagramSubject : public Subject {
             poll(&p, 1, std::min(d.RemainingMs(), 50));
             got = End(i)->Receive(max_, Blocking::kNonBlock);
           }
-          if (!got.ok() && !open_[1 - i] && got.errno_value() == ECONNRESET) {
+          const bool reset = !got.ok() && !open_[1 - i] && got.errno_value() == ECONNRESET;
+          if (auto* rec = repro::Active()) {
+            rec->Step(std::string("receive(") + name + ")" + (reset ? " -> ECONNRESET" : ""),
+                      std::string("dgram_receive(") + (i == 0 ? "afd" : "bfd") + ", " +
+                          std::to_string(max_) + ", " + (Lag() ? "1" : "0") + ", " +
+                          (reset ? "1" : "0") + ", " + (open_[1 - i] ? "1" : "0") + ");\n",
+                      "a non-blocking receive returns at once (a lagging Kind's waits at most "
+                      "2 s for a datagram sent)");
+          }
+          if (reset) {
             // The peer closed with messages unread: a reset, reported once
             // (man 7 unix; Linux); the queued messages stay.
             return std::string("receive(") + name + ") -> ECONNRESET";
@@ -521,6 +537,13 @@ class DatagramSubject : public Subject {
       case 8:
         if (open_[i]) {
           c.Forget(i);
+          if (auto* rec = repro::Active()) {
+            const std::string fd = i == 0 ? "afd" : "bfd";
+            rec->Step(std::string("close(") + name + ")",
+                      "ready_forget(" + fd + ");\nif (close(" + fd + ") != 0)\n  broken(" +
+                          repro::Lit("man 2 close: \"close() returns zero\" on success") +
+                          ", \"close: %s\", strerror(errno));\n" + fd + " = -1;\n");
+          }
           PosixError e = End(i)->Close();
           if (!e.ok()) RC_FAIL(std::string("closing ") + name + ": " + e.ToString());
           open_[i] = false;
@@ -533,6 +556,8 @@ class DatagramSubject : public Subject {
     std::fill(edges.begin(), edges.end(), Edge::kNone);
     return "nothing (ask again)";
   }
+  // Adds the C helpers of a datagram channel's steps.
+  void Prelude(repro::Recording& rec) { readiness_repro::AddDatagramHelpers(rec); }
   int WaitFd() const override { return ch_.a->fd(); }
   std::string MakeReadable() override {
     uint8_t b = 'x';
@@ -940,6 +965,7 @@ PropertyOutcome ModelSequences(const Kind<Interface>& kind) {
         }
         if (auto* rec = repro::Active()) {
           if (auto* st = dynamic_cast<StreamSubject*>(s.get())) st->Prelude(*rec);
+          if (auto* dg = dynamic_cast<DatagramSubject*>(s.get())) dg->Prelude(*rec);
         }
         ReadinessChecker checker(s->Watches());
         const size_t n = checker.size();

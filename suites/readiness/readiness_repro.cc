@@ -14,6 +14,13 @@ const char* const kNonBlockingIoPromise =
     "than a socket and has been marked nonblocking (O_NONBLOCK), and the write would block\" / "
     "\"The socket is marked nonblocking and the requested operation would block\")";
 
+const char* const kDatagramPromise =
+    "man 7 unix: \"SOCK_DGRAM ... UNIX domain datagram sockets are always reliable and don't "
+    "reorder datagrams\" / man 2 send, man 2 recv: a datagram sent to a connected peer with "
+    "room in its queue is sent whole, and a non-blocking receive of a datagram sent returns it "
+    "(man 7 udp promises no delivery: on 127.0.0.1 with a few short datagrams in flight the "
+    "suite holds UDP to it too)";
+
 std::string Mask(unsigned events) {
   std::string s;
   auto one = [&](unsigned bit, const char* name) {
@@ -48,8 +55,21 @@ std::string Want(const std::string& name, const std::string& c_fd, const Expect&
 
 std::string ResultCode(long v) { return std::to_string(v); }
 
+// The replay's exit when it goes another way than the recorded run.
+void AddDiverged(repro::Recording& rec) {
+  rec.Helper("replay_diverged", R"C(/* The replay went another way than the run it was recorded from: the
+   checks after this step assume that run, so there is no verdict. */
+static void replay_diverged(const char *what, long got, long want) {
+  fprintf(stderr, "REPLAY DIVERGED: %s: %s returned %ld%s where the recorded run saw %ld%s;\n"
+          "  the checks after it assume the recorded run (no verdict)\n",
+          step, what, got, got < 0 ? " (an error)" : "", want, want < 0 ? " (EAGAIN)" : "");
+  exit(2);
+})C");
+}
+
 void AddStreamHelpers(repro::Recording& rec) {
   AddReadinessHelpers(rec);
+  AddDiverged(rec);
   rec.Include("<sys/socket.h>");
   rec.Helper("readiness_stream",
              "#define PROMISE_NB_IO \\\n  " + Lit(kNonBlockingIoPromise) + "\n" + R"C(
@@ -75,15 +95,6 @@ static ssize_t nb_io(int fd, int is_write, size_t n) {
   if (fcntl(fd, F_SETFL, fl) != 0) setup_failed("fcntl(F_SETFL)");
   errno = saved;
   return r;
-}
-
-/* The replay went another way than the run it was recorded from: the
-   checks after this step assume that run, so there is no verdict. */
-static void replay_diverged(const char *what, long got, long want) {
-  fprintf(stderr, "REPLAY DIVERGED: %s: %s returned %ld%s where the recorded run saw %ld%s;\n"
-          "  the checks after it assume the recorded run (no verdict)\n",
-          step, what, got, got < 0 ? " (an error)" : "", want, want < 0 ? " (EAGAIN)" : "");
-  exit(2);
 }
 
 /* A non-blocking call's result: `want` bytes, or -1 for EAGAIN. */
@@ -133,6 +144,48 @@ static void drain(int fd, int lag) {
     p.revents = 0;
     poll(&p, 1, deadline - now_ms() < 50 ? (int)(deadline - now_ms()) : 50);
   }
+}
+)C");
+}
+
+void AddDatagramHelpers(repro::Recording& rec) {
+  AddReadinessHelpers(rec);
+  AddDiverged(rec);
+  rec.Include("<sys/socket.h>");
+  rec.Helper("readiness_datagram", "#define PROMISE_DGRAM \\\n  " + Lit(kDatagramPromise) + "\n" +
+                                       R"C(
+static unsigned char dgram_buf[65536];
+
+/* A non-blocking send of n bytes to the connected peer: sent whole. */
+static void dgram_send(int fd, size_t n) {
+  ssize_t r;
+  memset(dgram_buf, 'd', n);
+  r = send(fd, dgram_buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+  if (r < 0) broken(PROMISE_DGRAM, "send of %zu bytes failed: %s", n, strerror(errno));
+  if ((size_t)r != n) broken(PROMISE_DGRAM, "send of %zu bytes sent %zd", n, r);
+}
+
+/* A non-blocking receive of a datagram sent to fd (a lagging Kind: waits at
+   most 2 s for it). `reset`: the recorded run saw ECONNRESET (the peer
+   closed with messages unread, man 7 unix); `peer`: the peer is open. */
+static void dgram_receive(int fd, size_t max, int lag, int reset, int peer) {
+  long deadline = now_ms() + 2000;
+  ssize_t r = recv(fd, dgram_buf, max, MSG_TRUNC | MSG_DONTWAIT);
+  while (lag && r < 0 && errno == EAGAIN && now_ms() < deadline) {
+    struct pollfd p;
+    long left = deadline - now_ms();
+    p.fd = fd;
+    p.events = POLLIN;
+    p.revents = 0;
+    poll(&p, 1, left < 50 ? (int)(left > 0 ? left : 0) : 50);
+    r = recv(fd, dgram_buf, max, MSG_TRUNC | MSG_DONTWAIT);
+  }
+  if (r < 0 && errno == ECONNRESET && !peer) {
+    if (!reset) replay_diverged("recv", -1, 0);
+    return;
+  }
+  if (r < 0) broken(PROMISE_DGRAM, "receive of a datagram sent to it failed: %s", strerror(errno));
+  if (reset) replay_diverged("recv (the recorded run saw ECONNRESET)", (long)r, -1);
 }
 )C");
 }

@@ -26,6 +26,9 @@ void AddReadinessHelpers(repro::Recording& rec);
 // Adds the byte-stream helpers (nb_io, io_result, fill, drain) on top.
 void AddStreamHelpers(repro::Recording& rec);
 
+// Adds the datagram helpers (dgram_send, dgram_receive) on top.
+void AddDatagramHelpers(repro::Recording& rec);
+
 // The C expression of an event mask ("POLLIN | POLLHUP", "0").
 std::string Mask(unsigned events);
 
