@@ -30,6 +30,17 @@ on_demand stream "$suite" 'Kinds/StreamReadiness.ModelSequences/*' \
 on_demand datagram "$suite" 'Kinds/DatagramReadiness.ModelSequences/*' \
   repro-Kinds-DatagramReadiness.ModelSequences \
   unix_dgram_socketpair unix_seqpacket_socketpair udp_loopback
+on_demand counter "$suite" 'Kinds/CounterReadiness.ModelSequences/*' \
+  repro-Kinds-CounterReadiness.ModelSequences \
+  eventfd eventfd_nonblock eventfd_semaphore eventfd_semaphore_nonblock eventfd_initval
+on_demand mq "$suite" 'Kinds/MessageQueueReadiness.ModelSequences/posix_mq*' \
+  repro-Kinds-MessageQueueReadiness.ModelSequences \
+  posix_mq posix_mq_nonblock posix_mq_default
+# signalfd has no C setup: it says so.
+on_demand signal "$suite" 'Kinds/SignalQueueReadiness.ModelSequences/*' \
+  repro-Kinds-SignalQueueReadiness.ModelSequences
+grep -q "Reproducer: none: the Kind signalfd cannot print itself" "$work/signal/suite.log" \
+  || fail "signalfd does not say that it cannot print itself"
 
 [ "$failed" -eq 0 ] && echo "PASS"
 exit "$failed"

@@ -599,7 +599,8 @@ class CounterSubject : public Subject {
   }
   std::vector<Watch> Watches() override {
     Counter* c = c_.get();
-    return {{c_->Describe(), c_->fd(), [c] { return c->fd(); }}};
+    // The eventfd Kinds' C setup (impl/eventfd) names it cfd.
+    return {{c_->Describe(), c_->fd(), [c] { return c->fd(); }, "cfd"}};
   }
   std::vector<Expect> Predict() const override {
     Expect e;
@@ -621,6 +622,11 @@ class CounterSubject : public Subject {
       }
       case 4: case 5: case 6: {
         auto t = c_->Take(Blocking::kNonBlock);
+        if (auto* rec = repro::Active()) {
+          rec->Step("take -> " + (t.ok() ? std::to_string(t.value()) : t.error().ToString()),
+                    std::string("ctr_take(") + (t.ok() ? "1" : "0") + ");\n",
+                    "a non-blocking read returns at once");
+        }
         if (t.ok()) {
           value_ = semaphore_ ? value_ - 1 : 0;
         } else if (t.errno_value() != EAGAIN) {
@@ -633,6 +639,7 @@ class CounterSubject : public Subject {
         return "nothing (ask again)";
     }
   }
+  void Prelude(repro::Recording& rec) { readiness_repro::AddCounterHelpers(rec); }
   int WaitFd() const override { return c_->fd(); }
   std::string MakeReadable() override {
     PosixError e = c_->Add(1, Blocking::kNonBlock);
@@ -666,6 +673,17 @@ class CounterSubject : public Subject {
   std::string Add(uint64_t v, std::vector<Edge>& edges) {
     PosixError e = c_->Add(v, Blocking::kNonBlock);
     const bool fits = v <= max_ && v <= max_ - value_;
+    if (auto* rec = repro::Active()) {
+      char b[64];
+      std::snprintf(b, sizeof b, "0x%llxULL", static_cast<unsigned long long>(v));
+      const std::string want = e.ok() ? "0"
+                               : e.errno_value() == EAGAIN ? "EAGAIN"
+                               : e.errno_value() == EINVAL ? "EINVAL"
+                                                           : std::to_string(e.errno_value());
+      rec->Step(std::string("add(") + b + ")",
+                std::string("ctr_add(") + b + ", " + want + ", " + (fits ? "1" : "0") + ");\n",
+                "a non-blocking write returns at once");
+    }
     if (e.ok()) {
       if (!fits) RC_FAIL("add past the maximum succeeded");
       value_ += v;
@@ -782,7 +800,9 @@ class MqSubject : public Subject {
   }
   std::vector<Watch> Watches() override {
     MessageQueue* q = q_.queue.get();
-    return {{q_->Describe(), q_->fd(), [q] { return q->fd(); }}};
+    // The POSIX queue Kinds' C setup (impl/posix_mq) names the blocking
+    // descriptor q (the one watched) and the O_NONBLOCK one q_nb.
+    return {{q_->Describe(), q_->fd(), [q] { return q->fd(); }, "q"}};
   }
   std::vector<Expect> Predict() const override {
     Expect e;
@@ -796,6 +816,15 @@ class MqSubject : public Subject {
       case 0: case 1: case 2: {
         std::vector<uint8_t> buf(1 + (r >> 8) % std::max<size_t>(msg_, 1), 'm');
         PosixError e = q_->Send((r >> 4) % 3, buf.data(), buf.size(), MqWait::NonBlock());
+        if (auto* rec = repro::Active()) {
+          rec->Step("send(" + std::to_string(buf.size()) + " bytes, priority " +
+                        std::to_string((r >> 4) % 3) + ") -> " +
+                        (e.ok() ? std::string("ok") : e.ToString()),
+                    "mq_nb_send(" + std::to_string(buf.size()) + ", " +
+                        std::to_string((r >> 4) % 3) + ", " + (e.ok() ? "1" : "0") + ", " +
+                        (count_ >= max_ ? "1" : "0") + ");\n",
+                    "a non-blocking mq_send returns at once");
+        }
         if (e.ok()) {
           if (count_ >= max_) RC_FAIL("a send to a full queue succeeded");
           ++count_;
@@ -807,6 +836,12 @@ class MqSubject : public Subject {
       }
       case 3: case 4: {
         auto got = q_->Receive(MqReceiveOptions{}, MqWait::NonBlock());
+        if (auto* rec = repro::Active()) {
+          rec->Step("receive -> " + (got.ok() ? std::string("a message") : got.error().ToString()),
+                    std::string("mq_nb_receive(") + (got.ok() ? "1" : "0") + ", " +
+                        (count_ == 0 ? "1" : "0") + ");\n",
+                    "a non-blocking mq_receive returns at once");
+        }
         if (got.ok()) {
           if (count_ == 0) RC_FAIL("a receive from an empty queue returned a message");
           --count_;
@@ -821,6 +856,7 @@ class MqSubject : public Subject {
     std::fill(edges.begin(), edges.end(), Edge::kNone);
     return "nothing (ask again)";
   }
+  void Prelude(repro::Recording& rec) { readiness_repro::AddMqHelpers(rec); }
   int WriteWaitFd() const override { return q_->fd(); }
   bool MakeUnwritable() override {
     uint8_t b = 'x';
@@ -966,6 +1002,8 @@ PropertyOutcome ModelSequences(const Kind<Interface>& kind) {
         if (auto* rec = repro::Active()) {
           if (auto* st = dynamic_cast<StreamSubject*>(s.get())) st->Prelude(*rec);
           if (auto* dg = dynamic_cast<DatagramSubject*>(s.get())) dg->Prelude(*rec);
+          if (auto* ct = dynamic_cast<CounterSubject*>(s.get())) ct->Prelude(*rec);
+          if (auto* mq = dynamic_cast<MqSubject*>(s.get())) mq->Prelude(*rec);
         }
         ReadinessChecker checker(s->Watches());
         const size_t n = checker.size();

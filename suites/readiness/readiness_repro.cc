@@ -21,6 +21,17 @@ const char* const kDatagramPromise =
     "(man 7 udp promises no delivery: on 127.0.0.1 with a few short datagrams in flight the "
     "suite holds UDP to it too)";
 
+const char* const kEventfdMaxPromise =
+    "man 2 eventfd: \"If the addition would cause the counter's value to exceed the maximum, "
+    "then the write(2) either blocks until a read(2) is performed on the file descriptor, or "
+    "fails with the error EAGAIN if the file descriptor has been made nonblocking.\" (the "
+    "maximum is 0xfffffffffffffffe)";
+const char* const kMqFullPromise =
+    "man 3 mq_send: \"If the message queue is already full ... If O_NONBLOCK is enabled for the "
+    "message queue description, then the call instead fails immediately with the error "
+    "EAGAIN.\" / man 3 mq_receive: \"If the queue is empty, ... If O_NONBLOCK is enabled ... the "
+    "call instead fails immediately with the error EAGAIN.\"";
+
 std::string Mask(unsigned events) {
   std::string s;
   auto one = [&](unsigned bit, const char* name) {
@@ -186,6 +197,78 @@ static void dgram_receive(int fd, size_t max, int lag, int reset, int peer) {
   }
   if (r < 0) broken(PROMISE_DGRAM, "receive of a datagram sent to it failed: %s", strerror(errno));
   if (reset) replay_diverged("recv (the recorded run saw ECONNRESET)", (long)r, -1);
+}
+)C");
+}
+
+void AddCounterHelpers(repro::Recording& rec) {
+  AddReadinessHelpers(rec);
+  AddDiverged(rec);
+  rec.Helper("readiness_counter", "#define PROMISE_EVENTFD_MAX \\\n  " + Lit(kEventfdMaxPromise) +
+                                      "\n#define PROMISE_NB_CALL \\\n  " +
+                                      Lit(kNonBlockingIoPromise) + "\n" + R"C(
+/* One non-blocking call on the eventfd, as ipcspec makes it: O_NONBLOCK set
+   for the call unless the eventfd was made with EFD_NONBLOCK. */
+static ssize_t ctr_call(int is_write, uint64_t *v) {
+  int fl, saved;
+  ssize_t r;
+  if (c_default_nonblock) return is_write ? write(cfd, v, sizeof *v) : read(cfd, v, sizeof *v);
+  fl = fcntl(cfd, F_GETFL);
+  if (fl < 0) setup_failed("fcntl(F_GETFL)");
+  if (fcntl(cfd, F_SETFL, fl | O_NONBLOCK) != 0) setup_failed("fcntl(F_SETFL)");
+  r = is_write ? write(cfd, v, sizeof *v) : read(cfd, v, sizeof *v);
+  saved = errno;
+  if (fcntl(cfd, F_SETFL, fl) != 0) setup_failed("fcntl(F_SETFL)");
+  errno = saved;
+  return r;
+}
+/* A non-blocking add of v: `want` 0 (it succeeds), EAGAIN or EINVAL, as in
+   the recorded run; `fits`: the counter stays at most 0xfffffffffffffffe. */
+static void ctr_add(uint64_t v, int want, int fits) {
+  ssize_t r = ctr_call(1, &v);
+  int got = r == (ssize_t)sizeof v ? 0 : r < 0 ? errno : EIO;
+  if (got == 0 && !fits)
+    broken(PROMISE_EVENTFD_MAX, "write(0x%llx) past the maximum succeeded", (unsigned long long)v);
+  if (got != 0 && got != EAGAIN && got != EINVAL)
+    broken(PROMISE_NB_CALL, "write(0x%llx): %s", (unsigned long long)v, strerror(got));
+  if (got != want) replay_diverged("write(eventfd)", got ? -1 : 8, want ? -1 : 8);
+}
+/* A non-blocking read: it succeeds (`want_ok`) or fails EAGAIN, as recorded. */
+static void ctr_take(int want_ok) {
+  uint64_t v = 0;
+  ssize_t r = ctr_call(0, &v);
+  if (r < 0 && errno != EAGAIN) broken(PROMISE_NB_CALL, "read: %s", strerror(errno));
+  if ((r == (ssize_t)sizeof v) != want_ok) replay_diverged("read(eventfd)", (long)r, want_ok ? 8 : -1);
+}
+)C");
+}
+
+void AddMqHelpers(repro::Recording& rec) {
+  AddReadinessHelpers(rec);
+  AddDiverged(rec);
+  rec.Include("<mqueue.h>");
+  rec.Helper("readiness_mq", "#define PROMISE_MQ_FULL \\\n  " + Lit(kMqFullPromise) +
+                                 "\n#define PROMISE_NB_CALL \\\n  " + Lit(kNonBlockingIoPromise) +
+                                 "\n" + R"C(
+static char mq_buf[65536];
+/* mq_send(3) of n bytes on the O_NONBLOCK descriptor: it succeeds
+   (`want_ok`) or fails EAGAIN, as recorded; `full`: the queue holds
+   mq_maxmsg messages. */
+static void mq_nb_send(size_t n, unsigned prio, int want_ok, int full) {
+  int r;
+  memset(mq_buf, 'm', n);
+  r = mq_send(q_nb, mq_buf, n, prio);
+  if (r == 0 && full) broken(PROMISE_MQ_FULL, "a send to a full queue succeeded");
+  if (r != 0 && errno != EAGAIN) broken(PROMISE_NB_CALL, "mq_send: %s", strerror(errno));
+  if ((r == 0) != want_ok) replay_diverged("mq_send", r, want_ok ? 0 : -1);
+}
+/* mq_receive(3) on the O_NONBLOCK descriptor; `empty`: no message queued. */
+static void mq_nb_receive(int want_ok, int empty) {
+  unsigned prio;
+  ssize_t r = mq_receive(q_nb, mq_buf, q_msgsize < sizeof mq_buf ? q_msgsize : sizeof mq_buf, &prio);
+  if (r >= 0 && empty) broken(PROMISE_MQ_FULL, "a receive from an empty queue returned a message");
+  if (r < 0 && errno != EAGAIN) broken(PROMISE_NB_CALL, "mq_receive: %s", strerror(errno));
+  if ((r >= 0) != want_ok) replay_diverged("mq_receive", (long)r, want_ok ? 0 : -1);
 }
 )C");
 }

@@ -29,6 +29,11 @@ void AddStreamHelpers(repro::Recording& rec);
 // Adds the datagram helpers (dgram_send, dgram_receive) on top.
 void AddDatagramHelpers(repro::Recording& rec);
 
+// Adds the eventfd helpers (ctr_add, ctr_take) on top.
+void AddCounterHelpers(repro::Recording& rec);
+// Adds the POSIX message queue helpers (mq_nb_send, mq_nb_receive) on top.
+void AddMqHelpers(repro::Recording& rec);
+
 // The C expression of an event mask ("POLLIN | POLLHUP", "0").
 std::string Mask(unsigned events);
 
