@@ -23,6 +23,12 @@ check poll_drops_pollhup 'Kinds/StreamReadiness.ModelSequences/unix_stream_socke
 # A SOCK_SEQPACKET endpoint once its peer closed: man 2 poll, POLLHUP.
 check poll_drops_pollhup 'Kinds/DatagramReadiness.ModelSequences/unix_seqpacket_socketpair' 1 \
   "POLLHUP clear (expected yes)" "POLLHUP clear (expected yes)" "$suite" "$target"
+# A waiter in poll(2) for POLLRDHUP alone (a child process in the
+# reproducer, seen asleep in poll through /proc/PID/stat and
+# /proc/PID/syscall): the pipe's hangup must wake it with POLLHUP.
+check poll_drops_pollhup 'Kinds/StreamReadiness.HangupWaiter/pipe' 1 \
+  "for POLLRDHUP alone returned 0 with nothing" "for POLLRDHUP alone returned 0 with nothing" \
+  "$suite" "$target"
 
 on_demand stream "$suite" 'Kinds/StreamReadiness.ModelSequences/*' \
   repro-Kinds-StreamReadiness.ModelSequences \
@@ -30,6 +36,11 @@ on_demand stream "$suite" 'Kinds/StreamReadiness.ModelSequences/*' \
 on_demand datagram "$suite" 'Kinds/DatagramReadiness.ModelSequences/*' \
   repro-Kinds-DatagramReadiness.ModelSequences \
   unix_dgram_socketpair unix_seqpacket_socketpair udp_loopback
+on_demand hangup "$suite" 'Kinds/StreamReadiness.HangupWaiter/*' \
+  repro-Kinds-StreamReadiness.HangupWaiter \
+  pipe pipe2_nonblock pipe_one_page fifo fifo_nonblock unix_stream_socketpair tcp_loopback
+on_demand hangup_seqpacket "$suite" 'Kinds/DatagramReadiness.HangupWaiter/*' \
+  repro-Kinds-DatagramReadiness.HangupWaiter unix_seqpacket_socketpair
 on_demand counter "$suite" 'Kinds/CounterReadiness.ModelSequences/*' \
   repro-Kinds-CounterReadiness.ModelSequences \
   eventfd eventfd_nonblock eventfd_semaphore eventfd_semaphore_nonblock eventfd_initval

@@ -67,6 +67,12 @@ class Recording {
   }
   const std::string& unprintable() const { return unprintable_; }
 
+  // Drops the steps recorded so far (the helpers, includes and prologue
+  // stay): a property whose rounds each open a fresh instance of the Kind
+  // keeps only the round running, so that its failure's reproducer is that
+  // round, from the Kind's setup on.
+  void DropSteps() { steps_.clear(); }
+
   bool empty() const { return steps_.empty(); }
   size_t steps() const { return steps_.size(); }
 

@@ -142,6 +142,16 @@ class Subject {
   // For the hangup waiter: an arrival that is not a hangup, then the hangup.
   virtual bool HasHangup() const { return false; }
   virtual std::string MakeHangup() { return ""; }
+
+  // The reproducers (impl/repro): adds the C helpers of the model's steps;
+  // a model that has none says so.
+  virtual void Prelude(repro::Recording& rec) {
+    rec.Unprintable("this readiness model does not print its steps as C");
+  }
+  // The waiters' descriptor and events as C ("" where there is none).
+  virtual std::string WaitFdC() const { return ""; }
+  virtual std::string MakeReadableC() const { return ""; }
+  virtual std::string MakeHangupC() const { return ""; }
 };
 
 std::string Result(const PosixErrorOr<size_t>& r) {
@@ -274,7 +284,17 @@ class StreamSubject : public Subject {
   }
 
   // Adds the C helpers of a stream's steps (the model's I/O as C).
-  void Prelude(repro::Recording& rec) { readiness_repro::AddStreamHelpers(rec); }
+  void Prelude(repro::Recording& rec) override { readiness_repro::AddStreamHelpers(rec); }
+  std::string WaitFdC() const override { return "rfd"; }
+  std::string MakeReadableC() const override {
+    return "{\n  ssize_t r = nb_io(wfd, 1, 1);\n  io_result(\"write(1 byte, non-blocking)\", r, 1);\n"
+           "  if (r > 0) stream_count += r;\n}\n";
+  }
+  std::string MakeHangupC() const override {
+    return "if (close(wfd) != 0)\n  broken(" +
+           repro::Lit("man 2 close: \"close() returns zero\" on success") +
+           ", \"close: %s\", strerror(errno));\nwfd = -1;\n";
+  }
 
   // A write of 1 byte, the reading end closed with it unread (a reset for a
   // socket), the writing end closed.
@@ -557,7 +577,14 @@ class DatagramSubject : public Subject {
     return "nothing (ask again)";
   }
   // Adds the C helpers of a datagram channel's steps.
-  void Prelude(repro::Recording& rec) { readiness_repro::AddDatagramHelpers(rec); }
+  void Prelude(repro::Recording& rec) override { readiness_repro::AddDatagramHelpers(rec); }
+  std::string WaitFdC() const override { return "afd"; }
+  std::string MakeReadableC() const override { return "dgram_send(bfd, 1);\n"; }
+  std::string MakeHangupC() const override {
+    return "if (close(bfd) != 0)\n  broken(" +
+           repro::Lit("man 2 close: \"close() returns zero\" on success") +
+           ", \"close: %s\", strerror(errno));\nbfd = -1;\n";
+  }
   int WaitFd() const override { return ch_.a->fd(); }
   std::string MakeReadable() override {
     uint8_t b = 'x';
@@ -639,7 +666,7 @@ class CounterSubject : public Subject {
         return "nothing (ask again)";
     }
   }
-  void Prelude(repro::Recording& rec) { readiness_repro::AddCounterHelpers(rec); }
+  void Prelude(repro::Recording& rec) override { readiness_repro::AddCounterHelpers(rec); }
   int WaitFd() const override { return c_->fd(); }
   std::string MakeReadable() override {
     PosixError e = c_->Add(1, Blocking::kNonBlock);
@@ -856,7 +883,7 @@ class MqSubject : public Subject {
     std::fill(edges.begin(), edges.end(), Edge::kNone);
     return "nothing (ask again)";
   }
-  void Prelude(repro::Recording& rec) { readiness_repro::AddMqHelpers(rec); }
+  void Prelude(repro::Recording& rec) override { readiness_repro::AddMqHelpers(rec); }
   int WriteWaitFd() const override { return q_->fd(); }
   bool MakeUnwritable() override {
     uint8_t b = 'x';
@@ -999,12 +1026,7 @@ PropertyOutcome ModelSequences(const Kind<Interface>& kind) {
           not_applicable = true;
           return;
         }
-        if (auto* rec = repro::Active()) {
-          if (auto* st = dynamic_cast<StreamSubject*>(s.get())) st->Prelude(*rec);
-          if (auto* dg = dynamic_cast<DatagramSubject*>(s.get())) dg->Prelude(*rec);
-          if (auto* ct = dynamic_cast<CounterSubject*>(s.get())) ct->Prelude(*rec);
-          if (auto* mq = dynamic_cast<MqSubject*>(s.get())) mq->Prelude(*rec);
-        }
+        if (auto* rec = repro::Active()) s->Prelude(*rec);
         ReadinessChecker checker(s->Watches());
         const size_t n = checker.size();
         checker.Check(s->Predict(), std::vector<Edge>(n, Edge::kMay), "opening", s->Lag());
@@ -1171,7 +1193,7 @@ PropertyOutcome HangupWaiter(const Kind<Interface>& kind) {
   std::string why;
   PropertyOutcome o = RunProperty(
       CurrentTestId(),
-      [&] {
+      repro::Recorded([&] {
         for (WaitCall call : {WaitCall::kPoll, WaitCall::kEpoll}) {
           auto s = Family<Interface>::Open(kind, &why);
           if (!s || !s->HasHangup()) {
@@ -1179,11 +1201,45 @@ PropertyOutcome HangupWaiter(const Kind<Interface>& kind) {
             not_applicable = true;
             return;
           }
-          WaitInThread w(call, s->WaitFd(), POLLRDHUP, kWaiterTimeoutMs);
           const std::string what =
               std::string("a waiter in ") + ToString(call) + " for POLLRDHUP alone";
+          // The reproducer is this round, from the Kind's setup on (each
+          // round opens a fresh instance): the waiter is a child process.
+          auto* rec = repro::Active();
+          if (rec != nullptr) {
+            rec->DropSteps();
+            s->Prelude(*rec);
+            readiness_repro::AddWaiterHelpers(*rec);
+            if (s->WaitFdC().empty() || s->MakeReadableC().empty() || s->MakeHangupC().empty()) {
+              rec->Unprintable("this readiness model has no C for its waiter's events");
+              rec = nullptr;
+            }
+          }
+          if (rec != nullptr) {
+            rec->Step(what + " (a child), seen asleep in it",
+                      std::string("waiter_start(0, ") +
+                          (call == WaitCall::kPoll ? "WAIT_POLL" : "WAIT_EPOLL") + ", " +
+                          s->WaitFdC() + ", POLLRDHUP, 0, " + std::to_string(kWaiterTimeoutMs) +
+                          ");\nwaiter_until_blocked(0, " + repro::Lit(what) + ");\n",
+                      "the waiter is seen asleep in its call (/proc/PID/stat state S, "
+                      "/proc/PID/syscall) at once");
+          }
+          WaitInThread w(call, s->WaitFd(), POLLRDHUP, kWaiterTimeoutMs);
           ExpectBlocked(w, call, what);
           std::string data = s->MakeReadable();
+          if (rec != nullptr) {
+            rec->Step(data + ", then (once it is there) the waiter still sleeps",
+                      s->MakeReadableC() + "{\n  struct pollfd p;\n  p.fd = " + s->WaitFdC() +
+                          ";\n  p.events = POLLIN;\n  p.revents = 0;\n  poll(&p, 1, 2000);\n}\n"
+                          "if (waiter_returned(0, 0))\n  broken(" +
+                          repro::Lit("man 2 poll: \"The field events is an input parameter, a "
+                                     "bit mask specifying the events the application is "
+                                     "interested in\"") +
+                          ", \"%s returned %d with %s after %s, which is no hangup\", " +
+                          repro::Lit(what) + ", waiter_res[0].ret, events_str(waiter_res[0].revents), " +
+                          repro::Lit(data) + ");\n",
+                      "a non-blocking write, and a poll(2) with a timeout of 2 s, return");
+          }
           // The data is there (a lagging Kind: once it arrived) ...
           struct pollfd p = {s->WaitFd(), POLLIN, 0};
           poll(&p, 1, 2000);
@@ -1196,6 +1252,17 @@ PropertyOutcome HangupWaiter(const Kind<Interface>& kind) {
                     "a bit mask specifying the events the application is interested in\")");
           }
           std::string hangup = s->MakeHangup();
+          if (rec != nullptr) {
+            rec->Step(hangup + ": the waiter wakes",
+                      s->MakeHangupC() + "waiter_expect(0, POLLRDHUP | POLLHUP, " +
+                          repro::Lit("man 2 poll: \"POLLRDHUP ... Stream socket peer closed "
+                                     "connection\" / \"POLLHUP ... will be set in the revents "
+                                     "field whenever the corresponding condition is true\"") +
+                          ", " + repro::Lit(what) + ", " + repro::Lit(hangup) +
+                          ", \"POLLRDHUP or POLLHUP, at once\");\n",
+                      "the waiter returns (its own timeout is " +
+                          std::to_string(kWaiterTimeoutMs) + " ms)");
+          }
           const bool woken = w.WokenNow(s->Lag());
           w.Release();
           w.Join();
@@ -1208,7 +1275,7 @@ PropertyOutcome HangupWaiter(const Kind<Interface>& kind) {
                     "revents field whenever the corresponding condition is true\")");
           }
         }
-      },
+      }),
       1, /*shrink=*/false);
   if (not_applicable) SkipNotApplicable(kind.name, why);
   return o;

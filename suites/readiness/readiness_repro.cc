@@ -273,4 +273,177 @@ static void mq_nb_receive(int want_ok, int empty) {
 )C");
 }
 
+void AddWaiterHelpers(repro::Recording& rec) {
+  AddReadinessHelpers(rec);
+  rec.Include("<sys/prctl.h>");
+  rec.Include("<sys/syscall.h>");
+  rec.Helper("readiness_waiter", R"C(
+/* Waiters: child i blocks in poll(2), select(2) or epoll_wait(2) on one
+   descriptor (with a timeout of its own, so that it always ends) and
+   writes what the call returned to a pipe. */
+#define MAX_WAITERS 4
+enum { WAIT_POLL, WAIT_SELECT, WAIT_EPOLL };
+struct waiter_result { int ret, err; unsigned revents; };
+static pid_t waiter_pid[MAX_WAITERS];
+static int waiter_pipe[MAX_WAITERS];
+static int waiter_call[MAX_WAITERS];
+static int waiter_done[MAX_WAITERS];
+static struct waiter_result waiter_res[MAX_WAITERS];
+
+/* At exit (also after a failure): no waiter outlives the reproducer. */
+static void waiters_end(void) {
+  int i;
+  if (in_child) return;
+  for (i = 0; i < MAX_WAITERS; ++i) {
+    if (waiter_pid[i] <= 0) continue;
+    kill(waiter_pid[i], SIGKILL);
+    while (waitpid(waiter_pid[i], NULL, 0) < 0 && errno == EINTR) {}
+    waiter_pid[i] = 0;
+  }
+}
+
+static void waiter_start(int i, int call, int fd, short events, int exclusive, int timeout_ms) {
+  static int registered;
+  int p[2];
+  pid_t pid;
+  if (!registered) atexit(waiters_end);
+  registered = 1;
+  if (pipe(p) != 0) setup_failed("pipe");
+  pid = fork();
+  if (pid < 0) setup_failed("fork");
+  if (pid == 0) {
+    struct waiter_result r;
+    int k;
+    in_child = 1;
+    alarm(0);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    /* The waiter holds only what it waits on: a close in the parent is the
+       last close, as in ipcspec's waiter threads. */
+    for (k = 3; k < 1024; ++k)
+      if (k != fd && k != p[1]) close(k);
+    memset(&r, 0, sizeof r);
+    if (call == WAIT_POLL) {
+      struct pollfd q;
+      q.fd = fd;
+      q.events = events;
+      q.revents = 0;
+      r.ret = poll(&q, 1, timeout_ms);
+      r.err = errno;
+      r.revents = (unsigned short)q.revents;
+    } else if (call == WAIT_SELECT) {
+      fd_set rs, ws;
+      struct timeval tv;
+      FD_ZERO(&rs);
+      FD_ZERO(&ws);
+      if (events & POLLIN) FD_SET(fd, &rs);
+      if (events & POLLOUT) FD_SET(fd, &ws);
+      tv.tv_sec = timeout_ms / 1000;
+      tv.tv_usec = (timeout_ms % 1000) * 1000;
+      r.ret = select(fd + 1, &rs, &ws, NULL, &tv);
+      r.err = errno;
+      if (r.ret > 0)
+        r.revents = (FD_ISSET(fd, &rs) ? POLLIN : 0) | (FD_ISSET(fd, &ws) ? POLLOUT : 0);
+    } else {
+      struct epoll_event ev, got;
+      int ep = epoll_create1(EPOLL_CLOEXEC);
+      memset(&ev, 0, sizeof ev);
+      ev.data.fd = fd;
+      ev.events = (unsigned short)events | (exclusive ? EPOLLEXCLUSIVE : 0u);
+      if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) != 0) _exit(2);
+      r.ret = epoll_wait(ep, &got, 1, timeout_ms);
+      r.err = errno;
+      if (r.ret > 0) r.revents = got.events;
+    }
+    if (write(p[1], &r, sizeof r) != (ssize_t)sizeof r) _exit(3);
+    _exit(0);
+  }
+  close(p[1]);
+  waiter_pid[i] = pid;
+  waiter_pipe[i] = p[0];
+  waiter_call[i] = call;
+  waiter_done[i] = 0;
+}
+
+/* Whether waiter i's call returned (waiting at most timeout_ms for it). */
+static int waiter_returned(int i, int timeout_ms) {
+  struct pollfd p;
+  int r;
+  if (waiter_done[i]) return 1;
+  p.fd = waiter_pipe[i];
+  p.events = POLLIN;
+  p.revents = 0;
+  while ((r = poll(&p, 1, timeout_ms)) < 0 && errno == EINTR) {}
+  if (r <= 0) return 0;
+  if (read(waiter_pipe[i], &waiter_res[i], sizeof waiter_res[i]) != (ssize_t)sizeof waiter_res[i])
+    setup_failed("the waiter ended without its result");
+  close(waiter_pipe[i]);
+  while (waitpid(waiter_pid[i], NULL, 0) < 0 && errno == EINTR) {}
+  waiter_pid[i] = 0;
+  waiter_done[i] = 1;
+  return 1;
+}
+
+/* Whether waiter i sleeps in its call now: /proc/PID/stat state S, and
+   /proc/PID/syscall naming the call (where the environment has no
+   /proc/PID/syscall, state S alone). */
+static int waiter_sleeps(int i) {
+  char path[64], buf[512], *paren;
+  long nr;
+  ssize_t n;
+  int fd;
+  if (waiter_returned(i, 0)) return 0;
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)waiter_pid[i]);
+  if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) return 0;
+  n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return 0;
+  buf[n] = '\0';
+  paren = strrchr(buf, ')');
+  if (paren == NULL || paren[1] != ' ' || paren[2] != 'S') return 0;
+  snprintf(path, sizeof path, "/proc/%d/syscall", (int)waiter_pid[i]);
+  if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) return 1;
+  n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return 1;
+  buf[n] = '\0';
+  if (sscanf(buf, "%ld", &nr) != 1) return 0; /* "running" */
+  switch (waiter_call[i]) {
+    case WAIT_POLL: return nr == SYS_poll || nr == SYS_ppoll;
+    case WAIT_SELECT: return nr == SYS_select || nr == SYS_pselect6;
+    default:
+#ifdef SYS_epoll_pwait2
+      if (nr == SYS_epoll_pwait2) return 1;
+#endif
+      return nr == SYS_epoll_wait || nr == SYS_epoll_pwait;
+  }
+}
+
+/* Until waiter i is seen asleep in its call (the step's alarm bounds it);
+   its call returning first, on a descriptor that is not ready, is broken. */
+static void waiter_until_blocked(int i, const char *what) {
+  for (;;) {
+    if (waiter_sleeps(i)) return;
+    if (waiter_done[i])
+      broken("man 2 poll: \"If none of the events requested (and no error) has occurred for "
+             "any of the file descriptors, then poll() blocks until one of the events occurs.\"",
+             "%s returned at once (%d, revents %s) on a descriptor that is not ready", what,
+             waiter_res[i].ret, events_str(waiter_res[i].revents));
+    sched_yield();
+  }
+}
+
+/* After the event: waiter i returns (its own timeout bounds the wait) and
+   reports one of the events in `want`. */
+static void waiter_expect(int i, unsigned want, const char *promise, const char *what,
+                          const char *after, const char *expected) {
+  if (!waiter_returned(i, 10000)) setup_failed("the waiter did not return within 10 s");
+  if (waiter_res[i].ret < 1 || !(waiter_res[i].revents & want))
+    broken(promise, "%s returned %d%s%s with %s after %s%s (expected %s)", what, waiter_res[i].ret,
+           waiter_res[i].ret < 0 ? ", " : "", waiter_res[i].ret < 0 ? strerror(waiter_res[i].err) : "",
+           events_str(waiter_res[i].revents), after,
+           waiter_res[i].ret == 0 ? ", not woken by it" : "", expected);
+}
+)C");
+}
+
 }  // namespace ipcspec::readiness_repro

@@ -34,6 +34,12 @@ void AddCounterHelpers(repro::Recording& rec);
 // Adds the POSIX message queue helpers (mq_nb_send, mq_nb_receive) on top.
 void AddMqHelpers(repro::Recording& rec);
 
+// Adds the waiter helpers: a child blocked in poll(2), select(2) or
+// epoll_wait(2) (waiter_start, waiter_until_blocked: seen asleep in its call
+// from /proc/PID/stat state S and /proc/PID/syscall, never by sleeping;
+// waiter_returned, waiter_sleeps, waiter_expect).
+void AddWaiterHelpers(repro::Recording& rec);
+
 // The C expression of an event mask ("POLLIN | POLLHUP", "0").
 std::string Mask(unsigned events);
 
