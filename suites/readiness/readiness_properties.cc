@@ -152,7 +152,15 @@ class Subject {
   virtual std::string WaitFdC() const { return ""; }
   virtual std::string MakeReadableC() const { return ""; }
   virtual std::string MakeHangupC() const { return ""; }
+  virtual std::string WriteWaitFdC() const { return ""; }
+  // Whether MakeUnwritable applies (asked before it, which records its steps).
+  virtual bool CanMakeUnwritable() const { return false; }
 };
+
+// Records one step of the reproducer (impl/repro) when a case is recorded.
+void Rec(const std::string& title, const std::string& code, const std::string& hang = "") {
+  if (auto* rec = repro::Active()) rec->Step(title, code, hang);
+}
 
 std::string Result(const PosixErrorOr<size_t>& r) {
   return r.ok() ? std::to_string(r.value()) : r.error().ToString();
@@ -286,6 +294,7 @@ class StreamSubject : public Subject {
   // Adds the C helpers of a stream's steps (the model's I/O as C).
   void Prelude(repro::Recording& rec) override { readiness_repro::AddStreamHelpers(rec); }
   std::string WaitFdC() const override { return "rfd"; }
+  std::string WriteWaitFdC() const override { return "wfd"; }
   std::string MakeReadableC() const override {
     return "{\n  ssize_t r = nb_io(wfd, 1, 1);\n  io_result(\"write(1 byte, non-blocking)\", r, 1);\n"
            "  if (r > 0) stream_count += r;\n}\n";
@@ -302,6 +311,7 @@ class StreamSubject : public Subject {
 
   int WaitFd() const override { return s_.reader->fd(); }
   std::string MakeReadable() override {
+    Rec("a write of 1 byte", MakeReadableC(), "a non-blocking write returns at once");
     uint8_t b = 'x';
     auto w = s_.writer->Write(&b, 1, Blocking::kNonBlock);
     if (!w.ok() || w.value() != 1) RC_FAIL("writing 1 byte: " + Result(w));
@@ -309,6 +319,7 @@ class StreamSubject : public Subject {
     return "a write of 1 byte";
   }
   int WriteWaitFd() const override { return s_.writer->fd(); }
+  bool CanMakeUnwritable() const override { return type_ != FdType::kTcp; }
   // A fill to EAGAIN (TCP: room may come back with no read, man 7 tcp).
   bool MakeUnwritable() override {
     if (type_ == FdType::kTcp) return false;
@@ -323,6 +334,7 @@ class StreamSubject : public Subject {
   }
   bool HasHangup() const override { return true; }
   std::string MakeHangup() override {
+    Rec("closing the writing end", MakeHangupC());
     PosixError e = s_.writer->Close();
     if (!e.ok()) RC_FAIL("closing the writing end: " + e.ToString());
     writer_open_ = false;
@@ -587,6 +599,7 @@ class DatagramSubject : public Subject {
   }
   int WaitFd() const override { return ch_.a->fd(); }
   std::string MakeReadable() override {
+    Rec("a message of 1 byte from B", MakeReadableC(), "a non-blocking send returns at once");
     uint8_t b = 'x';
     auto s = ch_.b->Send(&b, 1, Blocking::kNonBlock);
     if (!s.ok() || s.value() != 1) RC_FAIL("sending 1 byte from B: " + Result(s));
@@ -595,6 +608,7 @@ class DatagramSubject : public Subject {
   }
   bool HasHangup() const override { return type_ == FdType::kUnixSeqpacket; }
   std::string MakeHangup() override {
+    Rec("closing B", MakeHangupC());
     PosixError e = ch_.b->Close();
     if (!e.ok()) RC_FAIL("closing B: " + e.ToString());
     open_[1] = false;
@@ -667,21 +681,31 @@ class CounterSubject : public Subject {
     }
   }
   void Prelude(repro::Recording& rec) override { readiness_repro::AddCounterHelpers(rec); }
+  std::string WaitFdC() const override { return "cfd"; }
+  std::string WriteWaitFdC() const override { return "cfd"; }
+  std::string MakeReadableC() const override { return "ctr_add(0x1ULL, 0, 1);\n"; }
   int WaitFd() const override { return c_->fd(); }
   std::string MakeReadable() override {
+    Rec("add(1)", MakeReadableC(), "a non-blocking write returns at once");
     PosixError e = c_->Add(1, Blocking::kNonBlock);
     if (!e.ok()) RC_FAIL("add(1): " + e.ToString());
     ++value_;
     return "add(1)";
   }
   int WriteWaitFd() const override { return c_->fd(); }
+  bool CanMakeUnwritable() const override { return true; }
   bool MakeUnwritable() override {
+    char b[40];
+    std::snprintf(b, sizeof b, "0x%llxULL", static_cast<unsigned long long>(max_ - value_));
+    Rec(std::string("add(") + b + "): up to the maximum",
+        std::string("ctr_add(") + b + ", 0, 1);\n", "a non-blocking write returns at once");
     PosixError e = c_->Add(max_ - value_, Blocking::kNonBlock);
     if (!e.ok()) RC_FAIL("adding up to the maximum: " + e.ToString());
     value_ = max_;
     return true;
   }
   std::string MakeWritable() override {
+    Rec("a take", "ctr_take(1);\n", "a non-blocking read returns at once");
     auto t = c_->Take(Blocking::kNonBlock);
     if (!t.ok()) RC_FAIL("take at the maximum: " + t.error().ToString());
     value_ = semaphore_ ? value_ - 1 : 0;
@@ -690,6 +714,7 @@ class CounterSubject : public Subject {
   // Takes the counter to zero (a Kind may start above it).
   void Empty() {
     while (value_ > 0) {
+      Rec("a take of the initial value", "ctr_take(1);\n", "a non-blocking read returns at once");
       auto t = c_->Take(Blocking::kNonBlock);
       if (!t.ok()) RC_FAIL("taking the initial value: " + t.error().ToString());
       value_ = semaphore_ ? value_ - 1 : 0;
@@ -884,9 +909,19 @@ class MqSubject : public Subject {
     return "nothing (ask again)";
   }
   void Prelude(repro::Recording& rec) override { readiness_repro::AddMqHelpers(rec); }
+  std::string WaitFdC() const override { return "q"; }
+  std::string WriteWaitFdC() const override { return "q"; }
+  std::string MakeReadableC() const override { return "mq_nb_send(1, 0, 1, 0);\n"; }
   int WriteWaitFd() const override { return q_->fd(); }
+  bool CanMakeUnwritable() const override { return true; }
   bool MakeUnwritable() override {
     uint8_t b = 'x';
+    if (count_ < max_) {
+      Rec("fill the queue (" + std::to_string(max_ - count_) + " sends of 1 byte)",
+          "{\n  int k;\n  for (k = 0; k < " + std::to_string(max_ - count_) +
+              "; ++k) mq_nb_send(1, 0, 1, 0);\n}\n",
+          "non-blocking sends return at once");
+    }
     while (count_ < max_) {
       PosixError e = q_->Send(0, &b, 1, MqWait::NonBlock());
       if (!e.ok()) RC_FAIL("filling the queue: " + e.ToString());
@@ -895,6 +930,8 @@ class MqSubject : public Subject {
     return true;
   }
   std::string MakeWritable() override {
+    Rec("a receive from the full queue", "mq_nb_receive(1, 0);\n",
+        "a non-blocking receive returns at once");
     auto got = q_->Receive(MqReceiveOptions{}, MqWait::NonBlock());
     if (!got.ok()) RC_FAIL("receive from a full queue: " + got.error().ToString());
     --count_;
@@ -902,6 +939,7 @@ class MqSubject : public Subject {
   }
   int WaitFd() const override { return q_->fd(); }
   std::string MakeReadable() override {
+    Rec("a send of one message", MakeReadableC(), "a non-blocking send returns at once");
     uint8_t b = 'x';
     PosixError e = q_->Send(0, &b, 1, MqWait::NonBlock());
     if (!e.ok()) RC_FAIL("send: " + e.ToString());
@@ -1046,6 +1084,43 @@ PropertyOutcome ModelSequences(const Kind<Interface>& kind) {
   return o;
 }
 
+// The reproducer of a waiter property is its last round, from the Kind's
+// setup on (each round opens a fresh instance); its waiters are child
+// processes. Null when nothing is recorded or the round cannot be printed.
+repro::Recording* BeginWaiterRound(Subject& s, bool write_side) {
+  auto* rec = repro::Active();
+  if (rec == nullptr) return nullptr;
+  rec->DropSteps();
+  s.Prelude(*rec);
+  readiness_repro::AddWaiterHelpers(*rec);
+  if ((write_side ? s.WriteWaitFdC() : s.WaitFdC()).empty() || s.MakeReadableC().empty()) {
+    rec->Unprintable("this readiness model has no C for its waiters' descriptor or events");
+    return nullptr;
+  }
+  return rec;
+}
+
+const char* WaitCallC(WaitCall c) {
+  switch (c) {
+    case WaitCall::kPoll: return "WAIT_POLL";
+    case WaitCall::kSelect: return "WAIT_SELECT";
+    case WaitCall::kEpoll: return "WAIT_EPOLL";
+  }
+  return "WAIT_POLL";
+}
+
+// The C of a waiter i that starts and is seen asleep in its call.
+void RecordWaiterStart(repro::Recording* rec, int i, WaitCall call, const std::string& fd,
+                       const char* events, bool exclusive, const std::string& what) {
+  if (rec == nullptr) return;
+  rec->Step(what + " (a child), seen asleep in it",
+            "waiter_start(" + std::to_string(i) + ", " + WaitCallC(call) + ", " + fd + ", " +
+                events + ", " + (exclusive ? "1" : "0") + ", " +
+                std::to_string(kWaiterTimeoutMs) + ");\nwaiter_until_blocked(" +
+                std::to_string(i) + ", " + repro::Lit(what) + ");\n",
+            "the waiter is seen asleep in its call (/proc/PID/stat state S, /proc/PID/syscall)");
+}
+
 // Checks that `w` is blocked in its call (a thread: /proc/self/task/TID).
 void ExpectBlocked(WaitInThread& w, WaitCall call, const std::string& what) {
   auto tid = w.Tid();
@@ -1069,18 +1144,34 @@ PropertyOutcome WaiterWakes(const Kind<Interface>& kind) {
   std::string why;
   PropertyOutcome o = RunProperty(
       CurrentTestId(),
-      [&] {
+      repro::Recorded([&] {
         for (WaitCall call : {WaitCall::kPoll, WaitCall::kSelect, WaitCall::kEpoll}) {
           auto s = Family<Interface>::Open(kind, &why);
           if (!s) {
             not_applicable = true;
             return;
           }
+          auto* rec = BeginWaiterRound(*s, false);
           if (auto* c = dynamic_cast<CounterSubject*>(s.get())) c->Empty();
-          WaitInThread w(call, s->WaitFd(), POLLIN, kWaiterTimeoutMs);
           const std::string what = std::string("a waiter in ") + ToString(call) + " for POLLIN";
+          RecordWaiterStart(rec, 0, call, s->WaitFdC(), "POLLIN", false, what);
+          WaitInThread w(call, s->WaitFd(), POLLIN, kWaiterTimeoutMs);
           ExpectBlocked(w, call, what);
           std::string event = s->MakeReadable();
+          if (rec != nullptr) {
+            rec->Step("the waiter wakes",
+                      "waiter_expect(0, POLLIN, " +
+                          repro::Lit("man 2 poll: \"If none of the events requested ... has "
+                                     "occurred ..., then poll() blocks until one of the events "
+                                     "occurs.\"; man 2 select: \"The call will block until "
+                                     "either: a file descriptor becomes ready\"; man 2 "
+                                     "epoll_wait: \"The call will block until either: a file "
+                                     "descriptor delivers an event\"") +
+                          ", " + repro::Lit(what) + ", " + repro::Lit(event) +
+                          ", \"POLLIN, at once\");\n",
+                      "the waiter returns (its own timeout is " +
+                          std::to_string(kWaiterTimeoutMs) + " ms)");
+          }
           const bool woken = w.WokenNow(s->Lag());
           w.Release();
           w.Join();
@@ -1103,11 +1194,25 @@ PropertyOutcome WaiterWakes(const Kind<Interface>& kind) {
             not_applicable = true;
             return;
           }
+          if (!s->CanMakeUnwritable()) break;
+          auto* rec = BeginWaiterRound(*s, true);
           if (!s->MakeUnwritable()) break;
-          WaitInThread w(call, s->WriteWaitFd(), POLLOUT, kWaiterTimeoutMs);
           const std::string what = std::string("a waiter in ") + ToString(call) + " for POLLOUT";
+          RecordWaiterStart(rec, 0, call, s->WriteWaitFdC(), "POLLOUT", false, what);
+          WaitInThread w(call, s->WriteWaitFd(), POLLOUT, kWaiterTimeoutMs);
           ExpectBlocked(w, call, what);
           std::string event = s->MakeWritable();
+          if (rec != nullptr) {
+            rec->Step("the waiter wakes",
+                      "waiter_expect(0, POLLOUT, " +
+                          repro::Lit("man 2 poll: \"POLLOUT Writing is now possible\"; man 2 "
+                                     "select: \"A file descriptor is ready for writing if a "
+                                     "write operation will not block.\"") +
+                          ", " + repro::Lit(what) + ", " + repro::Lit(event) +
+                          ", \"POLLOUT, at once\");\n",
+                      "the waiter returns (its own timeout is " +
+                          std::to_string(kWaiterTimeoutMs) + " ms)");
+          }
           const bool woken = w.WokenNow(s->Lag());
           w.Release();
           w.Join();
@@ -1120,7 +1225,7 @@ PropertyOutcome WaiterWakes(const Kind<Interface>& kind) {
                     "write operation will not block.\")");
           }
         }
-      },
+      }),
       1, /*shrink=*/false);
   if (not_applicable) SkipNotApplicable(kind.name, why);
   return o;
@@ -1133,21 +1238,43 @@ PropertyOutcome ExclusiveWakesOne(const Kind<Interface>& kind) {
   std::string why;
   PropertyOutcome o = RunProperty(
       CurrentTestId(),
-      [&] {
+      repro::Recorded([&] {
         auto s = Family<Interface>::Open(kind, &why);
         if (!s) {
           not_applicable = true;
           return;
         }
+        auto* rec = BeginWaiterRound(*s, false);
         if (auto* c = dynamic_cast<CounterSubject*>(s.get())) c->Empty();
         constexpr int kWaiters = 3;
         std::vector<std::unique_ptr<WaitInThread>> ws;
         for (int i = 0; i < kWaiters; ++i) {
+          RecordWaiterStart(rec, i, WaitCall::kEpoll, s->WaitFdC(), "POLLIN", true,
+                            "an epoll_wait(2) waiter with EPOLLEXCLUSIVE");
           ws.push_back(std::make_unique<WaitInThread>(WaitCall::kEpoll, s->WaitFd(), POLLIN,
                                                       kWaiterTimeoutMs, /*exclusive=*/true));
           ExpectBlocked(*ws.back(), WaitCall::kEpoll, "an epoll_wait(2) waiter with EPOLLEXCLUSIVE");
         }
         std::string event = s->MakeReadable();
+        if (rec != nullptr) {
+          rec->Step(
+              "one or two of the three waiters wake",
+              "{\n  int woken = waiters_woken(3, " + std::to_string(kWaiterTimeoutMs) +
+                  ");\n  if (woken == 0)\n    broken(" +
+                  repro::Lit("man 2 epoll_ctl: \"one or more of the epoll file descriptors will "
+                             "receive an event with epoll_wait(2)\"") +
+                  ",\n           \"three epoll_wait(2) waiters with EPOLLEXCLUSIVE: none woke for "
+                  "%s\", " +
+                  repro::Lit(event) + ");\n  if (woken == 3)\n    broken(" +
+                  repro::Lit("man 2 epoll_ctl: \"The default in this scenario (when "
+                             "EPOLLEXCLUSIVE is not set) is for all epoll file descriptors to "
+                             "receive an event. EPOLLEXCLUSIVE is thus useful for avoiding "
+                             "thundering herd problems\"; Linux wakes one") +
+                  ",\n           \"three epoll_wait(2) waiters with EPOLLEXCLUSIVE: all three "
+                  "woke for %s\", " +
+                  repro::Lit(event) + ");\n}\n",
+              "the first waiter returns within its timeout");
+        }
         // A woken thread is runnable (or done) as soon as the wake-up is
         // made; one not woken still sleeps. First one must return.
         PollUntil([&] {
@@ -1180,7 +1307,7 @@ PropertyOutcome ExclusiveWakesOne(const Kind<Interface>& kind) {
                   "set) is for all epoll file descriptors to receive an event. EPOLLEXCLUSIVE is "
                   "thus useful for avoiding thundering herd problems\"; Linux wakes one)");
         }
-      },
+      }),
       1, /*shrink=*/false);
   if (not_applicable) SkipNotApplicable(kind.name, why);
   return o;
@@ -1228,8 +1355,8 @@ PropertyOutcome HangupWaiter(const Kind<Interface>& kind) {
           ExpectBlocked(w, call, what);
           std::string data = s->MakeReadable();
           if (rec != nullptr) {
-            rec->Step(data + ", then (once it is there) the waiter still sleeps",
-                      s->MakeReadableC() + "{\n  struct pollfd p;\n  p.fd = " + s->WaitFdC() +
+            rec->Step("once it is there, the waiter still sleeps",
+                      "{\n  struct pollfd p;\n  p.fd = " + s->WaitFdC() +
                           ";\n  p.events = POLLIN;\n  p.revents = 0;\n  poll(&p, 1, 2000);\n}\n"
                           "if (waiter_returned(0, 0))\n  broken(" +
                           repro::Lit("man 2 poll: \"The field events is an input parameter, a "
@@ -1238,7 +1365,7 @@ PropertyOutcome HangupWaiter(const Kind<Interface>& kind) {
                           ", \"%s returned %d with %s after %s, which is no hangup\", " +
                           repro::Lit(what) + ", waiter_res[0].ret, events_str(waiter_res[0].revents), " +
                           repro::Lit(data) + ");\n",
-                      "a non-blocking write, and a poll(2) with a timeout of 2 s, return");
+                      "a poll(2) with a timeout of 2 s returns");
           }
           // The data is there (a lagging Kind: once it arrived) ...
           struct pollfd p = {s->WaitFd(), POLLIN, 0};
@@ -1253,8 +1380,8 @@ PropertyOutcome HangupWaiter(const Kind<Interface>& kind) {
           }
           std::string hangup = s->MakeHangup();
           if (rec != nullptr) {
-            rec->Step(hangup + ": the waiter wakes",
-                      s->MakeHangupC() + "waiter_expect(0, POLLRDHUP | POLLHUP, " +
+            rec->Step("the waiter wakes",
+                      "waiter_expect(0, POLLRDHUP | POLLHUP, " +
                           repro::Lit("man 2 poll: \"POLLRDHUP ... Stream socket peer closed "
                                      "connection\" / \"POLLHUP ... will be set in the revents "
                                      "field whenever the corresponding condition is true\"") +

@@ -432,6 +432,28 @@ static void waiter_until_blocked(int i, const char *what) {
   }
 }
 
+/* After an event: how many of waiters 0..n-1 it woke. With
+   /proc/PID/syscall (Linux): once the first returns (at most timeout_ms),
+   those no longer asleep in their call; without it: those whose call
+   returned an event within the waiters' own timeout. */
+static int waiters_woken(int n, int timeout_ms) {
+  struct pollfd p[MAX_WAITERS];
+  int i, woken = 0;
+  for (i = 0; i < n; ++i) {
+    p[i].fd = waiter_pipe[i];
+    p[i].events = POLLIN;
+    p[i].revents = 0;
+  }
+  while (poll(p, (nfds_t)n, timeout_ms) < 0 && errno == EINTR) {}
+  if (access("/proc/self/syscall", R_OK) == 0) {
+    for (i = 0; i < n; ++i) woken += waiter_sleeps(i) ? 0 : 1;
+    return woken;
+  }
+  for (i = 0; i < n; ++i)
+    if (waiter_returned(i, timeout_ms + 1000) && waiter_res[i].ret >= 1) ++woken;
+  return woken;
+}
+
 /* After the event: waiter i returns (its own timeout bounds the wait) and
    reports one of the events in `want`. */
 static void waiter_expect(int i, unsigned want, const char *promise, const char *what,
