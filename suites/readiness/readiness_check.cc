@@ -129,6 +129,34 @@ static const char *mismatch(const struct want *w, unsigned got) {
   return s;
 }
 
+/* The sentence of man 2 poll about the first event `got` gets wrong. */
+static const char *poll_rule_for(const struct want *w, unsigned got) {
+  static const struct { unsigned bit; const char *rule; } rules[] = {
+    {POLLIN, "man 2 poll: \"POLLIN There is data to read.\""},
+    {POLLOUT, "man 2 poll: \"POLLOUT Writing is now possible, though a write larger than the "
+              "available space in a socket or pipe will still block (unless O_NONBLOCK is "
+              "set).\""},
+    {POLLHUP, "man 2 poll: \"POLLHUP Hang up ... Note that when reading from a channel such as "
+              "a pipe or a stream socket, this event merely indicates that the peer closed its "
+              "end of the channel.\""},
+    {POLLRDHUP, "man 2 poll: \"POLLRDHUP (since Linux 2.6.17) Stream socket peer closed "
+                "connection, or shut down writing half of connection.\""},
+    {POLLERR, "man 2 poll: \"POLLERR Error condition ... This bit is also set for a file "
+              "descriptor referring to the write end of a pipe when the read end has been "
+              "closed.\"; man 7 unix: ECONNRESET \"Remote socket was unexpectedly closed.\""}};
+  size_t i;
+  for (i = 0; i < sizeof rules / sizeof rules[0]; ++i) {
+    if (((w->yes & rules[i].bit) && !(got & rules[i].bit)) ||
+        ((w->no & rules[i].bit) && (got & rules[i].bit)))
+      return rules[i].rule;
+  }
+  if (got & POLLPRI)
+    return "man 2 poll: \"POLLPRI There is some exceptional condition on the file descriptor. "
+           "Possibilities include: There is out-of-band data on a TCP socket (see tcp(7)).\" "
+           "(no out-of-band data is ever sent here)";
+  return RULE_POLL;
+}
+
 static long now_ms(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
@@ -212,7 +240,7 @@ static void ready_check(const struct want *w, int n, int lag) {
     snprintf(where, sizeof where, "the %s (fd %d) should report %s [%s]", c->name, c->fd,
              c->expect, c->cites);
     m = mismatch(c, rev);
-    if (m[0]) broken(RULE_POLL, "%s: poll(2) reports %s: %s", where, events_str(rev), m);
+    if (m[0]) broken(poll_rule_for(c, rev), "%s: poll(2) reports %s: %s", where, events_str(rev), m);
     if ((r_yes && !sr) || (r_no && sr) || (w_yes && !sw) || (w_no && sw) || sx)
       broken(RULE_SELECT,
              "%s: select(2) reports it %sreadable, %swritable, %sexceptional condition; "
