@@ -129,6 +129,11 @@ class Session {
   static Session* Current();
   Recording* recording() { return current_.get(); }
 
+  // A property whose model prints a Kind that does not print itself for
+  // every model (tcp_loopback: impl/inet/tcp_loopback_c.h) gives the Kind's
+  // C here, before its first case.
+  void UseKind(CSnippet kind) { kind_ = std::move(kind); }
+
  private:
   Recording::Header header_;
   CSnippet kind_;

@@ -54,6 +54,7 @@
 
 #include "impl/core/blocked.h"
 #include "impl/core/deadline.h"
+#include "impl/inet/tcp_loopback_c.h"
 #include "impl/repro/repro.h"
 #include "impl/verdict/verdict.h"
 #include "rapidcheck.h"
@@ -1033,6 +1034,15 @@ std::optional<std::string> ProbeNotApplicable(const Kind<Interface>& kind) {
   return out;
 }
 
+// The readiness models print tcp_loopback, whose Kind does not print itself
+// for every model (impl/inet/tcp_loopback_c.h): its reproducers use its C.
+template <typename Interface>
+void UseReadinessKindC(const Kind<Interface>& kind) {
+  auto* session = repro::Session::Current();
+  if (session == nullptr || !kind.c.empty() || !kind.library.empty()) return;
+  if (kind.name == "tcp_loopback") session->UseKind(TcpLoopbackC());
+}
+
 // A library's Kind is judged in its isolated child (suites/common/isolated.h),
 // where the property first probes it; a reference Kind by skip_reason.
 #define IPCSPEC_RETURN_IF_NOT_APPLICABLE(kind)                                 \
@@ -1053,6 +1063,7 @@ std::optional<std::string> ProbeNotApplicable(const Kind<Interface>& kind) {
 template <typename Interface>
 PropertyOutcome ModelSequences(const Kind<Interface>& kind) {
   IPCSPEC_RETURN_IF_NOT_APPLICABLE(kind);
+  UseReadinessKindC(kind);
   bool not_applicable = false;
   std::string why;
   PropertyOutcome o = RunProperty(
@@ -1140,6 +1151,7 @@ void ExpectBlocked(WaitInThread& w, WaitCall call, const std::string& what) {
 template <typename Interface>
 PropertyOutcome WaiterWakes(const Kind<Interface>& kind) {
   IPCSPEC_RETURN_IF_NOT_APPLICABLE(kind);
+  UseReadinessKindC(kind);
   bool not_applicable = false;
   std::string why;
   PropertyOutcome o = RunProperty(
@@ -1234,6 +1246,7 @@ PropertyOutcome WaiterWakes(const Kind<Interface>& kind) {
 template <typename Interface>
 PropertyOutcome ExclusiveWakesOne(const Kind<Interface>& kind) {
   IPCSPEC_RETURN_IF_NOT_APPLICABLE(kind);
+  UseReadinessKindC(kind);
   bool not_applicable = false;
   std::string why;
   PropertyOutcome o = RunProperty(
@@ -1316,6 +1329,7 @@ PropertyOutcome ExclusiveWakesOne(const Kind<Interface>& kind) {
 template <typename Interface>
 PropertyOutcome HangupWaiter(const Kind<Interface>& kind) {
   IPCSPEC_RETURN_IF_NOT_APPLICABLE(kind);
+  UseReadinessKindC(kind);
   bool not_applicable = false;
   std::string why;
   PropertyOutcome o = RunProperty(
