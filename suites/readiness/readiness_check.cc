@@ -354,16 +354,19 @@ void AddReadinessHelpers(repro::Recording& rec) {
   for (const char* h : {"<poll.h>", "<sched.h>", "<sys/epoll.h>", "<sys/select.h>", "<time.h>"}) {
     rec.Include(h);
   }
-  std::string defs = "/* The documented rules the checks hold the environment to. */\n";
-  for (const auto& [name, text] : std::vector<std::pair<const char*, const char*>>{
-           {"RULE_POLL", kPollRule},
-           {"RULE_SELECT", kSelectRule},
-           {"RULE_LEVEL", kLevelRule},
-           {"RULE_EDGE", kEdgeRule},
-           {"RULE_ONESHOT", kOneShotRule}}) {
-    defs += std::string("#define ") + name + " \\\n  " + repro::Lit(text) + "\n";
-  }
-  rec.Helper("readiness", defs + kReadinessC);
+  static const std::string kHelper = [] {
+    std::string defs = "/* The documented rules the checks hold the environment to. */\n";
+    for (const auto& [name, text] : std::vector<std::pair<const char*, const char*>>{
+             {"RULE_POLL", kPollRule},
+             {"RULE_SELECT", kSelectRule},
+             {"RULE_LEVEL", kLevelRule},
+             {"RULE_EDGE", kEdgeRule},
+             {"RULE_ONESHOT", kOneShotRule}}) {
+      defs += std::string("#define ") + name + " \\\n  " + repro::Lit(text) + "\n";
+    }
+    return defs + kReadinessC;
+  }();
+  rec.Helper("readiness", kHelper);
 }
 }  // namespace readiness_repro
 

@@ -68,22 +68,22 @@ std::string ResultCode(long v) { return std::to_string(v); }
 
 // The replay's exit when it goes another way than the recorded run.
 void AddDiverged(repro::Recording& rec) {
-  rec.Helper("replay_diverged", R"C(/* The replay went another way than the run it was recorded from: the
+  static const std::string kReplayDivergedHelper = R"C(/* The replay went another way than the run it was recorded from: the
    checks after this step assume that run, so there is no verdict. */
 static void replay_diverged(const char *what, long got, long want) {
   fprintf(stderr, "REPLAY DIVERGED: %s: %s returned %ld%s where the recorded run saw %ld%s;\n"
           "  the checks after it assume the recorded run (no verdict)\n",
           step, what, got, got < 0 ? " (an error)" : "", want, want < 0 ? " (EAGAIN)" : "");
   exit(2);
-})C");
+})C";
+  rec.Helper("replay_diverged", kReplayDivergedHelper);
 }
 
 void AddStreamHelpers(repro::Recording& rec) {
   AddReadinessHelpers(rec);
   AddDiverged(rec);
   rec.Include("<sys/socket.h>");
-  rec.Helper("readiness_stream",
-             "#define PROMISE_NB_IO \\\n  " + Lit(kNonBlockingIoPromise) + "\n" + R"C(
+  static const std::string kReadinessStreamHelper = "#define PROMISE_NB_IO \\\n  " + Lit(kNonBlockingIoPromise) + "\n" + R"C(
 /* The bytes written and not yet read, as the replay moved them. */
 static long stream_count;
 static unsigned char io_buf[65536];
@@ -156,14 +156,15 @@ static void drain(int fd, int lag) {
     poll(&p, 1, deadline - now_ms() < 50 ? (int)(deadline - now_ms()) : 50);
   }
 }
-)C");
+)C";
+  rec.Helper("readiness_stream", kReadinessStreamHelper);
 }
 
 void AddDatagramHelpers(repro::Recording& rec) {
   AddReadinessHelpers(rec);
   AddDiverged(rec);
   rec.Include("<sys/socket.h>");
-  rec.Helper("readiness_datagram", "#define PROMISE_DGRAM \\\n  " + Lit(kDatagramPromise) + "\n" +
+  static const std::string kReadinessDatagramHelper = "#define PROMISE_DGRAM \\\n  " + Lit(kDatagramPromise) + "\n" +
                                        R"C(
 static unsigned char dgram_buf[65536];
 
@@ -198,13 +199,14 @@ static void dgram_receive(int fd, size_t max, int lag, int reset, int peer) {
   if (r < 0) broken(PROMISE_DGRAM, "receive of a datagram sent to it failed: %s", strerror(errno));
   if (reset) replay_diverged("recv (the recorded run saw ECONNRESET)", (long)r, -1);
 }
-)C");
+)C";
+  rec.Helper("readiness_datagram", kReadinessDatagramHelper);
 }
 
 void AddCounterHelpers(repro::Recording& rec) {
   AddReadinessHelpers(rec);
   AddDiverged(rec);
-  rec.Helper("readiness_counter", "#define PROMISE_EVENTFD_MAX \\\n  " + Lit(kEventfdMaxPromise) +
+  static const std::string kReadinessCounterHelper = "#define PROMISE_EVENTFD_MAX \\\n  " + Lit(kEventfdMaxPromise) +
                                       "\n#define PROMISE_NB_CALL \\\n  " +
                                       Lit(kNonBlockingIoPromise) + "\n" + R"C(
 /* One non-blocking call on the eventfd, as ipcspec makes it: O_NONBLOCK set
@@ -240,14 +242,15 @@ static void ctr_take(int want_ok) {
   if (r < 0 && errno != EAGAIN) broken(PROMISE_NB_CALL, "read: %s", strerror(errno));
   if ((r == (ssize_t)sizeof v) != want_ok) replay_diverged("read(eventfd)", (long)r, want_ok ? 8 : -1);
 }
-)C");
+)C";
+  rec.Helper("readiness_counter", kReadinessCounterHelper);
 }
 
 void AddMqHelpers(repro::Recording& rec) {
   AddReadinessHelpers(rec);
   AddDiverged(rec);
   rec.Include("<mqueue.h>");
-  rec.Helper("readiness_mq", "#define PROMISE_MQ_FULL \\\n  " + Lit(kMqFullPromise) +
+  static const std::string kReadinessMqHelper = "#define PROMISE_MQ_FULL \\\n  " + Lit(kMqFullPromise) +
                                  "\n#define PROMISE_NB_CALL \\\n  " + Lit(kNonBlockingIoPromise) +
                                  "\n" + R"C(
 static char mq_buf[65536];
@@ -270,14 +273,15 @@ static void mq_nb_receive(int want_ok, int empty) {
   if (r < 0 && errno != EAGAIN) broken(PROMISE_NB_CALL, "mq_receive: %s", strerror(errno));
   if ((r >= 0) != want_ok) replay_diverged("mq_receive", (long)r, want_ok ? 0 : -1);
 }
-)C");
+)C";
+  rec.Helper("readiness_mq", kReadinessMqHelper);
 }
 
 void AddWaiterHelpers(repro::Recording& rec) {
   AddReadinessHelpers(rec);
   rec.Include("<sys/prctl.h>");
   rec.Include("<sys/syscall.h>");
-  rec.Helper("readiness_waiter", R"C(
+  static const std::string kReadinessWaiterHelper = R"C(
 /* Waiters: child i blocks in poll(2), select(2) or epoll_wait(2) on one
    descriptor (with a timeout of its own, so that it always ends) and
    writes what the call returned to a pipe. */
@@ -465,7 +469,8 @@ static void waiter_expect(int i, unsigned want, const char *promise, const char 
            events_str(waiter_res[i].revents), after,
            waiter_res[i].ret == 0 ? ", not woken by it" : "", expected);
 }
-)C");
+)C";
+  rec.Helper("readiness_waiter", kReadinessWaiterHelper);
 }
 
 }  // namespace ipcspec::readiness_repro
