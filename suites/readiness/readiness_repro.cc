@@ -2,7 +2,7 @@
 
 #include <poll.h>
 
-#include <sstream>
+#include <map>
 
 namespace ipcspec::readiness_repro {
 
@@ -58,10 +58,32 @@ std::string Want(const std::string& name, const std::string& c_fd, const Expect&
   one(e.err, POLLERR);
   static const char* const kNeed[] = {"EDGE_NONE", "EDGE_MAY", "EDGE_MUST_READY",
                                       "EDGE_MUST_ARRIVAL"};
-  std::ostringstream os;
-  os << "{" << Lit(name) << ", " << c_fd << ", " << Mask(yes) << ", " << Mask(no) << ", "
-     << kNeed[need] << ",\n   " << Lit(e.ToString()) << ", " << Lit(e.cites) << "}";
-  return os.str();
+  // The same few names, expectations and citations come back at every
+  // step: their literals are made once (recording costs ~nothing).
+  static std::map<std::string, std::string>* lits = new std::map<std::string, std::string>();
+  auto lit = [](const std::string& t) -> const std::string& {
+    auto it = lits->find(t);
+    if (it == lits->end()) it = lits->emplace(t, Lit(t)).first;
+    return it->second;
+  };
+  std::string out;
+  out.reserve(256);
+  out += "{";
+  out += lit(name);
+  out += ", ";
+  out += c_fd;
+  out += ", ";
+  out += Mask(yes);
+  out += ", ";
+  out += Mask(no);
+  out += ", ";
+  out += kNeed[need];
+  out += ",\n   ";
+  out += lit(e.ToString());
+  out += ", ";
+  out += lit(e.cites);
+  out += "}";
+  return out;
 }
 
 std::string ResultCode(long v) { return std::to_string(v); }
