@@ -112,6 +112,12 @@ class Recording {
   }
   const std::string& unprintable() const { return unprintable_; }
 
+  // Drops the steps recorded so far (the helpers, includes and prologue
+  // stay): a property whose rounds each open a fresh instance of the Kind
+  // keeps only the round running, so that its failure's reproducer is that
+  // round, from the Kind's setup on.
+  void DropSteps() { steps_.clear(); }
+
   bool empty() const { return steps_.empty(); }
   size_t steps() const { return steps_.size(); }
 
@@ -177,6 +183,11 @@ class Session {
 
   static Session* Current();
   Recording* recording() { return current_.get(); }
+
+  // A property whose model prints a Kind that does not print itself for
+  // every model (tcp_loopback: impl/inet/tcp_loopback_c.h) gives the Kind's
+  // C here, before its first case.
+  void UseKind(CSnippet kind) { kind_ = std::move(kind); }
 
  private:
   Recording::Header header_;
