@@ -94,7 +94,8 @@ class Recording {
   // Forgets the steps recorded so far in this case (helpers, includes and
   // the prologue stay): for a case that sweeps independent scenarios (kill
   // points, each on a fresh object) and keeps only the one being run, so
-  // that a failing case's reproducer is that scenario alone.
+  // that a failing case's reproducer is that scenario alone. (Likewise a
+  // property whose rounds each open a fresh instance of the Kind.)
   void DropSteps() { steps_.clear(); }
 
   // The index for the next ForkBlocked of this case (0, 1, ...).
@@ -111,12 +112,6 @@ class Recording {
     if (unprintable_.empty()) unprintable_ = why;
   }
   const std::string& unprintable() const { return unprintable_; }
-
-  // Drops the steps recorded so far (the helpers, includes and prologue
-  // stay): a property whose rounds each open a fresh instance of the Kind
-  // keeps only the round running, so that its failure's reproducer is that
-  // round, from the Kind's setup on.
-  void DropSteps() { steps_.clear(); }
 
   bool empty() const { return steps_.empty(); }
   size_t steps() const { return steps_.size(); }
