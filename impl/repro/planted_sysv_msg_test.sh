@@ -1,0 +1,40 @@
+#!/bin/bash
+# The System V message queue reproducers against planted faults (issue 17):
+# under each LD_PRELOAD library (a msgrcv broken the way gVisor's is,
+# containers/divergences/gvisor.tsv), the MessageQueue suite's property on a
+# sysv_msg Kind must fail and name its reproducer; that C file, compiled with
+# plain `cc`, must fail (exit 1) under the same library and pass (exit 0)
+# without it, each run within a second. Then every sysv_msg Kind's
+# reproducer of every model property, generated on demand
+# (IPCSPEC_REPRO=always), must compile with -Wall -Wextra -Werror and pass
+# on this machine.
+set -u
+ws="${TEST_SRCDIR:?}/${TEST_WORKSPACE:-ipcspec}"
+mq_suite="$ws/suites/message_queue/message_queue_test"
+target=//suites/message_queue:message_queue_test
+faults="$ws/impl/repro/faults"
+work="$(mktemp -d "${TEST_TMPDIR:-/tmp}/planted-sysv.XXXXXX")"
+trap 'rm -rf "$work"' EXIT
+. "$ws/impl/repro/planted_lib.sh"
+
+# A truncating msgrcv (MSG_NOERROR) that writes one byte past mtext[msgsz]:
+# the model's guard bytes after the buffer see it, and so do the
+# reproducer's.
+check msgrcv_noerror_overrun 'Kinds/MessageQueueSuite.MessageBoundaries/sysv_msg' 1 \
+  "past mtext[msgsz]" "past mtext[msgsz]" "$mq_suite" "$target"
+check msgrcv_noerror_overrun 'Kinds/MessageQueueSuite.ModelSequences/sysv_msg_small' 1 \
+  "past mtext[msgsz]" "past mtext[msgsz]" "$mq_suite" "$target"
+# A negative msgtyp compared with < instead of <=.
+check msgrcv_negative_type_strict 'Kinds/MessageQueueSuite.TypeSelection/sysv_msg' 2 \
+  "ENOMSG (No message of desired type)" "got ENOMSG" "$mq_suite" "$target"
+check msgrcv_negative_type_strict 'Kinds/MessageQueueSuite.CapacityLimits/sysv_msg_small' 1 \
+  "ENOMSG (No message of desired type)" "got ENOMSG" "$mq_suite" "$target"
+
+# On demand, on this machine: every sysv_msg Kind, every model property.
+for prop in MessageBoundaries TypeSelection CapacityLimits ModelSequences; do
+  on_demand "always-$prop" "$mq_suite" "Kinds/MessageQueueSuite.$prop/sysv_msg*" \
+    "repro-Kinds-MessageQueueSuite.$prop" sysv_msg sysv_msg_small
+done
+
+[ "$failed" -eq 0 ] && echo "PASS" || echo "FAILED"
+exit "$failed"
