@@ -1,6 +1,7 @@
 #include "suites/message_queue/message_queue_model.h"
 
 #include <algorithm>
+#include <unordered_map>
 
 #include "impl/core/coverage.h"
 #include "impl/core/property.h"
@@ -301,6 +302,15 @@ std::string CHeld(const Model& m) {
 }
 
 
+// Lit() of a man page citation: the same few long strings for every command
+// of every case, escaped once (recording runs when nothing fails too).
+const std::string& LitCite(const std::string& cite) {
+  static std::unordered_map<std::string, std::string> done;
+  auto it = done.find(cite);
+  if (it == done.end()) it = done.emplace(cite, Lit(cite)).first;
+  return it->second;
+}
+
 // A long as a C constant.
 std::string CLong(long v) {
   if (v == LONG_MIN) return "(-9223372036854775807L - 1)";
@@ -329,7 +339,7 @@ std::string CHeldSysv(const Model& m) {
 // them (the check CheckCounters makes).
 std::string CSysvCounters(const Model& m, const char* when) {
   return "  check_count(" + std::to_string(m.queue.size()) + "u, " + std::to_string(m.bytes) +
-         "u, " + Lit(CiteCounters(m.caps())) + ", \"" + when + "\");\n";
+         "u, " + LitCite(CiteCounters(m.caps())) + ", \"" + when + "\");\n";
 }
 
 // --- send ------------------------------------------------------------------
@@ -388,7 +398,7 @@ class SendCmd : public MqCommand {
     c << "  int e = send_msg(" << CLong(tag_) << ", " << stamp_ << "u, " << size_ << "u, "
       << (blocking ? "0" : "IPC_NOWAIT") << ");\n"
       << "  if (e != " << CErrno(want) << ")\n"
-      << "    broken(" << Lit(why) << ",\n           \"%s: expected %s, got %s\", "
+      << "    broken(" << LitCite(why) << ",\n           \"%s: expected %s, got %s\", "
       << Lit(Shown(*this) + " into " + m.Describe()) << ", " << Lit(ErrnoText(want))
       << ", errname(e));\n"
       << "}\n";
@@ -554,27 +564,29 @@ class ReceiveCmd : public MqCommand {
     std::ostringstream c;
     c << "{\n";
     if (blocking) c << CSysvCounters(m, "before a blocking receive");
+    // The step's name and its promise, once each (they are long; recording
+    // runs for every command of every case).
     c << "  " << CHeldSysv(m)
+      << "  static const char what[] = " << Lit(what) << ";\n"
+      << "  static const char promise[] = " << LitCite(x.why) << ";\n"
       << "  long type = 0;\n"
       << "  const unsigned char *text;\n"
       << "  int e;\n"
       << "  ssize_t r = recv_msg("
       << (o_.buffer ? std::to_string(*o_.buffer) + "u" : std::string("q_msgmax")) << ", "
-      << CLong(o_.type) << ", " << flags << ", &type, &text, &e,\n"
-      << "                       " << Lit(what) << ");\n"
+      << CLong(o_.type) << ", " << flags << ", &type, &text, &e, what);\n"
       << "  if (e != " << CErrno(x.err) << ")\n"
-      << "    broken(" << Lit(x.why) << ",\n           \"%s: expected %s, got %s\", "
-      << Lit(what) << ", " << Lit(want_text)
-      << ", r >= 0 ? which(text, r, type, h, sizeof h / sizeof h[0]) : errname(e));\n";
+      << "    broken(promise, \"%s: expected %s, got %s\", what, \"" << want_text
+      << "\",\n           r >= 0 ? which(text, r, type, h, sizeof h / sizeof h[0]) : errname(e));\n";
     if (x.err == 0) {
       const Stored& st = m.queue[*x.index];
       c << "  if ((size_t)r != " << x.copied << "u || type != " << CLong(st.tag)
         << " || memcmp(text, body(" << st.stamp << "u, " << st.size << "u), " << x.copied
         << "u) != 0)\n"
-        << "    broken(" << Lit(x.why) << ",\n           \"%s: expected message #" << st.stamp
+        << "    broken(promise, \"%s: expected message #" << st.stamp
         << " (mtype " << st.tag << ", " << x.copied << " of " << st.size
-        << " bytes), got %s (mtype %ld, %zd bytes)\", " << Lit(what)
-        << ", which(text, r, type, h, sizeof h / sizeof h[0]), type, r);\n";
+        << " bytes), got %s (mtype %ld, %zd bytes)\",\n           what, "
+        << "which(text, r, type, h, sizeof h / sizeof h[0]), type, r);\n";
     }
     c << "}\n";
     rec.Step(Shown(*this), c.str(),
@@ -707,7 +719,7 @@ class StatusCmd : public MqCommand {
       << "ul || (unsigned long)ds.msg_cbytes != " << m.bytes
       << "ul ||\n      (unsigned long)ds.msg_qbytes != " << l.max_bytes
       << "ul || q_msgmax != " << l.max_message << "u)\n"
-      << "    broken(" << Lit(CiteCounters(m.caps()))
+      << "    broken(" << LitCite(CiteCounters(m.caps()))
       << ",\n           \"msgctl(IPC_STAT): msg_qnum %lu, msg_cbytes %lu, msg_qbytes %lu, "
          "MSGMAX %zu; the model holds %s with limits %s\", (unsigned long)ds.msg_qnum, "
          "(unsigned long)ds.msg_cbytes, (unsigned long)ds.msg_qbytes, q_msgmax, "
