@@ -30,6 +30,36 @@ check msgrcv_negative_type_strict 'Kinds/MessageQueueSuite.TypeSelection/sysv_ms
 check msgrcv_negative_type_strict 'Kinds/MessageQueueSuite.CapacityLimits/sysv_msg_small' 1 \
   "ENOMSG (No message of desired type)" "got ENOMSG" "$mq_suite" "$target"
 
+# The README shows the reproducer gVisor's msgrcv overrun generates
+# (containers/matrix/generated.py, GeneratedReproducer.SysvMsgrcvOverrun:
+# MessageBoundaries of sysv_msg, seed 1, generated under runsc) in full,
+# under "### A real finding, as generated". The planted overrun makes the
+# same file here (the same steps, the same failure), except the msqid
+# numbers its header quotes: it must be what the generator writes now.
+# README_SECTION_REQUIRED=0 until the README has that section (the
+# coordinator merges it; then 1: a missing section fails too).
+README_SECTION_REQUIRED=0
+readme="$ws/README.md"
+readme_c="$work/readme-finding.c"
+awk '$0=="### A real finding, as generated"{r=1;next} r&&/^#/&&!c{exit} r&&/^```c$/{c=1;next} c&&/^```$/{exit} c{print}' \
+  "$readme" > "$readme_c" 2>/dev/null
+gen="$work/msgrcv_noerror_overrun/repro-Kinds-MessageQueueSuite.MessageBoundaries-sysv_msg.c"
+ids() { sed -E 's/msgrcv\([0-9]+,/msgrcv(ID,/g; s/msqid [0-9]+/msqid ID/g' "$1"; }
+if [ ! -s "$readme_c" ]; then
+  if [ "$README_SECTION_REQUIRED" = 1 ]; then
+    fail "README.md has no \`\`\`c block under '### A real finding, as generated'"
+  else
+    echo "== NOTE: README.md has no '### A real finding, as generated' block yet (not required until merged)"
+  fi
+elif [ ! -f "$gen" ]; then
+  fail "no reproducer was generated under msgrcv_noerror_overrun to compare with the README"
+elif ! diff <(ids "$gen") <(ids "$readme_c") > "$work/readme.diff"; then
+  fail "README.md, '### A real finding, as generated': the reproducer shown is not what the generator writes now:"
+  head -40 "$work/readme.diff"
+else
+  echo "== the README's real finding is what the generator writes (up to msqid numbers)"
+fi
+
 # On demand, on this machine: every sysv_msg Kind, every model property.
 for prop in MessageBoundaries TypeSelection CapacityLimits ModelSequences; do
   on_demand "always-$prop" "$mq_suite" "Kinds/MessageQueueSuite.$prop/sysv_msg*" \
