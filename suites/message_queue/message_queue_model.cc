@@ -166,13 +166,11 @@ static void check_count(long count, const char *promise, const char *when) {
 
 
 // The System V form (msgsnd / msgrcv / msgctl) of the same commands, for the
-// sysv_msg Kinds (impl/sysv_msg: `q` is the msqid, `q_msgmax` MSGMAX).
-void SysvMsgReproPrelude() {
-  repro::Recording* rec = repro::Active();
-  if (rec == nullptr) return;
-  rec->Include("<sys/ipc.h>");
-  rec->Include("<sys/msg.h>");
-  rec->Helper("sysv_msg_helpers", R"C(/* The bytes of message #stamp, as ipcspec sends them. */
+// sysv_msg Kinds (impl/sysv_msg: `q` is the msqid, `q_msgmax` MSGMAX). Each
+// helper goes into a reproducer only when a step uses it.
+namespace {
+const std::string& SysvC_body() {
+  static const std::string c = R"C(/* The bytes of message #stamp, as ipcspec sends them. */
 static const unsigned char *body(uint32_t stamp, size_t size) {
   static unsigned char *b;
   static size_t cap;
@@ -207,8 +205,12 @@ static const char *errname(int e) {
     default: return strerror(e);
   }
 }
+)C";
+  return c;
+}
 
-/* The messages the queue holds (the model's list), to name the one that came. */
+const std::string& SysvC_which() {
+  static const std::string c = R"C(/* The messages the queue holds (the model's list), to name the one that came. */
 struct held { uint32_t stamp; size_t size; long type; };
 static const char *which(const unsigned char *got, ssize_t n, long type, const struct held *h, size_t count) {
   static char out[64];
@@ -220,8 +222,12 @@ static const char *which(const unsigned char *got, ssize_t n, long type, const s
     }
   return "an unknown message";
 }
+)C";
+  return c;
+}
 
-/* msgctl(IPC_STAT): the queue holds `count` messages of `bytes` bytes. */
+const std::string& SysvC_check_count() {
+  static const std::string c = R"C(/* msgctl(IPC_STAT): the queue holds `count` messages of `bytes` bytes. */
 static void check_count(unsigned long count, unsigned long bytes, const char *promise, const char *when) {
   struct msqid_ds ds;
   if (msgctl(q, IPC_STAT, &ds) != 0) setup_failed("msgctl(IPC_STAT)");
@@ -229,8 +235,12 @@ static void check_count(unsigned long count, unsigned long bytes, const char *pr
     broken(promise, "msgctl(IPC_STAT) %s: msg_qnum %lu, msg_cbytes %lu; the queue holds %lu message(s), %lu bytes",
            when, (unsigned long)ds.msg_qnum, (unsigned long)ds.msg_cbytes, count, bytes);
 }
+)C";
+  return c;
+}
 
-/* msgsnd of message #stamp (size bytes, mtype `type`): 0 or the errno. */
+const std::string& SysvC_send() {
+  static const std::string c = R"C(/* msgsnd of message #stamp (size bytes, mtype `type`): 0 or the errno. */
 static int send_msg(long type, uint32_t stamp, size_t size, int flags) {
   unsigned char *m = malloc(sizeof(long) + size + 1);
   int r, e;
@@ -242,8 +252,12 @@ static int send_msg(long type, uint32_t stamp, size_t size, int flags) {
   free(m);
   return e;
 }
+)C";
+  return c;
+}
 
-/* msgrcv into mtext[msgsz] followed by GUARD bytes of a pattern: a call that
+const std::string& SysvC_recv() {
+  static const std::string c = R"C(/* msgrcv into mtext[msgsz] followed by GUARD bytes of a pattern: a call that
    writes past mtext[msgsz] breaks man 2 msgop (the pattern byte written back
    unchanged is not seen: a lower bound). Returns msgrcv's result; *err is 0
    or its errno, *type the mtype, *text the mtext. */
@@ -273,7 +287,22 @@ static ssize_t recv_msg(size_t msgsz, long msgtyp, int flags, long *type, const 
   *text = b + sizeof(long);
   return r;
 }
-)C");
+)C";
+  return c;
+}
+
+// The helper `name` (sysv_msg_NAME) into rec, once.
+void SysvHelper(repro::Recording& rec, const char* name, const std::string& (*code)()) {
+  rec.Helper(std::string("sysv_msg_") + name, code());
+}
+}  // namespace
+
+void SysvMsgReproPrelude() {
+  repro::Recording* rec = repro::Active();
+  if (rec == nullptr) return;
+  rec->Include("<sys/ipc.h>");
+  rec->Include("<sys/msg.h>");
+  SysvHelper(*rec, "body", SysvC_body);
 }
 
 namespace {
@@ -337,7 +366,8 @@ std::string CHeldSysv(const Model& m) {
 
 // Before a blocking System V call: msg_qnum and msg_cbytes as the model has
 // them (the check CheckCounters makes).
-std::string CSysvCounters(const Model& m, const char* when) {
+std::string CSysvCounters(const Model& m, const char* when, repro::Recording& rec) {
+  SysvHelper(rec, "check_count", SysvC_check_count);
   return "  check_count(" + std::to_string(m.queue.size()) + "u, " + std::to_string(m.bytes) +
          "u, " + LitCite(CiteCounters(m.caps())) + ", \"" + when + "\");\n";
 }
@@ -389,12 +419,13 @@ class SendCmd : public MqCommand {
       rec.Unprintable("a timed msgsnd (System V has none): " + Shown(*this));
       return;
     }
+    SysvHelper(rec, "send", SysvC_send);
     std::string why;
     const int want = Expected(m, &why);
     const bool blocking = mode_ == MqWait::Mode::kBlock;
     std::ostringstream c;
     c << "{\n";
-    if (blocking) c << CSysvCounters(m, "before a blocking send");
+    if (blocking) c << CSysvCounters(m, "before a blocking send", rec);
     c << "  int e = send_msg(" << CLong(tag_) << ", " << stamp_ << "u, " << size_ << "u, "
       << (blocking ? "0" : "IPC_NOWAIT") << ");\n"
       << "  if (e != " << CErrno(want) << ")\n"
@@ -551,6 +582,8 @@ class ReceiveCmd : public MqCommand {
       rec.Unprintable("a timed msgrcv (System V has none): " + Shown(*this));
       return;
     }
+    SysvHelper(rec, "which", SysvC_which);
+    SysvHelper(rec, "recv", SysvC_recv);
     Expect x = Expected(m);
     const bool blocking = mode_ == MqWait::Mode::kBlock;
     std::string flags;
@@ -563,7 +596,7 @@ class ReceiveCmd : public MqCommand {
         x.err == 0 ? "message #" + std::to_string(m.queue[*x.index].stamp) : ErrnoText(x.err);
     std::ostringstream c;
     c << "{\n";
-    if (blocking) c << CSysvCounters(m, "before a blocking receive");
+    if (blocking) c << CSysvCounters(m, "before a blocking receive", rec);
     // The step's name and its promise, once each (they are long; recording
     // runs for every command of every case).
     c << "  " << CHeldSysv(m)
