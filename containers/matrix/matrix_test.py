@@ -740,6 +740,7 @@ int main(void) {
         self.bindir = os.path.join(self.tmp, "bin")
         os.makedirs(self.bindir)
         real_run_one = generated.probes.run_one
+        self.real_prefix = generated.prefix
 
         def run_one(base, binary):
             if base == "host":
@@ -782,6 +783,17 @@ int main(void) {
         self.fake_suite(shows=True)
         outcome, msg, _ms, _c = self.g.run_case("host", self.case, self.bindir, self.tmp)
         self.assertEqual(outcome, "fail", msg)
+
+    def test_repro_env_refuses_an_unknown_env_and_a_missing_runsc(self):
+        argv = ["--binary", "b", "--test", "T", "--out", self.tmp]
+        for env, why in (("runc", "unknown environment 'runc'"),
+                         ("gvisor", "bash ci/setup.sh --matrix installs it")):
+            e = io.StringIO()
+            with contextlib.redirect_stderr(e), \
+                    mock.patch.object(self.g, "prefix", self.real_prefix), \
+                    mock.patch.object(self.g.shutil, "which", lambda cmd: None):
+                self.assertEqual(self.g.main(["--env", env] + argv), 2, env)
+            self.assertIn(why, e.getvalue())
 
     def test_the_readme_block_must_be_the_generated_file_up_to_msqids(self):
         c_text = self.fake_suite(shows=True)
