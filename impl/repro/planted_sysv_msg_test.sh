@@ -1,8 +1,9 @@
 #!/bin/bash
 # The System V message queue reproducers against planted faults (issue 17):
 # under each LD_PRELOAD library (a msgrcv broken the way gVisor's is,
-# containers/divergences/gvisor.tsv), the MessageQueue suite's property on a
-# sysv_msg Kind must fail and name its reproducer; that C file, compiled with
+# containers/divergences/gvisor.tsv; a msgsnd that takes a message into a
+# full queue; an IPC_STAT whose msg_cbytes is always 0), the MessageQueue
+# suite's property on a sysv_msg Kind must fail and name its reproducer; that C file, compiled with
 # plain `cc`, must fail (exit 1) under the same library and pass (exit 0)
 # without it, each run within a second. Then every sysv_msg Kind's
 # reproducer of every model property, generated on demand
@@ -29,6 +30,15 @@ check msgrcv_negative_type_strict 'Kinds/MessageQueueSuite.TypeSelection/sysv_ms
   "ENOMSG (No message of desired type)" "got ENOMSG" "$mq_suite" "$target"
 check msgrcv_negative_type_strict 'Kinds/MessageQueueSuite.CapacityLimits/sysv_msg_small' 1 \
   "ENOMSG (No message of desired type)" "got ENOMSG" "$mq_suite" "$target"
+# A full queue that takes a message with IPC_NOWAIT (and drops it).
+check msgsnd_full_is_success 'Kinds/MessageQueueSuite.CapacityLimits/sysv_msg_small' 1 \
+  "expected EAGAIN, got success" "expected EAGAIN, got success" "$mq_suite" "$target"
+# IPC_STAT with msg_cbytes always 0: seen by the counters checked before a
+# blocking call (seed 1) and by status() (seed 2).
+check msgctl_stat_no_cbytes 'Kinds/MessageQueueSuite.ModelSequences/sysv_msg' 1 \
+  "bytes=0" "msg_qnum 1, msg_cbytes 0; the queue holds 1 message(s), 1 bytes" "$mq_suite" "$target"
+check msgctl_stat_no_cbytes 'Kinds/MessageQueueSuite.ModelSequences/sysv_msg' 2 \
+  "bytes=0" "msg_qnum 1, msg_cbytes 0, msg_qbytes" "$mq_suite" "$target"
 
 # The README shows the reproducer gVisor's msgrcv overrun generates
 # (containers/matrix/generated.py, GeneratedReproducer.SysvMsgrcvOverrun:
