@@ -300,8 +300,7 @@ void SysvHelper(repro::Recording& rec, const char* name, const std::string& (*co
 void SysvMsgReproPrelude() {
   repro::Recording* rec = repro::Active();
   if (rec == nullptr) return;
-  rec->Include("<sys/ipc.h>");
-  rec->Include("<sys/msg.h>");
+  // <sys/ipc.h> and <sys/msg.h> come with the Kind's C (impl/sysv_msg).
   SysvHelper(*rec, "body", SysvC_body);
 }
 
