@@ -71,10 +71,45 @@ DatagramCaps UdpCaps() {
   return c;
 }
 
+// The same two sockets as C, for the reproducers (impl/repro): `ea` and
+// `eb`, the ends A and B, each bound to 127.0.0.1 port 0 and connected to the
+// other.
+CSnippet UdpC() {
+  CSnippet c;
+  c.includes = "#include <arpa/inet.h>\n#include <netinet/in.h>\n#include <sys/socket.h>\n";
+  c.globals = "static int ea = -1, eb = -1;  /* end A and end B */\n";
+  c.setup = R"C({
+  struct sockaddr_in addr[2];
+  int *end[2] = {&ea, &eb};
+  int i;
+  for (i = 0; i < 2; ++i) {
+    socklen_t len = sizeof addr[i];
+    memset(&addr[i], 0, sizeof addr[i]);
+    addr[i].sin_family = AF_INET;
+    addr[i].sin_port = 0;                                /* an ephemeral port */
+    addr[i].sin_addr.s_addr = htonl(INADDR_LOOPBACK);    /* 127.0.0.1 only */
+    *end[i] = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (*end[i] < 0) setup_failed("socket(AF_INET, SOCK_DGRAM)");
+    if (bind(*end[i], (struct sockaddr *)&addr[i], sizeof addr[i]) != 0)
+      setup_failed("bind(UDP, 127.0.0.1:0)");
+    if (getsockname(*end[i], (struct sockaddr *)&addr[i], &len) != 0)
+      setup_failed("getsockname(UDP)");
+  }
+  if (connect(ea, (struct sockaddr *)&addr[1], sizeof addr[1]) != 0)
+    setup_failed("connect(UDP A to B on 127.0.0.1)");
+  if (connect(eb, (struct sockaddr *)&addr[0], sizeof addr[0]) != 0)
+    setup_failed("connect(UDP B to A on 127.0.0.1)");
+}
+)C";
+  c.teardown = "if (ea >= 0) close(ea);\nif (eb >= 0) close(eb);\n";
+  return c;
+}
+
 IPCSPEC_REGISTER_KIND(DatagramInterface,
-                      (DatagramKind{"udp_loopback", "inet",
-                                    "two UDP sockets on 127.0.0.1, connected to each other",
-                                    UdpCaps(), OpenUdpLoopback}));
+                      WithC(DatagramKind{"udp_loopback", "inet",
+                                         "two UDP sockets on 127.0.0.1, connected to each other",
+                                         UdpCaps(), OpenUdpLoopback},
+                            UdpC()));
 
 }  // namespace
 }  // namespace ipcspec
