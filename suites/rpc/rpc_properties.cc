@@ -463,12 +463,19 @@ PropertyOutcome RepliesMatchRequests(const RpcKind& kind) {
     constexpr uint32_t kAnyFailed = 1u << 30;
     auto done = Checkpoint::Create();
     auto finished = SharedObject<std::atomic<uint32_t>>::Create(0u);
-    RC_ASSERT(done.ok() && finished.ok());
+    // Each client's verdict, written before it signals: after a failure the
+    // parent names the failing client without waiting for its exit.
+    struct Verdicts {
+      std::atomic<int> code[4] = {{-1}, {-1}, {-1}, {-1}};
+    };
+    auto verdicts = SharedObject<Verdicts>::Create();
+    RC_ASSERT(done.ok() && finished.ok() && verdicts.ok());
     std::vector<Child> kids;
     for (int ci = 0; ci < clients; ++ci) {
       const auto& mine = calls[static_cast<size_t>(ci)];
       auto c = Child::Fork([&]() -> int {
         auto verdict = [&](int code) {
+          verdicts.value()->code[ci].store(code);
           if (code != kClientOk) {
             done.value().Signal(kAnyFailed);
           } else {
@@ -495,6 +502,15 @@ PropertyOutcome RepliesMatchRequests(const RpcKind& kind) {
     PosixError waited = done.value().WaitFor(static_cast<uint32_t>(clients), Deadline::Default());
     if (!waited.ok()) RC_FAIL("the clients did not finish: " + waited.ToString());
     bool any_failed = done.value().stage() >= kAnyFailed;
+    for (int i = 0; any_failed && i < clients; ++i) {
+      const int code = verdicts.value()->code[i].load();
+      if (code > kClientOk) {
+        RC_FAIL("client " + std::to_string(i) + " of " + std::to_string(clients) + " " +
+                ClientVerdict(code) +
+                ": every reply must be the reply to its own request, also with several "
+                "concurrent clients");
+      }
+    }
     for (size_t i = 0; i < kids.size(); ++i) {
       // After a failure the others may be stuck waiting: stop them.
       auto st = any_failed ? kids[i].Wait(Deadline::In(std::chrono::milliseconds(0)))
