@@ -74,12 +74,18 @@ constexpr const char* kMalformedPromise =
     "a malformed or truncated request gets an error reply (status kRpcMalformed = 1), and the "
     "server keeps serving (impl/rpc/unix_rpc.h)";
 
+constexpr const char* kDeathPromise =
+    "a server killed during a call gives the client an error, never a hang and never a reply "
+    "(man 7 unix: the peer's close is seen as end of file / ECONNRESET)";
+
 void RpcReproPrelude(repro::Recording& rec) {
   rec.Include("<poll.h>");
   rec.Include("<sys/socket.h>");
+  rec.Include("<sched.h>");
   rec.Include("<sys/syscall.h>");
   rec.Helper("rpc_helpers", std::string("#define REPLY_PROMISE ") + Lit(kReplyPromise) +
-                                "\n#define MALFORMED_PROMISE " + Lit(kMalformedPromise) + "\n" +
+                                "\n#define MALFORMED_PROMISE " + Lit(kMalformedPromise) +
+                                "\n#define DEATH_PROMISE " + Lit(kDeathPromise) + "\n" +
                                 R"C(
 /* The wire format (impl/rpc/unix_rpc.h), little-endian uint32s:
    request [length][id][method][args...], reply [length][id][status][payload...],
@@ -352,6 +358,87 @@ static void rpc_await_clients(int first, int last) {
   }
 }
 
+/* ---- ServerDeathGivesAnError ---- */
+/* The client's kHold call: the server blocks in it and is killed; the call
+   must end with an error (end of file, ECONNRESET), never a reply. It tells
+   the parent (child 1's done pipe) once the request is sent. */
+static void rpc_hold_call(int fd) {
+  unsigned char frame[15], b[64];
+  ssize_t r;
+  put_u32(frame, 11);
+  put_u32(frame + 4, 7);
+  put_u32(frame + 8, RPC_HOLD);
+  frame[12] = 1;
+  frame[13] = 2;
+  frame[14] = 3;
+  if (!send_all(fd, frame, sizeof frame)) setup_failed("send(the kHold request)");
+  child_done(1);  /* the request is on its way */
+  while ((r = recv(fd, b, sizeof b, 0)) < 0 && errno == EINTR) {
+  }
+  if (r > 0)
+    broken(DEATH_PROMISE, "the client got %zd bytes of a reply from a server killed during the call", r);
+}
+
+/* /proc/PID/syscall's first number: the system call PID is blocked in; -1:
+   running; -2: not available here. */
+static long proc_syscall(pid_t pid) {
+  char path[64], buf[128];
+  ssize_t n;
+  int fd;
+  snprintf(path, sizeof path, "/proc/%ld/syscall", (long)pid);
+  fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -2;
+  n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return -2;
+  buf[n] = 0;
+  if (strncmp(buf, "running", 7) == 0) return -1;
+  return strtol(buf, NULL, 10);
+}
+
+/* /proc/PID/stat's state letter, and whether /proc/PID/wchan names `fn`. */
+static char proc_state(pid_t pid) {
+  char path[64], buf[512], *p;
+  ssize_t n;
+  int fd;
+  snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+  fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return '?';
+  n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return '?';
+  buf[n] = 0;
+  p = strrchr(buf, ')');
+  return p != NULL && p[1] == ' ' ? p[2] : '?';
+}
+static int proc_wchan_is(pid_t pid, const char *fn) {
+  char path[64], buf[128];
+  ssize_t n;
+  int fd;
+  snprintf(path, sizeof path, "/proc/%ld/wchan", (long)pid);
+  fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0 || buf[0] == '0') return -1;  /* hidden */
+  buf[n] = 0;
+  return strcmp(buf, fn) == 0;
+}
+
+/* Waits (under the step's alarm, never a sleep) until the server is inside
+   the procedure: blocked in read(2) of its hold pipe. */
+static void rpc_wait_server_in_call(pid_t server) {
+  for (;;) {
+    long sc = proc_syscall(server);
+    if (sc == SYS_read) return;
+    if (sc == -2 && proc_state(server) == 'S') {
+      int w = proc_wchan_is(server, "pipe_read");
+      if (w != 0) return;  /* in pipe_read, or no wchan either: its state is all there is */
+    }
+    sched_yield();
+  }
+}
+
 /* A raw connection for a malformed request (kept open until closed). */
 static int rpc_raw = -1;
 
@@ -428,6 +515,32 @@ void RecordReplies(repro::Recording& rec, const std::vector<std::vector<Call>>& 
                "; ++i) parent_go(i);\n}\nrpc_await_clients(1, " + std::to_string(clients) +
                ");\n",
            "every client finishes its calls");
+}
+
+
+// ServerDeathGivesAnError as C: the server; a client that calls kHold; the
+// server seen blocked inside the call, killed; the client's call must end.
+void RecordServerDeath(repro::Recording& rec) {
+  RecordServer(rec);
+  rec.Fork(1, "a client (a process) connects; at the start it calls kHold (the server blocks in it)",
+           "{\n  int fd = rpc_connect(\"the client\");\n"
+           "  child_done(1);   /* connected */\n"
+           "  child_await(1);  /* the start */\n"
+           "  step_alarm(\"the client: its kHold call, during which the server is killed\",\n"
+           "             \"a server killed during a call gives the client an error at once "
+           "(end of file, ECONNRESET), never a hang\");\n"
+           "  rpc_hold_call(fd);\n"
+           "  alarm(0);\n  close(fd);\n"
+           "  child_done(1);   /* the call ended without a reply */\n  _exit(0);\n}\n");
+  rec.Step("the client sends its kHold request", "parent_go(1);\nparent_await(1);\n",
+           "the request is sent at once");
+  rec.Step("wait until the server is inside the call: blocked in read(2) of its hold pipe "
+           "(/proc/PID/syscall; where it is missing, its state 'S' in pipe_read)",
+           "rpc_wait_server_in_call(child_pid[0]);\n",
+           "the server gets inside the kHold call");
+  rec.Kill(0, SIGKILL, "kill(server, SIGKILL) while it is inside the call");
+  rec.Step("the client's call ends with an error, not a reply", "parent_await(1);\n",
+           "a server killed during a call gives the client an error at once, never a hang");
 }
 
 // Exit codes of a client process.
@@ -530,6 +643,16 @@ PropertyOutcome RepliesMatchRequests(const RpcKind& kind) {
 
 PropertyOutcome ServerDeathGivesAnError(const RpcKind& kind) {
   PropertyOutcome out;
+  // One case of the reproducer Session (a plain check: no rapidcheck run).
+  struct Case {
+    repro::Session* s;
+    const PropertyOutcome* out;
+    ~Case() {
+      if (s != nullptr) s->EndCase(!out->passed);
+    }
+  } one_case{repro::Session::Current(), &out};
+  if (one_case.s != nullptr) one_case.s->BeginCase();
+  if (auto* rec = repro::Active()) RecordServerDeath(*rec);
   auto fail = [&](const std::string& why) {
     out.passed = false;
     out.message = why + "\nA server killed during a call must give the client an error: never a "

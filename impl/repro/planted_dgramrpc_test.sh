@@ -1,0 +1,56 @@
+#!/bin/bash
+# The Datagram and Rpc reproducers against planted faults (issue 17): under
+# each LD_PRELOAD library (a libc call broken the way a buggy libc or kernel
+# would break it), the suite's property must fail and name its reproducer;
+# that C file, compiled with plain `cc`, must fail (exit 1) under the same
+# library and pass (exit 0) without it, each run within a second. Then every
+# printable Datagram and Rpc Kind's reproducers, written on demand
+# (IPCSPEC_REPRO=always), must compile with -Wall -Wextra -Werror and pass
+# here.
+set -u
+ws="${TEST_SRCDIR:?}/${TEST_WORKSPACE:-ipcspec}"
+dg="$ws/suites/datagram/datagram_test"
+rpc="$ws/suites/rpc/rpc_test"
+faults="$ws/impl/repro/faults"
+work="$(mktemp -d "${TEST_TMPDIR:-/tmp}/planted-dgramrpc.XXXXXX")"
+trap 'rm -rf "$work"' EXIT
+. "$ws/impl/repro/planted_lib.sh"
+
+# Datagram: recvmsg(2) ignores MSG_TRUNC (man 2 recv: "return the real
+# length of the packet or datagram").
+check recvmsg_hides_truncation 'Kinds/DatagramSuite.TruncationReportsTheRealLength/unix_dgram_socketpair' 1 \
+  "expected the first 1 bytes of the 2-byte message, real length 2 and MSG_TRUNC" \
+  "got 1 bytes stored of real length 1 (buffer 1)" \
+  "$dg" //suites/datagram:datagram_test
+check recvmsg_hides_truncation 'Kinds/DatagramSuite.ModelSequences/unix_seqpacket_socketpair' 1 \
+  "which is not the next message sent and not yet received" \
+  "which is not the next message sent and not yet received" \
+  "$dg" //suites/datagram:datagram_test
+check recvmsg_hides_truncation 'Kinds/DatagramSuite.ModelSequences/udp_loopback' 1 \
+  "which is not any message sent and not yet received" \
+  "which is not any message sent and not yet received" \
+  "$dg" //suites/datagram:datagram_test
+
+# Rpc: a SOCK_SEQPACKET send(2) delivered twice (a reply duplicated).
+check seqpacket_send_duplicates 'Kinds/RpcSuite.RepliesMatchRequests/unix_seqpacket_rpc' 1 \
+  "got a reply that is not the reply to its request" \
+  "got the reply to request 0" \
+  "$rpc" //suites/rpc:rpc_test
+
+# On demand, on this machine: every printable Kind's reproducer of every
+# property that prints its steps compiles and passes.
+on_demand datagram "$dg" 'Kinds/DatagramSuite.ModelSequences/*' \
+  repro-Kinds-DatagramSuite.ModelSequences \
+  unix_dgram_socketpair unix_seqpacket_socketpair udp_loopback
+on_demand datagram_trunc "$dg" 'Kinds/DatagramSuite.TruncationReportsTheRealLength/*' \
+  repro-Kinds-DatagramSuite.TruncationReportsTheRealLength \
+  unix_dgram_socketpair unix_seqpacket_socketpair udp_loopback
+on_demand rpc_replies "$rpc" 'Kinds/RpcSuite.RepliesMatchRequests/*' \
+  repro-Kinds-RpcSuite.RepliesMatchRequests unix_stream_rpc unix_seqpacket_rpc
+on_demand rpc_malformed "$rpc" 'Kinds/RpcSuite.MalformedRequestsGetErrorReplies/*' \
+  repro-Kinds-RpcSuite.MalformedRequestsGetErrorReplies unix_stream_rpc unix_seqpacket_rpc
+on_demand rpc_death "$rpc" 'Kinds/RpcSuite.ServerDeathGivesAnError/*' \
+  repro-Kinds-RpcSuite.ServerDeathGivesAnError unix_stream_rpc unix_seqpacket_rpc
+
+[ "$failed" -eq 0 ] && echo "PASS"
+exit "$failed"
