@@ -22,7 +22,7 @@ trap 'rm -rf "$work"' EXIT
 # length of the packet or datagram").
 check recvmsg_hides_truncation 'Kinds/DatagramSuite.TruncationReportsTheRealLength/unix_dgram_socketpair' 1 \
   "expected the first 1 bytes of the 2-byte message, real length 2 and MSG_TRUNC" \
-  "got 1 bytes stored of real length 1 (buffer 1)" \
+  "a truncated 2-byte message must report its real length 2 and MSG_TRUNC" \
   "$dg" //suites/datagram:datagram_test
 check recvmsg_hides_truncation 'Kinds/DatagramSuite.ModelSequences/unix_seqpacket_socketpair' 1 \
   "which is not the next message sent and not yet received" \

@@ -239,16 +239,24 @@ static int dg_receive(int dir, size_t max, int nonblock, int wait_ms) {
   if (at == limit) {
     const struct dg_msg *f = &dg_pending[dir][0];
     unsigned char fb[12];
+    char hint[160] = "";
+    int bytes_right = stored == (f->n < max ? f->n : max);
+    for (i = 0; i < stored && bytes_right; ++i)
+      bytes_right = b[i] == pattern_byte(f->first + (uint32_t)i);
+    /* The right bytes with the wrong length or flag: say which. */
+    if (bytes_right && f->n > max)
+      snprintf(hint, sizeof hint, "; the bytes are the right %zu, but a truncated %zu-byte message "
+               "must report its real length %zu and MSG_TRUNC", stored, f->n, f->n);
     for (i = 0; i < f->n && i < 12; ++i) fb[i] = pattern_byte(f->first + (uint32_t)i);
     dg_hex(next, sizeof next, fb, f->n < 12 ? f->n : 12);
     free(b);
     broken(RECV_PROMISE "; " BOUNDARY_PROMISE,
            "receive %s got %zu bytes stored of real length %zd%s (buffer %zu): %s, which is not "
            "%s sent and not yet received; the next one sent is %zu bytes: %s%s (%zu pending): "
-           "boundaries merged or split, data altered, a message duplicated, reordered or lost",
+           "boundaries merged or split, data altered, a message duplicated, reordered or lost%s",
            dg_dir[dir], stored, r, truncated ? ", MSG_TRUNC" : "", max, hex,
            dg_ordered ? "the next message" : "any message", f->n, next, f->n > 12 ? " ..." : "",
-           dg_count[dir]);
+           dg_count[dir], hint);
   }
   free(b);
   /* In order: everything sent before it is lost for good (may drop only). */
