@@ -274,6 +274,22 @@ static int dg_receive(int dir, size_t max, int nonblock, int wait_ms) {
 )C");
 }
 
+// The C of one send and one receive, with what they call in a comment.
+std::string CSend(int dir, uint32_t first, size_t n, bool nonblock) {
+  return "dg_send(" + std::to_string(dir) + ", " + std::to_string(first) + "u, " +
+         std::to_string(n) + "u, " + (nonblock ? "1" : "0") + ");  /* send(" +
+         (dir == 0 ? "ea" : "eb") + ", " + std::to_string(n) + " bytes, MSG_NOSIGNAL" +
+         (nonblock ? "|MSG_DONTWAIT" : "") + "): all " + std::to_string(n) + " sent */\n";
+}
+std::string CReceive(int dir, size_t max, bool nonblock, int wait_ms) {
+  return "dg_receive(" + std::to_string(dir) + ", " + std::to_string(max) + "u, " +
+         (nonblock ? "1" : "0") + ", " + std::to_string(wait_ms) + ");  /* " +
+         (wait_ms > 0 ? "poll(2) up to " + std::to_string(wait_ms) + " ms, " : std::string()) +
+         "recvmsg(" + (dir == 0 ? "eb" : "ea") + ", buffer " + std::to_string(max) +
+         ", MSG_TRUNC" + (nonblock ? "|MSG_DONTWAIT" : "") +
+         "): a message in flight, whole or truncated with its real length */\n";
+}
+
 // ---------------------------------------------------------------------------
 // The model and the system under test.
 
@@ -326,8 +342,7 @@ struct Send : DgCommand {
       std::ostringstream os;
       show(os);
       rec->Step(os.str(),
-                "dg_send(" + std::to_string(dir) + ", " + std::to_string(sut.next) + "u, " +
-                    std::to_string(n) + "u, " + (b == Blocking::kNonBlock ? "1" : "0") + ");\n",
+                CSend(dir, sut.next, n, b == Blocking::kNonBlock),
                 "a send returns at once while the direction holds fewer than " +
                     std::to_string(m.caps.guaranteed_queue) + " messages (" +
                     std::to_string(m.q[dir].size()) + " in flight)");
@@ -386,8 +401,7 @@ struct Receive : DgCommand {
       std::ostringstream os;
       show(os);
       rec->Step(os.str(),
-                "dg_receive(" + std::to_string(dir) + ", " + std::to_string(max) + "u, " +
-                    (b == Blocking::kNonBlock ? "1" : "0") + ", 0);\n",
+                CReceive(dir, max, b == Blocking::kNonBlock, 0),
                 b == Blocking::kBlock ? "a blocking receive returns at once: " +
                                             std::to_string(pending.size()) +
                                             " message(s) were sent and not received"
@@ -501,25 +515,24 @@ PropertyOutcome TruncationReportsTheRealLength(const DatagramKind& kind) {
     repro::Recording* rec = repro::Active();
     if (rec != nullptr) {
       DgReproPrelude(caps);
-      const std::string d = std::to_string(dir);
       rec->Step("send " + std::string(DirName(dir)) + "(" + std::to_string(n1) +
                     " bytes, nonblocking) into an empty channel",
-                "dg_send(" + d + ", 1u, " + std::to_string(n1) + "u, 1);\n");
+                CSend(dir, 1, n1, true));
       rec->Step("send " + std::string(DirName(dir)) + "(" + std::to_string(n2) +
                     " bytes, nonblocking)",
-                "dg_send(" + d + ", 100003u, " + std::to_string(n2) + "u, 1);\n");
+                CSend(dir, 100003, n2, true));
       rec->Step("receive " + std::string(DirName(dir)) + " into a buffer of " +
                     std::to_string(k) + " bytes (waiting up to 2 s): the first message, truncated, "
                     "with its real length and MSG_TRUNC",
-                "dg_receive(" + d + ", " + std::to_string(k) + "u, 1, 2000);\n",
+                CReceive(dir, k, true, 2000),
                 "poll(2) with a 2 s timeout returns");
       rec->Step("receive " + std::string(DirName(dir)) + " into a buffer of " +
                     std::to_string(top) + " bytes (waiting up to 2 s): the next message, whole",
-                "dg_receive(" + d + ", " + std::to_string(top) + "u, 1, 2000);\n",
+                CReceive(dir, top, true, 2000),
                 "poll(2) with a 2 s timeout returns");
       rec->Step("receive " + std::string(DirName(dir)) + " (nonblocking): nothing more, EAGAIN "
                 "(the truncated tail was discarded)",
-                "dg_receive(" + d + ", " + std::to_string(top) + "u, 1, 0);\n");
+                CReceive(dir, top, true, 0));
     }
     for (const auto* m : {&m1, &m2}) {
       auto s = tx.Send(m->data(), m->size(), Blocking::kNonBlock);
