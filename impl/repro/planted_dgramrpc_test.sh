@@ -54,5 +54,18 @@ on_demand rpc_malformed "$rpc" 'Kinds/RpcSuite.MalformedRequestsGetErrorReplies/
 on_demand rpc_death "$rpc" 'Kinds/RpcSuite.ServerDeathGivesAnError/*' \
   repro-Kinds-RpcSuite.ServerDeathGivesAnError unix_stream_rpc unix_seqpacket_rpc
 
+# An external library's Rpc Kind cannot print itself, and says why.
+echo "== an external library's Rpc Kind (nng) says it cannot print itself"
+ndir="$work/nng"; mkdir -p "$ndir"
+IPCSPEC_REPRO=always IPCSPEC_REPRO_DIR="$ndir" TEST_UNDECLARED_OUTPUTS_DIR="$ndir" \
+  timeout -k 2 60 "$ws/impl/adapters/nng/nng_test" \
+  --gtest_filter='Kinds/RpcSuite.RepliesMatchRequests/nng_*' > "$ndir/suite.log" 2>&1
+if grep -q "Reproducer: none: the Kind nng_reqrep_ipc cannot print itself as C (an external library)" "$ndir/suite.log"; then
+  echo "   nng_reqrep_ipc: says so"
+else
+  fail "nng_reqrep_ipc does not say that it cannot print itself (an external library):"
+  tail -20 "$ndir/suite.log"
+fi
+
 [ "$failed" -eq 0 ] && echo "PASS"
 exit "$failed"
