@@ -2,10 +2,9 @@
  * on a SOCK_SEQPACKET socket delivers the packet twice. It breaks man 7
  * unix: SOCK_SEQPACKET is "a sequenced-packet socket that is
  * connection-oriented, preserves message boundaries, and delivers messages
- * in the order that they were sent" (each message once: man 2 send, "The
- * send() call may be used only when the socket is in a connected state ...
- * the message"). Over an RPC a frame a packet, every request and reply
- * comes twice: a client's second call reads the first call's duplicated
+ * in the order that they were sent" (each message sent is one message
+ * received: a duplicate is a message nobody sent). Over an RPC a frame a
+ * packet, every request and reply comes twice: a client's second call reads the first call's duplicated
  * reply ("a reply duplicated"). Loaded with LD_PRELOAD by
  * //impl/repro:planted_dgramrpc_test. */
 #define _GNU_SOURCE
