@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <sstream>
 
@@ -477,8 +478,24 @@ void RecordServer(repro::Recording& rec) {
            "close(rpc_hold[1]);\nrpc_hold[1] = -1;\n");
 }
 
+// Bytes as a C string literal: printable characters as they are, others as
+// three-digit octal escapes, and '?' escaped too (repro::Lit leaves it, and
+// random bytes can spell a trigraph such as "??(", which -Wall warns about).
 std::string CBytes(const std::vector<uint8_t>& v) {
-  return Lit(std::string(v.begin(), v.end()));
+  std::string out = "\"";
+  for (uint8_t c : v) {
+    if (c == '"' || c == '\\' || c == '?') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20 || c >= 0x7f) {
+      char b[8];
+      std::snprintf(b, sizeof b, "\\%03o", c);
+      out += b;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
 }
 
 // RepliesMatchRequests' case as C: the server, each client's calls, the start.
