@@ -386,7 +386,7 @@ namespace {
 // suites/rpc/rpc_properties.cc), as StartUnixRpcServer forks it.
 CSnippet UnixRpcC(const char* type) {
   CSnippet c;
-  c.includes = "#include <stddef.h>\n#include <sys/socket.h>\n#include <sys/un.h>\n";
+  c.includes = "#include <stddef.h>\n#include <sys/socket.h>\n#include <sys/un.h>\n#include <time.h>\n";
   c.globals = std::string("static const int rpc_type = ") + type +
               ";\n"
               "static int rpc_listen_fd = -1;        /* the server's listening socket */\n"
@@ -394,16 +394,24 @@ CSnippet UnixRpcC(const char* type) {
               "static struct sockaddr_un rpc_addr;   /* an abstract address: no file */\n"
               "static socklen_t rpc_addr_len;\n";
   c.setup = std::string(R"C({
-  char name[64];
-  int n = snprintf(name, sizeof name, "ipcspec-repro-rpc-%ld", (long)getpid());
-  memset(&rpc_addr, 0, sizeof rpc_addr);
-  rpc_addr.sun_family = AF_UNIX;
-  memcpy(rpc_addr.sun_path + 1, name, (size_t)n);  /* sun_path[0] = 0: abstract */
-  rpc_addr_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
+  /* A name of its own: the pid and the clock (pids repeat across PID
+     namespaces that share the network namespace), another on a clash. */
+  struct timespec now;
+  int attempt;
+  clock_gettime(CLOCK_MONOTONIC, &now);
   rpc_listen_fd = socket(AF_UNIX, )C") + type + R"C( | SOCK_CLOEXEC, 0);
   if (rpc_listen_fd < 0) setup_failed("socket(AF_UNIX, )C" + type + R"C()");
-  if (bind(rpc_listen_fd, (struct sockaddr *)&rpc_addr, rpc_addr_len) != 0)
-    setup_failed("bind(abstract address)");
+  for (attempt = 0;; ++attempt) {
+    char name[96];
+    int n = snprintf(name, sizeof name, "ipcspec-repro-rpc-%ld-%ld.%09ld-%d", (long)getpid(),
+                     (long)now.tv_sec, (long)now.tv_nsec, attempt);
+    memset(&rpc_addr, 0, sizeof rpc_addr);
+    rpc_addr.sun_family = AF_UNIX;
+    memcpy(rpc_addr.sun_path + 1, name, (size_t)n);  /* sun_path[0] = 0: abstract */
+    rpc_addr_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
+    if (bind(rpc_listen_fd, (struct sockaddr *)&rpc_addr, rpc_addr_len) == 0) break;
+    if (errno != EADDRINUSE || attempt == 99) setup_failed("bind(abstract address)");
+  }
   if (listen(rpc_listen_fd, 64) != 0) setup_failed("listen");
   if (pipe2(rpc_hold, O_CLOEXEC) != 0) setup_failed("pipe2(hold)");
 }
