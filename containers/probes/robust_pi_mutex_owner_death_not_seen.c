@@ -16,8 +16,8 @@
    waiter is never woken: the other process stays blocked, the thread
    times out (ETIMEDOUT, the word reading 0xc0000000: FUTEX_WAITERS and
    FUTEX_OWNER_DIED, no owner). Without a waiter, a thread's exit is seen.
-   (The non-PI robust mutex works under gVisor, but for an intermittent
-   missed wake-up: see findings.tsv, not reproduced here.)
+   (The non-PI robust mutex works under gVisor while the dying owner's task
+   id is below 128: robust_mutex_owner_death_wakeup_missed shows the rest.)
    Findings: containers/divergences/gvisor.tsv, Configs/RobustMutex.WaiterInAnotherProcessIsWokenWithEownerdead/prio_inherit,
    Kinds/LockSuite.ReleasedWhenHolderDies/robust_pi_mutex,
    Mutexes/RobustThreadDeath.OwnerDiedIsSetInEveryHeldMutexAndAWaiterWakes/pi_*.
