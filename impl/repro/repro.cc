@@ -294,7 +294,14 @@ static void await_handler(int i) {
 
 std::string Lit(const std::string& s) {
   std::string out = "\"";
+  char last = 0;
   for (unsigned char c : s) {
+    // "??" followed by one of =/'()!<>- is a trigraph: "?\?" is not.
+    if (c == '?' && last == '?') {
+      out += "\\?";  // and so on for "???": no two '?' side by side
+      continue;
+    }
+    last = static_cast<char>(c);
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;

@@ -94,7 +94,8 @@ class Recording {
   // Forgets the steps recorded so far in this case (helpers, includes and
   // the prologue stay): for a case that sweeps independent scenarios (kill
   // points, each on a fresh object) and keeps only the one being run, so
-  // that a failing case's reproducer is that scenario alone.
+  // that a failing case's reproducer is that scenario alone. (Likewise a
+  // property whose rounds each open a fresh instance of the Kind.)
   void DropSteps() { steps_.clear(); }
 
   // The index for the next ForkBlocked of this case (0, 1, ...).
@@ -177,6 +178,11 @@ class Session {
 
   static Session* Current();
   Recording* recording() { return current_.get(); }
+
+  // A property whose model prints a Kind that does not print itself for
+  // every model (tcp_loopback: impl/inet/tcp_loopback_c.h) gives the Kind's
+  // C here, before its first case.
+  void UseKind(CSnippet kind) { kind_ = std::move(kind); }
 
  private:
   Recording::Header header_;
