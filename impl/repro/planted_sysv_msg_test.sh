@@ -48,7 +48,7 @@ check msgctl_stat_no_cbytes 'Kinds/MessageQueueSuite.ModelSequences/sysv_msg' 2 
 # numbers its header quotes: it must be what the generator writes now.
 # README_SECTION_REQUIRED=0 until the README has that section (the
 # coordinator merges it; then 1: a missing section fails too).
-README_SECTION_REQUIRED=0
+README_SECTION_REQUIRED=1
 readme="$ws/README.md"
 readme_c="$work/readme-finding.c"
 awk '$0=="### A real finding, as generated"{r=1;next} r&&/^#/&&!c{exit} r&&/^```c$/{c=1;next} c&&/^```$/{exit} c{print}' \
