@@ -92,6 +92,33 @@ TEST_F(Signal, SignalfdDeliversSignalsWithTheirValues) {
       << "man 2 signalfd: read consumes the signals; with none left, EAGAIN (nonblocking)";
 }
 
+// man 2 signalfd: ssi_int "Integer sent by sigqueue(3)", ssi_ptr "Pointer
+// sent by sigqueue(3)"; man 3 sigqueue: "The value argument is used to
+// specify an accompanying item of data (either an integer or a pointer
+// value) to be sent with the signal". Each record read on its own, with a
+// buffer of exactly one record, so that nothing else in the read can hide a
+// lost value (the test above reads three records at once).
+TEST_F(Signal, SignalfdCarriesTheSigqueueValue) {
+  const int rt = SIGRTMIN + 2;
+  ScopedSignals s({rt});
+  sigset_t mask = MakeSigset({rt});
+  FileDescriptor fd(signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC));
+  ASSERT_TRUE(fd.valid()) << "signalfd: " << ErrnoName(errno);
+  union sigval v = {};
+  v.sival_int = 42;
+  ASSERT_THAT(sigqueue(getpid(), rt, v), SyscallSucceeds());
+  struct signalfd_siginfo ssi = {};
+  ASSERT_THAT(read(fd.get(), &ssi, sizeof ssi), SyscallSucceedsWithValue(sizeof ssi));
+  EXPECT_EQ(ssi.ssi_signo, static_cast<uint32_t>(rt)) << "man 2 signalfd: ssi_signo";
+  EXPECT_EQ(ssi.ssi_code, SI_QUEUE) << "man 2 sigaction: SI_QUEUE for sigqueue(3)";
+  EXPECT_EQ(ssi.ssi_int, 42) << "the value sent by sigqueue(3) is lost: man 2 signalfd: ssi_int "
+                                "\"Integer sent by sigqueue(3)\"";
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__  // the int is the union's low bytes
+  EXPECT_EQ(ssi.ssi_ptr, 42u) << "the value sent by sigqueue(3) is lost: man 2 signalfd: ssi_ptr "
+                                 "\"Pointer sent by sigqueue(3)\" (the same union sigval)";
+#endif
+}
+
 // man 2 signalfd: "If fd is not -1, then it must specify a valid existing
 // signalfd file descriptor, and mask is used to replace the signal set
 // associated with that file descriptor." / "It is not possible to receive
