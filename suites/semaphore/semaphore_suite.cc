@@ -42,8 +42,61 @@ PosixErrorOr<long> DrainValue(Semaphore& sem, long limit) {
   return n;
 }
 
+void SemPrelude() {
+  repro::Recording* rec = repro::Active();
+  if (rec == nullptr) return;
+  rec->Helper("sem_ename", R"C(/* errno's name, for the messages. */
+static const char *sem_ename(int e) {
+  switch (e) {
+    case 0: return "success";
+    case EAGAIN: return "EAGAIN";
+    case ETIMEDOUT: return "ETIMEDOUT";
+    case EOVERFLOW: return "EOVERFLOW";
+    case ERANGE: return "ERANGE";
+    case EINTR: return "EINTR";
+    case EINVAL: return "EINVAL";
+    case E2BIG: return "E2BIG";
+    default: return strerror(e);
+  }
+}
+)C");
+}
+
+std::string CCall(const std::string& call, int want, const std::string& promise,
+                  const std::string& what) {
+  std::ostringstream c;
+  c << "{\n  int e = " << call << ";\n"
+    << "  if (e != " << (want == 0 ? std::string("0") : ErrnoName(want)) << ")\n"
+    << "    broken(" << repro::Lit(promise) << ",\n           "
+    << repro::Lit(what + ": expected " + Errno(want) + ", got %s") << ", sem_ename(e));\n}\n";
+  return c.str();
+}
+
+void RecordStep(const std::string& title, const std::string& code, const std::string& hang) {
+  if (repro::Recording* rec = repro::Active()) rec->Step(title, code, hang);
+}
+
 void CheckValue(Semaphore& sem, long expect, const std::string& after) {
   if (t_value_reading == ValueReading::kNone) return;
+  if (repro::Recording* rec = repro::Active()) {
+    if (t_value_reading != ValueReading::kValue) {
+      rec->Unprintable("the value is read by draining it with trywaits (the Kind reports none)");
+    } else {
+      std::ostringstream c;
+      c << "{\n  long v = -1;\n  int e = sem_c_value(&v);\n"
+        << "  if (e != 0) { errno = e; setup_failed(\"reading the value\"); }\n"
+        << "  if (v < 0)\n    broken(" << repro::Lit(kCiteNeverNegative) << ",\n           "
+        << repro::Lit("the value is %ld after " + after) << ", v);\n"
+        << "  if (v != " << expect << ")\n    broken("
+        << repro::Lit("the value is what the documented operations before left (man 3 "
+                      "sem_getvalue, man 2 semctl GETVAL)")
+        << ",\n           " << repro::Lit("after " + after + " the value is %ld, expected " +
+                                             std::to_string(expect))
+        << ", v);\n}\n";
+      rec->Step("check the value (" + std::to_string(expect) + ")", c.str(),
+                "reading the value returns at once");
+    }
+  }
   auto v = t_value_reading == ValueReading::kDrain ? DrainValue(sem, expect + 2) : sem.Value();
   SEM_EXPECT(v.ok(), "reading the value after " << after << ": " << v.error());
   SEM_EXPECT(v.value() >= 0, "the value is " << v.value() << " after " << after

@@ -272,7 +272,12 @@ struct DTryTake : DocCmd {
 PropertyOutcome RunWaitersWokenAsDocumented(const SemaphoreKind& kind) {
   ValueReadingScope reading(kind, /*alone=*/false);
   CrewFixture fx(kind, kDocCrew);
-  return RunProperty(CurrentTestId(), [&] {
+  return RunProperty(CurrentTestId(), repro::Recorded([&] {
+    if (repro::Recording* rec = repro::Active()) {
+      rec->Unprintable(
+          "WaitersWokenAsDocumented drives a crew of children blocked in semop at once; the "
+          "emitter has no form yet for a child step that stays blocked while the parent goes on");
+    }
     PosixError e = fx.Prepare();
     SEM_EXPECT(e.ok(), "setting up " << kind.name << " and its crew: " << e);
     DocSut sut{&fx, &kind.caps, {}};
@@ -303,7 +308,7 @@ PropertyOutcome RunWaitersWokenAsDocumented(const SemaphoreKind& kind) {
     SEM_EXPECT(m.value == 0 && m.Blocked(false) == 0 && m.Blocked(true) == 0,
                "closing: the model did not settle: " << DescribeNeeds(m));
     fx.CaseEndedCleanly();
-  });
+  }));
 }
 
 }  // namespace semaphore_suite

@@ -188,7 +188,13 @@ PropertyOutcome RunEveryWakeupMatchesAPost(const SemaphoreKind& kind) {
   bool syscall_visible = BlockedDetection() == "state+syscall";
   Coverage cov("EveryWakeupMatchesAPost", kCiteWakeup,
                {{kPostWokeAWaiter, 30}, {kPostAmongSeveralWaiters, 10}});
-  return cov.Judge(RunProperty(CurrentTestId(), [&] {
+  return cov.Judge(RunProperty(CurrentTestId(), repro::Recorded([&] {
+    if (repro::Recording* rec = repro::Active()) {
+      rec->Unprintable(
+          "EveryWakeupMatchesAPost drives a crew of children blocked in sem_wait/semop at once; "
+          "the emitter has no form yet for a child step that stays blocked while the parent "
+          "goes on");
+    }
     Coverage::Case counted(cov);
     PosixError e = fx.Prepare();
     SEM_EXPECT(e.ok(), "setting up " << kind.name << " and its crew: " << e);
@@ -216,7 +222,7 @@ PropertyOutcome RunEveryWakeupMatchesAPost(const SemaphoreKind& kind) {
                                               << ": " << kCiteNeverNegative);
     sut.CheckQuiet("the closing posts");
     fx.CaseEndedCleanly();
-  }));
+  })));
 }
 
 }  // namespace semaphore_suite
