@@ -150,7 +150,7 @@ PropertyOutcome RunUndoOnExitAsClaimed(const SemaphoreKind& kind) {
                              << (undo ? " (the Kind claims SEM_UNDO: its operations are undone)"
                                       : " (the Kind claims no undo: they stay)")
                              << ": " << kCiteUndo);
-  });
+  }));
 }
 
 }  // namespace semaphore_suite

@@ -1,0 +1,34 @@
+#!/bin/bash
+# The Semaphore and Lock models' reproducers (issue 17) against planted
+# faults: under each LD_PRELOAD library of impl/repro/faults, the suite's
+# property fails and names its reproducer, which fails (exit 1) under the
+# same library and passes (exit 0) without it, each run within a second.
+# Then every printable Kind's reproducers, generated on demand
+# (IPCSPEC_REPRO=always), compile with -Wall -Wextra -Werror and pass here.
+set -u
+ws="${TEST_SRCDIR:?}/${TEST_WORKSPACE:-ipcspec}"
+sem_suite="$ws/suites/semaphore/semaphore_test"
+faults="$ws/impl/repro/faults"
+work="$(mktemp -d "${TEST_TMPDIR:-/tmp}/planted_semlock.XXXXXX")"
+trap 'rm -rf "$work"' EXIT
+. "$ws/impl/repro/planted_lib.sh"
+
+# Semaphore
+check sem_trywait_succeeds_at_zero 'Kinds/SemaphoreSuite.CounterNeverNegative/posix_named' 1 \
+  "trywait at value 0: succeeded; expected EAGAIN" "trywait at value 0: expected EAGAIN, got success" \
+  "$sem_suite" //suites/semaphore:semaphore_test
+check semop_not_atomic 'Kinds/SemaphoreSuite.MultiOpAllOrNothing/sysv_sem' 1 \
+  "which must change nothing" "which must change nothing" \
+  "$sem_suite" //suites/semaphore:semaphore_test
+
+sem_kinds="posix_named posix_unnamed_pshared sysv_sem sysv_sem_undo"
+# shellcheck disable=SC2086
+on_demand sem_counter "$sem_suite" 'Kinds/SemaphoreSuite.CounterNeverNegative/*' \
+  repro-Kinds-SemaphoreSuite.CounterNeverNegative $sem_kinds
+# shellcheck disable=SC2086
+on_demand sem_undo "$sem_suite" 'Kinds/SemaphoreSuite.UndoOnExitAsClaimed/*' \
+  repro-Kinds-SemaphoreSuite.UndoOnExitAsClaimed $sem_kinds
+on_demand sem_multi "$sem_suite" 'Kinds/SemaphoreSuite.MultiOpAllOrNothing/sysv_sem*' \
+  repro-Kinds-SemaphoreSuite.MultiOpAllOrNothing sysv_sem sysv_sem_undo
+
+exit $failed
