@@ -46,6 +46,7 @@
 #include "impl/core/coverage.h"
 #include "impl/core/deadline.h"
 #include "impl/core/property.h"
+#include "impl/repro/repro.h"
 #include "rapidcheck.h"
 #include "rapidcheck/state.h"
 #include "impl/core/shared_memory.h"
@@ -127,6 +128,73 @@ LockCites CitesFor(const LockKind& k) {
 }
 
 std::string Res(int e) { return e == 0 ? std::string("success") : ErrnoName(e); }
+
+// ---------------------------------------------------------------------------
+// The steps as C (impl/repro). A printable Kind's C snippet (impl/file_lock,
+// impl/robust_mutex) defines lk_handle() (a worker's own handle, made in the
+// worker), lk_try(), lk_acquire(), lk_release(), lk_consistent(): each the
+// Kind's ONE call, returning 0 or errno. Each worker of the rig is a forked
+// child; its orders are its ChildSteps.
+
+void LockPrelude(repro::Recording& rec) {
+  rec.Helper("lk_ename", R"C(/* errno's name, for the messages. */
+static const char *lk_ename(int e) {
+  return e == 0 ? "success" : e == EAGAIN ? "EAGAIN (EWOULDBLOCK)" : e == EACCES ? "EACCES"
+       : e == EBUSY ? "EBUSY" : e == EOWNERDEAD ? "EOWNERDEAD" : e == EPERM ? "EPERM"
+       : e == ETIMEDOUT ? "ETIMEDOUT" : e == ENOTRECOVERABLE ? "ENOTRECOVERABLE"
+       : e == EDEADLK ? "EDEADLK" : strerror(e);
+}
+)C");
+}
+
+// `int e = CALL;` and the check that e is one of `want`.
+std::string LockCall(const std::string& call, const std::vector<int>& want,
+                     const std::string& promise, const std::string& what) {
+  std::string cond, names;
+  for (size_t i = 0; i < want.size(); ++i) {
+    cond += std::string(i ? " && " : "") + "e != " + (want[i] == 0 ? "0" : ErrnoName(want[i]));
+    names += (i ? " or " : "") + Res(want[i]);
+  }
+  return "{\n  int e = " + call + ";\n  if (" + cond + ")\n    broken(" + repro::Lit(promise) +
+         ",\n           " + repro::Lit(what + ": expected " + names + ", got %s") +
+         ", lk_ename(e));\n}\n";
+}
+
+// The rig's workers as forked children: worker w is child slot[w] (a worker
+// respawned after a kill gets a new child).
+struct LockScript {
+  repro::Recording* rec = nullptr;
+  std::vector<int> slot;
+  int next = 0;
+  void Begin(int workers) {
+    rec = repro::Active();
+    if (rec == nullptr) return;
+    LockPrelude(*rec);
+    slot.clear();
+    next = 0;
+    for (int w = 0; w < workers; ++w) Spawn(w);
+  }
+  void Spawn(int w) {
+    if (rec == nullptr) return;
+    if (static_cast<int>(slot.size()) <= w) slot.resize(static_cast<size_t>(w) + 1, -1);
+    slot[static_cast<size_t>(w)] = next++;
+    rec->Fork(slot[static_cast<size_t>(w)], "fork(worker " + std::to_string(w) + ", its own handle)",
+              "if (lk_handle() != 0) setup_failed(\"the worker's handle\");\n");
+  }
+  void Step(int w, const std::string& title, const std::string& code) {
+    if (rec == nullptr) return;
+    rec->ChildStep(slot[static_cast<size_t>(w)], "worker " + std::to_string(w) + ": " + title,
+                   code, "this lock call returns at once (the lock is free or tried)");
+  }
+  void Kill(int w) {
+    if (rec == nullptr) return;
+    rec->Kill(slot[static_cast<size_t>(w)], SIGKILL,
+              "kill(worker " + std::to_string(w) + ", SIGKILL) while it holds the lock");
+  }
+  void Unprintable(const std::string& why) {
+    if (rec != nullptr) rec->Unprintable(why);
+  }
+};
 
 // Kinds that cannot be made here (no OFD locks, no PI futexes): skipped.
 std::optional<std::string> Unavailable(const LockKind& k) {
@@ -210,7 +278,12 @@ PropertyOutcome MutualExclusion(const LockKind& kind) {
   rig.kind = &kind;
   rig.workers = 5;
   const LockCites cites = CitesFor(kind);
-  return RunProperty(CurrentTestId(), [&] {
+  return RunProperty(CurrentTestId(), repro::Recorded([&] {
+    if (repro::Recording* rec = repro::Active()) {
+      rec->Unprintable(
+          "MutualExclusion's workers contend in bursts of blocking acquires at once; the emitter "
+          "has no form yet for children that block while the parent goes on");
+    }
     const int procs = *rc::gen::inRange(2, rig.workers + 1);
     const int rounds = *rc::gen::inRange(1, 21);
     const auto mode = *rc::gen::element(ContendMode::kBlocking, ContendMode::kTrySpin);
@@ -254,7 +327,7 @@ PropertyOutcome MutualExclusion(const LockKind& kind) {
               cites.exclusion + ")");
     }
     rig.Finish();
-  });
+  }));
 }
 
 // ---------------------------------------------------------------------------
@@ -270,6 +343,7 @@ struct LockSut {
   Rig* rig;
   const LockCaps* caps;
   const LockCites* cites;
+  LockScript* script;
 };
 
 using LockCommand = rc::state::Command<LockModel, LockSut>;
@@ -284,6 +358,9 @@ struct AcquireFree : LockCommand {
   void checkPreconditions(const LockModel& m) const override { RC_PRE(m.holder == -1); }
   void apply(LockModel& m) const override { m.holder = w; }
   void run(const LockModel&, LockSut& sut) const override {
+    sut.script->Step(w, "Acquire() (free)",
+                     LockCall("lk_acquire()", {0}, sut.cites->blocking,
+                              "Acquire() of a lock nobody holds"));
     const int r = RunOrFail(*sut.rig, w, WorkerOp::kAcquire);
     if (r != 0) {
       RC_FAIL(Who(w) + ": Acquire() of a lock nobody holds failed with " + Res(r) + " (" +
@@ -302,6 +379,16 @@ struct Try : LockCommand {
     if (m.holder == -1) m.holder = w;
   }
   void run(const LockModel& m, LockSut& sut) const override {
+    if (m.holder == -1) {
+      sut.script->Step(w, "TryAcquire() (free)",
+                       LockCall("lk_try()", {0}, sut.cites->busy,
+                                "TryAcquire() of a lock nobody holds"));
+    } else {
+      sut.script->Step(w, "TryAcquire() (held by worker " + std::to_string(m.holder) + ")",
+                       LockCall("lk_try()", sut.caps->busy_errnos, sut.cites->busy,
+                                "TryAcquire() while worker " + std::to_string(m.holder) +
+                                    " (another process) holds the lock"));
+    }
     const int r = RunOrFail(*sut.rig, w, WorkerOp::kTryAcquire);
     if (m.holder == -1) {
       if (r != 0) {
@@ -323,6 +410,9 @@ struct ReleaseHeld : LockCommand {
   void checkPreconditions(const LockModel& m) const override { RC_PRE(m.holder != -1); }
   void apply(LockModel& m) const override { m.holder = -1; }
   void run(const LockModel& m, LockSut& sut) const override {
+    sut.script->Step(m.holder, "Release() (it holds the lock)",
+                     LockCall("lk_release()", {0}, sut.cites->exclusion,
+                              "Release() of the lock it holds"));
     const int r = RunOrFail(*sut.rig, m.holder, WorkerOp::kRelease);
     if (r != 0) RC_FAIL(Who(m.holder) + ": Release() of the lock it holds failed: " + Res(r));
     sut.rig->holder = -1;
@@ -340,6 +430,13 @@ struct ForeignRelease : LockCommand {
   void apply(LockModel&) const override {}
   void run(const LockModel& m, LockSut& sut) const override {
     const int want = sut.caps->foreign_release_errno;
+    sut.script->Step(
+        w, "Release() without holding it, then TryAcquire()",
+        LockCall("lk_release()", {want}, sut.cites->foreign_release,
+                 "Release() of a lock held by worker " + std::to_string(m.holder)) +
+            LockCall("lk_try()", sut.caps->busy_errnos, sut.cites->foreign_release,
+                     "after its Release() of a lock it did not hold, TryAcquire() (the release "
+                     "must not take away worker " + std::to_string(m.holder) + "'s lock)"));
     const int r = RunOrFail(*sut.rig, w, WorkerOp::kRelease);
     if (r != want) {
       RC_FAIL(Who(w) + ": Release() of a lock held by " + Who(m.holder) + ": expected " +
@@ -368,6 +465,9 @@ struct HandOff : LockCommand {
   }
   void apply(LockModel& m) const override { m.holder = w; }
   void run(const LockModel& m, LockSut& sut) const override {
+    sut.script->Unprintable(
+        "HandOff has a worker blocked in Acquire() while the parent goes on; the emitter has no "
+        "form yet for a child step that stays blocked");
     Crew& crew = *sut.rig->crew;
     PosixError e = crew.Send(w, LockOrder(WorkerOp::kAcquire, 0, ContendMode::kBlocking, 5000));
     if (!e.ok()) RC_FAIL(e.ToString());
@@ -405,7 +505,7 @@ PropertyOutcome TryAcquireFailsWhileHeld(const LockKind& kind) {
   rig.kind = &kind;
   rig.workers = 3;
   const LockCites cites = CitesFor(kind);
-  return RunProperty(CurrentTestId(), [&] {
+  return RunProperty(CurrentTestId(), repro::Recorded([&] {
     LockModel m0;
     m0.workers = rig.workers;
     m0.foreign_release = kind.caps.foreign_release_defined;
@@ -415,10 +515,12 @@ PropertyOutcome TryAcquireFailsWhileHeld(const LockKind& kind) {
                  m0, rc::state::gen::execOneOfWithArgs<AcquireFree, Try, Try, Try, ReleaseHeld,
                                                        ReleaseHeld, ForeignRelease, HandOff>()));
     rig.Prepare();
-    LockSut sut{&rig, &kind.caps, &cites};
+    LockScript script;
+    script.Begin(rig.workers);
+    LockSut sut{&rig, &kind.caps, &cites, &script};
     rc::state::runAll(cmds, m0, sut);
     rig.Finish();
-  });
+  }));
 }
 
 // ---------------------------------------------------------------------------
@@ -438,7 +540,7 @@ PropertyOutcome ReleasedWhenHolderDies(const LockKind& kind) {
   const bool robust = kind.caps.robust;
   Coverage cov("ReleasedWhenHolderDies", kReleasedWhenHolderDiesCites,
                {{kWaiterBlockedAtDeath, 20}});
-  return cov.Judge(RunProperty(CurrentTestId(), [&] {
+  return cov.Judge(RunProperty(CurrentTestId(), repro::Recorded([&] {
     Coverage::Case counted(cov);
     const int holder = *rc::gen::inRange(0, rig.workers);
     // Someone blocked in Acquire() when the holder dies, or nobody.
@@ -451,12 +553,19 @@ PropertyOutcome ReleasedWhenHolderDies(const LockKind& kind) {
     const std::string want_text =
         robust ? "EOWNERDEAD (acquired; the owner died)" : "success";
     rig.Prepare();
+    LockScript script;
+    script.Begin(rig.workers);
+    script.Step(holder, "Acquire() (free)",
+                LockCall("lk_acquire()", {0}, cites.blocking, "Acquire() of a free lock"));
     Crew& crew = *rig.crew;
     const int a = RunOrFail(rig, holder, WorkerOp::kAcquire);
     if (a != 0) RC_FAIL(Who(holder) + ": Acquire() of a free lock: " + Res(a));
     rig.holder = holder;
     const int w = (holder + 1) % rig.workers;
     if (waiter) {
+      script.Unprintable(
+          "a worker blocked in Acquire() when the holder dies; the emitter has no form yet for a "
+          "child step that stays blocked");
       PosixError e = crew.Send(w, LockOrder(WorkerOp::kAcquire, 0, ContendMode::kBlocking, 3000));
       if (!e.ok()) RC_FAIL(e.ToString());
       auto p = crew.FinishedOrBlocked(w, kind.caps.wait_syscalls,
@@ -476,6 +585,8 @@ PropertyOutcome ReleasedWhenHolderDies(const LockKind& kind) {
       auto n = VoluntarySwitches(crew.pid(w));
       if (n.ok()) sleeps_before = n.value();
     }
+    script.Kill(holder);
+    script.Spawn(holder);
     auto st = crew.Kill(holder);
     if (!st.ok()) RC_FAIL("SIGKILL of the holder: " + st.error().ToString());
     if (!st.value().KilledBy(SIGKILL)) {
@@ -527,6 +638,11 @@ PropertyOutcome ReleasedWhenHolderDies(const LockKind& kind) {
             (next_tries ? ": TryAcquire()" : ": Acquire()");
       // The lock is free by the time the holder is reaped: an Acquire() has
       // nothing to wait for, and the short deadline only bounds a broken one.
+      script.Step(next, next_tries ? "TryAcquire() after the holder's death"
+                                   : "Acquire() after the holder's death",
+                  LockCall(next_tries ? "lk_try()" : "lk_acquire()", {want}, cites.death,
+                           "after SIGKILL of worker " + std::to_string(holder) +
+                               " while it held the lock (reaped), " + how));
       got = RunOrFail(rig, next, next_tries ? WorkerOp::kTryAcquire : WorkerOp::kAcquire, 250);
     }
     if (got == 0 || got == EOWNERDEAD) rig.holder = taker;
@@ -539,6 +655,13 @@ PropertyOutcome ReleasedWhenHolderDies(const LockKind& kind) {
               " (" + cites.death + ")");
     }
     if (robust) {
+      script.Step(taker, "MakeConsistent()",
+                  LockCall("lk_consistent()", {0},
+                           "man 3 pthread_mutex_consistent: \"This function makes a robust mutex "
+                           "consistent if it is in an inconsistent state.\"",
+                           "MakeConsistent() after EOWNERDEAD"));
+    }
+    if (robust) {
       const int c = RunOrFail(rig, taker, WorkerOp::kMakeConsistent);
       if (c != 0) {
         RC_FAIL(Who(taker) + ": MakeConsistent() after EOWNERDEAD gave " + Res(c) +
@@ -546,11 +669,17 @@ PropertyOutcome ReleasedWhenHolderDies(const LockKind& kind) {
                 "consistent if it is in an inconsistent state.\")");
       }
     }
+    script.Step(taker, "Release() of the inherited lock",
+                LockCall("lk_release()", {0}, cites.death, "Release() of the inherited lock"));
     const int rel = RunOrFail(rig, taker, WorkerOp::kRelease);
     if (rel != 0) RC_FAIL(Who(taker) + ": Release() of the inherited lock: " + Res(rel));
     rig.holder = -1;
     // Usable as before: another process takes and gives it back.
     const int other = (taker + 1) % rig.workers;
+    script.Step(other, "TryAcquire() (free again)",
+                LockCall("lk_try()", {0}, cites.death,
+                         std::string("after the holder's death and the taker's ") +
+                             (robust ? "MakeConsistent() and " : "") + "Release(), TryAcquire()"));
     const int t = RunOrFail(rig, other, WorkerOp::kTryAcquire);
     if (t != 0) {
       RC_FAIL("after the holder's death and " + Who(taker) + "'s " +
@@ -560,7 +689,7 @@ PropertyOutcome ReleasedWhenHolderDies(const LockKind& kind) {
     }
     rig.holder = other;
     rig.Finish();
-  }));
+  })));
 }
 
 // ---------------------------------------------------------------------------
@@ -592,7 +721,12 @@ PropertyOutcome StaysHeldWhenHolderDies(const LockKind& kind) {
                             ? ScopedPropertyParams::Current()->seed()
                             : rc::detail::configuration().testParams.seed;
   ScopedPropertyParams few(seed, 8);
-  return RunProperty(CurrentTestId(), [&] {
+  return RunProperty(CurrentTestId(), repro::Recorded([&] {
+    if (repro::Recording* rec = repro::Active()) {
+      rec->Unprintable(
+          "StaysHeldWhenHolderDies leaves a lock held for good by a dead holder and times out a "
+          "waiter on it; not printed yet");
+    }
     const int holder = *rc::gen::inRange(0, rig.workers);
     const bool waiter = *rc::gen::arbitrary<bool>();
     const uint32_t wait_ms = 100;  // a timed wait that must run out: its length proves nothing more
@@ -631,7 +765,7 @@ PropertyOutcome StaysHeldWhenHolderDies(const LockKind& kind) {
     }
     // The lock stays held for good: the rig stays dirty, the next case (and
     // the Rig's destructor) throws it away.
-  });
+  }));
 }
 
 std::optional<std::string> NeedsStalledOnDeath(const LockKind& k) {
