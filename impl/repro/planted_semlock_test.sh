@@ -8,6 +8,7 @@
 set -u
 ws="${TEST_SRCDIR:?}/${TEST_WORKSPACE:-ipcspec}"
 sem_suite="$ws/suites/semaphore/semaphore_test"
+lock_suite="$ws/suites/lock/lock_test"
 faults="$ws/impl/repro/faults"
 work="$(mktemp -d "${TEST_TMPDIR:-/tmp}/planted_semlock.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
@@ -30,5 +31,19 @@ on_demand sem_undo "$sem_suite" 'Kinds/SemaphoreSuite.UndoOnExitAsClaimed/*' \
   repro-Kinds-SemaphoreSuite.UndoOnExitAsClaimed $sem_kinds
 on_demand sem_multi "$sem_suite" 'Kinds/SemaphoreSuite.MultiOpAllOrNothing/sysv_sem*' \
   repro-Kinds-SemaphoreSuite.MultiOpAllOrNothing sysv_sem sysv_sem_undo
+
+# Lock
+check flock_nb_always_succeeds 'Kinds/LockSuite.TryAcquireFailsWhileHeld/flock_ex' 1 \
+  "expected EAGAIN, got success -- both now think they hold it" \
+  "holds the lock: expected EAGAIN, got success" \
+  "$lock_suite" //suites/lock:lock_test
+
+lock_kinds="errorcheck_mutex fcntl_setlk flock_ex ofd_setlk robust_mutex robust_pi_mutex"
+# shellcheck disable=SC2086
+on_demand lock_try "$lock_suite" 'Kinds/LockSuite.TryAcquireFailsWhileHeld/*' \
+  repro-Kinds-LockSuite.TryAcquireFailsWhileHeld $lock_kinds
+on_demand lock_death "$lock_suite" 'Kinds/LockSuite.ReleasedWhenHolderDies/*' \
+  repro-Kinds-LockSuite.ReleasedWhenHolderDies fcntl_setlk flock_ex ofd_setlk robust_mutex \
+  robust_pi_mutex
 
 exit $failed
