@@ -59,6 +59,23 @@ class Recording {
   // kill(child, sig) at this point, then reap it.
   void Kill(int idx, int sig, const std::string& title);
 
+  // A step of child `idx` that BLOCKS (a waiter): the parent tells the child
+  // to start it and goes on without waiting. The child runs `code` (under
+  // its own alarm: `hang` says what its never returning breaks) and reports
+  // when done; ChildAwait waits for that.
+  void ChildStart(int idx, const std::string& title, const std::string& code,
+                  const std::string& hang = "");
+  // The parent waits, under the alarm and without sleep, until child `idx`
+  // is seen asleep in one of `syscalls` (C expressions: "SYS_futex"): state
+  // 'S' in /proc/PID/stat and the number in /proc/PID/syscall (state alone
+  // where that file cannot be read). The child finishing its step instead
+  // breaks `must_block`.
+  void ChildBlocked(int idx, const std::string& title, const std::vector<std::string>& syscalls,
+                    const std::string& must_block);
+  // The parent waits (with a deadline) until child `idx` has finished the
+  // step ChildStart began; `hang`: what its not finishing breaks.
+  void ChildAwait(int idx, const std::string& title, const std::string& hang);
+
   // A step of this case cannot be printed as C (a forked blocked call the
   // emitter has no form for yet): the case gets no reproducer, and the
   // failure says why, rather than a reproducer that leaves a step out.
@@ -83,7 +100,16 @@ class Recording {
 
  private:
   struct Item {
-    enum class Type { kStep, kFork, kChildStep, kChildExit, kKill } type;
+    enum class Type {
+      kStep,
+      kFork,
+      kChildStep,
+      kChildExit,
+      kKill,
+      kChildStart,
+      kChildBlocked,
+      kChildAwait
+    } type;
     int idx = -1;
     int sig = 0;
     std::string title, code, hang;

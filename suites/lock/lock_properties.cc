@@ -36,6 +36,7 @@
 #include "suites/lock/lock_properties.h"
 
 #include <signal.h>
+#include <sys/syscall.h>
 
 #include <map>
 #include <memory>
@@ -185,6 +186,30 @@ struct LockScript {
     if (rec == nullptr) return;
     rec->ChildStep(slot[static_cast<size_t>(w)], "worker " + std::to_string(w) + ": " + title,
                    code, "this lock call returns at once (the lock is free or tried)");
+  }
+  // A step of worker w that blocks (an Acquire() while held): started, then
+  // seen asleep in one of the Kind's wait system calls.
+  void StartBlocked(int w, const std::string& title, const std::string& code,
+                    const std::vector<long>& calls, const std::string& must_block,
+                    const std::string& hang) {
+    if (rec == nullptr) return;
+    std::vector<std::string> names;
+    for (long n : calls) names.push_back(SyscallName(n));
+    const int c = slot[static_cast<size_t>(w)];
+    rec->ChildStart(c, "worker " + std::to_string(w) + ": " + title, code, hang);
+    rec->ChildBlocked(c, "worker " + std::to_string(w) + " is seen asleep in its call", names,
+                      must_block);
+  }
+  void Await(int w, const std::string& title, const std::string& hang) {
+    if (rec == nullptr) return;
+    rec->ChildAwait(slot[static_cast<size_t>(w)], "worker " + std::to_string(w) + ": " + title,
+                    hang);
+  }
+  static std::string SyscallName(long n) {
+    if (n == SYS_futex) return "SYS_futex";
+    if (n == SYS_fcntl) return "SYS_fcntl";
+    if (n == SYS_flock) return "SYS_flock";
+    return std::to_string(n);
   }
   void Kill(int w) {
     if (rec == nullptr) return;
@@ -465,9 +490,18 @@ struct HandOff : LockCommand {
   }
   void apply(LockModel& m) const override { m.holder = w; }
   void run(const LockModel& m, LockSut& sut) const override {
-    sut.script->Unprintable(
-        "HandOff has a worker blocked in Acquire() while the parent goes on; the emitter has no "
-        "form yet for a child step that stays blocked");
+    sut.script->StartBlocked(
+        w, "Acquire() while worker " + std::to_string(m.holder) + " holds the lock (blocks)",
+        LockCall("lk_acquire()", {0}, sut.cites->blocking,
+                 "Acquire() that waited for worker " + std::to_string(m.holder) + "'s release"),
+        sut.caps->wait_syscalls, sut.cites->blocking,
+        "the waiter is handed the lock when its holder releases it: " + sut.cites->blocking);
+    sut.script->Step(m.holder, "Release() with a waiter",
+                     LockCall("lk_release()", {0}, sut.cites->exclusion,
+                              "Release() of the lock it holds, with a waiter"));
+    sut.script->Await(w, "is handed the lock",
+                      "the waiter is handed the lock when its holder releases it: " +
+                          sut.cites->blocking);
     Crew& crew = *sut.rig->crew;
     PosixError e = crew.Send(w, LockOrder(WorkerOp::kAcquire, 0, ContendMode::kBlocking, 5000));
     if (!e.ok()) RC_FAIL(e.ToString());
@@ -563,9 +597,13 @@ PropertyOutcome ReleasedWhenHolderDies(const LockKind& kind) {
     rig.holder = holder;
     const int w = (holder + 1) % rig.workers;
     if (waiter) {
-      script.Unprintable(
-          "a worker blocked in Acquire() when the holder dies; the emitter has no form yet for a "
-          "child step that stays blocked");
+      script.StartBlocked(
+          w, "Acquire() while worker " + std::to_string(holder) + " holds the lock (blocks)",
+          LockCall("lk_acquire()", {want}, cites.death,
+                   "worker " + std::to_string(w) + ", blocked in Acquire() when worker " +
+                       std::to_string(holder) + " was killed holding the lock"),
+          kind.caps.wait_syscalls, cites.blocking,
+          "the dead holder's lock is released and the waiter gets it: " + cites.death);
       PosixError e = crew.Send(w, LockOrder(WorkerOp::kAcquire, 0, ContendMode::kBlocking, 3000));
       if (!e.ok()) RC_FAIL(e.ToString());
       auto p = crew.FinishedOrBlocked(w, kind.caps.wait_syscalls,
@@ -587,6 +625,10 @@ PropertyOutcome ReleasedWhenHolderDies(const LockKind& kind) {
     }
     script.Kill(holder);
     script.Spawn(holder);
+    if (waiter) {
+      script.Await(w, "is handed the dead holder's lock",
+                   "the dead holder's lock is released and the waiter woken: " + cites.death);
+    }
     auto st = crew.Kill(holder);
     if (!st.ok()) RC_FAIL("SIGKILL of the holder: " + st.error().ToString());
     if (!st.value().KilledBy(SIGKILL)) {
