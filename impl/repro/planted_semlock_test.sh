@@ -45,5 +45,7 @@ on_demand lock_try "$lock_suite" 'Kinds/LockSuite.TryAcquireFailsWhileHeld/*' \
 on_demand lock_death "$lock_suite" 'Kinds/LockSuite.ReleasedWhenHolderDies/*' \
   repro-Kinds-LockSuite.ReleasedWhenHolderDies fcntl_setlk flock_ex ofd_setlk robust_mutex \
   robust_pi_mutex
+on_demand lock_stalled "$lock_suite" 'Kinds/LockSuite.StaysHeldWhenHolderDies/*' \
+  repro-Kinds-LockSuite.StaysHeldWhenHolderDies errorcheck_mutex
 
 exit $failed

@@ -277,6 +277,15 @@ CSnippet MutexLockC(const MutexConfig& c) {
       "  abs.tv_sec += 2 * STEP_ALARM_SECONDS;  /* the alarm reports a hang first */\n"
       "  return pthread_mutex_timedlock(lk_m, &abs);\n"
       "}\n"
+      "/* A timed lock with a deadline of ms milliseconds (ETIMEDOUT past it). */\n"
+      "static int lk_acquire_ms(long ms) {\n"
+      "  struct timespec abs;\n"
+      "  clock_gettime(CLOCK_REALTIME, &abs);\n"
+      "  abs.tv_sec += ms / 1000;\n"
+      "  abs.tv_nsec += (ms % 1000) * 1000000L;\n"
+      "  if (abs.tv_nsec >= 1000000000L) { abs.tv_sec++; abs.tv_nsec -= 1000000000L; }\n"
+      "  return pthread_mutex_timedlock(lk_m, &abs);\n"
+      "}\n"
       "static int lk_release(void) { return pthread_mutex_unlock(lk_m); }\n" +
       std::string(c.robust ? "static int lk_consistent(void) { return pthread_mutex_consistent(lk_m); }\n"
                            : "static int lk_consistent(void) { return ENOTSUP; }  /* not robust */\n");
