@@ -306,8 +306,9 @@ PropertyOutcome MutualExclusion(const LockKind& kind) {
   return RunProperty(CurrentTestId(), repro::Recorded([&] {
     if (repro::Recording* rec = repro::Active()) {
       rec->Unprintable(
-          "MutualExclusion's workers contend in bursts of blocking acquires at once; the emitter "
-          "has no form yet for children that block while the parent goes on");
+          "MutualExclusion's workers contend in concurrent bursts (acquire, critical section, "
+          "release, many rounds at once); what it checks is the absence of any overlap in some "
+          "interleaving, not a fixed sequence of steps a C file could replay");
     }
     const int procs = *rc::gen::inRange(2, rig.workers + 1);
     const int rounds = *rc::gen::inRange(1, 21);

@@ -275,8 +275,9 @@ PropertyOutcome RunWaitersWokenAsDocumented(const SemaphoreKind& kind) {
   return RunProperty(CurrentTestId(), repro::Recorded([&] {
     if (repro::Recording* rec = repro::Active()) {
       rec->Unprintable(
-          "WaitersWokenAsDocumented drives a crew of children blocked in semop at once; the "
-          "emitter has no form yet for a child step that stays blocked while the parent goes on");
+          "WaitersWokenAsDocumented: which of several children blocked in semop a give lets "
+          "proceed is the kernel's choice where the value allows only some, and the next steps "
+          "depend on it; the emitter prints fixed per-child scripts only");
     }
     PosixError e = fx.Prepare();
     SEM_EXPECT(e.ok(), "setting up " << kind.name << " and its crew: " << e);

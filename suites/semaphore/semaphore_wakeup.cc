@@ -191,9 +191,9 @@ PropertyOutcome RunEveryWakeupMatchesAPost(const SemaphoreKind& kind) {
   return cov.Judge(RunProperty(CurrentTestId(), repro::Recorded([&] {
     if (repro::Recording* rec = repro::Active()) {
       rec->Unprintable(
-          "EveryWakeupMatchesAPost drives a crew of children blocked in sem_wait/semop at once; "
-          "the emitter has no form yet for a child step that stays blocked while the parent "
-          "goes on");
+          "EveryWakeupMatchesAPost: which of several children blocked in the wait a post wakes "
+          "is the kernel's choice, and the next steps (which child waits next) depend on it; "
+          "the emitter prints fixed per-child scripts only");
     }
     Coverage::Case counted(cov);
     PosixError e = fx.Prepare();
