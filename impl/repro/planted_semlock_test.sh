@@ -21,6 +21,9 @@ check sem_trywait_succeeds_at_zero 'Kinds/SemaphoreSuite.CounterNeverNegative/po
 check semop_not_atomic 'Kinds/SemaphoreSuite.MultiOpAllOrNothing/sysv_sem' 1 \
   "which must change nothing" "which must change nothing" \
   "$sem_suite" //suites/semaphore:semaphore_test
+check semop_ignores_sem_undo 'Kinds/SemaphoreSuite.UndoOnExitAsClaimed/sysv_sem_undo' 1 \
+  "expected 0 (the Kind claims SEM_UNDO" "now the value is 1, expected 0" \
+  "$sem_suite" //suites/semaphore:semaphore_test
 
 sem_kinds="posix_named posix_unnamed_pshared sysv_sem sysv_sem_undo"
 # shellcheck disable=SC2086
@@ -36,6 +39,9 @@ on_demand sem_multi "$sem_suite" 'Kinds/SemaphoreSuite.MultiOpAllOrNothing/sysv_
 check flock_nb_always_succeeds 'Kinds/LockSuite.TryAcquireFailsWhileHeld/flock_ex' 1 \
   "expected EAGAIN, got success -- both now think they hold it" \
   "holds the lock: expected EAGAIN, got success" \
+  "$lock_suite" //suites/lock:lock_test
+check mutex_hides_owner_death 'Kinds/LockSuite.ReleasedWhenHolderDies/robust_mutex' 1 \
+  "gave success, expected EOWNERDEAD" "expected EOWNERDEAD, got success" \
   "$lock_suite" //suites/lock:lock_test
 
 lock_kinds="errorcheck_mutex fcntl_setlk flock_ex ofd_setlk robust_mutex robust_pi_mutex"
