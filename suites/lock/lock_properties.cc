@@ -151,6 +151,7 @@ static const char *lk_ename(int e) {
 // `int e = CALL;` and the check that e is one of `want`.
 std::string LockCall(const std::string& call, const std::vector<int>& want,
                      const std::string& promise, const std::string& what) {
+  if (repro::Active() == nullptr) return "";  // nothing records: no cost
   std::string cond, names;
   for (size_t i = 0; i < want.size(); ++i) {
     cond += std::string(i ? " && " : "") + "e != " + (want[i] == 0 ? "0" : ErrnoName(want[i]));

@@ -42,9 +42,40 @@ PosixErrorOr<long> DrainValue(Semaphore& sem, long limit) {
   return n;
 }
 
+namespace {
+
+struct CiteName {
+  const char* text;
+  const char* name;
+};
+constexpr CiteName kCiteNames[] = {
+    {kCiteNeverNegative, "CITE_NEVER_NEGATIVE"}, {kCiteTimeout, "CITE_TIMEOUT"},
+    {kCiteWakeup, "CITE_WAKEUP"},                {kCiteAtomic, "CITE_ATOMIC"},
+    {kCiteWaiters, "CITE_WAITERS"},              {kCiteUndo, "CITE_UNDO"},
+    {kCitePost, "CITE_POST"},                    {kCiteOverflow, "CITE_OVERFLOW"},
+    {kCiteTake, "CITE_TAKE"},
+};
+
+// The C expression for a promise: a CITE_ macro when it is one of the cites.
+std::string PromiseC(const char* cite) {
+  for (const auto& c : kCiteNames) {
+    if (c.text == cite) return c.name;
+  }
+  return repro::Lit(cite);
+}
+
+}  // namespace
+
 void SemPrelude() {
   repro::Recording* rec = repro::Active();
   if (rec == nullptr) return;
+  {
+    std::string defs = "/* What the steps check, in the man pages' words. */\n";
+    for (const auto& c : kCiteNames) {
+      defs += "#define " + std::string(c.name) + " " + repro::Lit(c.text) + "\n";
+    }
+    rec->Helper("sem_cites", defs);
+  }
   rec->Helper("sem_ename", R"C(/* errno's name, for the messages. */
 static const char *sem_ename(int e) {
   switch (e) {
@@ -62,14 +93,25 @@ static const char *sem_ename(int e) {
 )C");
 }
 
+namespace {
+
+std::string CCallC(const std::string& call, int want, const std::string& promise_c,
+                   const std::string& what) {
+  if (repro::Active() == nullptr) return "";  // nothing records: no cost
+  return "{\n  int e = " + call + ";\n  if (e != " + (want == 0 ? std::string("0") : ErrnoName(want)) +
+         ")\n    broken(" + promise_c + ",\n           " +
+         repro::Lit(what + ": expected " + Errno(want) + ", got %s") + ", sem_ename(e));\n}\n";
+}
+
+}  // namespace
+
 std::string CCall(const std::string& call, int want, const std::string& promise,
                   const std::string& what) {
-  std::ostringstream c;
-  c << "{\n  int e = " << call << ";\n"
-    << "  if (e != " << (want == 0 ? std::string("0") : ErrnoName(want)) << ")\n"
-    << "    broken(" << repro::Lit(promise) << ",\n           "
-    << repro::Lit(what + ": expected " + Errno(want) + ", got %s") << ", sem_ename(e));\n}\n";
-  return c.str();
+  return CCallC(call, want, repro::Lit(promise), what);
+}
+
+std::string CCall(const std::string& call, int want, const char* cite, const std::string& what) {
+  return CCallC(call, want, PromiseC(cite), what);
 }
 
 void RecordStep(const std::string& title, const std::string& code, const std::string& hang) {
@@ -85,7 +127,7 @@ void CheckValue(Semaphore& sem, long expect, const std::string& after) {
       std::ostringstream c;
       c << "{\n  long v = -1;\n  int e = sem_c_value(&v);\n"
         << "  if (e != 0) { errno = e; setup_failed(\"reading the value\"); }\n"
-        << "  if (v < 0)\n    broken(" << repro::Lit(kCiteNeverNegative) << ",\n           "
+        << "  if (v < 0)\n    broken(CITE_NEVER_NEGATIVE,\n           "
         << repro::Lit("the value is %ld after " + after) << ", v);\n"
         << "  if (v != " << expect << ")\n    broken("
         << repro::Lit("the value is what the documented operations before left (man 3 "

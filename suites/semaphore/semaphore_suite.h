@@ -134,6 +134,9 @@ void SemPrelude();
 // `broken(PROMISE, "WHAT: expected .., got ..")`.
 std::string CCall(const std::string& call, int want, const std::string& promise,
                   const std::string& what);
+// The same for one of the cites above: the C file names it (CITE_... macros
+// defined once by SemPrelude) instead of repeating its text in every step.
+std::string CCall(const std::string& call, int want, const char* cite, const std::string& what);
 // Records a step of the parent (nothing without a recording).
 void RecordStep(const std::string& title, const std::string& code, const std::string& hang);
 

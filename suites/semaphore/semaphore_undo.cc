@@ -45,9 +45,11 @@ PropertyOutcome RunUndoOnExitAsClaimed(const SemaphoreKind& kind) {
     SemPrelude();
     SemaphoreInstance sem = std::move(inst).ValueOrDie();
     for (int i = 0; i < base; ++i) {
-      RecordStep("post (the start value " + std::to_string(base) + ")",
-                 CCall("sem_c_post()", 0, kCitePost, "post at value " + std::to_string(i)),
-                 "a post returns at once");
+      if (repro::Active() != nullptr) {
+        RecordStep("post (the start value " + std::to_string(base) + ")",
+                   CCall("sem_c_post()", 0, kCitePost, "post at value " + std::to_string(i)),
+                   "a post returns at once");
+      }
       PosixError e = sem->Post();
       SEM_EXPECT(e.ok(), "post: " << e);
     }
