@@ -24,6 +24,10 @@ check semop_not_atomic 'Kinds/SemaphoreSuite.MultiOpAllOrNothing/sysv_sem' 1 \
 check semop_ignores_sem_undo 'Kinds/SemaphoreSuite.UndoOnExitAsClaimed/sysv_sem_undo' 1 \
   "expected 0 (the Kind claims SEM_UNDO" "now the value is 1, expected 0" \
   "$sem_suite" //suites/semaphore:semaphore_test
+check sem_wait_returns_at_zero 'Kinds/SemaphoreSuite.EveryWakeupMatchesAPost/posix_named' 1 \
+  "wait at value 0 returned (success) with no post to match it" \
+  "child 0's call returned instead of blocking" \
+  "$sem_suite" //suites/semaphore:semaphore_test
 
 sem_kinds="posix_named posix_unnamed_pshared sysv_sem sysv_sem_undo"
 # shellcheck disable=SC2086
@@ -32,6 +36,9 @@ on_demand sem_counter "$sem_suite" 'Kinds/SemaphoreSuite.CounterNeverNegative/*'
 # shellcheck disable=SC2086
 on_demand sem_undo "$sem_suite" 'Kinds/SemaphoreSuite.UndoOnExitAsClaimed/*' \
   repro-Kinds-SemaphoreSuite.UndoOnExitAsClaimed $sem_kinds
+# shellcheck disable=SC2086
+on_demand sem_wakeup "$sem_suite" 'Kinds/SemaphoreSuite.EveryWakeupMatchesAPost/*' \
+  repro-Kinds-SemaphoreSuite.EveryWakeupMatchesAPost $sem_kinds
 on_demand sem_multi "$sem_suite" 'Kinds/SemaphoreSuite.MultiOpAllOrNothing/sysv_sem*' \
   repro-Kinds-SemaphoreSuite.MultiOpAllOrNothing sysv_sem sysv_sem_undo
 

@@ -186,6 +186,19 @@ static int child_step_done(int i) {
   p.revents = 0;
   return poll(&p, 1, 0) > 0;
 }
+/* In the parent: reap child i, sent SIGKILL in a call that blocks; its
+   exit 1 before the signal means its own check failed. */
+static void reap_killed(int i) {
+  int st;
+  pid_t r;
+  while ((r = waitpid(child_pid[i], &st, 0)) < 0 && errno == EINTR) {}
+  if (r < 0) setup_failed("waitpid");
+  child_reaped[i] = 1;
+  if (WIFEXITED(st) && WEXITSTATUS(st) == 1) {
+    fprintf(stderr, "(child %d found the broken promise above)\n", i);
+    exit(1);
+  }
+}
 /* In the parent: wait until child i sleeps in one of the n system calls
    (state 'S' in /proc/PID/stat and /proc/PID/syscall; the state alone where
    the syscall file cannot be read), polling under the step's alarm; between
@@ -497,7 +510,22 @@ std::string Recording::Render(const Header& h, const CSnippet& kind) const {
   os << "\n  /* The end: children still running are told to exit (their control\n"
      << "     pipe closes) and reaped. */\n"
      << "  step_alarm(\"the end: reaping the children\", \"a child exits when its parent is done\");\n";
+  // A child still in a step that blocks (ChildStart with no ChildAwait
+  // after it: the case ended with it asleep, as in the property) is ended
+  // with SIGKILL; the others are told to exit.
+  std::set<int> pending;
+  for (const auto& st : steps_) {
+    if (st.type == Item::Type::kChildStart) pending.insert(st.idx);
+    if (st.type == Item::Type::kChildAwait || st.type == Item::Type::kKill) pending.erase(st.idx);
+  }
   for (int c = 0; c <= max_child; ++c) {
+    if (pending.count(c) != 0) {
+      os << "  if (!child_reaped[" << c << "]) {  /* still asleep in its call: SIGKILL */\n"
+         << "    kill(child_pid[" << c << "], SIGKILL);\n"
+         << "    reap_killed(" << c << ");\n"
+         << "  }\n";
+      continue;
+    }
     os << "  if (!child_reaped[" << c << "]) {\n"
        << "    close(go_fd[" << c << "][1]);\n"
        << "    reap(" << c << ", 0);\n"
