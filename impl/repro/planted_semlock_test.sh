@@ -28,6 +28,10 @@ check sem_wait_returns_at_zero 'Kinds/SemaphoreSuite.EveryWakeupMatchesAPost/pos
   "wait at value 0 returned (success) with no post to match it" \
   "child 0's call returned instead of blocking" \
   "$sem_suite" //suites/semaphore:semaphore_test
+check semop_zero_wait_returns 'Kinds/SemaphoreSuite.WaitersWokenAsDocumented/sysv_sem' 1 \
+  "went through, but the value does not allow it" \
+  "child 0's call returned instead of blocking" \
+  "$sem_suite" //suites/semaphore:semaphore_test
 
 sem_kinds="posix_named posix_unnamed_pshared sysv_sem sysv_sem_undo"
 # shellcheck disable=SC2086
@@ -41,6 +45,8 @@ on_demand sem_wakeup "$sem_suite" 'Kinds/SemaphoreSuite.EveryWakeupMatchesAPost/
   repro-Kinds-SemaphoreSuite.EveryWakeupMatchesAPost $sem_kinds
 on_demand sem_multi "$sem_suite" 'Kinds/SemaphoreSuite.MultiOpAllOrNothing/sysv_sem*' \
   repro-Kinds-SemaphoreSuite.MultiOpAllOrNothing sysv_sem sysv_sem_undo
+on_demand sem_waiters "$sem_suite" 'Kinds/SemaphoreSuite.WaitersWokenAsDocumented/sysv_sem*' \
+  repro-Kinds-SemaphoreSuite.WaitersWokenAsDocumented sysv_sem sysv_sem_undo
 
 # Lock
 check flock_nb_always_succeeds 'Kinds/LockSuite.TryAcquireFailsWhileHeld/flock_ex' 1 \

@@ -233,6 +233,8 @@ static int sem_c_value(long *v) {
   *v = x;
   return 0;
 }
+/* semncnt (zero = 0) or semzcnt (zero = 1): semctl GETNCNT / GETZCNT. */
+static long sem_c_count(int zero) { return semctl(semid, 0, zero ? GETZCNT : GETNCNT); }
 /* One semop(2) with n operations on semaphore 0, in array order. */
 static int sem_c_apply(const int *deltas, int n, int nowait) {
   struct sembuf ops[16];

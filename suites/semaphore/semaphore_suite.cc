@@ -7,6 +7,7 @@ namespace semaphore_suite {
 namespace {
 
 thread_local ValueReading t_value_reading = ValueReading::kValue;
+thread_local bool t_record_value = true;
 
 }  // namespace
 
@@ -118,9 +119,13 @@ void RecordStep(const std::string& title, const std::string& code, const std::st
   if (repro::Recording* rec = repro::Active()) rec->Step(title, code, hang);
 }
 
-void CheckValue(Semaphore& sem, long expect, const std::string& after) {
+UnrecordedValueCheck::UnrecordedValueCheck() : saved_(t_record_value) { t_record_value = false; }
+UnrecordedValueCheck::~UnrecordedValueCheck() { t_record_value = saved_; }
+
+void RecordValueCheck(long expect, const std::string& after) {
   if (t_value_reading == ValueReading::kNone) return;
-  if (repro::Recording* rec = repro::Active()) {
+  repro::Recording* rec = repro::Active();
+  if (rec != nullptr) {
     if (t_value_reading != ValueReading::kValue) {
       rec->Unprintable("the value is read by draining it with trywaits (the Kind reports none)");
     } else {
@@ -139,6 +144,11 @@ void CheckValue(Semaphore& sem, long expect, const std::string& after) {
                 "reading the value returns at once");
     }
   }
+}
+
+void CheckValue(Semaphore& sem, long expect, const std::string& after) {
+  if (t_value_reading == ValueReading::kNone) return;
+  if (t_record_value) RecordValueCheck(expect, after);
   auto v = t_value_reading == ValueReading::kDrain ? DrainValue(sem, expect + 2) : sem.Value();
   SEM_EXPECT(v.ok(), "reading the value after " << after << ": " << v.error());
   SEM_EXPECT(v.value() >= 0, "the value is " << v.value() << " after " << after

@@ -106,6 +106,20 @@ PosixErrorOr<long> DrainValue(Semaphore& sem, long limit);
 // The value must be `expect` and never negative (RC_FAIL otherwise).
 void CheckValue(Semaphore& sem, long expect, const std::string& after);
 
+// CheckValue's check as a C step, without checking (nothing without a
+// recording, or where the value is not checked).
+void RecordValueCheck(long expect, const std::string& after);
+
+// While one exists, CheckValue records no C step (the caller recorded it).
+class UnrecordedValueCheck {
+ public:
+  UnrecordedValueCheck();
+  ~UnrecordedValueCheck();
+
+ private:
+  bool saved_;
+};
+
 // A generated value that does not shrink with rapidcheck's size. The crew
 // properties scale the size down to keep command sequences short; the
 // parameters of each command should still cover their whole range.
