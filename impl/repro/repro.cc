@@ -493,6 +493,7 @@ std::string Recording::Render(const Header& h, const CSnippet& kind) const {
       case Item::Type::kChildAwait: {
         const std::string c = std::to_string(s.idx);
         os << "  step_alarm(" << Lit(title) << ", " << Lit(s.hang) << ");\n"
+           << "  alarm(STEP_ALARM_SECONDS + 1);  /* the child's own alarm reports a hang first */\n"
            << "  parent_await(" << c << ");\n"
            << "  alarm(0);\n";
         break;
