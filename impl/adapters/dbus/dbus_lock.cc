@@ -153,7 +153,17 @@ LockKind DbusNameLockKind() {
   return k;
 }
 
-IPCSPEC_REGISTER_KIND(LockInterface, DbusNameLockKind());
+IPCSPEC_REGISTER_KIND(LockInterface,
+                      WithC(DbusNameLockKind(),
+                            [] {
+                              CSnippet c;
+                              c.why_not =
+                                  "an external library's Kind: its calls are libdbus (a bus "
+                                  "daemon and the name-ownership calls)'s, which a standalone C "
+                                  "file cannot make without the library; replay the case with the "
+                                  "RC_PARAMS line";
+                              return c;
+                            }()));
 
 }  // namespace
 }  // namespace ipcspec

@@ -79,7 +79,17 @@ SemaphoreKind MakeJobServerKind() {
   return k;
 }
 
-IPCSPEC_REGISTER_KIND(SemaphoreInterface, MakeJobServerKind());
+IPCSPEC_REGISTER_KIND(SemaphoreInterface,
+                      WithC(MakeJobServerKind(),
+                            [] {
+                              CSnippet c;
+                              c.why_not =
+                                  "an external library's Kind: its calls are the GNU make "
+                                  "jobserver protocol (a make process and its pipe or fifo)'s, "
+                                  "which a standalone C file cannot make without the library; "
+                                  "replay the case with the RC_PARAMS line";
+                              return c;
+                            }()));
 
 }  // namespace
 }  // namespace ipcspec
