@@ -260,8 +260,7 @@ IPCSPEC_REGISTER_KIND(LockInterface,
                               CSnippet c;
                               c.why_not =
                                   "an external library's Kind: its calls are Boost.Interprocess's "
-                                  "C++ templates, which a standalone C file cannot call; replay "
-                                  "the case with the RC_PARAMS line";
+                                  "C++ templates, which a standalone C file cannot call";
                               return c;
                             }()));
 IPCSPEC_REGISTER_KIND(LockInterface,
@@ -274,8 +273,7 @@ IPCSPEC_REGISTER_KIND(LockInterface,
                               CSnippet c;
                               c.why_not =
                                   "an external library's Kind: its calls are Boost.Interprocess's "
-                                  "C++ templates, which a standalone C file cannot call; replay "
-                                  "the case with the RC_PARAMS line";
+                                  "C++ templates, which a standalone C file cannot call";
                               return c;
                             }()));
 IPCSPEC_REGISTER_KIND(LockInterface,
@@ -288,8 +286,7 @@ IPCSPEC_REGISTER_KIND(LockInterface,
                               CSnippet c;
                               c.why_not =
                                   "an external library's Kind: its calls are Boost.Interprocess's "
-                                  "C++ templates, which a standalone C file cannot call; replay "
-                                  "the case with the RC_PARAMS line";
+                                  "C++ templates, which a standalone C file cannot call";
                               return c;
                             }()));
 

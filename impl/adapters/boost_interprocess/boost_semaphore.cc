@@ -174,8 +174,7 @@ IPCSPEC_REGISTER_KIND(SemaphoreInterface,
                               CSnippet c;
                               c.why_not =
                                   "an external library's Kind: its calls are Boost.Interprocess's "
-                                  "C++ templates, which a standalone C file cannot call; replay "
-                                  "the case with the RC_PARAMS line";
+                                  "C++ templates, which a standalone C file cannot call";
                               return c;
                             }()));
 IPCSPEC_REGISTER_KIND(SemaphoreInterface,
@@ -189,8 +188,7 @@ IPCSPEC_REGISTER_KIND(SemaphoreInterface,
                               CSnippet c;
                               c.why_not =
                                   "an external library's Kind: its calls are Boost.Interprocess's "
-                                  "C++ templates, which a standalone C file cannot call; replay "
-                                  "the case with the RC_PARAMS line";
+                                  "C++ templates, which a standalone C file cannot call";
                               return c;
                             }()));
 

@@ -160,8 +160,7 @@ IPCSPEC_REGISTER_KIND(LockInterface,
                               c.why_not =
                                   "an external library's Kind: its calls are libdbus (a bus "
                                   "daemon and the name-ownership calls)'s, which a standalone C "
-                                  "file cannot make without the library; replay the case with the "
-                                  "RC_PARAMS line";
+                                  "file cannot make without the library";
                               return c;
                             }()));
 

@@ -86,8 +86,7 @@ IPCSPEC_REGISTER_KIND(SemaphoreInterface,
                               c.why_not =
                                   "an external library's Kind: its calls are the GNU make "
                                   "jobserver protocol (a make process and its pipe or fifo)'s, "
-                                  "which a standalone C file cannot make without the library; "
-                                  "replay the case with the RC_PARAMS line";
+                                  "which a standalone C file cannot make without the library";
                               return c;
                             }()));
 

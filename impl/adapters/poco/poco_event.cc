@@ -141,8 +141,7 @@ IPCSPEC_REGISTER_KIND(SemaphoreInterface,
                               CSnippet c;
                               c.why_not =
                                   "an external library's Kind: its calls are POCO's, which a "
-                                  "standalone C file cannot make without the library; replay the "
-                                  "case with the RC_PARAMS line";
+                                  "standalone C file cannot make without the library";
                               return c;
                             }()));
 

@@ -145,8 +145,7 @@ IPCSPEC_REGISTER_KIND(LockInterface,
                               CSnippet c;
                               c.why_not =
                                   "an external library's Kind: its calls are POCO's, which a "
-                                  "standalone C file cannot make without the library; replay the "
-                                  "case with the RC_PARAMS line";
+                                  "standalone C file cannot make without the library";
                               return c;
                             }()));
 
