@@ -158,9 +158,10 @@ IPCSPEC_REGISTER_KIND(LockInterface,
                             [] {
                               CSnippet c;
                               c.why_not =
-                                  "an external library's Kind: its calls are libdbus (a bus "
-                                  "daemon and the name-ownership calls)'s, which a standalone C "
-                                  "file cannot make without the library";
+                                  "an external library's Kind: its calls are libdbus's "
+                                  "name-ownership calls on a private bus daemon, which a "
+                                  "standalone C file cannot make without the library and the "
+                                  "daemon";
                               return c;
                             }()));
 

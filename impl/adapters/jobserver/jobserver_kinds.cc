@@ -84,9 +84,9 @@ IPCSPEC_REGISTER_KIND(SemaphoreInterface,
                             [] {
                               CSnippet c;
                               c.why_not =
-                                  "an external library's Kind: its calls are the GNU make "
-                                  "jobserver protocol (a make process and its pipe or fifo)'s, "
-                                  "which a standalone C file cannot make without the library";
+                                  "the jobserver Kind runs a GNU make process and takes and "
+                                  "gives its tokens through make's pipe or fifo; that setup "
+                                  "(make, its makefile) is not printed as C yet";
                               return c;
                             }()));
 
