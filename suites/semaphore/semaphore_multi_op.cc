@@ -129,6 +129,9 @@ struct MApply : MultiCmd {
     SEM_EXPECT(e.errno_value() == want.err,
                what << ": " << (e.ok() ? std::string("succeeded") : e.ToString())
                     << "; expected " << Errno(want.err) << ": " << kCiteAtomic);
+    // As C, the cite is the step's CITE_ATOMIC: a short `after` (cheap).
+    RecordValueCheck(want.value, what + (want.err ? " (which must change nothing)" : ""));
+    UnrecordedValueCheck recorded;
     CheckValue(*s.sem, want.value,
                what + (want.err ? " (which must change nothing: " + std::string(kCiteAtomic) + ")"
                                 : std::string()));

@@ -77,6 +77,16 @@ void SemPrelude() {
     }
     rec->Helper("sem_cites", defs);
   }
+  rec->Helper("value_is", R"C(/* The value must be `want` (and never negative) after `after`. */
+#define CITE_VALUE "the value is what the documented operations before left (man 3 sem_getvalue, man 2 semctl GETVAL)"
+static void value_is(long want, const char *after) {
+  long v = -1;
+  int e = sem_c_value(&v);
+  if (e != 0) { errno = e; setup_failed("reading the value"); }
+  if (v < 0) broken(CITE_NEVER_NEGATIVE, "the value is %ld after %s", v, after);
+  if (v != want) broken(CITE_VALUE, "after %s the value is %ld, expected %ld", after, v, want);
+}
+)C");
   rec->Helper("sem_ename", R"C(/* errno's name, for the messages. */
 static const char *sem_ename(int e) {
   switch (e) {
@@ -129,18 +139,11 @@ void RecordValueCheck(long expect, const std::string& after) {
     if (t_value_reading != ValueReading::kValue) {
       rec->Unprintable("the value is read by draining it with trywaits (the Kind reports none)");
     } else {
-      std::ostringstream c;
-      c << "{\n  long v = -1;\n  int e = sem_c_value(&v);\n"
-        << "  if (e != 0) { errno = e; setup_failed(\"reading the value\"); }\n"
-        << "  if (v < 0)\n    broken(CITE_NEVER_NEGATIVE,\n           "
-        << repro::Lit("the value is %ld after " + after) << ", v);\n"
-        << "  if (v != " << expect << ")\n    broken("
-        << repro::Lit("the value is what the documented operations before left (man 3 "
-                      "sem_getvalue, man 2 semctl GETVAL)")
-        << ",\n           " << repro::Lit("after " + after + " the value is %ld, expected " +
-                                             std::to_string(expect))
-        << ", v);\n}\n";
-      rec->Step("check the value (" + std::to_string(expect) + ")", c.str(),
+      // Plain concatenation, the promises as macros: this runs for every
+      // command of every case, so it is kept cheap.
+      const std::string want = std::to_string(expect);
+      rec->Step("check the value (" + want + ")",
+                "value_is(" + want + ", " + repro::Lit(after) + ");\n",
                 "reading the value returns at once");
     }
   }
