@@ -130,7 +130,8 @@ struct MApply : MultiCmd {
                what << ": " << (e.ok() ? std::string("succeeded") : e.ToString())
                     << "; expected " << Errno(want.err) << ": " << kCiteAtomic);
     // As C, the cite is the step's CITE_ATOMIC: a short `after` (cheap).
-    RecordValueCheck(want.value, what + (want.err ? " (which must change nothing)" : ""));
+    RecordValueCheck(want.value, what + (want.err ? " (which must change nothing)" : ""),
+                     want.err ? "CITE_ATOMIC" : "CITE_VALUE");
     UnrecordedValueCheck recorded;
     CheckValue(*s.sem, want.value,
                what + (want.err ? " (which must change nothing: " + std::string(kCiteAtomic) + ")"

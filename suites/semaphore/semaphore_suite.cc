@@ -77,14 +77,14 @@ void SemPrelude() {
     }
     rec->Helper("sem_cites", defs);
   }
-  rec->Helper("value_is", R"C(/* The value must be `want` (and never negative) after `after`. */
+  rec->Helper("value_is", R"C(/* The value must be `want` (`promise`), and never negative, after `after`. */
 #define CITE_VALUE "the value is what the documented operations before left (man 3 sem_getvalue, man 2 semctl GETVAL)"
-static void value_is(long want, const char *after) {
+static void value_is(long want, const char *after, const char *promise) {
   long v = -1;
   int e = sem_c_value(&v);
   if (e != 0) { errno = e; setup_failed("reading the value"); }
   if (v < 0) broken(CITE_NEVER_NEGATIVE, "the value is %ld after %s", v, after);
-  if (v != want) broken(CITE_VALUE, "after %s the value is %ld, expected %ld", after, v, want);
+  if (v != want) broken(promise, "after %s the value is %ld, expected %ld", after, v, want);
 }
 )C");
   rec->Helper("sem_ename", R"C(/* errno's name, for the messages. */
@@ -132,7 +132,7 @@ void RecordStep(const std::string& title, const std::string& code, const std::st
 UnrecordedValueCheck::UnrecordedValueCheck() : saved_(t_record_value) { t_record_value = false; }
 UnrecordedValueCheck::~UnrecordedValueCheck() { t_record_value = saved_; }
 
-void RecordValueCheck(long expect, const std::string& after) {
+void RecordValueCheck(long expect, const std::string& after, const char* promise_c) {
   if (t_value_reading == ValueReading::kNone) return;
   repro::Recording* rec = repro::Active();
   if (rec != nullptr) {
@@ -143,7 +143,7 @@ void RecordValueCheck(long expect, const std::string& after) {
       // command of every case, so it is kept cheap.
       const std::string want = std::to_string(expect);
       rec->Step("check the value (" + want + ")",
-                "value_is(" + want + ", " + repro::Lit(after) + ");\n",
+                "value_is(" + want + ", " + repro::Lit(after) + ", " + promise_c + ");\n",
                 "reading the value returns at once");
     }
   }

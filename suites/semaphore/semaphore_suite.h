@@ -108,7 +108,9 @@ void CheckValue(Semaphore& sem, long expect, const std::string& after);
 
 // CheckValue's check as a C step, without checking (nothing without a
 // recording, or where the value is not checked).
-void RecordValueCheck(long expect, const std::string& after);
+// `promise_c`: the C expression of the promise a wrong value breaks.
+void RecordValueCheck(long expect, const std::string& after,
+                      const char* promise_c = "CITE_VALUE");
 
 // While one exists, CheckValue records no C step (the caller recorded it).
 class UnrecordedValueCheck {
