@@ -177,7 +177,7 @@ static void parent_await(int i) {
 
 // Only for reproducers with a child step that blocks (ChildStart,
 // ChildBlocked): seeing the child asleep in its call, without sleep.
-constexpr const char* kBlockedRuntime = R"C(
+constexpr const char* kChildBlockingRuntime = R"C(
 /* In the parent: has child i finished its step (without waiting)? */
 static int child_step_done(int i) {
   struct pollfd p;
@@ -367,7 +367,7 @@ std::string Recording::Render(const Header& h, const CSnippet& kind) const {
   for (const auto& st : steps_) {
     blocking = blocking || st.type == Item::Type::kChildStart || st.type == Item::Type::kChildBlocked;
   }
-  if (blocking) os << kBlockedRuntime;
+  if (blocking) os << kChildBlockingRuntime;
   os << "\n";
   os << "/* The " << CommentText(h.kind) << ": " << CommentText(h.kind_description) << ". */\n"
      << kind.globals << (kind.globals.empty() || kind.globals.back() == '\n' ? "" : "\n");
