@@ -371,6 +371,9 @@ def main(argv):
             and os.environ.get("IPCSPEC_MATRIX_REPRODUCERS", "1") != "0":
         from . import probes
         probes.run(out, o["envs"])
+        # Reproducers generated in the environment (containers/matrix/generated.py).
+        from . import generated
+        generated.run(out, o["envs"], bindir)
     r = report(out, o["envs"], o["tables"])
     lines = ["env\tstatus\twall_seconds\tboot_seconds"]
     for e in o["envs"]:

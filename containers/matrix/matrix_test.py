@@ -717,5 +717,111 @@ class Runtimes(unittest.TestCase):
             self.assertIn("matrix: ERROR:", e.getvalue())
 
 
+class GeneratedReproducerTest(unittest.TestCase):
+    """containers/matrix/generated.py without runsc: a fake "gvisor" (an
+    environment variable the fake programs read), a fake test binary that
+    writes a reproducer the way IPCSPEC_REPRO=always makes the suites write
+    theirs, and the judgement (exit 1 in the environment with the finding's
+    text, 0 on the host) and the README check, each shown to fail too."""
+
+    FINDING = r"""#include <stdio.h>
+#include <stdlib.h>
+int main(void) {
+  if (getenv("FAKE_GVISOR") && %s) { puts("FAIL: msgrcv(7, ...) wrote 1 byte(s) past mtext[msgsz]"); return 1; }
+  puts("OK"); return 0;
+}
+"""
+
+    def setUp(self):
+        from matrix import generated
+        self.g = generated
+        self.tmp = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, self.tmp)
+        self.bindir = os.path.join(self.tmp, "bin")
+        os.makedirs(self.bindir)
+        real_run_one = generated.probes.run_one
+        self.real_prefix = generated.prefix
+
+        def run_one(base, binary):
+            if base == "host":
+                return real_run_one("host", binary)
+            with mock.patch.dict(os.environ, {"FAKE_GVISOR": "1"}):
+                return real_run_one("host", binary)
+        for p in (mock.patch.object(generated, "prefix",
+                                    lambda env: [] if env == "host" else ["env", "FAKE_GVISOR=1"]),
+                  mock.patch.object(generated.probes, "run_one", run_one),
+                  mock.patch.object(generated, "ROOT", self.tmp)):
+            p.start()
+            self.addCleanup(p.stop)
+        self.case = dict(generated.CASES[0], binary="fake_suite")
+
+    def fake_suite(self, shows):
+        src = self.FINDING % ("1" if shows else "0")
+        header = "/* msqid 5: msgrcv(5, msgsz 0) */\n"
+        p = os.path.join(self.bindir, "fake_suite")
+        with open(p, "w") as fh:
+            fh.write("#!/bin/sh\ncat > \"$IPCSPEC_REPRO_DIR/repro-x.c\" <<'EOF'\n%s%sEOF\nexit 1\n"
+                     % (header, src))
+        os.chmod(p, 0o755)
+        return header + src
+
+    def test_a_finding_in_the_environment_and_not_on_the_host_passes(self):
+        c_text = self.fake_suite(shows=True)
+        outcome, msg, _ms, got = self.g.run_case("gvisor", self.case, self.bindir, self.tmp)
+        self.assertEqual(outcome, "pass", msg)
+        self.assertEqual(got, c_text)
+        self.assertIn("gvisor: exit 1", msg)
+        self.assertIn("host: exit 0", msg)
+
+    def test_a_finding_that_no_longer_shows_fails(self):
+        self.fake_suite(shows=False)
+        outcome, msg, _ms, _c = self.g.run_case("gvisor", self.case, self.bindir, self.tmp)
+        self.assertEqual(outcome, "fail", msg)
+        self.assertIn("expected exit 1 printing 'past mtext[msgsz]'", msg)
+
+    def test_the_same_exit_on_the_host_fails(self):
+        self.fake_suite(shows=True)
+        outcome, msg, _ms, _c = self.g.run_case("host", self.case, self.bindir, self.tmp)
+        self.assertEqual(outcome, "fail", msg)
+
+    def test_repro_env_refuses_an_unknown_env_and_a_missing_runsc(self):
+        argv = ["--binary", "b", "--test", "T", "--out", self.tmp]
+        for env, why in (("runc", "unknown environment 'runc'"),
+                         ("gvisor", "bash ci/setup.sh --matrix installs it")):
+            e = io.StringIO()
+            with contextlib.redirect_stderr(e), \
+                    mock.patch.object(self.g, "prefix", self.real_prefix), \
+                    mock.patch.object(self.g.shutil, "which", lambda cmd: None):
+                self.assertEqual(self.g.main(["--env", env] + argv), 2, env)
+            self.assertIn(why, e.getvalue())
+
+    def test_the_readme_block_must_be_the_generated_file_up_to_msqids(self):
+        c_text = self.fake_suite(shows=True)
+        os.makedirs(os.path.join(self.tmp, "gvisor"))
+        out = os.path.join(self.tmp, "out")
+        os.makedirs(os.path.join(out, "gvisor"))
+
+        def verdicts(readme):
+            import json
+            if readme is not None:
+                with open(os.path.join(self.tmp, "README.md"), "w") as fh:
+                    fh.write(readme)
+            with mock.patch.object(self.g, "CASES", [self.case]), \
+                    mock.patch.object(self.g, "say", lambda m: None):
+                self.g.run(out, ["gvisor", "host"], self.bindir)
+            with open(os.path.join(out, "gvisor", "generated.jsonl")) as fh:
+                recs = [json.loads(l) for l in fh]
+            return {r["test"]: r["outcome"] for r in recs if r["record"] == "test"}
+
+        section = "# ipcspec\n\n### A real finding, as generated\n\nText.\n\n```c\n%s```\n\nMore.\n"
+        ok = verdicts(section % c_text.replace("msqid 5", "msqid 99").replace("msgrcv(5,", "msgrcv(99,"))
+        self.assertEqual(ok, {"GeneratedReproducer.SysvMsgrcvOverrun": "pass",
+                              "GeneratedReproducer.ReadmeShowsIt": "pass"})
+        stale = verdicts(section % c_text.replace("return 1", "return 3"))
+        self.assertEqual(stale["GeneratedReproducer.ReadmeShowsIt"], "fail")
+        os.remove(os.path.join(self.tmp, "README.md"))
+        self.assertEqual(verdicts(None)["GeneratedReproducer.ReadmeShowsIt"], "fail")
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -11,15 +11,21 @@
      futex(2) FUTEX_WAKE operation on one of the threads waiting".
    Linux, with PTHREAD_PRIO_INHERIT (FUTEX_LOCK_PI): the waiter blocked in
    pthread_mutex_lock when the owner process is SIGKILLed gets EOWNERDEAD at
-   once. gVisor (runsc 0.0~20240729.0): the waiter is never woken.
-   (The non-PI robust mutex works under gVisor, but for an intermittent
-   missed wake-up: see findings.tsv, not reproduced here.)
+   once; so does a thread blocked in pthread_mutex_timedlock when the
+   owner thread of its process exits. gVisor (runsc 0.0~20240729.0): the
+   waiter is never woken: the other process stays blocked, the thread
+   times out (ETIMEDOUT, the word reading 0xc0000000: FUTEX_WAITERS and
+   FUTEX_OWNER_DIED, no owner). Without a waiter, a thread's exit is seen.
+   (The non-PI robust mutex works under gVisor while the dying owner's task
+   id is below 128: robust_mutex_owner_death_wakeup_missed shows the rest.)
    Findings: containers/divergences/gvisor.tsv, Configs/RobustMutex.WaiterInAnotherProcessIsWokenWithEownerdead/prio_inherit,
-   Kinds/LockSuite.ReleasedWhenHolderDies/robust_pi_mutex.
+   Kinds/LockSuite.ReleasedWhenHolderDies/robust_pi_mutex,
+   Mutexes/RobustThreadDeath.OwnerDiedIsSetInEveryHeldMutexAndAWaiterWakes/pi_*.
      cc -o robust_pi_mutex_owner_death_not_seen robust_pi_mutex_owner_death_not_seen.c -lpthread
      ./robust_pi_mutex_owner_death_not_seen; runsc --network=none do ./robust_pi_mutex_owner_death_not_seen
-   The waiter is seen asleep (/proc/PID/stat) before the owner is killed, and
-   has 5 s to wake; alarm() bounds every child.
+   The waiter is seen asleep (/proc/PID/stat, /proc/self/task/TID/stat)
+   before the owner is killed or exits, and has 5 s to wake; alarm() bounds
+   every child.
    Exit status: 0 as documented, 1 when not, 2 when it cannot set up. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -55,6 +61,71 @@ static pthread_mutex_t *new_mutex(void) {
   pthread_mutexattr_setprotocol(&a, PTHREAD_PRIO_INHERIT);
   if (m == MAP_FAILED || pthread_mutex_init(m, &a) != 0) return NULL;
   return m;
+}
+
+static char task_state(pid_t tid) {
+  char path[64], buf[512];
+  snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)tid);
+  FILE *f = fopen(path, "r");
+  if (!f) return 0;
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = 0;
+  char *p = strrchr(buf, ')');
+  return p && p[1] == ' ' ? p[2] : 0;
+}
+
+/* 2. The owner is a thread of this process: it locks, waits until the main
+   thread sleeps on the mutex, and exits holding it. */
+static pthread_mutex_t *thread_m;
+static volatile int thread_locked, main_slept;
+
+static void *holder(void *arg) {
+  (void)arg;
+  pthread_mutex_lock(thread_m);
+  thread_locked = 1;
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  while (task_state(getpid()) != 'S') { /* the main thread's id is the pid */
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (t1.tv_sec - t0.tv_sec > 20) return NULL;
+    sched_yield();
+  }
+  main_slept = 1;
+  return NULL; /* exits holding the mutex */
+}
+
+static int thread_part(void) {
+  thread_m = new_mutex();
+  pthread_t t;
+  if (!thread_m || pthread_create(&t, NULL, holder, NULL) != 0) return 2;
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  while (!thread_locked) {
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (t1.tv_sec - t0.tv_sec > 20) return 2;
+    sched_yield();
+  }
+  struct timespec deadline;
+  clock_gettime(CLOCK_REALTIME, &deadline);
+  deadline.tv_sec += 5;
+  int r = pthread_mutex_timedlock(thread_m, &deadline);
+  unsigned word = *(volatile unsigned *)thread_m; /* glibc: the futex word comes first */
+  pthread_join(t, NULL);
+  if (!main_slept) {
+    printf("SETUP: the main thread was never seen asleep on the mutex\n");
+    return 2;
+  }
+  if (r != EOWNERDEAD) {
+    printf("man 2 set_robust_list says at the owner's death \"the FUTEX_OWNER_DIED bit is set in "
+           "the futex word, and the kernel performs a futex(2) FUTEX_WAKE operation on one of the "
+           "threads waiting\" (man 3 pthread_mutexattr_setrobust: the lock \"will succeed and "
+           "return EOWNERDEAD\"); got: PI robust mutex, the owner thread exited while this "
+           "thread waited: pthread_mutex_timedlock returned %s 5 s later, futex word %#x\n",
+           strerror(r), word);
+    return 1;
+  }
+  return 0;
 }
 
 int main(void) {
@@ -102,6 +173,8 @@ int main(void) {
            got == -1 ? "still blocked 5 s later" : strerror(got));
     rc = 1;
   }
-  if (rc == 0) printf("ok: the waiter of a killed owner process got EOWNERDEAD\n");
+  int rt = thread_part();
+  if (rt == 1 || (rt == 2 && rc == 0)) rc = rt;
+  if (rc == 0) printf("ok: the waiter of a killed owner process, and of an exited owner thread, got EOWNERDEAD\n");
   return rc;
 }

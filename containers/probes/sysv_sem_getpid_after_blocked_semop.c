@@ -5,8 +5,12 @@
      caller's process ID."; sempid: "PID of process that last modified the
      semaphore value"; man 2 semctl: "GETPID Return the sempid value for the semnum-th
      semaphore of the set."
+   man 2 semctl, NOTES: "Linux also updates sempid for SETVAL operations"
+   (and, since Linux 4.6, for SETALL).
    Linux: the waiter's pid (its decrement, completed on its behalf, is the
-   last modification). gVisor (runsc 0.0~20240729.0): 0.
+   last modification); after a SETVAL or SETALL by a child, the child's pid.
+   gVisor (runsc 0.0~20240729.0): 0 after each of them, all done by another
+   process (a plain semop by the reader itself reads back its pid).
    Findings: containers/divergences/gvisor.tsv, SysvSemCounts.GetncntGetzcntAndGetpid,
    SysvSemTable.StatusAfterEachOperation (GETPID).
      cc -o sysv_sem_getpid_after_blocked_semop sysv_sem_getpid_after_blocked_semop.c
@@ -54,6 +58,28 @@ int main(void) {
            "%d\n", (int)getpid(), mine);
     rc = 1;
   }
+  /* SETVAL and SETALL by a child: GETPID names it (man 2 semctl NOTES). */
+  for (int cmd = 0; cmd < 2; ++cmd) {
+    pid_t c = fork();
+    if (c < 0) { rc = 2; break; }
+    if (c == 0) {
+      unsigned short all[1] = {0};
+      _exit((cmd == 0 ? semctl(id, 0, SETVAL, 0) : semctl(id, 0, SETALL, all)) == 0 ? 0 : 1);
+    }
+    int st = 0;
+    waitpid(c, &st, 0);
+    int pid = semctl(id, 0, GETPID);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+      printf("SETUP: the child's %s failed\n", cmd == 0 ? "SETVAL" : "SETALL");
+      rc = 2;
+    } else if (pid != c) {
+      printf("man 2 semctl says \"Linux also updates sempid for SETVAL operations\" (SETALL "
+             "since Linux 4.6); got: after a %s by a child (pid %d), GETPID returned %d\n",
+             cmd == 0 ? "SETVAL" : "SETALL", (int)c, pid);
+      rc = 1;
+    }
+  }
+  if (rc == 2) { semctl(id, 0, IPC_RMID); return 2; }
   pid_t taker = fork();
   if (taker == 0) {
     alarm(20);

@@ -14,13 +14,14 @@
 #include <sys/socket.h>
 
 #include "impl/api/fd_stream_end.h"
+#include "impl/inet/tcp_loopback_c.h"
 
 namespace ipcspec {
 namespace {
 
 // Fixed buffer sizes switch off autotuning, so that "fill until EAGAIN"
 // ends at a size that does not depend on the history of the connection.
-constexpr int kBufferBytes = 65536;
+constexpr int kBufferBytes = kTcpLoopbackBufferBytes;
 
 PosixError Configure(int fd) {
   int v = kBufferBytes;
@@ -91,10 +92,24 @@ ByteStreamCaps TcpCaps() {
   return c;
 }
 
+// The Kind's C (TcpLoopbackC, tcp_loopback_c.h) serves the models whose
+// reproducers follow TCP (the readiness models, suites/readiness); the
+// ByteStream model's do not follow its delayed EPIPE, so the Kind itself
+// says why it does not print itself.
+CSnippet TcpKindC() {
+  CSnippet c;
+  c.why_not =
+      "the ByteStream model's reproducers do not follow TCP's delayed EPIPE: after the reader's "
+      "close a write may still succeed, the next fail ECONNRESET (caps.epipe_may_be_delayed); "
+      "the readiness models print this Kind (impl/inet/tcp_loopback_c.h)";
+  return c;
+}
+
 IPCSPEC_REGISTER_KIND(ByteStreamInterface,
-                      (ByteStreamKind{"tcp_loopback", "inet",
-                                      "TCP on 127.0.0.1: accepted socket reads, client writes",
-                                      TcpCaps(), OpenTcpLoopback}));
+                      WithC(ByteStreamKind{"tcp_loopback", "inet",
+                                           "TCP on 127.0.0.1: accepted socket reads, client writes",
+                                           TcpCaps(), OpenTcpLoopback},
+                            TcpKindC()));
 
 }  // namespace
 }  // namespace ipcspec

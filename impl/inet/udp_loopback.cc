@@ -71,10 +71,43 @@ DatagramCaps UdpCaps() {
   return c;
 }
 
+// The same pair as C, for the reproducers (impl/repro): what
+// OpenUdpLoopback does, on 127.0.0.1 only; endpoint A is afd, B bfd.
+CSnippet UdpLoopbackC() {
+  CSnippet c;
+  c.includes = "#include <arpa/inet.h>\n#include <netinet/in.h>\n#include <sys/socket.h>\n";
+  c.globals =
+      "static int afd = -1, bfd = -1;      /* endpoint A, endpoint B */\n"
+      "/* A UDP socket bound to 127.0.0.1 port 0 (only 127.0.0.1 is used); its address. */\n"
+      "static int udp_bound(struct sockaddr_in *addr) {\n"
+      "  socklen_t len = sizeof *addr;\n"
+      "  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);\n"
+      "  if (fd < 0) setup_failed(\"socket(AF_INET, SOCK_DGRAM)\");\n"
+      "  memset(addr, 0, sizeof *addr);\n"
+      "  addr->sin_family = AF_INET;\n"
+      "  addr->sin_port = 0;\n"
+      "  addr->sin_addr.s_addr = htonl(INADDR_LOOPBACK);\n"
+      "  if (bind(fd, (struct sockaddr *)addr, sizeof *addr) != 0) setup_failed(\"bind\");\n"
+      "  if (getsockname(fd, (struct sockaddr *)addr, &len) != 0) setup_failed(\"getsockname\");\n"
+      "  return fd;\n"
+      "}\n";
+  c.setup =
+      "{\n"
+      "  struct sockaddr_in aa, ba;\n"
+      "  afd = udp_bound(&aa);\n"
+      "  bfd = udp_bound(&ba);\n"
+      "  if (connect(afd, (struct sockaddr *)&ba, sizeof ba) != 0) setup_failed(\"connect(A to B)\");\n"
+      "  if (connect(bfd, (struct sockaddr *)&aa, sizeof aa) != 0) setup_failed(\"connect(B to A)\");\n"
+      "}\n";
+  c.teardown = "if (afd >= 0) close(afd);\nif (bfd >= 0) close(bfd);\n";
+  return c;
+}
+
 IPCSPEC_REGISTER_KIND(DatagramInterface,
-                      (DatagramKind{"udp_loopback", "inet",
-                                    "two UDP sockets on 127.0.0.1, connected to each other",
-                                    UdpCaps(), OpenUdpLoopback}));
+                      WithC(DatagramKind{"udp_loopback", "inet",
+                                         "two UDP sockets on 127.0.0.1, connected to each other",
+                                         UdpCaps(), OpenUdpLoopback},
+                            UdpLoopbackC()));
 
 }  // namespace
 }  // namespace ipcspec

@@ -5,6 +5,8 @@
 # its generated reproducer; `on_demand` checks the reproducers a suite writes
 # for its passing properties (IPCSPEC_REPRO=always) on this machine.
 out="${TEST_UNDECLARED_OUTPUTS_DIR:-${TEST_TMPDIR:-/tmp}}"
+# The suites run inside a test must not write over its JUnit XML.
+unset XML_OUTPUT_FILE
 failed=0
 fail() { echo "FAIL: $*"; failed=1; }
 

@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "impl/core/blocked.h"
+
 namespace ipcspec::repro {
 namespace {
 
@@ -255,11 +257,131 @@ static void wait_blocked(int i, const long *calls, int n, const char *must_block
 }
 )C";
 
+// Only for reproducers with children blocked in a call (Recording::ForkBlocked).
+constexpr const char* kBlockedRuntime = R"C(
+/* Children blocked in a call: each makes its call and checks what it
+   returned, then exits. The parent sees one blocked without sleeping: it
+   reads /proc/PID/stat (state S, asleep) and /proc/PID/syscall (the number
+   of the call it sleeps in), under the step's alarm. */
+#define MAX_BLOCKED 8
+static pid_t blocked_pid[MAX_BLOCKED];
+static int blocked_reaped[MAX_BLOCKED];
+static int sig_ack[2] = {-1, -1};  /* a child's handler: "I ran" */
+
+static void on_test_signal(int sig) {
+  char c = (char)sig;
+  ssize_t r = write(sig_ack[1], &c, 1);
+  (void)r;
+}
+/* In a blocked child: the handler the property installs, with or without
+   SA_RESTART (man 7 signal, "Interruption of system calls and library
+   functions by signal handlers"). */
+static void install_handler(int sig, int restart) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_test_signal;
+  sa.sa_flags = restart ? SA_RESTART : 0;
+  sigemptyset(&sa.sa_mask);
+  if (sigaction(sig, &sa, NULL) != 0) setup_failed("sigaction");
+}
+
+/* 1 when pid is asleep in one of the calls nrs[0..n), 0 when not (yet). Where
+   /proc/PID/syscall cannot be read (gVisor has none) the state alone counts. */
+static int seen_blocked(pid_t pid, const long *nrs, int n) {
+  char path[64], buf[512];
+  const char *p;
+  ssize_t k;
+  long nr;
+  int fd, i;
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  if ((fd = open(path, O_RDONLY)) < 0) return 0;
+  k = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (k <= 0) return 0;
+  buf[k] = 0;
+  p = strrchr(buf, ')');
+  if (p == NULL || p[1] != ' ' || p[2] != 'S') return 0;
+  snprintf(path, sizeof path, "/proc/%d/syscall", (int)pid);
+  if ((fd = open(path, O_RDONLY)) < 0) return 1;
+  k = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (k <= 0) return 1;
+  buf[k] = 0;
+  if (buf[0] < '0' || buf[0] > '9') return 0; /* "running": in user space */
+  nr = strtol(buf, NULL, 10);
+  for (i = 0; i < n; ++i)
+    if (nr == nrs[i]) return 1;
+  return 0;
+}
+
+/* A blocked child ended (wait status st) before the parent acted. */
+static void blocked_ended_early(int i, int st, const char *blocks) {
+  blocked_reaped[i] = 1;
+  if (WIFEXITED(st) && WEXITSTATUS(st) == 1) {
+    fprintf(stderr, "(blocked child %d found the broken promise above)\n", i);
+    exit(1);
+  }
+  if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+    broken(blocks, "blocked child %d: its call returned before the parent acted: it never "
+           "blocked", i);
+  fprintf(stderr, "SETUP FAILED: %s: blocked child %d ended with wait status 0x%x\n", step, i, st);
+  exit(2);
+}
+
+/* Waits, without sleeping, until blocked child i sleeps in one of nrs. */
+static void await_blocked(int i, const long *nrs, int n, const char *blocks) {
+  for (;;) {
+    int st;
+    pid_t r;
+    if (seen_blocked(blocked_pid[i], nrs, n)) return;
+    r = waitpid(blocked_pid[i], &st, WNOHANG);
+    if (r == blocked_pid[i]) blocked_ended_early(i, st, blocks);
+    if (r < 0) setup_failed("waitpid");
+    sched_yield();
+  }
+}
+
+/* Waits for blocked child i to return from its call and exit. */
+static void await_child(int i) {
+  int st;
+  pid_t r;
+  while ((r = waitpid(blocked_pid[i], &st, 0)) < 0 && errno == EINTR) {}
+  if (r < 0) setup_failed("waitpid");
+  blocked_reaped[i] = 1;
+  if (WIFEXITED(st) && WEXITSTATUS(st) == 0) return;
+  if (WIFEXITED(st) && WEXITSTATUS(st) == 1) {
+    fprintf(stderr, "(blocked child %d found the broken promise above)\n", i);
+    exit(1);
+  }
+  fprintf(stderr, "SETUP FAILED: %s: blocked child %d ended with wait status 0x%x\n", step, i, st);
+  exit(2);
+}
+
+/* Waits until blocked child i's handler has run (it writes sig_ack). */
+static void await_handler(int i) {
+  char c;
+  for (;;) {
+    ssize_t r = read(sig_ack[0], &c, 1);
+    if (r == 1) return;
+    if (r < 0 && errno == EINTR) continue;
+    fprintf(stderr, "SETUP FAILED: %s: blocked child %d's handler never said it ran\n", step, i);
+    exit(2);
+  }
+}
+)C";
+
 }  // namespace
 
 std::string Lit(const std::string& s) {
   std::string out = "\"";
+  char last = 0;
   for (unsigned char c : s) {
+    // "??" followed by one of =/'()!<>- is a trigraph: "?\?" is not.
+    if (c == '?' && last == '?') {
+      out += "\\?";  // and so on for "???": no two '?' side by side
+      continue;
+    }
+    last = static_cast<char>(c);
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
@@ -322,6 +444,132 @@ void Recording::ChildAwait(int idx, const std::string& title, const std::string&
   steps_.push_back({Item::Type::kChildAwait, idx, 0, title, "", hang});
 }
 
+void Recording::ForkBlocked(int b, const std::string& title, const std::string& child_code,
+                            const std::vector<long>& syscalls, const std::string& blocks,
+                            const std::string& woken) {
+  Item it{Item::Type::kStep, -1, 0, title, child_code, woken};
+  it.blocked = b;
+  it.syscalls = syscalls;
+  it.blocks = blocks;
+  it.btype = Item::BType::kFork;
+  steps_.push_back(std::move(it));
+}
+void Recording::AwaitBlocked(int b, const std::string& title, const std::vector<long>& syscalls,
+                             const std::string& blocks) {
+  Item it{Item::Type::kStep, -1, 0, title, "", ""};
+  it.blocked = b;
+  it.syscalls = syscalls;
+  it.blocks = blocks;
+  it.btype = Item::BType::kAwaitBlocked;
+  steps_.push_back(std::move(it));
+}
+void Recording::SignalBlocked(int b, int sig, const std::string& title) {
+  Item it{Item::Type::kStep, -1, sig, title, "", ""};
+  it.blocked = b;
+  it.btype = Item::BType::kSignal;
+  steps_.push_back(std::move(it));
+}
+void Recording::AwaitChild(int b, const std::string& title, const std::string& woken) {
+  Item it{Item::Type::kStep, -1, 0, title, "", woken};
+  it.blocked = b;
+  it.btype = Item::BType::kAwaitChild;
+  steps_.push_back(std::move(it));
+}
+void Recording::KillBlocked(int b, int sig, const std::string& title) {
+  Item it{Item::Type::kStep, -1, sig, title, "", ""};
+  it.blocked = b;
+  it.btype = Item::BType::kKill;
+  steps_.push_back(std::move(it));
+}
+
+namespace {
+
+// The C array of system call numbers: SYS_read where the name is known.
+std::string SyscallArray(const std::vector<long>& nrs) {
+  std::string out = "{";
+  for (size_t i = 0; i < nrs.size(); ++i) {
+    std::string name = SyscallName(nrs[i]);
+    out += (i ? ", " : "") +
+           (name.rfind("syscall ", 0) == 0 ? std::to_string(nrs[i]) + "L" : "SYS_" + name);
+  }
+  return out + (nrs.empty() ? "-1}" : "}");
+}
+
+}  // namespace
+
+std::string Recording::RenderBlocked(const Item& s, const std::string& title) const {
+  std::ostringstream os;
+  const std::string c = std::to_string(s.blocked);
+  const std::string nrs = SyscallArray(s.syscalls);
+  const std::string n = std::to_string(s.syscalls.size());
+  switch (s.btype) {
+    case Item::BType::kFork:
+      os << "  step_alarm(" << Lit(title) << ", " << Lit(s.blocks) << ");\n"
+         << "  if (sig_ack[0] < 0 && pipe(sig_ack) != 0) setup_failed(\"pipe\");\n"
+         << "  blocked_pid[" << c << "] = fork();\n"
+         << "  if (blocked_pid[" << c << "] < 0) setup_failed(\"fork\");\n"
+         << "  if (blocked_pid[" << c << "] == 0) {\n"
+         << "    in_child = 1;\n"
+         << "    prctl(PR_SET_PDEATHSIG, SIGKILL);  /* never outlive the parent */\n"
+         << "    if (getppid() != parent_pid) _exit(0);\n"
+         << "    step_alarm(" << Lit(title) << ", " << Lit(s.hang) << ");\n"
+         << Indent(s.code, "    ") << "    alarm(0);\n"
+         << "    _exit(0);\n"
+         << "  }\n"
+         << "  {\n"
+         << "    static const long nrs[] = " << nrs << ";\n"
+         << "    await_blocked(" << c << ", nrs, " << (s.syscalls.empty() ? "0" : n) << ", "
+         << Lit(s.blocks) << ");\n"
+         << "  }\n"
+         << "  alarm(0);\n";
+      break;
+    case Item::BType::kAwaitBlocked:
+      os << "  step_alarm(" << Lit(title) << ", " << Lit(s.blocks) << ");\n"
+         << "  {\n"
+         << "    static const long nrs[] = " << nrs << ";\n"
+         << "    await_blocked(" << c << ", nrs, " << (s.syscalls.empty() ? "0" : n) << ", "
+         << Lit(s.blocks) << ");\n"
+         << "  }\n"
+         << "  alarm(0);\n";
+      break;
+    case Item::BType::kSignal:
+      os << "  step_alarm(" << Lit(title) << ", \"a handled signal's handler runs\");\n"
+         << "  if (kill(blocked_pid[" << c << "], " << s.sig << ") != 0) setup_failed(\"kill\");\n"
+         << "  await_handler(" << c << ");\n"
+         << "  alarm(0);\n";
+      break;
+    case Item::BType::kAwaitChild:
+      // The child's own alarm (started with its call) reports a hang first.
+      os << "  step_alarm(" << Lit(title) << ", " << Lit(s.hang) << ");\n"
+         << "  alarm(2 * STEP_ALARM_SECONDS);\n"
+         << "  await_child(" << c << ");\n"
+         << "  alarm(0);\n";
+      break;
+    case Item::BType::kKill:
+      os << "  step_alarm(" << Lit(title) << ", \"a killed child ends\");\n"
+         << "  if (kill(blocked_pid[" << c << "], " << s.sig << ") != 0) setup_failed(\"kill\");\n"
+         << "  {\n"
+         << "    int st;\n"
+         << "    pid_t r;\n"
+         << "    while ((r = waitpid(blocked_pid[" << c << "], &st, 0)) < 0 && errno == EINTR) {}\n"
+         << "    if (r < 0) setup_failed(\"waitpid\");\n"
+         << "    blocked_reaped[" << c << "] = 1;\n"
+         << "    if (WIFEXITED(st) && WEXITSTATUS(st) == 1) {\n"
+         << "      fprintf(stderr, \"(blocked child " << c << " found the broken promise above)\\n\");\n"
+         << "      exit(1);\n"
+         << "    }\n"
+         << "    if (!WIFSIGNALED(st) || WTERMSIG(st) != " << s.sig << ")\n"
+         << "      broken(\"the child is killed by the signal sent to it (man 2 kill)\",\n"
+         << "             \"blocked child " << c << ": wait status 0x%x\", st);\n"
+         << "  }\n"
+         << "  alarm(0);\n";
+      break;
+    case Item::BType::kNone:
+      break;
+  }
+  return os.str();
+}
+
 std::string Recording::Render(const Header& h, const CSnippet& kind) const {
   std::ostringstream os;
   std::string libs;
@@ -356,6 +604,9 @@ std::string Recording::Render(const Header& h, const CSnippet& kind) const {
                                "<stdint.h>",   "<stdio.h>",    "<stdlib.h>",    "<string.h>",
                                "<sys/types.h>", "<sys/wait.h>", "<unistd.h>"};
   inc.insert(includes_.begin(), includes_.end());
+  for (const auto& st : steps_) {
+    if (st.blocked >= 0) inc.insert({"<sched.h>", "<sys/prctl.h>", "<sys/syscall.h>"});
+  }
   for (const auto& i : inc) os << "#include " << i << "\n";
   if (!kind.includes.empty()) os << kind.includes << (kind.includes.back() == '\n' ? "" : "\n");
   os << "\n#define STEP_ALARM_SECONDS " << kStepAlarmSeconds << "\n";
@@ -363,11 +614,15 @@ std::string Recording::Render(const Header& h, const CSnippet& kind) const {
   bool children = false;
   for (const auto& st : steps_) children = children || st.idx >= 0;
   if (children) os << kChildRuntime;
-  bool blocking = false;
+  int max_blocked = -1;
+  for (const auto& st : steps_) max_blocked = std::max(max_blocked, st.blocked);
+  if (max_blocked >= 0) os << kBlockedRuntime;
+  bool child_blocking = false;
   for (const auto& st : steps_) {
-    blocking = blocking || st.type == Item::Type::kChildStart || st.type == Item::Type::kChildBlocked;
+    child_blocking = child_blocking || st.type == Item::Type::kChildStart ||
+                     st.type == Item::Type::kChildBlocked;
   }
-  if (blocking) os << kChildBlockingRuntime;
+  if (child_blocking) os << kChildBlockingRuntime;
   os << "\n";
   os << "/* The " << CommentText(h.kind) << ": " << CommentText(h.kind_description) << ". */\n"
      << kind.globals << (kind.globals.empty() || kind.globals.back() == '\n' ? "" : "\n");
@@ -400,6 +655,10 @@ std::string Recording::Render(const Header& h, const CSnippet& kind) const {
     const std::string num = std::to_string(step_no[static_cast<int>(i)]);
     const std::string title = "step " + num + ": " + s.title;
     os << "\n  /* " << CommentText(title) << " */\n";
+    if (s.btype != Item::BType::kNone) {
+      os << RenderBlocked(s, title);
+      continue;
+    }
     switch (s.type) {
       case Item::Type::kStep:
         os << "  step_alarm(" << Lit(title) << ", " << Lit(s.hang) << ");\n"
@@ -530,6 +789,12 @@ std::string Recording::Render(const Header& h, const CSnippet& kind) const {
     os << "  if (!child_reaped[" << c << "]) {\n"
        << "    close(go_fd[" << c << "][1]);\n"
        << "    reap(" << c << ", 0);\n"
+       << "  }\n";
+  }
+  for (int c = 0; c <= max_blocked; ++c) {
+    os << "  if (!blocked_reaped[" << c << "] && blocked_pid[" << c << "] > 0) {\n"
+       << "    kill(blocked_pid[" << c << "], SIGKILL);\n"
+       << "    while (waitpid(blocked_pid[" << c << "], NULL, 0) < 0 && errno == EINTR) {}\n"
        << "  }\n";
   }
   os << "  alarm(0);\n"

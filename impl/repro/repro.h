@@ -18,6 +18,7 @@
 // return hangs past its alarm), 2 when it could not set up.
 #pragma once
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <memory>
@@ -59,10 +60,13 @@ class Recording {
   // kill(child, sig) at this point, then reap it.
   void Kill(int idx, int sig, const std::string& title);
 
-  // A step of child `idx` that BLOCKS (a waiter): the parent tells the child
-  // to start it and goes on without waiting. The child runs `code` (under
-  // its own alarm: `hang` says what its never returning breaks) and reports
-  // when done; ChildAwait waits for that.
+  // A step of (long-lived) child `idx` that BLOCKS, among its other steps
+  // (a lock worker's Acquire() while another holds the lock, a crew
+  // member's wait): the parent tells the child to start it and goes on
+  // without waiting. The child runs `code` (under its own alarm: `hang`
+  // says what its never returning breaks) and reports when done;
+  // ChildAwait waits for that. (ForkBlocked below is for a one-shot child
+  // that only blocks.)
   void ChildStart(int idx, const std::string& title, const std::string& code,
                   const std::string& hang = "");
   // The parent waits, under the alarm and without sleep, until child `idx`
@@ -73,8 +77,54 @@ class Recording {
   void ChildBlocked(int idx, const std::string& title, const std::vector<std::string>& syscalls,
                     const std::string& must_block);
   // The parent waits (with a deadline) until child `idx` has finished the
-  // step ChildStart began; `hang`: what its not finishing breaks.
+  // step ChildStart began; `hang`: what its not finishing breaks. A child
+  // still in such a step at the end is killed (SIGKILL) and reaped.
   void ChildAwait(int idx, const std::string& title, const std::string& hang);
+
+  // A child blocked in a call (issue 17): fork child `b` of the blocked
+  // children, which runs `child_code` at once (the blocking call, then the
+  // model's check on what it returned, under its own alarm: a hang there
+  // means `woken` is broken) and exits 0. The parent then waits, without
+  // sleeping, until it sees the child asleep in one of `syscalls`
+  // (/proc/PID/stat state S and /proc/PID/syscall's number; the state alone
+  // where that file is missing), under the step's alarm; a child that
+  // returns before it was seen blocked breaks `blocks` (if its own check
+  // passed). `child_code` may call install_handler(SIG, RESTART) first (a
+  // handler that tells the parent it ran, with or without SA_RESTART).
+  // Children left at the end are killed and reaped; a child dies with the
+  // parent (PR_SET_PDEATHSIG).
+  void ForkBlocked(int b, const std::string& title, const std::string& child_code,
+                   const std::vector<long>& syscalls, const std::string& blocks,
+                   const std::string& woken);
+  // The parent waits (again) until blocked child `b` sleeps in one of
+  // `syscalls`: after a signal whose handler has SA_RESTART, the call is
+  // restarted and sleeps again. A child that ends instead is reaped: its
+  // check's verdict (exit 1) stands; exit 0 breaks `blocks`.
+  void AwaitBlocked(int b, const std::string& title, const std::vector<long>& syscalls,
+                    const std::string& blocks);
+  // kill(child, sig) into the blocked call, then wait until the child's
+  // handler has run (install_handler's acknowledgement; bounded).
+  void SignalBlocked(int b, int sig, const std::string& title);
+  // The parent waits for blocked child `b` to return from its call and exit
+  // (a deadline: a hang breaks `woken`); exit 1 is its check's broken promise.
+  void AwaitChild(int b, const std::string& title, const std::string& woken);
+  // kill(child, sig) at this point while it is blocked, then reap it: it
+  // must die of the signal.
+  void KillBlocked(int b, int sig, const std::string& title);
+
+  // Forgets the steps recorded so far in this case (helpers, includes and
+  // the prologue stay): for a case that sweeps independent scenarios (kill
+  // points, each on a fresh object) and keeps only the one being run, so
+  // that a failing case's reproducer is that scenario alone. (Likewise a
+  // property whose rounds each open a fresh instance of the Kind.)
+  void DropSteps() { steps_.clear(); }
+
+  // The index for the next ForkBlocked of this case (0, 1, ...).
+  int NextBlocked() const {
+    int n = 0;
+    for (const auto& s : steps_) n = std::max(n, s.blocked + 1);
+    return n;
+  }
 
   // A step of this case cannot be printed as C (a forked blocked call the
   // emitter has no form for yet): the case gets no reproducer, and the
@@ -99,6 +149,9 @@ class Recording {
   std::string Render(const Header& h, const CSnippet& kind) const;
 
  private:
+  struct Item;
+  // The C of a blocked-child item (ForkBlocked ...).
+  std::string RenderBlocked(const Item& s, const std::string& title) const;
   struct Item {
     enum class Type {
       kStep,
@@ -113,6 +166,13 @@ class Recording {
     int idx = -1;
     int sig = 0;
     std::string title, code, hang;
+    // The blocked-child forms (ForkBlocked ...): which child, the calls it
+    // must be seen asleep in, and the promise "it blocks".
+    int blocked = -1;
+    std::vector<long> syscalls = {};
+    std::string blocks = "";
+    enum class BType { kNone, kFork, kAwaitBlocked, kSignal, kAwaitChild, kKill } btype =
+        BType::kNone;
   };
   std::set<std::string> includes_, libs_;
   std::vector<std::pair<std::string, std::string>> helpers_;
@@ -148,6 +208,11 @@ class Session {
 
   static Session* Current();
   Recording* recording() { return current_.get(); }
+
+  // A property whose model prints a Kind that does not print itself for
+  // every model (tcp_loopback: impl/inet/tcp_loopback_c.h) gives the Kind's
+  // C here, before its first case.
+  void UseKind(CSnippet kind) { kind_ = std::move(kind); }
 
  private:
   Recording::Header header_;

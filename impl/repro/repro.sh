@@ -10,20 +10,31 @@
 # written instead (it exits 0 where the environment behaves as documented:
 # run it in the environment you suspect). DIR defaults to the directory you
 # ran bazel from.
+#
+# With --env ENV the test runs INSIDE that environment (host, or gvisor:
+# `runsc --network=none do`, as the matrix runs it; containers/matrix/
+# generated.py), with IPCSPEC_REPRO=always; the reproducer it writes there
+# is compiled here with plain cc and run both in ENV and on the host, and
+# both results are printed (a finding: exit 1 in ENV, exit 0 on the host).
 set -u
 usage() {
-  echo "usage: repro TEST [--seed S] [--reproduce R] [--out DIR]" >&2
+  echo "usage: repro TEST [--seed S] [--reproduce R] [--out DIR] [--env ENV]" >&2
   echo "  TEST: a property test's name, e.g. Kinds/StreamSuite.ModelSequences/fifo (impl/repro/suites.tsv lists the suites; README, \"Reproducers\")" >&2
+  echo "  --seed S, --reproduce R: replay that case (rapidcheck's seed, or the reproduce= string of a failure)" >&2
+  echo "  --out DIR: where the .c file goes (default: the directory you ran bazel from)" >&2
+  echo "  --env ENV: find it in ENV: host, or gvisor (runsc --network=none do; bash ci/setup.sh --matrix installs runsc);" >&2
+  echo "             the reproducer is then compiled with cc and run in ENV and on the host, and both results printed" >&2
   exit 2
 }
 [ $# -ge 1 ] || usage
 test_name="$1"; shift
-seed="" reproduce="" out="${BUILD_WORKING_DIRECTORY:-$PWD}"
+seed="" reproduce="" out="${BUILD_WORKING_DIRECTORY:-$PWD}" env=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --seed) seed="${2:?}"; shift 2 ;;
     --reproduce) reproduce="${2:?}"; shift 2 ;;
     --out) out="${2:?}"; shift 2 ;;
+    --env) env="${2:?}"; shift 2 ;;
     *) usage ;;
   esac
 done
@@ -46,6 +57,19 @@ params=""
 [ -n "$seed" ] && params="seed=$seed"
 [ -n "$reproduce" ] && params="$params reproduce=$reproduce"
 mkdir -p "$out" || exit 2
+if [ -n "$env" ]; then
+  # The workspace (for containers/matrix): bazel run's, or where this
+  # script's source lives.
+  root="${BUILD_WORKSPACE_DIRECTORY:-}"
+  [ -n "$root" ] || root=$(cd "$(dirname "$(readlink -f "$0")")/../.." && pwd)
+  if [ ! -f "$root/containers/matrix/generated.py" ]; then
+    echo "repro: --env needs the workspace's containers/matrix (not found under $root)" >&2
+    exit 2
+  fi
+  PYTHONPATH="$root/containers${PYTHONPATH:+:$PYTHONPATH}" exec python3 -B -m matrix.generated \
+    --env "$env" --binary "$(readlink -f "$bin")" --test "$test_name" --target "$target" \
+    --seed "$seed" --reproduce "$reproduce" --out "$out"
+fi
 log="$(mktemp "${TMPDIR:-/tmp}/ipcspec-repro-log.XXXXXX")"
 trap 'rm -f "$log"' EXIT
 IPCSPEC_REPRO=always IPCSPEC_REPRO_DIR="$out" RC_PARAMS="$params" TEST_TARGET="$target" \

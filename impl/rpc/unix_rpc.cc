@@ -379,22 +379,68 @@ PosixErrorOr<RpcServer> StartUnixRpcServer(const UnixRpcOptions& opts) {
 
 namespace {
 
-RpcKind UnixRpcKind(const char* name, const char* desc, int type) {
+// The server's socket as C, for the reproducers (impl/repro): the listening
+// socket `rpc_listen_fd` on an abstract address (`rpc_addr`, no file to
+// remove) and the hold pipe `rpc_hold` (kHold blocks reading it). The server
+// process itself is a step of the property (fork() and its serving loop,
+// suites/rpc/rpc_properties.cc), as StartUnixRpcServer forks it.
+CSnippet UnixRpcC(const char* type) {
+  CSnippet c;
+  c.includes = "#include <stddef.h>\n#include <sys/socket.h>\n#include <sys/un.h>\n#include <time.h>\n";
+  c.globals = std::string("static const int rpc_type = ") + type +
+              ";\n"
+              "static int rpc_listen_fd = -1;        /* the server's listening socket */\n"
+              "static int rpc_hold[2] = {-1, -1};    /* a pipe nobody writes to: kHold reads it */\n"
+              "static struct sockaddr_un rpc_addr;   /* an abstract address: no file */\n"
+              "static socklen_t rpc_addr_len;\n";
+  c.setup = std::string(R"C({
+  /* A name of its own: the pid and the clock (pids repeat across PID
+     namespaces that share the network namespace), another on a clash. */
+  struct timespec now;
+  int attempt;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  rpc_listen_fd = socket(AF_UNIX, )C") + type + R"C( | SOCK_CLOEXEC, 0);
+  if (rpc_listen_fd < 0) setup_failed("socket(AF_UNIX, )C" + type + R"C()");
+  for (attempt = 0;; ++attempt) {
+    char name[96];
+    int n = snprintf(name, sizeof name, "ipcspec-repro-rpc-%ld-%ld.%09ld-%d", (long)getpid(),
+                     (long)now.tv_sec, (long)now.tv_nsec, attempt);
+    memset(&rpc_addr, 0, sizeof rpc_addr);
+    rpc_addr.sun_family = AF_UNIX;
+    memcpy(rpc_addr.sun_path + 1, name, (size_t)n);  /* sun_path[0] = 0: abstract */
+    rpc_addr_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
+    if (bind(rpc_listen_fd, (struct sockaddr *)&rpc_addr, rpc_addr_len) == 0) break;
+    if (errno != EADDRINUSE || attempt == 99) setup_failed("bind(abstract address)");
+  }
+  if (listen(rpc_listen_fd, 64) != 0) setup_failed("listen");
+  if (pipe2(rpc_hold, O_CLOEXEC) != 0) setup_failed("pipe2(hold)");
+}
+)C";
+  c.teardown =
+      "if (rpc_listen_fd >= 0) close(rpc_listen_fd);\n"
+      "if (rpc_hold[0] >= 0) close(rpc_hold[0]);\n"
+      "if (rpc_hold[1] >= 0) close(rpc_hold[1]);\n";
+  return c;
+}
+
+RpcKind UnixRpcKind(const char* name, const char* desc, int type, const char* type_name) {
   RpcCaps caps;
   caps.max_args = 65536;
-  return RpcKind{name, "rpc", desc, caps, [type]() {
-                   UnixRpcOptions o;
-                   o.socket_type = type;
-                   return StartUnixRpcServer(o);
-                 }};
+  return WithC(RpcKind{name, "rpc", desc, caps,
+                       [type]() {
+                         UnixRpcOptions o;
+                         o.socket_type = type;
+                         return StartUnixRpcServer(o);
+                       }},
+               UnixRpcC(type_name));
 }
 
 IPCSPEC_REGISTER_KIND(RpcInterface, UnixRpcKind("unix_stream_rpc",
                                                 "framed RPC over AF_UNIX SOCK_STREAM",
-                                                SOCK_STREAM));
+                                                SOCK_STREAM, "SOCK_STREAM"));
 IPCSPEC_REGISTER_KIND(RpcInterface, UnixRpcKind("unix_seqpacket_rpc",
                                                 "RPC over AF_UNIX SOCK_SEQPACKET, a frame a packet",
-                                                SOCK_SEQPACKET));
+                                                SOCK_SEQPACKET, "SOCK_SEQPACKET"));
 
 }  // namespace
 }  // namespace ipcspec

@@ -189,15 +189,50 @@ PosixErrorOr<MessageQueueInstance> OpenSysv(size_t qbytes) {
 // steps.
 constexpr size_t kSmallQbytes = 12;
 
+// The same queue as C, for the reproducers (impl/repro): what
+// SysvMsgQueue::Create does. `q` is the msqid, `q_msgmax` the namespace's
+// MSGMAX (the receive buffer when a step names none). Teardown removes the
+// queue (IPC_RMID) also after a failure or a hang (the runtime's teardown()).
+CSnippet SysvMsgC(size_t qbytes) {
+  CSnippet c;
+  c.includes = "#include <sys/ipc.h>\n#include <sys/msg.h>\n";
+  c.globals =
+      "static int q = -1;       /* the msqid */\n"
+      "static size_t q_msgmax;  /* MSGMAX: msgctl(IPC_INFO) */\n";
+  c.setup =
+      "{\n"
+      "  struct msginfo info;\n"
+      "  memset(&info, 0, sizeof info);\n"
+      "  if (msgctl(0, IPC_INFO, (struct msqid_ds *)&info) < 0) setup_failed(\"msgctl(IPC_INFO)\");\n"
+      "  q_msgmax = (size_t)info.msgmax;\n"
+      "  q = msgget(IPC_PRIVATE, IPC_CREAT | IPC_EXCL | 0600);\n"
+      "  if (q < 0) setup_failed(\"msgget(IPC_PRIVATE, IPC_CREAT | IPC_EXCL | 0600)\");\n";
+  if (qbytes > 0) {
+    c.setup +=
+        "  {\n"
+        "    struct msqid_ds ds;\n"
+        "    if (msgctl(q, IPC_STAT, &ds) != 0) setup_failed(\"msgctl(IPC_STAT)\");\n"
+        "    ds.msg_qbytes = " + std::to_string(qbytes) + ";  /* lowering needs no privilege */\n"
+        "    if (msgctl(q, IPC_SET, &ds) != 0) setup_failed(\"msgctl(IPC_SET, msg_qbytes)\");\n"
+        "  }\n";
+  }
+  c.setup += "}\n";
+  c.teardown = "if (q >= 0 && msgctl(q, IPC_RMID, NULL) == 0) q = -1;\n";
+  return c;
+}
+
 IPCSPEC_REGISTER_KIND(MessageQueueInterface,
-                      (MessageQueueKind{"sysv_msg", "sysv_msg",
-                                        "msgget(IPC_PRIVATE) with the namespace's MSGMNB",
-                                        SysvMsgCaps(0), [] { return OpenSysv(0); }}));
+                      WithC(MessageQueueKind{"sysv_msg", "sysv_msg",
+                                             "msgget(IPC_PRIVATE) with the namespace's MSGMNB",
+                                             SysvMsgCaps(0), [] { return OpenSysv(0); }},
+                            SysvMsgC(0)));
 IPCSPEC_REGISTER_KIND(MessageQueueInterface,
-                      (MessageQueueKind{"sysv_msg_small", "sysv_msg",
-                                        "msgget(IPC_PRIVATE), msg_qbytes lowered to 12 by IPC_SET",
-                                        SysvMsgCaps(kSmallQbytes),
-                                        [] { return OpenSysv(kSmallQbytes); }}));
+                      WithC(MessageQueueKind{"sysv_msg_small", "sysv_msg",
+                                             "msgget(IPC_PRIVATE), msg_qbytes lowered to 12 by "
+                                             "IPC_SET",
+                                             SysvMsgCaps(kSmallQbytes),
+                                             [] { return OpenSysv(kSmallQbytes); }},
+                            SysvMsgC(kSmallQbytes)));
 
 }  // namespace
 }  // namespace ipcspec

@@ -40,15 +40,30 @@ DatagramCaps UnixCaps() {
   return c;
 }
 
+// The same socket pair as C, for the reproducers (impl/repro): endpoint A
+// is afd, endpoint B bfd.
+CSnippet UnixPairC(const char* type) {
+  CSnippet c;
+  c.includes = "#include <sys/socket.h>\n";
+  c.globals = "static int afd = -1, bfd = -1;      /* endpoint A, endpoint B */\n";
+  c.setup = std::string("{\n  int sv[2];\n  if (socketpair(AF_UNIX, ") + type +
+            " | SOCK_CLOEXEC, 0, sv) != 0)\n    setup_failed(\"socketpair(AF_UNIX, " + type +
+            ")\");\n  afd = sv[0];\n  bfd = sv[1];\n}\n";
+  c.teardown = "if (afd >= 0) close(afd);\nif (bfd >= 0) close(bfd);\n";
+  return c;
+}
+
 IPCSPEC_REGISTER_KIND(DatagramInterface,
-                      (DatagramKind{"unix_dgram_socketpair", "unix_socket",
-                                    "socketpair(AF_UNIX, SOCK_DGRAM)", UnixCaps(),
-                                    [] { return OpenUnixPair(SOCK_DGRAM, "SOCK_DGRAM"); }}));
+                      WithC(DatagramKind{"unix_dgram_socketpair", "unix_socket",
+                                         "socketpair(AF_UNIX, SOCK_DGRAM)", UnixCaps(),
+                                         [] { return OpenUnixPair(SOCK_DGRAM, "SOCK_DGRAM"); }},
+                            UnixPairC("SOCK_DGRAM")));
 IPCSPEC_REGISTER_KIND(DatagramInterface,
-                      (DatagramKind{"unix_seqpacket_socketpair", "unix_socket",
-                                    "socketpair(AF_UNIX, SOCK_SEQPACKET)", UnixCaps(), [] {
-                                      return OpenUnixPair(SOCK_SEQPACKET, "SOCK_SEQPACKET");
-                                    }}));
+                      WithC(DatagramKind{"unix_seqpacket_socketpair", "unix_socket",
+                                         "socketpair(AF_UNIX, SOCK_SEQPACKET)", UnixCaps(), [] {
+                                           return OpenUnixPair(SOCK_SEQPACKET, "SOCK_SEQPACKET");
+                                         }},
+                            UnixPairC("SOCK_SEQPACKET")));
 
 }  // namespace
 }  // namespace ipcspec

@@ -1,5 +1,7 @@
 #include "impl/verdict/verdict.h"
 
+#include "impl/verdict/reproducers.h"
+
 #include <fcntl.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -253,6 +255,16 @@ class Engine : public ::testing::EmptyTestEventListener {
       std::printf("ipcspec verdict: %s %s: %s\n", OutcomeName(j.outcome), t.test.c_str(),
                   j.note.c_str());
       std::fflush(stdout);
+    }
+    // A failed test names the hand-written reproducer of its finding, when
+    // containers/probes/findings.tsv links one (a property's generated one
+    // is named in its failure by impl/repro).
+    if (t.failed) {
+      const std::string lines = ReproducerLines(ReproducersFor(t.test, t.property, t.kind));
+      if (!lines.empty()) {
+        std::fputs(lines.c_str(), stdout);
+        std::fflush(stdout);
+      }
     }
     if (j.outcome == Outcome::kSkip && j.need == "undeclared") {
       std::printf("ipcspec verdict: undeclared skip %s: a skip must say 'unmet need: NEED: ...'"

@@ -8,6 +8,7 @@
 #include "gtest/gtest.h"
 #include "impl/core/checkpoint.h"
 #include "impl/core/property.h"
+#include "impl/verdict/reproducers.h"
 #include "impl/verdict/table.h"
 
 namespace ipcspec {
@@ -294,6 +295,30 @@ TEST(PropertyHang, AnEtimedoutResultWithoutAHarnessDeadlineIsNoHang) {
   ASSERT_FALSE(o.passed);
   EXPECT_FALSE(o.hang);
   EXPECT_THAT(SignaturesSeen(o.message), ElementsAre("errno:ETIMEDOUT")) << o.message;
+}
+
+// The links of containers/probes/findings.tsv are compiled in: a failing test
+// of a recorded finding names its hand-written reproducer (issue 17).
+TEST(Reproducers, AFindingsTestNamesItsHandWrittenReproducer) {
+  auto links = ReproducersFor("SysvMsg.LongMessageIsE2bigWithoutMsgNoerrorAndTruncatedWithIt", "", "");
+  ASSERT_EQ(links.size(), 1u);
+  EXPECT_EQ(links[0].name, "msgrcv_overrun");
+  EXPECT_EQ(links[0].table, "containers/divergences/gvisor.tsv");
+  const std::string lines = ReproducerLines(links);
+  EXPECT_THAT(lines, ::testing::HasSubstr("ipcspec reproducer: containers/probes/msgrcv_overrun.c"));
+  EXPECT_THAT(lines, ::testing::HasSubstr("cc -o msgrcv_overrun msgrcv_overrun.c && ./msgrcv_overrun"));
+}
+
+TEST(Reproducers, KindAndPropertyPatternsSelectTheRows) {
+  // A row keyed by a Kind pattern applies to that Kind only.
+  bool any_kind_row = false;
+  for (const auto& l : ReproducersFor("Kinds/UnixLife.PollOutAfterShutdownWrFollowsRoom/stream_pair", "",
+                                      "stream_pair")) {
+    any_kind_row = any_kind_row || l.name == "unix_pollout_after_shutdown_wr";
+  }
+  EXPECT_TRUE(any_kind_row);
+  EXPECT_TRUE(ReproducersFor("NoSuchSuite.NoSuchTest", "", "").empty());
+  EXPECT_EQ(ReproducerLines({}), "");
 }
 
 }  // namespace

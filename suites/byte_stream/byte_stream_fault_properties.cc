@@ -12,6 +12,7 @@
 #include "impl/core/coverage.h"
 #include "impl/core/shared_memory.h"
 #include "impl/core/watchdog.h"
+#include "impl/repro/repro.h"
 #include "rapidcheck.h"
 
 namespace ipcspec {
@@ -41,6 +42,113 @@ PosixErrorOr<std::vector<uint8_t>> DrainToEof(StreamEnd& r) {
     if (n.value() == 0) return got;
     got.insert(got.end(), buf.begin(), buf.begin() + static_cast<long>(n.value()));
   }
+}
+
+// --- as C (impl/repro) --------------------------------------------------------
+// The fault properties print themselves for the Kinds that do (rfd, wfd,
+// stream_is_socket: impl/pipe, impl/fifo, impl/unix_socket).
+
+constexpr const char* kPromiseReadBlocks =
+    "man 7 pipe: \"If a process attempts to read from an empty pipe, then read(2) will block "
+    "until data is available.\"";
+constexpr const char* kPromiseReadEof =
+    "man 7 pipe: \"If all file descriptors referring to the write end of a pipe have been "
+    "closed, then an attempt to read(2) from the pipe will see end-of-file (read(2) will "
+    "return 0).\"";
+constexpr const char* kPromiseWriteBlocks =
+    "man 7 pipe: \"If a process attempts to write to a full pipe (see below), then write(2) "
+    "blocks until sufficient data has been read from the pipe to allow the write to "
+    "complete.\"";
+constexpr const char* kPromiseExact =
+    "man 7 pipe: the bytes written come out of the read end in the order written, none lost "
+    "or repeated; man 2 write: the count returned is what was written";
+
+void FaultStreamPrelude(repro::Recording& rec) {
+  rec.Include("<sys/socket.h>");
+  rec.Helper("fault_promises", std::string("#define PROMISE_READ_EOF \\\n  ") +
+                                   repro::Lit(kPromiseReadEof) + "\n");
+  rec.Helper("fault_stream", R"C(/* The bytes ipcspec's fault properties write: fdata(seed, n)[i]. */
+static unsigned char *fdata(uint32_t seed, size_t n) {
+  unsigned char *b = malloc(n + 1);
+  size_t i;
+  if (b == NULL) setup_failed("malloc");
+  for (i = 0; i < n; ++i) b[i] = (unsigned char)(((seed + (uint32_t)i) * 2654435761u) >> 11);
+  return b;
+}
+
+/* One read or write, as ipcspec makes it: send/recv (MSG_DONTWAIT when
+   non-blocking) on a socket; on a pipe or FIFO, O_NONBLOCK set or cleared on
+   the open file description for the one call, then the flags restored. */
+static ssize_t fault_io(int fd, int is_write, void *b, size_t n, int nonblock) {
+  ssize_t r;
+  int fl, saved;
+  if (stream_is_socket)
+    return is_write ? send(fd, b, n, nonblock ? MSG_DONTWAIT : 0)
+                    : recv(fd, b, n, nonblock ? MSG_DONTWAIT : 0);
+  fl = fcntl(fd, F_GETFL);
+  if (fl < 0) setup_failed("fcntl(F_GETFL)");
+  if (fcntl(fd, F_SETFL, nonblock ? (fl | O_NONBLOCK) : (fl & ~O_NONBLOCK)) != 0)
+    setup_failed("fcntl(F_SETFL)");
+  r = is_write ? write(fd, b, n) : read(fd, b, n);
+  saved = errno;
+  if (fcntl(fd, F_SETFL, fl) != 0) setup_failed("fcntl(F_SETFL)");
+  errno = saved;
+  return r;
+}
+
+/* Writes all n bytes with blocking calls (retrying short counts): 0 or errno. */
+static int write_all(int fd, const unsigned char *b, size_t n) {
+  size_t done = 0;
+  while (done < n) {
+    ssize_t r = fault_io(fd, 1, (void *)(b + done), n - done, 0);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return errno;
+    done += (size_t)r;
+  }
+  return 0;
+}
+
+/* The stream, as a growing byte array. */
+struct bytes { unsigned char *b; size_t n, cap; };
+static void bytes_add(struct bytes *s, const unsigned char *b, size_t n) {
+  if (s->n + n > s->cap) {
+    s->cap = (s->n + n) * 2;
+    s->b = realloc(s->b, s->cap);
+    if (s->b == NULL) setup_failed("realloc");
+  }
+  memcpy(s->b + s->n, b, n);
+  s->n += n;
+}
+
+/* Reads to end-of-file with blocking calls (under the step's alarm). */
+static void drain_to_eof(struct bytes *got) {
+  static unsigned char buf[65536];
+  for (;;) {
+    ssize_t r = fault_io(rfd, 0, buf, sizeof buf, 0);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) broken(PROMISE_READ_EOF, "reading to end-of-file: %s", strerror(errno));
+    if (r == 0) return;
+    bytes_add(got, buf, (size_t)r);
+  }
+}
+
+/* got must be exactly want: say where it differs. */
+static void same_bytes(const struct bytes *got, const struct bytes *want, const char *promise,
+                       const char *what) {
+  size_t i = 0;
+  while (i < got->n && i < want->n && got->b[i] == want->b[i]) ++i;
+  if (got->n != want->n || i != got->n)
+    broken(promise, "%s: the reader got %zu bytes, expected the %zu written; they differ from "
+           "byte %zu on", what, got->n, want->n, i);
+}
+)C");
+}
+
+std::string Bytes(size_t n) { return std::to_string(n) + "u"; }
+
+std::vector<long> Concat(std::vector<long> a, const std::vector<long>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
 }
 
 // The write syscalls a fd-based end may use.
@@ -83,8 +191,14 @@ constexpr const char* kEintrFired = "an EINTR was injected";
 PropertyOutcome WriteAllIsExactUnderInjectedFaults(const ByteStreamKind& kind) {
   Coverage cov("WriteAllIsExactUnderInjectedFaults", kInjectedCites,
                {{kFaultFired, 50}, {kShortFired, 25}, {kEintrFired, 25}});
-  return cov.Judge(RunProperty(CurrentTestId(), [&kind, &cov] {
+  return cov.Judge(RunProperty(CurrentTestId(), repro::Recorded([&kind, &cov] {
     Coverage::Case counted(cov);
+    if (auto* rec = repro::Active()) {
+      rec->Unprintable(
+          "its faults (EINTR, short counts, EAGAIN at the Nth write) are injected by ptrace "
+          "into the Kind's own retry loop (StreamEnd::WriteAll), which a C file without "
+          "ipcspec does not have: the finding is about that loop, not the environment");
+    }
     // Small enough to fit an empty stream, so the writer never blocks while
     // the traced child and its tracer (this process) are busy with each other.
     size_t cap = std::max<size_t>(kind.caps.empty_capacity, 1);
@@ -152,7 +266,7 @@ PropertyOutcome WriteAllIsExactUnderInjectedFaults(const ByteStreamKind& kind) {
               std::to_string(st.exit_code()) + "): EINTR and short writes must be retried "
               "(man 7 signal: a write interrupted by a handler fails EINTR or returns a partial count)");
     }
-  }));
+  })));
 }
 
 constexpr const char* kKilledWriterCites =
@@ -170,7 +284,7 @@ PropertyOutcome KilledWriterLeavesAPrefix(const ByteStreamKind& kind) {
   Coverage cov("KilledWriterLeavesAPrefix", kKilledWriterCites,
                {{kKillMidTransfer, 30}, {kKillBeforeAnyByte, 100}},
                /*min_cases_judged=*/20);
-  return cov.Judge(RunProperty(CurrentTestId(), [&kind, &cov] {
+  return cov.Judge(RunProperty(CurrentTestId(), repro::Recorded([&kind, &cov] {
     Coverage::Case counted(cov);
     // The writes must all fit the empty stream, so that the writer never
     // blocks while its tracer (this process) is busy: `each` is drawn within
@@ -191,6 +305,44 @@ PropertyOutcome KilledWriterLeavesAPrefix(const ByteStreamKind& kind) {
       auto opened = kind.Open();
       if (!opened.ok()) RC_FAIL("opening a " + kind.name + ": " + opened.error().ToString());
       ByteStream s = std::move(opened).ValueOrDie();
+      if (auto* rec = repro::Active()) {
+        // This kill point alone (each is a fresh stream): a failing case's
+        // reproducer is the point that failed. ipcspec kills the writer
+        // (ptrace) at the entry of its write #kill_at; the C writer makes
+        // its first kill_at - 1 writes, says so, and is killed there: the
+        // same bytes are in the stream when SIGKILL lands.
+        rec->DropSteps();
+        FaultStreamPrelude(*rec);
+        rec->Fork(0, "fork the writer (it drops the read end)", "close(rfd);\nrfd = -1;\n");
+        if (kill_at > 1) {
+          std::ostringstream w;
+          w << "{\n  int i;\n  for (i = 0; i < " << kill_at - 1 << "; ++i) {\n"
+            << "    unsigned char *d = fdata(7u + (uint32_t)(i * " << each << "), " << Bytes(each)
+            << ");\n    int e = write_all(wfd, d, " << Bytes(each) << ");\n"
+            << "    if (e != 0) broken(" << repro::Lit(kPromiseExact)
+            << ", \"the writer's write #%d of " << each << " bytes failed: %s\", i + 1, "
+               "strerror(e));\n    free(d);\n  }\n}\n";
+          rec->ChildStep(0, "child: writes #1.." + std::to_string(kill_at - 1) + " of " +
+                                std::to_string(each) + " bytes each",
+                         w.str(), "writes that fit the empty stream return at once");
+        }
+        rec->Kill(0, SIGKILL, "SIGKILL the writer at the entry of its write #" +
+                                  std::to_string(kill_at) + " of " + std::to_string(writes));
+        std::ostringstream d;
+        const size_t expect = each * static_cast<size_t>(kill_at - 1);
+        d << "{\n  struct bytes got = {NULL, 0, 0}, want = {NULL, 0, 0};\n"
+          << "  unsigned char *b = fdata(7u, " << Bytes(expect) << ");\n"
+          << "  bytes_add(&want, b, " << Bytes(expect) << ");\n  free(b);\n"
+          << "  close(wfd);  /* the killed writer's copy is closed: no writer is left */\n"
+          << "  wfd = -1;\n  drain_to_eof(&got);\n"
+          << "  same_bytes(&got, &want, " << repro::Lit(kKilledWriterCites)
+          << ", \"after the writer was killed at the entry of write #" << kill_at
+          << "\");\n  free(got.b);\n  free(want.b);\n}\n";
+        rec->Step("close the write end; read to end-of-file: exactly the " +
+                      std::to_string(expect) + " bytes written before the kill",
+                  d.str(), std::string("end-of-file once the killed writer is gone: ") +
+                               kPromiseReadEof);
+      }
       std::vector<InjectRule> rules;
       for (long nr : kWriteCalls) rules.push_back({nr, kill_at, InjectRule::Action::kKill});
       auto out = RunInjected(
@@ -233,7 +385,7 @@ PropertyOutcome KilledWriterLeavesAPrefix(const ByteStreamKind& kind) {
         RC_FAIL("the writer " + out.value().status.ToString());
       }
     }
-  }, 25));
+  }), 25));
 }
 
 const std::vector<long> kWriteSyscalls = {SYS_write, SYS_sendto};
@@ -259,11 +411,62 @@ PosixErrorOr<std::vector<uint8_t>> FillCompletely(StreamEnd& w, uint32_t seed) {
 }
 
 PropertyOutcome FullStreamBlocksUntilDrained(const ByteStreamKind& kind) {
-  return RunProperty(CurrentTestId(), [&kind] {
+  return RunProperty(CurrentTestId(), repro::Recorded([&kind] {
     size_t m = *rc::gen::inRange<size_t>(1, 8193);
     auto opened = kind.Open();
     if (!opened.ok()) RC_FAIL("opening a " + kind.name + ": " + opened.error().ToString());
     ByteStream s = std::move(opened).ValueOrDie();
+    if (auto* rec = repro::Active()) {
+      FaultStreamPrelude(*rec);
+      rec->Prologue("struct bytes want = {NULL, 0, 0}, got = {NULL, 0, 0};\n");
+      std::ostringstream fill;
+      fill << "{\n  /* Non-blocking writes of 4096 bytes, then of 1, until EAGAIN. */\n"
+           << "  static const size_t chunks[2] = {4096, 1};\n  int c;\n"
+           << "  for (c = 0; c < 2; ++c) {\n    for (;;) {\n"
+           << "      unsigned char *d = fdata(11u + (uint32_t)want.n, chunks[c]);\n"
+           << "      ssize_t r = fault_io(wfd, 1, d, chunks[c], 1);\n"
+           << "      if (r < 0 && errno == EAGAIN) { free(d); break; }\n"
+           << "      if (r < 0) setup_failed(\"filling the stream\");\n"
+           << "      bytes_add(&want, d, (size_t)r);\n      free(d);\n"
+           << "      if (want.n > (64u << 20)) setup_failed(\"never full after 64 MiB\");\n"
+           << "    }\n  }\n";
+      if (kind.caps.empty_capacity > 0) {
+        fill << "  if (want.n < " << Bytes(kind.caps.empty_capacity) << ")\n"
+             << "    broken(\"man 7 pipe, \\\"Pipe capacity\\\": an empty " << kind.name
+             << " takes at least " << kind.caps.empty_capacity
+             << " bytes\", \"a non-blocking 1-byte write got EAGAIN after only %zu bytes\", "
+                "want.n);\n";
+      }
+      fill << "}\n";
+      rec->Step("fill the stream until a non-blocking 1-byte write gets EAGAIN", fill.str(),
+                "non-blocking writes return at once");
+      std::ostringstream child;
+      child << "{\n  unsigned char *d = fdata(99u, " << Bytes(m) << ");\n  int e;\n"
+            << "  close(rfd);  /* only the parent reads */\n  rfd = -1;\n"
+            << "  e = write_all(wfd, d, " << Bytes(m) << ");\n"
+            << "  if (e != 0)\n    broken(" << repro::Lit(kPromiseWriteBlocks)
+            << ", \"the blocked write of " << m << " bytes failed: %s\", strerror(e));\n}\n";
+      rec->ForkBlocked(rec->NextBlocked(),
+                       "child: blocking write of " + std::to_string(m) +
+                           " bytes to the full stream: it blocks",
+                       child.str(), Concat(kWriteSyscalls, kind.caps.also_blocked_in),
+                       kPromiseWriteBlocks,
+                       std::string("the blocked write completes once the reader drains: ") +
+                           kPromiseWriteBlocks);
+      std::ostringstream drain;
+      drain << "{\n  unsigned char *d = fdata(99u, " << Bytes(m) << ");\n"
+            << "  bytes_add(&want, d, " << Bytes(m) << ");\n  free(d);\n"
+            << "  close(wfd);  /* the child holds the only write end left */\n  wfd = -1;\n"
+            << "  drain_to_eof(&got);\n"
+            << "  same_bytes(&got, &want, " << repro::Lit(kPromiseExact)
+            << ", \"after the drain (the fill, then the blocked write)\");\n}\n";
+      rec->Step("close the write end; read to end-of-file", drain.str(),
+                std::string("the reader drains, the blocked writer completes, EOF follows: ") +
+                    kPromiseWriteBlocks);
+      rec->AwaitChild(rec->NextBlocked() - 1, "the blocked writer has completed",
+                      std::string("the blocked write completes once the reader drains: ") +
+                          kPromiseWriteBlocks);
+    }
     auto fill = FillCompletely(*s.writer, 11);
     if (!fill.ok()) RC_FAIL("filling the stream: " + fill.error().ToString());
     std::vector<uint8_t> expect = fill.value();
@@ -302,7 +505,7 @@ PropertyOutcome FullStreamBlocksUntilDrained(const ByteStreamKind& kind) {
               " bytes, expected the " + std::to_string(expect.size()) +
               " written (fill, then the blocked write): lost, duplicated or reordered");
     }
-  });
+  }));
 }
 
 constexpr const char* kReadBlocksCites =
@@ -314,13 +517,56 @@ constexpr const char* kReaderWokenByEof = "a blocked reader was woken by end-of-
 PropertyOutcome ReadBlocksUntilDataOrEof(const ByteStreamKind& kind) {
   Coverage cov("ReadBlocksUntilDataOrEof", kReadBlocksCites,
                {{kReaderWokenByData, 20}, {kReaderWokenByEof, 20}});
-  return cov.Judge(RunProperty(CurrentTestId(), [&kind, &cov] {
+  return cov.Judge(RunProperty(CurrentTestId(), repro::Recorded([&kind, &cov] {
     Coverage::Case counted(cov);
     bool by_eof = *rc::gen::arbitrary<bool>();
     size_t k = *rc::gen::inRange<size_t>(1, 4097);
     auto opened = kind.Open();
     if (!opened.ok()) RC_FAIL("opening a " + kind.name + ": " + opened.error().ToString());
     ByteStream s = std::move(opened).ValueOrDie();
+    if (auto* rec = repro::Active()) {
+      FaultStreamPrelude(*rec);
+      std::ostringstream child;
+      child << "{\n  unsigned char *d = fdata(5u, " << Bytes(k) << ");\n"
+            << "  unsigned char *buf = malloc(" << Bytes(k) << ");\n  ssize_t n;\n"
+            << "  if (buf == NULL) setup_failed(\"malloc\");\n"
+            << "  close(wfd);  /* only the parent writes */\n  wfd = -1;\n"
+            << "  n = fault_io(rfd, 0, buf, " << Bytes(k) << ", 0);\n";
+      if (by_eof) {
+        child << "  if (n != 0)\n    broken(" << repro::Lit(kPromiseReadEof)
+              << ",\n           \"the blocked read woke with %zd (%s) when the last writer "
+                 "closed; expected 0\", n, n < 0 ? strerror(errno) : \"bytes\");\n";
+      } else {
+        child << "  if (n < 1 || n > " << k << " || buf[0] != d[0])\n    broken("
+              << repro::Lit(kPromiseReadBlocks)
+              << ",\n           \"the blocked read woke with %zd (%s) after " << k
+              << " bytes were written; expected 1.." << k
+              << " bytes starting with the first written\", n, n < 0 ? strerror(errno) : "
+                 "\"bytes\");\n";
+      }
+      child << "  free(buf);\n  free(d);\n}\n";
+      const std::string woken =
+          std::string("the blocked read returns once ") +
+          (by_eof ? std::string("the last writer closes: ") + kPromiseReadEof
+                  : std::string("data arrives: ") + kPromiseReadBlocks);
+      rec->ForkBlocked(rec->NextBlocked(),
+                       "child: blocking read of " + std::to_string(k) +
+                           " bytes from the empty stream: it blocks",
+                       child.str(), Concat(kReadSyscalls, kind.caps.also_blocked_in),
+                       kPromiseReadBlocks, woken);
+      if (by_eof) {
+        rec->Step("close the last write end", "close(wfd);\nwfd = -1;\n", "close returns at once");
+      } else {
+        std::ostringstream w;
+        w << "{\n  unsigned char *d = fdata(5u, " << Bytes(k) << ");\n"
+          << "  int e = write_all(wfd, d, " << Bytes(k) << ");\n"
+          << "  if (e != 0) broken(" << repro::Lit(kPromiseExact) << ", \"writing " << k
+          << " bytes to wake the reader: %s\", strerror(e));\n  free(d);\n}\n";
+        rec->Step("write " + std::to_string(k) + " bytes", w.str(),
+                  "a write of at most a page into an empty stream returns at once");
+      }
+      rec->AwaitChild(rec->NextBlocked() - 1, "the blocked read returns", woken);
+    }
     struct Got {
       long n = -2;
       uint8_t first = 0;
@@ -369,7 +615,7 @@ PropertyOutcome ReadBlocksUntilDataOrEof(const ByteStreamKind& kind) {
               " bytes starting with the first byte written");
     }
     Coverage::Reached(by_eof ? kReaderWokenByEof : kReaderWokenByData);
-  }));
+  })));
 }
 
 std::optional<std::string> NeedsFork(const ByteStreamKind& k) {

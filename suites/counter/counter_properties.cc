@@ -123,6 +123,38 @@ std::string U64(uint64_t v) {
   return b;
 }
 
+// The blocked-call properties' steps as C (impl/repro): one add or take of
+// counter_io with its expected outcome (errno `want_err`; for a take that
+// succeeds, the value `want_v`).
+std::string AddC(uint64_t v, bool nonblock, int want_err, const char* rule,
+                  const std::string& what) {
+  std::ostringstream c;
+  c << "{\n  uint64_t v = " << U64(v) << ";\n"
+    << "  int e = counter_io(1, &v, " << (nonblock ? 1 : 0) << ");\n"
+    << "  if (e != " << (want_err == 0 ? std::string("0") : ErrnoName(want_err)) << ")\n    broken(" << repro::Lit(rule) << ",\n           "
+    << repro::Lit(what + ": expected " + (want_err == 0 ? "success" : ErrnoName(want_err)) +
+                  ", got %s")
+    << ", ename(e));\n}\n";
+  return c.str();
+}
+std::string TakeC(bool nonblock, int want_err, uint64_t want_v, const char* rule,
+                  const std::string& what) {
+  std::ostringstream c;
+  c << "{\n  uint64_t v = 0;\n"
+    << "  int e = counter_io(0, &v, " << (nonblock ? 1 : 0) << ");\n";
+  if (want_err != 0) {
+    c << "  if (e != " << ErrnoName(want_err) << ")\n";
+  } else {
+    c << "  if (e != 0 || v != " << U64(want_v) << ")\n";
+  }
+  c << "    broken(" << repro::Lit(rule) << ",\n           "
+    << repro::Lit(what + ": expected " +
+                  (want_err == 0 ? "the value " + Hex(want_v) : ErrnoName(want_err)) +
+                  ", got %s (value 0x%llx)")
+    << ", ename(e), (unsigned long long)v);\n}\n";
+  return c.str();
+}
+
 struct CounterModel {
   uint64_t value = 0;
   uint64_t max = 0;
@@ -333,6 +365,14 @@ PropertyOutcome ModelSequences(const CounterKind& kind) {
 void TakeToZero(Counter& c, const CounterKind& kind) {
   uint64_t n = kind.caps.semaphore ? kind.caps.initial_value : (kind.caps.initial_value ? 1 : 0);
   for (uint64_t i = 0; i < n; ++i) {
+    if (auto* rec = repro::Active()) {
+      const uint64_t at = kind.caps.initial_value - (kind.caps.semaphore ? i : 0);
+      rec->Step("take(nonblocking): down to zero",
+                TakeC(true, 0, kind.caps.semaphore ? 1 : at,
+                      kind.caps.semaphore ? kReadSemRule : kReadPlainRule,
+                      "read with the counter at " + Hex(at)),
+                "a read of a nonzero counter returns at once");
+    }
     auto r = c.Take(Blocking::kNonBlock);
     if (!r.ok()) RC_FAIL("taking the initial value: " + r.error().ToString());
   }
@@ -344,13 +384,49 @@ struct ChildReport {
 };
 
 PropertyOutcome BlockedAddWokenByTake(const CounterKind& kind) {
-  return RunForkingProperty(5, [&kind] {
+  return RunForkingProperty(5, repro::Recorded([&kind] {
     const uint64_t max = kind.caps.max_value;
     const uint64_t k = *rc::gen::inRange<uint64_t>(0, 1000);
     auto opened = kind.Open();
     if (!opened.ok()) RC_FAIL("opening a " + kind.name + ": " + opened.error().ToString());
+    CounterPrelude();
     CounterInstance c = std::move(opened).ValueOrDie();
     TakeToZero(*c, kind);
+    const uint64_t want = kind.caps.semaphore ? 1 : max - k;
+    if (auto* rec = repro::Active()) {
+      rec->Step("add(" + Hex(max - k) + ", nonblocking) to zero",
+                AddC(max - k, true, 0, kAddRule, "write(" + Hex(max - k) + ") at 0"),
+                "the write returns at once");
+      rec->Step("add(" + Hex(k + 1) + ", nonblocking): past the maximum",
+                AddC(k + 1, true, EAGAIN, kWriteRule,
+                     "non-blocking write(" + Hex(k + 1) + ") with the counter at " + Hex(max - k)),
+                "a non-blocking write returns at once");
+      rec->ForkBlocked(0, "child: blocking add(" + Hex(k + 1) + ") with the counter at " +
+                              Hex(max - k) + ": it blocks",
+                       AddC(k + 1, false, 0, kWriteRule,
+                            "the blocked write(" + Hex(k + 1) + "), woken by a read"),
+                       kind.caps.add_wait_syscalls, kWriteRule,
+                       std::string("the blocked write completes once a read makes room: ") +
+                           kWriteRule);
+      rec->Step("take(nonblocking) with the adder blocked",
+                TakeC(true, 0, want, kind.caps.semaphore ? kReadSemRule : kReadPlainRule,
+                      "read with the counter at " + Hex(max - k) + " and an adder blocked"),
+                "a read of a nonzero counter returns at once");
+      rec->AwaitChild(0, "the blocked add returns",
+                      std::string("the blocked write completes once a read makes room: ") +
+                          kWriteRule);
+      if (kind.caps.semaphore) {
+        rec->Step("add(1, nonblocking): at the maximum",
+                  AddC(1, true, EAGAIN, kAddRule,
+                       "after the woken write the counter is at the maximum; write(1)"),
+                  "a non-blocking write returns at once");
+      } else {
+        rec->Step("take(nonblocking): what the woken add added",
+                  TakeC(true, 0, k + 1, kAddRule,
+                        "after the woken write(" + Hex(k + 1) + ") on a counter reset to zero, read"),
+                  "a read of a nonzero counter returns at once");
+      }
+    }
     // The counter at max - k: an add of k + 1 would pass the maximum.
     PosixError filled = c->Add(max - k, Blocking::kNonBlock);
     if (!filled.ok()) RC_FAIL("Add(" + Hex(max - k) + ") to zero: " + filled.ToString());
@@ -378,7 +454,6 @@ PropertyOutcome BlockedAddWokenByTake(const CounterKind& kind) {
               " (" + kWriteRule + ")");
     }
     auto took = c->Take(Blocking::kNonBlock);
-    const uint64_t want = kind.caps.semaphore ? 1 : max - k;
     if (!took.ok() || took.value() != want) {
       RC_FAIL("Take with the counter at " + Hex(max - k) + " and an adder blocked: expected " +
               Hex(want) + ", got " + Result(took));
@@ -406,16 +481,41 @@ PropertyOutcome BlockedAddWokenByTake(const CounterKind& kind) {
                 Result(rest) + " (" + kAddRule + ")");
       }
     }
-  });
+  }));
 }
 
 PropertyOutcome BlockedTakeWokenByAdd(const CounterKind& kind) {
-  return RunForkingProperty(5, [&kind] {
+  return RunForkingProperty(5, repro::Recorded([&kind] {
     const uint64_t v = *rc::gen::inRange<uint64_t>(1, 1000);
     auto opened = kind.Open();
     if (!opened.ok()) RC_FAIL("opening a " + kind.name + ": " + opened.error().ToString());
+    CounterPrelude();
     CounterInstance c = std::move(opened).ValueOrDie();
     TakeToZero(*c, kind);
+    if (auto* rec = repro::Active()) {
+      const uint64_t got = kind.caps.semaphore ? 1 : v;
+      rec->ForkBlocked(0, "child: blocking take with the counter at 0: it blocks",
+                       TakeC(false, 0, got, kReadZeroRule,
+                             "the blocked read, woken by write(" + Hex(v) + ")"),
+                       kind.caps.take_wait_syscalls, kReadZeroRule,
+                       std::string("the blocked read returns once the counter is nonzero: ") +
+                           kReadZeroRule);
+      rec->Step("add(" + Hex(v) + ", nonblocking) with the taker blocked",
+                AddC(v, true, 0, kAddRule, "write(" + Hex(v) + ") at 0"),
+                "the write returns at once");
+      rec->AwaitChild(0, "the blocked take returns",
+                      std::string("the blocked read returns once the counter is nonzero: ") +
+                          kReadZeroRule);
+      if (v - got == 0) {
+        rec->Step("take(nonblocking): the counter is 0 again",
+                  TakeC(true, EAGAIN, 0, kReadZeroRule, "after the woken read, read"),
+                  "a non-blocking read returns at once");
+      } else {
+        rec->Step("take(nonblocking): the rest",
+                  TakeC(true, 0, 1, kReadSemRule, "after the woken read, read"),
+                  "a read of a nonzero counter returns at once");
+      }
+    }
     auto report = SharedObject<ChildReport>::Create();
     if (!report.ok()) RC_FAIL(report.error().ToString());
     ChildReport* rep = report.value().get();
@@ -463,7 +563,7 @@ PropertyOutcome BlockedTakeWokenByAdd(const CounterKind& kind) {
       RC_FAIL("after the woken Take the counter should be " + Hex(v - 1) + "; Take gave " +
               Result(rest) + " (" + kReadSemRule + ")");
     }
-  });
+  }));
 }
 
 std::optional<std::string> NeedsFork(const CounterKind& k) {

@@ -45,6 +45,7 @@
 
 #include "impl/core/deadline.h"
 #include "impl/core/watchdog.h"
+#include "impl/repro/repro.h"
 #include "rapidcheck/state.h"
 
 namespace ipcspec {
@@ -95,6 +96,200 @@ std::string Describe(const Received& got, size_t max) {
          " (buffer " + std::to_string(max) + "): " + Hex(got.data);
 }
 
+
+// ---------------------------------------------------------------------------
+// The steps as C (impl/repro), for the Kinds that print themselves: their
+// setup leaves `afd` and `bfd`, the ends A and B. The C file keeps the same
+// list of sent and not yet received messages as DgSut::pending and checks
+// each receive against it as Receive::run does.
+
+using repro::Lit;
+
+void DgReproPrelude(const DatagramCaps& caps) {
+  repro::Recording* rec = repro::Active();
+  if (rec == nullptr) return;
+  rec->Include("<poll.h>");
+  rec->Include("<sys/socket.h>");
+  rec->Include("<sys/uio.h>");
+  rec->Helper("dg_caps",
+              std::string("/* What the Kind promises (ipcspec's DatagramCaps): in order; may drop;\n"
+                          "   a receive into a short buffer reports the real length. */\n") +
+                  "static const int dg_ordered = " + (caps.ordered ? "1" : "0") +
+                  ";\nstatic const int dg_may_drop = " + (caps.may_drop ? "1" : "0") +
+                  ";\nstatic const int dg_reports_real_length = " +
+                  (caps.reports_real_length ? "1" : "0") + ";\n");
+  rec->Helper("dg_helpers",
+              std::string("#define RECV_PROMISE ") + Lit(kRecvCite) +
+                  "\n#define BOUNDARY_PROMISE " + Lit(kBoundaryCite) + "\n" + R"C(
+/* A message's bytes: ipcspec's pattern from position `first`. */
+static unsigned char pattern_byte(uint32_t i) { return (unsigned char)((i * 2654435761u) >> 13); }
+
+/* The messages sent and not yet received, per direction (0: A->B, 1: B->A). */
+struct dg_msg { uint32_t first; size_t n; };
+static struct dg_msg dg_pending[2][64];
+static size_t dg_count[2];
+static int dg_dropped;  /* a Kind that may drop dropped one: nothing more to check */
+static const char *dg_dir[2] = {"A->B", "B->A"};
+
+static int dg_sender(int dir) { return dir == 0 ? afd : bfd; }
+static int dg_receiver(int dir) { return dir == 0 ? bfd : afd; }
+
+static void dg_hex(char *out, size_t cap, const unsigned char *p, size_t n) {
+  size_t i, at = 0;
+  out[0] = 0;
+  for (i = 0; i < n && i < 12 && at + 4 < cap; ++i)
+    at += (size_t)snprintf(out + at, cap - at, "%s%x", i ? " " : "", p[i]);
+  if (n > 12 && at + 5 < cap) snprintf(out + at, cap - at, " ...");
+}
+
+/* One send(2) of message `first` (n bytes) from the sender of `dir`. */
+static void dg_send(int dir, uint32_t first, size_t n, int nonblock) {
+  unsigned char *b = malloc(n ? n : 1);
+  ssize_t r;
+  int e;
+  size_t i;
+  if (b == NULL) setup_failed("malloc");
+  for (i = 0; i < n; ++i) b[i] = pattern_byte(first + (uint32_t)i);
+  r = send(dg_sender(dir), b, n, MSG_NOSIGNAL | (nonblock ? MSG_DONTWAIT : 0));
+  e = errno;
+  free(b);
+  if (r < 0)
+    broken("man 2 send: EAGAIN only when \"the requested operation would block\"; the "
+           "direction holds fewer messages than the Kind guarantees room for",
+           "send %s of %zu bytes failed: %s (%zu message(s) in flight)", dg_dir[dir], n,
+           strerror(e), dg_count[dir]);
+  if ((size_t)r != n)
+    broken("man 2 send: a message is sent atomically or fails EMSGSIZE",
+           "send of a %zu-byte message reported %zd bytes sent", n, r);
+  if (dg_count[dir] == 64) setup_failed("too many messages in flight");
+  dg_pending[dir][dg_count[dir]].first = first;
+  dg_pending[dir][dg_count[dir]].n = n;
+  dg_count[dir]++;
+}
+
+/* Does what landed (stored bytes of real length `real`, MSG_TRUNC or not,
+   in a buffer of max bytes) read as message m? */
+static int dg_matches(const struct dg_msg *m, const unsigned char *got, size_t stored,
+                      size_t real, int truncated, size_t max) {
+  size_t want = m->n < max ? m->n : max, i;
+  if (stored != want) return 0;
+  for (i = 0; i < stored; ++i)
+    if (got[i] != pattern_byte(m->first + (uint32_t)i)) return 0;
+  if (dg_reports_real_length && real != m->n) return 0;
+  if (truncated != (m->n > max)) return 0;
+  return 1;
+}
+
+/* One recvmsg(2) with MSG_TRUNC into a buffer of max bytes on the receiver of
+   `dir`, checked against the messages in flight. wait_ms > 0: first poll(2)
+   that long for one (a Kind that may drop may then have none). Returns 1 when
+   a message came. */
+static int dg_receive(int dir, size_t max, int nonblock, int wait_ms) {
+  unsigned char *b;
+  struct iovec iov;
+  struct msghdr msg;
+  ssize_t r;
+  size_t stored, at, i, limit;
+  int truncated, fd = dg_receiver(dir);
+  char hex[80], next[80];
+  if (dg_dropped) return 0;
+  if (wait_ms > 0) {
+    struct pollfd p;
+    p.fd = fd;
+    p.events = POLLIN;
+    p.revents = 0;
+    if (poll(&p, 1, wait_ms) < 0) setup_failed("poll");
+  }
+  b = malloc(max + 1);
+  if (b == NULL) setup_failed("malloc");
+  iov.iov_base = b;
+  iov.iov_len = max;
+  memset(&msg, 0, sizeof msg);
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  r = recvmsg(fd, &msg, MSG_TRUNC | (nonblock ? MSG_DONTWAIT : 0));
+  if (r < 0) {
+    int e = errno;
+    free(b);
+    if (e != EAGAIN)
+      broken("man 2 recv", "receive %s: %s", dg_dir[dir], strerror(e));
+    if (dg_may_drop) {
+      if (wait_ms > 0) dg_dropped = 1;  /* dropped: legal for this Kind */
+      return 0;
+    }
+    if (dg_count[dir] > 0)
+      broken(BOUNDARY_PROMISE,
+             "receive %s (buffer %zu) gave EAGAIN while %zu message(s) sent were not received: lost",
+             dg_dir[dir], max, dg_count[dir]);
+    return 0;
+  }
+  stored = (size_t)r < max ? (size_t)r : max;
+  truncated = (msg.msg_flags & MSG_TRUNC) != 0;
+  dg_hex(hex, sizeof hex, b, stored);
+  if (dg_count[dir] == 0) {
+    free(b);
+    broken("man 2 recv: \"If no messages are available at the socket ... errno is set to EAGAIN\"",
+           "receive %s got a message although every message sent was already received "
+           "(duplicated or invented): %zu bytes stored of real length %zd%s (buffer %zu): %s",
+           dg_dir[dir], stored, r, truncated ? ", MSG_TRUNC" : "", max, hex);
+  }
+  limit = dg_ordered && !dg_may_drop ? 1 : dg_count[dir];
+  for (at = 0; at < limit; ++at)
+    if (dg_matches(&dg_pending[dir][at], b, stored, (size_t)r, truncated, max)) break;
+  if (at == limit) {
+    const struct dg_msg *f = &dg_pending[dir][0];
+    unsigned char fb[12];
+    char hint[160] = "";
+    int bytes_right = stored == (f->n < max ? f->n : max);
+    for (i = 0; i < stored && bytes_right; ++i)
+      bytes_right = b[i] == pattern_byte(f->first + (uint32_t)i);
+    /* The right bytes with the wrong length or flag: say which. */
+    if (bytes_right && f->n > max)
+      snprintf(hint, sizeof hint, "; the bytes are the right %zu, but a truncated %zu-byte message "
+               "must report its real length %zu and MSG_TRUNC", stored, f->n, f->n);
+    for (i = 0; i < f->n && i < 12; ++i) fb[i] = pattern_byte(f->first + (uint32_t)i);
+    dg_hex(next, sizeof next, fb, f->n < 12 ? f->n : 12);
+    free(b);
+    broken(RECV_PROMISE "; " BOUNDARY_PROMISE,
+           "receive %s got %zu bytes stored of real length %zd%s (buffer %zu): %s, which is not "
+           "%s sent and not yet received; the next one sent is %zu bytes: %s%s (%zu pending): "
+           "boundaries merged or split, data altered, a message duplicated, reordered or lost%s",
+           dg_dir[dir], stored, r, truncated ? ", MSG_TRUNC" : "", max, hex,
+           dg_ordered ? "the next message" : "any message", f->n, next, f->n > 12 ? " ..." : "",
+           dg_count[dir], hint);
+  }
+  free(b);
+  /* In order: everything sent before it is lost for good (may drop only). */
+  if (dg_ordered) {
+    memmove(&dg_pending[dir][0], &dg_pending[dir][at + 1],
+            (dg_count[dir] - at - 1) * sizeof dg_pending[dir][0]);
+    dg_count[dir] -= at + 1;
+  } else {
+    memmove(&dg_pending[dir][at], &dg_pending[dir][at + 1],
+            (dg_count[dir] - at - 1) * sizeof dg_pending[dir][0]);
+    dg_count[dir] -= 1;
+  }
+  return 1;
+}
+)C");
+}
+
+// The C of one send and one receive, with what they call in a comment.
+std::string CSend(int dir, uint32_t first, size_t n, bool nonblock) {
+  return "dg_send(" + std::to_string(dir) + ", " + std::to_string(first) + "u, " +
+         std::to_string(n) + "u, " + (nonblock ? "1" : "0") + ");  /* send(" +
+         (dir == 0 ? "afd" : "bfd") + ", " + std::to_string(n) + " bytes, MSG_NOSIGNAL" +
+         (nonblock ? "|MSG_DONTWAIT" : "") + "): all " + std::to_string(n) + " sent */\n";
+}
+std::string CReceive(int dir, size_t max, bool nonblock, int wait_ms) {
+  return "dg_receive(" + std::to_string(dir) + ", " + std::to_string(max) + "u, " +
+         (nonblock ? "1" : "0") + ", " + std::to_string(wait_ms) + ");  /* " +
+         (wait_ms > 0 ? "poll(2) up to " + std::to_string(wait_ms) + " ms, " : std::string()) +
+         "recvmsg(" + (dir == 0 ? "bfd" : "afd") + ", buffer " + std::to_string(max) +
+         ", MSG_TRUNC" + (nonblock ? "|MSG_DONTWAIT" : "") +
+         "): a message in flight, whole or truncated with its real length */\n";
+}
+
 // ---------------------------------------------------------------------------
 // The model and the system under test.
 
@@ -143,6 +338,15 @@ struct Send : DgCommand {
   }
   void apply(DgModel& m) const override { m.q[dir].push_back(n); }
   void run(const DgModel& m, DgSut& sut) const override {
+    if (auto* rec = repro::Active()) {
+      std::ostringstream os;
+      show(os);
+      rec->Step(os.str(),
+                CSend(dir, sut.next, n, b == Blocking::kNonBlock),
+                "a send returns at once while the direction holds fewer than " +
+                    std::to_string(m.caps.guaranteed_queue) + " messages (" +
+                    std::to_string(m.q[dir].size()) + " in flight)");
+    }
     std::vector<uint8_t> msg = Message(sut.next, n);
     Watchdog dog(Deadline::In(std::chrono::seconds(5)));
     auto r = sut.sender(dir).Send(msg.data(), n, b);
@@ -193,6 +397,16 @@ struct Receive : DgCommand {
   void run(const DgModel& m, DgSut& sut) const override {
     const DatagramCaps& caps = m.caps;
     auto& pending = sut.pending[dir];
+    if (auto* rec = repro::Active()) {
+      std::ostringstream os;
+      show(os);
+      rec->Step(os.str(),
+                CReceive(dir, max, b == Blocking::kNonBlock, 0),
+                b == Blocking::kBlock ? "a blocking receive returns at once: " +
+                                            std::to_string(pending.size()) +
+                                            " message(s) were sent and not received"
+                                      : "a non-blocking receive returns at once");
+    }
     Watchdog dog(Deadline::In(std::chrono::seconds(5)));
     auto r = sut.receiver(dir).Receive(max, b);
     if (!r.ok() && r.errno_value() == EINTR && dog.fired()) {
@@ -255,14 +469,15 @@ struct Receive : DgCommand {
 };
 
 PropertyOutcome ModelSequences(const DatagramKind& kind) {
-  return RunProperty(CurrentTestId(), [&kind] {
+  return RunProperty(CurrentTestId(), repro::Recorded([&kind] {
+    DgReproPrelude(kind.caps);
     auto opened = kind.Open();
     if (!opened.ok()) RC_FAIL("opening a " + kind.name + ": " + opened.error().ToString());
     DgSut sut{std::move(opened).ValueOrDie()};
     DgModel m0;
     m0.caps = kind.caps;
     rc::state::check(m0, sut, rc::state::gen::execOneOfWithArgs<Send, Send, Receive>());
-  });
+  }));
 }
 
 // ---------------------------------------------------------------------------
@@ -284,7 +499,7 @@ PosixErrorOr<Received> ReceiveWithin(DatagramEndpoint& e, size_t max) {
 }
 
 PropertyOutcome TruncationReportsTheRealLength(const DatagramKind& kind) {
-  return RunProperty(CurrentTestId(), [&kind] {
+  return RunProperty(CurrentTestId(), repro::Recorded([&kind] {
     const DatagramCaps& caps = kind.caps;
     const size_t top = std::max<size_t>(caps.max_message, 2);
     const size_t n1 = *rc::gen::inRange<size_t>(2, top + 1);
@@ -297,6 +512,28 @@ PropertyOutcome TruncationReportsTheRealLength(const DatagramKind& kind) {
     DatagramEndpoint& tx = dir == 0 ? *c.a : *c.b;
     DatagramEndpoint& rx = dir == 0 ? *c.b : *c.a;
     const std::vector<uint8_t> m1 = Message(1, n1), m2 = Message(100003, n2);
+    repro::Recording* rec = repro::Active();
+    if (rec != nullptr) {
+      DgReproPrelude(caps);
+      rec->Step("send " + std::string(DirName(dir)) + "(" + std::to_string(n1) +
+                    " bytes, nonblocking) into an empty channel",
+                CSend(dir, 1, n1, true));
+      rec->Step("send " + std::string(DirName(dir)) + "(" + std::to_string(n2) +
+                    " bytes, nonblocking)",
+                CSend(dir, 100003, n2, true));
+      rec->Step("receive " + std::string(DirName(dir)) + " into a buffer of " +
+                    std::to_string(k) + " bytes (waiting up to 2 s): the first message, truncated, "
+                    "with its real length and MSG_TRUNC",
+                CReceive(dir, k, true, 2000),
+                "poll(2) with a 2 s timeout returns");
+      rec->Step("receive " + std::string(DirName(dir)) + " into a buffer of " +
+                    std::to_string(top) + " bytes (waiting up to 2 s): the next message, whole",
+                CReceive(dir, top, true, 2000),
+                "poll(2) with a 2 s timeout returns");
+      rec->Step("receive " + std::string(DirName(dir)) + " (nonblocking): nothing more, EAGAIN "
+                "(the truncated tail was discarded)",
+                CReceive(dir, top, true, 0));
+    }
     for (const auto* m : {&m1, &m2}) {
       auto s = tx.Send(m->data(), m->size(), Blocking::kNonBlock);
       if (!s.ok() || s.value() != m->size()) {
@@ -353,7 +590,7 @@ PropertyOutcome TruncationReportsTheRealLength(const DatagramKind& kind) {
       RC_FAIL("non-blocking receive of an empty channel: " + extra.error().ToString() +
               ", expected EAGAIN (man 2 recv)");
     }
-  });
+  }));
 }
 
 // Loopback sockets may be missing where the environment has no network

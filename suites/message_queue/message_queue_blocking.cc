@@ -2,8 +2,11 @@
 
 #include "impl/repro/repro.h"
 
+#include <sys/syscall.h>
+
 #include <algorithm>
 #include <memory>
+#include <sstream>
 
 #include "impl/core/blocked.h"
 #include "impl/core/coverage.h"
@@ -27,6 +30,47 @@ std::string ChildOutcome(const PosixErrorOr<WaitStatus>& st) {
   }
   if (w.ExitedWith(100)) return w.ToString() + " (it received a different message)";
   return w.ToString();
+}
+
+// --- as C (impl/repro) -------------------------------------------------------
+
+// A POSIX queue's Kind prints its commands (q, q_nb, q_msgsize and the
+// helpers of MqReproPrelude); another queue's forked blocked call does not
+// (yet).
+bool PosixMq(const MessageQueueCaps& c) {
+  return std::find(c.send_syscalls.begin(), c.send_syscalls.end(), SYS_mq_timedsend) !=
+         c.send_syscalls.end();
+}
+
+unsigned Prio(long tag) { return static_cast<unsigned>(tag); }
+
+// mq_receive into a fresh buffer; the message must be #stamp (size bytes,
+// priority tag). `what` names the call in the failure.
+std::string ReceiveC(const char* queue, long tag, size_t size, uint32_t stamp,
+                     const std::string& promise, const std::string& what) {
+  std::ostringstream c;
+  c << "{\n  char *buf = malloc(q_msgsize + 1);\n  unsigned prio = 0;\n  ssize_t n;\n"
+    << "  if (buf == NULL) setup_failed(\"malloc\");\n"
+    << "  n = mq_receive(" << queue << ", buf, q_msgsize, &prio);\n"
+    << "  if (n < 0)\n    broken(" << repro::Lit(promise) << ", \"%s: failed %s\", "
+    << repro::Lit(what) << ", errname(errno));\n"
+    << "  if ((size_t)n != " << size << "u || prio != " << Prio(tag) << "u || memcmp(buf, body("
+    << stamp << "u, " << size << "u), " << size << "u) != 0)\n"
+    << "    broken(" << repro::Lit(promise) << ",\n           \"%s: got %zd bytes of priority %u, "
+    << "not message #" << stamp << " (" << size << " bytes, priority " << Prio(tag) << ")\", "
+    << repro::Lit(what) << ", n, prio);\n"
+    << "  free(buf);\n}\n";
+  return c.str();
+}
+
+std::string SendC(const char* queue, long tag, size_t size, uint32_t stamp,
+                  const std::string& promise, const std::string& what) {
+  std::ostringstream c;
+  c << "if (mq_send(" << queue << ", (const char *)body(" << stamp << "u, " << size << "u), "
+    << size << "u, " << Prio(tag) << "u) != 0)\n"
+    << "  broken(" << repro::Lit(promise) << ", \"%s: failed %s\", " << repro::Lit(what)
+    << ", errname(errno));\n";
+  return c.str();
 }
 
 // --- a child blocked at the limit ------------------------------------------
@@ -57,7 +101,31 @@ class BlockedSendCmd : public MqCommand {
   }
 
   void run(const Model& m, MessageQueue& q) const override {
-    if (auto* rec = repro::Active()) rec->Unprintable("a forked blocked call: " + Shown(*this));
+    if (auto* rec = repro::Active()) {
+      if (!PosixMq(m.caps())) {
+        rec->Unprintable("a forked blocked call on a queue other than POSIX: " + Shown(*this));
+      } else {
+        const MessageQueueCaps& cc = m.caps();
+        const int b = rec->NextBlocked();
+        const Stored& s = m.queue[*m.Select({})];
+        const std::string blocks = CiteBlocks(cc, true);
+        rec->ForkBlocked(b, "child: blocking send(tag=" + std::to_string(tag_) + ", " +
+                                std::to_string(size_) + " bytes #" + std::to_string(stamp_) +
+                                ") into the full queue (" + m.Describe() + "): it blocks",
+                         SendC("q", tag_, size_, stamp_, blocks, "the blocked mq_send, woken by a receive"),
+                         cc.send_syscalls, blocks, "the blocked send completes once a receive makes room: " + blocks);
+        rec->Step("receive() to make room: message #" + std::to_string(s.stamp),
+                  ReceiveC("q_nb", s.tag, s.size, s.stamp, CiteWhich(cc),
+                           "the non-blocking mq_receive with a sender blocked"),
+                  "a receive from a non-empty queue returns at once");
+        rec->AwaitChild(b, "the blocked send returns",
+                        "the blocked send completes once a receive makes room: " + blocks);
+        rec->Step("mq_getattr: the queue holds " + std::to_string(m.queue.size()) + " message(s)",
+                  "check_count(" + std::to_string(m.queue.size()) + ", " +
+                      repro::Lit(CiteCounters(cc)) + ", \"after the blocked send completed\");\n",
+                  "mq_getattr returns at once");
+      }
+    }
     const MessageQueueCaps& c = m.caps();
     CheckCounters(m, q, "before forking a blocked sender");
     std::vector<uint8_t> body = Body(stamp_, size_);
@@ -122,7 +190,30 @@ class BlockedReceiveCmd : public MqCommand {
   }
 
   void run(const Model& m, MessageQueue& q) const override {
-    if (auto* rec = repro::Active()) rec->Unprintable("a forked blocked call: " + Shown(*this));
+    if (auto* rec = repro::Active()) {
+      if (!PosixMq(m.caps()) || type_selection_) {
+        rec->Unprintable("a forked blocked call on a queue other than POSIX: " + Shown(*this));
+      } else {
+        const MessageQueueCaps& cc = m.caps();
+        const int b = rec->NextBlocked();
+        const std::string blocks = CiteBlocks(cc, false);
+        rec->ForkBlocked(b, "child: blocking receive() from the empty queue: it blocks",
+                         ReceiveC("q", tag_, size_, stamp_, blocks,
+                                  "the blocked mq_receive, woken by a send"),
+                         cc.receive_syscalls, blocks,
+                         "the blocked receive returns the message sent: " + blocks);
+        rec->Step("send(tag=" + std::to_string(tag_) + ", " + std::to_string(size_) + " bytes #" +
+                      std::to_string(stamp_) + ") to wake it",
+                  SendC("q_nb", tag_, size_, stamp_, CiteFits(cc), "the waking mq_send"),
+                  "a send into a queue with room returns at once");
+        rec->AwaitChild(b, "the blocked receive returns",
+                        "the blocked receive returns the message sent: " + blocks);
+        rec->Step("mq_getattr: the queue is empty again",
+                  "check_count(0, " + repro::Lit(CiteCounters(cc)) +
+                      ", \"after the blocked receiver took the message\");\n",
+                  "mq_getattr returns at once");
+      }
+    }
     const MessageQueueCaps& c = m.caps();
     CheckCounters(m, q, "before forking a blocked receiver");
     std::vector<uint8_t> body = Body(stamp_, size_);

@@ -169,13 +169,19 @@ PropertyOutcome RunModel(const MessageQueueKind& kind, const Mix& mix, Coverage*
     if (coverage) counted.emplace(*coverage);
     auto inst = kind.Open();
     if (!inst.ok()) RC_FAIL("open a " + kind.name + " queue: " + inst.error().ToString());
-    MqReproPrelude();
+    const bool sysv = kind.mechanism == "sysv_msg";
+    if (sysv) {
+      SysvMsgReproPrelude();
+    } else {
+      MqReproPrelude();
+    }
     MessageQueue& q = *inst.value();
     auto st = q.Status();
     if (!st.ok()) RC_FAIL("Status() of a new queue: " + st.error().ToString());
     auto setup = std::make_shared<Setup>();
     setup->caps = kind.caps;
     setup->limits = st.value();
+    setup->sysv = sysv;
     RC_LOG() << kind.name << ": " << q.Describe() << ", " << st.value().ToString() << "\n";
     Model m0;
     m0.setup = setup;

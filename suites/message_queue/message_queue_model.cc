@@ -1,6 +1,7 @@
 #include "suites/message_queue/message_queue_model.h"
 
 #include <algorithm>
+#include <unordered_map>
 
 #include "impl/core/coverage.h"
 #include "impl/core/property.h"
@@ -163,6 +164,146 @@ static void check_count(long count, const char *promise, const char *when) {
 )C");
 }
 
+
+// The System V form (msgsnd / msgrcv / msgctl) of the same commands, for the
+// sysv_msg Kinds (impl/sysv_msg: `q` is the msqid, `q_msgmax` MSGMAX). Each
+// helper goes into a reproducer only when a step uses it.
+namespace {
+const std::string& SysvC_body() {
+  static const std::string c = R"C(/* The bytes of message #stamp, as ipcspec sends them. */
+static const unsigned char *body(uint32_t stamp, size_t size) {
+  static unsigned char *b;
+  static size_t cap;
+  uint32_t x = stamp * 2654435761u + 0x9e3779b9u;
+  size_t i;
+  if (size + 1 > cap) {
+    free(b);
+    cap = size + 1;
+    b = malloc(cap);
+    if (b == NULL) setup_failed("malloc");
+  }
+  for (i = 0; i < size; ++i) {
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    b[i] = (unsigned char)x;
+  }
+  return b;
+}
+
+static const char *errname(int e) {
+  switch (e) {
+    case 0: return "success";
+    case EAGAIN: return "EAGAIN";
+    case EINVAL: return "EINVAL";
+    case E2BIG: return "E2BIG";
+    case ENOMSG: return "ENOMSG";
+    case EINTR: return "EINTR";
+    case EIDRM: return "EIDRM";
+    case EFAULT: return "EFAULT";
+    case EACCES: return "EACCES";
+    default: return strerror(e);
+  }
+}
+)C";
+  return c;
+}
+
+const std::string& SysvC_which() {
+  static const std::string c = R"C(/* The messages the queue holds (the model's list), to name the one that came. */
+struct held { uint32_t stamp; size_t size; long type; };
+static const char *which(const unsigned char *got, ssize_t n, long type, const struct held *h, size_t count) {
+  static char out[64];
+  size_t i;
+  for (i = 0; i < count; ++i)
+    if (h[i].type == type && (size_t)n <= h[i].size && memcmp(got, body(h[i].stamp, h[i].size), (size_t)n) == 0) {
+      snprintf(out, sizeof out, "message #%u", (unsigned)h[i].stamp);
+      return out;
+    }
+  return "an unknown message";
+}
+)C";
+  return c;
+}
+
+const std::string& SysvC_check_count() {
+  static const std::string c = R"C(/* msgctl(IPC_STAT): the queue holds `count` messages of `bytes` bytes. */
+static void check_count(unsigned long count, unsigned long bytes, const char *promise, const char *when) {
+  struct msqid_ds ds;
+  if (msgctl(q, IPC_STAT, &ds) != 0) setup_failed("msgctl(IPC_STAT)");
+  if ((unsigned long)ds.msg_qnum != count || (unsigned long)ds.msg_cbytes != bytes)
+    broken(promise, "msgctl(IPC_STAT) %s: msg_qnum %lu, msg_cbytes %lu; the queue holds %lu message(s), %lu bytes",
+           when, (unsigned long)ds.msg_qnum, (unsigned long)ds.msg_cbytes, count, bytes);
+}
+)C";
+  return c;
+}
+
+const std::string& SysvC_send() {
+  static const std::string c = R"C(/* msgsnd of message #stamp (size bytes, mtype `type`): 0 or the errno. */
+static int send_msg(long type, uint32_t stamp, size_t size, int flags) {
+  unsigned char *m = malloc(sizeof(long) + size + 1);
+  int r, e;
+  if (m == NULL) setup_failed("malloc");
+  memcpy(m, &type, sizeof type); /* struct msgbuf { long mtype; char mtext[size]; } */
+  memcpy(m + sizeof(long), body(stamp, size), size);
+  r = msgsnd(q, m, size, flags);
+  e = r == 0 ? 0 : errno;
+  free(m);
+  return e;
+}
+)C";
+  return c;
+}
+
+const std::string& SysvC_recv() {
+  static const std::string c = R"C(/* msgrcv into mtext[msgsz] followed by GUARD bytes of a pattern: a call that
+   writes past mtext[msgsz] breaks man 2 msgop (the pattern byte written back
+   unchanged is not seen: a lower bound). Returns msgrcv's result; *err is 0
+   or its errno, *type the mtype, *text the mtext. */
+#define GUARD 16
+#define GUARD_BYTE 0xA5
+static const char kMsgsz[] =
+    "man 2 msgop: \"The argument msgsz specifies the maximum size in bytes for the member mtext "
+    "of the structure pointed to by the msgp argument\"";
+static ssize_t recv_msg(size_t msgsz, long msgtyp, int flags, long *type, const unsigned char **text,
+                        int *err, const char *what) {
+  static unsigned char *b;
+  size_t past;
+  ssize_t r;
+  free(b);
+  b = malloc(sizeof(long) + msgsz + GUARD);
+  if (b == NULL) setup_failed("malloc");
+  memset(b, GUARD_BYTE, sizeof(long) + msgsz + GUARD);
+  r = msgrcv(q, b, msgsz, msgtyp, flags);
+  *err = r >= 0 ? 0 : errno;
+  for (past = GUARD; past > 0 && b[sizeof(long) + msgsz + past - 1] == GUARD_BYTE; --past) {}
+  if (past > 0)
+    broken(kMsgsz, "%s: msgrcv returned %zd and wrote %zu byte(s) past mtext[msgsz] (msgsz %zu)", what, r,
+           past, msgsz);
+  if (r > (ssize_t)msgsz)
+    broken(kMsgsz, "%s: msgrcv returned %zd, more than msgsz %zu", what, r, msgsz);
+  memcpy(type, b, sizeof(long));
+  *text = b + sizeof(long);
+  return r;
+}
+)C";
+  return c;
+}
+
+// The helper `name` (sysv_msg_NAME) into rec, once.
+void SysvHelper(repro::Recording& rec, const char* name, const std::string& (*code)()) {
+  rec.Helper(std::string("sysv_msg_") + name, code());
+}
+}  // namespace
+
+void SysvMsgReproPrelude() {
+  repro::Recording* rec = repro::Active();
+  if (rec == nullptr) return;
+  // <sys/ipc.h> and <sys/msg.h> come with the Kind's C (impl/sysv_msg).
+  SysvHelper(*rec, "body", SysvC_body);
+}
+
 namespace {
 
 std::string CTimeout(Timeout t) {
@@ -186,6 +327,48 @@ std::string CHeld(const Model& m) {
   if (m.queue.empty()) c << "{0u, 0u, 0u}";
   c << "};\n";
   return c.str();
+}
+
+
+// Lit() of a man page citation: the same few long strings for every command
+// of every case, escaped once (recording runs when nothing fails too).
+const std::string& LitCite(const std::string& cite) {
+  static std::unordered_map<std::string, std::string> done;
+  auto it = done.find(cite);
+  if (it == done.end()) it = done.emplace(cite, Lit(cite)).first;
+  return it->second;
+}
+
+// A long as a C constant.
+std::string CLong(long v) {
+  if (v == LONG_MIN) return "(-9223372036854775807L - 1)";
+  return std::to_string(v) + "L";
+}
+
+// An errno as C: its number, with its name in a comment.
+std::string CErrno(int e) {
+  return e == 0 ? "0" : std::to_string(e) + " /* " + ErrnoText(e) + " */";
+}
+
+// The model's queue as the System V helpers' `held` list.
+std::string CHeldSysv(const Model& m) {
+  std::ostringstream c;
+  c << "static const struct held h[] = {";
+  for (size_t i = 0; i < m.queue.size(); ++i) {
+    c << (i ? ", " : "") << "{" << m.queue[i].stamp << "u, " << m.queue[i].size << "u, "
+      << CLong(m.queue[i].tag) << "}";
+  }
+  if (m.queue.empty()) c << "{0u, 0u, 0L}";
+  c << "};\n";
+  return c.str();
+}
+
+// Before a blocking System V call: msg_qnum and msg_cbytes as the model has
+// them (the check CheckCounters makes).
+std::string CSysvCounters(const Model& m, const char* when, repro::Recording& rec) {
+  SysvHelper(rec, "check_count", SysvC_check_count);
+  return "  check_count(" + std::to_string(m.queue.size()) + "u, " + std::to_string(m.bytes) +
+         "u, " + LitCite(CiteCounters(m.caps())) + ", \"" + when + "\");\n";
 }
 
 // --- send ------------------------------------------------------------------
@@ -230,7 +413,32 @@ class SendCmd : public MqCommand {
     m.next_stamp = std::max(m.next_stamp, stamp_ + 1);
   }
 
+  void RecordSysv(const Model& m, repro::Recording& rec) const {
+    if (mode_ == MqWait::Mode::kTimed) {
+      rec.Unprintable("a timed msgsnd (System V has none): " + Shown(*this));
+      return;
+    }
+    SysvHelper(rec, "send", SysvC_send);
+    std::string why;
+    const int want = Expected(m, &why);
+    const bool blocking = mode_ == MqWait::Mode::kBlock;
+    std::ostringstream c;
+    c << "{\n";
+    if (blocking) c << CSysvCounters(m, "before a blocking send", rec);
+    c << "  int e = send_msg(" << CLong(tag_) << ", " << stamp_ << "u, " << size_ << "u, "
+      << (blocking ? "0" : "IPC_NOWAIT") << ");\n"
+      << "  if (e != " << CErrno(want) << ")\n"
+      << "    broken(" << LitCite(why) << ",\n           \"%s: expected %s, got %s\", "
+      << Lit(Shown(*this) + " into " + m.Describe()) << ", " << Lit(ErrnoText(want))
+      << ", errname(e));\n"
+      << "}\n";
+    rec.Step(Shown(*this), c.str(),
+             want == 0 ? "the message fits: msgsnd completes at once"
+                       : "msgsnd fails at once (" + ErrnoText(want) + ")");
+  }
+
   void Record(const Model& m, repro::Recording& rec) const {
+    if (m.setup->sysv) return RecordSysv(m, rec);
     std::string why;
     const int want = Expected(m, &why);
     const unsigned prio = tag_ < 0 ? static_cast<unsigned>(-1) : static_cast<unsigned>(tag_);
@@ -368,7 +576,58 @@ class ReceiveCmd : public MqCommand {
     if (x.err == 0 && x.removes) m.Remove(*x.index);
   }
 
+  void RecordSysv(const Model& m, repro::Recording& rec) const {
+    if (mode_ == MqWait::Mode::kTimed) {
+      rec.Unprintable("a timed msgrcv (System V has none): " + Shown(*this));
+      return;
+    }
+    SysvHelper(rec, "which", SysvC_which);
+    SysvHelper(rec, "recv", SysvC_recv);
+    Expect x = Expected(m);
+    const bool blocking = mode_ == MqWait::Mode::kBlock;
+    std::string flags;
+    if (!blocking) flags += " | IPC_NOWAIT";
+    if (o_.except) flags += " | MSG_EXCEPT";
+    if (o_.truncate) flags += " | MSG_NOERROR";
+    flags = flags.empty() ? "0" : flags.substr(3);
+    const std::string what = Shown(*this) + " from " + m.Describe();
+    const std::string want_text =
+        x.err == 0 ? "message #" + std::to_string(m.queue[*x.index].stamp) : ErrnoText(x.err);
+    std::ostringstream c;
+    c << "{\n";
+    if (blocking) c << CSysvCounters(m, "before a blocking receive", rec);
+    // The step's name and its promise, once each (they are long; recording
+    // runs for every command of every case).
+    c << "  " << CHeldSysv(m)
+      << "  static const char what[] = " << Lit(what) << ";\n"
+      << "  static const char promise[] = " << LitCite(x.why) << ";\n"
+      << "  long type = 0;\n"
+      << "  const unsigned char *text;\n"
+      << "  int e;\n"
+      << "  ssize_t r = recv_msg("
+      << (o_.buffer ? std::to_string(*o_.buffer) + "u" : std::string("q_msgmax")) << ", "
+      << CLong(o_.type) << ", " << flags << ", &type, &text, &e, what);\n"
+      << "  if (e != " << CErrno(x.err) << ")\n"
+      << "    broken(promise, \"%s: expected %s, got %s\", what, \"" << want_text
+      << "\",\n           r >= 0 ? which(text, r, type, h, sizeof h / sizeof h[0]) : errname(e));\n";
+    if (x.err == 0) {
+      const Stored& st = m.queue[*x.index];
+      c << "  if ((size_t)r != " << x.copied << "u || type != " << CLong(st.tag)
+        << " || memcmp(text, body(" << st.stamp << "u, " << st.size << "u), " << x.copied
+        << "u) != 0)\n"
+        << "    broken(promise, \"%s: expected message #" << st.stamp
+        << " (mtype " << st.tag << ", " << x.copied << " of " << st.size
+        << " bytes), got %s (mtype %ld, %zd bytes)\",\n           what, "
+        << "which(text, r, type, h, sizeof h / sizeof h[0]), type, r);\n";
+    }
+    c << "}\n";
+    rec.Step(Shown(*this), c.str(),
+             x.err == 0 ? "the queue holds the message: msgrcv returns at once"
+                        : "msgrcv fails at once (" + ErrnoText(x.err) + ")");
+  }
+
   void Record(const Model& m, repro::Recording& rec) const {
+    if (m.setup->sysv) return RecordSysv(m, rec);
     if (o_.type != 0 || o_.except || o_.truncate) {
       rec.Unprintable("a receive with msgtyp selection or MSG_NOERROR: " + Shown(*this));
       return;
@@ -482,7 +741,26 @@ class ReceiveCmd : public MqCommand {
 
 class StatusCmd : public MqCommand {
  public:
+  void RecordSysv(const Model& m, repro::Recording& rec) const {
+    const MqStatus& l = m.limits();
+    std::ostringstream c;
+    c << "{\n"
+      << "  struct msqid_ds ds;\n"
+      << "  if (msgctl(q, IPC_STAT, &ds) != 0) setup_failed(\"msgctl(IPC_STAT)\");\n"
+      << "  if ((unsigned long)ds.msg_qnum != " << m.queue.size()
+      << "ul || (unsigned long)ds.msg_cbytes != " << m.bytes
+      << "ul ||\n      (unsigned long)ds.msg_qbytes != " << l.max_bytes
+      << "ul || q_msgmax != " << l.max_message << "u)\n"
+      << "    broken(" << LitCite(CiteCounters(m.caps()))
+      << ",\n           \"msgctl(IPC_STAT): msg_qnum %lu, msg_cbytes %lu, msg_qbytes %lu, "
+         "MSGMAX %zu; the model holds %s with limits %s\", (unsigned long)ds.msg_qnum, "
+         "(unsigned long)ds.msg_cbytes, (unsigned long)ds.msg_qbytes, q_msgmax, "
+      << Lit(m.Describe()) << ", " << Lit(l.ToString()) << ");\n}\n";
+    rec.Step("status()", c.str());
+  }
+
   void Record(const Model& m, repro::Recording& rec) const {
+    if (m.setup->sysv) return RecordSysv(m, rec);
     const MqStatus& l = m.limits();
     std::ostringstream c;
     c << "{\n"

@@ -37,6 +37,9 @@ namespace message_queue_internal {
 struct Setup {
   MessageQueueCaps caps;
   MqStatus limits;  // the instance's limits, read when the case starts
+  // The Kind is a System V queue (mechanism sysv_msg): the commands record
+  // their msgsnd / msgrcv / msgctl form (impl/repro) instead of the POSIX one.
+  bool sysv = false;
 };
 
 struct Stored {
@@ -174,6 +177,8 @@ std::shared_ptr<const MqCommand> MakeStatus();
 // The helpers every MessageQueue reproducer shares (impl/repro): called at
 // the start of each recorded case.
 void MqReproPrelude();
+// The same for the System V Kinds (msgsnd / msgrcv / msgctl).
+void SysvMsgReproPrelude();
 
 }  // namespace message_queue_internal
 }  // namespace ipcspec

@@ -11,7 +11,9 @@
 #include <chrono>
 
 #include "impl/core/blocked.h"
+#include "impl/repro/repro.h"
 #include "rapidcheck.h"
+#include "suites/readiness/readiness_repro.h"
 
 namespace ipcspec {
 namespace {
@@ -42,6 +44,249 @@ constexpr const char* kOneShotRule =
     "epoll_wait(2), the file descriptor is disabled in the interest list and no other events "
     "will be reported by the epoll interface.\"";
 
+
+// The checks of ReadinessChecker::Check as C, for the reproducers: the same
+// calls in the same order, the same rules and the same failure texts.
+constexpr const char* kReadinessC = R"C(
+#define WATCH_EVENTS (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLPRI)
+#define EV5 (POLLIN | POLLOUT | POLLHUP | POLLRDHUP | POLLERR)
+/* What the edge-triggered instance must do for a descriptor after a step. */
+enum { EDGE_NONE, EDGE_MAY, EDGE_MUST_READY, EDGE_MUST_ARRIVAL };
+/* What one descriptor must report now: the events in `yes` set, those in
+   `no` clear, the others either; never POLLPRI (no out-of-band data is ever
+   sent) nor POLLNVAL. */
+struct want {
+  const char *name;
+  int fd;
+  unsigned yes, no;
+  int edge;
+  const char *expect, *cites;
+};
+static int ep_level = -1, ep_edge = -1, ep_oneshot = -1;
+
+/* Three epoll instances: level-triggered, edge-triggered, one-shot. */
+static void ready_open(void) {
+  ep_level = epoll_create1(EPOLL_CLOEXEC);
+  ep_edge = epoll_create1(EPOLL_CLOEXEC);
+  ep_oneshot = epoll_create1(EPOLL_CLOEXEC);
+  if (ep_level < 0 || ep_edge < 0 || ep_oneshot < 0) setup_failed("epoll_create1");
+}
+static void ready_watch(int fd) {
+  struct epoll_event ev;
+  memset(&ev, 0, sizeof ev);
+  ev.data.fd = fd;
+  ev.events = WATCH_EVENTS;
+  if (epoll_ctl(ep_level, EPOLL_CTL_ADD, fd, &ev) != 0) setup_failed("epoll_ctl(ADD)");
+  ev.events = WATCH_EVENTS | EPOLLET;
+  if (epoll_ctl(ep_edge, EPOLL_CTL_ADD, fd, &ev) != 0) setup_failed("epoll_ctl(ADD, EPOLLET)");
+  ev.events = WATCH_EVENTS | EPOLLONESHOT;
+  if (epoll_ctl(ep_oneshot, EPOLL_CTL_ADD, fd, &ev) != 0)
+    setup_failed("epoll_ctl(ADD, EPOLLONESHOT)");
+}
+/* Before a watched descriptor is closed. */
+static void ready_forget(int fd) {
+  epoll_ctl(ep_level, EPOLL_CTL_DEL, fd, NULL);
+  epoll_ctl(ep_edge, EPOLL_CTL_DEL, fd, NULL);
+  epoll_ctl(ep_oneshot, EPOLL_CTL_DEL, fd, NULL);
+}
+
+static const char *events_str(unsigned ev) {
+  static char ring[4][128];
+  static int next;
+  char *s = ring[next++ % 4];
+  static const struct { unsigned bit; const char *name; } names[] = {
+    {POLLIN, "POLLIN"}, {POLLPRI, "POLLPRI"}, {POLLOUT, "POLLOUT"}, {POLLRDHUP, "POLLRDHUP"},
+    {POLLERR, "POLLERR"}, {POLLHUP, "POLLHUP"}, {POLLNVAL, "POLLNVAL"}};
+  size_t i;
+  s[0] = '\0';
+  for (i = 0; i < sizeof names / sizeof names[0]; ++i) {
+    if (!(ev & names[i].bit)) continue;
+    if (s[0]) strcat(s, "|");
+    strcat(s, names[i].name);
+  }
+  return s[0] ? s : "nothing";
+}
+
+/* The events `got` reports against what `w` expects: "" when it agrees. */
+static const char *mismatch(const struct want *w, unsigned got) {
+  static char s[512];
+  static const struct { unsigned bit; const char *name; } names[] = {
+    {POLLIN, "POLLIN"}, {POLLOUT, "POLLOUT"}, {POLLHUP, "POLLHUP"}, {POLLRDHUP, "POLLRDHUP"},
+    {POLLERR, "POLLERR"}};
+  size_t i;
+  s[0] = '\0';
+  for (i = 0; i < sizeof names / sizeof names[0]; ++i) {
+    const char *what = NULL;
+    if ((w->yes & names[i].bit) && !(got & names[i].bit)) what = " clear (expected yes)";
+    if ((w->no & names[i].bit) && (got & names[i].bit)) what = " set (expected no)";
+    if (what == NULL) continue;
+    if (s[0]) strcat(s, ", ");
+    strcat(s, names[i].name);
+    strcat(s, what);
+  }
+  if (got & POLLPRI) strcat(s, s[0] ? ", POLLPRI set (expected no)" : "POLLPRI set (expected no)");
+  if (got & POLLNVAL) strcat(s, s[0] ? ", POLLNVAL set" : "POLLNVAL set");
+  return s;
+}
+
+/* The sentence of man 2 poll about the first event `got` gets wrong. */
+static const char *poll_rule_for(const struct want *w, unsigned got) {
+  static const struct { unsigned bit; const char *rule; } rules[] = {
+    {POLLIN, "man 2 poll: \"POLLIN There is data to read.\""},
+    {POLLOUT, "man 2 poll: \"POLLOUT Writing is now possible, though a write larger than the "
+              "available space in a socket or pipe will still block (unless O_NONBLOCK is "
+              "set).\""},
+    {POLLHUP, "man 2 poll: \"POLLHUP Hang up ... Note that when reading from a channel such as "
+              "a pipe or a stream socket, this event merely indicates that the peer closed its "
+              "end of the channel.\""},
+    {POLLRDHUP, "man 2 poll: \"POLLRDHUP (since Linux 2.6.17) Stream socket peer closed "
+                "connection, or shut down writing half of connection.\""},
+    {POLLERR, "man 2 poll: \"POLLERR Error condition ... This bit is also set for a file "
+              "descriptor referring to the write end of a pipe when the read end has been "
+              "closed.\"; man 7 unix: ECONNRESET \"Remote socket was unexpectedly closed.\""}};
+  size_t i;
+  for (i = 0; i < sizeof rules / sizeof rules[0]; ++i) {
+    if (((w->yes & rules[i].bit) && !(got & rules[i].bit)) ||
+        ((w->no & rules[i].bit) && (got & rules[i].bit)))
+      return rules[i].rule;
+  }
+  if (got & POLLPRI)
+    return "man 2 poll: \"POLLPRI There is some exceptional condition on the file descriptor. "
+           "Possibilities include: There is out-of-band data on a TCP socket (see tcp(7)).\" "
+           "(no out-of-band data is ever sent here)";
+  return RULE_POLL;
+}
+
+static long now_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* A lagging Kind (TCP, UDP): what was sent reaches the other socket a little
+   later; wait (at most 2 s) until every event expected "yes" is there. */
+static void ready_lag_wait(const struct want *w, int n) {
+  long deadline = now_ms() + 2000;
+  int i;
+  for (i = 0; i < n; ++i) {
+    short want = (short)(w[i].yes & (POLLIN | POLLOUT | POLLRDHUP));
+    short all = (short)(w[i].yes & (POLLIN | POLLOUT | POLLRDHUP | POLLHUP | POLLERR));
+    while (all && now_ms() < deadline) {
+      struct pollfd p;
+      long left;
+      p.fd = w[i].fd;
+      p.events = want;
+      p.revents = 0;
+      if (poll(&p, 1, 0) < 0) setup_failed("poll");
+      if ((p.revents & all) == all) break;
+      left = deadline - now_ms();
+      if ((p.revents & all) == 0)
+        poll(&p, 1, left < 50 ? (int)(left > 0 ? left : 0) : 50);
+      else
+        sched_yield();
+    }
+  }
+}
+
+static void epoll_report(int ep, const struct want *w, int n, unsigned *ev, int *cnt) {
+  struct epoll_event e[16];
+  int k, i, r = epoll_wait(ep, e, 16, 0);
+  if (r < 0) setup_failed("epoll_wait");
+  for (i = 0; i < n; ++i) ev[i] = 0, cnt[i] = 0;
+  for (k = 0; k < r; ++k)
+    for (i = 0; i < n; ++i)
+      if (e[k].data.fd == w[i].fd) ev[i] |= e[k].events, cnt[i]++;
+}
+
+/* Asks poll(2), select(2) and the three epoll instances (zero timeouts) about
+   the descriptors, then checks each against what it must report. */
+static void ready_check(const struct want *w, int n, int lag) {
+  struct pollfd p[8];
+  fd_set r, wr, x;
+  struct timeval tv = {0, 0};
+  unsigned lt[8], et[8], et2[8], os[8], os2[8];
+  int lt_n[8], et_n[8], et2_n[8], os_n[8], os2_n[8];
+  int i, maxfd = -1;
+  char where[768];
+  if (lag) ready_lag_wait(w, n);
+  FD_ZERO(&r);
+  FD_ZERO(&wr);
+  FD_ZERO(&x);
+  for (i = 0; i < n; ++i) {
+    p[i].fd = w[i].fd;
+    p[i].events = POLLIN | POLLOUT | POLLRDHUP | POLLPRI;
+    p[i].revents = 0;
+    FD_SET(w[i].fd, &r);
+    FD_SET(w[i].fd, &wr);
+    FD_SET(w[i].fd, &x);
+    if (w[i].fd > maxfd) maxfd = w[i].fd;
+  }
+  if (poll(p, (nfds_t)n, 0) < 0) setup_failed("poll");
+  if (select(maxfd + 1, &r, &wr, &x, &tv) < 0) setup_failed("select");
+  epoll_report(ep_level, w, n, lt, lt_n);
+  epoll_report(ep_edge, w, n, et, et_n);
+  epoll_report(ep_edge, w, n, et2, et2_n);
+  epoll_report(ep_oneshot, w, n, os, os_n);
+  epoll_report(ep_oneshot, w, n, os2, os2_n);
+  for (i = 0; i < n; ++i) {
+    const struct want *c = &w[i];
+    unsigned rev = (unsigned short)p[i].revents;
+    const char *m;
+    int sr = FD_ISSET(c->fd, &r) != 0, sw = FD_ISSET(c->fd, &wr) != 0, sx = FD_ISSET(c->fd, &x) != 0;
+    int r_yes = (c->yes & (POLLIN | POLLHUP | POLLERR)) != 0;
+    int r_no = (c->no & (POLLIN | POLLHUP | POLLERR)) == (POLLIN | POLLHUP | POLLERR);
+    int w_yes = (c->yes & (POLLOUT | POLLERR)) != 0;
+    int w_no = (c->no & (POLLOUT | POLLERR)) == (POLLOUT | POLLERR);
+    snprintf(where, sizeof where, "the %s (fd %d) should report %s [%s]", c->name, c->fd,
+             c->expect, c->cites);
+    m = mismatch(c, rev);
+    if (m[0]) broken(poll_rule_for(c, rev), "%s: poll(2) reports %s: %s", where, events_str(rev), m);
+    if ((r_yes && !sr) || (r_no && sr) || (w_yes && !sw) || (w_no && sw) || sx)
+      broken(RULE_SELECT,
+             "%s: select(2) reports it %sreadable, %swritable, %sexceptional condition; "
+             "expected readable %s, writable %s, no exceptional condition",
+             where, sr ? "" : "not ", sw ? "" : "not ", sx ? "" : "no ",
+             r_yes ? "yes" : r_no ? "no" : "either", w_yes ? "yes" : w_no ? "no" : "either");
+    m = mismatch(c, lt[i]);
+    if (m[0] || (lt_n[i] == 0 && c->yes))
+      broken(RULE_LEVEL, "%s: level-triggered epoll_wait(2) reports %s: %s", where,
+             lt_n[i] ? events_str(lt[i]) : "nothing", m[0] ? m : "an event is expected");
+    if (c->edge >= EDGE_MUST_READY && et_n[i] == 0)
+      broken(RULE_EDGE, "%s: edge-triggered epoll_wait(2) reports nothing, although the step %s",
+             where, c->edge == EDGE_MUST_ARRIVAL ? "brought it a new arrival" : "made it ready");
+    if (c->edge == EDGE_NONE && et_n[i] > 0 && !lag)
+      broken(RULE_EDGE, "%s: edge-triggered epoll_wait(2) reports %s although nothing happened "
+             "to it since the last wait", where, events_str(et[i]));
+    if (et_n[i] > 0) {
+      m = mismatch(c, et[i]);
+      if (m[0])
+        broken(RULE_EDGE, "%s: edge-triggered epoll_wait(2) reports %s: %s", where,
+               events_str(et[i]), m);
+    }
+    if (et2_n[i] > 0)
+      broken(RULE_EDGE, "%s: edge-triggered epoll_wait(2) reports %s a second time, with "
+             "nothing done since it reported it", where, events_str(et2[i]));
+    if ((os_n[i] == 0 && c->yes) || (os_n[i] > 0 && (c->no & EV5) == EV5))
+      broken(RULE_ONESHOT "; " RULE_LEVEL, "%s: an armed EPOLLONESHOT epoll_wait(2) reports %s",
+             where, os_n[i] ? events_str(os[i]) : "nothing");
+    if (os_n[i] > 0) {
+      struct epoll_event ev;
+      m = mismatch(c, os[i]);
+      if (m[0])
+        broken(RULE_ONESHOT, "%s: EPOLLONESHOT epoll_wait(2) reports %s: %s", where,
+               events_str(os[i]), m);
+      if (os2_n[i] > 0)
+        broken(RULE_ONESHOT, "%s: EPOLLONESHOT epoll_wait(2) reports %s again before "
+               "EPOLL_CTL_MOD rearmed it", where, events_str(os2[i]));
+      memset(&ev, 0, sizeof ev);
+      ev.data.fd = c->fd;
+      ev.events = WATCH_EVENTS | EPOLLONESHOT;
+      if (epoll_ctl(ep_oneshot, EPOLL_CTL_MOD, c->fd, &ev) != 0)
+        setup_failed("epoll_ctl(MOD, EPOLLONESHOT)");
+    }
+  }
+}
+)C";
 
 bool Matches(Tri t, bool got) { return t == Tri::kAny || (t == Tri::kYes) == got; }
 
@@ -103,6 +348,27 @@ Reports EpollReport(int ep, const std::vector<Watch>& ws, const char* what) {
 }
 
 }  // namespace
+
+namespace readiness_repro {
+void AddReadinessHelpers(repro::Recording& rec) {
+  for (const char* h : {"<poll.h>", "<sched.h>", "<sys/epoll.h>", "<sys/select.h>", "<time.h>"}) {
+    rec.Include(h);
+  }
+  static const std::string kHelper = [] {
+    std::string defs = "/* The documented rules the checks hold the environment to. */\n";
+    for (const auto& [name, text] : std::vector<std::pair<const char*, const char*>>{
+             {"RULE_POLL", kPollRule},
+             {"RULE_SELECT", kSelectRule},
+             {"RULE_LEVEL", kLevelRule},
+             {"RULE_EDGE", kEdgeRule},
+             {"RULE_ONESHOT", kOneShotRule}}) {
+      defs += std::string("#define ") + name + " \\\n  " + repro::Lit(text) + "\n";
+    }
+    return defs + kReadinessC;
+  }();
+  rec.Helper("readiness", kHelper);
+}
+}  // namespace readiness_repro
 
 Tri TriOf(bool b) { return b ? Tri::kYes : Tri::kNo; }
 
@@ -169,6 +435,20 @@ ReadinessChecker::ReadinessChecker(std::vector<Watch> watches)
       RC_FAIL("epoll_ctl(ADD, EPOLLONESHOT, " + w.name + "): " + ErrnoName(errno));
     }
   }
+  if (auto* rec = repro::Active()) {
+    std::string code = "ready_open();\n";
+    for (const auto& w : watches_) {
+      if (w.c_fd.empty()) {
+        rec->Unprintable("the " + w.name + " of this readiness model has no name in C");
+        return;
+      }
+      code += "ready_watch(" + w.c_fd + ");  /* the " + w.name + " */\n";
+    }
+    readiness_repro::AddReadinessHelpers(*rec);
+    rec->Step("epoll_create1(2): a level-triggered, an edge-triggered (EPOLLET) and an "
+              "EPOLLONESHOT instance, each holding every descriptor (EPOLL_CTL_ADD)",
+              code);
+  }
 }
 
 ReadinessChecker::~ReadinessChecker() = default;
@@ -229,6 +509,27 @@ void ReadinessChecker::Check(const std::vector<Expect>& expect, const std::vecto
     maxfd = std::max(maxfd, fd);
   }
   if (pfds.empty()) return;
+  if (auto* rec = repro::Active()) {
+    std::string code = "{\n  const struct want w[] = {\n";
+    for (size_t k = 0; k < index.size(); ++k) {
+      const size_t i = index[k];
+      const Edge need = Need(i, expect[i], edges[i]);
+      const int n = need == Edge::kNone ? 0
+                    : need == Edge::kMay ? 1
+                    : edges[i] == Edge::kMust ? 3 : 2;
+      code += "    " + readiness_repro::Want(watches_[i].name, watches_[i].c_fd, expect[i], n) +
+              ",\n";
+    }
+    code += "  };\n  ready_check(w, " + std::to_string(index.size()) + ", " + (lag ? "1" : "0") +
+            ");\n}\n";
+    std::string title = step;
+    const size_t semi = title.rfind("; ");
+    if (title.rfind("the steps [", 0) == 0 && semi != std::string::npos && title.back() == ']') {
+      title = title.substr(semi + 2, title.size() - semi - 3);
+    }
+    rec->Step("poll(2), select(2), epoll_wait(2) after " + title, code,
+              "poll(2), select(2) and epoll_wait(2) with a zero timeout return at once");
+  }
   if (poll(pfds.data(), pfds.size(), 0) < 0) RC_FAIL("poll: " + ErrnoName(errno));
   struct timeval tv = {0, 0};
   if (select(maxfd + 1, &r, &w, &x, &tv) < 0) RC_FAIL("select: " + ErrnoName(errno));
@@ -259,6 +560,22 @@ void ReadinessChecker::Check(const std::vector<Expect>& expect, const std::vecto
   }
   for (size_t i = 0; i < watches_.size(); ++i) last_[i] = expect[i];
   first_ = false;
+}
+
+Edge ReadinessChecker::Need(size_t i, const Expect& e, Edge edge) const {
+  Edge need = edge;
+  if (first_ && AnyYes(e)) need = Edge::kMust;  // EPOLL_CTL_ADD of a ready descriptor
+  if (!first_) {
+    const Expect& b = last_[i];
+    if (BecameYes(b.in, e.in) || BecameYes(b.out, e.out) || BecameYes(b.hup, e.hup) ||
+        BecameYes(b.rdhup, e.rdhup) || BecameYes(b.err, e.err)) {
+      need = Edge::kMust;
+    }
+  }
+  // An edge can only be reported for events that are there: a "must" with
+  // nothing expected set (the events that changed are "either") is a "may".
+  if (need == Edge::kMust && !AnyYes(e)) need = Edge::kMay;
+  return need;
 }
 
 void ReadinessChecker::CheckOne(size_t i, const Expect& e, Edge edge, const std::string& step,
@@ -296,18 +613,7 @@ void ReadinessChecker::CheckOne(size_t i, const Expect& e, Edge edge, const std:
   // epoll, edge-triggered.
   got = et;
   count = et_n;
-  Edge need = edge;
-  if (first_ && AnyYes(e)) need = Edge::kMust;  // EPOLL_CTL_ADD of a ready descriptor
-  if (!first_) {
-    const Expect& b = last_[i];
-    if (BecameYes(b.in, e.in) || BecameYes(b.out, e.out) || BecameYes(b.hup, e.hup) ||
-        BecameYes(b.rdhup, e.rdhup) || BecameYes(b.err, e.err)) {
-      need = Edge::kMust;
-    }
-  }
-  // An edge can only be reported for events that are there: a "must" with
-  // nothing expected set (the events that changed are "either") is a "may".
-  if (need == Edge::kMust && !AnyYes(e)) need = Edge::kMay;
+  const Edge need = Need(i, e, edge);
   if (need == Edge::kMust && count == 0) {
     RC_FAIL(where + "edge-triggered epoll_wait(2) reports nothing, although the step " +
             (edge == Edge::kMust ? "brought it a new arrival" : "made it ready") + " (" +

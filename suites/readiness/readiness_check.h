@@ -61,6 +61,9 @@ struct Watch {
   // The end's descriptor accessor (StreamEnd::fd(), ...), asked again
   // between two edge-triggered waits; empty: not asked.
   std::function<int()> fd_now;
+  // The descriptor's name in the Kind's C setup ("rfd"), for the
+  // reproducers (impl/repro); empty: the step cannot be printed.
+  std::string c_fd;
 };
 
 // After a step, for one descriptor: whether the edge-triggered instance must
@@ -93,6 +96,8 @@ class ReadinessChecker {
   size_t size() const { return watches_.size(); }
 
  private:
+  // What the edge-triggered instance must do for descriptor i now.
+  Edge Need(size_t i, const Expect& e, Edge edge) const;
   void CheckOne(size_t i, const Expect& e, Edge edge, const std::string& step, bool lag,
                 short poll_revents, bool sel_r, bool sel_w, bool sel_x, uint32_t lt, int lt_n,
                 uint32_t et, int et_n, uint32_t et2, int et2_n, uint32_t os, int os_n,

@@ -54,9 +54,12 @@
 
 #include "impl/core/blocked.h"
 #include "impl/core/deadline.h"
+#include "impl/inet/tcp_loopback_c.h"
+#include "impl/repro/repro.h"
 #include "impl/verdict/verdict.h"
 #include "rapidcheck.h"
 #include "suites/readiness/readiness_check.h"
+#include "suites/readiness/readiness_repro.h"
 
 namespace ipcspec {
 namespace {
@@ -140,7 +143,25 @@ class Subject {
   // For the hangup waiter: an arrival that is not a hangup, then the hangup.
   virtual bool HasHangup() const { return false; }
   virtual std::string MakeHangup() { return ""; }
+
+  // The reproducers (impl/repro): adds the C helpers of the model's steps;
+  // a model that has none says so.
+  virtual void Prelude(repro::Recording& rec) {
+    rec.Unprintable("this readiness model does not print its steps as C");
+  }
+  // The waiters' descriptor and events as C ("" where there is none).
+  virtual std::string WaitFdC() const { return ""; }
+  virtual std::string MakeReadableC() const { return ""; }
+  virtual std::string MakeHangupC() const { return ""; }
+  virtual std::string WriteWaitFdC() const { return ""; }
+  // Whether MakeUnwritable applies (asked before it, which records its steps).
+  virtual bool CanMakeUnwritable() const { return false; }
 };
+
+// Records one step of the reproducer (impl/repro) when a case is recorded.
+void Rec(const std::string& title, const std::string& code, const std::string& hang = "") {
+  if (auto* rec = repro::Active()) rec->Step(title, code, hang);
+}
 
 std::string Result(const PosixErrorOr<size_t>& r) {
   return r.ok() ? std::to_string(r.value()) : r.error().ToString();
@@ -171,8 +192,10 @@ class StreamSubject : public Subject {
   std::vector<Watch> Watches() override {
     StreamEnd* r = s_.reader.get();
     StreamEnd* w = s_.writer.get();
-    return {{"reading end", r->fd(), [r] { return r->fd(); }},
-            {"writing end", w->fd(), [w] { return w->fd(); }}};
+    // The Kinds' C setups (impl/pipe, impl/fifo, impl/unix_socket,
+    // impl/inet) name the ends rfd and wfd.
+    return {{"reading end", r->fd(), [r] { return r->fd(); }, "rfd"},
+            {"writing end", w->fd(), [w] { return w->fd(); }, "wfd"}};
   }
   bool Lag() const override { return lag_; }
 
@@ -242,6 +265,7 @@ class StreamSubject : public Subject {
       case 18:
         if (writer_open_) {
           c.Forget(1);
+          RecordClose("wfd", "close the writing end");
           PosixError e = s_.writer->Close();
           if (!e.ok()) RC_FAIL("closing the writing end: " + e.ToString());
           writer_open_ = false;
@@ -252,10 +276,13 @@ class StreamSubject : public Subject {
         if (reader_open_) {
           c.Forget(0);
           unread_at_close_ = count_ > 0;
+          const std::string what =
+              "close the reading end" + std::string(count_ ? " with data unread" : "");
+          RecordClose("rfd", what);
           PosixError e = s_.reader->Close();
           if (!e.ok()) RC_FAIL("closing the reading end: " + e.ToString());
           reader_open_ = false;
-          return "close the reading end" + std::string(count_ ? " with data unread" : "");
+          return what;
         }
         break;
       default:
@@ -265,12 +292,27 @@ class StreamSubject : public Subject {
     return "nothing (ask again)";
   }
 
+  // Adds the C helpers of a stream's steps (the model's I/O as C).
+  void Prelude(repro::Recording& rec) override { readiness_repro::AddStreamHelpers(rec); }
+  std::string WaitFdC() const override { return "rfd"; }
+  std::string WriteWaitFdC() const override { return "wfd"; }
+  std::string MakeReadableC() const override {
+    return "{\n  ssize_t r = nb_io(wfd, 1, 1);\n  io_result(\"write(1 byte, non-blocking)\", r, 1);\n"
+           "  if (r > 0) stream_count += r;\n}\n";
+  }
+  std::string MakeHangupC() const override {
+    return "if (close(wfd) != 0)\n  broken(" +
+           repro::Lit("man 2 close: \"close() returns zero\" on success") +
+           ", \"close: %s\", strerror(errno));\nwfd = -1;\n";
+  }
+
   // A write of 1 byte, the reading end closed with it unread (a reset for a
   // socket), the writing end closed.
   std::vector<uint32_t> Tail() const override { return {0, 19, 18}; }
 
   int WaitFd() const override { return s_.reader->fd(); }
   std::string MakeReadable() override {
+    Rec("a write of 1 byte", MakeReadableC(), "a non-blocking write returns at once");
     uint8_t b = 'x';
     auto w = s_.writer->Write(&b, 1, Blocking::kNonBlock);
     if (!w.ok() || w.value() != 1) RC_FAIL("writing 1 byte: " + Result(w));
@@ -278,6 +320,7 @@ class StreamSubject : public Subject {
     return "a write of 1 byte";
   }
   int WriteWaitFd() const override { return s_.writer->fd(); }
+  bool CanMakeUnwritable() const override { return type_ != FdType::kTcp; }
   // A fill to EAGAIN (TCP: room may come back with no read, man 7 tcp).
   bool MakeUnwritable() override {
     if (type_ == FdType::kTcp) return false;
@@ -292,6 +335,7 @@ class StreamSubject : public Subject {
   }
   bool HasHangup() const override { return true; }
   std::string MakeHangup() override {
+    Rec("closing the writing end", MakeHangupC());
     PosixError e = s_.writer->Close();
     if (!e.ok()) RC_FAIL("closing the writing end: " + e.ToString());
     writer_open_ = false;
@@ -299,9 +343,36 @@ class StreamSubject : public Subject {
   }
 
  private:
+  // The C of a close: the descriptor leaves the epoll instances first.
+  void RecordClose(const std::string& fd, const std::string& what) {
+    auto* rec = repro::Active();
+    if (rec == nullptr) return;
+    rec->Step(what,
+              "ready_forget(" + fd + ");\nif (close(" + fd + ") != 0)\n  broken(" +
+                  repro::Lit("man 2 close: \"close() returns zero\" on success") +
+                  ", \"close: %s\", strerror(errno));\n" + fd + " = -1;\n");
+  }
+  // The C of one non-blocking call and the result the model goes on from.
+  void RecordIo(const std::string& title, bool is_write, size_t n,
+                const PosixErrorOr<size_t>& r) {
+    auto* rec = repro::Active();
+    if (rec == nullptr) return;
+    const std::string fd = is_write ? "wfd" : "rfd";
+    const long want = r.ok() ? static_cast<long>(r.value()) : -1;
+    const std::string call = std::string(is_write ? "write" : "read") + "(" + std::to_string(n) +
+                             " bytes, non-blocking)";
+    rec->Step(title,
+              "{\n  ssize_t r = nb_io(" + fd + ", " + (is_write ? "1" : "0") + ", " +
+                  std::to_string(n) + ");\n  io_result(" + repro::Lit(call) + ", r, " +
+                  std::to_string(want) + ");\n  if (r > 0) stream_count " +
+                  (is_write ? "+=" : "-=") + " r;\n}\n",
+              "a non-blocking call returns at once");
+  }
+
   std::string Write(size_t n, std::vector<Edge>& edges) {
     std::vector<uint8_t> buf(n, 'w');
     auto w = s_.writer->Write(buf.data(), n, Blocking::kNonBlock);
+    RecordIo("write(" + std::to_string(n) + ") -> " + Result(w), true, n, w);
     if (w.ok()) {
       count_ += w.value();
       // An arrival is an edge (Linux: one per write). TCP's may wait in the
@@ -315,6 +386,7 @@ class StreamSubject : public Subject {
   std::string Read(size_t n) {
     std::vector<uint8_t> buf(n);
     auto got = s_.reader->Read(buf.data(), n, Blocking::kNonBlock);
+    RecordIo("read(" + std::to_string(n) + ") -> " + Result(got), false, n, got);
     if (got.ok()) {
       count_ -= std::min(count_, got.value());
       if (got.value() > 0 && filled_) read_since_fill_ = true;
@@ -342,8 +414,15 @@ class StreamSubject : public Subject {
     if (total > 0) edges[0] = lag_ ? Edge::kMay : Edge::kMust;
     filled_ = eagain;
     read_since_fill_ = false;
-    return "fill (" + std::to_string(total) + " bytes in writes of " + std::to_string(chunk_) +
-           (eagain ? ", until EAGAIN)" : ", no EAGAIN)");
+    std::string what = "fill (" + std::to_string(total) + " bytes in writes of " +
+                       std::to_string(chunk_) + (eagain ? ", until EAGAIN)" : ", no EAGAIN)");
+    if (auto* rec = repro::Active()) {
+      rec->Step(what,
+                "fill(wfd, " + std::to_string(chunk_) + ", " + (eagain ? "1" : "0") + ", " +
+                    (total > 0 ? "1" : "0") + ");\n",
+                "non-blocking writes return at once");
+    }
+    return what;
   }
   std::string Drain() {
     std::vector<uint8_t> buf(65536);
@@ -363,6 +442,12 @@ class StreamSubject : public Subject {
       poll(&p, 1, std::min(d.RemainingMs(), 50));
     }
     if (count_ == 0) filled_ = read_since_fill_ = false;
+    if (auto* rec = repro::Active()) {
+      rec->Step("drain (" + std::to_string(total) + " bytes)",
+                std::string("drain(rfd, ") + (lag_ ? "1" : "0") + ");\n",
+                "non-blocking reads return at once, and a lagging stream's drain waits at "
+                "most 2 s");
+    }
     return "drain (" + std::to_string(total) + " bytes)";
   }
 
@@ -400,8 +485,9 @@ class DatagramSubject : public Subject {
   std::vector<Watch> Watches() override {
     DatagramEndpoint* a = ch_.a.get();
     DatagramEndpoint* b = ch_.b.get();
-    return {{"endpoint A", a->fd(), [a] { return a->fd(); }},
-            {"endpoint B", b->fd(), [b] { return b->fd(); }}};
+    // The Kinds' C setups (impl/unix_socket, impl/inet) name them afd, bfd.
+    return {{"endpoint A", a->fd(), [a] { return a->fd(); }, "afd"},
+            {"endpoint B", b->fd(), [b] { return b->fd(); }, "bfd"}};
   }
   bool Lag() const override { return type_ == FdType::kUdp; }
   std::vector<Expect> Predict() const override {
@@ -432,6 +518,12 @@ class DatagramSubject : public Subject {
         if (open_[0] && open_[1] && queued_[1 - i] < queue_limit_) {
           size_t n = 1 + (r >> 8) % max_;
           std::vector<uint8_t> buf(n, 'd');
+          if (auto* rec = repro::Active()) {
+            rec->Step(std::string("send(") + name + ", " + std::to_string(n) + " bytes)",
+                      std::string("dgram_send(") + (i == 0 ? "afd" : "bfd") + ", " +
+                          std::to_string(n) + ");\n",
+                      "a non-blocking send returns at once");
+          }
           auto s = End(i)->Send(buf.data(), n, Blocking::kNonBlock);
           if (!s.ok() || s.value() != n) {
             RC_FAIL(std::string("send from ") + name + " of " + std::to_string(n) + " bytes: " +
@@ -453,7 +545,16 @@ class DatagramSubject : public Subject {
             poll(&p, 1, std::min(d.RemainingMs(), 50));
             got = End(i)->Receive(max_, Blocking::kNonBlock);
           }
-          if (!got.ok() && !open_[1 - i] && got.errno_value() == ECONNRESET) {
+          const bool reset = !got.ok() && !open_[1 - i] && got.errno_value() == ECONNRESET;
+          if (auto* rec = repro::Active()) {
+            rec->Step(std::string("receive(") + name + ")" + (reset ? " -> ECONNRESET" : ""),
+                      std::string("dgram_receive(") + (i == 0 ? "afd" : "bfd") + ", " +
+                          std::to_string(max_) + ", " + (Lag() ? "1" : "0") + ", " +
+                          (reset ? "1" : "0") + ", " + (open_[1 - i] ? "1" : "0") + ");\n",
+                      "a non-blocking receive returns at once (a lagging Kind's waits at most "
+                      "2 s for a datagram sent)");
+          }
+          if (reset) {
             // The peer closed with messages unread: a reset, reported once
             // (man 7 unix; Linux); the queued messages stay.
             return std::string("receive(") + name + ") -> ECONNRESET";
@@ -469,6 +570,13 @@ class DatagramSubject : public Subject {
       case 8:
         if (open_[i]) {
           c.Forget(i);
+          if (auto* rec = repro::Active()) {
+            const std::string fd = i == 0 ? "afd" : "bfd";
+            rec->Step(std::string("close(") + name + ")",
+                      "ready_forget(" + fd + ");\nif (close(" + fd + ") != 0)\n  broken(" +
+                          repro::Lit("man 2 close: \"close() returns zero\" on success") +
+                          ", \"close: %s\", strerror(errno));\n" + fd + " = -1;\n");
+          }
           PosixError e = End(i)->Close();
           if (!e.ok()) RC_FAIL(std::string("closing ") + name + ": " + e.ToString());
           open_[i] = false;
@@ -481,8 +589,18 @@ class DatagramSubject : public Subject {
     std::fill(edges.begin(), edges.end(), Edge::kNone);
     return "nothing (ask again)";
   }
+  // Adds the C helpers of a datagram channel's steps.
+  void Prelude(repro::Recording& rec) override { readiness_repro::AddDatagramHelpers(rec); }
+  std::string WaitFdC() const override { return "afd"; }
+  std::string MakeReadableC() const override { return "dgram_send(bfd, 1);\n"; }
+  std::string MakeHangupC() const override {
+    return "if (close(bfd) != 0)\n  broken(" +
+           repro::Lit("man 2 close: \"close() returns zero\" on success") +
+           ", \"close: %s\", strerror(errno));\nbfd = -1;\n";
+  }
   int WaitFd() const override { return ch_.a->fd(); }
   std::string MakeReadable() override {
+    Rec("a message of 1 byte from B", MakeReadableC(), "a non-blocking send returns at once");
     uint8_t b = 'x';
     auto s = ch_.b->Send(&b, 1, Blocking::kNonBlock);
     if (!s.ok() || s.value() != 1) RC_FAIL("sending 1 byte from B: " + Result(s));
@@ -491,6 +609,7 @@ class DatagramSubject : public Subject {
   }
   bool HasHangup() const override { return type_ == FdType::kUnixSeqpacket; }
   std::string MakeHangup() override {
+    Rec("closing B", MakeHangupC());
     PosixError e = ch_.b->Close();
     if (!e.ok()) RC_FAIL("closing B: " + e.ToString());
     open_[1] = false;
@@ -522,7 +641,8 @@ class CounterSubject : public Subject {
   }
   std::vector<Watch> Watches() override {
     Counter* c = c_.get();
-    return {{c_->Describe(), c_->fd(), [c] { return c->fd(); }}};
+    // The eventfd Kinds' C setup (impl/eventfd) names it cfd.
+    return {{c_->Describe(), c_->fd(), [c] { return c->fd(); }, "cfd"}};
   }
   std::vector<Expect> Predict() const override {
     Expect e;
@@ -544,6 +664,11 @@ class CounterSubject : public Subject {
       }
       case 4: case 5: case 6: {
         auto t = c_->Take(Blocking::kNonBlock);
+        if (auto* rec = repro::Active()) {
+          rec->Step("take -> " + (t.ok() ? std::to_string(t.value()) : t.error().ToString()),
+                    std::string("ctr_take(") + (t.ok() ? "1" : "0") + ");\n",
+                    "a non-blocking read returns at once");
+        }
         if (t.ok()) {
           value_ = semaphore_ ? value_ - 1 : 0;
         } else if (t.errno_value() != EAGAIN) {
@@ -556,21 +681,32 @@ class CounterSubject : public Subject {
         return "nothing (ask again)";
     }
   }
+  void Prelude(repro::Recording& rec) override { readiness_repro::AddCounterHelpers(rec); }
+  std::string WaitFdC() const override { return "cfd"; }
+  std::string WriteWaitFdC() const override { return "cfd"; }
+  std::string MakeReadableC() const override { return "ctr_add(0x1ULL, 0, 1);\n"; }
   int WaitFd() const override { return c_->fd(); }
   std::string MakeReadable() override {
+    Rec("add(1)", MakeReadableC(), "a non-blocking write returns at once");
     PosixError e = c_->Add(1, Blocking::kNonBlock);
     if (!e.ok()) RC_FAIL("add(1): " + e.ToString());
     ++value_;
     return "add(1)";
   }
   int WriteWaitFd() const override { return c_->fd(); }
+  bool CanMakeUnwritable() const override { return true; }
   bool MakeUnwritable() override {
+    char b[40];
+    std::snprintf(b, sizeof b, "0x%llxULL", static_cast<unsigned long long>(max_ - value_));
+    Rec(std::string("add(") + b + "): up to the maximum",
+        std::string("ctr_add(") + b + ", 0, 1);\n", "a non-blocking write returns at once");
     PosixError e = c_->Add(max_ - value_, Blocking::kNonBlock);
     if (!e.ok()) RC_FAIL("adding up to the maximum: " + e.ToString());
     value_ = max_;
     return true;
   }
   std::string MakeWritable() override {
+    Rec("a take", "ctr_take(1);\n", "a non-blocking read returns at once");
     auto t = c_->Take(Blocking::kNonBlock);
     if (!t.ok()) RC_FAIL("take at the maximum: " + t.error().ToString());
     value_ = semaphore_ ? value_ - 1 : 0;
@@ -579,6 +715,7 @@ class CounterSubject : public Subject {
   // Takes the counter to zero (a Kind may start above it).
   void Empty() {
     while (value_ > 0) {
+      Rec("a take of the initial value", "ctr_take(1);\n", "a non-blocking read returns at once");
       auto t = c_->Take(Blocking::kNonBlock);
       if (!t.ok()) RC_FAIL("taking the initial value: " + t.error().ToString());
       value_ = semaphore_ ? value_ - 1 : 0;
@@ -589,6 +726,17 @@ class CounterSubject : public Subject {
   std::string Add(uint64_t v, std::vector<Edge>& edges) {
     PosixError e = c_->Add(v, Blocking::kNonBlock);
     const bool fits = v <= max_ && v <= max_ - value_;
+    if (auto* rec = repro::Active()) {
+      char b[64];
+      std::snprintf(b, sizeof b, "0x%llxULL", static_cast<unsigned long long>(v));
+      const std::string want = e.ok() ? "0"
+                               : e.errno_value() == EAGAIN ? "EAGAIN"
+                               : e.errno_value() == EINVAL ? "EINVAL"
+                                                           : std::to_string(e.errno_value());
+      rec->Step(std::string("add(") + b + ")",
+                std::string("ctr_add(") + b + ", " + want + ", " + (fits ? "1" : "0") + ");\n",
+                "a non-blocking write returns at once");
+    }
     if (e.ok()) {
       if (!fits) RC_FAIL("add past the maximum succeeded");
       value_ += v;
@@ -705,7 +853,9 @@ class MqSubject : public Subject {
   }
   std::vector<Watch> Watches() override {
     MessageQueue* q = q_.queue.get();
-    return {{q_->Describe(), q_->fd(), [q] { return q->fd(); }}};
+    // The POSIX queue Kinds' C setup (impl/posix_mq) names the blocking
+    // descriptor q (the one watched) and the O_NONBLOCK one q_nb.
+    return {{q_->Describe(), q_->fd(), [q] { return q->fd(); }, "q"}};
   }
   std::vector<Expect> Predict() const override {
     Expect e;
@@ -719,6 +869,15 @@ class MqSubject : public Subject {
       case 0: case 1: case 2: {
         std::vector<uint8_t> buf(1 + (r >> 8) % std::max<size_t>(msg_, 1), 'm');
         PosixError e = q_->Send((r >> 4) % 3, buf.data(), buf.size(), MqWait::NonBlock());
+        if (auto* rec = repro::Active()) {
+          rec->Step("send(" + std::to_string(buf.size()) + " bytes, priority " +
+                        std::to_string((r >> 4) % 3) + ") -> " +
+                        (e.ok() ? std::string("ok") : e.ToString()),
+                    "mq_nb_send(" + std::to_string(buf.size()) + ", " +
+                        std::to_string((r >> 4) % 3) + ", " + (e.ok() ? "1" : "0") + ", " +
+                        (count_ >= max_ ? "1" : "0") + ");\n",
+                    "a non-blocking mq_send returns at once");
+        }
         if (e.ok()) {
           if (count_ >= max_) RC_FAIL("a send to a full queue succeeded");
           ++count_;
@@ -730,6 +889,12 @@ class MqSubject : public Subject {
       }
       case 3: case 4: {
         auto got = q_->Receive(MqReceiveOptions{}, MqWait::NonBlock());
+        if (auto* rec = repro::Active()) {
+          rec->Step("receive -> " + (got.ok() ? std::string("a message") : got.error().ToString()),
+                    std::string("mq_nb_receive(") + (got.ok() ? "1" : "0") + ", " +
+                        (count_ == 0 ? "1" : "0") + ");\n",
+                    "a non-blocking mq_receive returns at once");
+        }
         if (got.ok()) {
           if (count_ == 0) RC_FAIL("a receive from an empty queue returned a message");
           --count_;
@@ -744,9 +909,20 @@ class MqSubject : public Subject {
     std::fill(edges.begin(), edges.end(), Edge::kNone);
     return "nothing (ask again)";
   }
+  void Prelude(repro::Recording& rec) override { readiness_repro::AddMqHelpers(rec); }
+  std::string WaitFdC() const override { return "q"; }
+  std::string WriteWaitFdC() const override { return "q"; }
+  std::string MakeReadableC() const override { return "mq_nb_send(1, 0, 1, 0);\n"; }
   int WriteWaitFd() const override { return q_->fd(); }
+  bool CanMakeUnwritable() const override { return true; }
   bool MakeUnwritable() override {
     uint8_t b = 'x';
+    if (count_ < max_) {
+      Rec("fill the queue (" + std::to_string(max_ - count_) + " sends of 1 byte)",
+          "{\n  int k;\n  for (k = 0; k < " + std::to_string(max_ - count_) +
+              "; ++k) mq_nb_send(1, 0, 1, 0);\n}\n",
+          "non-blocking sends return at once");
+    }
     while (count_ < max_) {
       PosixError e = q_->Send(0, &b, 1, MqWait::NonBlock());
       if (!e.ok()) RC_FAIL("filling the queue: " + e.ToString());
@@ -755,6 +931,8 @@ class MqSubject : public Subject {
     return true;
   }
   std::string MakeWritable() override {
+    Rec("a receive from the full queue", "mq_nb_receive(1, 0);\n",
+        "a non-blocking receive returns at once");
     auto got = q_->Receive(MqReceiveOptions{}, MqWait::NonBlock());
     if (!got.ok()) RC_FAIL("receive from a full queue: " + got.error().ToString());
     --count_;
@@ -762,6 +940,7 @@ class MqSubject : public Subject {
   }
   int WaitFd() const override { return q_->fd(); }
   std::string MakeReadable() override {
+    Rec("a send of one message", MakeReadableC(), "a non-blocking send returns at once");
     uint8_t b = 'x';
     PosixError e = q_->Send(0, &b, 1, MqWait::NonBlock());
     if (!e.ok()) RC_FAIL("send: " + e.ToString());
@@ -855,6 +1034,15 @@ std::optional<std::string> ProbeNotApplicable(const Kind<Interface>& kind) {
   return out;
 }
 
+// The readiness models print tcp_loopback, whose Kind does not print itself
+// for every model (impl/inet/tcp_loopback_c.h): its reproducers use its C.
+template <typename Interface>
+void UseReadinessKindC(const Kind<Interface>& kind) {
+  auto* session = repro::Session::Current();
+  if (session == nullptr || !kind.c.empty() || !kind.library.empty()) return;
+  if (kind.name == "tcp_loopback") session->UseKind(TcpLoopbackC());
+}
+
 // A library's Kind is judged in its isolated child (suites/common/isolated.h),
 // where the property first probes it; a reference Kind by skip_reason.
 #define IPCSPEC_RETURN_IF_NOT_APPLICABLE(kind)                                 \
@@ -875,17 +1063,19 @@ std::optional<std::string> ProbeNotApplicable(const Kind<Interface>& kind) {
 template <typename Interface>
 PropertyOutcome ModelSequences(const Kind<Interface>& kind) {
   IPCSPEC_RETURN_IF_NOT_APPLICABLE(kind);
+  UseReadinessKindC(kind);
   bool not_applicable = false;
   std::string why;
   PropertyOutcome o = RunProperty(
       CurrentTestId(),
-      [&] {
+      repro::Recorded([&] {
         const auto ops = *rc::gen::container<std::vector<uint32_t>>(rc::gen::arbitrary<uint32_t>());
         auto s = Family<Interface>::Open(kind, &why);
         if (!s) {
           not_applicable = true;
           return;
         }
+        if (auto* rec = repro::Active()) s->Prelude(*rec);
         ReadinessChecker checker(s->Watches());
         const size_t n = checker.size();
         checker.Check(s->Predict(), std::vector<Edge>(n, Edge::kMay), "opening", s->Lag());
@@ -899,10 +1089,47 @@ PropertyOutcome ModelSequences(const Kind<Interface>& kind) {
           history += "; " + step;
           checker.Check(s->Predict(), edges, "the steps [" + history + "]", s->Lag());
         }
-      },
+      }),
       kModelCases);
   if (not_applicable) SkipNotApplicable(kind.name, why);
   return o;
+}
+
+// The reproducer of a waiter property is its last round, from the Kind's
+// setup on (each round opens a fresh instance); its waiters are child
+// processes. Null when nothing is recorded or the round cannot be printed.
+repro::Recording* BeginWaiterRound(Subject& s, bool write_side) {
+  auto* rec = repro::Active();
+  if (rec == nullptr) return nullptr;
+  rec->DropSteps();
+  s.Prelude(*rec);
+  readiness_repro::AddWaiterHelpers(*rec);
+  if ((write_side ? s.WriteWaitFdC() : s.WaitFdC()).empty() || s.MakeReadableC().empty()) {
+    rec->Unprintable("this readiness model has no C for its waiters' descriptor or events");
+    return nullptr;
+  }
+  return rec;
+}
+
+const char* WaitCallC(WaitCall c) {
+  switch (c) {
+    case WaitCall::kPoll: return "WAIT_POLL";
+    case WaitCall::kSelect: return "WAIT_SELECT";
+    case WaitCall::kEpoll: return "WAIT_EPOLL";
+  }
+  return "WAIT_POLL";
+}
+
+// The C of a waiter i that starts and is seen asleep in its call.
+void RecordWaiterStart(repro::Recording* rec, int i, WaitCall call, const std::string& fd,
+                       const char* events, bool exclusive, const std::string& what) {
+  if (rec == nullptr) return;
+  rec->Step(what + " (a child), seen asleep in it",
+            "waiter_start(" + std::to_string(i) + ", " + WaitCallC(call) + ", " + fd + ", " +
+                events + ", " + (exclusive ? "1" : "0") + ", " +
+                std::to_string(kWaiterTimeoutMs) + ");\nwaiter_until_blocked(" +
+                std::to_string(i) + ", " + repro::Lit(what) + ");\n",
+            "the waiter is seen asleep in its call (/proc/PID/stat state S, /proc/PID/syscall)");
 }
 
 // Checks that `w` is blocked in its call (a thread: /proc/self/task/TID).
@@ -924,22 +1151,39 @@ void ExpectBlocked(WaitInThread& w, WaitCall call, const std::string& what) {
 template <typename Interface>
 PropertyOutcome WaiterWakes(const Kind<Interface>& kind) {
   IPCSPEC_RETURN_IF_NOT_APPLICABLE(kind);
+  UseReadinessKindC(kind);
   bool not_applicable = false;
   std::string why;
   PropertyOutcome o = RunProperty(
       CurrentTestId(),
-      [&] {
+      repro::Recorded([&] {
         for (WaitCall call : {WaitCall::kPoll, WaitCall::kSelect, WaitCall::kEpoll}) {
           auto s = Family<Interface>::Open(kind, &why);
           if (!s) {
             not_applicable = true;
             return;
           }
+          auto* rec = BeginWaiterRound(*s, false);
           if (auto* c = dynamic_cast<CounterSubject*>(s.get())) c->Empty();
-          WaitInThread w(call, s->WaitFd(), POLLIN, kWaiterTimeoutMs);
           const std::string what = std::string("a waiter in ") + ToString(call) + " for POLLIN";
+          RecordWaiterStart(rec, 0, call, s->WaitFdC(), "POLLIN", false, what);
+          WaitInThread w(call, s->WaitFd(), POLLIN, kWaiterTimeoutMs);
           ExpectBlocked(w, call, what);
           std::string event = s->MakeReadable();
+          if (rec != nullptr) {
+            rec->Step("the waiter wakes",
+                      "waiter_expect(0, POLLIN, " +
+                          repro::Lit("man 2 poll: \"If none of the events requested ... has "
+                                     "occurred ..., then poll() blocks until one of the events "
+                                     "occurs.\"; man 2 select: \"The call will block until "
+                                     "either: a file descriptor becomes ready\"; man 2 "
+                                     "epoll_wait: \"The call will block until either: a file "
+                                     "descriptor delivers an event\"") +
+                          ", " + repro::Lit(what) + ", " + repro::Lit(event) +
+                          ", \"POLLIN, at once\");\n",
+                      "the waiter returns (its own timeout is " +
+                          std::to_string(kWaiterTimeoutMs) + " ms)");
+          }
           const bool woken = w.WokenNow(s->Lag());
           w.Release();
           w.Join();
@@ -962,11 +1206,25 @@ PropertyOutcome WaiterWakes(const Kind<Interface>& kind) {
             not_applicable = true;
             return;
           }
+          if (!s->CanMakeUnwritable()) break;
+          auto* rec = BeginWaiterRound(*s, true);
           if (!s->MakeUnwritable()) break;
-          WaitInThread w(call, s->WriteWaitFd(), POLLOUT, kWaiterTimeoutMs);
           const std::string what = std::string("a waiter in ") + ToString(call) + " for POLLOUT";
+          RecordWaiterStart(rec, 0, call, s->WriteWaitFdC(), "POLLOUT", false, what);
+          WaitInThread w(call, s->WriteWaitFd(), POLLOUT, kWaiterTimeoutMs);
           ExpectBlocked(w, call, what);
           std::string event = s->MakeWritable();
+          if (rec != nullptr) {
+            rec->Step("the waiter wakes",
+                      "waiter_expect(0, POLLOUT, " +
+                          repro::Lit("man 2 poll: \"POLLOUT Writing is now possible\"; man 2 "
+                                     "select: \"A file descriptor is ready for writing if a "
+                                     "write operation will not block.\"") +
+                          ", " + repro::Lit(what) + ", " + repro::Lit(event) +
+                          ", \"POLLOUT, at once\");\n",
+                      "the waiter returns (its own timeout is " +
+                          std::to_string(kWaiterTimeoutMs) + " ms)");
+          }
           const bool woken = w.WokenNow(s->Lag());
           w.Release();
           w.Join();
@@ -979,7 +1237,7 @@ PropertyOutcome WaiterWakes(const Kind<Interface>& kind) {
                     "write operation will not block.\")");
           }
         }
-      },
+      }),
       1, /*shrink=*/false);
   if (not_applicable) SkipNotApplicable(kind.name, why);
   return o;
@@ -988,25 +1246,48 @@ PropertyOutcome WaiterWakes(const Kind<Interface>& kind) {
 template <typename Interface>
 PropertyOutcome ExclusiveWakesOne(const Kind<Interface>& kind) {
   IPCSPEC_RETURN_IF_NOT_APPLICABLE(kind);
+  UseReadinessKindC(kind);
   bool not_applicable = false;
   std::string why;
   PropertyOutcome o = RunProperty(
       CurrentTestId(),
-      [&] {
+      repro::Recorded([&] {
         auto s = Family<Interface>::Open(kind, &why);
         if (!s) {
           not_applicable = true;
           return;
         }
+        auto* rec = BeginWaiterRound(*s, false);
         if (auto* c = dynamic_cast<CounterSubject*>(s.get())) c->Empty();
         constexpr int kWaiters = 3;
         std::vector<std::unique_ptr<WaitInThread>> ws;
         for (int i = 0; i < kWaiters; ++i) {
+          RecordWaiterStart(rec, i, WaitCall::kEpoll, s->WaitFdC(), "POLLIN", true,
+                            "an epoll_wait(2) waiter with EPOLLEXCLUSIVE");
           ws.push_back(std::make_unique<WaitInThread>(WaitCall::kEpoll, s->WaitFd(), POLLIN,
                                                       kWaiterTimeoutMs, /*exclusive=*/true));
           ExpectBlocked(*ws.back(), WaitCall::kEpoll, "an epoll_wait(2) waiter with EPOLLEXCLUSIVE");
         }
         std::string event = s->MakeReadable();
+        if (rec != nullptr) {
+          rec->Step(
+              "one or two of the three waiters wake",
+              "{\n  int woken = waiters_woken(3, " + std::to_string(kWaiterTimeoutMs) +
+                  ");\n  if (woken == 0)\n    broken(" +
+                  repro::Lit("man 2 epoll_ctl: \"one or more of the epoll file descriptors will "
+                             "receive an event with epoll_wait(2)\"") +
+                  ",\n           \"three epoll_wait(2) waiters with EPOLLEXCLUSIVE: none woke for "
+                  "%s\", " +
+                  repro::Lit(event) + ");\n  if (woken == 3)\n    broken(" +
+                  repro::Lit("man 2 epoll_ctl: \"The default in this scenario (when "
+                             "EPOLLEXCLUSIVE is not set) is for all epoll file descriptors to "
+                             "receive an event. EPOLLEXCLUSIVE is thus useful for avoiding "
+                             "thundering herd problems\"; Linux wakes one") +
+                  ",\n           \"three epoll_wait(2) waiters with EPOLLEXCLUSIVE: all three "
+                  "woke for %s\", " +
+                  repro::Lit(event) + ");\n}\n",
+              "the first waiter returns within its timeout");
+        }
         // A woken thread is runnable (or done) as soon as the wake-up is
         // made; one not woken still sleeps. First one must return.
         PollUntil([&] {
@@ -1039,7 +1320,7 @@ PropertyOutcome ExclusiveWakesOne(const Kind<Interface>& kind) {
                   "set) is for all epoll file descriptors to receive an event. EPOLLEXCLUSIVE is "
                   "thus useful for avoiding thundering herd problems\"; Linux wakes one)");
         }
-      },
+      }),
       1, /*shrink=*/false);
   if (not_applicable) SkipNotApplicable(kind.name, why);
   return o;
@@ -1048,11 +1329,12 @@ PropertyOutcome ExclusiveWakesOne(const Kind<Interface>& kind) {
 template <typename Interface>
 PropertyOutcome HangupWaiter(const Kind<Interface>& kind) {
   IPCSPEC_RETURN_IF_NOT_APPLICABLE(kind);
+  UseReadinessKindC(kind);
   bool not_applicable = false;
   std::string why;
   PropertyOutcome o = RunProperty(
       CurrentTestId(),
-      [&] {
+      repro::Recorded([&] {
         for (WaitCall call : {WaitCall::kPoll, WaitCall::kEpoll}) {
           auto s = Family<Interface>::Open(kind, &why);
           if (!s || !s->HasHangup()) {
@@ -1060,11 +1342,45 @@ PropertyOutcome HangupWaiter(const Kind<Interface>& kind) {
             not_applicable = true;
             return;
           }
-          WaitInThread w(call, s->WaitFd(), POLLRDHUP, kWaiterTimeoutMs);
           const std::string what =
               std::string("a waiter in ") + ToString(call) + " for POLLRDHUP alone";
+          // The reproducer is this round, from the Kind's setup on (each
+          // round opens a fresh instance): the waiter is a child process.
+          auto* rec = repro::Active();
+          if (rec != nullptr) {
+            rec->DropSteps();
+            s->Prelude(*rec);
+            readiness_repro::AddWaiterHelpers(*rec);
+            if (s->WaitFdC().empty() || s->MakeReadableC().empty() || s->MakeHangupC().empty()) {
+              rec->Unprintable("this readiness model has no C for its waiter's events");
+              rec = nullptr;
+            }
+          }
+          if (rec != nullptr) {
+            rec->Step(what + " (a child), seen asleep in it",
+                      std::string("waiter_start(0, ") +
+                          (call == WaitCall::kPoll ? "WAIT_POLL" : "WAIT_EPOLL") + ", " +
+                          s->WaitFdC() + ", POLLRDHUP, 0, " + std::to_string(kWaiterTimeoutMs) +
+                          ");\nwaiter_until_blocked(0, " + repro::Lit(what) + ");\n",
+                      "the waiter is seen asleep in its call (/proc/PID/stat state S, "
+                      "/proc/PID/syscall) at once");
+          }
+          WaitInThread w(call, s->WaitFd(), POLLRDHUP, kWaiterTimeoutMs);
           ExpectBlocked(w, call, what);
           std::string data = s->MakeReadable();
+          if (rec != nullptr) {
+            rec->Step("once it is there, the waiter still sleeps",
+                      "{\n  struct pollfd p;\n  p.fd = " + s->WaitFdC() +
+                          ";\n  p.events = POLLIN;\n  p.revents = 0;\n  poll(&p, 1, 2000);\n}\n"
+                          "if (waiter_returned(0, 0))\n  broken(" +
+                          repro::Lit("man 2 poll: \"The field events is an input parameter, a "
+                                     "bit mask specifying the events the application is "
+                                     "interested in\"") +
+                          ", \"%s returned %d with %s after %s, which is no hangup\", " +
+                          repro::Lit(what) + ", waiter_res[0].ret, events_str(waiter_res[0].revents), " +
+                          repro::Lit(data) + ");\n",
+                      "a poll(2) with a timeout of 2 s returns");
+          }
           // The data is there (a lagging Kind: once it arrived) ...
           struct pollfd p = {s->WaitFd(), POLLIN, 0};
           poll(&p, 1, 2000);
@@ -1077,6 +1393,17 @@ PropertyOutcome HangupWaiter(const Kind<Interface>& kind) {
                     "a bit mask specifying the events the application is interested in\")");
           }
           std::string hangup = s->MakeHangup();
+          if (rec != nullptr) {
+            rec->Step("the waiter wakes",
+                      "waiter_expect(0, POLLRDHUP | POLLHUP, " +
+                          repro::Lit("man 2 poll: \"POLLRDHUP ... Stream socket peer closed "
+                                     "connection\" / \"POLLHUP ... will be set in the revents "
+                                     "field whenever the corresponding condition is true\"") +
+                          ", " + repro::Lit(what) + ", " + repro::Lit(hangup) +
+                          ", \"POLLRDHUP or POLLHUP, at once\");\n",
+                      "the waiter returns (its own timeout is " +
+                          std::to_string(kWaiterTimeoutMs) + " ms)");
+          }
           const bool woken = w.WokenNow(s->Lag());
           w.Release();
           w.Join();
@@ -1089,7 +1416,7 @@ PropertyOutcome HangupWaiter(const Kind<Interface>& kind) {
                     "revents field whenever the corresponding condition is true\")");
           }
         }
-      },
+      }),
       1, /*shrink=*/false);
   if (not_applicable) SkipNotApplicable(kind.name, why);
   return o;

@@ -180,6 +180,9 @@ RpcKind DbusRpcKind() {
             "sd-bus method calls (ay -> ay) to a server on a private dbus-daemon", caps,
             StartServer};
   k.library = "dbus";
+  // Its Kind cannot print itself as C (impl/repro): a reproducer would need the
+  // library, not only libc.
+  k.c.why_not = "an external library";
   return k;
 }
 

@@ -22,6 +22,9 @@ RpcKind GrpcRpcKind() {
             "stub per client process",
             caps, OpenGrpcUnix};
   k.library = "grpc";
+  // Its Kind cannot print itself as C (impl/repro): a reproducer would need the
+  // library, not only libc.
+  k.c.why_not = "an external library";
   return k;
 }
 

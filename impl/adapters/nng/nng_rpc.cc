@@ -214,6 +214,9 @@ RpcKind NngRpcKind() {
   RpcKind k{"nng_reqrep_ipc", "rpc", "nng req0 clients, a rep0 server, over ipc://", caps,
             StartServer};
   k.library = "nng";
+  // Its Kind cannot print itself as C (impl/repro): a reproducer would need the
+  // library, not only libc.
+  k.c.why_not = "an external library";
   return k;
 }
 
