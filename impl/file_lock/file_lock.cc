@@ -267,21 +267,80 @@ LockCaps FileCaps(FileLockSort sort) {
   return c;
 }
 
+// The same lock as C, for the reproducers (impl/repro): a lock file made
+// at setup and unlinked at exit; each worker process opens its OWN fd on it
+// (lk_handle(), as NewHandle()), and lk_try/lk_acquire/lk_release make the
+// Kind's one call on it, returning 0 or errno.
+CSnippet FileLockC(FileLockSort sort) {
+  CSnippet c;
+  c.includes = "#include <sys/file.h>\n";
+  c.globals =
+      "static char lk_path[64];  /* the lock file, unlinked at exit */\n"
+      "static int lk_fd = -1;    /* this process's own handle (lk_handle) */\n"
+      "static int lk_handle(void) {\n"
+      "  lk_fd = open(lk_path, O_RDWR | O_CLOEXEC);\n"
+      "  return lk_fd < 0 ? errno : 0;\n"
+      "}\n";
+  std::string tryc, acq, rel;
+  switch (sort) {
+    case FileLockSort::kFcntl:
+    case FileLockSort::kOfd: {
+      const std::string set = sort == FileLockSort::kFcntl ? "F_SETLK" : "F_OFD_SETLK";
+      const std::string setw = sort == FileLockSort::kFcntl ? "F_SETLKW" : "F_OFD_SETLKW";
+      c.globals +=
+          "/* A whole-file lock request (l_pid 0, as F_OFD_* require). */\n"
+          "static int lk_fcntl(int cmd, short type) {\n"
+          "  struct flock fl;\n"
+          "  memset(&fl, 0, sizeof fl);\n"
+          "  fl.l_type = type;\n"
+          "  fl.l_whence = SEEK_SET;\n"
+          "  return fcntl(lk_fd, cmd, &fl) == 0 ? 0 : errno;\n"
+          "}\n";
+      tryc = "lk_fcntl(" + set + ", F_WRLCK)";
+      acq = "lk_fcntl(" + setw + ", F_WRLCK)";
+      rel = "lk_fcntl(" + set + ", F_UNLCK)";
+      break;
+    }
+    case FileLockSort::kFlock:
+      tryc = "flock(lk_fd, LOCK_EX | LOCK_NB) == 0 ? 0 : errno";
+      acq = "flock(lk_fd, LOCK_EX) == 0 ? 0 : errno";
+      rel = "flock(lk_fd, LOCK_UN) == 0 ? 0 : errno";
+      break;
+  }
+  c.globals += "static int lk_try(void) { return " + tryc + "; }\n" +
+               "static int lk_acquire(void) { return " + acq + "; }\n" +
+               "static int lk_release(void) { return " + rel + "; }\n" +
+               "static int lk_consistent(void) { return ENOTSUP; }  /* not a robust mutex */\n";
+  c.setup =
+      "{\n"
+      "  int fd;\n"
+      "  snprintf(lk_path, sizeof lk_path, \"/tmp/ipcspec-repro-lock.XXXXXX\");\n"
+      "  fd = mkostemp(lk_path, O_CLOEXEC);\n"
+      "  if (fd < 0) { lk_path[0] = 0; setup_failed(\"mkostemp\"); }\n"
+      "  close(fd);\n"
+      "}\n";
+  c.teardown = "if (lk_path[0]) unlink(lk_path);\n";
+  return c;
+}
+
 IPCSPEC_REGISTER_KIND(LockInterface,
-                      (LockKind{"fcntl_setlk", "fcntl_lock",
-                                "fcntl(2) F_SETLK/F_SETLKW write lock on the whole file",
-                                FileCaps(FileLockSort::kFcntl),
-                                [] { return OpenFileLock(FileLockSort::kFcntl); }}));
+                      WithC(LockKind{"fcntl_setlk", "fcntl_lock",
+                                     "fcntl(2) F_SETLK/F_SETLKW write lock on the whole file",
+                                     FileCaps(FileLockSort::kFcntl),
+                                     [] { return OpenFileLock(FileLockSort::kFcntl); }},
+                            FileLockC(FileLockSort::kFcntl)));
 IPCSPEC_REGISTER_KIND(LockInterface,
-                      (LockKind{"ofd_setlk", "ofd_lock",
-                                "fcntl(2) F_OFD_SETLK/F_OFD_SETLKW open file description "
-                                "write lock on the whole file",
-                                FileCaps(FileLockSort::kOfd),
-                                [] { return OpenFileLock(FileLockSort::kOfd); }}));
+                      WithC(LockKind{"ofd_setlk", "ofd_lock",
+                                     "fcntl(2) F_OFD_SETLK/F_OFD_SETLKW open file description "
+                                     "write lock on the whole file",
+                                     FileCaps(FileLockSort::kOfd),
+                                     [] { return OpenFileLock(FileLockSort::kOfd); }},
+                            FileLockC(FileLockSort::kOfd)));
 IPCSPEC_REGISTER_KIND(LockInterface,
-                      (LockKind{"flock_ex", "flock", "flock(2) LOCK_EX, LOCK_NB for the try",
-                                FileCaps(FileLockSort::kFlock),
-                                [] { return OpenFileLock(FileLockSort::kFlock); }}));
+                      WithC(LockKind{"flock_ex", "flock", "flock(2) LOCK_EX, LOCK_NB for the try",
+                                     FileCaps(FileLockSort::kFlock),
+                                     [] { return OpenFileLock(FileLockSort::kFlock); }},
+                            FileLockC(FileLockSort::kFlock)));
 
 }  // namespace
 }  // namespace ipcspec

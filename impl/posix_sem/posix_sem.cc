@@ -160,16 +160,67 @@ PosixErrorOr<SemaphoreInstance> OpenUnnamed() {
   return SemaphoreInstance(std::move(s));
 }
 
+// The same semaphore as C, for the reproducers (impl/repro): `sem`, and the
+// calls the Semaphore properties' steps make, each returning 0 or errno (the
+// interface's Post/TryWait/Wait/TimedWait/Value, one libc call each).
+CSnippet PosixSemC(bool named) {
+  CSnippet c;
+  c.includes = "#include <semaphore.h>\n#include <sys/mman.h>\n#include <time.h>\n";
+  c.libs = "-lpthread";
+  c.globals = std::string("static sem_t *sem = NULL;\n") +
+              (named ? "static char sem_name[64];  /* sem_open(3)'s name, unlinked at exit */\n"
+                     : "") +
+              R"C(static int sem_c_post(void) { return sem_post(sem) == 0 ? 0 : errno; }
+static int sem_c_trywait(void) { return sem_trywait(sem) == 0 ? 0 : errno; }
+static int sem_c_wait(void) { return sem_wait(sem) == 0 ? 0 : errno; }
+/* sem_timedwait(3): the timeout is absolute, CLOCK_REALTIME. */
+static int sem_c_timedwait(long ns) {
+  struct timespec abs;
+  clock_gettime(CLOCK_REALTIME, &abs);
+  abs.tv_sec += ns / 1000000000L;
+  abs.tv_nsec += ns % 1000000000L;
+  if (abs.tv_nsec >= 1000000000L) { abs.tv_sec++; abs.tv_nsec -= 1000000000L; }
+  return sem_timedwait(sem, &abs) == 0 ? 0 : errno;
+}
+static int sem_c_value(long *v) {
+  int x = 0;
+  if (sem_getvalue(sem, &x) != 0) return errno;
+  *v = x;
+  return 0;
+}
+)C";
+  if (named) {
+    c.setup =
+        "snprintf(sem_name, sizeof sem_name, \"/ipcspec-repro-sem.%d\", (int)getpid());\n"
+        "sem = sem_open(sem_name, O_CREAT | O_EXCL, 0600, 0);\n"
+        "if (sem == SEM_FAILED) { sem = NULL; sem_name[0] = 0; setup_failed(\"sem_open\"); }\n";
+    c.teardown = "if (sem != NULL) sem_close(sem);\nif (sem_name[0]) sem_unlink(sem_name);\n";
+  } else {
+    c.setup =
+        "{\n"
+        "  void *p = mmap(NULL, sizeof(sem_t), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, "
+        "-1, 0);\n"
+        "  if (p == MAP_FAILED) setup_failed(\"mmap\");\n"
+        "  if (sem_init((sem_t *)p, 1, 0) != 0) { munmap(p, sizeof(sem_t)); setup_failed(\"sem_init\"); }\n"
+        "  sem = (sem_t *)p;\n"
+        "}\n";
+    c.teardown = "if (sem != NULL) { sem_destroy(sem); munmap(sem, sizeof(sem_t)); }\n";
+  }
+  return c;
+}
+
 IPCSPEC_REGISTER_KIND(SemaphoreInterface,
-                      (SemaphoreKind{"posix_named", "posix_sem",
-                                     "POSIX named semaphore (sem_open(3) O_CREAT|O_EXCL; "
-                                     "sem_close(3) and sem_unlink(3) on removal)",
-                                     PosixSemaphoreCaps(true), OpenNamed}));
+                      WithC(SemaphoreKind{"posix_named", "posix_sem",
+                                          "POSIX named semaphore (sem_open(3) O_CREAT|O_EXCL; "
+                                          "sem_close(3) and sem_unlink(3) on removal)",
+                                          PosixSemaphoreCaps(true), OpenNamed},
+                            PosixSemC(true)));
 IPCSPEC_REGISTER_KIND(SemaphoreInterface,
-                      (SemaphoreKind{"posix_unnamed_pshared", "posix_sem",
-                                     "POSIX unnamed semaphore, sem_init(3) pshared=1 in a "
-                                     "MAP_SHARED anonymous mapping",
-                                     PosixSemaphoreCaps(false), OpenUnnamed}));
+                      WithC(SemaphoreKind{"posix_unnamed_pshared", "posix_sem",
+                                          "POSIX unnamed semaphore, sem_init(3) pshared=1 in a "
+                                          "MAP_SHARED anonymous mapping",
+                                          PosixSemaphoreCaps(false), OpenUnnamed},
+                            PosixSemC(false)));
 
 }  // namespace
 }  // namespace ipcspec

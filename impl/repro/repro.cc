@@ -177,6 +177,86 @@ static void parent_await(int i) {
 }
 )C";
 
+// Only for reproducers with a child step that blocks (ChildStart,
+// ChildBlocked): seeing the child asleep in its call, without sleep.
+constexpr const char* kChildBlockingRuntime = R"C(
+/* In the parent: has child i finished its step (without waiting)? */
+static int child_step_done(int i) {
+  struct pollfd p;
+  p.fd = done_fd[i][0];
+  p.events = POLLIN;
+  p.revents = 0;
+  return poll(&p, 1, 0) > 0;
+}
+/* In the parent: reap child i, sent SIGKILL in a call that blocks; its
+   exit 1 before the signal means its own check failed. */
+static void reap_killed(int i) {
+  int st;
+  pid_t r;
+  while ((r = waitpid(child_pid[i], &st, 0)) < 0 && errno == EINTR) {}
+  if (r < 0) setup_failed("waitpid");
+  child_reaped[i] = 1;
+  if (WIFEXITED(st) && WEXITSTATUS(st) == 1) {
+    fprintf(stderr, "(child %d found the broken promise above)\n", i);
+    exit(1);
+  }
+}
+/* In the parent: wait until child i sleeps in one of the n system calls
+   (state 'S' in /proc/PID/stat and /proc/PID/syscall; the state alone where
+   the syscall file cannot be read), polling under the step's alarm; between
+   polls it waits for the child's step to end, 1 ms at most. The child ending
+   its step instead of blocking breaks `must_block`. */
+static void wait_blocked(int i, const long *calls, int n, const char *must_block) {
+  char path[64], buf[512];
+  for (;;) {
+    struct pollfd p;
+    int fd, k, asleep = 0, known = 0, in_call = 0;
+    ssize_t r;
+    if (child_step_done(i)) {
+      char c;
+      ssize_t got = read(done_fd[i][0], &c, 1);
+      if (got == 1) broken(must_block, "child %d's call returned instead of blocking", i);
+      reap(i, 0); /* it ended: its own check failed (exit 1) or it could not set up */
+      fprintf(stderr, "SETUP FAILED: %s: child %d exited during its step\n", step, i);
+      exit(2);
+    }
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)child_pid[i]);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      r = read(fd, buf, sizeof buf - 1);
+      close(fd);
+      if (r > 0) {
+        char *e;
+        buf[r] = 0;
+        e = strrchr(buf, ')');
+        asleep = e != NULL && e[1] == ' ' && e[2] == 'S';
+      }
+    }
+    snprintf(path, sizeof path, "/proc/%d/syscall", (int)child_pid[i]);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      r = read(fd, buf, sizeof buf - 1);
+      close(fd);
+      if (r > 0) {
+        long nr;
+        buf[r] = 0;
+        if (sscanf(buf, "%ld", &nr) == 1) {
+          known = 1;
+          for (k = 0; k < n; k++) in_call = in_call || nr == calls[k];
+        } else if (strncmp(buf, "running", 7) == 0) {
+          known = 1;
+        }
+      }
+    }
+    if (asleep && (!known || in_call)) return;
+    p.fd = done_fd[i][0];
+    p.events = POLLIN;
+    p.revents = 0;
+    (void)poll(&p, 1, 1);
+  }
+}
+)C";
+
 // Only for reproducers with children blocked in a call (Recording::ForkBlocked).
 constexpr const char* kBlockedRuntime = R"C(
 /* Children blocked in a call: each makes its call and checks what it
@@ -344,6 +424,24 @@ void Recording::ChildExit(int idx, const std::string& title) {
 }
 void Recording::Kill(int idx, int sig, const std::string& title) {
   steps_.push_back({Item::Type::kKill, idx, sig, title, "", ""});
+}
+void Recording::ChildStart(int idx, const std::string& title, const std::string& code,
+                           const std::string& hang) {
+  Include("<poll.h>");
+  steps_.push_back({Item::Type::kChildStart, idx, 0, title, code, hang});
+}
+void Recording::ChildBlocked(int idx, const std::string& title,
+                             const std::vector<std::string>& syscalls,
+                             const std::string& must_block) {
+  Include("<poll.h>");
+  Include("<sys/syscall.h>");
+  std::string calls;
+  for (const auto& c : syscalls) calls += (calls.empty() ? "" : ", ") + c;
+  // code: the calls' list; hang: the promise that the call blocks.
+  steps_.push_back({Item::Type::kChildBlocked, idx, 0, title, calls, must_block});
+}
+void Recording::ChildAwait(int idx, const std::string& title, const std::string& hang) {
+  steps_.push_back({Item::Type::kChildAwait, idx, 0, title, "", hang});
 }
 
 void Recording::ForkBlocked(int b, const std::string& title, const std::string& child_code,
@@ -519,6 +617,12 @@ std::string Recording::Render(const Header& h, const CSnippet& kind) const {
   int max_blocked = -1;
   for (const auto& st : steps_) max_blocked = std::max(max_blocked, st.blocked);
   if (max_blocked >= 0) os << kBlockedRuntime;
+  bool child_blocking = false;
+  for (const auto& st : steps_) {
+    child_blocking = child_blocking || st.type == Item::Type::kChildStart ||
+                     st.type == Item::Type::kChildBlocked;
+  }
+  if (child_blocking) os << kChildBlockingRuntime;
   os << "\n";
   os << "/* The " << CommentText(h.kind) << ": " << CommentText(h.kind_description) << ". */\n"
      << kind.globals << (kind.globals.empty() || kind.globals.back() == '\n' ? "" : "\n");
@@ -586,7 +690,7 @@ std::string Recording::Render(const Header& h, const CSnippet& kind) const {
           if (t.idx != s.idx) continue;
           const std::string tt =
               "step " + std::to_string(step_no[static_cast<int>(k)]) + ": " + t.title;
-          if (t.type == Item::Type::kChildStep) {
+          if (t.type == Item::Type::kChildStep || t.type == Item::Type::kChildStart) {
             os << "    /* " << CommentText(tt) << " */\n"
                << "    child_await(" << c << ");\n"
                << "    step_alarm(" << Lit(tt) << ", " << Lit(t.hang) << ");\n"
@@ -626,6 +730,33 @@ std::string Recording::Render(const Header& h, const CSnippet& kind) const {
            << "  alarm(0);\n";
         break;
       }
+      case Item::Type::kChildStart: {
+        const std::string c = std::to_string(s.idx);
+        os << "  step_alarm(" << Lit(title) << ", " << Lit(s.hang) << ");\n"
+           << "  parent_go(" << c << ");  /* the child's call is to block: no wait here */\n"
+           << "  alarm(0);\n";
+        break;
+      }
+      case Item::Type::kChildBlocked: {
+        const std::string c = std::to_string(s.idx);
+        os << "  step_alarm(" << Lit(title) << ", " << Lit("the child goes to sleep in its call")
+           << ");\n"
+           << "  {\n"
+           << "    static const long calls[] = {" << s.code << "};\n"
+           << "    wait_blocked(" << c << ", calls, (int)(sizeof calls / sizeof calls[0]),\n"
+           << "                 " << Lit(s.hang) << ");\n"
+           << "  }\n"
+           << "  alarm(0);\n";
+        break;
+      }
+      case Item::Type::kChildAwait: {
+        const std::string c = std::to_string(s.idx);
+        os << "  step_alarm(" << Lit(title) << ", " << Lit(s.hang) << ");\n"
+           << "  alarm(STEP_ALARM_SECONDS + 1);  /* the child's own alarm reports a hang first */\n"
+           << "  parent_await(" << c << ");\n"
+           << "  alarm(0);\n";
+        break;
+      }
       case Item::Type::kKill: {
         const std::string c = std::to_string(s.idx);
         os << "  step_alarm(" << Lit(title) << ", \"a killed child ends\");\n"
@@ -639,7 +770,22 @@ std::string Recording::Render(const Header& h, const CSnippet& kind) const {
   os << "\n  /* The end: children still running are told to exit (their control\n"
      << "     pipe closes) and reaped. */\n"
      << "  step_alarm(\"the end: reaping the children\", \"a child exits when its parent is done\");\n";
+  // A child still in a step that blocks (ChildStart with no ChildAwait
+  // after it: the case ended with it asleep, as in the property) is ended
+  // with SIGKILL; the others are told to exit.
+  std::set<int> pending;
+  for (const auto& st : steps_) {
+    if (st.type == Item::Type::kChildStart) pending.insert(st.idx);
+    if (st.type == Item::Type::kChildAwait || st.type == Item::Type::kKill) pending.erase(st.idx);
+  }
   for (int c = 0; c <= max_child; ++c) {
+    if (pending.count(c) != 0) {
+      os << "  if (!child_reaped[" << c << "]) {  /* still asleep in its call: SIGKILL */\n"
+         << "    kill(child_pid[" << c << "], SIGKILL);\n"
+         << "    reap_killed(" << c << ");\n"
+         << "  }\n";
+      continue;
+    }
     os << "  if (!child_reaped[" << c << "]) {\n"
        << "    close(go_fd[" << c << "][1]);\n"
        << "    reap(" << c << ", 0);\n"

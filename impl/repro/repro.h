@@ -60,6 +60,27 @@ class Recording {
   // kill(child, sig) at this point, then reap it.
   void Kill(int idx, int sig, const std::string& title);
 
+  // A step of (long-lived) child `idx` that BLOCKS, among its other steps
+  // (a lock worker's Acquire() while another holds the lock, a crew
+  // member's wait): the parent tells the child to start it and goes on
+  // without waiting. The child runs `code` (under its own alarm: `hang`
+  // says what its never returning breaks) and reports when done;
+  // ChildAwait waits for that. (ForkBlocked below is for a one-shot child
+  // that only blocks.)
+  void ChildStart(int idx, const std::string& title, const std::string& code,
+                  const std::string& hang = "");
+  // The parent waits, under the alarm and without sleep, until child `idx`
+  // is seen asleep in one of `syscalls` (C expressions: "SYS_futex"): state
+  // 'S' in /proc/PID/stat and the number in /proc/PID/syscall (state alone
+  // where that file cannot be read). The child finishing its step instead
+  // breaks `must_block`.
+  void ChildBlocked(int idx, const std::string& title, const std::vector<std::string>& syscalls,
+                    const std::string& must_block);
+  // The parent waits (with a deadline) until child `idx` has finished the
+  // step ChildStart began; `hang`: what its not finishing breaks. A child
+  // still in such a step at the end is killed (SIGKILL) and reaped.
+  void ChildAwait(int idx, const std::string& title, const std::string& hang);
+
   // A child blocked in a call (issue 17): fork child `b` of the blocked
   // children, which runs `child_code` at once (the blocking call, then the
   // model's check on what it returned, under its own alarm: a hang there
@@ -132,7 +153,16 @@ class Recording {
   // The C of a blocked-child item (ForkBlocked ...).
   std::string RenderBlocked(const Item& s, const std::string& title) const;
   struct Item {
-    enum class Type { kStep, kFork, kChildStep, kChildExit, kKill } type;
+    enum class Type {
+      kStep,
+      kFork,
+      kChildStep,
+      kChildExit,
+      kKill,
+      kChildStart,
+      kChildBlocked,
+      kChildAwait
+    } type;
     int idx = -1;
     int sig = 0;
     std::string title, code, hang;

@@ -258,24 +258,92 @@ MutexConfig StalledErrorcheck() {
   return c;
 }
 
+// The same mutex as C, for the reproducers (impl/repro): a pshared mutex in
+// a MAP_SHARED anonymous mapping that the forked workers inherit (a worker's
+// handle is the mapping: lk_handle() makes nothing), and the Kind's calls,
+// returning 0 or the pthread error. lk_acquire() is a timed lock, as the
+// suite's Acquire(), with a deadline past the step's alarm.
+CSnippet MutexLockC(const MutexConfig& c) {
+  CSnippet s;
+  s.includes = "#include <pthread.h>\n#include <sys/mman.h>\n#include <time.h>\n";
+  s.libs = "-lpthread";
+  s.globals =
+      "static pthread_mutex_t *lk_m;  /* in a MAP_SHARED mapping, inherited by fork */\n"
+      "static int lk_handle(void) { return 0; }\n"
+      "static int lk_try(void) { return pthread_mutex_trylock(lk_m); }\n"
+      "static int lk_acquire(void) {\n"
+      "  struct timespec abs;\n"
+      "  clock_gettime(CLOCK_REALTIME, &abs);\n"
+      "  abs.tv_sec += 2 * STEP_ALARM_SECONDS;  /* the alarm reports a hang first */\n"
+      "  return pthread_mutex_timedlock(lk_m, &abs);\n"
+      "}\n"
+      "/* A timed lock with a deadline of ms milliseconds (ETIMEDOUT past it). */\n"
+      "static int lk_acquire_ms(long ms) {\n"
+      "  struct timespec abs;\n"
+      "  clock_gettime(CLOCK_REALTIME, &abs);\n"
+      "  abs.tv_sec += ms / 1000;\n"
+      "  abs.tv_nsec += (ms % 1000) * 1000000L;\n"
+      "  if (abs.tv_nsec >= 1000000000L) { abs.tv_sec++; abs.tv_nsec -= 1000000000L; }\n"
+      "  return pthread_mutex_timedlock(lk_m, &abs);\n"
+      "}\n"
+      "static int lk_release(void) { return pthread_mutex_unlock(lk_m); }\n" +
+      std::string(c.robust ? "static int lk_consistent(void) { return pthread_mutex_consistent(lk_m); }\n"
+                           : "static int lk_consistent(void) { return ENOTSUP; }  /* not robust */\n");
+  const std::string type = c.type == PTHREAD_MUTEX_ERRORCHECK  ? "PTHREAD_MUTEX_ERRORCHECK"
+                           : c.type == PTHREAD_MUTEX_RECURSIVE ? "PTHREAD_MUTEX_RECURSIVE"
+                                                               : "PTHREAD_MUTEX_NORMAL";
+  s.setup =
+      "{\n"
+      "  pthread_mutexattr_t a;\n"
+      "  int r;\n"
+      "  void *p = mmap(NULL, sizeof(pthread_mutex_t), PROT_READ | PROT_WRITE, "
+      "MAP_SHARED | MAP_ANONYMOUS, -1, 0);\n"
+      "  if (p == MAP_FAILED) setup_failed(\"mmap\");\n"
+      "  if (pthread_mutexattr_init(&a) != 0) setup_failed(\"pthread_mutexattr_init\");\n"
+      "  if ((r = pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED)) != 0 ||\n"
+      "      (r = pthread_mutexattr_setrobust(&a, " +
+      std::string(c.robust ? "PTHREAD_MUTEX_ROBUST" : "PTHREAD_MUTEX_STALLED") + ")) != 0 ||\n"
+      "      (r = pthread_mutexattr_settype(&a, " + type + ")) != 0 ||\n"
+      "      (r = pthread_mutexattr_setprotocol(&a, " +
+      std::string(c.protocol == PTHREAD_PRIO_INHERIT ? "PTHREAD_PRIO_INHERIT" : "PTHREAD_PRIO_NONE") +
+      ")) != 0 ||\n"
+      "      (r = pthread_mutex_init((pthread_mutex_t *)p, &a)) != 0) {\n"
+      "    errno = r;\n"
+      "    setup_failed(\"the mutex's attributes or pthread_mutex_init\");\n"
+      "  }\n"
+      "  pthread_mutexattr_destroy(&a);\n"
+      "  lk_m = (pthread_mutex_t *)p;\n"
+      "  /* As the Kind: one trylock and unlock (a sandbox without (PI) futexes fails here). */\n"
+      "  if ((r = pthread_mutex_trylock(lk_m)) != 0 || (r = pthread_mutex_unlock(lk_m)) != 0) {\n"
+      "    errno = r;\n"
+      "    setup_failed(\"trylock/unlock of the fresh mutex\");\n"
+      "  }\n"
+      "}\n";
+  s.teardown = "if (lk_m != NULL) munmap(lk_m, sizeof(pthread_mutex_t));\n";
+  return s;
+}
+
 IPCSPEC_REGISTER_KIND(LockInterface,
-                      (LockKind{"robust_mutex", "robust_mutex",
-                                "pthread mutex, PTHREAD_PROCESS_SHARED + PTHREAD_MUTEX_ROBUST, "
-                                "in a MAP_SHARED mapping",
-                                MutexCaps(Robust(PTHREAD_PRIO_NONE)),
-                                [] { return OpenMutexLock(Robust(PTHREAD_PRIO_NONE)); }}));
+                      WithC(LockKind{"robust_mutex", "robust_mutex",
+                                     "pthread mutex, PTHREAD_PROCESS_SHARED + PTHREAD_MUTEX_ROBUST, "
+                                     "in a MAP_SHARED mapping",
+                                     MutexCaps(Robust(PTHREAD_PRIO_NONE)),
+                                     [] { return OpenMutexLock(Robust(PTHREAD_PRIO_NONE)); }},
+                            MutexLockC(Robust(PTHREAD_PRIO_NONE))));
 IPCSPEC_REGISTER_KIND(LockInterface,
-                      (LockKind{"robust_pi_mutex", "robust_mutex",
-                                "pthread mutex, PTHREAD_PROCESS_SHARED + PTHREAD_MUTEX_ROBUST + "
-                                "PTHREAD_PRIO_INHERIT (FUTEX_LOCK_PI), in a MAP_SHARED mapping",
-                                MutexCaps(Robust(PTHREAD_PRIO_INHERIT)),
-                                [] { return OpenMutexLock(Robust(PTHREAD_PRIO_INHERIT)); }}));
+                      WithC(LockKind{"robust_pi_mutex", "robust_mutex",
+                                     "pthread mutex, PTHREAD_PROCESS_SHARED + PTHREAD_MUTEX_ROBUST + "
+                                     "PTHREAD_PRIO_INHERIT (FUTEX_LOCK_PI), in a MAP_SHARED mapping",
+                                     MutexCaps(Robust(PTHREAD_PRIO_INHERIT)),
+                                     [] { return OpenMutexLock(Robust(PTHREAD_PRIO_INHERIT)); }},
+                            MutexLockC(Robust(PTHREAD_PRIO_INHERIT))));
 IPCSPEC_REGISTER_KIND(LockInterface,
-                      (LockKind{"errorcheck_mutex", "pshared_mutex",
-                                "pthread mutex, PTHREAD_PROCESS_SHARED + PTHREAD_MUTEX_ERRORCHECK, "
-                                "not robust (PTHREAD_MUTEX_STALLED), in a MAP_SHARED mapping",
-                                MutexCaps(StalledErrorcheck()),
-                                [] { return OpenMutexLock(StalledErrorcheck()); }}));
+                      WithC(LockKind{"errorcheck_mutex", "pshared_mutex",
+                                     "pthread mutex, PTHREAD_PROCESS_SHARED + PTHREAD_MUTEX_ERRORCHECK, "
+                                     "not robust (PTHREAD_MUTEX_STALLED), in a MAP_SHARED mapping",
+                                     MutexCaps(StalledErrorcheck()),
+                                     [] { return OpenMutexLock(StalledErrorcheck()); }},
+                            MutexLockC(StalledErrorcheck())));
 
 }  // namespace
 }  // namespace ipcspec

@@ -197,18 +197,78 @@ SemaphoreCaps SysvSemaphoreCaps(bool undo) {
 
 namespace {
 
+// The same semaphore as C, for the reproducers (impl/repro): `semid`, and
+// the calls the Semaphore properties' steps make, each ONE semop(2) /
+// semtimedop(2) / semctl(2) on semaphore 0 returning 0 or errno, with
+// SEM_UNDO on every operation for the _undo Kind.
+CSnippet SysvSemC(bool undo) {
+  CSnippet c;
+  c.includes = "#include <sys/ipc.h>\n#include <sys/sem.h>\n#include <time.h>\n";
+  c.globals = std::string("static int semid = -1;\nstatic const short sem_flg = ") +
+              (undo ? "SEM_UNDO" : "0") + ";  /* on every operation */\n" +
+              R"C(static int sem_c_op(short delta, short flg) {
+  struct sembuf op;
+  op.sem_num = 0;
+  op.sem_op = delta;
+  op.sem_flg = (short)(sem_flg | flg);
+  return semop(semid, &op, 1) == 0 ? 0 : errno;
+}
+static int sem_c_post(void) { return sem_c_op(1, 0); }
+static int sem_c_trywait(void) { return sem_c_op(-1, IPC_NOWAIT); }
+static int sem_c_wait(void) { return sem_c_op(-1, 0); }
+/* semtimedop(2): the timeout is relative. */
+static int sem_c_timedwait(long ns) {
+  struct sembuf op;
+  struct timespec ts;
+  op.sem_num = 0;
+  op.sem_op = -1;
+  op.sem_flg = sem_flg;
+  ts.tv_sec = ns / 1000000000L;
+  ts.tv_nsec = ns % 1000000000L;
+  return semtimedop(semid, &op, 1, &ts) == 0 ? 0 : errno;
+}
+static int sem_c_value(long *v) {
+  int x = semctl(semid, 0, GETVAL);
+  if (x < 0) return errno;
+  *v = x;
+  return 0;
+}
+/* semncnt (zero = 0) or semzcnt (zero = 1): semctl GETNCNT / GETZCNT. */
+static long sem_c_count(int zero) { return semctl(semid, 0, zero ? GETZCNT : GETNCNT); }
+/* One semop(2) with n operations on semaphore 0, in array order. */
+static int sem_c_apply(const int *deltas, int n, int nowait) {
+  struct sembuf ops[16];
+  int i;
+  if (n > 16) return E2BIG;
+  for (i = 0; i < n; i++) {
+    ops[i].sem_num = 0;
+    ops[i].sem_op = (short)deltas[i];
+    ops[i].sem_flg = (short)(sem_flg | (nowait ? IPC_NOWAIT : 0));
+  }
+  return semop(semid, ops, (size_t)n) == 0 ? 0 : errno;
+}
+)C";
+  c.setup =
+      "semid = semget(IPC_PRIVATE, 1, IPC_CREAT | 0600);\n"
+      "if (semid < 0) setup_failed(\"semget\");\n";
+  c.teardown = "if (semid >= 0) semctl(semid, 0, IPC_RMID);\n";
+  return c;
+}
+
 IPCSPEC_REGISTER_KIND(SemaphoreInterface,
-                      (SemaphoreKind{"sysv_sem", "sysv_sem",
-                                     "one semaphore of a private System V set (semget(2), "
-                                     "semop(2)), no SEM_UNDO",
-                                     SysvSemaphoreCaps(false),
-                                     [] { return OpenSysvSemaphore(false); }}));
+                      WithC(SemaphoreKind{"sysv_sem", "sysv_sem",
+                                          "one semaphore of a private System V set (semget(2), "
+                                          "semop(2)), no SEM_UNDO",
+                                          SysvSemaphoreCaps(false),
+                                          [] { return OpenSysvSemaphore(false); }},
+                            SysvSemC(false)));
 IPCSPEC_REGISTER_KIND(SemaphoreInterface,
-                      (SemaphoreKind{"sysv_sem_undo", "sysv_sem",
-                                     "one semaphore of a private System V set, every "
-                                     "operation with SEM_UNDO",
-                                     SysvSemaphoreCaps(true),
-                                     [] { return OpenSysvSemaphore(true); }}));
+                      WithC(SemaphoreKind{"sysv_sem_undo", "sysv_sem",
+                                          "one semaphore of a private System V set, every "
+                                          "operation with SEM_UNDO",
+                                          SysvSemaphoreCaps(true),
+                                          [] { return OpenSysvSemaphore(true); }},
+                            SysvSemC(true)));
 
 }  // namespace
 }  // namespace ipcspec

@@ -32,6 +32,14 @@ struct CPost : CounterCmd {
     if (m.value < m.max) m.value++;
   }
   void run(const CounterModel& m, CounterSut& s) const override {
+    if (repro::Active() != nullptr) {
+      const bool fits = m.value < m.max;
+      RecordStep("post", CCall("sem_c_post()", fits ? 0 : m.overflow_errno,
+                               fits ? kCitePost : kCiteOverflow,
+                               "post at value " + std::to_string(m.value) +
+                                   (fits ? "" : " (the maximum)")),
+                 "a post returns at once");
+    }
     PosixError e = s.sem->Post();
     if (m.value < m.max) {
       SEM_EXPECT(e.ok(), "post at value " << m.value << " failed: " << e);
@@ -50,6 +58,12 @@ struct CTryWait : CounterCmd {
     if (m.value > 0) m.value--;
   }
   void run(const CounterModel& m, CounterSut& s) const override {
+    if (repro::Active() != nullptr) {
+      RecordStep("trywait", CCall("sem_c_trywait()", m.value > 0 ? 0 : EAGAIN,
+                                  m.value > 0 ? kCiteTake : kCiteNeverNegative,
+                                  "trywait at value " + std::to_string(m.value)),
+                 "a trywait returns at once");
+    }
     PosixError e = s.sem->TryWait();
     if (m.value > 0) {
       SEM_EXPECT(e.ok(), "trywait at value " << m.value << " failed: " << e);
@@ -68,6 +82,11 @@ struct CWait : CounterCmd {
   void checkPreconditions(const CounterModel& m) const override { RC_PRE(m.value > 0); }
   void apply(CounterModel& m) const override { m.value--; }
   void run(const CounterModel& m, CounterSut& s) const override {
+    if (repro::Active() != nullptr) {
+      RecordStep("wait (value > 0)",
+                 CCall("sem_c_wait()", 0, kCiteTake, "wait at value " + std::to_string(m.value)),
+                 std::string("a wait at a positive value returns at once: ") + kCiteTake);
+    }
     PosixError e = Guarded([&] { return s.sem->Wait(); });
     SEM_EXPECT(e.ok(), "wait at value " << m.value << ": " << e);
     CheckValue(*s.sem, m.value - 1, "wait");
@@ -86,6 +105,17 @@ struct CTimedWait : CounterCmd {
     if (m.value > 0) m.value--;
   }
   void run(const CounterModel& m, CounterSut& s) const override {
+    if (repro::Active() != nullptr) {
+      const std::string what = "timed wait (" + std::to_string(timeout.count()) +
+                               " us) at value " + std::to_string(m.value);
+      RecordStep("timed wait " + std::to_string(timeout.count()) + " us",
+                 CCall("sem_c_timedwait(" + std::to_string(timeout.count() * 1000) + "L)",
+                       m.value > 0 ? 0 : m.timeout_errno,
+                       m.value > 0 ? std::string(kCiteTake)
+                                   : std::string(kCiteTimeout) + "; " + kCiteNeverNegative,
+                       what),
+                 "a timed wait returns by its timeout");
+    }
     PosixError e = Guarded([&] { return s.sem->TimedWait(timeout); });
     if (m.value > 0) {
       SEM_EXPECT(e.ok(), "timed wait at value " << m.value << ": " << e);
@@ -112,15 +142,16 @@ PropertyOutcome RunCounterNeverNegative(const SemaphoreKind& kind) {
   m0.overflow_errno = kind.caps.overflow_errno;
   m0.timed = kind.caps.timed_wait;
   m0.timeout_errno = kind.caps.timeout_errno;
-  return RunProperty(CurrentTestId(), [&] {
+  return RunProperty(CurrentTestId(), repro::Recorded([&] {
     auto inst = kind.Open();
     SEM_EXPECT(inst.ok(), "open " << kind.name << ": " << inst.error());
+    SemPrelude();
     SemaphoreInstance sem = std::move(inst).ValueOrDie();
     CounterSut sut{sem.get()};
     CheckValue(*sem, 0, "open");
     rc::state::check(m0, sut,
                      rc::state::gen::execOneOfWithArgs<CPost, CTryWait, CWait, CTimedWait>());
-  });
+  }));
 }
 
 }  // namespace semaphore_suite

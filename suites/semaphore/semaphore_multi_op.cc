@@ -53,6 +53,15 @@ struct MPost : MultiCmd {
     if (m.value < m.max) m.value++;
   }
   void run(const MultiModel& m, MultiSut& s) const override {
+    if (repro::Active() != nullptr) {
+      const bool fits = m.value < m.max;
+      RecordStep("post", CCall("sem_c_post()", fits ? 0 : m.overflow_errno,
+                               fits ? std::string(kCitePost)
+                                    : std::string(kCiteOverflow) + "; " + kCiteAtomic,
+                               "post at value " + std::to_string(m.value) +
+                                   (fits ? "" : " (the maximum)")),
+                 "a post returns at once");
+    }
     PosixError e = s.sem->Post();
     if (m.value < m.max) {
       SEM_EXPECT(e.ok(), "post at value " << m.value << ": " << e);
@@ -73,6 +82,12 @@ struct MTryWait : MultiCmd {
     if (m.value > 0) m.value--;
   }
   void run(const MultiModel& m, MultiSut& s) const override {
+    if (repro::Active() != nullptr) {
+      RecordStep("trywait", CCall("sem_c_trywait()", m.value > 0 ? 0 : EAGAIN,
+                                  m.value > 0 ? kCiteTake : kCiteNeverNegative,
+                                  "trywait at value " + std::to_string(m.value)),
+                 "a trywait returns at once");
+    }
     PosixError e = s.sem->TryWait();
     SEM_EXPECT(m.value > 0 ? e.ok() : e.errno_value() == EAGAIN,
                "trywait at value " << m.value << ": "
@@ -98,12 +113,26 @@ struct MApply : MultiCmd {
   void apply(MultiModel& m) const override { m.value = SimulateApply(m.value, deltas, m.max).value; }
   void run(const MultiModel& m, MultiSut& s) const override {
     ApplyOutcome want = SimulateApply(m.value, deltas, m.max);
-    PosixError e = s.sem->Apply(deltas, Blocking::kNonBlock);
     std::string what = "semop(" + FormatDeltas(deltas) + ", IPC_NOWAIT) at value " +
                        std::to_string(m.value);
+    if (repro::Active() != nullptr) {
+      std::ostringstream c;
+      c << "static const int d[] = {";
+      for (size_t i = 0; i < deltas.size(); ++i) c << (i ? ", " : "") << deltas[i];
+      c << "};\n"
+        << CCall("sem_c_apply(d, " + std::to_string(deltas.size()) + ", 1)", want.err,
+                 kCiteAtomic, what);
+      RecordStep("semop " + FormatDeltas(deltas) + " IPC_NOWAIT", "{\n" + c.str() + "}\n",
+                 "a semop with IPC_NOWAIT returns at once");
+    }
+    PosixError e = s.sem->Apply(deltas, Blocking::kNonBlock);
     SEM_EXPECT(e.errno_value() == want.err,
                what << ": " << (e.ok() ? std::string("succeeded") : e.ToString())
                     << "; expected " << Errno(want.err) << ": " << kCiteAtomic);
+    // As C, the cite is the step's CITE_ATOMIC: a short `after` (cheap).
+    RecordValueCheck(want.value, what + (want.err ? " (which must change nothing)" : ""),
+                     want.err ? "CITE_ATOMIC" : "CITE_VALUE");
+    UnrecordedValueCheck recorded;
     CheckValue(*s.sem, want.value,
                what + (want.err ? " (which must change nothing: " + std::string(kCiteAtomic) + ")"
                                 : std::string()));
@@ -120,13 +149,14 @@ PropertyOutcome RunMultiOpAllOrNothing(const SemaphoreKind& kind) {
   MultiModel m0;
   m0.max = kind.caps.max_value;
   m0.overflow_errno = kind.caps.overflow_errno;
-  return RunProperty(CurrentTestId(), [&] {
+  return RunProperty(CurrentTestId(), repro::Recorded([&] {
     auto inst = kind.Open();
     SEM_EXPECT(inst.ok(), "open " << kind.name << ": " << inst.error());
+    SemPrelude();
     SemaphoreInstance sem = std::move(inst).ValueOrDie();
     MultiSut sut{sem.get()};
     rc::state::check(m0, sut, rc::state::gen::execOneOfWithArgs<MPost, MTryWait, MApply>());
-  });
+  }));
 }
 
 }  // namespace semaphore_suite

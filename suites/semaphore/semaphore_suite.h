@@ -13,6 +13,7 @@
 #include "impl/core/posix_error.h"
 #include "impl/core/property.h"
 #include "impl/core/watchdog.h"
+#include "impl/repro/repro.h"
 #include "rapidcheck.h"
 
 namespace ipcspec {
@@ -51,6 +52,18 @@ inline constexpr char kCiteWaiters[] =
     "becomes 0\"; man 2 semctl: GETNCNT \"the number of processes waiting for the semaphore's "
     "value to increase\", GETZCNT \"the number of processes waiting for the semaphore value to "
     "become 0\"";
+inline constexpr char kCitePost[] =
+    "man 3 sem_post: \"sem_post() increments (unlocks) the semaphore pointed to by sem.\"; "
+    "man 2 semop: \"If sem_op is a positive integer, the operation adds this value to the "
+    "semaphore value (semval).\"";
+inline constexpr char kCiteOverflow[] =
+    "man 3 sem_post: \"EOVERFLOW The maximum allowable value for a semaphore would be "
+    "exceeded.\"; man 2 semop: \"ERANGE For some operation sem_op+semval is greater than "
+    "SEMVMX\"";
+inline constexpr char kCiteTake[] =
+    "man 3 sem_wait: \"If the semaphore's value is greater than zero, then the decrement "
+    "proceeds, and the function returns, immediately.\"; man 2 semop: \"If semval is greater "
+    "than or equal to the absolute value of sem_op, the operation can proceed immediately\"";
 inline constexpr char kCiteUndo[] =
     "man 2 semop: \"If an operation specifies SEM_UNDO, it will be automatically undone when "
     "the process terminates.\"";
@@ -93,6 +106,22 @@ PosixErrorOr<long> DrainValue(Semaphore& sem, long limit);
 // The value must be `expect` and never negative (RC_FAIL otherwise).
 void CheckValue(Semaphore& sem, long expect, const std::string& after);
 
+// CheckValue's check as a C step, without checking (nothing without a
+// recording, or where the value is not checked).
+// `promise_c`: the C expression of the promise a wrong value breaks.
+void RecordValueCheck(long expect, const std::string& after,
+                      const char* promise_c = "CITE_VALUE");
+
+// While one exists, CheckValue records no C step (the caller recorded it).
+class UnrecordedValueCheck {
+ public:
+  UnrecordedValueCheck();
+  ~UnrecordedValueCheck();
+
+ private:
+  bool saved_;
+};
+
 // A generated value that does not shrink with rapidcheck's size. The crew
 // properties scale the size down to keep command sequences short; the
 // parameters of each command should still cover their whole range.
@@ -107,6 +136,25 @@ PosixError Guarded(F&& f) {
   Watchdog w(Deadline::Default());
   return f();
 }
+
+// ---- The steps as C (impl/repro) ----
+// A printable Kind's C snippet (impl/posix_sem, impl/sysv_sem) defines
+// sem_c_post(), sem_c_trywait(), sem_c_wait(), sem_c_timedwait(ns),
+// sem_c_value(&v) and, for multi_op Kinds, sem_c_apply(deltas, n, nowait):
+// each ONE call of the interface, returning 0 or errno. The steps below are
+// written against them, so that they are the same for every Kind.
+
+// The helpers the steps use (sem_ename); nothing without a recording.
+void SemPrelude();
+// `int e = CALL;` and the model's check that e is `want` (0: success), as
+// `broken(PROMISE, "WHAT: expected .., got ..")`.
+std::string CCall(const std::string& call, int want, const std::string& promise,
+                  const std::string& what);
+// The same for one of the cites above: the C file names it (CITE_... macros
+// defined once by SemPrelude) instead of repeating its text in every step.
+std::string CCall(const std::string& call, int want, const char* cite, const std::string& what);
+// Records a step of the parent (nothing without a recording).
+void RecordStep(const std::string& title, const std::string& code, const std::string& hang);
 
 // The properties, one file each.
 PropertyOutcome RunCounterNeverNegative(const SemaphoreKind& kind);    // semaphore_counter.cc

@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include <sys/syscall.h>
+
 #include "impl/core/blocked.h"
 #include "rapidcheck.h"
 #include "rapidcheck/state.h"
@@ -94,11 +96,69 @@ std::string DescribeNeeds(const DocModel& m) {
   return os.str();
 }
 
+// ---- The steps as C (impl/repro): crew child i is forked child i of the
+// reproducer. Every outcome is certain (DGive is chosen so), so each child's
+// script is fixed: an operation that is to block is started and seen asleep
+// in semop (ChildStart, ChildBlocked), and awaited when the model releases it.
+
+std::string SemopSyscallName(long n) {
+  if (n == SYS_semop) return "SYS_semop";
+#ifdef SYS_semtimedop
+  if (n == SYS_semtimedop) return "SYS_semtimedop";
+#endif
+  if (n == SYS_futex) return "SYS_futex";
+  return std::to_string(n);
+}
+
+// CheckSettled's checks as C.
+void RecordSettled(const DocModel& before, const DocModel& after, const DocSut& s,
+                   const std::string& what) {
+  repro::Recording* rec = repro::Active();
+  if (rec == nullptr) return;
+  for (int i = 0; i < kDocCrew; ++i) {
+    if (before.need[i] != kIdle && after.need[i] == kIdle) {
+      rec->ChildAwait(i, "crew child " + std::to_string(i) + " proceeds after " + what,
+                      std::string("a waiter proceeds once the value allows it: ") + kCiteWaiters);
+    }
+  }
+  std::string code;
+  for (int i = 0; i < kDocCrew; ++i) {
+    if (after.need[i] == kIdle) continue;
+    code += "if (child_step_done(" + std::to_string(i) + "))\n  broken(CITE_WAITERS, " +
+            repro::Lit("after " + what + ", crew child " + std::to_string(i) + " (" +
+                       (after.need[i] == 0 ? std::string("waiting for 0")
+                                           : "taking " + std::to_string(after.need[i])) +
+                       ") proceeded although " + DescribeNeeds(after) + " does not allow it") +
+            ");\n";
+  }
+  if (!code.empty()) rec->Step("the other waiters still wait", code, "checking returns at once");
+  RecordValueCheck(after.value, what + " (" + DescribeNeeds(after) + ")");
+  if (s.caps->counts_waiters) {
+    rec->Step("GETNCNT and GETZCNT",
+              "{\n  long n = sem_c_count(0), z = sem_c_count(1);\n"
+              "  if (n < 0 || z < 0) setup_failed(\"semctl(GETNCNT/GETZCNT)\");\n"
+              "  if (n != " + std::to_string(after.Blocked(false)) + " || z != " +
+                  std::to_string(after.Blocked(true)) + ")\n"
+              "    broken(CITE_WAITERS, " +
+                  repro::Lit("after " + what + " (" + DescribeNeeds(after) +
+                             "), GETNCNT is %ld and GETZCNT is %ld, expected " +
+                             std::to_string(after.Blocked(false)) + " and " +
+                             std::to_string(after.Blocked(true))) +
+                  ", n, z);\n}\n",
+              "semctl returns at once");
+  }
+}
+
 // After a command that took the model from `before` to `after`: the
 // children that the model releases finish, the others stay blocked, and
 // value and waiter counts agree.
 void CheckSettled(const DocModel& before, const DocModel& after, DocSut& s,
                   const std::string& what) {
+  if (repro::Active() != nullptr) {
+    // All of this check as C, in order (awaits, the still-blocked, the
+    // value, the counts); the CheckValue below then records nothing.
+    RecordSettled(before, after, s, what);
+  }
   uint32_t expect = s.ledger.completions;
   for (int i = 0; i < kDocCrew; ++i) {
     if (before.need[i] != kIdle && after.need[i] == kIdle) ++expect;
@@ -128,7 +188,11 @@ void CheckSettled(const DocModel& before, const DocModel& after, DocSut& s,
   uint32_t c = s.crew().completions();
   SEM_EXPECT(c == expect, "after " << what << ", " << c << " operations completed, expected "
                                    << expect << ": " << kCiteWaiters);
-  CheckValue(s.sem(), after.value, what + " (" + DescribeNeeds(after) + ")");
+  {
+    // RecordSettled recorded this check already, in its place.
+    UnrecordedValueCheck quiet;
+    CheckValue(s.sem(), after.value, what + " (" + DescribeNeeds(after) + ")");
+  }
   if (s.caps->counts_waiters) {
     auto n = s.sem().Waiters(WaiterSort::kIncrease);
     auto z = s.sem().Waiters(WaiterSort::kZero);
@@ -181,6 +245,29 @@ struct DStart : DocCmd {
     }
   }
   void run(const DocModel& m, DocSut& s) const override {
+    if (repro::Recording* rec = repro::Active()) {
+      std::ostringstream t;
+      show(t);
+      const bool goes = nextState(m).need[child] == kIdle;
+      const std::string code =
+          "{\nstatic const int d[] = {" + std::to_string(-k) + "};\n" +
+          CCall("sem_c_apply(d, 1, 0)", 0, kCiteWaiters,
+                t.str() + " at " + DescribeNeeds(m)) + "}\n";
+      if (goes) {
+        rec->ChildStep(child, t.str(), code,
+                       std::string("an operation the value allows proceeds at once: ") +
+                           kCiteWaiters);
+      } else {
+        std::vector<std::string> calls;
+        for (long n : s.caps->wait_syscalls) calls.push_back(SemopSyscallName(n));
+        rec->ChildStart(child, t.str() + " (blocks)", code,
+                        std::string("a waiter proceeds once the value allows it: ") +
+                            kCiteWaiters);
+        rec->ChildBlocked(child, "crew child " + std::to_string(child) +
+                                     " is seen asleep in semop",
+                          calls, kCiteWaiters);
+      }
+    }
     PosixError e = s.crew().Send(child, ApplyOrder(-k));
     SEM_EXPECT(e.ok(), e);
     ++s.ledger.sent[child];
@@ -232,6 +319,14 @@ struct DGive : DocCmd {
   }
   void run(const DocModel& m, DocSut& s) const override {
     const int delta[] = {n};
+    if (repro::Active() != nullptr) {
+      RecordStep("semop {+" + std::to_string(n) + "}",
+                 "{\nstatic const int d[] = {" + std::to_string(n) + "};\n" +
+                     CCall("sem_c_apply(d, 1, 1)", 0, kCitePost,
+                           "semop {+" + std::to_string(n) + "} at " + DescribeNeeds(m)) +
+                     "}\n",
+                 "a semop with IPC_NOWAIT returns at once");
+    }
     PosixError e = s.sem().Apply(delta, Blocking::kNonBlock);
     SEM_EXPECT(e.ok(), "semop {+" << n << "} at " << DescribeNeeds(m) << ": " << e);
     CheckSettled(m, nextState(m), s, "semop {+" + std::to_string(n) + "}");
@@ -252,8 +347,17 @@ struct DTryTake : DocCmd {
   }
   void run(const DocModel& m, DocSut& s) const override {
     const int delta[] = {-k};
-    PosixError e = s.sem().Apply(delta, Blocking::kNonBlock);
     std::string what = "semop {-" + std::to_string(k) + "} IPC_NOWAIT";
+    if (repro::Active() != nullptr) {
+      RecordStep(what,
+                 "{\nstatic const int d[] = {" + std::to_string(-k) + "};\n" +
+                     CCall("sem_c_apply(d, 1, 1)", k <= m.value ? 0 : EAGAIN,
+                           k <= m.value ? kCiteTake : kCiteNeverNegative,
+                           what + " at " + DescribeNeeds(m)) +
+                     "}\n",
+                 "a semop with IPC_NOWAIT returns at once");
+    }
+    PosixError e = s.sem().Apply(delta, Blocking::kNonBlock);
     if (k <= m.value) {
       SEM_EXPECT(e.ok(), what << " at " << DescribeNeeds(m) << ": " << e);
     } else {
@@ -272,9 +376,15 @@ struct DTryTake : DocCmd {
 PropertyOutcome RunWaitersWokenAsDocumented(const SemaphoreKind& kind) {
   ValueReadingScope reading(kind, /*alone=*/false);
   CrewFixture fx(kind, kDocCrew);
-  return RunProperty(CurrentTestId(), [&] {
+  return RunProperty(CurrentTestId(), repro::Recorded([&] {
     PosixError e = fx.Prepare();
     SEM_EXPECT(e.ok(), "setting up " << kind.name << " and its crew: " << e);
+    if (repro::Recording* rec = repro::Active()) {
+      SemPrelude();
+      for (int i = 0; i < kDocCrew; ++i) {
+        rec->Fork(i, "fork(crew child " + std::to_string(i) + ")", "");
+      }
+    }
     DocSut sut{&fx, &kind.caps, {}};
     sut.ledger.Reset(fx.crew());
     DocModel m0;
@@ -303,7 +413,7 @@ PropertyOutcome RunWaitersWokenAsDocumented(const SemaphoreKind& kind) {
     SEM_EXPECT(m.value == 0 && m.Blocked(false) == 0 && m.Blocked(true) == 0,
                "closing: the model did not settle: " << DescribeNeeds(m));
     fx.CaseEndedCleanly();
-  });
+  }));
 }
 
 }  // namespace semaphore_suite

@@ -251,23 +251,44 @@ LockCaps FileLockCaps() {
 }
 
 IPCSPEC_REGISTER_KIND(LockInterface,
-                      (LockKind{"boost_interprocess_mutex", "boost_interprocess_mutex",
+                      WithC((LockKind{"boost_interprocess_mutex", "boost_interprocess_mutex",
                                 "boost::interprocess::interprocess_mutex (a PTHREAD_PROCESS_SHARED "
                                 "pthread mutex, not robust) in a MAP_SHARED anonymous mapping",
                                 MutexCaps(), AnonMutexLock::Create, false, "",
-                                "boost_interprocess"}));
+                                "boost_interprocess"}),
+                            [] {
+                              CSnippet c;
+                              c.why_not =
+                                  "an external library's Kind: its calls are Boost.Interprocess's "
+                                  "C++ templates, which a standalone C file cannot call";
+                              return c;
+                            }()));
 IPCSPEC_REGISTER_KIND(LockInterface,
-                      (LockKind{"boost_interprocess_named_mutex", "boost_named_mutex",
+                      WithC((LockKind{"boost_interprocess_named_mutex", "boost_named_mutex",
                                 "boost::interprocess::named_mutex (a POSIX named semaphore of "
                                 "count 1 on Linux), opened by name in each contender",
                                 MutexCaps(), NamedMutexLock::Create, false, "",
-                                "boost_interprocess"}));
+                                "boost_interprocess"}),
+                            [] {
+                              CSnippet c;
+                              c.why_not =
+                                  "an external library's Kind: its calls are Boost.Interprocess's "
+                                  "C++ templates, which a standalone C file cannot call";
+                              return c;
+                            }()));
 IPCSPEC_REGISTER_KIND(LockInterface,
-                      (LockKind{"boost_interprocess_file_lock", "boost_file_lock",
+                      WithC((LockKind{"boost_interprocess_file_lock", "boost_file_lock",
                                 "boost::interprocess::file_lock (fcntl record locks), one "
                                 "file_lock per contender",
                                 FileLockCaps(), FileLockLock::Create, false, "",
-                                "boost_interprocess"}));
+                                "boost_interprocess"}),
+                            [] {
+                              CSnippet c;
+                              c.why_not =
+                                  "an external library's Kind: its calls are Boost.Interprocess's "
+                                  "C++ templates, which a standalone C file cannot call";
+                              return c;
+                            }()));
 
 }  // namespace
 }  // namespace ipcspec

@@ -165,18 +165,32 @@ SemaphoreCaps BoostSemaphoreCaps(bool named) {
 }
 
 IPCSPEC_REGISTER_KIND(SemaphoreInterface,
-                      (SemaphoreKind{"boost_interprocess_named_semaphore", "boost_named_semaphore",
+                      WithC((SemaphoreKind{"boost_interprocess_named_semaphore", "boost_named_semaphore",
                                      "boost::interprocess::named_semaphore(create_only, name, 0); "
                                      "named_semaphore::remove on removal",
                                      BoostSemaphoreCaps(true), NamedBoostSemaphore::Create, false,
-                                     "", "boost_interprocess"}));
+                                     "", "boost_interprocess"}),
+                            [] {
+                              CSnippet c;
+                              c.why_not =
+                                  "an external library's Kind: its calls are Boost.Interprocess's "
+                                  "C++ templates, which a standalone C file cannot call";
+                              return c;
+                            }()));
 IPCSPEC_REGISTER_KIND(SemaphoreInterface,
-                      (SemaphoreKind{"boost_interprocess_semaphore",
+                      WithC((SemaphoreKind{"boost_interprocess_semaphore",
                                      "boost_interprocess_semaphore",
                                      "boost::interprocess::interprocess_semaphore(0) placed in a "
                                      "MAP_SHARED anonymous mapping",
                                      BoostSemaphoreCaps(false), AnonBoostSemaphore::Create, false,
-                                     "", "boost_interprocess"}));
+                                     "", "boost_interprocess"}),
+                            [] {
+                              CSnippet c;
+                              c.why_not =
+                                  "an external library's Kind: its calls are Boost.Interprocess's "
+                                  "C++ templates, which a standalone C file cannot call";
+                              return c;
+                            }()));
 
 }  // namespace
 }  // namespace ipcspec

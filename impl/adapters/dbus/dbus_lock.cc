@@ -153,7 +153,17 @@ LockKind DbusNameLockKind() {
   return k;
 }
 
-IPCSPEC_REGISTER_KIND(LockInterface, DbusNameLockKind());
+IPCSPEC_REGISTER_KIND(LockInterface,
+                      WithC(DbusNameLockKind(),
+                            [] {
+                              CSnippet c;
+                              c.why_not =
+                                  "an external library's Kind: its calls are libdbus's "
+                                  "name-ownership calls on a private bus daemon, which a "
+                                  "standalone C file cannot make without the library and the "
+                                  "daemon";
+                              return c;
+                            }()));
 
 }  // namespace
 }  // namespace ipcspec

@@ -79,7 +79,16 @@ SemaphoreKind MakeJobServerKind() {
   return k;
 }
 
-IPCSPEC_REGISTER_KIND(SemaphoreInterface, MakeJobServerKind());
+IPCSPEC_REGISTER_KIND(SemaphoreInterface,
+                      WithC(MakeJobServerKind(),
+                            [] {
+                              CSnippet c;
+                              c.why_not =
+                                  "the jobserver Kind runs a GNU make process and takes and "
+                                  "gives its tokens through make's pipe or fifo; that setup "
+                                  "(make, its makefile) is not printed as C yet";
+                              return c;
+                            }()));
 
 }  // namespace
 }  // namespace ipcspec

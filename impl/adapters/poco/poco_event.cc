@@ -131,12 +131,19 @@ SemaphoreCaps poco::NamedEventCaps() {
 namespace {
 
 IPCSPEC_REGISTER_KIND(SemaphoreInterface,
-                      (SemaphoreKind{"poco_named_event", "poco_named_event",
+                      WithC((SemaphoreKind{"poco_named_event", "poco_named_event",
                                      "Poco::NamedEvent (a System V semaphore keyed by "
                                      "ftok(/tmp/NAME.event)): set() posts, wait() takes; try-wait "
                                      "and the value by semop/semctl on POCO's set",
                                      poco::NamedEventCaps(), PocoNamedEventSemaphore::Create, false, "",
-                                     "poco"}));
+                                     "poco"}),
+                            [] {
+                              CSnippet c;
+                              c.why_not =
+                                  "an external library's Kind: its calls are POCO's, which a "
+                                  "standalone C file cannot make without the library";
+                              return c;
+                            }()));
 
 }  // namespace
 }  // namespace ipcspec

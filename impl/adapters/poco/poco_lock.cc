@@ -136,11 +136,18 @@ LockCaps poco::NamedMutexCaps() {
 namespace {
 
 IPCSPEC_REGISTER_KIND(LockInterface,
-                      (LockKind{"poco_named_mutex", "poco_named_mutex",
+                      WithC((LockKind{"poco_named_mutex", "poco_named_mutex",
                                 "Poco::NamedMutex (a System V semaphore keyed by "
                                 "ftok(/tmp/NAME.mutex), SEM_UNDO), opened by name in each "
                                 "contender process",
-                                poco::NamedMutexCaps(), PocoNamedMutexLock::Create, false, "", "poco"}));
+                                poco::NamedMutexCaps(), PocoNamedMutexLock::Create, false, "", "poco"}),
+                            [] {
+                              CSnippet c;
+                              c.why_not =
+                                  "an external library's Kind: its calls are POCO's, which a "
+                                  "standalone C file cannot make without the library";
+                              return c;
+                            }()));
 
 }  // namespace
 }  // namespace ipcspec
