@@ -121,6 +121,17 @@ class KindRegistry {
                    Interface::kName, k.name.c_str(), k.library.c_str(), k.library.c_str());
       std::abort();
     }
+    // `base` is a mutant's real Kind. On a real Kind it is almost surely a
+    // library's name that a positional initializer put one field early
+    // (Kind{..., false, "", "poco"}): the Kind would then run unisolated and
+    // be judged by the environment's table, not its library's.
+    if (!k.mutant && !k.base.empty()) {
+      std::fprintf(stderr,
+                   "ipcspec: %s Kind '%s' is not a mutant but has base '%s' (did you mean "
+                   "library = \"%s\"? set it by name: k.library = ...)\n",
+                   Interface::kName, k.name.c_str(), k.base.c_str(), k.base.c_str());
+      std::abort();
+    }
     if (!k.open) {
       std::fprintf(stderr, "ipcspec: %s Kind '%s' has no factory\n", Interface::kName,
                    k.name.c_str());

@@ -255,6 +255,7 @@ IPCSPEC_REGISTER_KIND(LockInterface,
                                 "boost::interprocess::interprocess_mutex (a PTHREAD_PROCESS_SHARED "
                                 "pthread mutex, not robust) in a MAP_SHARED anonymous mapping",
                                 MutexCaps(), AnonMutexLock::Create, false, "",
+                                "",
                                 "boost_interprocess"}),
                             [] {
                               CSnippet c;
@@ -268,6 +269,7 @@ IPCSPEC_REGISTER_KIND(LockInterface,
                                 "boost::interprocess::named_mutex (a POSIX named semaphore of "
                                 "count 1 on Linux), opened by name in each contender",
                                 MutexCaps(), NamedMutexLock::Create, false, "",
+                                "",
                                 "boost_interprocess"}),
                             [] {
                               CSnippet c;
@@ -281,6 +283,7 @@ IPCSPEC_REGISTER_KIND(LockInterface,
                                 "boost::interprocess::file_lock (fcntl record locks), one "
                                 "file_lock per contender",
                                 FileLockCaps(), FileLockLock::Create, false, "",
+                                "",
                                 "boost_interprocess"}),
                             [] {
                               CSnippet c;

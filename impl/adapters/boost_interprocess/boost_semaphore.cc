@@ -169,7 +169,7 @@ IPCSPEC_REGISTER_KIND(SemaphoreInterface,
                                      "boost::interprocess::named_semaphore(create_only, name, 0); "
                                      "named_semaphore::remove on removal",
                                      BoostSemaphoreCaps(true), NamedBoostSemaphore::Create, false,
-                                     "", "boost_interprocess"}),
+                                     "", "", "boost_interprocess"}),
                             [] {
                               CSnippet c;
                               c.why_not =
@@ -183,7 +183,7 @@ IPCSPEC_REGISTER_KIND(SemaphoreInterface,
                                      "boost::interprocess::interprocess_semaphore(0) placed in a "
                                      "MAP_SHARED anonymous mapping",
                                      BoostSemaphoreCaps(false), AnonBoostSemaphore::Create, false,
-                                     "", "boost_interprocess"}),
+                                     "", "", "boost_interprocess"}),
                             [] {
                               CSnippet c;
                               c.why_not =

@@ -330,7 +330,7 @@ IPCSPEC_REGISTER_KIND(
                       []() -> PosixErrorOr<std::unique_ptr<SharedRegion>> {
                         return std::unique_ptr<SharedRegion>(new ShmObjectRegion());
                       },
-                      false, "", "boost_interprocess"}));
+                      false, "", "", "boost_interprocess"}));
 
 IPCSPEC_REGISTER_KIND(
     SharedRegionInterface,
@@ -342,7 +342,7 @@ IPCSPEC_REGISTER_KIND(
                       []() -> PosixErrorOr<std::unique_ptr<SharedRegion>> {
                         return std::unique_ptr<SharedRegion>(new ManagedRegion());
                       },
-                      false, "", "boost_interprocess"}));
+                      false, "", "", "boost_interprocess"}));
 
 }  // namespace
 }  // namespace ipcspec

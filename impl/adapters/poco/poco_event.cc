@@ -136,6 +136,7 @@ IPCSPEC_REGISTER_KIND(SemaphoreInterface,
                                      "ftok(/tmp/NAME.event)): set() posts, wait() takes; try-wait "
                                      "and the value by semop/semctl on POCO's set",
                                      poco::NamedEventCaps(), PocoNamedEventSemaphore::Create, false, "",
+                                     "",
                                      "poco"}),
                             [] {
                               CSnippet c;

@@ -140,7 +140,7 @@ IPCSPEC_REGISTER_KIND(LockInterface,
                                 "Poco::NamedMutex (a System V semaphore keyed by "
                                 "ftok(/tmp/NAME.mutex), SEM_UNDO), opened by name in each "
                                 "contender process",
-                                poco::NamedMutexCaps(), PocoNamedMutexLock::Create, false, "", "poco"}),
+                                poco::NamedMutexCaps(), PocoNamedMutexLock::Create, false, "", "", "poco"}),
                             [] {
                               CSnippet c;
                               c.why_not =

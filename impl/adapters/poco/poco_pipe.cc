@@ -190,12 +190,13 @@ namespace {
 IPCSPEC_REGISTER_KIND(ByteStreamInterface,
                       (ByteStreamKind{"poco_pipe", "poco_pipe",
                                       "Poco::Pipe: writeBytes on one end, readBytes on the other",
-                                      poco::PipeCaps(), OpenPocoPipe, false, "", "poco"}));
+                                      poco::PipeCaps(), OpenPocoPipe, false, "", "", "poco"}));
 IPCSPEC_REGISTER_KIND(ByteStreamInterface,
                       (ByteStreamKind{"poco_process_pipe", "poco_process_pipe",
                                       "Poco::Process::launch(/bin/cat) with an input and an "
                                       "output Pipe: the bytes cross the launched process",
                                       poco::ProcessPipeCaps(), OpenPocoProcessPipe, false, "",
+                                      "",
                                       "poco"}));
 
 }  // namespace

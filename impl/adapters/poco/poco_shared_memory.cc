@@ -288,7 +288,7 @@ IPCSPEC_REGISTER_KIND(SharedRegionInterface,
                                           return PosixErrorOr<std::unique_ptr<SharedRegion>>(
                                               std::make_unique<PocoShmRegion>());
                                         },
-                                        false, "", "poco"},
+                                        false, "", "", "poco"},
                             PocoNoC()));
 IPCSPEC_REGISTER_KIND(SharedRegionInterface,
                       WithC(SharedRegionKind{"poco_shared_memory_file", "poco_shared_memory_file",
@@ -298,7 +298,7 @@ IPCSPEC_REGISTER_KIND(SharedRegionInterface,
                                           return PosixErrorOr<std::unique_ptr<SharedRegion>>(
                                               std::make_unique<PocoFileRegion>());
                                         },
-                                        false, "", "poco"},
+                                        false, "", "", "poco"},
                             PocoNoC()));
 
 }  // namespace
