@@ -57,6 +57,22 @@ CASES = [
      "shows": "got ENOMSG",
      "row": "containers/divergences/gvisor.tsv: Kinds/MessageQueueSuite.TypeSelection/sysv_msg*",
      "readme": False},
+    {"name": "SignalfdUpdateReturnsZero",
+     "binary": "suites_signal_queue_signal_queue_test",
+     "target": "//suites/signal_queue:signal_queue_test",
+     "test": "Kinds/SignalQueueSuite.ModelSequences/signalfd",
+     "seed": "1",
+     "shows": "on the existing signalfd returned 0",
+     "row": "containers/divergences/gvisor.tsv: Kinds/SignalQueueSuite.*/signalfd",
+     "readme": False},
+    {"name": "UnixStreamResetNoPollerr",
+     "binary": "suites_readiness_readiness_test",
+     "target": "//suites/readiness:readiness_test",
+     "test": "Kinds/StreamReadiness.ModelSequences/unix_stream_socketpair",
+     "seed": "1",
+     "shows": "POLLERR clear (expected yes)",
+     "row": "containers/divergences/gvisor.tsv: Kinds/StreamReadiness.ModelSequences/* unix_stream*",
+     "readme": False},
 ]
 
 README_SECTION = "### A real finding, as generated"
