@@ -88,5 +88,6 @@ print(f"rapidcheck cases executed: {rc}")
 print(f"traced fault runs (ptrace injector): {runs}, of them kill points: {kills}")
 print("test time per target (s), slowest first:")
 for el, name in sorted(times, reverse=True):
-    print(f"  {el:6.2f}  //{name.rsplit('/', 1)[0]}:{name.rsplit('/', 1)[1]}")
+    pkg, _, tgt = name.rpartition("/")  # a root package's target has no "/"
+    print(f"  {el:6.2f}  //{pkg}:{tgt}")
 PY
